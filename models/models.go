@@ -1,0 +1,191 @@
+package models
+
+import (
+	"time"
+)
+
+// Department is a 进驻部门 (unit) with its window group, synced from config.
+type Department struct {
+	Code      string `gorm:"primaryKey;size:64"`
+	Name      string `gorm:"size:128;not null"`
+	Platform  string `gorm:"size:16"` // wecom or dingtalk: where its window group is
+	ChatID    string `gorm:"size:128;index"`
+	LeaderID  string `gorm:"size:64"` // its 分管领导
+	Active    bool   `gorm:"not null"`
+	UpdatedAt time.Time
+}
+
+// Staff is a person bbcs knows, synced from config. Rows are never deleted:
+// old cases keep pointing at people who have left.
+type Staff struct {
+	ID             string `gorm:"primaryKey;size:64"`
+	Name           string `gorm:"size:64;not null"`
+	Role           Role   `gorm:"size:32;not null;index"`
+	DepartmentCode string `gorm:"size:64;index"`
+	WeComUserID    string `gorm:"size:128;index"`
+	DingTalkUserID string `gorm:"size:128;index"`
+	Mobile         string `gorm:"size:20"`
+	Active         bool   `gorm:"not null"`
+	UpdatedAt      time.Time
+}
+
+// TableName keeps the plural GORM would not guess.
+func (Staff) TableName() string { return "staff" }
+
+// DutyDay is one day of the duty roster (第四条): the specialist on duty
+// and the rotating department leader.
+type DutyDay struct {
+	Date         string `gorm:"primaryKey;size:10"` // YYYY-MM-DD
+	SpecialistID string `gorm:"size:64;not null"`
+	LeaderID     string `gorm:"size:64"`
+}
+
+// CheckIn records when the specialist on duty arrived (R2, feeds R9).
+type CheckIn struct {
+	ID      uint64    `gorm:"primaryKey"`
+	Date    string    `gorm:"size:10;uniqueIndex:idx_checkin_day_staff"`
+	StaffID string    `gorm:"size:64;uniqueIndex:idx_checkin_day_staff"`
+	At      time.Time `gorm:"not null"`
+	Late    bool      `gorm:"not null"`
+}
+
+// Case is one “办不成事” matter: the registration form (登记表) of 第九条 and
+// everything that followed.
+type Case struct {
+	ID              uint64        `gorm:"primaryKey"`
+	No              string        `gorm:"size:32;uniqueIndex;not null"`
+	Status          CaseStatus    `gorm:"size:16;index;not null"`
+	Category        Category      `gorm:"size:32;index;not null"`
+	Matter          string        `gorm:"type:text;not null"`
+	ApplicantName   string        `gorm:"size:64;not null"`
+	ApplicantKind   ApplicantKind `gorm:"size:16;not null"`
+	ApplicantMobile string        `gorm:"size:20;not null"`
+	Company         string        `gorm:"size:128"`
+	// ApplicantOpenID is the citizen's service-account openid: the only key
+	// by which a citizen may see a case.
+	ApplicantOpenID string  `gorm:"size:64;index"`
+	Channel         Channel `gorm:"size:16;not null"`
+	// Departments are the related departments named at registration or
+	// triage, comma-separated codes.
+	Departments string    `gorm:"size:512"`
+	OwnerID     string    `gorm:"size:64;index;not null"`
+	AcceptedAt  time.Time `gorm:"index;not null"`
+	AnsweredAt  *time.Time
+	ClosedAt    *time.Time
+	Outcome     Outcome     `gorm:"size:32"`
+	Result      string      `gorm:"type:text"`
+	Rating      RatingLevel `gorm:"size:32"`
+	RatingNote  string      `gorm:"type:text"`
+	RatingVia   string      `gorm:"size:32"` // service_account, in_person, phone, link
+	RatedAt     *time.Time
+	// Round counts the handling rounds: 1, then one more per 退回重办.
+	Round int `gorm:"not null"`
+	// EventSeq and OrderSeq number the timeline and the work orders without
+	// relying on auto-increment order (TiDB hands those out per node).
+	EventSeq  int `gorm:"not null"`
+	OrderSeq  int `gorm:"not null"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// DepartmentCodes splits Departments.
+func (c *Case) DepartmentCodes() []string { return splitCodes(c.Departments) }
+
+// WorkOrder (工单) is one department's share of a case (第十一条, 第十二条).
+type WorkOrder struct {
+	ID             uint64      `gorm:"primaryKey"`
+	No             string      `gorm:"size:40;uniqueIndex;not null"`
+	CaseID         uint64      `gorm:"index;not null"`
+	Round          int         `gorm:"not null"`
+	DepartmentCode string      `gorm:"size:64;index;not null"`
+	Status         OrderStatus `gorm:"size:16;index;not null"`
+	// Joint marks an order dispatched by the 主要负责领导 to a 相关联办事窗口单位.
+	Joint        bool      `gorm:"not null"`
+	Note         string    `gorm:"type:text"`
+	DispatchedBy string    `gorm:"size:64;not null"`
+	ReceivedAt   time.Time `gorm:"not null"`
+	// DueAt is the 3-working-day deadline, CapAt the 10-working-day limit
+	// no extension may pass. Both are fixed at receipt.
+	DueAt           time.Time `gorm:"index;not null"`
+	CapAt           time.Time `gorm:"not null"`
+	ExtendedDueAt   *time.Time
+	ExtensionReason string `gorm:"type:text"`
+	SignedAt        *time.Time
+	SignedBy        string `gorm:"size:64"`
+	RepliedAt       *time.Time
+	RepliedBy       string `gorm:"size:64"`
+	Result          string `gorm:"type:text"`
+	EscalatedAt     *time.Time
+	EscalatedTo     string `gorm:"size:64"`
+	EscalationNote  string `gorm:"type:text"`
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Deadline is the due time now in force: the extension's if there is one.
+func (o *WorkOrder) Deadline() time.Time {
+	if o.ExtendedDueAt != nil {
+		return *o.ExtendedDueAt
+	}
+	return o.DueAt
+}
+
+// Open reports whether the department still owes a reply.
+func (o *WorkOrder) Open() bool { return o.Status != OrderReplied }
+
+// TimelineEvent is one line of a case's history (第十五条: 事事可追溯).
+type TimelineEvent struct {
+	ID        uint64    `gorm:"primaryKey"`
+	CaseID    uint64    `gorm:"index:idx_timeline_case_seq;not null"`
+	Seq       int       `gorm:"index:idx_timeline_case_seq;not null"`
+	At        time.Time `gorm:"not null"`
+	ActorID   string    `gorm:"size:64;not null"`
+	ActorName string    `gorm:"size:64;not null"`
+	Action    string    `gorm:"size:32;not null"`
+	OrderNo   string    `gorm:"size:40"`
+	Note      string    `gorm:"type:text"`
+}
+
+// Summon records a department's window staff called to the complaint
+// window (第十条) and when they arrived; a late arrival feeds R9.
+type Summon struct {
+	ID             uint64    `gorm:"primaryKey"`
+	CaseID         uint64    `gorm:"index;not null"`
+	DepartmentCode string    `gorm:"size:64;index;not null"`
+	SummonedBy     string    `gorm:"size:64;not null"`
+	SummonedAt     time.Time `gorm:"not null"`
+	ArriveBy       time.Time `gorm:"not null"`
+	ArrivedAt      *time.Time
+	ArrivedBy      string `gorm:"size:64"`
+	Late           bool   `gorm:"not null"`
+	Note           string `gorm:"type:text"`
+}
+
+// Instruction is a 请示 to a leader about a grey-zone matter (第六条).
+type Instruction struct {
+	ID         uint64    `gorm:"primaryKey"`
+	CaseID     uint64    `gorm:"index;not null"`
+	LeaderID   string    `gorm:"size:64;not null"`
+	AskedBy    string    `gorm:"size:64;not null"`
+	Question   string    `gorm:"type:text;not null"`
+	AskedAt    time.Time `gorm:"not null"`
+	Answer     string    `gorm:"type:text"`
+	AnsweredAt *time.Time
+}
+
+// CaseCounter hands out the daily sequence of case numbers. One row per
+// day, bumped under its row lock, so numbers stay unique under concurrency
+// on any MySQL-compatible database.
+type CaseCounter struct {
+	Day  string `gorm:"primaryKey;size:8"` // YYYYMMDD
+	Last int    `gorm:"not null"`
+}
+
+// All lists every model, for migrations.
+func All() []any {
+	return []any{
+		&Department{}, &Staff{}, &DutyDay{}, &CheckIn{},
+		&Case{}, &WorkOrder{}, &TimelineEvent{}, &Summon{}, &Instruction{},
+		&CaseCounter{}, &Notice{},
+	}
+}

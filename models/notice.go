@@ -1,0 +1,123 @@
+package models
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// NoticeKind names what a notice tells its reader; each platform renders
+// each kind in its own best form.
+type NoticeKind string
+
+const (
+	NoticeCaseReceived     NoticeKind = "case_received"     // applicant: case number, owner, promise
+	NoticeOwnerAssigned    NoticeKind = "owner_assigned"    // owner: a case is yours (首接负责)
+	NoticeHandedOver       NoticeKind = "handed_over"       // new owner: a case was handed to you
+	NoticeOrderDispatched  NoticeKind = "order_dispatched"  // applicant: departments are on it
+	NoticeWorkOrder        NoticeKind = "work_order"        // window group: the card of 第十一条
+	NoticeSummon           NoticeKind = "summon"            // window group: come to the complaint window
+	NoticeOrderSigned      NoticeKind = "order_signed"      // owner and group: signed for
+	NoticeOrderReplied     NoticeKind = "order_replied"     // applicant, owner, supervision (第十二条)
+	NoticeOrderExtended    NoticeKind = "order_extended"    // applicant, owner, supervision (第十二条)
+	NoticeEscalation       NoticeKind = "escalation"        // 分管领导 / 主要负责领导, window head
+	NoticeCaseAnswered     NoticeKind = "case_answered"     // applicant: the answer (incl. 第六条's)
+	NoticeInstructionAsked NoticeKind = "instruction_asked" // leader: a 请示 awaits
+	NoticeInstructionFiled NoticeKind = "instruction_filed" // supervision: 报备 of the leader's answer
+	NoticeCaseClosed       NoticeKind = "case_closed"       // applicant
+	NoticeCaseReopened     NoticeKind = "case_reopened"     // owner: 退回重办
+)
+
+// Audience says who a notice is for; Target says which one of them.
+type Audience string
+
+const (
+	AudienceApplicant   Audience = "applicant"   // Target: openid, or "" for walk-in and phone cases
+	AudienceStaff       Audience = "staff"       // Target: staff id (private message)
+	AudienceDepartment  Audience = "department"  // Target: department code (its window group)
+	AudienceSupervision Audience = "supervision" // the 监督考核科 group
+	AudienceLeaders     Audience = "leaders"     // the leaders' group
+)
+
+// NoticeStatus tracks delivery through the outbox.
+type NoticeStatus string
+
+const (
+	NoticePending NoticeStatus = "pending"
+	NoticeSent    NoticeStatus = "sent"
+	NoticeFailed  NoticeStatus = "failed" // gave up after many tries; kept for an operator
+)
+
+// Notice is an outbox row: written in the same transaction as the change it
+// reports, delivered later by the sender, never sent twice.
+type Notice struct {
+	ID       uint64       `gorm:"primaryKey"`
+	Kind     NoticeKind   `gorm:"size:32;not null;index"`
+	Audience Audience     `gorm:"size:16;not null"`
+	Target   string       `gorm:"size:128"`
+	CaseNo   string       `gorm:"size:32;index"`
+	OrderNo  string       `gorm:"size:40"`
+	Payload  string       `gorm:"type:text;not null"`
+	Status   NoticeStatus `gorm:"size:16;not null;index:idx_notice_due"`
+	// NextAttemptAt is when the sender may try (again); ClaimedUntil is the
+	// lease of the replica sending it now.
+	NextAttemptAt time.Time `gorm:"not null;index:idx_notice_due"`
+	ClaimedUntil  *time.Time
+	Attempts      int    `gorm:"not null"`
+	LastError     string `gorm:"size:512"`
+	Receipt       string `gorm:"size:256"` // the platform's answer, e.g. a msgid
+	SentAt        *time.Time
+	CreatedAt     time.Time `gorm:"not null"`
+}
+
+// NoticeData is the payload of every notice kind. Fields a kind does not
+// use stay empty. It never holds a full mobile number: group and private
+// messages show MaskedMobile only.
+type NoticeData struct {
+	CaseNo         string        `json:"case_no,omitempty"`
+	OrderNo        string        `json:"order_no,omitempty"`
+	Category       Category      `json:"category,omitempty"`
+	Matter         string        `json:"matter,omitempty"`
+	ApplicantName  string        `json:"applicant_name,omitempty"`
+	ApplicantKind  ApplicantKind `json:"applicant_kind,omitempty"`
+	Company        string        `json:"company,omitempty"`
+	MaskedMobile   string        `json:"masked_mobile,omitempty"`
+	OwnerID        string        `json:"owner_id,omitempty"`
+	OwnerName      string        `json:"owner_name,omitempty"`
+	Department     string        `json:"department,omitempty"`      // department code
+	DepartmentName string        `json:"department_name,omitempty"` // as people read it
+	DueAt          *time.Time    `json:"due_at,omitempty"`
+	CapAt          *time.Time    `json:"cap_at,omitempty"`
+	ArriveBy       *time.Time    `json:"arrive_by,omitempty"`
+	Round          int           `json:"round,omitempty"`
+	Joint          bool          `json:"joint,omitempty"`
+	Reopened       bool          `json:"reopened,omitempty"`
+	ActorName      string        `json:"actor_name,omitempty"`
+	Outcome        Outcome       `json:"outcome,omitempty"`
+	Result         string        `json:"result,omitempty"`
+	Reason         string        `json:"reason,omitempty"`
+	Note           string        `json:"note,omitempty"`
+	// Mentions are staff ids to @ in a group message.
+	Mentions []string `json:"mentions,omitempty"`
+	// Departments lists the department names involved (escalations).
+	Departments []string `json:"departments,omitempty"`
+}
+
+// EncodeNoticeData renders a payload for the outbox.
+func EncodeNoticeData(d NoticeData) string {
+	b, err := json.Marshal(d)
+	if err != nil {
+		// NoticeData has only plain fields; failing here is a programming error.
+		panic(fmt.Sprintf("models: encode notice data: %v", err))
+	}
+	return string(b)
+}
+
+// Data decodes the payload.
+func (n *Notice) Data() (NoticeData, error) {
+	var d NoticeData
+	if err := json.Unmarshal([]byte(n.Payload), &d); err != nil {
+		return d, fmt.Errorf("models: decode notice %d payload: %w", n.ID, err)
+	}
+	return d, nil
+}

@@ -1,0 +1,178 @@
+// Package store opens bbcs's two stores: the database (MySQL in
+// production, an SQLite file by default) and Redis (a server, or an
+// in-process one by default).
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/glebarez/sqlite"
+	mysqldrv "github.com/go-sql-driver/mysql"
+	"github.com/redis/go-redis/v9"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"bbcs/models"
+)
+
+// OpenDatabase connects to MySQL when dsn is set, else to the SQLite file
+// at sqlitePath, and migrates the schema.
+func OpenDatabase(dsn, sqlitePath string, log *slog.Logger) (*gorm.DB, error) {
+	gcfg := &gorm.Config{
+		Logger: logger.Discard, // SQL carries personal data: never log it
+		NowFunc: func() time.Time {
+			// GORM fills CreatedAt/UpdatedAt itself; those are bookkeeping
+			// only. Every time the workflow reads comes from our Clock.
+			return time.Now().UTC()
+		},
+	}
+	var db *gorm.DB
+	var err error
+	if dsn != "" {
+		dsn, err = normaliseMySQLDSN(dsn)
+		if err != nil {
+			return nil, err
+		}
+		db, err = gorm.Open(mysql.Open(dsn), gcfg)
+		if err != nil {
+			return nil, fmt.Errorf("store: open MySQL: %w", err)
+		}
+		sqlDB, _ := db.DB()
+		sqlDB.SetMaxOpenConns(50)
+		sqlDB.SetMaxIdleConns(10)
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
+		db = db.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci")
+		log.Info("database: MySQL", "addr", mysqlAddr(dsn))
+	} else {
+		if sqlitePath == "" {
+			sqlitePath = "bbcs.db"
+		}
+		// WAL and a busy timeout let readers and the one writer share the
+		// file; one connection serialises writers so no use case ever
+		// meets "database is locked".
+		db, err = gorm.Open(sqlite.Open(sqlitePath+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"), gcfg)
+		if err != nil {
+			return nil, fmt.Errorf("store: open SQLite %s: %w", sqlitePath, err)
+		}
+		sqlDB, _ := db.DB()
+		sqlDB.SetMaxOpenConns(1)
+		log.Info("database: embedded SQLite", "path", sqlitePath)
+	}
+	if err := Migrate(db); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// Migrate creates or extends the schema. Changes are additive only.
+func Migrate(db *gorm.DB) error {
+	if err := db.AutoMigrate(models.All()...); err != nil {
+		return fmt.Errorf("store: migrate schema: %w", err)
+	}
+	return nil
+}
+
+// normaliseMySQLDSN makes times round-trip: parseTime with UTC, utf8mb4.
+func normaliseMySQLDSN(dsn string) (string, error) {
+	cfg, err := mysqldrv.ParseDSN(dsn)
+	if err != nil {
+		return "", fmt.Errorf("store: database.dsn is not a MySQL DSN: %w", err)
+	}
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	if _, ok := cfg.Params["charset"]; !ok {
+		cfg.Params["charset"] = "utf8mb4"
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	return cfg.FormatDSN(), nil
+}
+
+func mysqlAddr(dsn string) string {
+	cfg, err := mysqldrv.ParseDSN(dsn)
+	if err != nil {
+		return "?"
+	}
+	return cfg.Addr + "/" + cfg.DBName
+}
+
+// Redis is a connected client and, for the embedded default, the
+// in-process server behind it.
+type Redis struct {
+	*redis.Client
+	embedded *miniredis.Miniredis
+	stop     chan struct{}
+}
+
+// OpenRedis connects to addr, or starts an in-process Redis when addr is
+// empty. The in-process one only expires keys when told, so a ticker moves
+// its clock along with the wall clock.
+func OpenRedis(ctx context.Context, addr, password string, db int, log *slog.Logger) (*Redis, error) {
+	r := &Redis{}
+	if addr == "" {
+		m, err := miniredis.Run()
+		if err != nil {
+			return nil, fmt.Errorf("store: start in-process Redis: %w", err)
+		}
+		r.embedded, r.stop = m, make(chan struct{})
+		go r.tick()
+		addr = m.Addr()
+		log.Info("redis: in-process", "addr", addr)
+	} else {
+		log.Info("redis: server", "addr", addr, "db", db)
+	}
+	r.Client = redis.NewClient(&redis.Options{Addr: addr, Password: password, DB: db})
+	if err := r.Ping(ctx).Err(); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("store: reach Redis at %s: %w", addr, err)
+	}
+	return r, nil
+}
+
+func (r *Redis) tick() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+			r.embedded.FastForward(time.Second)
+		}
+	}
+}
+
+// Close closes the client and stops the in-process server.
+func (r *Redis) Close() error {
+	var err error
+	if r.Client != nil {
+		err = r.Client.Close()
+	}
+	if r.embedded != nil {
+		close(r.stop)
+		r.embedded.Close()
+	}
+	return err
+}
+
+// Retryable reports a transaction that lost a race and may simply run
+// again: a MySQL deadlock or lock wait timeout, or a busy SQLite file.
+func Retryable(err error) bool {
+	var me *mysqldrv.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1213 || me.Number == 1205
+	}
+	s := err.Error()
+	return strings.Contains(s, "database is locked") || strings.Contains(s, "SQLITE_BUSY")
+}
