@@ -1,0 +1,81 @@
+// Package bot is where bbcs meets chat platforms. Each platform has a
+// sub-package (bot/wechat, bot/wecom, bot/dingtalk) that verifies and
+// decodes inbound callbacks into one Message and renders and sends the
+// outbox's notices. bot makes no decisions: handlers and casework do.
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"bbcs/models"
+)
+
+// Platform names a chat platform.
+type Platform string
+
+const (
+	WeChat   Platform = "wechat"   // the service account (citizens)
+	WeCom    Platform = "wecom"    // 企业微信
+	DingTalk Platform = "dingtalk" // 钉钉
+)
+
+// Message is one inbound chat message or card click, whatever platform it
+// came from.
+type Message struct {
+	Platform Platform
+	ID       string // the platform's message id, for de-duplication
+	UserID   string // sender's platform user id (openid for the service account)
+	GroupID  string // the group it was said in; "" for a private chat
+	Text     string // with the @-mention of the bot stripped
+	// ButtonKey is the key of a clicked card button or menu item.
+	ButtonKey string
+	At        time.Time
+}
+
+// Sender delivers one outbox notice and returns the platform's receipt
+// (a message id, say). A Permanent error is not worth retrying.
+type Sender interface {
+	Send(ctx context.Context, n *models.Notice) (receipt string, err error)
+}
+
+// PermanentError marks a delivery that can never succeed (no such group,
+// a refused template), so the outbox stops retrying it.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent wraps err as a PermanentError.
+func Permanent(err error) error { return &PermanentError{Err: err} }
+
+// IsPermanent reports whether err is, or wraps, a PermanentError.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}
+
+// LogSender is the sender of the embedded default: it logs what it would
+// send — the kind, the audience and the case — but never the body or a
+// mobile number (platforms.md, logging).
+type LogSender struct {
+	Log *slog.Logger
+}
+
+// Send logs the notice's envelope.
+func (s LogSender) Send(_ context.Context, n *models.Notice) (string, error) {
+	s.Log.Info("would send notice", "id", n.ID, "kind", n.Kind, "audience", n.Audience,
+		"target", redactTarget(n), "case", n.CaseNo, "order", n.OrderNo)
+	return "logged", nil
+}
+
+// redactTarget keeps staff ids and department codes, which are not personal
+// data of citizens, and hides openids.
+func redactTarget(n *models.Notice) string {
+	if n.Audience == models.AudienceApplicant && n.Target != "" {
+		return "openid:…"
+	}
+	return n.Target
+}

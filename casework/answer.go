@@ -1,0 +1,240 @@
+package casework
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"bbcs/models"
+)
+
+// answer gives the applicant the case's answer: the case is answered and
+// waits for the rating (第十三条).
+func (ch *change) answer(outcome models.Outcome, result string) error {
+	ch.c.Status, ch.c.Outcome, ch.c.Result, ch.c.AnsweredAt = models.CaseAnswered, outcome, result, &ch.now
+	ch.record("answered", "", outcome.Label()+"："+result)
+	d := ch.data()
+	d.Outcome, d.Result = outcome, result
+	ch.notifyApplicant(models.NoticeCaseAnswered, d)
+	if ch.actor.ID != ch.c.OwnerID {
+		ch.notify(models.NoticeCaseAnswered, models.AudienceStaff, ch.c.OwnerID, d)
+	}
+	return nil
+}
+
+// directAnswer is an answer the owner gives without (further) work orders.
+func (s *Service) directAnswer(ctx context.Context, actor models.Staff, no string, outcome models.Outcome, result string) (*models.Case, error) {
+	return s.onCase(ctx, no, actor, func(ch *change) error {
+		if err := ch.requireOwner(); err != nil {
+			return err
+		}
+		if err := models.CheckDirectAnswer(ch.c); err != nil {
+			return err
+		}
+		return ch.answer(outcome, result)
+	})
+}
+
+// Resolve answers a case solved on the spot (第十条).
+func (s *Service) Resolve(ctx context.Context, actor models.Staff, no, result string) (*models.Case, error) {
+	result, err := text("result", "处理结果", result, 2000)
+	if err != nil {
+		return nil, err
+	}
+	return s.directAnswer(ctx, actor, no, models.OutcomeOnTheSpot, result)
+}
+
+// OutOfScope answers a matter the centre does not accept — never with a
+// bare “no”: 第六条 requires the way and the path to get it done.
+func (s *Service) OutOfScope(ctx context.Context, actor models.Staff, no, way, path string) (*models.Case, error) {
+	way, err := text("way", "办理方法", way, 1000)
+	if err != nil {
+		return nil, models.Errorf(models.ErrInvalid, "不属于受理范围的，须告知办理方法和路径（第六条）：请填写办理方法（way）")
+	}
+	path, err = text("path", "办理路径", path, 1000)
+	if err != nil {
+		return nil, models.Errorf(models.ErrInvalid, "不属于受理范围的，须告知办理方法和路径（第六条）：请填写办理路径（path）")
+	}
+	result := fmt.Sprintf("您反映的事项不属于本窗口受理范围。办理方法：%s；办理路径：%s", way, path)
+	return s.directAnswer(ctx, actor, no, models.OutcomeOutOfScope, result)
+}
+
+// NotQualified answers a matter whose conditions are not met: 第六条 requires
+// the list of what to add and how to improve.
+func (s *Service) NotQualified(ctx context.Context, actor models.Staff, no, missing, how string) (*models.Case, error) {
+	missing, err := text("missing", "需补充的内容", missing, 1000)
+	if err != nil {
+		return nil, models.Errorf(models.ErrInvalid, "不符合申请条件的，须列明需补充的内容和改进方法（第六条）：请填写需补充的内容（missing）")
+	}
+	how, err = text("how", "改进方法", how, 1000)
+	if err != nil {
+		return nil, models.Errorf(models.ErrInvalid, "不符合申请条件的，须列明需补充的内容和改进方法（第六条）：请填写改进方法（how）")
+	}
+	result := fmt.Sprintf("您的申请暂不符合条件。需补充的内容：%s；改进方法：%s", missing, how)
+	return s.directAnswer(ctx, actor, no, models.OutcomeNotQualified, result)
+}
+
+// RequestInstruction opens a 请示 for a grey-zone matter (第六条); leaderID
+// empty means the 主要负责领导.
+func (s *Service) RequestInstruction(ctx context.Context, actor models.Staff, no, leaderID, question string) (*models.Case, error) {
+	question, err := text("question", "请示事项", question, 2000)
+	if err != nil {
+		return nil, err
+	}
+	return s.onCase(ctx, no, actor, func(ch *change) error {
+		if err := ch.requireOwner(); err != nil {
+			return err
+		}
+		if err := models.CheckDirectAnswer(ch.c); err != nil {
+			return err
+		}
+		var open int64
+		if err := ch.tx.Model(&models.Instruction{}).Where("case_id = ? AND answered_at IS NULL", ch.c.ID).Count(&open).Error; err != nil {
+			return fmt.Errorf("casework: read instructions: %w", err)
+		}
+		if open > 0 {
+			return models.Errorf(models.ErrConflict, "案件 %s 已有待领导答复的请示", ch.c.No)
+		}
+		var leader models.Staff
+		if leaderID == "" {
+			leader, err = ch.principal()
+		} else {
+			leader, err = ch.staff(leaderID)
+		}
+		if err != nil {
+			return err
+		}
+		if !leader.Active || (leader.Role != models.RoleLeader && leader.Role != models.RolePrincipalLeader) {
+			return models.Errorf(models.ErrInvalid, "%s 不是分管领导或主要负责领导，不能接收请示", leader.Name)
+		}
+		in := models.Instruction{CaseID: ch.c.ID, LeaderID: leader.ID, AskedBy: ch.actor.ID, Question: question, AskedAt: ch.now}
+		if err := ch.tx.Create(&in).Error; err != nil {
+			return fmt.Errorf("casework: record instruction request: %w", err)
+		}
+		ch.record("instruction_requested", "", fmt.Sprintf("属模糊地带、空白领域，向%s请示：%s", leader.Name, question))
+		d := ch.data()
+		d.Note = question
+		ch.notify(models.NoticeInstructionAsked, models.AudienceStaff, leader.ID, d)
+		return nil
+	})
+}
+
+// AnswerInstruction is the leader's answer to a 请示: it goes to the
+// applicant, and the supervision section has it on file (报备).
+func (s *Service) AnswerInstruction(ctx context.Context, actor models.Staff, no, answer string) (*models.Case, error) {
+	answer, err := text("answer", "领导答复", answer, 2000)
+	if err != nil {
+		return nil, err
+	}
+	return s.onCase(ctx, no, actor, func(ch *change) error {
+		var in models.Instruction
+		if err := ch.tx.Where("case_id = ? AND answered_at IS NULL", ch.c.ID).Limit(1).Find(&in).Error; err != nil {
+			return fmt.Errorf("casework: read instructions: %w", err)
+		}
+		if in.ID == 0 {
+			return models.Errorf(models.ErrConflict, "案件 %s 没有待答复的请示", ch.c.No)
+		}
+		if err := requireActive(ch.actor); err != nil {
+			return err
+		}
+		if ch.actor.ID != in.LeaderID && ch.actor.Role != models.RolePrincipalLeader {
+			return models.Errorf(models.ErrForbidden, "此请示是向其他领导提出的，您不能代为答复")
+		}
+		if err := models.CheckDirectAnswer(ch.c); err != nil {
+			return err
+		}
+		in.Answer, in.AnsweredAt = answer, &ch.now
+		if err := ch.tx.Save(&in).Error; err != nil {
+			return fmt.Errorf("casework: record instruction answer: %w", err)
+		}
+		ch.record("instruction_answered", "", fmt.Sprintf("%s答复请示：%s", ch.actor.Name, answer))
+		d := ch.data()
+		d.Note, d.Result = in.Question, answer
+		ch.notify(models.NoticeInstructionFiled, models.AudienceSupervision, "", d)
+		return ch.answer(models.OutcomeInstruction, answer)
+	})
+}
+
+// Close ends an answered case (闭环, 第七条).
+func (s *Service) Close(ctx context.Context, actor models.Staff, no, note string) (*models.Case, error) {
+	return s.onCase(ctx, no, actor, func(ch *change) error {
+		if err := ch.requireOwner(); err != nil {
+			return err
+		}
+		if err := models.CheckClose(ch.c); err != nil {
+			return err
+		}
+		ch.close(strings.TrimSpace(note))
+		return nil
+	})
+}
+
+func (ch *change) close(note string) {
+	ch.c.Status, ch.c.ClosedAt = models.CaseClosed, &ch.now
+	line := "办结"
+	if note != "" {
+		line += "：" + note
+	}
+	ch.record("closed", "", line)
+	d := ch.data()
+	d.Outcome, d.Result, d.Note = ch.c.Outcome, ch.c.Result, note
+	ch.notifyApplicant(models.NoticeCaseClosed, d)
+}
+
+// RatingVia says how a rating reached bbcs.
+type RatingVia string
+
+const (
+	ViaServiceAccount RatingVia = "service_account"
+	ViaInPerson       RatingVia = "in_person"
+	ViaPhone          RatingVia = "phone"
+	ViaLink           RatingVia = "link"
+)
+
+// Rate records the applicant's rating (第十三条). A good one closes the
+// case; 不满意 or 非常不满意 sends it back for re-handling (退回重办) in a new
+// round. The owner records ratings given in person or by phone.
+func (s *Service) Rate(ctx context.Context, actor models.Staff, no string, level models.RatingLevel, comment string, via RatingVia) (*models.Case, error) {
+	if !level.Valid() {
+		return nil, models.Errorf(models.ErrInvalid, "评价等级 %q 不正确，可选：very_satisfied（非常满意）、satisfied（满意）、basically_satisfied（基本满意）、dissatisfied（不满意）、very_dissatisfied（非常不满意）", level)
+	}
+	comment = strings.TrimSpace(comment)
+	if len([]rune(comment)) > 1000 {
+		return nil, models.Errorf(models.ErrInvalid, "评价意见过长，最多 1000 字")
+	}
+	if via == "" {
+		via = ViaInPerson
+	}
+	return s.onCase(ctx, no, actor, func(ch *change) error {
+		if ch.actor.ID != "applicant" {
+			if err := ch.requireOwner(); err != nil {
+				return err
+			}
+		}
+		switch ch.c.Status {
+		case models.CaseAnswered:
+		case models.CaseClosed:
+			return models.Errorf(models.ErrConflict, "案件 %s 已办结，不能再评价", ch.c.No)
+		default:
+			return models.Errorf(models.ErrConflict, "案件 %s 尚未答复，暂不能评价", ch.c.No)
+		}
+		ch.c.Rating, ch.c.RatingNote, ch.c.RatingVia, ch.c.RatedAt = level, comment, string(via), &ch.now
+		line := "评价：" + level.Label()
+		if comment != "" {
+			line += "；意见：" + comment
+		}
+		ch.record("rated", "", line)
+		if !level.Bad() {
+			ch.close("")
+			return nil
+		}
+		// 第十三条: a 差评 goes back for re-handling, and is followed up.
+		ch.c.Status = models.CaseReopened
+		ch.c.Round++
+		ch.record("reopened", "", fmt.Sprintf("差评退回重办，进入第 %d 轮办理", ch.c.Round))
+		d := ch.data()
+		d.Result, d.Reason = ch.c.Result, line
+		ch.notify(models.NoticeCaseReopened, models.AudienceStaff, ch.c.OwnerID, d)
+		return nil
+	})
+}

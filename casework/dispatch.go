@@ -1,0 +1,452 @@
+package casework
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"bbcs/models"
+)
+
+// Decision is the owner's choice at triage (第十条).
+type Decision string
+
+const (
+	DecideOnTheSpot Decision = "on_the_spot" // 当场协调解决
+	DecideSummon    Decision = "summon"      // 通知窗口工作人员到现场
+	DecideDispatch  Decision = "dispatch"    // 派发工单
+)
+
+// Triage is the owner's 研判: the category confirmed or corrected, the
+// related departments, and how the case will be handled.
+type Triage struct {
+	Category    models.Category
+	Departments []string
+	Decision    Decision
+	Note        string
+	Result      string // for on_the_spot: the answer given
+}
+
+// Triage records the owner's 研判 and carries out its decision in the same
+// transaction: solving on the spot, summoning the window staff, or
+// dispatching work orders.
+func (s *Service) Triage(ctx context.Context, actor models.Staff, no string, t Triage) (*models.Case, error) {
+	switch t.Decision {
+	case DecideOnTheSpot, DecideSummon, DecideDispatch:
+	default:
+		return nil, models.Errorf(models.ErrInvalid, "研判结论 %q 不正确：应为 on_the_spot（当场解决）、summon（通知窗口到现场）或 dispatch（派发工单）", t.Decision)
+	}
+	if t.Category != "" && !t.Category.Valid() {
+		return nil, models.Errorf(models.ErrInvalid, "事项类别 %q 不正确，可选：%s", t.Category, categoryCodes())
+	}
+	if (t.Decision == DecideSummon || t.Decision == DecideDispatch) && len(t.Departments) == 0 {
+		return nil, models.Errorf(models.ErrInvalid, "请选择相关部门（departments）")
+	}
+	return s.onCase(ctx, no, actor, func(ch *change) error {
+		if err := models.CheckOpen(ch.c); err != nil {
+			return err
+		}
+		if err := ch.requireOwner(); err != nil {
+			return err
+		}
+		if t.Category != "" && t.Category != ch.c.Category {
+			ch.record("reclassified", "", fmt.Sprintf("类别：%s → %s", ch.c.Category.Label(), t.Category.Label()))
+			ch.c.Category = t.Category
+		}
+		names, err := ch.departmentNames(t.Departments)
+		if err != nil {
+			return err
+		}
+		if len(t.Departments) > 0 {
+			ch.c.Departments = models.JoinCodes(mergeCodes(ch.c.DepartmentCodes(), t.Departments))
+		}
+		note := map[Decision]string{DecideOnTheSpot: "当场协调解决", DecideSummon: "通知窗口工作人员到现场", DecideDispatch: "派发工单"}[t.Decision]
+		if len(names) > 0 {
+			note += "；相关部门：" + strings.Join(names, "、")
+		}
+		if t.Note != "" {
+			note += "；" + strings.TrimSpace(t.Note)
+		}
+		ch.record("triaged", "", note)
+		switch t.Decision {
+		case DecideOnTheSpot:
+			if strings.TrimSpace(t.Result) == "" {
+				return nil // the answer follows with Resolve
+			}
+			return ch.answer(models.OutcomeOnTheSpot, t.Result)
+		case DecideSummon:
+			for _, code := range t.Departments {
+				if err := ch.summon(code, t.Note); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return ch.dispatch(t.Departments, t.Note, false)
+	})
+}
+
+func (ch *change) departmentNames(codes []string) ([]string, error) {
+	names := make([]string, 0, len(codes))
+	for _, code := range codes {
+		d, err := ch.department(code)
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, d.Name)
+	}
+	return names, nil
+}
+
+func mergeCodes(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, c := range b {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Dispatch sends work orders to one or several departments (第十一条).
+// Joint orders are the 主要负责领导's coordination of related units.
+func (s *Service) Dispatch(ctx context.Context, actor models.Staff, no string, departments []string, note string, joint bool) (*models.Case, error) {
+	if len(departments) == 0 {
+		return nil, models.Errorf(models.ErrInvalid, "请至少选择一个部门（departments）")
+	}
+	return s.onCase(ctx, no, actor, func(ch *change) error {
+		if err := ch.requireDispatcher(joint); err != nil {
+			return err
+		}
+		return ch.dispatch(departments, note, joint)
+	})
+}
+
+func (ch *change) dispatch(departments []string, note string, joint bool) error {
+	if err := models.CheckDispatch(ch.c); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	open, err := ch.roundOrders()
+	if err != nil {
+		return err
+	}
+	for _, o := range open {
+		if o.Open() {
+			seen[o.DepartmentCode] = true
+		}
+	}
+	note = strings.TrimSpace(note)
+	var names []string
+	for _, code := range departments {
+		if seen[code] {
+			return models.Errorf(models.ErrConflict, "部门 %s 已有本案尚未答复的工单，不能重复派发", code)
+		}
+		seen[code] = true
+		dept, err := ch.department(code)
+		if err != nil {
+			return err
+		}
+		if err := ch.issueOrder(dept, note, joint); err != nil {
+			return err
+		}
+		names = append(names, dept.Name)
+	}
+	ch.c.Departments = models.JoinCodes(mergeCodes(ch.c.DepartmentCodes(), departments))
+	ch.c.Status = models.CaseDispatched
+	d := ch.data()
+	d.Departments = names
+	d.Reopened = ch.c.Round > 1
+	ch.notifyApplicant(models.NoticeOrderDispatched, d)
+	return nil
+}
+
+// issueOrder creates one work order, received now: due in ReplyDays working
+// days, capped at MaxDays (第十二条).
+func (ch *change) issueOrder(dept models.Department, note string, joint bool) error {
+	ch.c.OrderSeq++
+	body := strings.TrimPrefix(ch.c.No, ch.s.opts.CasePrefix)
+	o := models.WorkOrder{
+		No:     fmt.Sprintf("%s%s-%d", ch.s.opts.OrderPrefix, body, ch.c.OrderSeq),
+		CaseID: ch.c.ID, Round: ch.c.Round, DepartmentCode: dept.Code, Status: models.OrderPending,
+		Joint: joint, Note: note, DispatchedBy: ch.actor.ID, ReceivedAt: ch.now,
+		DueAt: ch.s.cal.DueAt(ch.now, ch.s.opts.ReplyDays),
+		CapAt: ch.s.cal.DueAt(ch.now, ch.s.opts.MaxDays),
+	}
+	if err := ch.tx.Create(&o).Error; err != nil {
+		return fmt.Errorf("casework: create work order %s: %w", o.No, err)
+	}
+	what := "派发工单"
+	if joint {
+		what = "派发联合办理工单"
+	}
+	if ch.c.Round > 1 {
+		what += "（退回重办）"
+	}
+	line := fmt.Sprintf("%s至%s，请于 %s 前答复", what, dept.Name, models.FormatTime(o.DueAt))
+	if years := ch.s.cal.Unpublished(o.ReceivedAt, o.CapAt); len(years) > 0 {
+		// calendar.md: a missing official table is noticed, not silently wrong.
+		line += fmt.Sprintf("（注意：%v 年的官方节假日安排尚未载入，时限按法定节假日估算）", years)
+		ch.s.log.Warn("deadline estimated without official holiday table", "order", o.No, "years", years)
+	}
+	ch.record("dispatched", o.No, line)
+	d := ch.orderData(&o, dept)
+	d.Joint, d.Note = joint, note
+	d.Reopened = ch.c.Round > 1
+	ch.notify(models.NoticeWorkOrder, models.AudienceDepartment, dept.Code, d)
+	return nil
+}
+
+func (ch *change) orderData(o *models.WorkOrder, dept models.Department) models.NoticeData {
+	d := ch.data()
+	due, capAt := o.Deadline(), o.CapAt
+	d.OrderNo, d.Department, d.DepartmentName = o.No, dept.Code, dept.Name
+	d.DueAt, d.CapAt = &due, &capAt
+	d.Round = o.Round
+	return d
+}
+
+// Summon calls a department's window staff to the complaint window
+// (第十条); they must confirm arrival within SummonWithin.
+func (s *Service) Summon(ctx context.Context, actor models.Staff, no, dept, note string) (*models.Case, error) {
+	return s.onCase(ctx, no, actor, func(ch *change) error {
+		if err := models.CheckOpen(ch.c); err != nil {
+			return err
+		}
+		if err := ch.requireOwner(); err != nil {
+			return err
+		}
+		return ch.summon(dept, note)
+	})
+}
+
+func (ch *change) summon(code, note string) error {
+	dept, err := ch.department(code)
+	if err != nil {
+		return err
+	}
+	var open int64
+	if err := ch.tx.Model(&models.Summon{}).Where("case_id = ? AND department_code = ? AND arrived_at IS NULL", ch.c.ID, code).Count(&open).Error; err != nil {
+		return fmt.Errorf("casework: read summons: %w", err)
+	}
+	if open > 0 {
+		return models.Errorf(models.ErrConflict, "已通知%s到现场，正在等待到达确认", dept.Name)
+	}
+	sm := models.Summon{
+		CaseID: ch.c.ID, DepartmentCode: code, SummonedBy: ch.actor.ID, SummonedAt: ch.now,
+		ArriveBy: ch.now.Add(ch.s.opts.SummonWithin), Note: strings.TrimSpace(note),
+	}
+	if err := ch.tx.Create(&sm).Error; err != nil {
+		return fmt.Errorf("casework: record summon: %w", err)
+	}
+	ch.c.Departments = models.JoinCodes(mergeCodes(ch.c.DepartmentCodes(), []string{code}))
+	ch.record("summoned", "", fmt.Sprintf("通知%s工作人员于 %s 前到“办不成事”反映窗口", dept.Name, models.FormatTime(sm.ArriveBy)))
+	staff, err := ch.staffOf(code, models.RoleWindowStaff, models.RoleWindowHead)
+	if err != nil {
+		return err
+	}
+	d := ch.data()
+	d.Department, d.DepartmentName, d.ArriveBy, d.Note = dept.Code, dept.Name, &sm.ArriveBy, sm.Note
+	for _, st := range staff {
+		d.Mentions = append(d.Mentions, st.ID)
+	}
+	ch.notify(models.NoticeSummon, models.AudienceDepartment, code, d)
+	return nil
+}
+
+// ConfirmArrival records that the actor's department reached the complaint
+// window; after the summons' deadline it is recorded as late (第十七条).
+func (s *Service) ConfirmArrival(ctx context.Context, actor models.Staff, no string) (*models.Case, error) {
+	return s.onCase(ctx, no, actor, func(ch *change) error {
+		if err := requireRole(ch.actor, models.RoleWindowStaff, models.RoleWindowHead); err != nil {
+			return err
+		}
+		var sm models.Summon
+		err := ch.tx.Where("case_id = ? AND department_code = ? AND arrived_at IS NULL", ch.c.ID, ch.actor.DepartmentCode).
+			Order("summoned_at").Limit(1).Find(&sm).Error
+		if err != nil {
+			return fmt.Errorf("casework: read summons: %w", err)
+		}
+		if sm.ID == 0 {
+			return models.Errorf(models.ErrConflict, "案件 %s 没有通知您所在部门到现场，或已确认到达", ch.c.No)
+		}
+		sm.ArrivedAt, sm.ArrivedBy, sm.Late = &ch.now, ch.actor.ID, ch.now.After(sm.ArriveBy)
+		if err := ch.tx.Save(&sm).Error; err != nil {
+			return fmt.Errorf("casework: record arrival: %w", err)
+		}
+		note := "已到达“办不成事”反映窗口"
+		if sm.Late {
+			note += fmt.Sprintf("（迟到，应于 %s 前到达）", models.FormatTime(sm.ArriveBy))
+		}
+		ch.record("arrived", "", note)
+		return nil
+	})
+}
+
+// Sign is 签收: a window officer takes the order.
+func (s *Service) Sign(ctx context.Context, actor models.Staff, orderNo string) (*models.Case, error) {
+	return s.onOrder(ctx, orderNo, actor, func(ch *change, o *models.WorkOrder) error {
+		dept, err := ch.requireDepartment(o)
+		if err != nil {
+			return err
+		}
+		if err := models.CheckSign(o); err != nil {
+			return err
+		}
+		o.Status, o.SignedAt, o.SignedBy = models.OrderAccepted, &ch.now, ch.actor.ID
+		ch.record("signed", o.No, fmt.Sprintf("%s签收，请于 %s 前答复", dept.Name, models.FormatTime(o.Deadline())))
+		d := ch.orderData(o, dept)
+		ch.notify(models.NoticeOrderSigned, models.AudienceDepartment, dept.Code, d)
+		ch.notify(models.NoticeOrderSigned, models.AudienceStaff, ch.c.OwnerID, d)
+		return nil
+	})
+}
+
+// Reply gives the order's result. 第十二条: the applicant, the complaint
+// window (the owner) and the supervision section hear it at once. When the
+// round's last order is answered, the case is answered.
+func (s *Service) Reply(ctx context.Context, actor models.Staff, orderNo, result string) (*models.Case, error) {
+	result, err := text("result", "办理结果", result, 2000)
+	if err != nil {
+		return nil, err
+	}
+	return s.onOrder(ctx, orderNo, actor, func(ch *change, o *models.WorkOrder) error {
+		dept, err := ch.requireDepartment(o)
+		if err != nil {
+			return err
+		}
+		if err := models.CheckReply(o); err != nil {
+			return err
+		}
+		o.Status, o.RepliedAt, o.RepliedBy, o.Result = models.OrderReplied, &ch.now, ch.actor.ID, result
+		late := ""
+		if ch.now.After(o.Deadline()) {
+			late = "（超期答复）"
+		}
+		ch.record("replied", o.No, fmt.Sprintf("%s答复%s：%s", dept.Name, late, result))
+		d := ch.orderData(o, dept)
+		d.Result = result
+		ch.notify(models.NoticeOrderReplied, models.AudienceStaff, ch.c.OwnerID, d)
+		ch.notify(models.NoticeOrderReplied, models.AudienceSupervision, "", d)
+		ch.notify(models.NoticeOrderReplied, models.AudienceDepartment, dept.Code, d)
+
+		orders, err := ch.roundOrders()
+		if err != nil {
+			return err
+		}
+		var results []string
+		for i := range orders {
+			if orders[i].ID == o.ID {
+				orders[i] = *o
+			}
+			if orders[i].Open() {
+				// Others still owe theirs: the applicant hears this one now.
+				ch.notifyApplicant(models.NoticeOrderReplied, d)
+				return nil
+			}
+			name := orders[i].DepartmentCode
+			if od, err := ch.department(orders[i].DepartmentCode); err == nil {
+				name = od.Name
+			}
+			results = append(results, fmt.Sprintf("【%s】%s", name, orders[i].Result))
+		}
+		return ch.answer(models.OutcomeWorkOrders, strings.Join(results, "\n"))
+	})
+}
+
+// Extend grants a new due date (第十二条): a working day, later than the
+// present one, never past 10 working days from receipt; the same three
+// parties are told.
+func (s *Service) Extend(ctx context.Context, actor models.Staff, orderNo, dueDate, reason string) (*models.Case, error) {
+	reason, err := text("reason", "延期原因", reason, 500)
+	if err != nil {
+		return nil, err
+	}
+	date, err := s.cal.ParseDate(strings.TrimSpace(dueDate))
+	if err != nil {
+		return nil, models.Errorf(models.ErrInvalid, "延期日期 %q 不正确，应为 YYYY-MM-DD", dueDate)
+	}
+	if !s.cal.IsWorkday(date) {
+		return nil, models.Errorf(models.ErrInvalid, "%s 不是工作日，请选择一个工作日作为新的办理时限", models.FormatDate(date))
+	}
+	until := s.cal.EndOf(date)
+	return s.onOrder(ctx, orderNo, actor, func(ch *change, o *models.WorkOrder) error {
+		dept, err := ch.requireDepartment(o)
+		if err != nil {
+			return err
+		}
+		// 第十二条: at most 10 working days from receipt.
+		if err := models.CheckExtend(o, until); err != nil {
+			return err
+		}
+		o.Status, o.ExtendedDueAt, o.ExtensionReason = models.OrderExtended, &until, reason
+		ch.record("extended", o.No, fmt.Sprintf("%s申请延期至 %s，原因：%s", dept.Name, models.FormatTime(until), reason))
+		d := ch.orderData(o, dept)
+		d.Reason = reason
+		ch.notifyApplicant(models.NoticeOrderExtended, d)
+		ch.notify(models.NoticeOrderExtended, models.AudienceStaff, ch.c.OwnerID, d)
+		ch.notify(models.NoticeOrderExtended, models.AudienceSupervision, "", d)
+		ch.notify(models.NoticeOrderExtended, models.AudienceDepartment, dept.Code, d)
+		return nil
+	})
+}
+
+// Escalate is “beyond our authority” (第十一条): the department's 分管领导
+// decides; a matter needing several departments goes to the 主要负责领导, who
+// may dispatch joint orders. The window head hears of it (第十八条), and so
+// does the owner.
+func (s *Service) Escalate(ctx context.Context, actor models.Staff, orderNo, reason string, others []string) (*models.Case, error) {
+	reason, err := text("reason", "上报原因", reason, 1000)
+	if err != nil {
+		return nil, err
+	}
+	return s.onOrder(ctx, orderNo, actor, func(ch *change, o *models.WorkOrder) error {
+		dept, err := ch.requireDepartment(o)
+		if err != nil {
+			return err
+		}
+		if err := models.CheckEscalate(o); err != nil {
+			return err
+		}
+		involved := []string{o.DepartmentCode}
+		orders, err := ch.roundOrders()
+		if err != nil {
+			return err
+		}
+		for _, ro := range orders {
+			involved = mergeCodes(involved, []string{ro.DepartmentCode})
+		}
+		involved = mergeCodes(involved, others)
+		names, err := ch.departmentNames(involved)
+		if err != nil {
+			return err
+		}
+		var leader models.Staff
+		if len(involved) > 1 || dept.LeaderID == "" {
+			leader, err = ch.principal()
+		} else {
+			leader, err = ch.staff(dept.LeaderID)
+		}
+		if err != nil {
+			return err
+		}
+		o.EscalatedAt, o.EscalatedTo, o.EscalationNote = &ch.now, leader.ID, reason
+		ch.c.Departments = models.JoinCodes(mergeCodes(ch.c.DepartmentCodes(), involved))
+		ch.record("escalated", o.No, fmt.Sprintf("%s报告超出本窗口权限，已上报%s（%s），原因：%s", dept.Name, leader.Name, leader.Role.Label(), reason))
+		d := ch.orderData(o, dept)
+		d.Reason, d.Departments = reason, names
+		ch.notify(models.NoticeEscalation, models.AudienceStaff, leader.ID, d)
+		heads, err := ch.staffOf(dept.Code, models.RoleWindowHead)
+		if err != nil {
+			return err
+		}
+		for _, h := range heads {
+			if h.ID != ch.actor.ID {
+				ch.notify(models.NoticeEscalation, models.AudienceStaff, h.ID, d)
+			}
+		}
+		ch.notify(models.NoticeEscalation, models.AudienceStaff, ch.c.OwnerID, d)
+		return nil
+	})
+}

@@ -1,0 +1,127 @@
+package casework
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"bbcs/models"
+)
+
+// Detail is a case with everything the API and the console show of it.
+type Detail struct {
+	Case         models.Case
+	Owner        models.Staff
+	Orders       []models.WorkOrder
+	Timeline     []models.TimelineEvent
+	Summons      []models.Summon
+	Instructions []models.Instruction
+	Departments  map[string]models.Department
+}
+
+// Get loads one case by number.
+func (s *Service) Get(ctx context.Context, no string) (*Detail, error) {
+	db := s.db.WithContext(ctx)
+	var d Detail
+	if err := db.Where("no = ?", no).First(&d.Case).Error; err != nil {
+		return nil, notFound(err, "案件 %s 不存在", no)
+	}
+	if err := db.Where("id = ?", d.Case.OwnerID).Limit(1).Find(&d.Owner).Error; err != nil {
+		return nil, fmt.Errorf("casework: load owner of %s: %w", no, err)
+	}
+	if err := db.Where("case_id = ?", d.Case.ID).Order("round, no").Find(&d.Orders).Error; err != nil {
+		return nil, fmt.Errorf("casework: load orders of %s: %w", no, err)
+	}
+	if err := db.Where("case_id = ?", d.Case.ID).Order("seq").Find(&d.Timeline).Error; err != nil {
+		return nil, fmt.Errorf("casework: load timeline of %s: %w", no, err)
+	}
+	if err := db.Where("case_id = ?", d.Case.ID).Order("summoned_at").Find(&d.Summons).Error; err != nil {
+		return nil, fmt.Errorf("casework: load summons of %s: %w", no, err)
+	}
+	if err := db.Where("case_id = ?", d.Case.ID).Order("asked_at").Find(&d.Instructions).Error; err != nil {
+		return nil, fmt.Errorf("casework: load instructions of %s: %w", no, err)
+	}
+	depts, err := s.Departments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.Departments = depts
+	return &d, nil
+}
+
+// Departments maps every department (active or not) by code.
+func (s *Service) Departments(ctx context.Context) (map[string]models.Department, error) {
+	var list []models.Department
+	if err := s.db.WithContext(ctx).Find(&list).Error; err != nil {
+		return nil, fmt.Errorf("casework: load departments: %w", err)
+	}
+	m := make(map[string]models.Department, len(list))
+	for _, d := range list {
+		m[d.Code] = d
+	}
+	return m, nil
+}
+
+// Filter narrows a case list. Empty fields do not filter.
+type Filter struct {
+	Month      string // YYYY-MM of acceptance
+	Status     models.CaseStatus
+	Department string
+	Category   models.Category
+	OpenID     string // a citizen's own cases
+	Limit      int
+	Offset     int
+}
+
+// List returns the cases matching f, newest first, and how many match.
+func (s *Service) List(ctx context.Context, f Filter) ([]models.Case, int64, error) {
+	q := s.db.WithContext(ctx).Model(&models.Case{})
+	if f.Month != "" {
+		start, err := time.ParseInLocation("2006-01", f.Month, s.cal.Location())
+		if err != nil {
+			return nil, 0, models.Errorf(models.ErrInvalid, "月份 %q 不正确，应为 YYYY-MM", f.Month)
+		}
+		q = q.Where("accepted_at >= ? AND accepted_at < ?", start.UTC(), start.AddDate(0, 1, 0).UTC())
+	}
+	if f.Status != "" {
+		switch f.Status {
+		case models.CaseRegistered, models.CaseDispatched, models.CaseAnswered, models.CaseReopened, models.CaseClosed:
+		default:
+			return nil, 0, models.Errorf(models.ErrInvalid, "案件状态 %q 不正确，可选：registered、dispatched、answered、reopened、closed", f.Status)
+		}
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Category != "" {
+		if !f.Category.Valid() {
+			return nil, 0, models.Errorf(models.ErrInvalid, "事项类别 %q 不正确，可选：%s", f.Category, categoryCodes())
+		}
+		q = q.Where("category = ?", f.Category)
+	}
+	if f.Department != "" {
+		q = q.Where("id IN (?)", s.db.Model(&models.WorkOrder{}).Select("case_id").Where("department_code = ?", f.Department))
+	}
+	if f.OpenID != "" {
+		q = q.Where("applicant_open_id = ?", f.OpenID)
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("casework: count cases: %w", err)
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	var list []models.Case
+	if err := q.Order("accepted_at DESC, no DESC").Limit(f.Limit).Offset(f.Offset).Find(&list).Error; err != nil {
+		return nil, 0, fmt.Errorf("casework: list cases: %w", err)
+	}
+	return list, total, nil
+}
+
+// Staff loads one staff member.
+func (s *Service) Staff(ctx context.Context, id string) (models.Staff, error) {
+	var st models.Staff
+	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&st).Error; err != nil {
+		return st, notFound(err, "工作人员 %s 不存在", id)
+	}
+	return st, nil
+}

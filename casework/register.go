@@ -1,0 +1,271 @@
+package casework
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"bbcs/models"
+)
+
+// Applicant stands for a citizen acting on their own case in the timeline.
+func Applicant(name string) models.Staff {
+	return models.Staff{ID: "applicant", Name: name, Active: true}
+}
+
+// System stands for bbcs itself (timers, reconciliation) in the timeline.
+var System = models.Staff{ID: "system", Name: "系统", Active: true}
+
+// Registration is the 登记表 of 第九条.
+type Registration struct {
+	ApplicantName   string
+	ApplicantMobile string
+	ApplicantKind   models.ApplicantKind
+	Company         string
+	Category        models.Category
+	Matter          string
+	Channel         models.Channel
+	Departments     []string // related departments, if known
+	OpenID          string   // service-account applicant
+}
+
+func (r *Registration) normalise() error {
+	var err error
+	if r.ApplicantName, err = text("applicant_name", "反映人姓名", r.ApplicantName, 32); err != nil {
+		return err
+	}
+	r.ApplicantMobile = strings.TrimSpace(r.ApplicantMobile)
+	if !models.ValidMobile(r.ApplicantMobile) {
+		return models.Errorf(models.ErrInvalid, "手机号 %q 不正确：应为 11 位数字，以 13–19 开头", r.ApplicantMobile)
+	}
+	if r.ApplicantKind == "" {
+		r.ApplicantKind = models.ApplicantPerson
+	}
+	if !r.ApplicantKind.Valid() {
+		return models.Errorf(models.ErrInvalid, "反映人类型 %q 不正确：应为 person（群众）或 company（企业）", r.ApplicantKind)
+	}
+	r.Company = strings.TrimSpace(r.Company)
+	if r.ApplicantKind == models.ApplicantCompany && r.Company == "" {
+		return models.Errorf(models.ErrInvalid, "企业反映的事项请填写企业名称（company）")
+	}
+	if utf8.RuneCountInString(r.Company) > 100 {
+		return models.Errorf(models.ErrInvalid, "企业名称过长，最多 100 字")
+	}
+	if !r.Category.Valid() {
+		return models.Errorf(models.ErrInvalid, "事项类别 %q 不正确，可选：%s", r.Category, categoryCodes())
+	}
+	if r.Matter, err = text("matter", "反映事项", r.Matter, 2000); err != nil {
+		return err
+	}
+	if !r.Channel.Valid() {
+		return models.Errorf(models.ErrInvalid, "反映渠道 %q 不正确：应为 walk_in（现场）、phone（电话）或 service_account（服务号）", r.Channel)
+	}
+	return nil
+}
+
+func categoryCodes() string {
+	codes := make([]string, len(models.Categories))
+	for i, c := range models.Categories {
+		codes[i] = fmt.Sprintf("%s（%s）", c, c.Label())
+	}
+	return strings.Join(codes, "、")
+}
+
+// Register accepts a case (第九条) and assigns its first-contact owner
+// (第五条): whoever received a walk-in or phone case, the specialist on
+// duty for a service-account case. actor is the registering specialist, or
+// Applicant(name) when a citizen reports on the service account.
+func (s *Service) Register(ctx context.Context, actor models.Staff, r Registration) (*models.Case, error) {
+	if err := r.normalise(); err != nil {
+		return nil, err
+	}
+	fromCitizen := actor.ID == "applicant"
+	if !fromCitizen {
+		if err := requireRole(actor, models.RoleSpecialist, models.RoleAdmin); err != nil {
+			return nil, err
+		}
+	}
+	now := s.clock.Now()
+	day := now.In(s.cal.Location()).Format("20060102")
+	if err := s.ensureCounter(ctx, day); err != nil {
+		return nil, err
+	}
+	var out *models.Case
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		for _, code := range r.Departments {
+			if err := tx.Where("code = ? AND active = ?", code, true).First(&models.Department{}).Error; err != nil {
+				return notFound(err, "部门 %s 不存在", code)
+			}
+		}
+		seq, err := nextSeq(tx, day)
+		if err != nil {
+			return err
+		}
+		c := &models.Case{
+			No:     fmt.Sprintf("%s%s-%03d", s.opts.CasePrefix, day, seq),
+			Status: models.CaseRegistered, Category: r.Category, Matter: r.Matter,
+			ApplicantName: r.ApplicantName, ApplicantKind: r.ApplicantKind,
+			ApplicantMobile: r.ApplicantMobile, Company: r.Company, ApplicantOpenID: r.OpenID,
+			Channel: r.Channel, Departments: models.JoinCodes(r.Departments),
+			AcceptedAt: now, Round: 1,
+		}
+		ch := &change{s: s, tx: tx, now: now, actor: actor, c: c}
+		var owner models.Staff
+		if r.Channel == models.ChannelServiceAccount || actor.Role != models.RoleSpecialist {
+			owner, err = ch.onDuty()
+			if err != nil {
+				return err
+			}
+		} else {
+			owner = actor
+		}
+		c.OwnerID, ch.owner = owner.ID, owner
+		ch.record("registered", "", fmt.Sprintf("%s受理，类别：%s", r.Channel.Label(), r.Category.Label()))
+		ch.record("owner_assigned", "", "首接负责人："+owner.Name)
+		ch.notifyApplicant(models.NoticeCaseReceived, ch.data())
+		if owner.ID != actor.ID {
+			ch.notify(models.NoticeOwnerAssigned, models.AudienceStaff, owner.ID, ch.data())
+		}
+		out = c
+		return ch.commit()
+	})
+	return out, err
+}
+
+// ensureCounter creates the day's counter row in its own statement: inside
+// the transaction, MySQL's insert-or-ignore would take a shared lock that
+// deadlocks with the update every concurrent registration then makes.
+func (s *Service) ensureCounter(ctx context.Context, day string) error {
+	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&models.CaseCounter{Day: day}).Error
+	if err != nil {
+		return fmt.Errorf("casework: create case counter %s: %w", day, err)
+	}
+	return nil
+}
+
+// nextSeq bumps the day's counter under its row lock, held to commit, so
+// concurrent registrations take distinct numbers.
+func nextSeq(tx *gorm.DB, day string) (int, error) {
+	res := tx.Model(&models.CaseCounter{}).Where("day = ?", day).Update("last", gorm.Expr("last + 1"))
+	if res.Error != nil {
+		return 0, fmt.Errorf("casework: bump case counter %s: %w", day, res.Error)
+	}
+	var ctr models.CaseCounter
+	if err := tx.Where("day = ?", day).First(&ctr).Error; err != nil {
+		return 0, fmt.Errorf("casework: read case counter %s: %w", day, err)
+	}
+	return ctr.Last, nil
+}
+
+// onDuty is the specialist on duty now (第四条): the roster's for today,
+// else the rotation's turn, else the first specialist on file.
+func (ch *change) onDuty() (models.Staff, error) {
+	date := ch.now.In(ch.s.cal.Location()).Format(time.DateOnly)
+	var day models.DutyDay
+	if err := ch.tx.Where("date = ?", date).Limit(1).Find(&day).Error; err != nil {
+		return models.Staff{}, fmt.Errorf("casework: read duty roster: %w", err)
+	}
+	if day.SpecialistID != "" {
+		if st, err := ch.staff(day.SpecialistID); err == nil && st.Active {
+			return st, nil
+		}
+	}
+	var rota []models.Staff
+	if len(ch.s.opts.Rotation) > 0 {
+		err := ch.tx.Where("id IN ? AND role = ? AND active = ?", ch.s.opts.Rotation, models.RoleSpecialist, true).Find(&rota).Error
+		if err != nil {
+			return models.Staff{}, fmt.Errorf("casework: read rotation: %w", err)
+		}
+	}
+	if len(rota) > 0 {
+		// Keep the configured order; turns advance one per working day.
+		byID := map[string]models.Staff{}
+		for _, st := range rota {
+			byID[st.ID] = st
+		}
+		var order []models.Staff
+		for _, id := range ch.s.opts.Rotation {
+			if st, ok := byID[id]; ok {
+				order = append(order, st)
+			}
+		}
+		epoch := time.Date(2020, 1, 1, 0, 0, 0, 0, ch.s.cal.Location())
+		turn := ch.s.cal.WorkdaysBetween(epoch, ch.now) % len(order)
+		return order[turn], nil
+	}
+	var first models.Staff
+	err := ch.tx.Where("role = ? AND active = ?", models.RoleSpecialist, true).Order("id").First(&first).Error
+	if err != nil {
+		return first, notFound(err, "当前没有值班的接诉即办专员，请管理员配置值班表（duty.roster）")
+	}
+	return first, nil
+}
+
+// Handover passes the case to another specialist (工作交接, 第七条).
+func (s *Service) Handover(ctx context.Context, actor models.Staff, no, toID, reason string) (*models.Case, error) {
+	reason, err := text("reason", "交接原因", reason, 500)
+	if err != nil {
+		return nil, err
+	}
+	return s.onCase(ctx, no, actor, func(ch *change) error {
+		if err := models.CheckOpen(ch.c); err != nil {
+			return err
+		}
+		if err := ch.requireOwner(); err != nil {
+			return err
+		}
+		to, err := ch.staff(toID)
+		if err != nil {
+			return err
+		}
+		if !to.Active || to.Role != models.RoleSpecialist {
+			return models.Errorf(models.ErrInvalid, "%s 不是在岗的接诉即办专员，不能接手案件", to.Name)
+		}
+		if to.ID == ch.c.OwnerID {
+			return models.Errorf(models.ErrConflict, "%s 已经是案件 %s 的首接负责人", to.Name, ch.c.No)
+		}
+		from := ch.owner
+		ch.c.OwnerID, ch.owner = to.ID, to
+		ch.record("handed_over", "", fmt.Sprintf("%s → %s，原因：%s", from.Name, to.Name, reason))
+		d := ch.data()
+		d.Reason, d.Note = reason, from.Name
+		ch.notify(models.NoticeHandedOver, models.AudienceStaff, to.ID, d)
+		return nil
+	})
+}
+
+// CheckIn records the duty specialist's arrival (第四条, R2); a check-in
+// after the configured time is recorded as late for the assessment (R9).
+func (s *Service) CheckIn(ctx context.Context, actor models.Staff) (*models.CheckIn, error) {
+	if err := requireRole(actor, models.RoleSpecialist); err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	local := now.In(s.cal.Location())
+	date := local.Format(time.DateOnly)
+	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, s.cal.Location())
+	ci := &models.CheckIn{Date: date, StaffID: actor.ID, At: now, Late: now.After(midnight.Add(s.opts.CheckIn))}
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&models.CheckIn{}).Where("date = ? AND staff_id = ?", date, actor.ID).Count(&n).Error; err != nil {
+			return fmt.Errorf("casework: read check-ins: %w", err)
+		}
+		if n > 0 {
+			return models.Errorf(models.ErrConflict, "%s 今天（%s）已签到", actor.Name, date)
+		}
+		if err := tx.Create(ci).Error; err != nil {
+			return fmt.Errorf("casework: record check-in: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ci, nil
+}

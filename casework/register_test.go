@@ -1,0 +1,212 @@
+package casework_test
+
+import (
+	"fmt"
+	"regexp"
+	"sync"
+	"testing"
+
+	"bbcs/casework"
+	"bbcs/models"
+)
+
+func TestRegisterWalkInMakesTheReceiverTheOwner(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.walkIn()
+	if c.No != "BB20260310-001" {
+		t.Errorf("case number = %s, want BB20260310-001", c.No)
+	}
+	d := h.get(c.No)
+	if d.Case.Status != models.CaseRegistered || d.Case.OwnerID != "wang" || d.Owner.Name != "王芳" {
+		t.Errorf("case = %s owner %s, want registered with 王芳 (第五条: the receiver owns it)", d.Case.Status, d.Case.OwnerID)
+	}
+	if !d.Case.AcceptedAt.Equal(at("2026-03-10 10:00")) {
+		t.Errorf("accepted at %v", d.Case.AcceptedAt)
+	}
+	if len(d.Timeline) != 2 || d.Timeline[0].Action != "registered" || d.Timeline[1].Action != "owner_assigned" || d.Timeline[0].ActorName != "王芳" {
+		t.Errorf("timeline = %+v", d.Timeline)
+	}
+	receipts := h.noticesOf(c.No, models.NoticeCaseReceived, models.AudienceApplicant)
+	if len(receipts) != 1 {
+		t.Fatalf("applicant receipts = %d, want 1", len(receipts))
+	}
+	data, _ := receipts[0].Data()
+	if data.OwnerName != "王芳" || data.MaskedMobile != "138****8000" {
+		t.Errorf("receipt payload = %+v", data)
+	}
+	if got := len(h.noticesOf(c.No, models.NoticeOwnerAssigned, models.AudienceStaff)); got != 0 {
+		t.Errorf("the owner registered it herself; owner notices = %d, want 0", got)
+	}
+	// No notice anywhere carries the full mobile.
+	for _, n := range h.notices(c.No) {
+		if regexp.MustCompile(`13800138000`).MatchString(n.Payload) {
+			t.Errorf("notice %s carries the full mobile: %s", n.Kind, n.Payload)
+		}
+	}
+}
+
+func TestRegisterFromServiceAccountGoesToTheSpecialistOnDuty(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00") // the roster names 李明 for this day
+	reg := casework.Registration{
+		ApplicantName: "张先生", ApplicantMobile: "13912345678", Category: models.CategoryAttitude,
+		Matter: "窗口工作人员态度差", Channel: models.ChannelServiceAccount, OpenID: "oOPENID1",
+	}
+	c, err := h.svc.Register(h.ctx, casework.Applicant("张先生"), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OwnerID != "li" {
+		t.Errorf("owner = %s, want li from the roster", c.OwnerID)
+	}
+	if n := h.noticesOf(c.No, models.NoticeOwnerAssigned, models.AudienceStaff); len(n) != 1 || n[0].Target != "li" {
+		t.Errorf("owner notices = %+v, want one to li", n)
+	}
+	if n := h.noticesOf(c.No, models.NoticeCaseReceived, models.AudienceApplicant); len(n) != 1 || n[0].Target != "oOPENID1" {
+		t.Errorf("receipt = %+v, want one to the openid", n)
+	}
+
+	// Without a roster entry the rotation decides, one turn per working day.
+	owners := map[string]bool{}
+	for _, day := range []string{"2026-03-11 09:00", "2026-03-12 09:00"} {
+		h.clock.Set(at(day))
+		c, err := h.svc.Register(h.ctx, casework.Applicant("张先生"), reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owners[c.OwnerID] = true
+	}
+	if !owners["wang"] || !owners["li"] {
+		t.Errorf("two consecutive working days went to %v, want both specialists in turn", owners)
+	}
+}
+
+func TestRegisterRefusesBadForms(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	good := casework.Registration{
+		ApplicantName: "李女士", ApplicantMobile: "13800138000", Category: models.CategoryOther,
+		Matter: "事项", Channel: models.ChannelPhone,
+	}
+	cases := []struct {
+		name   string
+		change func(r *casework.Registration)
+		want   string
+	}{
+		{"short mobile", func(r *casework.Registration) { r.ApplicantMobile = "1380013800" }, "手机号"},
+		{"landline", func(r *casework.Registration) { r.ApplicantMobile = "07395551234" }, "手机号"},
+		{"no name", func(r *casework.Registration) { r.ApplicantName = "  " }, "反映人姓名"},
+		{"no matter", func(r *casework.Registration) { r.Matter = "" }, "反映事项"},
+		{"bad category", func(r *casework.Registration) { r.Category = "rude" }, "事项类别"},
+		{"company without name", func(r *casework.Registration) { r.ApplicantKind = models.ApplicantCompany }, "企业名称"},
+		{"bad channel", func(r *casework.Registration) { r.Channel = "fax" }, "反映渠道"},
+		{"unknown department", func(r *casework.Registration) { r.Departments = []string{"nope"} }, "部门 nope 不存在"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := good
+			tc.change(&r)
+			_, err := h.svc.Register(h.ctx, h.as("wang"), r)
+			code := models.ErrInvalid
+			if tc.name == "unknown department" {
+				code = models.ErrNotFound
+			}
+			wantErr(t, err, code, tc.want)
+		})
+	}
+	_, err := h.svc.Register(h.ctx, h.as("zhang"), good)
+	wantErr(t, err, models.ErrForbidden, "无权")
+	var n int64
+	h.db.Model(&models.Case{}).Count(&n)
+	if n != 0 {
+		t.Errorf("refused registrations stored %d cases", n)
+	}
+}
+
+// 200 concurrent registrations on MariaDB take 200 distinct numbers.
+func TestCaseNumbersStayUniqueUnderConcurrency(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	const n = 200
+	var wg sync.WaitGroup
+	nos := make(chan string, n)
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := h.svc.Register(h.ctx, h.as("wang"), casework.Registration{
+				ApplicantName: fmt.Sprintf("申请人%d", i), ApplicantMobile: "13800138000",
+				Category: models.CategoryOther, Matter: "并发登记", Channel: models.ChannelWalkIn,
+			})
+			if err != nil {
+				errs <- err
+				return
+			}
+			nos <- c.No
+		}()
+	}
+	wg.Wait()
+	close(nos)
+	close(errs)
+	for err := range errs {
+		t.Errorf("register: %v", err)
+	}
+	seen := map[string]bool{}
+	for no := range nos {
+		if seen[no] {
+			t.Errorf("case number %s handed out twice", no)
+		}
+		seen[no] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct case numbers, want %d", len(seen), n)
+	}
+	for i := 1; i <= n; i++ {
+		if no := fmt.Sprintf("BB20260310-%03d", i); !seen[no] {
+			t.Errorf("numbers have a gap: %s missing", no)
+		}
+	}
+}
+
+func TestHandover(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.walkIn()
+	before := h.snap(c.No)
+	_, err := h.svc.Handover(h.ctx, h.as("wang"), c.No, "li", "")
+	wantErr(t, err, models.ErrInvalid, "交接原因")
+	_, err = h.svc.Handover(h.ctx, h.as("wang"), c.No, "zhang", "下班")
+	wantErr(t, err, models.ErrInvalid, "不是在岗的接诉即办专员")
+	_, err = h.svc.Handover(h.ctx, h.as("li"), c.No, "li", "我来")
+	wantErr(t, err, models.ErrForbidden, "首接负责人是王芳")
+	h.unchanged(c.No, before)
+
+	if _, err := h.svc.Handover(h.ctx, h.as("wang"), c.No, "li", "轮休，交李明跟进"); err != nil {
+		t.Fatal(err)
+	}
+	d := h.get(c.No)
+	last := d.Timeline[len(d.Timeline)-1]
+	if d.Case.OwnerID != "li" || last.Action != "handed_over" || last.Note != "王芳 → 李明，原因：轮休，交李明跟进" {
+		t.Errorf("after handover: owner %s, last event %+v", d.Case.OwnerID, last)
+	}
+	if n := h.noticesOf(c.No, models.NoticeHandedOver, models.AudienceStaff); len(n) != 1 || n[0].Target != "li" {
+		t.Errorf("handover notices = %+v", n)
+	}
+	// The old owner may no longer act for the case.
+	_, err = h.svc.Dispatch(h.ctx, h.as("wang"), c.No, []string{"tax"}, "", false)
+	wantErr(t, err, models.ErrForbidden)
+}
+
+func TestCheckInOnTimeAndLate(t *testing.T) {
+	h := newHarness(t, "2026-03-10 08:20")
+	ci, err := h.svc.CheckIn(h.ctx, h.as("li"))
+	if err != nil || ci.Late {
+		t.Fatalf("08:20 check-in: %+v, %v; want on time", ci, err)
+	}
+	_, err = h.svc.CheckIn(h.ctx, h.as("li"))
+	wantErr(t, err, models.ErrConflict, "已签到")
+	h.clock.Set(at("2026-03-10 08:45"))
+	ci, err = h.svc.CheckIn(h.ctx, h.as("wang"))
+	if err != nil || !ci.Late {
+		t.Fatalf("08:45 check-in: %+v, %v; want late (R2, feeds R9)", ci, err)
+	}
+	_, err = h.svc.CheckIn(h.ctx, h.as("zhang"))
+	wantErr(t, err, models.ErrForbidden)
+}

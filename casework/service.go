@@ -1,0 +1,294 @@
+// Package casework is every use case of the “办不成事” workflow. Each use
+// case is one database transaction: load → check the rule → change →
+// timeline → outbox → commit. It commits whole or not at all, and it talks
+// to the outside only through the outbox.
+package casework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"bbcs/clock"
+	"bbcs/models"
+	"bbcs/store"
+	"bbcs/workday"
+)
+
+// Options are the workflow's settings, copied from config at wiring time.
+type Options struct {
+	CasePrefix  string // "BB"
+	OrderPrefix string // "GD"
+	ReplyDays   int    // 第十二条: 3 working days
+	MaxDays     int    // 第十二条: never past 10 working days
+	// SummonWithin is how long summoned window staff have to reach the
+	// complaint window (第十条) before their arrival counts as late.
+	SummonWithin time.Duration
+	// CheckIn is the duty check-in time, as an offset from midnight.
+	CheckIn time.Duration
+	// Rotation lists specialists taking working days in turn when the
+	// roster names nobody for a day.
+	Rotation []string
+}
+
+// Service runs the use cases.
+type Service struct {
+	db    *gorm.DB
+	clock clock.Clock
+	cal   *workday.Calendar
+	opts  Options
+	log   *slog.Logger
+}
+
+// New returns a Service. Zero options take the policy's defaults.
+func New(db *gorm.DB, clk clock.Clock, cal *workday.Calendar, opts Options, log *slog.Logger) *Service {
+	if opts.CasePrefix == "" {
+		opts.CasePrefix = "BB"
+	}
+	if opts.OrderPrefix == "" {
+		opts.OrderPrefix = "GD"
+	}
+	if opts.ReplyDays == 0 {
+		opts.ReplyDays = 3
+	}
+	if opts.MaxDays == 0 {
+		opts.MaxDays = 10
+	}
+	if opts.SummonWithin == 0 {
+		opts.SummonWithin = 30 * time.Minute
+	}
+	if opts.CheckIn == 0 {
+		opts.CheckIn = 8*time.Hour + 30*time.Minute
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{db: db, clock: clk, cal: cal, opts: opts, log: log}
+}
+
+// Clock is the service's clock, shared with the rest of bbcs.
+func (s *Service) Clock() clock.Clock { return s.clock }
+
+// Calendar is the working-day calendar deadlines follow.
+func (s *Service) Calendar() *workday.Calendar { return s.cal }
+
+// inTx runs fn in one transaction, again when it lost a race (deadlock,
+// lock wait, busy file): the loser retries from a fresh read, so concurrent
+// use cases serialise instead of failing.
+func (s *Service) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	var err error
+	for attempt := 0; attempt < 8; attempt++ {
+		err = s.db.WithContext(ctx).Transaction(fn)
+		if err == nil || !store.Retryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 15 * time.Millisecond)
+	}
+	return err
+}
+
+// change collects what one use case does to one case: the timeline events
+// and the notices written with it, in the same transaction.
+type change struct {
+	s       *Service
+	tx      *gorm.DB
+	now     time.Time
+	actor   models.Staff
+	c       *models.Case
+	owner   models.Staff
+	events  []models.TimelineEvent
+	notices []models.Notice
+}
+
+// onCase loads the case numbered no under its row lock, runs fn and commits
+// the case, its events and its notices.
+func (s *Service) onCase(ctx context.Context, no string, actor models.Staff, fn func(ch *change) error) (*models.Case, error) {
+	var out *models.Case
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		c, err := lockCase(tx, "no = ?", no)
+		if err != nil {
+			return err
+		}
+		ch, err := s.begin(tx, actor, c)
+		if err != nil {
+			return err
+		}
+		if err := fn(ch); err != nil {
+			return err
+		}
+		out = c
+		return ch.commit()
+	})
+	return out, err
+}
+
+// onOrder is onCase for a use case on one work order. The case row is
+// locked before the order's, the same order every use case takes.
+func (s *Service) onOrder(ctx context.Context, orderNo string, actor models.Staff, fn func(ch *change, o *models.WorkOrder) error) (*models.Case, error) {
+	var out *models.Case
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		var probe models.WorkOrder
+		if err := tx.Select("case_id").Where("no = ?", orderNo).First(&probe).Error; err != nil {
+			return notFound(err, "工单 %s 不存在", orderNo)
+		}
+		c, err := lockCase(tx, "id = ?", probe.CaseID)
+		if err != nil {
+			return err
+		}
+		var o models.WorkOrder
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("no = ?", orderNo).First(&o).Error; err != nil {
+			return fmt.Errorf("casework: load work order %s: %w", orderNo, err)
+		}
+		ch, err := s.begin(tx, actor, c)
+		if err != nil {
+			return err
+		}
+		if err := fn(ch, &o); err != nil {
+			return err
+		}
+		if err := tx.Save(&o).Error; err != nil {
+			return fmt.Errorf("casework: save work order %s: %w", o.No, err)
+		}
+		out = c
+		return ch.commit()
+	})
+	return out, err
+}
+
+func lockCase(tx *gorm.DB, where string, arg any) (*models.Case, error) {
+	var c models.Case
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where(where, arg).First(&c).Error
+	if err != nil {
+		return nil, notFound(err, "案件 %v 不存在", arg)
+	}
+	return &c, nil
+}
+
+func (s *Service) begin(tx *gorm.DB, actor models.Staff, c *models.Case) (*change, error) {
+	ch := &change{s: s, tx: tx, now: s.clock.Now(), actor: actor, c: c}
+	if c.OwnerID != "" {
+		owner, err := ch.staff(c.OwnerID)
+		if err != nil {
+			return nil, err
+		}
+		ch.owner = owner
+	}
+	return ch, nil
+}
+
+// record puts one line on the case's timeline.
+func (ch *change) record(action, orderNo, note string) {
+	ch.c.EventSeq++
+	ch.events = append(ch.events, models.TimelineEvent{
+		Seq: ch.c.EventSeq, At: ch.now, ActorID: ch.actor.ID, ActorName: ch.actor.Name,
+		Action: action, OrderNo: orderNo, Note: note,
+	})
+}
+
+// notify writes one notice into the outbox.
+func (ch *change) notify(kind models.NoticeKind, aud models.Audience, target string, d models.NoticeData) {
+	ch.notices = append(ch.notices, models.Notice{
+		Kind: kind, Audience: aud, Target: target, CaseNo: ch.c.No, OrderNo: d.OrderNo,
+		Payload: models.EncodeNoticeData(d), Status: models.NoticePending,
+		NextAttemptAt: ch.now, CreatedAt: ch.now,
+	})
+}
+
+// notifyApplicant reaches the applicant on the channel the case came by:
+// the service account for its citizens; for walk-in and phone cases the
+// notice has no target and the owner passes it on (an SMS-ready text).
+func (ch *change) notifyApplicant(kind models.NoticeKind, d models.NoticeData) {
+	ch.notify(kind, models.AudienceApplicant, ch.c.ApplicantOpenID, d)
+}
+
+// data is the payload every notice about this case starts from.
+func (ch *change) data() models.NoticeData {
+	return models.NoticeData{
+		CaseNo: ch.c.No, Category: ch.c.Category, Matter: ch.c.Matter,
+		ApplicantName: ch.c.ApplicantName, ApplicantKind: ch.c.ApplicantKind, Company: ch.c.Company,
+		MaskedMobile: models.MaskMobile(ch.c.ApplicantMobile),
+		OwnerID:      ch.owner.ID, OwnerName: ch.owner.Name, ActorName: ch.actor.Name, Round: ch.c.Round,
+	}
+}
+
+func (ch *change) commit() error {
+	if ch.c.ID == 0 {
+		if err := ch.tx.Create(ch.c).Error; err != nil {
+			return fmt.Errorf("casework: create case %s: %w", ch.c.No, err)
+		}
+	} else if err := ch.tx.Save(ch.c).Error; err != nil {
+		return fmt.Errorf("casework: save case %s: %w", ch.c.No, err)
+	}
+	for i := range ch.events {
+		ch.events[i].CaseID = ch.c.ID
+	}
+	if len(ch.events) > 0 {
+		if err := ch.tx.Create(&ch.events).Error; err != nil {
+			return fmt.Errorf("casework: write timeline of %s: %w", ch.c.No, err)
+		}
+	}
+	if len(ch.notices) > 0 {
+		if err := ch.tx.Create(&ch.notices).Error; err != nil {
+			return fmt.Errorf("casework: write outbox for %s: %w", ch.c.No, err)
+		}
+	}
+	return nil
+}
+
+func (ch *change) staff(id string) (models.Staff, error) {
+	var st models.Staff
+	if err := ch.tx.Where("id = ?", id).First(&st).Error; err != nil {
+		return st, notFound(err, "工作人员 %s 不存在", id)
+	}
+	return st, nil
+}
+
+func (ch *change) department(code string) (models.Department, error) {
+	var d models.Department
+	if err := ch.tx.Where("code = ? AND active = ?", code, true).First(&d).Error; err != nil {
+		return d, notFound(err, "部门 %s 不存在", code)
+	}
+	return d, nil
+}
+
+// staffOf lists the active staff of a department with one of the roles.
+func (ch *change) staffOf(dept string, roles ...models.Role) ([]models.Staff, error) {
+	var list []models.Staff
+	err := ch.tx.Where("department_code = ? AND role IN ? AND active = ?", dept, roles, true).Order("id").Find(&list).Error
+	if err != nil {
+		return nil, fmt.Errorf("casework: list staff of %s: %w", dept, err)
+	}
+	return list, nil
+}
+
+// principal is the 主要负责领导.
+func (ch *change) principal() (models.Staff, error) {
+	var st models.Staff
+	err := ch.tx.Where("role = ? AND active = ?", models.RolePrincipalLeader, true).Order("id").First(&st).Error
+	if err != nil {
+		return st, notFound(err, "未配置主要负责领导，请管理员在配置中设置 leaders.principal")
+	}
+	return st, nil
+}
+
+// orders lists the case's work orders of the current round.
+func (ch *change) roundOrders() ([]models.WorkOrder, error) {
+	var list []models.WorkOrder
+	err := ch.tx.Where("case_id = ? AND round = ?", ch.c.ID, ch.c.Round).Order("no").Find(&list).Error
+	if err != nil {
+		return nil, fmt.Errorf("casework: list orders of %s: %w", ch.c.No, err)
+	}
+	return list, nil
+}
+
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return models.Errorf(models.ErrNotFound, format, args...)
+	}
+	return fmt.Errorf("casework: %s: %w", fmt.Sprintf(format, args...), err)
+}

@@ -1,0 +1,129 @@
+// Package outbox delivers the notices that use cases wrote in their
+// transactions. A notice is claimed with a lease so that several bbcs
+// replicas never send it twice; a failure is retried with backoff, so a
+// platform outage delays messages but never loses them.
+package outbox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"bbcs/bot"
+	"bbcs/clock"
+	"bbcs/models"
+)
+
+// Dispatcher delivers due notices through a Sender.
+type Dispatcher struct {
+	db     *gorm.DB
+	clock  clock.Clock
+	sender bot.Sender
+	log    *slog.Logger
+	// Lease is how long a claim holds before another replica may retry.
+	Lease time.Duration
+	// MaxAttempts is when a notice is given up on (status failed).
+	MaxAttempts int
+	// Batch is how many notices one pass delivers at most.
+	Batch int
+}
+
+// New returns a Dispatcher with sensible defaults.
+func New(db *gorm.DB, clk clock.Clock, sender bot.Sender, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{db: db, clock: clk, sender: sender, log: log, Lease: time.Minute, MaxAttempts: 20, Batch: 100}
+}
+
+// Run delivers due notices every interval until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error("outbox pass failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// DeliverDue sends every notice due now, oldest first, and returns how many
+// were sent.
+func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
+	now := d.clock.Now()
+	var due []models.Notice
+	err := d.db.WithContext(ctx).
+		Where("status = ? AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)", models.NoticePending, now, now).
+		Order("next_attempt_at, id").Limit(d.Batch).Find(&due).Error
+	if err != nil {
+		return 0, fmt.Errorf("outbox: list due notices: %w", err)
+	}
+	sent := 0
+	for i := range due {
+		if ctx.Err() != nil {
+			break
+		}
+		ok, err := d.deliver(ctx, &due[i])
+		if err != nil {
+			return sent, err
+		}
+		if ok {
+			sent++
+		}
+	}
+	return sent, nil
+}
+
+// deliver claims one notice, sends it and records the outcome.
+func (d *Dispatcher) deliver(ctx context.Context, n *models.Notice) (bool, error) {
+	now := d.clock.Now()
+	until := now.Add(d.Lease)
+	claim := d.db.WithContext(ctx).Model(&models.Notice{}).
+		Where("id = ? AND status = ? AND (claimed_until IS NULL OR claimed_until < ?)", n.ID, models.NoticePending, now).
+		Updates(map[string]any{"claimed_until": until, "attempts": gorm.Expr("attempts + 1")})
+	if claim.Error != nil {
+		return false, fmt.Errorf("outbox: claim notice %d: %w", n.ID, claim.Error)
+	}
+	if claim.RowsAffected == 0 {
+		return false, nil // another replica has it
+	}
+	n.Attempts++
+	receipt, sendErr := d.sender.Send(ctx, n)
+	done := d.clock.Now()
+	updates := map[string]any{"claimed_until": nil}
+	switch {
+	case sendErr == nil:
+		updates["status"], updates["sent_at"], updates["receipt"], updates["last_error"] = models.NoticeSent, done, truncate(receipt, 256), ""
+	case bot.IsPermanent(sendErr) || n.Attempts >= d.MaxAttempts:
+		updates["status"], updates["last_error"] = models.NoticeFailed, truncate(sendErr.Error(), 512)
+		d.log.Error("notice given up", "id", n.ID, "kind", n.Kind, "case", n.CaseNo, "attempts", n.Attempts, "err", sendErr)
+	default:
+		updates["next_attempt_at"], updates["last_error"] = done.Add(Backoff(n.Attempts)), truncate(sendErr.Error(), 512)
+		d.log.Warn("notice delivery failed, will retry", "id", n.ID, "kind", n.Kind, "case", n.CaseNo, "attempts", n.Attempts, "err", sendErr)
+	}
+	// The claim is ours: record the outcome even if ctx was cancelled meanwhile.
+	if err := d.db.Model(&models.Notice{}).Where("id = ?", n.ID).Updates(updates).Error; err != nil {
+		return false, fmt.Errorf("outbox: record delivery of notice %d: %w", n.ID, err)
+	}
+	return sendErr == nil, nil
+}
+
+// Backoff is the wait before attempt n+1: 2s, 4s, 8s … capped at 10 minutes.
+func Backoff(attempts int) time.Duration {
+	d := time.Second << min(attempts, 10)
+	return min(d, 10*time.Minute)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary: MySQL refuses broken UTF-8.
+	return strings.ToValidUTF8(s[:n], "")
+}
