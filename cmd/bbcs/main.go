@@ -1,0 +1,102 @@
+// Command bbcs runs the “办不成事”反映窗口 service.
+//
+//	bbcs [serve] [--config FILE]      start everything (the default)
+//	bbcs migrate [--config FILE]      create or extend the database schema
+//	bbcs config check --config FILE   name every wrong key by its path
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "bbcs:", err)
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `usage:
+  bbcs [serve] [--config FILE]      start bbcs (default; BBCS_CONFIG also names the file)
+  bbcs migrate [--config FILE]      create or extend the database schema, then exit
+  bbcs config check --config FILE   check a config file and name each wrong key`
+
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve", "migrate":
+		path, err := configFlag(cmd, args, environ, stderr)
+		if err != nil {
+			return err
+		}
+		if cmd == "migrate" {
+			return migrate(ctx, path, environ, stdout)
+		}
+		return serve(ctx, path, environ, stderr)
+	case "config":
+		if len(args) == 0 || args[0] != "check" {
+			return usageError{usage}
+		}
+		path, err := configFlag("config check", args[1:], environ, stderr)
+		if err != nil {
+			return err
+		}
+		return checkConfig(path, environ, stdout)
+	case "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("bbcs: unknown command %q\n%s", cmd, usage)}
+}
+
+func configFlag(name string, args, environ []string, stderr io.Writer) (string, error) {
+	fs := flag.NewFlagSet("bbcs "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", lookupEnv(environ, "BBCS_CONFIG"), "the YAML config file")
+	if err := fs.Parse(args); err != nil {
+		return "", usageError{usage}
+	}
+	if fs.NArg() > 0 {
+		return "", usageError{fmt.Sprintf("bbcs %s: unexpected argument %q\n%s", name, fs.Arg(0), usage)}
+	}
+	return *path, nil
+}
+
+func lookupEnv(environ []string, key string) string {
+	for _, kv := range environ {
+		if k, v, ok := cutEnv(kv); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+func cutEnv(kv string) (string, string, bool) {
+	for i := 0; i < len(kv); i++ {
+		if kv[i] == '=' {
+			return kv[:i], kv[i+1:], true
+		}
+	}
+	return "", "", false
+}

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"bbcs/bot"
+	"bbcs/casework"
+	"bbcs/clock"
+	"bbcs/config"
+	"bbcs/handlers"
+	"bbcs/models"
+	"bbcs/outbox"
+	"bbcs/store"
+	"bbcs/workday"
+)
+
+func checkConfig(path string, environ []string, stdout io.Writer) error {
+	if path == "" {
+		return usageError{"bbcs config check: --config FILE is required"}
+	}
+	if _, err := config.Load(path, environ); err != nil {
+		return fmt.Errorf("%s is not valid:\n%w", path, err)
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", path)
+	return nil
+}
+
+func migrate(ctx context.Context, path string, environ []string, stdout io.Writer) error {
+	cfg, err := config.Load(path, environ)
+	if err != nil {
+		return fmt.Errorf("config:\n%w", err)
+	}
+	log := newLogger(cfg.Log, os.Stderr)
+	db, err := store.OpenDatabase(cfg.Database.DSN, cfg.Database.SQLitePath, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db)
+	fmt.Fprintln(stdout, "schema is up to date")
+	return nil
+}
+
+// app is bbcs wired together.
+type app struct {
+	log      *slog.Logger
+	db       *gorm.DB
+	redis    *store.Redis
+	cases    *casework.Service
+	outbox   *outbox.Dispatcher
+	handler  http.Handler
+	fake     *clock.Fake
+	addr     string
+	shutdown []func()
+}
+
+func (a *app) close() {
+	for i := len(a.shutdown) - 1; i >= 0; i-- {
+		a.shutdown[i]()
+	}
+}
+
+// build wires every component from the config. Each gets only the settings
+// it needs.
+func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+	a := &app{log: log, addr: cfg.HTTP.Addr}
+	ok := false
+	defer func() {
+		if !ok {
+			a.close()
+		}
+	}()
+
+	cal, err := newCalendar(cfg.Workday)
+	if err != nil {
+		return nil, err
+	}
+	var clk clock.Clock = clock.Real{}
+	if cfg.Clock.Fake {
+		a.fake = clock.NewFake(time.Now())
+		clk = a.fake
+		log.Warn("test clock enabled: POST /debug/clock moves bbcs's time; never use this in production")
+	}
+	logCalendar(log, cal, clk.Now())
+
+	a.db, err = store.OpenDatabase(cfg.Database.DSN, cfg.Database.SQLitePath, log)
+	if err != nil {
+		return nil, err
+	}
+	a.shutdown = append(a.shutdown, func() { closeDB(a.db) })
+	a.redis, err = store.OpenRedis(ctx, cfg.Redis.Addr, cfg.Redis.Password, cfg.Redis.DB, log)
+	if err != nil {
+		return nil, err
+	}
+	a.shutdown = append(a.shutdown, func() { a.redis.Close() })
+
+	checkIn, _ := config.ParseClock(cfg.Duty.CheckIn)
+	a.cases = casework.New(a.db, clk, cal, casework.Options{
+		CasePrefix: cfg.Centre.CasePrefix, OrderPrefix: cfg.Centre.OrderPrefix,
+		ReplyDays: cfg.Workday.ReplyDays, MaxDays: cfg.Workday.MaxDays,
+		CheckIn: checkIn, Rotation: cfg.Duty.Rotation,
+	}, log)
+	if err := a.cases.SyncDirectory(ctx, directory(cfg)); err != nil {
+		return nil, err
+	}
+	log.Info("directory synced", "departments", len(cfg.Departments), "staff", len(cfg.Staff))
+	if len(cfg.Staff) == 0 {
+		log.Warn("no staff configured: cases cannot be registered until config names at least one specialist")
+	}
+
+	a.outbox = outbox.New(a.db, clk, bot.LogSender{Log: log}, log)
+
+	tokens := make(map[string]string, len(cfg.API.Tokens))
+	for _, t := range cfg.API.Tokens {
+		tokens[t.Token] = t.Staff
+	}
+	a.handler = handlers.New(handlers.Deps{
+		Cases: a.cases, Tokens: tokens, FakeClock: a.fake, Log: log,
+		Checks: []handlers.Check{
+			{Name: "database", Ping: func(ctx context.Context) error {
+				sqlDB, err := a.db.DB()
+				if err != nil {
+					return err
+				}
+				return sqlDB.PingContext(ctx)
+			}},
+			{Name: "redis", Ping: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }},
+		},
+	})
+	ok = true
+	return a, nil
+}
+
+func serve(ctx context.Context, path string, environ []string, stderr io.Writer) error {
+	cfg, err := config.Load(path, environ)
+	if err != nil {
+		return fmt.Errorf("config:\n%w", err)
+	}
+	log := newLogger(cfg.Log, stderr)
+	if path == "" {
+		log.Info("no config file: starting on embedded defaults (SQLite file, in-process Redis, messages only logged)")
+	}
+	for _, name := range config.UnknownEnv(environ) {
+		log.Warn("environment variable matches no config key", "name", name)
+	}
+	a, err := build(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.outbox.Run(ctx, time.Second)
+	}()
+
+	srv := &http.Server{
+		Addr: a.addr, Handler: a.handler,
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("bbcs listening", "addr", a.addr)
+
+	select {
+	case err := <-errc:
+		cancel()
+		<-done
+		return fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, shutCancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer shutCancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("http shutdown", "err", err)
+	}
+	cancel()
+	<-done
+	return nil
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func newCalendar(c config.Workday) (*workday.Calendar, error) {
+	loc, err := c.Location()
+	if err != nil {
+		return nil, err
+	}
+	end, _ := config.ParseClock(c.EndOfDay)
+	morning, _ := config.ParseClock(c.ReminderTime)
+	override, err := workday.LoadOverrideFile(c.OverrideFile)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := workday.New(workday.Options{
+		Location: loc, EndOfDay: end, Morning: morning,
+		AfterHoursNextDay: c.AfterHoursNextDay, Override: override, OverrideName: c.OverrideFile,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("workday calendar: %w", err)
+	}
+	return cal, nil
+}
+
+// logCalendar says which years' official holiday tables are loaded, and
+// warns from 1 November when next year's is missing (calendar.md).
+func logCalendar(log *slog.Logger, cal *workday.Calendar, now time.Time) {
+	var years []string
+	for _, y := range cal.Years() {
+		years = append(years, fmt.Sprint(y.Year))
+	}
+	log.Info("working-day calendar loaded", "years", strings.Join(years, ","))
+	if y, missing := cal.MissingNextYear(now); missing {
+		log.Warn("next year's official holiday arrangement is not loaded; deadlines in it are estimated from statutory holidays until an administrator adds it (workday.override_file)", "year", y)
+	}
+}
+
+func directory(cfg *config.Config) casework.Directory {
+	var dir casework.Directory
+	for _, d := range cfg.Departments {
+		dir.Departments = append(dir.Departments, models.Department{
+			Code: d.Code, Name: d.Name, Platform: d.Group.Platform, ChatID: d.Group.ChatID, LeaderID: d.Leader,
+		})
+	}
+	for _, s := range cfg.Staff {
+		dir.Staff = append(dir.Staff, models.Staff{
+			ID: s.ID, Name: s.Name, Role: models.Role(s.Role), DepartmentCode: s.Department,
+			WeComUserID: s.WeComUserID, DingTalkUserID: s.DingTalkUserID, Mobile: s.Mobile,
+		})
+	}
+	for _, e := range cfg.Duty.Roster {
+		dir.Roster = append(dir.Roster, models.DutyDay{Date: e.Date, SpecialistID: e.Specialist, LeaderID: e.Leader})
+	}
+	return dir
+}
+
+func closeDB(db *gorm.DB) {
+	if sqlDB, err := db.DB(); err == nil {
+		sqlDB.Close()
+	}
+}

@@ -1,0 +1,163 @@
+// Package handlers is bbcs's HTTP surface: webhooks, the JSON API, the
+// console, health and metrics. Handlers are thin: decode, call one
+// casework use case, encode.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"bbcs/casework"
+	"bbcs/clock"
+)
+
+// Check is one dependency /readyz asks about.
+type Check struct {
+	Name string
+	Ping func(ctx context.Context) error
+}
+
+// Deps is what the HTTP surface needs, filled in by cmd/bbcs.
+type Deps struct {
+	Cases *casework.Service
+	// Tokens maps each API bearer token to the staff id it acts as.
+	Tokens map[string]string
+	// FakeClock is set only when clock.fake is on; then /debug/clock exists.
+	FakeClock *clock.Fake
+	Checks    []Check
+	Log       *slog.Logger
+	Registry  *prometheus.Registry // nil → a new one
+}
+
+// Server routes every request.
+type Server struct {
+	Deps
+	mux      *http.ServeMux
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// New builds the server and its routes.
+func New(d Deps) *Server {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+		d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	s := &Server{Deps: d, mux: http.NewServeMux()}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bbcs_http_requests_total", Help: "HTTP requests by route and status code.",
+	}, []string{"route", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "bbcs_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+	}, []string{"route"})
+	d.Registry.MustRegister(s.requests, s.latency)
+
+	s.handle("GET /healthz", s.healthz)
+	s.handle("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
+	if d.FakeClock != nil {
+		s.handle("GET /debug/clock", s.getClock)
+		s.handle("POST /debug/clock", s.setClock)
+	}
+	s.routeAPI()
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// handle registers a route with its metrics.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, s.instrument(pattern, h))
+}
+
+func (s *Server) instrument(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		s.requests.WithLabelValues(route, http.StatusText(rec.code)).Inc()
+		s.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.code = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 only when every dependency answers, and says which
+// one does not.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	status, code := map[string]string{}, http.StatusOK
+	for _, c := range s.Checks {
+		if err := c.Ping(ctx); err != nil {
+			status[c.Name] = "unreachable: " + err.Error()
+			code = http.StatusServiceUnavailable
+			continue
+		}
+		status[c.Name] = "ok"
+	}
+	writeJSON(w, code, status)
+}
+
+type clockRequest struct {
+	Now     string `json:"now"`
+	Advance string `json:"advance"`
+}
+
+func (s *Server) getClock(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"now": formatTime(s.FakeClock.Now())})
+}
+
+// setClock is the test clock of the black-box contract.
+func (s *Server) setClock(w http.ResponseWriter, r *http.Request) {
+	var req clockRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	switch {
+	case req.Now != "" && req.Advance != "":
+		writeError(w, http.StatusBadRequest, "invalid", "now 与 advance 只能二选一")
+		return
+	case req.Now != "":
+		t, err := time.Parse(time.RFC3339, req.Now)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid", "now 应为 RFC 3339 时间，例如 2026-09-30T10:00:00+08:00")
+			return
+		}
+		s.FakeClock.Set(t)
+	case req.Advance != "":
+		d, err := time.ParseDuration(req.Advance)
+		if err != nil || d < 0 {
+			writeError(w, http.StatusBadRequest, "invalid", "advance 应为非负的时长，例如 72h 或 90m")
+			return
+		}
+		s.FakeClock.Advance(d)
+	default:
+		writeError(w, http.StatusBadRequest, "invalid", "请给出 now 或 advance")
+		return
+	}
+	s.Log.Info("test clock moved", "now", s.FakeClock.Now())
+	s.getClock(w, r)
+}
