@@ -48,7 +48,6 @@ func OpenDatabase(dsn, sqlitePath string, log *slog.Logger) (*gorm.DB, error) {
 		sqlDB.SetMaxOpenConns(50)
 		sqlDB.SetMaxIdleConns(10)
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
-		db = db.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci")
 		log.Info("database: MySQL", "addr", mysqlAddr(dsn))
 	} else {
 		if sqlitePath == "" {
@@ -73,7 +72,13 @@ func OpenDatabase(dsn, sqlitePath string, log *slog.Logger) (*gorm.DB, error) {
 
 // Migrate creates or extends the schema. Changes are additive only.
 func Migrate(db *gorm.DB) error {
-	if err := db.AutoMigrate(models.All()...); err != nil {
+	m := db
+	if db.Dialector.Name() == "mysql" {
+		// Set returns a statement-bound handle: use it for the migration
+		// only, never keep it as the shared *gorm.DB.
+		m = db.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci")
+	}
+	if err := m.AutoMigrate(models.All()...); err != nil {
 		return fmt.Errorf("store: migrate schema: %w", err)
 	}
 	return nil

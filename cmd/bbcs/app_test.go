@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"bbcs/config"
+	"bbcs/internal/testenv"
+	"bbcs/models"
+)
+
+// testApp is bbcs built from config.example.yaml, on a MariaDB database of
+// the test's own and the machine's Redis, with the test clock on, behind
+// an httptest server: the black box as outside tests see it.
+type testApp struct {
+	t   *testing.T
+	app *app
+	srv *httptest.Server
+}
+
+var tokens = map[string]string{
+	"wang": "demo-token-wangfang-0001", "zhang": "demo-token-zhangwei-0002",
+	"zhao": "demo-token-zhaomin-00003", "admin": "demo-token-admin-000004",
+}
+
+func startApp(t *testing.T, environ ...string) *testApp {
+	t.Helper()
+	env := append([]string{
+		"BBCS_DATABASE_DSN=" + testenv.MySQLDSN(t),
+		"BBCS_REDIS_ADDR=" + testenv.RedisAddr(),
+		"BBCS_CLOCK_FAKE=true",
+	}, environ...)
+	return startAppWith(t, "../../config.example.yaml", env)
+}
+
+func startAppWith(t *testing.T, path string, env []string) *testApp {
+	t.Helper()
+	cfg, err := config.Load(path, env)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	a, err := build(context.Background(), cfg, testenv.Quiet())
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	srv := httptest.NewServer(a.handler)
+	t.Cleanup(func() {
+		srv.Close()
+		a.close()
+	})
+	return &testApp{t: t, app: a, srv: srv}
+}
+
+// call sends a JSON request as staff member who ("" for none) and decodes
+// the answer into out when given. It returns the status code.
+func (ta *testApp) call(who, method, path string, in, out any) int {
+	ta.t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			ta.t.Fatal(err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, ta.srv.URL+path, body)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	if who != "" {
+		req.Header.Set("Authorization", "Bearer "+tokens[who])
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := ta.srv.Client().Do(req)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			ta.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// must is call that expects a status.
+func (ta *testApp) must(want int, who, method, path string, in, out any) {
+	ta.t.Helper()
+	var raw json.RawMessage
+	got := ta.call(who, method, path, in, &raw)
+	if got != want {
+		ta.t.Fatalf("%s %s as %s: status %d, want %d: %s", method, path, who, got, want, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			ta.t.Fatal(err)
+		}
+	}
+}
+
+func (ta *testApp) setClock(now string) {
+	ta.t.Helper()
+	var out struct{ Now string }
+	ta.must(http.StatusOK, "", "POST", "/debug/clock", map[string]string{"now": now}, &out)
+	if !strings.HasPrefix(out.Now, now[:16]) {
+		ta.t.Fatalf("clock answered %s, want %s", out.Now, now)
+	}
+}
+
+// apiError is the JSON error of the contract.
+type apiError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// refused expects a JSON error with a status, a code and a Chinese
+// message mentioning each of contains.
+func (ta *testApp) refused(status int, code, who, method, path string, in any, contains ...string) {
+	ta.t.Helper()
+	var e apiError
+	got := ta.call(who, method, path, in, &e)
+	if got != status || e.Code != code {
+		ta.t.Fatalf("%s %s as %s: %d %+v, want %d %s", method, path, who, got, e, status, code)
+	}
+	for _, s := range contains {
+		if !strings.Contains(e.Message, s) {
+			ta.t.Errorf("%s %s: message %q does not mention %q", method, path, e.Message, s)
+		}
+	}
+}
+
+// notices lists the outbox rows of a case.
+func (ta *testApp) notices(no string) []models.Notice {
+	ta.t.Helper()
+	var list []models.Notice
+	if err := ta.app.db.Where("case_no = ?", no).Order("id").Find(&list).Error; err != nil {
+		ta.t.Fatal(err)
+	}
+	return list
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
