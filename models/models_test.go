@@ -1,0 +1,129 @@
+package models
+
+import (
+	"testing"
+	"time"
+)
+
+func TestMaskMobile(t *testing.T) {
+	for in, want := range map[string]string{
+		"13800138000":  "138****8000",
+		"19912345678":  "199****5678",
+		"0739-5551234": "0739-555****",
+		"123":          "***",
+	} {
+		if got := MaskMobile(in); got != want {
+			t.Errorf("MaskMobile(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestValidMobile(t *testing.T) {
+	for in, want := range map[string]bool{
+		"13800138000": true, "19912345678": true, "16612345678": true,
+		"1380013800": false, "138001380001": false, "12800138000": false, "23800138000": false,
+		"1380013800a": false, "": false, "+8613800138": false,
+	} {
+		if got := ValidMobile(in); got != want {
+			t.Errorf("ValidMobile(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestParseCategory(t *testing.T) {
+	for in, want := range map[string]Category{
+		"2": CategoryNotCompleted, "7": CategoryOther, "poor_attitude": CategoryAttitude,
+		"受理后超时未办结": CategoryNotCompleted, " 1 ": CategoryNotAccepted,
+	} {
+		if got, ok := ParseCategory(in); !ok || got != want {
+			t.Errorf("ParseCategory(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"0", "8", "态度", ""} {
+		if got, ok := ParseCategory(in); ok {
+			t.Errorf("ParseCategory(%q) = %q, want no match", in, got)
+		}
+	}
+}
+
+func TestRatingBad(t *testing.T) {
+	for _, r := range RatingLevels {
+		want := r == RatingDissatisfied || r == RatingVeryDissatisfy
+		if r.Bad() != want {
+			t.Errorf("%s.Bad() = %v", r, r.Bad())
+		}
+	}
+}
+
+func TestCaseTransitions(t *testing.T) {
+	all := []CaseStatus{CaseRegistered, CaseDispatched, CaseAnswered, CaseReopened, CaseClosed}
+	allowed := map[string]map[CaseStatus]bool{
+		"dispatch": {CaseRegistered: true, CaseDispatched: true, CaseReopened: true},
+		"answer":   {CaseRegistered: true, CaseReopened: true},
+		"close":    {CaseAnswered: true},
+		"open":     {CaseRegistered: true, CaseDispatched: true, CaseAnswered: true, CaseReopened: true},
+	}
+	checks := map[string]func(*Case) error{
+		"dispatch": CheckDispatch, "answer": CheckDirectAnswer, "close": CheckClose, "open": CheckOpen,
+	}
+	for name, check := range checks {
+		for _, st := range all {
+			err := check(&Case{No: "BB1", Status: st})
+			if allowed[name][st] != (err == nil) {
+				t.Errorf("%s from %s: err = %v", name, st, err)
+			}
+			if err != nil && ErrorCode(err) != ErrConflict {
+				t.Errorf("%s from %s: code %s, want conflict", name, st, ErrorCode(err))
+			}
+		}
+	}
+}
+
+func TestOrderTransitions(t *testing.T) {
+	signed := time.Date(2026, 3, 11, 9, 30, 0, 0, Shanghai)
+	for _, tc := range []struct {
+		status                        OrderStatus
+		sign, reply, escalate, extend bool
+	}{
+		{OrderPending, true, true, true, true},
+		{OrderAccepted, false, true, true, true},
+		{OrderExtended, false, true, true, true},
+		{OrderReplied, false, false, false, false},
+	} {
+		o := &WorkOrder{No: "GD1", Status: tc.status, SignedAt: &signed, RepliedAt: &signed,
+			DueAt: signed.Add(48 * time.Hour), CapAt: signed.Add(14 * 24 * time.Hour)}
+		if (CheckSign(o) == nil) != tc.sign || (CheckReply(o) == nil) != tc.reply ||
+			(CheckEscalate(o) == nil) != tc.escalate || (CheckExtend(o, o.DueAt.Add(24*time.Hour)) == nil) != tc.extend {
+			t.Errorf("order %s: sign %v reply %v escalate %v extend %v", tc.status,
+				CheckSign(o), CheckReply(o), CheckEscalate(o), CheckExtend(o, o.DueAt.Add(24*time.Hour)))
+		}
+	}
+}
+
+// 第十二条: an extension is later than the present due time and never past
+// the cap; the refusal names the latest date allowed.
+func TestCheckExtend(t *testing.T) {
+	due := time.Date(2026, 3, 13, 18, 0, 0, 0, Shanghai)
+	capAt := time.Date(2026, 3, 24, 18, 0, 0, 0, Shanghai)
+	o := &WorkOrder{No: "GD20260310-001-1", Status: OrderAccepted, DueAt: due, CapAt: capAt}
+	if err := CheckExtend(o, capAt); err != nil {
+		t.Errorf("extending to the cap itself: %v", err)
+	}
+	err := CheckExtend(o, capAt.Add(24*time.Hour))
+	if ErrorCode(err) != ErrLimit || ErrorMessage(err) != "延时办理最长不超过10个工作日：工单 GD20260310-001-1 最晚只能延至 2026年3月24日（周二）" {
+		t.Errorf("past the cap: %v", err)
+	}
+	if err := CheckExtend(o, due); ErrorCode(err) != ErrInvalid {
+		t.Errorf("extending to the present due time: %v", err)
+	}
+}
+
+func TestFormatTime(t *testing.T) {
+	at := time.Date(2026, 10, 10, 10, 0, 0, 0, time.UTC) // 18:00 in Shanghai
+	if got := FormatTime(at); got != "2026年10月10日（周六）18:00" {
+		t.Errorf("FormatTime = %q", got)
+	}
+	if got := FormatTime(time.Time{}); got != "—" {
+		t.Errorf("zero time = %q", got)
+	}
+}

@@ -1,0 +1,136 @@
+package outbox_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"bbcs/bot"
+	"bbcs/clock"
+	"bbcs/internal/testenv"
+	"bbcs/models"
+	"bbcs/outbox"
+)
+
+// recorder is a Sender that records what it sent and fails while told to.
+type recorder struct {
+	mu       sync.Mutex
+	sent     map[uint64]int
+	failures int   // fail this many sends before succeeding
+	fatal    error // fail every send with this
+}
+
+func (r *recorder) Send(_ context.Context, n *models.Notice) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fatal != nil {
+		return "", r.fatal
+	}
+	if r.failures > 0 {
+		r.failures--
+		return "", errors.New("platform answered 503")
+	}
+	if r.sent == nil {
+		r.sent = map[uint64]int{}
+	}
+	r.sent[n.ID]++
+	return "msg-1", nil
+}
+
+func TestDeliversEachNoticeOnceAcrossReplicas(t *testing.T) {
+	db := testenv.MySQL(t)
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+	var notices []models.Notice
+	for range 50 {
+		notices = append(notices, models.Notice{
+			Kind: models.NoticeWorkOrder, Audience: models.AudienceDepartment, Target: "realestate",
+			CaseNo: "BB20260310-001", Payload: "{}", Status: models.NoticePending,
+			NextAttemptAt: clk.Now(), CreatedAt: clk.Now(),
+		})
+	}
+	if err := db.Create(&notices).Error; err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	// Two replicas deliver at once: the claim lets one of them send each.
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := outbox.New(db, clk, rec, testenv.Quiet())
+			if _, err := d.DeliverDue(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(rec.sent) != 50 {
+		t.Errorf("%d notices sent, want 50", len(rec.sent))
+	}
+	for id, n := range rec.sent {
+		if n != 1 {
+			t.Errorf("notice %d sent %d times", id, n)
+		}
+	}
+	var pending int64
+	db.Model(&models.Notice{}).Where("status <> ?", models.NoticeSent).Count(&pending)
+	if pending != 0 {
+		t.Errorf("%d notices not marked sent", pending)
+	}
+}
+
+func TestRetriesWithBackoffThenGivesUpOnPermanentErrors(t *testing.T) {
+	db := testenv.MySQL(t)
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+	n := models.Notice{Kind: models.NoticeOrderReplied, Audience: models.AudienceSupervision, Payload: "{}",
+		Status: models.NoticePending, NextAttemptAt: clk.Now(), CreatedAt: clk.Now()}
+	if err := db.Create(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{failures: 2}
+	d := outbox.New(db, clk, rec, testenv.Quiet())
+	ctx := context.Background()
+
+	if sent, _ := d.DeliverDue(ctx); sent != 0 {
+		t.Fatalf("first try against a failing platform sent %d", sent)
+	}
+	// Not due again until its backoff has passed.
+	if sent, _ := d.DeliverDue(ctx); sent != 0 || len(rec.sent) != 0 {
+		t.Fatalf("retried before the backoff")
+	}
+	clk.Advance(outbox.Backoff(1))
+	d.DeliverDue(ctx)
+	clk.Advance(outbox.Backoff(2))
+	if sent, _ := d.DeliverDue(ctx); sent != 1 {
+		t.Fatalf("after recovery: sent %d, want 1", sent)
+	}
+	var got models.Notice
+	db.First(&got, n.ID)
+	if got.Status != models.NoticeSent || got.Attempts != 3 || got.Receipt != "msg-1" || got.SentAt == nil {
+		t.Errorf("delivered notice: %+v", got)
+	}
+	if sent, _ := d.DeliverDue(ctx); sent != 0 {
+		t.Errorf("a sent notice went out again")
+	}
+
+	// A permanent refusal is not retried.
+	p := models.Notice{Kind: models.NoticeWorkOrder, Audience: models.AudienceDepartment, Target: "gone", Payload: "{}",
+		Status: models.NoticePending, NextAttemptAt: clk.Now(), CreatedAt: clk.Now()}
+	db.Create(&p)
+	rec.fatal = bot.Permanent(errors.New("group robot key revoked"))
+	d.DeliverDue(ctx)
+	var refused models.Notice
+	db.First(&refused, p.ID)
+	if got := refused; got.Status != models.NoticeFailed || got.LastError != "group robot key revoked" {
+		t.Errorf("permanently refused notice: %+v", got)
+	}
+}
+
+func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	if outbox.Backoff(1) != 2*time.Second || outbox.Backoff(3) != 8*time.Second || outbox.Backoff(30) != 10*time.Minute {
+		t.Errorf("backoff: %v %v %v", outbox.Backoff(1), outbox.Backoff(3), outbox.Backoff(30))
+	}
+}
