@@ -3,6 +3,7 @@
 //	bbcs [serve] [--config FILE]      start everything (the default)
 //	bbcs migrate [--config FILE]      create or extend the database schema
 //	bbcs config check --config FILE   name every wrong key by its path
+//	bbcs health [--url URL]           probe a running bbcs (Docker HEALTHCHECK)
 package main
 
 import (
@@ -11,9 +12,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -37,7 +41,8 @@ func (e usageError) Error() string { return e.msg }
 const usage = `usage:
   bbcs [serve] [--config FILE]      start bbcs (default; BBCS_CONFIG also names the file)
   bbcs migrate [--config FILE]      create or extend the database schema, then exit
-  bbcs config check --config FILE   check a config file and name each wrong key`
+  bbcs config check --config FILE   check a config file and name each wrong key
+  bbcs health [--url URL]           exit 0 when a running bbcs answers /healthz (container health checks)`
 
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	cmd := "serve"
@@ -63,11 +68,46 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 			return err
 		}
 		return checkConfig(path, environ, stdout)
+	case "health":
+		return health(ctx, args, environ, stdout)
 	case "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
 	return usageError{fmt.Sprintf("bbcs: unknown command %q\n%s", cmd, usage)}
+}
+
+// health probes a running bbcs. The container image has no shell or curl,
+// so the binary checks itself.
+func health(ctx context.Context, args, environ []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bbcs health", flag.ContinueOnError)
+	addr := lookupEnv(environ, "BBCS_HTTP_ADDR")
+	if addr == "" {
+		addr = ":8080"
+	}
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	url := fs.String("url", "http://"+addr+"/healthz", "the URL to probe")
+	if err := fs.Parse(args); err != nil {
+		return usageError{usage}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health: %s answered %s", *url, resp.Status)
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
 }
 
 func configFlag(name string, args, environ []string, stderr io.Writer) (string, error) {

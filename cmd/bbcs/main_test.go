@@ -43,6 +43,10 @@ func TestServeOnEmbeddedDefaults(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	var probe bytes.Buffer
+	if err := run(context.Background(), []string{"health"}, env, &probe, &probe); err != nil || probe.String() != "ok\n" {
+		t.Errorf("bbcs health against the running server: %v %q", err, probe.String())
+	}
 	cancel()
 	select {
 	case err := <-done:
