@@ -34,6 +34,9 @@ type Options struct {
 	// Rotation lists specialists taking working days in turn when the
 	// roster names nobody for a day.
 	Rotation []string
+	// Principal is the staff id of the 主要负责领导 (leaders.principal); when
+	// empty, the first active staff member with that role.
+	Principal string
 }
 
 // Service runs the use cases.
@@ -269,7 +272,11 @@ func (ch *change) staffOf(dept string, roles ...models.Role) ([]models.Staff, er
 // principal is the 主要负责领导.
 func (ch *change) principal() (models.Staff, error) {
 	var st models.Staff
-	err := ch.tx.Where("role = ? AND active = ?", models.RolePrincipalLeader, true).Order("id").First(&st).Error
+	q := ch.tx.Where("role = ? AND active = ?", models.RolePrincipalLeader, true)
+	if ch.s.opts.Principal != "" {
+		q = q.Where("id = ?", ch.s.opts.Principal)
+	}
+	err := q.Order("id").First(&st).Error
 	if err != nil {
 		return st, notFound(err, "未配置主要负责领导，请管理员在配置中设置 leaders.principal")
 	}

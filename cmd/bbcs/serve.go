@@ -107,7 +107,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	a.cases = casework.New(a.db, clk, cal, casework.Options{
 		CasePrefix: cfg.Centre.CasePrefix, OrderPrefix: cfg.Centre.OrderPrefix,
 		ReplyDays: cfg.Workday.ReplyDays, MaxDays: cfg.Workday.MaxDays,
-		CheckIn: checkIn, Rotation: cfg.Duty.Rotation,
+		CheckIn: checkIn, Rotation: cfg.Duty.Rotation, Principal: cfg.Leaders.Principal,
 	}, log)
 	if err := a.cases.SyncDirectory(ctx, directory(cfg)); err != nil {
 		return nil, err
