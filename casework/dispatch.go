@@ -74,7 +74,10 @@ func (s *Service) Triage(ctx context.Context, actor models.Staff, no string, t T
 			if strings.TrimSpace(t.Result) == "" {
 				return nil // the answer follows with Resolve
 			}
-			return ch.answer(models.OutcomeOnTheSpot, t.Result)
+			if err := models.CheckDirectAnswer(ch.c); err != nil {
+				return err
+			}
+			return ch.answer(models.OutcomeOnTheSpot, strings.TrimSpace(t.Result))
 		case DecideSummon:
 			for _, code := range t.Departments {
 				if err := ch.summon(code, t.Note); err != nil {
@@ -156,7 +159,8 @@ func (ch *change) dispatch(departments []string, note string, joint bool) error 
 	ch.c.Departments = models.JoinCodes(mergeCodes(ch.c.DepartmentCodes(), departments))
 	ch.c.Status = models.CaseDispatched
 	d := ch.data()
-	d.Departments = names
+	due := ch.s.cal.DueAt(ch.now, ch.s.opts.ReplyDays)
+	d.Departments, d.DueAt = names, &due
 	d.Reopened = ch.c.Round > 1
 	ch.notifyApplicant(models.NoticeOrderDispatched, d)
 	return nil
@@ -294,7 +298,10 @@ func (s *Service) Sign(ctx context.Context, actor models.Staff, orderNo string) 
 		if err := models.CheckSign(o); err != nil {
 			return err
 		}
-		o.Status, o.SignedAt, o.SignedBy = models.OrderAccepted, &ch.now, ch.actor.ID
+		o.SignedAt, o.SignedBy = &ch.now, ch.actor.ID
+		if o.Status == models.OrderPending {
+			o.Status = models.OrderAccepted // an extended order stays extended
+		}
 		ch.record("signed", o.No, fmt.Sprintf("%s签收，请于 %s 前答复", dept.Name, models.FormatTime(o.Deadline())))
 		d := ch.orderData(o, dept)
 		ch.notify(models.NoticeOrderSigned, models.AudienceDepartment, dept.Code, d)
@@ -375,6 +382,9 @@ func (s *Service) Extend(ctx context.Context, actor models.Staff, orderNo, dueDa
 		dept, err := ch.requireDepartment(o)
 		if err != nil {
 			return err
+		}
+		if !until.After(ch.now) {
+			return models.Errorf(models.ErrInvalid, "新的办理时限 %s 已经过去，请选择今后的一个工作日", models.FormatTime(until))
 		}
 		// 第十二条: at most 10 working days from receipt.
 		if err := models.CheckExtend(o, until); err != nil {

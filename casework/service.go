@@ -6,6 +6,7 @@ package casework
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -86,13 +87,24 @@ func (s *Service) Calendar() *workday.Calendar { return s.cal }
 func (s *Service) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	var err error
 	for attempt := 0; attempt < 8; attempt++ {
-		err = s.db.WithContext(ctx).Transaction(fn)
+		err = s.db.WithContext(ctx).Transaction(fn, s.txOptions())
 		if err == nil || !store.Retryable(err) {
 			return err
 		}
 		time.Sleep(time.Duration(attempt+1) * 15 * time.Millisecond)
 	}
 	return err
+}
+
+// txOptions runs MySQL transactions at READ COMMITTED: every use case
+// locks its case row first, and then must read what the previous holder of
+// that lock committed, not a snapshot from before it waited. SQLite
+// serialises writers on its one connection and takes no options.
+func (s *Service) txOptions() *sql.TxOptions {
+	if s.db.Dialector.Name() == "mysql" {
+		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	return nil
 }
 
 // change collects what one use case does to one case: the timeline events
@@ -133,12 +145,15 @@ func (s *Service) onCase(ctx context.Context, no string, actor models.Staff, fn 
 // onOrder is onCase for a use case on one work order. The case row is
 // locked before the order's, the same order every use case takes.
 func (s *Service) onOrder(ctx context.Context, orderNo string, actor models.Staff, fn func(ch *change, o *models.WorkOrder) error) (*models.Case, error) {
+	// Find the case outside the transaction: a plain read inside it would
+	// fix MySQL's snapshot before the case lock is ours, and the use case
+	// would then miss what the previous holder of that lock committed.
+	var probe models.WorkOrder
+	if err := s.db.WithContext(ctx).Select("case_id").Where("no = ?", orderNo).First(&probe).Error; err != nil {
+		return nil, notFound(err, "工单 %s 不存在", orderNo)
+	}
 	var out *models.Case
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		var probe models.WorkOrder
-		if err := tx.Select("case_id").Where("no = ?", orderNo).First(&probe).Error; err != nil {
-			return notFound(err, "工单 %s 不存在", orderNo)
-		}
 		c, err := lockCase(tx, "id = ?", probe.CaseID)
 		if err != nil {
 			return err

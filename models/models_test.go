@@ -90,8 +90,11 @@ func TestOrderTransitions(t *testing.T) {
 		{OrderExtended, false, true, true, true},
 		{OrderReplied, false, false, false, false},
 	} {
-		o := &WorkOrder{No: "GD1", Status: tc.status, SignedAt: &signed, RepliedAt: &signed,
+		o := &WorkOrder{No: "GD1", Status: tc.status, RepliedAt: &signed,
 			DueAt: signed.Add(48 * time.Hour), CapAt: signed.Add(14 * 24 * time.Hour)}
+		if tc.status != OrderPending {
+			o.SignedAt = &signed
+		}
 		if (CheckSign(o) == nil) != tc.sign || (CheckReply(o) == nil) != tc.reply ||
 			(CheckEscalate(o) == nil) != tc.escalate || (CheckExtend(o, o.DueAt.Add(24*time.Hour)) == nil) != tc.extend {
 			t.Errorf("order %s: sign %v reply %v escalate %v extend %v", tc.status,

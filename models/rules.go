@@ -54,11 +54,11 @@ func CheckClose(c *Case) error {
 
 // CheckSign: an order is signed for once.
 func CheckSign(o *WorkOrder) error {
-	if o.Status == OrderPending {
-		return nil
-	}
 	if o.Status == OrderReplied {
 		return Errorf(ErrConflict, "工单 %s 已答复，无需签收", o.No)
+	}
+	if o.SignedAt == nil {
+		return nil // pending, or extended before anyone signed
 	}
 	return Errorf(ErrConflict, "工单 %s 已于 %s 签收，无需重复签收", o.No, FormatTime(derefTime(o.SignedAt)))
 }
