@@ -29,11 +29,25 @@ type Message struct {
 	ID       string // the platform's message id, for de-duplication
 	UserID   string // sender's platform user id (openid for the service account)
 	GroupID  string // the group it was said in; "" for a private chat
+	Kind     Kind
 	Text     string // with the @-mention of the bot stripped
-	// ButtonKey is the key of a clicked card button or menu item.
+	// ButtonKey is the key of a clicked card button or menu item, or the
+	// key of a clicked account menu (event CLICK).
 	ButtonKey string
+	Event     string // subscribe, unsubscribe, CLICK … for KindEvent
+	MediaID   string // for KindImage: the platform's media id
 	At        time.Time
 }
+
+// Kind is what sort of message arrived.
+type Kind string
+
+const (
+	KindText  Kind = "text"
+	KindImage Kind = "image"
+	KindEvent Kind = "event"
+	KindOther Kind = "other" // voice, video, location …: not understood, answered with help
+)
 
 // Sender delivers one outbox notice and returns the platform's receipt
 // (a message id, say). A Permanent error is not worth retrying.
@@ -78,4 +92,20 @@ func redactTarget(n *models.Notice) string {
 		return "openid:…"
 	}
 	return n.Target
+}
+
+// Router sends each notice through the platform its audience is on.
+// Senders left nil fall back to Default (the log-only sender when a
+// platform is not configured).
+type Router struct {
+	WeChat  Sender // applicants with an openid
+	Default Sender
+}
+
+// Send picks the sender for n.
+func (r Router) Send(ctx context.Context, n *models.Notice) (string, error) {
+	if n.Audience == models.AudienceApplicant && n.Target != "" && r.WeChat != nil {
+		return r.WeChat.Send(ctx, n)
+	}
+	return r.Default.Send(ctx, n)
 }

@@ -32,6 +32,7 @@ type Registration struct {
 	Channel         models.Channel
 	Departments     []string // related departments, if known
 	OpenID          string   // service-account applicant
+	Photos          []string // platform media ids of photos sent with it
 }
 
 func (r *Registration) normalise() error {
@@ -125,14 +126,27 @@ func (s *Service) Register(ctx context.Context, actor models.Staff, r Registrati
 			owner = actor
 		}
 		c.OwnerID, ch.owner = owner.ID, owner
-		ch.record("registered", "", fmt.Sprintf("%s受理，类别：%s", r.Channel.Label(), r.Category.Label()))
+		note := fmt.Sprintf("%s受理，类别：%s", r.Channel.Label(), r.Category.Label())
+		if len(r.Photos) > 0 {
+			note += fmt.Sprintf("，附照片 %d 张", len(r.Photos))
+		}
+		ch.record("registered", "", note)
 		ch.record("owner_assigned", "", "首接负责人："+owner.Name)
 		ch.notifyApplicant(models.NoticeCaseReceived, ch.data())
 		if owner.ID != actor.ID {
 			ch.notify(models.NoticeOwnerAssigned, models.AudienceStaff, owner.ID, ch.data())
 		}
+		if err := ch.commit(); err != nil {
+			return err
+		}
+		for _, id := range r.Photos {
+			a := models.Attachment{CaseID: c.ID, MediaID: id, Status: models.AttachmentPending, CreatedAt: now}
+			if err := tx.Create(&a).Error; err != nil {
+				return fmt.Errorf("casework: record attachment of %s: %w", c.No, err)
+			}
+		}
 		out = c
-		return ch.commit()
+		return nil
 	})
 	return out, err
 }

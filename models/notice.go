@@ -26,6 +26,7 @@ const (
 	NoticeInstructionFiled NoticeKind = "instruction_filed" // supervision: 报备 of the leader's answer
 	NoticeCaseClosed       NoticeKind = "case_closed"       // applicant
 	NoticeCaseReopened     NoticeKind = "case_reopened"     // owner: 退回重办
+	NoticeDialogMenu       NoticeKind = "dialog_menu"       // applicant: a clickable menu of the service-account dialog
 )
 
 // Audience says who a notice is for; Target says which one of them.
@@ -101,6 +102,18 @@ type NoticeData struct {
 	Mentions []string `json:"mentions,omitempty"`
 	// Departments lists the department names involved (escalations).
 	Departments []string `json:"departments,omitempty"`
+	// Text and Menu carry a dialog message: the head text and the items a
+	// citizen can click (a typed number works as well).
+	Text string     `json:"text,omitempty"`
+	Menu []MenuItem `json:"menu,omitempty"`
+	Tail string     `json:"tail,omitempty"`
+}
+
+// MenuItem is one clickable line of a menu message. WeChat returns the id
+// as a number (bizmsgmenuid), so ids are numeric.
+type MenuItem struct {
+	ID    int64  `json:"id"`
+	Label string `json:"label"`
 }
 
 // EncodeNoticeData renders a payload for the outbox.

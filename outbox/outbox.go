@@ -30,11 +30,22 @@ type Dispatcher struct {
 	MaxAttempts int
 	// Batch is how many notices one pass delivers at most.
 	Batch int
+	kick  chan struct{}
 }
 
 // New returns a Dispatcher with sensible defaults.
 func New(db *gorm.DB, clk clock.Clock, sender bot.Sender, log *slog.Logger) *Dispatcher {
-	return &Dispatcher{db: db, clock: clk, sender: sender, log: log, Lease: time.Minute, MaxAttempts: 20, Batch: 100}
+	return &Dispatcher{db: db, clock: clk, sender: sender, log: log, Lease: time.Minute, MaxAttempts: 20, Batch: 100,
+		kick: make(chan struct{}, 1)}
+}
+
+// Kick wakes Run for a pass now: a reply in a chat dialog should not wait
+// for the next tick.
+func (d *Dispatcher) Kick() {
+	select {
+	case d.kick <- struct{}{}:
+	default: // a pass is already due
+	}
 }
 
 // Run delivers due notices every interval until ctx ends.
@@ -49,6 +60,7 @@ func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-d.kick:
 		}
 	}
 }

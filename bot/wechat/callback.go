@@ -1,0 +1,108 @@
+package wechat
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+
+	"bbcs/bot"
+)
+
+// MaxBody bounds an inbound message: WeChat's are a few kilobytes.
+const MaxBody = 64 << 10
+
+// Handle answers one inbound message; a non-empty string is sent back as
+// the passive text reply, "" answers "success" (nothing to say now).
+type Handle func(ctx context.Context, m bot.Message) string
+
+// Callback is the webhook GET|POST /wechat/oa: URL verification, plain and
+// safe mode, through the SDK's message server.
+func (a *Account) Callback(handle Handle, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+		if err != nil {
+			http.Error(w, "cannot read body", http.StatusBadRequest)
+			return
+		}
+		if len(body) > MaxBody {
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		srv := a.oa.GetServer(r, w)
+		if !srv.Validate() {
+			// Nothing is read or stored from a request we cannot trust.
+			log.Warn("wechat: bad signature", "remote", r.RemoteAddr)
+			http.Error(w, "invalid signature", http.StatusForbidden)
+			return
+		}
+		if r.Method == http.MethodGet {
+			if r.URL.Query().Get("echostr") == "" {
+				http.Error(w, "echostr missing", http.StatusBadRequest)
+				return
+			}
+			if err := srv.Serve(); err != nil { // echoes echostr
+				http.Error(w, "verification failed", http.StatusBadRequest)
+			}
+			return
+		}
+		srv.SetMessageHandler(func(mm *message.MixMessage) *message.Reply {
+			text := handle(r.Context(), toMessage(mm))
+			if text == "" {
+				return nil
+			}
+			return &message.Reply{MsgType: message.MsgTypeText, MsgData: message.NewText(text)}
+		})
+		if err := srv.Serve(); err != nil {
+			log.Warn("wechat: rejected message", "err", err)
+			http.Error(w, "malformed message", http.StatusBadRequest)
+			return
+		}
+		if srv.ResponseMsg == nil {
+			// In safe mode the SDK would send an encrypted empty reply, which
+			// WeChat shows as an error (silenceper issue #586).
+			io.WriteString(w, "success")
+			return
+		}
+		if err := srv.Send(); err != nil {
+			log.Error("wechat: send reply", "err", err)
+		}
+	})
+}
+
+func toMessage(mm *message.MixMessage) bot.Message {
+	m := bot.Message{
+		Platform: bot.WeChat, UserID: string(mm.FromUserName), Text: mm.Content,
+		At: time.Unix(mm.CreateTime, 0),
+	}
+	switch mm.MsgType {
+	case message.MsgTypeText:
+		m.Kind = bot.KindText
+		if mm.BizMsgMenuID != 0 {
+			m.ButtonKey = strconv.FormatInt(mm.BizMsgMenuID, 10)
+		}
+	case message.MsgTypeImage:
+		m.Kind, m.MediaID = bot.KindImage, mm.MediaID
+	case message.MsgTypeEvent:
+		m.Kind, m.Event = bot.KindEvent, string(mm.Event)
+		if mm.Event == message.EventClick {
+			m.ButtonKey = mm.EventKey
+		}
+	default:
+		m.Kind = bot.KindOther
+	}
+	// WeChat retries a message up to 3 times: MsgId names it; an event has
+	// none, so sender and time do (platforms.md).
+	if mm.MsgID != 0 {
+		m.ID = strconv.FormatInt(mm.MsgID, 10)
+	} else {
+		m.ID = "evt:" + string(mm.FromUserName) + ":" + strconv.FormatInt(mm.CreateTime, 10)
+	}
+	return m
+}

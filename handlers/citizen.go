@@ -1,0 +1,542 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/redis/go-redis/v9"
+
+	"bbcs/bot"
+	"bbcs/casework"
+	"bbcs/clock"
+	"bbcs/models"
+)
+
+// Citizens is the service-account dialog (R1): guided reporting, progress
+// queries and help, with each citizen's dialog state in Redis.
+type Citizens struct {
+	Cases  *casework.Service
+	Redis  *redis.Client
+	Prefix string // Redis key prefix, e.g. "bbcs"
+	Clock  clock.Clock
+	Centre string // the centre's name, in greetings
+	// Touch records a citizen's message (it opens WeChat's customer-service
+	// window); Kick wakes the outbox so replies leave at once. Both optional.
+	Touch func(ctx context.Context, openid string) error
+	Kick  func()
+	Log   *slog.Logger
+	// Expire ends a dialog left alone this long (default 30 minutes).
+	Expire time.Duration
+}
+
+// The dialog's steps, in order.
+const (
+	stepCategory = "category"
+	stepMatter   = "matter"
+	stepKind     = "kind"
+	stepCompany  = "company"
+	stepName     = "name"
+	stepMobile   = "mobile"
+	stepConfirm  = "confirm"
+)
+
+// dialog is one citizen's report in progress.
+type dialog struct {
+	Step     string               `json:"step"`
+	Back     []string             `json:"back"` // steps visited, for 上一步
+	Category models.Category      `json:"category,omitempty"`
+	Matter   string               `json:"matter,omitempty"`
+	Photos   []string             `json:"photos,omitempty"`
+	Kind     models.ApplicantKind `json:"kind,omitempty"`
+	Company  string               `json:"company,omitempty"`
+	Name     string               `json:"name,omitempty"`
+	Mobile   string               `json:"mobile,omitempty"`
+	Updated  time.Time            `json:"updated"`
+}
+
+// Menu ids: WeChat returns them as numbers (bizmsgmenuid).
+const (
+	menuCategory = 100 // + 1…7
+	menuPerson   = 201
+	menuCompany  = 202
+	menuReport   = "REPORT"   // the account menu's event key: start a report
+	menuProgress = "PROGRESS" // the account menu's event key: my cases
+)
+
+const maxPhotos = 9
+
+var caseNoRE = regexp.MustCompile(`(?i)\b[A-Z]{1,4}\d{8}-\d{3,}\b`)
+
+// Handle answers one inbound message once: WeChat retries a message it got
+// no answer to in 5 s, and a retry gets the first answer, not a second run.
+func (c *Citizens) Handle(ctx context.Context, m bot.Message) string {
+	key := c.Prefix + ":wechat:seen:" + m.ID
+	first, err := c.Redis.SetNX(ctx, key, "…", time.Hour).Result()
+	if err != nil {
+		c.Log.Error("wechat: de-duplication unavailable", "err", err)
+		return "系统繁忙，请稍后再发一次。"
+	}
+	if !first {
+		return c.awaitFirst(ctx, key)
+	}
+	reply := c.handle(ctx, m)
+	c.Redis.Set(ctx, key, "="+reply, time.Hour)
+	return reply
+}
+
+// awaitFirst gives a retry the answer of the delivery still being handled
+// (or already handled), waiting briefly inside WeChat's 5 seconds.
+func (c *Citizens) awaitFirst(ctx context.Context, key string) string {
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		v, err := c.Redis.Get(ctx, key).Result()
+		if err == nil && strings.HasPrefix(v, "=") {
+			return v[1:]
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return ""
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
+	openid := m.UserID
+	if m.Kind == bot.KindEvent {
+		switch {
+		case m.Event == "subscribe":
+			return c.greeting()
+		case m.Event == "CLICK" && m.ButtonKey == menuReport:
+			return c.start(ctx, openid)
+		case m.Event == "CLICK" && m.ButtonKey == menuProgress:
+			return c.progress(ctx, openid)
+		}
+		return "" // unsubscribe, view, template delivery reports: nothing to say
+	}
+	if c.Touch != nil {
+		if err := c.Touch(ctx, openid); err != nil {
+			c.Log.Warn("wechat: record customer-service window", "err", err)
+		}
+	}
+	text := strings.TrimSpace(m.Text)
+	d, err := c.load(ctx, openid)
+	if err != nil {
+		c.Log.Error("wechat: load dialog", "err", err)
+		return "系统繁忙，请稍后再试。"
+	}
+	if d != nil && c.Clock.Now().Sub(d.Updated) > c.expiry() {
+		c.drop(ctx, openid)
+		return fmt.Sprintf("您上次的反映超过 %d 分钟没有继续，已自动结束，填写的内容没有提交。\n如需反映问题，请回复“反映问题”重新开始。", int(c.expiry().Minutes()))
+	}
+	if d != nil {
+		switch text {
+		case "取消", "退出":
+			c.drop(ctx, openid)
+			return "已取消本次反映，填写的内容没有提交。如需反映问题，随时回复“反映问题”。"
+		case "上一步", "返回":
+			return c.back(ctx, openid, d)
+		case "帮助":
+			return c.stepHelp(d)
+		}
+		return c.step(ctx, openid, d, m)
+	}
+	switch {
+	case m.Kind == bot.KindText && isStart(text):
+		return c.start(ctx, openid)
+	case m.Kind == bot.KindText && (text == "查询" || text == "进度" || text == "查询进度"):
+		return c.progress(ctx, openid)
+	case m.Kind == bot.KindText && caseNoRE.MatchString(text):
+		return c.caseStatus(ctx, openid, strings.ToUpper(caseNoRE.FindString(text)))
+	}
+	return c.help()
+}
+
+func isStart(text string) bool {
+	switch text {
+	case "反映问题", "反映", "我要反映", "办不成事", "投诉":
+		return true
+	}
+	return false
+}
+
+func (c *Citizens) expiry() time.Duration {
+	if c.Expire > 0 {
+		return c.Expire
+	}
+	return 30 * time.Minute
+}
+
+func (c *Citizens) greeting() string {
+	return fmt.Sprintf("您好，欢迎关注%s！\n在中心办事遇到“办不成”的问题（超时未受理、超时未办结、多次跑腿未办成、态度差、慢作为、不作为），可以在这里反映，我们会有专人跟进到办结。\n回复“反映问题”开始反映，回复“查询”了解办理进度。", c.centre())
+}
+
+func (c *Citizens) help() string {
+	return "您好！我可以帮您：\n· 回复“反映问题”：反映在中心办事遇到的问题\n· 回复“查询”：查看您反映事项的办理进度\n· 回复事项编号（如 BB20260310-004）：查看该事项详情"
+}
+
+func (c *Citizens) centre() string {
+	if c.Centre == "" {
+		return "县政务服务中心"
+	}
+	return c.Centre
+}
+
+// start opens a new report with the category menu.
+func (c *Citizens) start(ctx context.Context, openid string) string {
+	d := &dialog{Step: stepCategory}
+	if err := c.save(ctx, openid, d); err != nil {
+		c.Log.Error("wechat: save dialog", "err", err)
+		return "系统繁忙，请稍后再试。"
+	}
+	return c.ask(ctx, openid, d)
+}
+
+// ask puts the question of d's step: a clickable menu where there is a
+// choice (with typed numbers as the fallback), else a text.
+func (c *Citizens) ask(ctx context.Context, openid string, d *dialog) string {
+	switch d.Step {
+	case stepCategory:
+		menu := make([]models.MenuItem, len(models.Categories))
+		for i, cat := range models.Categories {
+			menu[i] = models.MenuItem{ID: int64(menuCategory + i + 1), Label: fmt.Sprintf("%d %s", i+1, cat.Label())}
+		}
+		return c.menu(ctx, openid, fmt.Sprintf("您好！这里是%s“办不成事”反映窗口。请选择您遇到的情况：", c.centre()), menu,
+			"点击选择，或回复数字 1–7。回复“取消”可随时退出。")
+	case stepMatter:
+		return "请简要描述您要办的事、在哪个窗口办理、卡在哪一步（可以发照片）。"
+	case stepKind:
+		return c.menu(ctx, openid, "请问您是以个人还是企业名义反映？", []models.MenuItem{
+			{ID: menuPerson, Label: "1 个人（群众）"}, {ID: menuCompany, Label: "2 企业"},
+		}, "点击选择，或回复数字 1 或 2。")
+	case stepCompany:
+		return "请告诉我们企业名称。"
+	case stepName:
+		return "请问怎么称呼您？"
+	case stepMobile:
+		return "请留一个能联系到您的手机号。"
+	case stepConfirm:
+		return c.summary(d)
+	}
+	return c.help()
+}
+
+// menu sends a clickable menu through the outbox (a customer-service
+// message) and answers nothing passively: the menu is the reply.
+func (c *Citizens) menu(ctx context.Context, openid, head string, items []models.MenuItem, tail string) string {
+	err := c.Cases.Tell(ctx, models.NoticeDialogMenu, models.AudienceApplicant, openid,
+		models.NoticeData{Text: head, Menu: items, Tail: tail})
+	if err != nil {
+		c.Log.Error("wechat: queue menu", "err", err)
+		// Say it in words instead: the typed numbers work all the same.
+		lines := []string{head}
+		for _, it := range items {
+			lines = append(lines, it.Label)
+		}
+		return strings.Join(append(lines, tail), "\n")
+	}
+	c.kick()
+	return ""
+}
+
+func (c *Citizens) kick() {
+	if c.Kick != nil {
+		c.Kick()
+	}
+}
+
+func (c *Citizens) summary(d *dialog) string {
+	var b strings.Builder
+	b.WriteString("请核对：\n")
+	fmt.Fprintf(&b, "类别：%s\n", d.Category.Label())
+	fmt.Fprintf(&b, "事项：%s\n", shorten(d.Matter, 60))
+	if len(d.Photos) > 0 {
+		fmt.Fprintf(&b, "照片：%d 张\n", len(d.Photos))
+	}
+	if d.Kind == models.ApplicantCompany {
+		fmt.Fprintf(&b, "企业：%s\n", d.Company)
+	}
+	fmt.Fprintf(&b, "联系人：%s %s\n", d.Name, models.MaskMobile(d.Mobile))
+	b.WriteString("回复“确认”提交，回复“上一步”修改，回复“取消”放弃。")
+	return b.String()
+}
+
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "……"
+}
+
+// step takes the answer to d's present step.
+func (c *Citizens) step(ctx context.Context, openid string, d *dialog, m bot.Message) string {
+	text := strings.TrimSpace(m.Text)
+	if m.Kind == bot.KindImage {
+		if d.Step != stepMatter {
+			return "照片请在描述问题时发送。" + c.ask(ctx, openid, d)
+		}
+		if len(d.Photos) >= maxPhotos {
+			return fmt.Sprintf("最多可以附 %d 张照片。请用文字简要描述一下情况。", maxPhotos)
+		}
+		d.Photos = append(d.Photos, m.MediaID)
+		if err := c.save(ctx, openid, d); err != nil {
+			return "系统繁忙，请稍后再试。"
+		}
+		if d.Matter == "" {
+			return fmt.Sprintf("已收到照片（共 %d 张）。请再用文字简要描述一下情况。", len(d.Photos))
+		}
+		return fmt.Sprintf("已收到照片（共 %d 张）。", len(d.Photos))
+	}
+	if m.Kind != bot.KindText {
+		return "暂时只能识别文字和照片。" + c.stepHelp(d)
+	}
+	next, reply := c.answer(d, text, m.ButtonKey)
+	if reply != "" && next == "" {
+		return reply // the answer was not accepted: ask again
+	}
+	if next == "submit" {
+		return c.submit(ctx, openid, d)
+	}
+	d.Back = append(d.Back, d.Step)
+	d.Step = next
+	if err := c.save(ctx, openid, d); err != nil {
+		c.Log.Error("wechat: save dialog", "err", err)
+		return "系统繁忙，请稍后再试。"
+	}
+	return c.ask(ctx, openid, d)
+}
+
+// answer checks the answer to the present step and stores it in d. It
+// returns the next step, or "" and what to say when the answer won't do.
+func (c *Citizens) answer(d *dialog, text, button string) (next, reply string) {
+	switch d.Step {
+	case stepCategory:
+		choice := text
+		if id, err := strconv.Atoi(button); err == nil && id > menuCategory && id <= menuCategory+len(models.Categories) {
+			choice = strconv.Itoa(id - menuCategory)
+		} else if n, label, ok := strings.Cut(text, " "); ok && label != "" {
+			choice = n // a clicked label arrives as "2 受理后超时未办结"
+		}
+		cat, ok := models.ParseCategory(choice)
+		if !ok {
+			return "", "请回复数字 1–7 选择您遇到的情况，或点击上面的选项。"
+		}
+		d.Category = cat
+		return stepMatter, ""
+	case stepMatter:
+		if utf8.RuneCountInString(text) < 5 {
+			return "", "请再多写几句：要办什么事、在哪个窗口、卡在哪一步。"
+		}
+		if utf8.RuneCountInString(text) > 1000 {
+			return "", "内容有点长，请精简到 1000 字以内。"
+		}
+		d.Matter = text
+		return stepKind, ""
+	case stepKind:
+		switch {
+		case button == strconv.Itoa(menuPerson) || text == "1" || strings.Contains(text, "个人") || strings.Contains(text, "群众"):
+			d.Kind, d.Company = models.ApplicantPerson, ""
+			return stepName, ""
+		case button == strconv.Itoa(menuCompany) || text == "2" || strings.Contains(text, "企业"):
+			d.Kind = models.ApplicantCompany
+			return stepCompany, ""
+		}
+		return "", "请回复 1（个人）或 2（企业）。"
+	case stepCompany:
+		if utf8.RuneCountInString(text) < 2 || utf8.RuneCountInString(text) > 100 {
+			return "", "请告诉我们企业的全称（2–100 字）。"
+		}
+		d.Company = text
+		return stepName, ""
+	case stepName:
+		if text == "" || utf8.RuneCountInString(text) > 32 {
+			return "", "请告诉我们怎么称呼您（32 字以内），例如“李女士”。"
+		}
+		d.Name = text
+		return stepMobile, ""
+	case stepMobile:
+		mobile := strings.NewReplacer(" ", "", "-", "", "+86", "").Replace(text)
+		if !models.ValidMobile(mobile) {
+			if digits(mobile) && len(mobile) < 11 {
+				return "", "手机号好像少了一位，请再发一次（11位数字）。"
+			}
+			if digits(mobile) && len(mobile) > 11 {
+				return "", "手机号好像多了一位，请再发一次（11位数字）。"
+			}
+			return "", "这不像是手机号，请发一个 11 位、以 1 开头的手机号码。"
+		}
+		d.Mobile = mobile
+		return stepConfirm, ""
+	case stepConfirm:
+		switch text {
+		case "确认", "确定", "提交", "是":
+			return "submit", ""
+		}
+		return "", "回复“确认”提交，回复“上一步”修改，回复“取消”放弃。"
+	}
+	return "", c.help()
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func (c *Citizens) stepHelp(d *dialog) string {
+	return "您正在反映问题。回复“上一步”修改上一项，回复“取消”放弃本次反映。"
+}
+
+// back returns to the previous step (上一步).
+func (c *Citizens) back(ctx context.Context, openid string, d *dialog) string {
+	if len(d.Back) == 0 {
+		return "已经是第一步了。" + c.ask(ctx, openid, d)
+	}
+	d.Step, d.Back = d.Back[len(d.Back)-1], d.Back[:len(d.Back)-1]
+	if err := c.save(ctx, openid, d); err != nil {
+		return "系统繁忙，请稍后再试。"
+	}
+	return c.ask(ctx, openid, d)
+}
+
+// submit registers the case. The receipt — number, owner and the promise
+// of 第十二条 — leaves through the outbox, so it is never lost or doubled.
+func (c *Citizens) submit(ctx context.Context, openid string, d *dialog) string {
+	_, err := c.Cases.Register(ctx, casework.Applicant(d.Name), casework.Registration{
+		ApplicantName: d.Name, ApplicantMobile: d.Mobile, ApplicantKind: d.Kind, Company: d.Company,
+		Category: d.Category, Matter: d.Matter, Channel: models.ChannelServiceAccount,
+		OpenID: openid, Photos: d.Photos,
+	})
+	if err != nil {
+		if models.ErrorCode(err) == models.ErrInternal {
+			c.Log.Error("wechat: register case", "err", err)
+			return "抱歉，系统暂时无法提交，您填写的内容已保留，请稍后回复“确认”再试。"
+		}
+		return "抱歉，暂时无法提交：" + models.ErrorMessage(err) + "\n您填写的内容已保留，可回复“上一步”修改。"
+	}
+	c.drop(ctx, openid)
+	c.kick()
+	return ""
+}
+
+// progress lists the citizen's open cases (查询).
+func (c *Citizens) progress(ctx context.Context, openid string) string {
+	list, _, err := c.Cases.List(ctx, casework.Filter{OpenID: openid, Limit: 20})
+	if err != nil {
+		c.Log.Error("wechat: list cases", "err", err)
+		return "系统繁忙，请稍后再试。"
+	}
+	var lines []string
+	for _, cs := range list {
+		if cs.Status.Open() {
+			lines = append(lines, fmt.Sprintf("%s｜%s｜%s", cs.No, cs.Category.Label(), cs.Status.Label()))
+		}
+	}
+	if len(lines) == 0 {
+		return "您目前没有正在办理的事项。如需反映问题，请回复“反映问题”。"
+	}
+	return fmt.Sprintf("您有 %d 件正在办理的事项：\n%s\n回复编号可查看最新进展。", len(lines), strings.Join(lines, "\n"))
+}
+
+// caseStatus shows one case to its own applicant only.
+func (c *Citizens) caseStatus(ctx context.Context, openid, no string) string {
+	d, err := c.Cases.Get(ctx, no)
+	if err != nil && models.ErrorCode(err) != models.ErrNotFound {
+		c.Log.Error("wechat: get case", "err", err)
+		return "系统繁忙，请稍后再试。"
+	}
+	if err != nil || d.Case.ApplicantOpenID != openid {
+		// The same answer whether the case is someone else's or none at all.
+		return fmt.Sprintf("没有找到您反映的编号为 %s 的事项，请核对编号，或回复“查询”查看您的全部事项。", no)
+	}
+	return fmt.Sprintf("编号 %s\n类别：%s\n状态：%s\n最新进展：%s", d.Case.No, d.Case.Category.Label(), d.Case.Status.Label(), lastStep(d))
+}
+
+// lastStep tells the latest step in words a citizen understands, without
+// staff names or internal numbers.
+func lastStep(d *casework.Detail) string {
+	if len(d.Timeline) == 0 {
+		return "已受理"
+	}
+	e := d.Timeline[len(d.Timeline)-1]
+	when := e.At.In(models.Shanghai).Format("1月2日 15:04") + " "
+	order := func() (models.WorkOrder, string) {
+		for _, o := range d.Orders {
+			if o.No == e.OrderNo {
+				return o, d.Departments[o.DepartmentCode].Name
+			}
+		}
+		return models.WorkOrder{}, "相关部门"
+	}
+	switch e.Action {
+	case "dispatched":
+		o, dept := order()
+		return when + fmt.Sprintf("已转交%s办理，将于 %s 前答复您", dept, models.FormatTime(o.Deadline()))
+	case "signed":
+		o, dept := order()
+		return when + fmt.Sprintf("%s已签收，正在办理，将于 %s 前答复您", dept, models.FormatTime(o.Deadline()))
+	case "extended":
+		o, dept := order()
+		return when + fmt.Sprintf("%s申请延期，将于 %s 前答复您", dept, models.FormatTime(o.Deadline()))
+	case "replied":
+		_, dept := order()
+		return when + dept + "已答复，其他部门仍在办理"
+	case "escalated":
+		return when + "已报请领导协调办理"
+	case "instruction_requested":
+		return when + "已请示领导，等待答复"
+	case "summoned", "arrived":
+		return when + "已通知相关窗口工作人员到现场协调"
+	case "answered", "instruction_answered":
+		return when + "已答复：" + d.Case.Result
+	case "rated":
+		return when + "已收到您的评价"
+	case "reopened":
+		return when + "已退回重新办理"
+	case "closed":
+		return when + "已办结"
+	}
+	return when + "已受理，首接负责人正在跟进"
+}
+
+func (c *Citizens) key(openid string) string { return c.Prefix + ":wechat:dialog:" + openid }
+
+func (c *Citizens) load(ctx context.Context, openid string) (*dialog, error) {
+	raw, err := c.Redis.Get(ctx, c.key(openid)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var d dialog
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return nil, nil // an unreadable dialog is as good as none
+	}
+	return &d, nil
+}
+
+// save stores the dialog. Its staleness is judged by our Clock (the test
+// clock included); the Redis expiry only clears what nobody came back to.
+func (c *Citizens) save(ctx context.Context, openid string, d *dialog) error {
+	d.Updated = c.Clock.Now()
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	return c.Redis.Set(ctx, c.key(openid), raw, 24*time.Hour).Err()
+}
+
+func (c *Citizens) drop(ctx context.Context, openid string) {
+	c.Redis.Del(ctx, c.key(openid))
+}
