@@ -158,6 +158,18 @@ func (v *checker) platforms() {
 	v.aesKey("wechat.encoding_aes_key", v.c.WeChat.EncodingAESKey)
 	v.aesKey("wecom.encoding_aes_key", v.c.WeCom.EncodingAESKey)
 	v.aesKey("wecom.bot_encoding_aes_key", v.c.WeCom.BotEncodingAESKey)
+	if w := v.c.WeChat; w.AppID != "" {
+		// A real account must not fall back to the development URL token.
+		if w.Token == "" {
+			v.add("wechat.token", "required when wechat.app_id is set (the URL token of the account's server settings)")
+		}
+		if w.AppSecret == "" {
+			v.add("wechat.app_secret", "required when wechat.app_id is set")
+		}
+	}
+	if v.c.WeChat.EncodingAESKey != "" && v.c.WeChat.AppID == "" {
+		v.add("wechat.app_id", "required for safe mode: the encrypted messages carry it (wechat.encoding_aes_key is set)")
+	}
 }
 
 func (v *checker) url(path, s string) {

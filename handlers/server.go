@@ -31,8 +31,10 @@ type Deps struct {
 	// FakeClock is set only when clock.fake is on; then /debug/clock exists.
 	FakeClock *clock.Fake
 	Checks    []Check
-	Log       *slog.Logger
-	Registry  *prometheus.Registry // nil → a new one
+	// WeChat is the service account's webhook (bot/wechat), nil when off.
+	WeChat   http.Handler
+	Log      *slog.Logger
+	Registry *prometheus.Registry // nil → a new one
 }
 
 // Server routes every request.
@@ -68,6 +70,10 @@ func New(d Deps) *Server {
 	if d.FakeClock != nil {
 		s.handle("GET /debug/clock", s.getClock)
 		s.handle("POST /debug/clock", s.setClock)
+	}
+	if d.WeChat != nil {
+		s.mux.Handle("GET /wechat/oa", s.instrument("GET /wechat/oa", d.WeChat))
+		s.mux.Handle("POST /wechat/oa", s.instrument("POST /wechat/oa", d.WeChat))
 	}
 	s.routeAPI()
 	return s

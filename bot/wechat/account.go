@@ -58,13 +58,16 @@ type Config struct {
 
 // Account is one service account.
 type Account struct {
-	cfg    Config
-	oa     *officialaccount.OfficialAccount
-	rdb    *redis.Client
-	prefix string
-	clock  clock.Clock
-	http   *http.Client
-	log    *slog.Logger
+	cfg Config
+	oa  *officialaccount.OfficialAccount
+	// The SDK makes these lazily without a lock: make them once, here.
+	custom   *message.Manager
+	template *message.Template
+	rdb      *redis.Client
+	prefix   string
+	clock    clock.Clock
+	http     *http.Client
+	log      *slog.Logger
 }
 
 // New builds the account. httpClient carries the host rewriting of
@@ -85,6 +88,7 @@ func New(cfg Config, rdb *redis.Client, keyPrefix string, clk clock.Clock, httpC
 		// The stable token does not invalidate the one another replica holds.
 		UseStableAK: true,
 	})
+	a.custom, a.template = a.oa.GetCustomerMessageManager(), a.oa.GetTemplate()
 	return a
 }
 
@@ -157,7 +161,7 @@ func menuMessage(openid string, d models.NoticeData) *message.CustomerMessage {
 }
 
 func (a *Account) sendCustom(ctx context.Context, msg *message.CustomerMessage) (string, error) {
-	err := a.oa.GetCustomerMessageManager().Send(msg)
+	err := a.custom.Send(msg)
 	if err != nil {
 		return "", a.classify("custom send", err)
 	}
@@ -178,7 +182,7 @@ func (a *Account) sendTemplate(_ context.Context, n *models.Notice, d models.Not
 		"first": {Value: f.First}, "keyword1": {Value: f.Keyword1}, "keyword2": {Value: f.Keyword2},
 		"keyword3": {Value: f.Keyword3}, "remark": {Value: f.Remark},
 	}
-	msgID, err := a.oa.GetTemplate().Send(&message.TemplateMessage{
+	msgID, err := a.template.Send(&message.TemplateMessage{
 		ToUser: n.Target, TemplateID: id, Data: data,
 		// WeChat's 防重入 key: a retry after a lost answer is not sent twice.
 		ClientMsgID: fmt.Sprintf("bbcs-notice-%d", n.ID),
@@ -208,14 +212,25 @@ func errCode(err error) int {
 	return 0
 }
 
-// classify decides what the outbox does with a failed call.
+var tokenRE = regexp.MustCompile(`access_token=[^&\s"]+`)
+
+// classify decides what the outbox does with a failed call. The SDK puts
+// the whole URL, access token included, into its errors: the token is cut
+// out before the error reaches a log or the outbox.
 func (a *Account) classify(what string, err error) error {
 	code := errCode(err)
-	switch code {
-	case 40001, 42001, 40014:
+	if code == 40001 || code == 42001 || code == 40014 {
 		// The cached token is stale (another system refreshed it): drop it so
 		// the retry fetches a new one. The SDK does not do this itself.
 		a.rdb.Del(context.Background(), a.prefix+"token:"+fmt.Sprintf("%s_stable_access_token_%s", credential.CacheKeyOfficialAccountPrefix, a.cfg.AppID))
+	}
+	return a.classifyNoCache(what, err)
+}
+
+// classifyNoCache is classify without touching the token cache.
+func (a *Account) classifyNoCache(what string, err error) error {
+	err = errors.New(tokenRE.ReplaceAllString(err.Error(), "access_token=***"))
+	switch errCode(err) {
 	case 40003, 43004, 40037, 45015, 45047, 40200:
 		// Unknown openid, unsubscribed, bad template, no window: retrying
 		// the same call cannot help.

@@ -35,7 +35,8 @@ func (a *Account) Callback(handle Handle, log *slog.Logger) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		srv := a.oa.GetServer(r, w)
+		rec := &writeTracker{ResponseWriter: w}
+		srv := a.oa.GetServer(r, rec)
 		if !srv.Validate() {
 			// Nothing is read or stored from a request we cannot trust.
 			log.Warn("wechat: bad signature", "remote", r.RemoteAddr)
@@ -65,9 +66,12 @@ func (a *Account) Callback(handle Handle, log *slog.Logger) http.Handler {
 			return
 		}
 		if srv.ResponseMsg == nil {
-			// In safe mode the SDK would send an encrypted empty reply, which
-			// WeChat shows as an error (silenceper issue #586).
-			io.WriteString(w, "success")
+			// Plain mode: the SDK has written "success". Safe mode: it would
+			// send an encrypted empty reply, which WeChat shows as an error
+			// (silenceper issue #586), so say "success" ourselves.
+			if !rec.wrote {
+				io.WriteString(w, "success")
+			}
 			return
 		}
 		if err := srv.Send(); err != nil {
@@ -105,4 +109,20 @@ func toMessage(mm *message.MixMessage) bot.Message {
 		m.ID = "evt:" + string(mm.FromUserName) + ":" + strconv.FormatInt(mm.CreateTime, 10)
 	}
 	return m
+}
+
+// writeTracker notes whether the SDK has written the response.
+type writeTracker struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (t *writeTracker) Write(b []byte) (int, error) {
+	t.wrote = true
+	return t.ResponseWriter.Write(b)
+}
+
+func (t *writeTracker) WriteHeader(code int) {
+	t.wrote = true
+	t.ResponseWriter.WriteHeader(code)
 }

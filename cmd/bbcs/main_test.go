@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"bbcs/bot/wechat"
+	"bbcs/bot/wechat/wechattest"
 )
 
 // bbcs with no config at all starts on the embedded stores (an SQLite file
@@ -42,6 +45,11 @@ func TestServeOnEmbeddedDefaults(t *testing.T) {
 			t.Fatalf("/readyz never answered 200 (last error %v)", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// The README's hand-signed message: plain mode, the development token.
+	wx := &wechattest.Client{URL: "http://" + addr + "/wechat/oa", Token: wechat.DevToken}
+	if r := wx.Text("oDemo", "你好", 1); r.Status != http.StatusOK || r.Reply == nil || !strings.Contains(r.Reply.Content, "反映问题") {
+		t.Errorf("a signed message on embedded defaults: %d %+v %v", r.Status, r.Reply, r.Err)
 	}
 	var probe bytes.Buffer
 	if err := run(context.Background(), []string{"health"}, env, &probe, &probe); err != nil || probe.String() != "ok\n" {

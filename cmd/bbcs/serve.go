@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"bbcs/bot"
+	"bbcs/bot/wechat"
 	"bbcs/casework"
 	"bbcs/clock"
 	"bbcs/config"
@@ -57,6 +58,7 @@ type app struct {
 	redis    *store.Redis
 	cases    *casework.Service
 	outbox   *outbox.Dispatcher
+	wechat   *wechat.Account
 	handler  http.Handler
 	fake     *clock.Fake
 	addr     string
@@ -117,7 +119,28 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		log.Warn("no staff configured: cases cannot be registered until config names at least one specialist")
 	}
 
-	a.outbox = outbox.New(a.db, clk, bot.LogSender{Log: log}, log)
+	hosts := bot.NewHosts(nil)
+	if err := hosts.Route(wechat.PublicHost, cfg.WeChat.APIBase); err != nil {
+		return nil, fmt.Errorf("wechat.api_base: %w", err)
+	}
+	a.wechat = wechat.New(wechat.Config{
+		AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret, Token: cfg.WeChat.Token,
+		EncodingAESKey: cfg.WeChat.EncodingAESKey, Templates: cfg.WeChat.Templates, CentreName: cfg.Centre.Name,
+	}, a.redis.Client, cfg.Redis.KeyPrefix, clk, hosts.Client(10*time.Second), log)
+	if cfg.WeChat.Token == "" {
+		log.Warn("wechat.token is not set: /wechat/oa accepts messages signed with the development token", "token", wechat.DevToken)
+	}
+	router := bot.Router{Default: bot.LogSender{Log: log}}
+	if a.wechat.Configured() {
+		router.WeChat = a.wechat
+	} else {
+		log.Info("service account not configured (wechat.app_id, wechat.app_secret): citizens' notices are only logged")
+	}
+	a.outbox = outbox.New(a.db, clk, router, log)
+	citizens := &handlers.Citizens{
+		Cases: a.cases, Redis: a.redis.Client, Prefix: cfg.Redis.KeyPrefix, Clock: clk, Centre: cfg.Centre.Name,
+		Touch: a.wechat.Touch, Kick: a.outbox.Kick, Log: log,
+	}
 
 	tokens := make(map[string]string, len(cfg.API.Tokens))
 	for _, t := range cfg.API.Tokens {
@@ -125,6 +148,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	}
 	a.handler = handlers.New(handlers.Deps{
 		Cases: a.cases, Tokens: tokens, FakeClock: a.fake, Log: log,
+		WeChat: a.wechat.Callback(citizens.Handle, log),
 		Checks: []handlers.Check{
 			{Name: "database", Ping: func(ctx context.Context) error {
 				sqlDB, err := a.db.DB()
@@ -165,6 +189,11 @@ func serve(ctx context.Context, path string, environ []string, stderr io.Writer)
 		defer close(done)
 		a.outbox.Run(ctx, time.Second)
 	}()
+	photos := make(chan struct{})
+	go func() {
+		defer close(photos)
+		a.fetchPhotos(ctx, 5*time.Second)
+	}()
 
 	srv := &http.Server{
 		Addr: a.addr, Handler: a.handler,
@@ -190,7 +219,44 @@ func serve(ctx context.Context, path string, environ []string, stderr io.Writer)
 	}
 	cancel()
 	<-done
+	<-photos
 	return nil
+}
+
+// fetchPhotos keeps the photos citizens sent: WeChat deletes media after
+// three days, so each is fetched into the case soon after it arrives.
+func (a *app) fetchPhotos(ctx context.Context, every time.Duration) {
+	if !a.wechat.Configured() {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		a.fetchPhotosOnce(ctx)
+	}
+}
+
+func (a *app) fetchPhotosOnce(ctx context.Context) {
+	pending, err := a.cases.PendingAttachments(ctx, 20)
+	if err != nil {
+		a.log.Error("list pending photos", "err", err)
+		return
+	}
+	for _, p := range pending {
+		ct, data, err := a.wechat.FetchMedia(ctx, p.MediaID)
+		giveUpAfter := 10
+		if bot.IsPermanent(err) {
+			giveUpAfter = 0
+		}
+		if err := a.cases.StoreAttachment(ctx, p.ID, ct, data, err, giveUpAfter); err != nil {
+			a.log.Error("store photo", "err", err)
+		}
+	}
 }
 
 func newLogger(c config.Log, w io.Writer) *slog.Logger {
