@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode"
 
 	"bbcs/models"
 )
@@ -94,18 +96,33 @@ func redactTarget(n *models.Notice) string {
 	return n.Target
 }
 
-// Router sends each notice through the platform its audience is on.
-// Senders left nil fall back to Default (the log-only sender when a
-// platform is not configured).
+// Router sends each notice through the platform its reader is on. Route
+// names the platform ("" when the reader's platform is not configured:
+// then Default, the log-only sender, takes it).
 type Router struct {
-	WeChat  Sender // applicants with an openid
+	Senders map[Platform]Sender
+	Route   func(n *models.Notice) Platform
 	Default Sender
 }
 
 // Send picks the sender for n.
 func (r Router) Send(ctx context.Context, n *models.Notice) (string, error) {
-	if n.Audience == models.AudienceApplicant && n.Target != "" && r.WeChat != nil {
-		return r.WeChat.Send(ctx, n)
+	if s, ok := r.Senders[r.Route(n)]; ok && s != nil {
+		return s.Send(ctx, n)
 	}
 	return r.Default.Send(ctx, n)
+}
+
+// TrimMention removes the leading @-mentions a platform leaves in a
+// message to the bot ("@办事不成bot 签收 GD…").
+func TrimMention(s string) string {
+	s = strings.TrimSpace(s)
+	for strings.HasPrefix(s, "@") {
+		i := strings.IndexFunc(s, unicode.IsSpace)
+		if i < 0 {
+			return ""
+		}
+		s = strings.TrimSpace(s[i:])
+	}
+	return s
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"bbcs/models"
 )
@@ -377,8 +378,27 @@ func (s *Service) Extend(ctx context.Context, actor models.Staff, orderNo, dueDa
 	if !s.cal.IsWorkday(date) {
 		return nil, models.Errorf(models.ErrInvalid, "%s 不是工作日，请选择一个工作日作为新的办理时限", models.FormatDate(date))
 	}
-	until := s.cal.EndOf(date)
+	return s.extend(ctx, actor, orderNo, reason, func(*models.WorkOrder) time.Time { return s.cal.EndOf(date) })
+}
+
+// ExtendDays extends an order by a number of working days past its
+// present deadline (the chat command 延期 GD… 5 原因).
+func (s *Service) ExtendDays(ctx context.Context, actor models.Staff, orderNo string, days int, reason string) (*models.Case, error) {
+	reason, err := text("reason", "延期原因", reason, 500)
+	if err != nil {
+		return nil, err
+	}
+	if days < 1 || days > s.opts.MaxDays {
+		return nil, models.Errorf(models.ErrInvalid, "延期天数应为 1 到 %d 个工作日", s.opts.MaxDays)
+	}
+	return s.extend(ctx, actor, orderNo, reason, func(o *models.WorkOrder) time.Time {
+		return s.cal.EndOf(s.cal.AddWorkdays(o.Deadline(), days))
+	})
+}
+
+func (s *Service) extend(ctx context.Context, actor models.Staff, orderNo, reason string, newDue func(*models.WorkOrder) time.Time) (*models.Case, error) {
 	return s.onOrder(ctx, orderNo, actor, func(ch *change, o *models.WorkOrder) error {
+		until := newDue(o)
 		dept, err := ch.requireDepartment(o)
 		if err != nil {
 			return err

@@ -125,3 +125,29 @@ func (s *Service) Staff(ctx context.Context, id string) (models.Staff, error) {
 	}
 	return st, nil
 }
+
+// StaffByPlatformID finds the active staff member behind a WeCom or
+// DingTalk user id: chat commands are authorised as that person.
+func (s *Service) StaffByPlatformID(ctx context.Context, platform, userID string) (models.Staff, error) {
+	var st models.Staff
+	col := map[string]string{"wecom": "we_com_user_id", "dingtalk": "ding_talk_user_id"}[platform]
+	if col == "" || userID == "" {
+		return st, models.Errorf(models.ErrUnauthorized, "无法识别您的身份")
+	}
+	err := s.db.WithContext(ctx).Where(col+" = ? AND active = ?", userID, true).First(&st).Error
+	if err != nil {
+		return st, notFound(err, "您不在本中心的工作人员名单中")
+	}
+	return st, nil
+}
+
+// DepartmentByName finds an active department by its code or its name, as
+// a leader types it in a command.
+func (s *Service) DepartmentByName(ctx context.Context, name string) (models.Department, error) {
+	var d models.Department
+	err := s.db.WithContext(ctx).Where("(code = ? OR name = ?) AND active = ?", name, name, true).First(&d).Error
+	if err != nil {
+		return d, notFound(err, "没有名为“%s”的部门", name)
+	}
+	return d, nil
+}

@@ -78,34 +78,7 @@ var caseNoRE = regexp.MustCompile(`(?i)\b[A-Z]{1,4}\d{8}-\d{3,}\b`)
 // Handle answers one inbound message once: WeChat retries a message it got
 // no answer to in 5 s, and a retry gets the first answer, not a second run.
 func (c *Citizens) Handle(ctx context.Context, m bot.Message) string {
-	key := c.Prefix + ":wechat:seen:" + m.ID
-	first, err := c.Redis.SetNX(ctx, key, "…", time.Hour).Result()
-	if err != nil {
-		c.Log.Error("wechat: de-duplication unavailable", "err", err)
-		return "系统繁忙，请稍后再发一次。"
-	}
-	if !first {
-		return c.awaitFirst(ctx, key)
-	}
-	reply := c.handle(ctx, m)
-	c.Redis.Set(ctx, key, "="+reply, time.Hour)
-	return reply
-}
-
-// awaitFirst gives a retry the answer of the delivery still being handled
-// (or already handled), waiting briefly inside WeChat's 5 seconds.
-func (c *Citizens) awaitFirst(ctx context.Context, key string) string {
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		v, err := c.Redis.Get(ctx, key).Result()
-		if err == nil && strings.HasPrefix(v, "=") {
-			return v[1:]
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return ""
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return once(ctx, c.Redis, c.Prefix+":wechat:seen:"+m.ID, c.Log, func() string { return c.handle(ctx, m) })
 }
 
 func (c *Citizens) handle(ctx context.Context, m bot.Message) string {

@@ -31,10 +31,13 @@ type Deps struct {
 	// FakeClock is set only when clock.fake is on; then /debug/clock exists.
 	FakeClock *clock.Fake
 	Checks    []Check
-	// WeChat is the service account's webhook (bot/wechat), nil when off.
-	WeChat   http.Handler
-	Log      *slog.Logger
-	Registry *prometheus.Registry // nil → a new one
+	// The platforms' webhooks (bot/wechat, bot/wecom, bot/dingtalk).
+	WeChat      http.Handler
+	WeComBot    http.Handler // the smart robot: @-mentions in window groups
+	WeComApp    http.Handler // the self-built app: private messages, card clicks
+	DingTalkBot http.Handler
+	Log         *slog.Logger
+	Registry    *prometheus.Registry // nil → a new one
 }
 
 // Server routes every request.
@@ -71,9 +74,16 @@ func New(d Deps) *Server {
 		s.handle("GET /debug/clock", s.getClock)
 		s.handle("POST /debug/clock", s.setClock)
 	}
-	if d.WeChat != nil {
-		s.mux.Handle("GET /wechat/oa", s.instrument("GET /wechat/oa", d.WeChat))
-		s.mux.Handle("POST /wechat/oa", s.instrument("POST /wechat/oa", d.WeChat))
+	for path, h := range map[string]http.Handler{
+		"/wechat/oa": d.WeChat, "/wecom/callback": d.WeComBot, "/wecom/app": d.WeComApp,
+	} {
+		if h != nil {
+			s.mux.Handle("GET "+path, s.instrument("GET "+path, h))
+			s.mux.Handle("POST "+path, s.instrument("POST "+path, h))
+		}
+	}
+	if d.DingTalkBot != nil {
+		s.mux.Handle("POST /dingtalk/callback", s.instrument("POST /dingtalk/callback", d.DingTalkBot))
 	}
 	s.routeAPI()
 	return s

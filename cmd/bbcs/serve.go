@@ -14,7 +14,9 @@ import (
 	"gorm.io/gorm"
 
 	"bbcs/bot"
+	"bbcs/bot/dingtalk"
 	"bbcs/bot/wechat"
+	"bbcs/bot/wecom"
 	"bbcs/casework"
 	"bbcs/clock"
 	"bbcs/config"
@@ -59,10 +61,15 @@ type app struct {
 	cases    *casework.Service
 	outbox   *outbox.Dispatcher
 	wechat   *wechat.Account
-	handler  http.Handler
-	fake     *clock.Fake
-	addr     string
-	shutdown []func()
+	wecom    *wecom.Client
+	dingtalk *dingtalk.Client
+
+	wecomCfg    wecom.Config
+	dingtalkCfg dingtalk.Config
+	handler     http.Handler
+	fake        *clock.Fake
+	addr        string
+	shutdown    []func()
 }
 
 func (a *app) close() {
@@ -130,13 +137,28 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	if cfg.WeChat.Token == "" {
 		log.Warn("wechat.token is not set: /wechat/oa accepts messages signed with the development token", "token", wechat.DevToken)
 	}
-	router := bot.Router{Default: bot.LogSender{Log: log}}
-	if a.wechat.Configured() {
-		router.WeChat = a.wechat
-	} else {
+	if !a.wechat.Configured() {
 		log.Info("service account not configured (wechat.app_id, wechat.app_secret): citizens' notices are only logged")
 	}
+	if err := hosts.Route(wecom.PublicHost, cfg.WeCom.APIBase); err != nil {
+		return nil, fmt.Errorf("wecom.api_base: %w", err)
+	}
+	if err := hosts.Route(dingtalk.OAPIHost, cfg.DingTalk.OAPIBase); err != nil {
+		return nil, fmt.Errorf("dingtalk.oapi_base: %w", err)
+	}
+	if err := hosts.Route(dingtalk.APIHost, cfg.DingTalk.APIBase); err != nil {
+		return nil, fmt.Errorf("dingtalk.api_base: %w", err)
+	}
+	a.wecomCfg, a.dingtalkCfg = wecomConfig(cfg), dingtalkConfig(cfg)
+	a.wecom = wecom.NewClient(a.wecomCfg, hosts.Client(10*time.Second), clk)
+	a.dingtalk = dingtalk.NewClient(a.dingtalkCfg, hosts.Client(10*time.Second), clk)
+	router := bot.Router{
+		Senders: map[bot.Platform]bot.Sender{bot.WeChat: a.wechat, bot.WeCom: a.wecom, bot.DingTalk: a.dingtalk},
+		Route:   routeNotices(cfg, a.wechat.Configured()),
+		Default: bot.LogSender{Log: log},
+	}
 	a.outbox = outbox.New(a.db, clk, router, log)
+	staff := &handlers.Staff{Cases: a.cases, Redis: a.redis.Client, Prefix: cfg.Redis.KeyPrefix, Kick: a.outbox.Kick, Log: log}
 	citizens := &handlers.Citizens{
 		Cases: a.cases, Redis: a.redis.Client, Prefix: cfg.Redis.KeyPrefix, Clock: clk, Centre: cfg.Centre.Name,
 		Touch: a.wechat.Touch, Kick: a.outbox.Kick, Log: log,
@@ -148,7 +170,10 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	}
 	a.handler = handlers.New(handlers.Deps{
 		Cases: a.cases, Tokens: tokens, FakeClock: a.fake, Log: log,
-		WeChat: a.wechat.Callback(citizens.Handle, log),
+		WeChat:      a.wechat.Callback(citizens.Handle, log),
+		WeComBot:    wecom.BotCallback(a.wecomCfg, clk, staff.Handle, log),
+		WeComApp:    wecom.AppCallback(a.wecomCfg, clk, staff.Handle, log),
+		DingTalkBot: dingtalk.Callback(a.dingtalkCfg, clk, staff.Handle, log),
 		Checks: []handlers.Check{
 			{Name: "database", Ping: func(ctx context.Context) error {
 				sqlDB, err := a.db.DB()
@@ -325,5 +350,96 @@ func directory(cfg *config.Config) casework.Directory {
 func closeDB(db *gorm.DB) {
 	if sqlDB, err := db.DB(); err == nil {
 		sqlDB.Close()
+	}
+}
+
+// wecomConfig copies what the WeCom side needs: credentials, each group's
+// robot key and each person's user id.
+func wecomConfig(cfg *config.Config) wecom.Config {
+	w := cfg.WeCom
+	out := wecom.Config{
+		CorpID: w.CorpID, AgentID: w.AgentID, Secret: w.Secret, Token: w.Token, EncodingAESKey: w.EncodingAESKey,
+		BotToken: w.BotToken, BotEncodingAESKey: w.BotEncodingAESKey, PublicURL: cfg.HTTP.PublicURL,
+		Groups: map[string]string{}, Users: map[string]string{},
+	}
+	for target, g := range groups(cfg) {
+		if g.Platform == "wecom" && g.WebhookKey != "" {
+			out.Groups[target] = g.WebhookKey
+		}
+	}
+	for _, st := range cfg.Staff {
+		if st.WeComUserID != "" {
+			out.Users[st.ID] = st.WeComUserID
+		}
+	}
+	return out
+}
+
+func dingtalkConfig(cfg *config.Config) dingtalk.Config {
+	d := cfg.DingTalk
+	out := dingtalk.Config{AppKey: d.AppKey, AppSecret: d.AppSecret, RobotCode: d.RobotCode,
+		Groups: map[string]dingtalk.Robot{}, Users: map[string]string{}}
+	for target, g := range groups(cfg) {
+		if g.Platform == "dingtalk" && g.AccessToken != "" {
+			out.Groups[target] = dingtalk.Robot{AccessToken: g.AccessToken, Secret: g.Secret}
+		}
+	}
+	for _, st := range cfg.Staff {
+		if st.DingTalkUserID != "" {
+			out.Users[st.ID] = st.DingTalkUserID
+		}
+	}
+	return out
+}
+
+// groups names every group notices go to: the departments' window groups,
+// the supervision section's and the leaders'.
+func groups(cfg *config.Config) map[string]config.Group {
+	out := map[string]config.Group{"supervision": cfg.Supervision.Group, "leaders": cfg.Leaders.Group}
+	for _, d := range cfg.Departments {
+		out[d.Code] = d.Group
+	}
+	return out
+}
+
+// routeNotices decides each notice's platform. A reader whose platform has
+// no credentials configured gets "" — the log-only sender — so a demo or a
+// half-configured centre logs instead of failing.
+func routeNotices(cfg *config.Config, wechatOn bool) func(n *models.Notice) bot.Platform {
+	gs := groups(cfg)
+	staff := map[string]config.Staff{}
+	for _, st := range cfg.Staff {
+		staff[st.ID] = st
+	}
+	wecomApp := cfg.WeCom.CorpID != "" && cfg.WeCom.Secret != "" && cfg.WeCom.AgentID != ""
+	dingApp := cfg.DingTalk.AppKey != "" && cfg.DingTalk.AppSecret != "" && cfg.DingTalk.RobotCode != ""
+	return func(n *models.Notice) bot.Platform {
+		switch n.Audience {
+		case models.AudienceApplicant:
+			if n.Target != "" && wechatOn {
+				return bot.WeChat
+			}
+		case models.AudienceDepartment, models.AudienceSupervision, models.AudienceLeaders:
+			target := n.Target
+			if n.Audience != models.AudienceDepartment {
+				target = string(n.Audience)
+			}
+			g := gs[target]
+			if g.Platform == "wecom" && g.WebhookKey != "" {
+				return bot.WeCom
+			}
+			if g.Platform == "dingtalk" && g.AccessToken != "" {
+				return bot.DingTalk
+			}
+		case models.AudienceStaff:
+			st := staff[n.Target]
+			if st.WeComUserID != "" && wecomApp {
+				return bot.WeCom
+			}
+			if st.DingTalkUserID != "" && dingApp {
+				return bot.DingTalk
+			}
+		}
+		return ""
 	}
 }

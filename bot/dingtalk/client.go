@@ -1,0 +1,276 @@
+// Package dingtalk is bbcs on DingTalk (钉钉): department window groups
+// through their custom robots (加签), private messages as the enterprise
+// robot's one-to-one messages, and @-mentions of the robot coming back in
+// HTTP mode. DingTalk has no SDK on our module proxy, and the few endpoints
+// are plain HTTP, so this is a small client of our own.
+package dingtalk
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"bbcs/bot"
+	"bbcs/clock"
+)
+
+// The hosts DingTalk's APIs live on; dingtalk.oapi_base and
+// dingtalk.api_base replace them.
+const (
+	OAPIHost = "oapi.dingtalk.com"
+	APIHost  = "api.dingtalk.com"
+)
+
+// Robot is a custom group robot with signing (加签).
+type Robot struct {
+	AccessToken string
+	Secret      string
+}
+
+// Config is what bbcs's DingTalk side needs from config.
+type Config struct {
+	AppKey    string
+	AppSecret string
+	RobotCode string
+	// Groups maps a notice target (a department code, "supervision",
+	// "leaders") to its group's custom robot.
+	Groups map[string]Robot
+	// Users maps a staff id to a DingTalk user id (staffId).
+	Users map[string]string
+}
+
+// Client calls DingTalk's APIs.
+type Client struct {
+	cfg   Config
+	http  *http.Client
+	clock clock.Clock
+
+	mu      sync.Mutex
+	token   string
+	expires time.Time
+}
+
+// NewClient returns a client; httpClient carries the host rewriting
+// (bot.Hosts).
+func NewClient(cfg Config, httpClient *http.Client, clk clock.Clock) *Client {
+	return &Client{cfg: cfg, http: httpClient, clock: clk}
+}
+
+// Sign is DingTalk's HMAC of a timestamp (ms) with a secret:
+// base64(HMAC-SHA256(secret, timestamp + "\n" + secret)). Custom robots
+// take it URL-escaped in the query; inbound callbacks carry it plain.
+func Sign(timestampMS, secret string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(timestampMS + "\n" + secret))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+type oapiError struct {
+	ErrCode int    `json:"errcode"`
+	ErrMsg  string `json:"errmsg"`
+}
+
+func (e oapiError) err(what string) error {
+	if e.ErrCode == 0 {
+		return nil
+	}
+	err := fmt.Errorf("dingtalk %s: errcode %d: %s", what, e.ErrCode, e.ErrMsg)
+	switch e.ErrCode {
+	case 300001, 310000, 400101, 400102:
+		// No such robot, a wrong secret, a robot switched off: retrying
+		// cannot help until an administrator fixes config.
+		return bot.Permanent(err)
+	}
+	return err
+}
+
+func (c *Client) postJSON(ctx context.Context, u string, header http.Header, body, out any) (int, error) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return 0, bot.Permanent(fmt.Errorf("dingtalk: encode: %w", err))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(raw))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ue, ok := err.(*url.Error); ok { // keep tokens in URLs out of logs
+			err = fmt.Errorf("%s: %w", ue.Op, ue.Err)
+		}
+		return 0, fmt.Errorf("dingtalk: %w", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return resp.StatusCode, fmt.Errorf("dingtalk: %w", err)
+	}
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil && resp.StatusCode == http.StatusOK {
+			return resp.StatusCode, fmt.Errorf("dingtalk: answer is not JSON: %w", err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// SendGroup posts a message through a custom robot, signed with its secret.
+func (c *Client) SendGroup(ctx context.Context, r Robot, msg any) error {
+	if r.AccessToken == "" {
+		return bot.Permanent(fmt.Errorf("dingtalk: the group has no robot access token"))
+	}
+	q := url.Values{"access_token": {r.AccessToken}}
+	if r.Secret != "" {
+		ts := strconv.FormatInt(c.clock.Now().UnixMilli(), 10)
+		q.Set("timestamp", ts)
+		q.Set("sign", Sign(ts, r.Secret))
+	}
+	var out oapiError
+	status, err := c.postJSON(ctx, "https://"+OAPIHost+"/robot/send?"+q.Encode(), nil, msg, &out)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("dingtalk robot/send: HTTP %d", status)
+	}
+	return out.err("robot/send")
+}
+
+// accessToken is the app's token for the new API (api.dingtalk.com).
+func (c *Client) accessToken(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.token != "" && c.clock.Now().Before(c.expires) {
+		return c.token, nil
+	}
+	if c.cfg.AppKey == "" || c.cfg.AppSecret == "" {
+		return "", bot.Permanent(fmt.Errorf("dingtalk: app_key and app_secret are not configured"))
+	}
+	var out struct {
+		AccessToken string `json:"accessToken"`
+		ExpireIn    int    `json:"expireIn"`
+		Code        string `json:"code"`
+		Message     string `json:"message"`
+	}
+	status, err := c.postJSON(ctx, "https://"+APIHost+"/v1.0/oauth2/accessToken", nil,
+		map[string]string{"appKey": c.cfg.AppKey, "appSecret": c.cfg.AppSecret}, &out)
+	if err != nil {
+		return "", err
+	}
+	if status != http.StatusOK || out.AccessToken == "" {
+		err := fmt.Errorf("dingtalk oauth2/accessToken: HTTP %d %s %s", status, out.Code, out.Message)
+		if status == http.StatusBadRequest || status == http.StatusUnauthorized {
+			return "", bot.Permanent(err)
+		}
+		return "", err
+	}
+	c.token = out.AccessToken
+	c.expires = c.clock.Now().Add(time.Duration(out.ExpireIn)*time.Second - 5*time.Minute)
+	return c.token, nil
+}
+
+func (c *Client) dropToken() {
+	c.mu.Lock()
+	c.token = ""
+	c.mu.Unlock()
+}
+
+// SendPrivate sends the enterprise robot's one-to-one message
+// (robot/oToMessages/batchSend) to DingTalk users.
+func (c *Client) SendPrivate(ctx context.Context, userIDs []string, msgKey string, param any) (string, error) {
+	rawParam, err := json.Marshal(param)
+	if err != nil {
+		return "", bot.Permanent(err)
+	}
+	body := map[string]any{"robotCode": c.cfg.RobotCode, "userIds": userIDs, "msgKey": msgKey, "msgParam": string(rawParam)}
+	for attempt := 0; ; attempt++ {
+		token, err := c.accessToken(ctx)
+		if err != nil {
+			return "", err
+		}
+		var out struct {
+			ProcessQueryKey    string   `json:"processQueryKey"`
+			InvalidStaffIDList []string `json:"invalidStaffIdList"`
+			Code               string   `json:"code"`
+			Message            string   `json:"message"`
+		}
+		status, err := c.postJSON(ctx, "https://"+APIHost+"/v1.0/robot/oToMessages/batchSend",
+			http.Header{"X-Acs-Dingtalk-Access-Token": {token}}, body, &out)
+		if err != nil {
+			return "", err
+		}
+		switch {
+		case status == http.StatusUnauthorized && attempt == 0:
+			c.dropToken()
+			continue
+		case status == http.StatusBadRequest:
+			return "", bot.Permanent(fmt.Errorf("dingtalk batchSend: %s %s", out.Code, out.Message))
+		case status != http.StatusOK:
+			return "", fmt.Errorf("dingtalk batchSend: HTTP %d %s", status, out.Code)
+		case len(out.InvalidStaffIDList) == len(userIDs):
+			return "", bot.Permanent(fmt.Errorf("dingtalk batchSend: unknown users %v", out.InvalidStaffIDList))
+		}
+		return out.ProcessQueryKey, nil
+	}
+}
+
+// UserIDByCode exchanges an in-app free-login code (免登码) of a page opened
+// inside DingTalk for the user id.
+func (c *Client) UserIDByCode(ctx context.Context, code string) (string, error) {
+	token, err := c.oapiToken(ctx)
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		oapiError
+		Result struct {
+			UserID string `json:"userid"`
+		} `json:"result"`
+	}
+	u := "https://" + OAPIHost + "/topapi/v2/user/getuserinfo?" + url.Values{"access_token": {token}}.Encode()
+	if _, err := c.postJSON(ctx, u, nil, map[string]string{"code": code}, &out); err != nil {
+		return "", err
+	}
+	if err := out.err("getuserinfo"); err != nil {
+		return "", err
+	}
+	return out.Result.UserID, nil
+}
+
+// oapiToken is the old API's token (gettoken), which topapi calls need.
+func (c *Client) oapiToken(ctx context.Context) (string, error) {
+	u := "https://" + OAPIHost + "/gettoken?" + url.Values{"appkey": {c.cfg.AppKey}, "appsecret": {c.cfg.AppSecret}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("dingtalk gettoken: request failed")
+	}
+	defer resp.Body.Close()
+	var out struct {
+		oapiError
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&out); err != nil {
+		return "", fmt.Errorf("dingtalk gettoken: %w", err)
+	}
+	if err := out.err("gettoken"); err != nil {
+		return "", err
+	}
+	return out.AccessToken, nil
+}

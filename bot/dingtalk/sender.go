@@ -1,0 +1,64 @@
+package dingtalk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"bbcs/bot"
+	"bbcs/models"
+)
+
+// Send delivers a notice to a DingTalk group (custom robot) or person (the
+// robot's one-to-one message). It implements bot.Sender.
+func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
+	d, err := n.Data()
+	if err != nil {
+		return "", bot.Permanent(err)
+	}
+	card := bot.RenderCard(n.Kind, d)
+	switch n.Audience {
+	case models.AudienceDepartment, models.AudienceSupervision, models.AudienceLeaders:
+		target := n.Target
+		if n.Audience != models.AudienceDepartment {
+			target = string(n.Audience)
+		}
+		robot, ok := c.cfg.Groups[target]
+		if !ok {
+			return "", bot.Permanent(fmt.Errorf("dingtalk: no group robot configured for %s", target))
+		}
+		var at []string
+		for _, id := range card.Mentions {
+			if u := c.cfg.Users[id]; u != "" {
+				at = append(at, u)
+			}
+		}
+		msg := map[string]any{
+			"msgtype":  "markdown",
+			"markdown": map[string]string{"title": card.Title, "text": card.Markdown(c.mention)},
+			"at":       map[string]any{"atUserIds": at, "isAtAll": false},
+		}
+		if err := c.SendGroup(ctx, robot, msg); err != nil {
+			return "", err
+		}
+		return "group:" + target, nil
+	case models.AudienceStaff:
+		user := c.cfg.Users[n.Target]
+		if user == "" {
+			return "", bot.Permanent(fmt.Errorf("dingtalk: staff %s has no dingtalk_user_id", n.Target))
+		}
+		return c.SendPrivate(ctx, []string{user}, "sampleMarkdown",
+			map[string]string{"title": card.Title, "text": card.Markdown(c.mention)})
+	}
+	return "", bot.Permanent(errors.New("dingtalk: cannot reach audience " + string(n.Audience)))
+}
+
+// mention is DingTalk's @ of a user: the text must name the user id, and
+// the message's at.atUserIds must list it.
+func (c *Client) mention(staffID string) string {
+	if u := c.cfg.Users[staffID]; u != "" {
+		return "@" + strings.TrimSpace(u)
+	}
+	return ""
+}

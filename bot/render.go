@@ -1,0 +1,138 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+
+	"bbcs/models"
+)
+
+// Card is a notice for staff, leaders and the supervision section, in a
+// shape every platform can draw: a title, lines of text, the people to
+// @, and actions (a command to type, or a link to bbcs's action page).
+type Card struct {
+	Title    string
+	Lines    []string
+	Mentions []string // staff ids
+	Actions  []Action
+}
+
+// Action is one thing a reader can do with the card.
+type Action struct {
+	Label   string
+	Command string // the chat command, e.g. "签收 GD20260310-004-1"
+}
+
+// RenderCard turns a staff-facing notice into a Card (STORIES.md §2, §4).
+// Mobiles appear masked only: the payload never holds a full one.
+func RenderCard(kind models.NoticeKind, d models.NoticeData) Card {
+	due := func() string {
+		if d.DueAt == nil {
+			return "—"
+		}
+		return models.FormatTime(*d.DueAt)
+	}
+	applicant := d.ApplicantName + " " + d.MaskedMobile
+	if d.Company != "" {
+		applicant = d.Company + " " + applicant
+	}
+	switch kind {
+	case models.NoticeWorkOrder:
+		title := fmt.Sprintf("【工单 %s｜%s】", d.OrderNo, d.DepartmentName)
+		if d.Reopened {
+			title = fmt.Sprintf("【退回重办｜工单 %s｜%s】", d.OrderNo, d.DepartmentName)
+		} else if d.Joint {
+			title = fmt.Sprintf("【联合办理｜工单 %s｜%s】", d.OrderNo, d.DepartmentName)
+		}
+		lines := []string{
+			"类别：" + d.Category.Label(),
+			"事项：" + d.Matter,
+			"反映人：" + applicant,
+			"首接负责人：" + d.OwnerName,
+			fmt.Sprintf("请于 %s 前答复（3个工作日）", due()),
+		}
+		if d.Note != "" {
+			lines = append(lines, "说明："+d.Note)
+		}
+		return Card{Title: title, Lines: lines, Actions: []Action{
+			{Label: "签收", Command: "签收 " + d.OrderNo},
+			{Label: "答复结果", Command: "回复 " + d.OrderNo + " 办理结果"},
+			{Label: "申请延期", Command: "延期 " + d.OrderNo + " 工作日数 原因"},
+			{Label: "上报领导", Command: "上报 " + d.OrderNo + " 原因"},
+		}}
+	case models.NoticeSummon:
+		arrive := "—"
+		if d.ArriveBy != nil {
+			arrive = models.FormatTime(*d.ArriveBy)
+		}
+		return Card{Title: fmt.Sprintf("【请到“办不成事”反映窗口｜%s】", d.CaseNo),
+			Lines:    []string{"事项：" + d.Matter, "反映人：" + applicant, "首接负责人：" + d.OwnerName, "请于 " + arrive + " 前到达"},
+			Mentions: d.Mentions,
+			Actions:  []Action{{Label: "确认到达", Command: "到达 " + d.CaseNo}}}
+	case models.NoticeOrderSigned:
+		return Card{Title: fmt.Sprintf("%s 已签收 %s", d.ActorName, d.OrderNo),
+			Lines: []string{"案件：" + d.CaseNo, "请于 " + due() + " 前答复"}}
+	case models.NoticeOrderReplied:
+		return Card{Title: fmt.Sprintf("【答复｜%s｜%s】", d.OrderNo, d.DepartmentName),
+			Lines: []string{"案件：" + d.CaseNo, "类别：" + d.Category.Label(), "反映人：" + applicant, "答复人：" + d.ActorName, "办理结果：" + d.Result}}
+	case models.NoticeOrderExtended:
+		return Card{Title: fmt.Sprintf("【延期｜%s｜%s】", d.OrderNo, d.DepartmentName),
+			Lines: []string{"案件：" + d.CaseNo, "反映人：" + applicant, "新的答复时限：" + due() + "（最长不超过10个工作日）", "原因：" + d.Reason, "申请人：" + d.ActorName}}
+	case models.NoticeEscalation:
+		title := fmt.Sprintf("【请您协调】%s", d.CaseNo)
+		lines := []string{
+			fmt.Sprintf("%s报告超出本窗口权限（工单 %s）", d.DepartmentName, d.OrderNo),
+			"反映人诉求：" + d.Matter,
+			"上报原因：" + d.Reason,
+		}
+		var actions []Action
+		if len(d.Departments) > 1 {
+			lines = append(lines, "涉及部门："+strings.Join(d.Departments, "、"))
+			actions = append(actions, Action{Label: "指派联合办理", Command: "联办 " + d.CaseNo + " " + strings.Join(d.Departments, " ") + " 说明"})
+		}
+		return Card{Title: title, Lines: lines, Actions: actions}
+	case models.NoticeOwnerAssigned, models.NoticeHandedOver:
+		lines := []string{"类别：" + d.Category.Label(), "事项：" + d.Matter, "反映人：" + applicant}
+		if d.Reason != "" {
+			lines = append(lines, "交接原因："+d.Reason)
+		}
+		return Card{Title: fmt.Sprintf("【新案件｜%s】您是首接负责人", d.CaseNo), Lines: lines}
+	case models.NoticeCaseAnswered:
+		return Card{Title: fmt.Sprintf("【已答复｜%s】", d.CaseNo), Lines: []string{d.Outcome.Label() + "：" + d.Result}}
+	case models.NoticeInstructionAsked:
+		return Card{Title: fmt.Sprintf("【请示｜%s】", d.CaseNo),
+			Lines: []string{"事项：" + d.Matter, "请示内容：" + d.Note, "首接负责人：" + d.OwnerName}}
+	case models.NoticeInstructionFiled:
+		return Card{Title: fmt.Sprintf("【请示报备｜%s】", d.CaseNo),
+			Lines: []string{"请示内容：" + d.Note, "领导答复：" + d.Result}}
+	case models.NoticeCaseReopened:
+		return Card{Title: fmt.Sprintf("【退回重办｜%s】", d.CaseNo), Lines: []string{d.Reason, "请重新派发工单并跟踪回访"}}
+	}
+	return Card{Title: fmt.Sprintf("【%s】", d.CaseNo), Lines: []string{string(kind)}}
+}
+
+// Markdown draws a card in the markdown both WeCom and DingTalk read;
+// mention renders one @.
+func (c Card) Markdown(mention func(staffID string) string) string {
+	var b strings.Builder
+	b.WriteString("**" + c.Title + "**\n")
+	for _, l := range c.Lines {
+		b.WriteString("> " + l + "\n")
+	}
+	if len(c.Actions) > 0 {
+		b.WriteString("\n@我 发送：")
+		for i, a := range c.Actions {
+			if i > 0 {
+				b.WriteString(" ｜ ")
+			}
+			b.WriteString("`" + a.Command + "`")
+		}
+		b.WriteString("\n")
+	}
+	for _, id := range c.Mentions {
+		if m := mention(id); m != "" {
+			b.WriteString(m + " ")
+		}
+	}
+	return strings.TrimSpace(b.String())
+}

@@ -1,0 +1,255 @@
+package wecom
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"encoding/xml"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/silenceper/wechat/v2/util"
+
+	"bbcs/bot"
+	"bbcs/clock"
+)
+
+// MaxBody bounds an inbound callback: WeCom's are a few kilobytes.
+const MaxBody = 64 << 10
+
+// Handle answers one inbound message; the string is the reply said back
+// where the message came from ("" for none).
+type Handle func(ctx context.Context, m bot.Message) string
+
+// BotCallback is GET|POST /wecom/callback for the smart robot (智能机器人,
+// API mode): JSON bodies encrypted with the robot's key, receive id "".
+func BotCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		ts, nonce, sig := q.Get("timestamp"), q.Get("nonce"), q.Get("msg_signature")
+		if r.Method == http.MethodGet {
+			verifyURL(w, q.Get("echostr"), cfg.BotToken, cfg.BotEncodingAESKey, "", ts, nonce, sig)
+			return
+		}
+		body, ok := readBody(w, r)
+		if !ok {
+			return
+		}
+		var env struct {
+			Encrypt string `json:"encrypt"`
+		}
+		if err := json.Unmarshal(body, &env); err != nil || env.Encrypt == "" {
+			http.Error(w, "malformed callback", http.StatusBadRequest)
+			return
+		}
+		if util.Signature(cfg.BotToken, ts, nonce, env.Encrypt) != sig {
+			log.Warn("wecom: bad signature on robot callback", "remote", r.RemoteAddr)
+			http.Error(w, "invalid signature", http.StatusForbidden)
+			return
+		}
+		_, plain, err := util.DecryptMsg("", env.Encrypt, cfg.BotEncodingAESKey)
+		if err != nil {
+			http.Error(w, "cannot decrypt", http.StatusBadRequest)
+			return
+		}
+		var in botMessage
+		if err := json.Unmarshal(plain, &in); err != nil {
+			http.Error(w, "malformed message", http.StatusBadRequest)
+			return
+		}
+		m := in.message(clk)
+		if m.Kind == "" {
+			io.WriteString(w, "")
+			return
+		}
+		reply := handle(r.Context(), m)
+		if reply == "" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		out, _ := json.Marshal(map[string]any{"msgtype": "text", "text": map[string]string{"content": reply}})
+		enc, err := encrypt(out, "", cfg.BotEncodingAESKey)
+		if err != nil {
+			log.Error("wecom: encrypt reply", "err", err)
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		now := strconv.FormatInt(clk.Now().Unix(), 10)
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]string{
+			"encrypt": enc, "msgsignature": util.Signature(cfg.BotToken, now, nonce, enc),
+			"timestamp": now, "nonce": nonce,
+		})
+	})
+}
+
+// botMessage is what the smart robot delivers (developer doc 100719).
+type botMessage struct {
+	MsgID    string `json:"msgid"`
+	AIBotID  string `json:"aibotid"`
+	ChatID   string `json:"chatid"`
+	ChatType string `json:"chattype"`
+	From     struct {
+		UserID string `json:"userid"`
+	} `json:"from"`
+	MsgType string `json:"msgtype"`
+	Text    struct {
+		Content string `json:"content"`
+	} `json:"text"`
+	Event struct {
+		EventType         string `json:"eventtype"`
+		TemplateCardEvent struct {
+			CardType string `json:"card_type"`
+			EventKey string `json:"event_key"`
+			TaskID   string `json:"task_id"`
+		} `json:"template_card_event"`
+	} `json:"event"`
+}
+
+func (in botMessage) message(clk clock.Clock) bot.Message {
+	m := bot.Message{Platform: bot.WeCom, ID: in.MsgID, UserID: in.From.UserID, At: clk.Now()}
+	if in.ChatType == "group" {
+		m.GroupID = in.ChatID
+	}
+	switch {
+	case in.MsgType == "text":
+		m.Kind, m.Text = bot.KindText, bot.TrimMention(in.Text.Content)
+	case in.MsgType == "event" && in.Event.EventType == "template_card_event":
+		m.Kind, m.ButtonKey = bot.KindEvent, in.Event.TemplateCardEvent.EventKey
+	}
+	return m
+}
+
+// AppCallback is GET|POST /wecom/app for the self-built app: XML bodies
+// encrypted with the app's key, receive id = corp id. Staff writing to the
+// app privately, and clicks on its template cards, arrive here.
+func AppCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		ts, nonce, sig := q.Get("timestamp"), q.Get("nonce"), q.Get("msg_signature")
+		if r.Method == http.MethodGet {
+			verifyURL(w, q.Get("echostr"), cfg.Token, cfg.EncodingAESKey, cfg.CorpID, ts, nonce, sig)
+			return
+		}
+		body, ok := readBody(w, r)
+		if !ok {
+			return
+		}
+		var env struct {
+			Encrypt string `xml:"Encrypt"`
+		}
+		if err := xml.Unmarshal(body, &env); err != nil || env.Encrypt == "" {
+			http.Error(w, "malformed callback", http.StatusBadRequest)
+			return
+		}
+		if util.Signature(cfg.Token, ts, nonce, env.Encrypt) != sig {
+			log.Warn("wecom: bad signature on app callback", "remote", r.RemoteAddr)
+			http.Error(w, "invalid signature", http.StatusForbidden)
+			return
+		}
+		_, plain, err := util.DecryptMsg(cfg.CorpID, env.Encrypt, cfg.EncodingAESKey)
+		if err != nil {
+			http.Error(w, "cannot decrypt", http.StatusBadRequest)
+			return
+		}
+		var in appMessage
+		if err := xml.Unmarshal(plain, &in); err != nil {
+			http.Error(w, "malformed message", http.StatusBadRequest)
+			return
+		}
+		m := bot.Message{Platform: bot.WeCom, UserID: in.FromUserName, At: time.Unix(in.CreateTime, 0)}
+		switch {
+		case in.MsgType == "text":
+			m.Kind, m.Text, m.ID = bot.KindText, bot.TrimMention(in.Content), "app:"+in.MsgID
+		case in.MsgType == "event" && in.Event == "template_card_event":
+			m.Kind, m.ButtonKey = bot.KindEvent, in.EventKey
+			m.ID = "card:" + in.TaskID + ":" + in.FromUserName + ":" + in.EventKey
+		default:
+			io.WriteString(w, "success")
+			return
+		}
+		reply := handle(r.Context(), m)
+		if reply == "" {
+			io.WriteString(w, "success")
+			return
+		}
+		type text struct {
+			XMLName      xml.Name `xml:"xml"`
+			ToUserName   string   `xml:"ToUserName"`
+			FromUserName string   `xml:"FromUserName"`
+			CreateTime   int64    `xml:"CreateTime"`
+			MsgType      string   `xml:"MsgType"`
+			Content      string   `xml:"Content"`
+		}
+		raw, _ := xml.Marshal(text{ToUserName: in.FromUserName, FromUserName: cfg.CorpID, CreateTime: clk.Now().Unix(), MsgType: "text", Content: reply})
+		enc, err := encrypt(raw, cfg.CorpID, cfg.EncodingAESKey)
+		if err != nil {
+			io.WriteString(w, "success")
+			return
+		}
+		now := strconv.FormatInt(clk.Now().Unix(), 10)
+		w.Header().Set("Content-Type", "application/xml")
+		xml.NewEncoder(w).Encode(struct {
+			XMLName      xml.Name `xml:"xml"`
+			Encrypt      string   `xml:"Encrypt"`
+			MsgSignature string   `xml:"MsgSignature"`
+			TimeStamp    string   `xml:"TimeStamp"`
+			Nonce        string   `xml:"Nonce"`
+		}{Encrypt: enc, MsgSignature: util.Signature(cfg.Token, now, nonce, enc), TimeStamp: now, Nonce: nonce})
+	})
+}
+
+// appMessage is a decrypted app callback: a text or a card event.
+type appMessage struct {
+	FromUserName string `xml:"FromUserName"`
+	CreateTime   int64  `xml:"CreateTime"`
+	MsgType      string `xml:"MsgType"`
+	Content      string `xml:"Content"`
+	MsgID        string `xml:"MsgId"`
+	Event        string `xml:"Event"`
+	EventKey     string `xml:"EventKey"`
+	TaskID       string `xml:"TaskId"`
+}
+
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	if err != nil {
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return nil, false
+	}
+	if len(body) > MaxBody {
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	return body, true
+}
+
+// verifyURL answers WeCom's URL check: the decrypted echostr, only when
+// the signature over the encrypted one holds.
+func verifyURL(w http.ResponseWriter, echostr, token, aesKey, receiveID, ts, nonce, sig string) {
+	if echostr == "" || util.Signature(token, ts, nonce, echostr) != sig {
+		http.Error(w, "invalid signature", http.StatusForbidden)
+		return
+	}
+	_, plain, err := util.DecryptMsg(receiveID, echostr, aesKey)
+	if err != nil {
+		http.Error(w, "cannot decrypt echostr", http.StatusBadRequest)
+		return
+	}
+	w.Write(plain)
+}
+
+func encrypt(plain []byte, receiveID, aesKey string) (string, error) {
+	random := make([]byte, 16)
+	if _, err := rand.Read(random); err != nil {
+		return "", err
+	}
+	for i := range random { // printable, as WeCom's own libraries make it
+		random[i] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[int(random[i])%62]
+	}
+	out, err := util.EncryptMsg(random, plain, receiveID, aesKey)
+	return string(out), err
+}

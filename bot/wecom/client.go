@@ -1,0 +1,249 @@
+// Package wecom is bbcs on WeCom (企业微信): department window groups through
+// their group robots, private messages through the centre's self-built app,
+// and @-mentions of the smart robot (智能机器人) and card clicks coming back.
+package wecom
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"bbcs/bot"
+	"bbcs/clock"
+)
+
+// PublicHost is the host WeCom's API lives on; wecom.api_base replaces it.
+const PublicHost = "qyapi.weixin.qq.com"
+
+// Config is what bbcs's WeCom side needs from config.
+type Config struct {
+	CorpID            string
+	AgentID           string
+	Secret            string
+	Token             string // the app callback's token
+	EncodingAESKey    string // the app callback's key
+	BotToken          string // the smart robot's callback token
+	BotEncodingAESKey string
+	// Groups maps a notice target (a department code, "supervision",
+	// "leaders") to its group robot's webhook key.
+	Groups map[string]string
+	// Users maps a staff id to a WeCom user id.
+	Users map[string]string
+	// PublicURL is how phones reach bbcs (links in cards).
+	PublicURL string
+}
+
+// Client calls WeCom's API. It keeps the app's access token in memory: a
+// token is per app and cheap to fetch, and WeCom lets several be valid.
+type Client struct {
+	cfg   Config
+	http  *http.Client
+	clock clock.Clock
+
+	mu      sync.Mutex
+	token   string
+	expires time.Time
+}
+
+// NewClient returns a client; httpClient carries the host rewriting of
+// wecom.api_base (bot.Hosts).
+func NewClient(cfg Config, httpClient *http.Client, clk clock.Clock) *Client {
+	return &Client{cfg: cfg, http: httpClient, clock: clk}
+}
+
+// apiError is WeCom's error envelope.
+type apiError struct {
+	ErrCode int    `json:"errcode"`
+	ErrMsg  string `json:"errmsg"`
+}
+
+func (e apiError) err(what string) error {
+	if e.ErrCode == 0 {
+		return nil
+	}
+	err := fmt.Errorf("wecom %s: errcode %d: %s", what, e.ErrCode, e.ErrMsg)
+	switch e.ErrCode {
+	case 93000, 40008, 40058, 40056, 81013, 60020:
+		// No such robot, a message WeCom will never take, nobody to send to.
+		return bot.Permanent(err)
+	}
+	return err
+}
+
+func (c *Client) post(ctx context.Context, path string, query url.Values, body, out any) error {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return bot.Permanent(fmt.Errorf("wecom: encode %s: %w", path, err))
+	}
+	u := "https://" + PublicHost + path + "?" + query.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return c.do(req, path, out)
+}
+
+func (c *Client) do(req *http.Request, path string, out any) error {
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("wecom %s: %w", path, redactErr(err))
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("wecom %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("wecom %s: HTTP %d", path, resp.StatusCode)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("wecom %s: answer is not JSON: %w", path, err)
+	}
+	return nil
+}
+
+// redactErr keeps keys and tokens in URLs out of errors and logs.
+func redactErr(err error) error {
+	var ue *url.Error
+	if e, ok := err.(*url.Error); ok {
+		ue = e
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// accessToken returns the app's token, fetching a new one when it is
+// missing or near its end.
+func (c *Client) accessToken(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.token != "" && c.clock.Now().Before(c.expires) {
+		return c.token, nil
+	}
+	if c.cfg.CorpID == "" || c.cfg.Secret == "" {
+		return "", bot.Permanent(fmt.Errorf("wecom: corp_id and secret are not configured"))
+	}
+	u := "https://" + PublicHost + "/cgi-bin/gettoken?" + url.Values{"corpid": {c.cfg.CorpID}, "corpsecret": {c.cfg.Secret}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		apiError
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	if err := c.do(req, "/cgi-bin/gettoken", &out); err != nil {
+		return "", err
+	}
+	if err := out.err("gettoken"); err != nil {
+		return "", err
+	}
+	c.token = out.AccessToken
+	c.expires = c.clock.Now().Add(time.Duration(out.ExpiresIn)*time.Second - 5*time.Minute)
+	return c.token, nil
+}
+
+func (c *Client) dropToken() {
+	c.mu.Lock()
+	c.token = ""
+	c.mu.Unlock()
+}
+
+// withToken calls an API that needs the access token, once more with a
+// fresh token when WeCom says the one we had is stale.
+func (c *Client) withToken(ctx context.Context, path string, body any, what string) (map[string]any, error) {
+	for attempt := 0; ; attempt++ {
+		token, err := c.accessToken(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var out map[string]any
+		if err := c.post(ctx, path, url.Values{"access_token": {token}}, body, &out); err != nil {
+			return nil, err
+		}
+		code := int(numberOf(out["errcode"]))
+		if (code == 40014 || code == 42001 || code == 40001) && attempt == 0 {
+			c.dropToken()
+			continue
+		}
+		if code != 0 {
+			msg, _ := out["errmsg"].(string)
+			return out, apiError{ErrCode: code, ErrMsg: msg}.err(what)
+		}
+		return out, nil
+	}
+}
+
+func numberOf(v any) float64 {
+	f, _ := v.(float64)
+	return f
+}
+
+// SendGroup posts a message through a group robot's webhook.
+func (c *Client) SendGroup(ctx context.Context, key string, msg any) error {
+	if key == "" {
+		return bot.Permanent(fmt.Errorf("wecom: the group has no robot webhook key"))
+	}
+	var out apiError
+	if err := c.post(ctx, "/cgi-bin/webhook/send", url.Values{"key": {key}}, msg, &out); err != nil {
+		return err
+	}
+	return out.err("group robot")
+}
+
+// SendApp sends a private message through the self-built app.
+func (c *Client) SendApp(ctx context.Context, msg map[string]any) (string, error) {
+	msg["agentid"] = c.cfg.AgentID
+	out, err := c.withToken(ctx, "/cgi-bin/message/send", msg, "message/send")
+	if err != nil {
+		return "", err
+	}
+	if bad, _ := out["invaliduser"].(string); bad != "" {
+		return "", bot.Permanent(fmt.Errorf("wecom message/send: unknown users %s", bad))
+	}
+	id, _ := out["msgid"].(string)
+	return id, nil
+}
+
+// UserIDByCode exchanges the OAuth code of a page opened inside WeCom for
+// the user id (auth/getuserinfo): the page knows who is acting without a
+// secret in the link.
+func (c *Client) UserIDByCode(ctx context.Context, code string) (string, error) {
+	for attempt := 0; ; attempt++ {
+		token, err := c.accessToken(ctx)
+		if err != nil {
+			return "", err
+		}
+		u := "https://" + PublicHost + "/cgi-bin/auth/getuserinfo?" + url.Values{"access_token": {token}, "code": {code}}.Encode()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return "", err
+		}
+		var out struct {
+			apiError
+			UserID string `json:"userid"`
+		}
+		if err := c.do(req, "/cgi-bin/auth/getuserinfo", &out); err != nil {
+			return "", err
+		}
+		if (out.ErrCode == 40014 || out.ErrCode == 42001) && attempt == 0 {
+			c.dropToken()
+			continue
+		}
+		if err := out.err("auth/getuserinfo"); err != nil {
+			return "", err
+		}
+		if out.UserID == "" {
+			return "", fmt.Errorf("wecom: the code belongs to no member of the corp")
+		}
+		return out.UserID, nil
+	}
+}

@@ -1,0 +1,52 @@
+package wecom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"bbcs/bot"
+	"bbcs/models"
+)
+
+// Send delivers a notice to a WeCom group (robot webhook) or person (app
+// message). It implements bot.Sender.
+func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
+	d, err := n.Data()
+	if err != nil {
+		return "", bot.Permanent(err)
+	}
+	card := bot.RenderCard(n.Kind, d)
+	switch n.Audience {
+	case models.AudienceDepartment, models.AudienceSupervision, models.AudienceLeaders:
+		target := n.Target
+		if n.Audience != models.AudienceDepartment {
+			target = string(n.Audience)
+		}
+		key, ok := c.cfg.Groups[target]
+		if !ok {
+			return "", bot.Permanent(fmt.Errorf("wecom: no group robot configured for %s", target))
+		}
+		msg := map[string]any{"msgtype": "markdown", "markdown": map[string]string{"content": card.Markdown(c.mention)}}
+		if err := c.SendGroup(ctx, key, msg); err != nil {
+			return "", err
+		}
+		return "group:" + target, nil
+	case models.AudienceStaff:
+		user := c.cfg.Users[n.Target]
+		if user == "" {
+			return "", bot.Permanent(fmt.Errorf("wecom: staff %s has no wecom_user_id", n.Target))
+		}
+		msg := map[string]any{"touser": user, "msgtype": "markdown", "markdown": map[string]string{"content": card.Markdown(c.mention)}}
+		return c.SendApp(ctx, msg)
+	}
+	return "", bot.Permanent(errors.New("wecom: cannot reach audience " + string(n.Audience)))
+}
+
+// mention is WeCom's markdown @ of a staff member.
+func (c *Client) mention(staffID string) string {
+	if u := c.cfg.Users[staffID]; u != "" {
+		return "<@" + u + ">"
+	}
+	return ""
+}

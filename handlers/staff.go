@@ -1,0 +1,185 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"bbcs/bot"
+	"bbcs/casework"
+	"bbcs/models"
+)
+
+// Staff answers window staff and leaders who @-mention the bot in a window
+// group or write to it privately, on WeCom or DingTalk (R5):
+//
+//	签收 GD…                  sign for an order
+//	回复 GD… 结果…            reply with the result
+//	延期 GD… 5 原因…          extend by 5 working days (or to a date: 延期 GD… 2026-03-20 原因…)
+//	上报 GD… 原因…            beyond our authority: to the leaders
+//	到达 BB…                  arrived at the complaint window after a summons
+//	联办 BB… 部门 部门 说明…  (主要负责领导) joint orders to the named departments
+//	帮助
+//
+// Every action is authorised by casework against the sender's department
+// and role; the answer goes back to where the command was said.
+type Staff struct {
+	Cases  *casework.Service
+	Redis  *redis.Client
+	Prefix string
+	Kick   func() // wake the outbox
+	Log    *slog.Logger
+}
+
+var (
+	orderNoRE = regexp.MustCompile(`(?i)^[A-Z]{1,4}\d{8}-\d{3,}-\d+$`)
+	dateRE    = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+)
+
+// Handle answers one message once, however often the platform delivers it.
+func (h *Staff) Handle(ctx context.Context, m bot.Message) string {
+	return once(ctx, h.Redis, h.Prefix+":"+string(m.Platform)+":seen:"+m.ID, h.Log, func() string { return h.handle(ctx, m) })
+}
+
+func (h *Staff) handle(ctx context.Context, m bot.Message) string {
+	actor, err := h.Cases.StaffByPlatformID(ctx, string(m.Platform), m.UserID)
+	if err != nil {
+		if models.ErrorCode(err) == models.ErrInternal {
+			h.Log.Error("staff lookup", "err", err)
+			return "系统繁忙，请稍后再试。"
+		}
+		return "您不在本中心的工作人员名单中，无法通过机器人办理工单。如有疑问请联系“办不成事”反映窗口。"
+	}
+	text := strings.TrimSpace(m.Text)
+	if m.ButtonKey != "" {
+		// A card button's key is a command with its number: "签收 GD…".
+		text = m.ButtonKey
+	}
+	reply := h.run(ctx, actor, text)
+	if h.Kick != nil {
+		h.Kick()
+	}
+	return reply
+}
+
+func (h *Staff) run(ctx context.Context, actor models.Staff, text string) string {
+	verb, rest, _ := strings.Cut(strings.Join(strings.Fields(text), " "), " ")
+	args := strings.Fields(rest)
+	no := ""
+	if len(args) > 0 {
+		no = strings.ToUpper(args[0])
+	}
+	tail := func(n int) string { // free text after the first n arguments
+		f := strings.Fields(rest)
+		if len(f) <= n {
+			return ""
+		}
+		return strings.Join(f[n:], " ")
+	}
+	var (
+		c   *models.Case
+		err error
+	)
+	switch verb {
+	case "签收":
+		if !orderNoRE.MatchString(no) {
+			return "请写明工单编号，例如：签收 GD20260310-004-1"
+		}
+		if c, err = h.Cases.Sign(ctx, actor, no); err == nil {
+			return h.orderLine(ctx, c, no, actor.Name+" 已签收 %s，请于 %s 前答复。")
+		}
+	case "回复", "答复":
+		if !orderNoRE.MatchString(no) || tail(1) == "" {
+			return "请写明工单编号和办理结果，例如：回复 GD20260310-004-1 已电话告知补交完税证明"
+		}
+		if c, err = h.Cases.Reply(ctx, actor, no, tail(1)); err == nil {
+			msg := fmt.Sprintf("%s 已答复 %s，结果已同时告知反映人、首接负责人和监督考核科。", actor.Name, no)
+			if c.Status == models.CaseAnswered {
+				msg += "本案各部门均已答复。"
+			}
+			return msg
+		}
+	case "延期":
+		if !orderNoRE.MatchString(no) || len(args) < 3 {
+			return "请写明工单编号、延期的工作日数（或新日期）和原因，例如：延期 GD20260310-004-1 5 需调取档案"
+		}
+		if dateRE.MatchString(args[1]) {
+			c, err = h.Cases.Extend(ctx, actor, no, args[1], tail(2))
+		} else if days, convErr := strconv.Atoi(args[1]); convErr == nil {
+			c, err = h.Cases.ExtendDays(ctx, actor, no, days, tail(2))
+		} else {
+			return "延期请写工作日数或日期，例如：延期 " + no + " 5 需调取档案，或：延期 " + no + " 2026-03-20 需调取档案"
+		}
+		if err == nil {
+			return h.orderLine(ctx, c, no, actor.Name+" 已将 %s 延期，新的答复时限为 %s（最长不超过10个工作日），已告知反映人、首接负责人和监督考核科。")
+		}
+	case "上报":
+		if !orderNoRE.MatchString(no) || tail(1) == "" {
+			return "请写明工单编号和原因，例如：上报 GD20260310-004-1 需市场监管、税务两个部门联合办理"
+		}
+		if c, err = h.Cases.Escalate(ctx, actor, no, tail(1), nil); err == nil {
+			return fmt.Sprintf("%s 已上报 %s，已通知领导协调办理。", actor.Name, no)
+		}
+	case "到达":
+		if !caseNoRE.MatchString(no) {
+			return "请写明案件编号，例如：到达 BB20260310-004"
+		}
+		if c, err = h.Cases.ConfirmArrival(ctx, actor, no); err == nil {
+			return fmt.Sprintf("%s 已确认到达“办不成事”反映窗口（%s）。", actor.Name, no)
+		}
+	case "联办":
+		if !caseNoRE.MatchString(no) || len(args) < 2 {
+			return "请写明案件编号和联合办理的部门，例如：联办 BB20260312-011 市场监管窗口 税务窗口 请两部门联合核实"
+		}
+		var codes, names []string
+		note := ""
+		for i, a := range args[1:] {
+			d, derr := h.Cases.DepartmentByName(ctx, a)
+			if derr != nil {
+				if len(codes) == 0 {
+					return models.ErrorMessage(derr)
+				}
+				note = strings.Join(args[1+i:], " ")
+				break
+			}
+			codes, names = append(codes, d.Code), append(names, d.Name)
+		}
+		if c, err = h.Cases.Dispatch(ctx, actor, no, codes, note, true); err == nil {
+			return fmt.Sprintf("%s 已指派%s联合办理 %s，各部门将在3个工作日内答复。", actor.Name, strings.Join(names, "、"), no)
+		}
+	case "帮助", "":
+		return staffHelp
+	default:
+		return "没看懂这条指令。\n" + staffHelp
+	}
+	if models.ErrorCode(err) == models.ErrInternal {
+		h.Log.Error("staff command failed", "verb", verb, "err", err)
+	}
+	return models.ErrorMessage(err)
+}
+
+// orderLine fills an answer with the order's number and its deadline now.
+func (h *Staff) orderLine(ctx context.Context, c *models.Case, orderNo, format string) string {
+	d, err := h.Cases.Get(ctx, c.No)
+	if err == nil {
+		for _, o := range d.Orders {
+			if o.No == orderNo {
+				return fmt.Sprintf(format, orderNo, models.FormatTime(o.Deadline()))
+			}
+		}
+	}
+	return fmt.Sprintf(format, orderNo, "—")
+}
+
+const staffHelp = `可用指令（在群里 @我 发送）：
+签收 工单号
+回复 工单号 办理结果
+延期 工单号 工作日数 原因（或：延期 工单号 YYYY-MM-DD 原因；最长不超过10个工作日）
+上报 工单号 原因（超出本窗口权限，报告领导）
+到达 案件号（被通知到“办不成事”反映窗口后确认到达）
+联办 案件号 部门 部门 说明（主要负责领导指派联合办理）`
