@@ -15,6 +15,17 @@ type Card struct {
 	Lines    []string
 	Mentions []string // staff ids
 	Actions  []Action
+	// Link opens bbcs's action page for the order (forms for reply and
+	// extension); set by the platform sender when http.public_url is known.
+	Link string
+}
+
+// ActionLink is the action page of an order, for a platform's sign-in.
+func ActionLink(publicURL, orderNo string, p Platform) string {
+	if publicURL == "" || orderNo == "" {
+		return ""
+	}
+	return strings.TrimRight(publicURL, "/") + "/act/" + orderNo + "?platform=" + string(p)
 }
 
 // Action is one thing a reader can do with the card.
@@ -128,6 +139,9 @@ func (c Card) Markdown(mention func(staffID string) string) string {
 			b.WriteString("`" + a.Command + "`")
 		}
 		b.WriteString("\n")
+	}
+	if c.Link != "" {
+		b.WriteString("[在页面中签收、答复、延期或上报](" + c.Link + ")\n")
 	}
 	for _, id := range c.Mentions {
 		if m := mention(id); m != "" {

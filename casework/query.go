@@ -151,3 +151,17 @@ func (s *Service) DepartmentByName(ctx context.Context, name string) (models.Dep
 	}
 	return d, nil
 }
+
+// Order loads a work order and its case.
+func (s *Service) Order(ctx context.Context, orderNo string) (*models.Case, *models.WorkOrder, error) {
+	db := s.db.WithContext(ctx)
+	var o models.WorkOrder
+	if err := db.Where("no = ?", orderNo).First(&o).Error; err != nil {
+		return nil, nil, notFound(err, "工单 %s 不存在", orderNo)
+	}
+	var c models.Case
+	if err := db.Where("id = ?", o.CaseID).First(&c).Error; err != nil {
+		return nil, nil, fmt.Errorf("casework: load case of %s: %w", orderNo, err)
+	}
+	return &c, &o, nil
+}

@@ -31,6 +31,9 @@ type HTTP struct {
 	Addr string `yaml:"addr"` // default ":8080"
 	// PublicURL is how citizens' and staff's phones reach bbcs (links in cards).
 	PublicURL string `yaml:"public_url"`
+	// SessionSecret signs the sessions of the staff action page. Every
+	// replica needs the same one; empty → a random one per process.
+	SessionSecret string `yaml:"session_secret" secret:"true"`
 }
 
 // Database selects MySQL (DSN set) or the embedded SQLite file.
@@ -117,6 +120,9 @@ type DingTalk struct {
 	AppKey    string `yaml:"app_key"`
 	AppSecret string `yaml:"app_secret" secret:"true"`
 	RobotCode string `yaml:"robot_code"`
+	// CorpID is the organisation's corpId, which the action page's in-app
+	// sign-in (requestAuthCode) asks for.
+	CorpID string `yaml:"corp_id"`
 }
 
 // Group is a chat group on WeCom or DingTalk and how bbcs posts into it.

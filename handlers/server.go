@@ -36,6 +36,8 @@ type Deps struct {
 	WeComBot    http.Handler // the smart robot: @-mentions in window groups
 	WeComApp    http.Handler // the self-built app: private messages, card clicks
 	DingTalkBot http.Handler
+	// Actions is the staff action page /act/{order}, nil when off.
+	Actions http.Handler
 	Log         *slog.Logger
 	Registry    *prometheus.Registry // nil → a new one
 }
@@ -81,6 +83,10 @@ func New(d Deps) *Server {
 			s.mux.Handle("GET "+path, s.instrument("GET "+path, h))
 			s.mux.Handle("POST "+path, s.instrument("POST "+path, h))
 		}
+	}
+	if d.Actions != nil {
+		s.mux.Handle("GET /act/{order}", s.instrument("GET /act/{order}", d.Actions))
+		s.mux.Handle("POST /act/{order}", s.instrument("POST /act/{order}", d.Actions))
 	}
 	if d.DingTalkBot != nil {
 		s.mux.Handle("POST /dingtalk/callback", s.instrument("POST /dingtalk/callback", d.DingTalkBot))

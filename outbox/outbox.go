@@ -6,6 +6,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -28,6 +29,9 @@ type Dispatcher struct {
 	Lease time.Duration
 	// MaxAttempts is when a notice is given up on (status failed).
 	MaxAttempts int
+	// MaxAge bounds how long a notice is retried before it is marked
+	// failed, so an operator sees it in the console.
+	MaxAge time.Duration
 	// Batch is how many notices one pass delivers at most.
 	Batch int
 	kick  chan struct{}
@@ -35,7 +39,7 @@ type Dispatcher struct {
 
 // New returns a Dispatcher with sensible defaults.
 func New(db *gorm.DB, clk clock.Clock, sender bot.Sender, log *slog.Logger) *Dispatcher {
-	return &Dispatcher{db: db, clock: clk, sender: sender, log: log, Lease: time.Minute, MaxAttempts: 20, Batch: 100,
+	return &Dispatcher{db: db, clock: clk, sender: sender, log: log, Lease: time.Minute, MaxAttempts: 20, MaxAge: 24 * time.Hour, Batch: 100,
 		kick: make(chan struct{}, 1)}
 }
 
@@ -109,10 +113,14 @@ func (d *Dispatcher) deliver(ctx context.Context, n *models.Notice) (bool, error
 	receipt, sendErr := d.sender.Send(ctx, n)
 	done := d.clock.Now()
 	updates := map[string]any{"claimed_until": nil}
+	var deferred *bot.DeferredError
 	switch {
+	case errors.As(sendErr, &deferred):
+		// A rate limit, not a failure: wait for room, without using up a try.
+		updates["next_attempt_at"], updates["attempts"] = deferred.Until, gorm.Expr("attempts - 1")
 	case sendErr == nil:
 		updates["status"], updates["sent_at"], updates["receipt"], updates["last_error"] = models.NoticeSent, done, truncate(receipt, 256), ""
-	case bot.IsPermanent(sendErr) || n.Attempts >= d.MaxAttempts:
+	case bot.IsPermanent(sendErr) || n.Attempts >= d.MaxAttempts || done.Sub(n.CreatedAt) > d.MaxAge:
 		updates["status"], updates["last_error"] = models.NoticeFailed, truncate(sendErr.Error(), 512)
 		d.log.Error("notice given up", "id", n.ID, "kind", n.Kind, "case", n.CaseNo, "attempts", n.Attempts, "err", sendErr)
 	default:

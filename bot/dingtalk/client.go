@@ -47,6 +47,8 @@ type Config struct {
 	Groups map[string]Robot
 	// Users maps a staff id to a DingTalk user id (staffId).
 	Users map[string]string
+	// PublicURL is how phones reach bbcs (links in cards).
+	PublicURL string
 }
 
 // Client calls DingTalk's APIs.
@@ -145,6 +147,10 @@ func (c *Client) SendGroup(ctx context.Context, r Robot, msg any) error {
 	}
 	if status != http.StatusOK {
 		return fmt.Errorf("dingtalk robot/send: HTTP %d", status)
+	}
+	if out.ErrCode == 410100 {
+		// Over 20 a minute: DingTalk blocks the robot for 10 minutes.
+		return &bot.DeferredError{Until: c.clock.Now().Add(10 * time.Minute), Reason: "custom robot rate limit (410100)"}
 	}
 	return out.err("robot/send")
 }

@@ -18,6 +18,9 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 		return "", bot.Permanent(err)
 	}
 	card := bot.RenderCard(n.Kind, d)
+	if n.Kind == models.NoticeWorkOrder {
+		card.Link = bot.ActionLink(c.cfg.PublicURL, d.OrderNo, bot.DingTalk)
+	}
 	switch n.Audience {
 	case models.AudienceDepartment, models.AudienceSupervision, models.AudienceLeaders:
 		target := n.Target

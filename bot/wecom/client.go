@@ -196,6 +196,11 @@ func (c *Client) SendGroup(ctx context.Context, key string, msg any) error {
 	if err := c.post(ctx, "/cgi-bin/webhook/send", url.Values{"key": {key}}, msg, &out); err != nil {
 		return err
 	}
+	if out.ErrCode == 45009 {
+		// Over the robot's 20 a minute despite our throttle (another
+		// sender uses the same robot): wait for the minute to pass.
+		return &bot.DeferredError{Until: c.clock.Now().Add(time.Minute), Reason: "group robot rate limit (45009)"}
+	}
 	return out.err("group robot")
 }
 

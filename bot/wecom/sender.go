@@ -17,6 +17,9 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 		return "", bot.Permanent(err)
 	}
 	card := bot.RenderCard(n.Kind, d)
+	if n.Kind == models.NoticeWorkOrder {
+		card.Link = bot.ActionLink(c.cfg.PublicURL, d.OrderNo, bot.WeCom)
+	}
 	switch n.Audience {
 	case models.AudienceDepartment, models.AudienceSupervision, models.AudienceLeaders:
 		target := n.Target

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -152,8 +154,22 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	a.wecomCfg, a.dingtalkCfg = wecomConfig(cfg), dingtalkConfig(cfg)
 	a.wecom = wecom.NewClient(a.wecomCfg, hosts.Client(10*time.Second), clk)
 	a.dingtalk = dingtalk.NewClient(a.dingtalkCfg, hosts.Client(10*time.Second), clk)
+	throttled := func(p bot.Platform, next bot.Sender) bot.Sender {
+		return &bot.Throttle{Next: next, Redis: a.redis.Client, Prefix: cfg.Redis.KeyPrefix, Clock: clk,
+			Limit: 20, Window: time.Minute, Key: func(n *models.Notice) string {
+				switch n.Audience {
+				case models.AudienceDepartment:
+					return string(p) + ":" + n.Target
+				case models.AudienceSupervision, models.AudienceLeaders:
+					return string(p) + ":" + string(n.Audience)
+				}
+				return ""
+			}}
+	}
 	router := bot.Router{
-		Senders: map[bot.Platform]bot.Sender{bot.WeChat: a.wechat, bot.WeCom: a.wecom, bot.DingTalk: a.dingtalk},
+		Senders: map[bot.Platform]bot.Sender{
+			bot.WeChat: a.wechat, bot.WeCom: throttled(bot.WeCom, a.wecom), bot.DingTalk: throttled(bot.DingTalk, a.dingtalk),
+		},
 		Route:   routeNotices(cfg, a.wechat.Configured()),
 		Default: bot.LogSender{Log: log},
 	}
@@ -174,6 +190,12 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		WeComBot:    wecom.BotCallback(a.wecomCfg, clk, staff.Handle, log),
 		WeComApp:    wecom.AppCallback(a.wecomCfg, clk, staff.Handle, log),
 		DingTalkBot: dingtalk.Callback(a.dingtalkCfg, clk, staff.Handle, log),
+		Actions: &handlers.Actions{
+			Cases: a.cases, Clock: clk, Secret: sessionSecret(cfg.HTTP.SessionSecret, log), Kick: a.outbox.Kick,
+			Platforms:      map[string]handlers.Identity{"wecom": a.wecom, "dingtalk": a.dingtalk},
+			SignIn:         map[string]func(string) string{"wecom": wecomSignIn(cfg.WeCom.CorpID, cfg.WeCom.AgentID)},
+			DingTalkCorpID: cfg.DingTalk.CorpID,
+		},
 		Checks: []handlers.Check{
 			{Name: "database", Ping: func(ctx context.Context) error {
 				sqlDB, err := a.db.DB()
@@ -377,7 +399,7 @@ func wecomConfig(cfg *config.Config) wecom.Config {
 
 func dingtalkConfig(cfg *config.Config) dingtalk.Config {
 	d := cfg.DingTalk
-	out := dingtalk.Config{AppKey: d.AppKey, AppSecret: d.AppSecret, RobotCode: d.RobotCode,
+	out := dingtalk.Config{AppKey: d.AppKey, AppSecret: d.AppSecret, RobotCode: d.RobotCode, PublicURL: cfg.HTTP.PublicURL,
 		Groups: map[string]dingtalk.Robot{}, Users: map[string]string{}}
 	for target, g := range groups(cfg) {
 		if g.Platform == "dingtalk" && g.AccessToken != "" {
@@ -441,5 +463,29 @@ func routeNotices(cfg *config.Config, wechatOn bool) func(n *models.Notice) bot.
 			}
 		}
 		return ""
+	}
+}
+
+// sessionSecret is the configured one, or a random one for this process
+// (then sessions do not survive a restart or cross replicas).
+func sessionSecret(configured string, log *slog.Logger) []byte {
+	if configured != "" {
+		return []byte(configured)
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	log.Info("http.session_secret is not set: action-page sessions last until this process stops")
+	return b
+}
+
+// wecomSignIn is WeCom's OAuth for pages opened inside WeCom: it comes back
+// to back with a code that names the member (snsapi_base, no prompt).
+func wecomSignIn(corpID, agentID string) func(back string) string {
+	return func(back string) string {
+		q := url.Values{"appid": {corpID}, "redirect_uri": {back}, "response_type": {"code"},
+			"scope": {"snsapi_base"}, "state": {"bbcs"}, "agentid": {agentID}}
+		return "https://open.weixin.qq.com/connect/oauth2/authorize?" + q.Encode() + "#wechat_redirect"
 	}
 }
