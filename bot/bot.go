@@ -7,7 +7,9 @@ package bot
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 	"unicode"
@@ -125,4 +127,31 @@ func TrimMention(s string) string {
 		s = strings.TrimSpace(s[i:])
 	}
 	return s
+}
+
+// GroupTarget names the group a notice goes to — a department code,
+// "supervision" or "leaders" — and false for notices to one person.
+func GroupTarget(n *models.Notice) (string, bool) {
+	switch n.Audience {
+	case models.AudienceDepartment:
+		return n.Target, true
+	case models.AudienceSupervision, models.AudienceLeaders:
+		return string(n.Audience), true
+	}
+	return "", false
+}
+
+// ReadBody reads a webhook's body up to max bytes, answering 400 or 413
+// itself when it cannot.
+func ReadBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, bool) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err != nil {
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return nil, false
+	}
+	if int64(len(body)) > max {
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	return body, true
 }

@@ -59,13 +59,8 @@ func Callback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) http
 			http.Error(w, "invalid sign", http.StatusForbidden)
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
-		if err != nil {
-			http.Error(w, "cannot read body", http.StatusBadRequest)
-			return
-		}
-		if len(body) > MaxBody {
-			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		body, ok := bot.ReadBody(w, r, MaxBody)
+		if !ok {
 			return
 		}
 		var in incoming

@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"bbcs/bot"
@@ -56,16 +55,15 @@ type Client struct {
 	cfg   Config
 	http  *http.Client
 	clock clock.Clock
-
-	mu      sync.Mutex
-	token   string
-	expires time.Time
+	token *bot.Token
 }
 
 // NewClient returns a client; httpClient carries the host rewriting
 // (bot.Hosts).
 func NewClient(cfg Config, httpClient *http.Client, clk clock.Clock) *Client {
-	return &Client{cfg: cfg, http: httpClient, clock: clk}
+	c := &Client{cfg: cfg, http: httpClient, clock: clk}
+	c.token = &bot.Token{Clock: clk, Fetch: c.fetchToken}
+	return c
 }
 
 // Sign is DingTalk's HMAC of a timestamp (ms) with a secret:
@@ -155,15 +153,10 @@ func (c *Client) SendGroup(ctx context.Context, r Robot, msg any) error {
 	return out.err("robot/send")
 }
 
-// accessToken is the app's token for the new API (api.dingtalk.com).
-func (c *Client) accessToken(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.token != "" && c.clock.Now().Before(c.expires) {
-		return c.token, nil
-	}
+// fetchToken gets the app's token for the new API (api.dingtalk.com).
+func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) {
 	if c.cfg.AppKey == "" || c.cfg.AppSecret == "" {
-		return "", bot.Permanent(fmt.Errorf("dingtalk: app_key and app_secret are not configured"))
+		return "", 0, bot.Permanent(fmt.Errorf("dingtalk: app_key and app_secret are not configured"))
 	}
 	var out struct {
 		AccessToken string `json:"accessToken"`
@@ -174,24 +167,16 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 	status, err := c.postJSON(ctx, "https://"+APIHost+"/v1.0/oauth2/accessToken", nil,
 		map[string]string{"appKey": c.cfg.AppKey, "appSecret": c.cfg.AppSecret}, &out)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if status != http.StatusOK || out.AccessToken == "" {
 		err := fmt.Errorf("dingtalk oauth2/accessToken: HTTP %d %s %s", status, out.Code, out.Message)
 		if status == http.StatusBadRequest || status == http.StatusUnauthorized {
-			return "", bot.Permanent(err)
+			return "", 0, bot.Permanent(err)
 		}
-		return "", err
+		return "", 0, err
 	}
-	c.token = out.AccessToken
-	c.expires = c.clock.Now().Add(time.Duration(out.ExpireIn)*time.Second - 5*time.Minute)
-	return c.token, nil
-}
-
-func (c *Client) dropToken() {
-	c.mu.Lock()
-	c.token = ""
-	c.mu.Unlock()
+	return out.AccessToken, time.Duration(out.ExpireIn) * time.Second, nil
 }
 
 // SendPrivate sends the enterprise robot's one-to-one message
@@ -203,7 +188,7 @@ func (c *Client) SendPrivate(ctx context.Context, userIDs []string, msgKey strin
 	}
 	body := map[string]any{"robotCode": c.cfg.RobotCode, "userIds": userIDs, "msgKey": msgKey, "msgParam": string(rawParam)}
 	for attempt := 0; ; attempt++ {
-		token, err := c.accessToken(ctx)
+		token, err := c.token.Get(ctx)
 		if err != nil {
 			return "", err
 		}
@@ -220,7 +205,7 @@ func (c *Client) SendPrivate(ctx context.Context, userIDs []string, msgKey strin
 		}
 		switch {
 		case status == http.StatusUnauthorized && attempt == 0:
-			c.dropToken()
+			c.token.Drop()
 			continue
 		case status == http.StatusBadRequest:
 			return "", bot.Permanent(fmt.Errorf("dingtalk batchSend: %s %s", out.Code, out.Message))

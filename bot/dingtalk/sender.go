@@ -21,12 +21,7 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 	if n.Kind == models.NoticeWorkOrder {
 		card.Link = bot.ActionLink(c.cfg.PublicURL, d.OrderNo, bot.DingTalk)
 	}
-	switch n.Audience {
-	case models.AudienceDepartment, models.AudienceSupervision, models.AudienceLeaders:
-		target := n.Target
-		if n.Audience != models.AudienceDepartment {
-			target = string(n.Audience)
-		}
+	if target, ok := bot.GroupTarget(n); ok {
 		robot, ok := c.cfg.Groups[target]
 		if !ok {
 			return "", bot.Permanent(fmt.Errorf("dingtalk: no group robot configured for %s", target))
@@ -46,7 +41,8 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 			return "", err
 		}
 		return "group:" + target, nil
-	case models.AudienceStaff:
+	}
+	if n.Audience == models.AudienceStaff {
 		user := c.cfg.Users[n.Target]
 		if user == "" {
 			return "", bot.Permanent(fmt.Errorf("dingtalk: staff %s has no dingtalk_user_id", n.Target))

@@ -25,13 +25,8 @@ type Handle func(ctx context.Context, m bot.Message) string
 // safe mode, through the SDK's message server.
 func (a *Account) Callback(handle Handle, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
-		if err != nil {
-			http.Error(w, "cannot read body", http.StatusBadRequest)
-			return
-		}
-		if len(body) > MaxBody {
-			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		body, ok := bot.ReadBody(w, r, MaxBody)
+		if !ok {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))

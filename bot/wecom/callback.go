@@ -34,7 +34,7 @@ func BotCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) h
 			verifyURL(w, q.Get("echostr"), cfg.BotToken, cfg.BotEncodingAESKey, "", ts, nonce, sig)
 			return
 		}
-		body, ok := readBody(w, r)
+		body, ok := bot.ReadBody(w, r, MaxBody)
 		if !ok {
 			return
 		}
@@ -134,7 +134,7 @@ func AppCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) h
 			verifyURL(w, q.Get("echostr"), cfg.Token, cfg.EncodingAESKey, cfg.CorpID, ts, nonce, sig)
 			return
 		}
-		body, ok := readBody(w, r)
+		body, ok := bot.ReadBody(w, r, MaxBody)
 		if !ok {
 			return
 		}
@@ -212,19 +212,6 @@ type appMessage struct {
 	Event        string `xml:"Event"`
 	EventKey     string `xml:"EventKey"`
 	TaskID       string `xml:"TaskId"`
-}
-
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
-	if err != nil {
-		http.Error(w, "cannot read body", http.StatusBadRequest)
-		return nil, false
-	}
-	if len(body) > MaxBody {
-		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
-		return nil, false
-	}
-	return body, true
 }
 
 // verifyURL answers WeCom's URL check: the decrypted echostr, only when

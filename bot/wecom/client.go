@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"bbcs/bot"
@@ -45,16 +44,15 @@ type Client struct {
 	cfg   Config
 	http  *http.Client
 	clock clock.Clock
-
-	mu      sync.Mutex
-	token   string
-	expires time.Time
+	token *bot.Token
 }
 
 // NewClient returns a client; httpClient carries the host rewriting of
 // wecom.api_base (bot.Hosts).
 func NewClient(cfg Config, httpClient *http.Client, clk clock.Clock) *Client {
-	return &Client{cfg: cfg, http: httpClient, clock: clk}
+	c := &Client{cfg: cfg, http: httpClient, clock: clk}
+	c.token = &bot.Token{Clock: clk, Fetch: c.fetchToken}
+	return c
 }
 
 // apiError is WeCom's error envelope.
@@ -119,21 +117,15 @@ func redactErr(err error) error {
 	return err
 }
 
-// accessToken returns the app's token, fetching a new one when it is
-// missing or near its end.
-func (c *Client) accessToken(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.token != "" && c.clock.Now().Before(c.expires) {
-		return c.token, nil
-	}
+// fetchToken gets the app's access token (gettoken).
+func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) {
 	if c.cfg.CorpID == "" || c.cfg.Secret == "" {
-		return "", bot.Permanent(fmt.Errorf("wecom: corp_id and secret are not configured"))
+		return "", 0, bot.Permanent(fmt.Errorf("wecom: corp_id and secret are not configured"))
 	}
 	u := "https://" + PublicHost + "/cgi-bin/gettoken?" + url.Values{"corpid": {c.cfg.CorpID}, "corpsecret": {c.cfg.Secret}}.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	var out struct {
 		apiError
@@ -141,27 +133,19 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 		ExpiresIn   int    `json:"expires_in"`
 	}
 	if err := c.do(req, "/cgi-bin/gettoken", &out); err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if err := out.err("gettoken"); err != nil {
-		return "", err
+		return "", 0, err
 	}
-	c.token = out.AccessToken
-	c.expires = c.clock.Now().Add(time.Duration(out.ExpiresIn)*time.Second - 5*time.Minute)
-	return c.token, nil
-}
-
-func (c *Client) dropToken() {
-	c.mu.Lock()
-	c.token = ""
-	c.mu.Unlock()
+	return out.AccessToken, time.Duration(out.ExpiresIn) * time.Second, nil
 }
 
 // withToken calls an API that needs the access token, once more with a
 // fresh token when WeCom says the one we had is stale.
 func (c *Client) withToken(ctx context.Context, path string, body any, what string) (map[string]any, error) {
 	for attempt := 0; ; attempt++ {
-		token, err := c.accessToken(ctx)
+		token, err := c.token.Get(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -171,7 +155,7 @@ func (c *Client) withToken(ctx context.Context, path string, body any, what stri
 		}
 		code := int(numberOf(out["errcode"]))
 		if (code == 40014 || code == 42001 || code == 40001) && attempt == 0 {
-			c.dropToken()
+			c.token.Drop()
 			continue
 		}
 		if code != 0 {
@@ -223,7 +207,7 @@ func (c *Client) SendApp(ctx context.Context, msg map[string]any) (string, error
 // secret in the link.
 func (c *Client) UserIDByCode(ctx context.Context, code string) (string, error) {
 	for attempt := 0; ; attempt++ {
-		token, err := c.accessToken(ctx)
+		token, err := c.token.Get(ctx)
 		if err != nil {
 			return "", err
 		}
@@ -240,7 +224,7 @@ func (c *Client) UserIDByCode(ctx context.Context, code string) (string, error) 
 			return "", err
 		}
 		if (out.ErrCode == 40014 || out.ErrCode == 42001) && attempt == 0 {
-			c.dropToken()
+			c.token.Drop()
 			continue
 		}
 		if err := out.err("auth/getuserinfo"); err != nil {

@@ -20,12 +20,7 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 	if n.Kind == models.NoticeWorkOrder {
 		card.Link = bot.ActionLink(c.cfg.PublicURL, d.OrderNo, bot.WeCom)
 	}
-	switch n.Audience {
-	case models.AudienceDepartment, models.AudienceSupervision, models.AudienceLeaders:
-		target := n.Target
-		if n.Audience != models.AudienceDepartment {
-			target = string(n.Audience)
-		}
+	if target, ok := bot.GroupTarget(n); ok {
 		key, ok := c.cfg.Groups[target]
 		if !ok {
 			return "", bot.Permanent(fmt.Errorf("wecom: no group robot configured for %s", target))
@@ -35,7 +30,8 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 			return "", err
 		}
 		return "group:" + target, nil
-	case models.AudienceStaff:
+	}
+	if n.Audience == models.AudienceStaff {
 		user := c.cfg.Users[n.Target]
 		if user == "" {
 			return "", bot.Permanent(fmt.Errorf("wecom: staff %s has no wecom_user_id", n.Target))

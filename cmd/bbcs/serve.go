@@ -157,13 +157,10 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	throttled := func(p bot.Platform, next bot.Sender) bot.Sender {
 		return &bot.Throttle{Next: next, Redis: a.redis.Client, Prefix: cfg.Redis.KeyPrefix, Clock: clk,
 			Limit: 20, Window: time.Minute, Key: func(n *models.Notice) string {
-				switch n.Audience {
-				case models.AudienceDepartment:
-					return string(p) + ":" + n.Target
-				case models.AudienceSupervision, models.AudienceLeaders:
-					return string(p) + ":" + string(n.Audience)
+				if target, ok := bot.GroupTarget(n); ok {
+					return string(p) + ":" + target
 				}
-				return ""
+				return "" // private messages have no per-group limit
 			}}
 	}
 	router := bot.Router{
@@ -442,10 +439,7 @@ func routeNotices(cfg *config.Config, wechatOn bool) func(n *models.Notice) bot.
 				return bot.WeChat
 			}
 		case models.AudienceDepartment, models.AudienceSupervision, models.AudienceLeaders:
-			target := n.Target
-			if n.Audience != models.AudienceDepartment {
-				target = string(n.Audience)
-			}
+			target, _ := bot.GroupTarget(n)
 			g := gs[target]
 			if g.Platform == "wecom" && g.WebhookKey != "" {
 				return bot.WeCom
