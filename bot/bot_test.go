@@ -1,0 +1,97 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"bbcs/bot"
+	"bbcs/clock"
+	"bbcs/internal/testenv"
+	"bbcs/models"
+)
+
+func TestTrimMention(t *testing.T) {
+	for in, want := range map[string]string{
+		"@办事不成bot 签收 GD20260310-004-1": "签收 GD20260310-004-1",
+		"@办事不成bot\u2005签收 GD1":         "签收 GD1",
+		"  @a @b 回复 GD1 已办 ":           "回复 GD1 已办",
+		"签收 GD1":                       "签收 GD1",
+		"@办事不成bot":                     "",
+	} {
+		if got := bot.TrimMention(in); got != want {
+			t.Errorf("TrimMention(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWorkOrderCardMasksTheMobileAndOffersTheActions(t *testing.T) {
+	due := time.Date(2026, 3, 13, 18, 0, 0, 0, models.Shanghai)
+	d := models.NoticeData{CaseNo: "BB20260310-004", OrderNo: "GD20260310-004-1", Category: models.CategoryNotCompleted,
+		Matter: "过户材料超期未办", ApplicantName: "李女士", MaskedMobile: "138****8000", OwnerName: "王芳",
+		DepartmentName: "不动产登记窗口", DueAt: &due}
+	card := bot.RenderCard(models.NoticeWorkOrder, d)
+	card.Link = bot.ActionLink("https://bbcs.example.gov.cn/", d.OrderNo, bot.WeCom)
+	md := card.Markdown(func(string) string { return "" })
+	for _, want := range []string{"【工单 GD20260310-004-1｜不动产登记窗口】", "受理后超时未办结", "李女士 138****8000", "首接负责人：王芳",
+		"请于 2026年3月13日（周五）18:00 前答复", "`签收 GD20260310-004-1`", "https://bbcs.example.gov.cn/act/GD20260310-004-1?platform=wecom"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("card lacks %q:\n%s", want, md)
+		}
+	}
+	d.Reopened = true
+	if c := bot.RenderCard(models.NoticeWorkOrder, d); !strings.HasPrefix(c.Title, "【退回重办") {
+		t.Errorf("a second-round card is not marked 退回重办: %s", c.Title)
+	}
+}
+
+type countSender struct{ n int }
+
+func (s *countSender) Send(context.Context, *models.Notice) (string, error) { s.n++; return "ok", nil }
+
+// A group robot takes 20 messages a minute, counted in Redis across
+// replicas; the 21st waits for the oldest to leave the window.
+func TestThrottleHoldsAGroupToItsLimit(t *testing.T) {
+	rdb, prefix := testenv.Redis(t)
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+	next := &countSender{}
+	mk := func() *bot.Throttle { // two replicas sharing Redis
+		return &bot.Throttle{Next: next, Redis: rdb, Prefix: prefix, Clock: clk, Limit: 20, Window: time.Minute,
+			Key: func(n *models.Notice) string { k, _ := bot.GroupTarget(n); return k }}
+	}
+	a, b := mk(), mk()
+	ctx := context.Background()
+	group := &models.Notice{Audience: models.AudienceDepartment, Target: "tax"}
+	for i := 0; i < 20; i++ {
+		clk.Advance(time.Second)
+		th := a
+		if i%2 == 1 {
+			th = b
+		}
+		group.ID = uint64(i + 1)
+		if _, err := th.Send(ctx, group); err != nil {
+			t.Fatalf("message %d: %v", i+1, err)
+		}
+	}
+	group.ID = 21
+	_, err := b.Send(ctx, group)
+	var deferred *bot.DeferredError
+	if !errors.As(err, &deferred) {
+		t.Fatalf("the 21st message within a minute: %v, want deferred", err)
+	}
+	if want := time.Date(2026, 3, 10, 10, 1, 1, 0, models.Shanghai); !deferred.Until.Equal(want) {
+		t.Errorf("deferred until %v, want %v (the first message's minute over)", deferred.Until, want)
+	}
+	if _, err := a.Send(ctx, &models.Notice{ID: 22, Audience: models.AudienceStaff, Target: "wang"}); err != nil {
+		t.Errorf("a private message is not held by a group's limit: %v", err)
+	}
+	clk.Set(deferred.Until)
+	if _, err := a.Send(ctx, group); err != nil {
+		t.Errorf("after the window moved: %v", err)
+	}
+	if next.n != 22 {
+		t.Errorf("%d messages went out, want 22", next.n)
+	}
+}
