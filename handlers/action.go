@@ -1,12 +1,12 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
-	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -91,6 +91,7 @@ func (a *Actions) csrf(staffID, orderNo string) string {
 
 type actionPage struct {
 	Order    models.WorkOrder
+	Due      time.Time // the deadline in force
 	Dept     string
 	Case     models.Case
 	Mobile   string
@@ -178,7 +179,7 @@ func (a *Actions) show(w http.ResponseWriter, r *http.Request, actor models.Staf
 	}
 	depts, _ := a.Cases.Departments(r.Context())
 	a.render(w, status, "action.html", actionPage{
-		Order: *o, Dept: depts[o.DepartmentCode].Name, Case: *c, Mobile: models.MaskMobile(c.ApplicantMobile),
+		Order: *o, Due: o.Deadline(), Dept: depts[o.DepartmentCode].Name, Case: *c, Mobile: models.MaskMobile(c.ApplicantMobile),
 		Staff: actor, CSRF: a.csrf(actor.ID, orderNo), Message: msg, Error: errMsg,
 		MinDate: a.Clock.Now().In(models.Shanghai).Format("2006-01-02"), MaxDate: o.CapAt.In(models.Shanghai).Format("2006-01-02"),
 	})
@@ -219,8 +220,13 @@ func (a *Actions) selfURL(r *http.Request) string {
 func (a *Actions) render(w http.ResponseWriter, status int, name string, p actionPage) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	if err := pages.ExecuteTemplate(w, name, p); err != nil {
-		fmt.Fprint(w, "页面出错")
+	// Render into a buffer first: a template error must not leave half a
+	// page behind a 200.
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, p); err != nil {
+		http.Error(w, "页面出错", http.StatusInternalServerError)
+		return
 	}
+	w.WriteHeader(status)
+	buf.WriteTo(w)
 }

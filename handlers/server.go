@@ -37,9 +37,9 @@ type Deps struct {
 	WeComApp    http.Handler // the self-built app: private messages, card clicks
 	DingTalkBot http.Handler
 	// Actions is the staff action page /act/{order}, nil when off.
-	Actions http.Handler
-	Log         *slog.Logger
-	Registry    *prometheus.Registry // nil → a new one
+	Actions  http.Handler
+	Log      *slog.Logger
+	Registry *prometheus.Registry // nil → a new one
 }
 
 // Server routes every request.

@@ -86,7 +86,8 @@ func (e oapiError) err(what string) error {
 	}
 	err := fmt.Errorf("dingtalk %s: errcode %d: %s", what, e.ErrCode, e.ErrMsg)
 	switch e.ErrCode {
-	case 300001, 310000, 400101, 400102:
+	case 300001, 300005, 310000, 400101, 400102:
+		// (300001 and 300005 are the same "token is not exist", old and new.)
 		// No such robot, a wrong secret, a robot switched off: retrying
 		// cannot help until an administrator fixes config.
 		return bot.Permanent(err)
@@ -146,9 +147,12 @@ func (c *Client) SendGroup(ctx context.Context, r Robot, msg any) error {
 	if status != http.StatusOK {
 		return fmt.Errorf("dingtalk robot/send: HTTP %d", status)
 	}
-	if out.ErrCode == 410100 {
-		// Over 20 a minute: DingTalk blocks the robot for 10 minutes.
-		return &bot.DeferredError{Until: c.clock.Now().Add(10 * time.Minute), Reason: "custom robot rate limit (410100)"}
+	switch out.ErrCode {
+	case 410100, 130101, 660026:
+		// Over 20 a minute (the code has changed over the years: documented
+		// 410100, older 130101, answered today 660026): DingTalk then blocks
+		// the robot for 10 minutes.
+		return &bot.DeferredError{Until: c.clock.Now().Add(10 * time.Minute), Reason: fmt.Sprintf("custom robot rate limit (%d)", out.ErrCode)}
 	}
 	return out.err("robot/send")
 }
@@ -204,7 +208,9 @@ func (c *Client) SendPrivate(ctx context.Context, userIDs []string, msgKey strin
 			return "", err
 		}
 		switch {
-		case status == http.StatusUnauthorized && attempt == 0:
+		case (status == http.StatusUnauthorized || out.Code == "InvalidAuthentication") && attempt == 0:
+			// A stale token: DingTalk answers 400 InvalidAuthentication
+			// (sometimes 401). Fetch a new one and try once more.
 			c.token.Drop()
 			continue
 		case status == http.StatusBadRequest:

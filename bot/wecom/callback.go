@@ -50,7 +50,7 @@ func BotCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) h
 			http.Error(w, "invalid signature", http.StatusForbidden)
 			return
 		}
-		_, plain, err := util.DecryptMsg("", env.Encrypt, cfg.BotEncodingAESKey)
+		plain, err := decrypt(cfg.BotEncodingAESKey, "", env.Encrypt)
 		if err != nil {
 			http.Error(w, "cannot decrypt", http.StatusBadRequest)
 			return
@@ -70,7 +70,11 @@ func BotCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) h
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		out, _ := json.Marshal(map[string]any{"msgtype": "text", "text": map[string]string{"content": reply}})
+		// A message to the smart robot is answered as a finished stream: a
+		// passive "text" is only for its enter_chat event (doc 101031).
+		out, _ := json.Marshal(map[string]any{"msgtype": "stream", "stream": map[string]any{
+			"id": "bbcs-" + in.MsgID, "finish": true, "content": reply,
+		}})
 		enc, err := encrypt(out, "", cfg.BotEncodingAESKey)
 		if err != nil {
 			log.Error("wecom: encrypt reply", "err", err)
@@ -150,7 +154,7 @@ func AppCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) h
 			http.Error(w, "invalid signature", http.StatusForbidden)
 			return
 		}
-		_, plain, err := util.DecryptMsg(cfg.CorpID, env.Encrypt, cfg.EncodingAESKey)
+		plain, err := decrypt(cfg.EncodingAESKey, cfg.CorpID, env.Encrypt)
 		if err != nil {
 			http.Error(w, "cannot decrypt", http.StatusBadRequest)
 			return
@@ -221,7 +225,7 @@ func verifyURL(w http.ResponseWriter, echostr, token, aesKey, receiveID, ts, non
 		http.Error(w, "invalid signature", http.StatusForbidden)
 		return
 	}
-	_, plain, err := util.DecryptMsg(receiveID, echostr, aesKey)
+	plain, err := decrypt(aesKey, receiveID, echostr)
 	if err != nil {
 		http.Error(w, "cannot decrypt echostr", http.StatusBadRequest)
 		return

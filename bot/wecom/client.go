@@ -195,9 +195,8 @@ func (c *Client) SendApp(ctx context.Context, msg map[string]any) (string, error
 	if err != nil {
 		return "", err
 	}
-	if bad, _ := out["invaliduser"].(string); bad != "" {
-		return "", bot.Permanent(fmt.Errorf("wecom message/send: unknown users %s", bad))
-	}
+	// Unknown users among several are listed in invaliduser and the rest
+	// get it; a message nobody can get comes back as 81013 (permanent).
 	id, _ := out["msgid"].(string)
 	return id, nil
 }

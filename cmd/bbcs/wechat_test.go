@@ -381,7 +381,14 @@ func TestCitizenNoticesSurviveWeChatFailures(t *testing.T) {
 		}
 	}
 	var notices []models.Notice
-	ca.app.db.Where("kind = ?", models.NoticeCaseReceived).Find(&notices)
+	deadline := time.Now().Add(5 * time.Second)
+	for { // the fake has it; the outbox records the outcome right after
+		ca.app.db.Where("kind = ?", models.NoticeCaseReceived).Find(&notices)
+		if len(notices) != 1 || notices[0].Status == models.NoticeSent || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if n != 1 || len(notices) != 1 || notices[0].Status != models.NoticeSent || notices[0].Attempts < 2 {
 		t.Fatalf("receipts delivered %d, notices %+v", n, notices)
 	}
