@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"bbcs/bot"
@@ -36,6 +37,17 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 			"msgtype":  "markdown",
 			"markdown": map[string]string{"title": card.Title, "text": card.Markdown(c.mention)},
 			"at":       map[string]any{"atUserIds": at, "isAtAll": false},
+		}
+		if card.Link != "" {
+			// A card with forms behind it: an actionCard whose button opens
+			// the action page inside DingTalk (in-app sign-in works there).
+			link := card.Link
+			card.Link = ""
+			msg = map[string]any{"msgtype": "actionCard", "actionCard": map[string]string{
+				"title": card.Title, "text": card.Markdown(c.mention),
+				"singleTitle": "在页面中签收、答复、延期或上报",
+				"singleURL":   "dingtalk://dingtalkclient/page/link?pc_slide=false&url=" + url.QueryEscape(link),
+			}}
 		}
 		if err := c.SendGroup(ctx, robot, msg); err != nil {
 			return "", err

@@ -112,3 +112,36 @@ func TestActionPageSignsInThroughWeComAndActs(t *testing.T) {
 		t.Errorf("a forged session: %d, want a redirect to sign in", status)
 	}
 }
+
+// Inside DingTalk the page asks DingTalk for an in-app code, then signs in
+// with it.
+func TestActionPageSignsInThroughDingTalk(t *testing.T) {
+	g := startGroupsApp(t)
+	c := g.newCase("market")
+	no := orderFor(c, "market")
+	p := g.phone(no)
+	status, body, _ := p.get("?platform=dingtalk")
+	if status != http.StatusOK || !strings.Contains(body, "requestAuthCode") || !strings.Contains(body, `"dingcorp0001"`) {
+		t.Fatalf("first visit inside DingTalk: %d\n%s", status, body)
+	}
+	g.ding.AddCode("DCODE-ZHAO", "zhaomin")
+	if status, _, _ := p.get("?platform=dingtalk&code=DCODE-ZHAO"); status != http.StatusFound {
+		t.Fatalf("sign-in with the in-app code: %d", status)
+	}
+	_, body, _ = p.get("?platform=dingtalk")
+	m := csrfRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no form:\n%s", body)
+	}
+	resp, err := p.c.PostForm(p.url+"?platform=dingtalk", url.Values{"action": {"sign"}, "csrf": {m[1]}})
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign through the page: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if got := g.get(c.No).WorkOrders[0].Status; got != "accepted" {
+		t.Errorf("order %s after signing through the page", got)
+	}
+	if status, _, _ := g.phone(no).get("?platform=dingtalk&code=NOT-A-CODE"); status != http.StatusForbidden {
+		t.Errorf("an unknown code: %d, want 403", status)
+	}
+}

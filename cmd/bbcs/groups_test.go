@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -58,6 +59,7 @@ dingtalk:
   api_base: %[2]s
   app_key: %[9]s
   robot_code: %[10]s
+  corp_id: dingcorp0001
 departments:
   - {code: realestate, name: 不动产登记窗口, leader: chen, group: {platform: wecom, webhook_key: %[11]s, chat_id: %[15]s}}
   - {code: market, name: 市场监管窗口, leader: wu, group: {platform: dingtalk, access_token: %[13]s, secret: %[14]s, chat_id: "%[16]s"}}
@@ -314,6 +316,9 @@ func TestDingTalkWindowGroupSignsAndReplies(t *testing.T) {
 
 	g.ding.WaitFor(t, func() bool { return len(g.ding.RobotMessagesTo(tokMarket)) == 1 }, 5*time.Second)
 	card := g.ding.RobotMessagesTo(tokMarket)[0]
+	if card.MsgType != "actionCard" || len(card.Buttons) != 1 || !strings.Contains(card.Buttons[0].URL, url.QueryEscape("/act/"+no+"?platform=dingtalk")) {
+		t.Errorf("the card should open the action page inside DingTalk: %s %+v", card.MsgType, card.Buttons)
+	}
 	for _, want := range []string{"工单 " + no, "市场监管窗口", "李女士 138****8000", "王芳", "签收 " + no} {
 		if !strings.Contains(card.Markdown, want) {
 			t.Errorf("card lacks %q:\n%s", want, card.Markdown)
