@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"bbcs/models"
 )
@@ -102,6 +103,30 @@ func RenderCard(kind models.NoticeKind, d models.NoticeData) Card {
 			actions = append(actions, Action{Label: "指派联合办理", Command: "联办 " + d.CaseNo + " " + strings.Join(d.Departments, " ") + " 说明"})
 		}
 		return Card{Title: title, Lines: lines, Actions: actions}
+	case models.NoticeReminder:
+		return Card{Title: fmt.Sprintf("⏰ 提醒：%s 今天 %s 到期，尚未答复", d.OrderNo, clockOf(d.DueAt)),
+			Lines:    []string{"案件：" + d.CaseNo, "事项：" + d.Matter, "反映人：" + applicant},
+			Mentions: d.Mentions,
+			Actions:  []Action{{Label: "答复结果", Command: "回复 " + d.OrderNo + " 办理结果"}, {Label: "申请延期", Command: "延期 " + d.OrderNo + " 工作日数 原因"}}}
+	case models.NoticeOverdue:
+		return Card{Title: fmt.Sprintf("⚠️ %s 已超期未答复（%s）", d.OrderNo, d.DepartmentName),
+			Lines: []string{"案件：" + d.CaseNo, "事项：" + d.Matter, "反映人：" + applicant, "答复时限：" + due(),
+				"已报告窗口负责人与分管领导；请尽快答复"},
+			Mentions: d.Mentions,
+			Actions:  []Action{{Label: "答复结果", Command: "回复 " + d.OrderNo + " 办理结果"}}}
+	case models.NoticeCapReached:
+		capAt := "—"
+		if d.CapAt != nil {
+			capAt = models.FormatTime(*d.CapAt)
+		}
+		return Card{Title: fmt.Sprintf("🚨 %s 已满10个工作日仍未答复（%s）", d.OrderNo, d.DepartmentName),
+			Lines: []string{"案件：" + d.CaseNo, "事项：" + d.Matter, "反映人：" + applicant, "最长时限：" + capAt, "首接负责人：" + d.OwnerName}}
+	case models.NoticeSummonOverdue:
+		arrive := "—"
+		if d.ArriveBy != nil {
+			arrive = models.FormatTime(*d.ArriveBy)
+		}
+		return Card{Title: fmt.Sprintf("【未到场｜%s】", d.CaseNo), Lines: []string{d.DepartmentName + "工作人员未在 " + arrive + " 前到达“办不成事”反映窗口"}}
 	case models.NoticeOwnerAssigned, models.NoticeHandedOver:
 		lines := []string{"类别：" + d.Category.Label(), "事项：" + d.Matter, "反映人：" + applicant}
 		if d.Reason != "" {
@@ -149,4 +174,12 @@ func (c Card) Markdown(mention func(staffID string) string) string {
 		}
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// clockOf is the time of day of a deadline, "18:00".
+func clockOf(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return t.In(models.Shanghai).Format("15:04")
 }

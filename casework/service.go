@@ -42,11 +42,12 @@ type Options struct {
 
 // Service runs the use cases.
 type Service struct {
-	db    *gorm.DB
-	clock clock.Clock
-	cal   *workday.Calendar
-	opts  Options
-	log   *slog.Logger
+	db     *gorm.DB
+	clock  clock.Clock
+	cal    *workday.Calendar
+	opts   Options
+	log    *slog.Logger
+	timers Timers // nil: deadlines only in the database
 }
 
 // New returns a Service. Zero options take the policy's defaults.
@@ -139,6 +140,9 @@ func (s *Service) onCase(ctx context.Context, no string, actor models.Staff, fn 
 		out = c
 		return ch.commit()
 	})
+	if err == nil {
+		s.planCase(ctx, out.ID)
+	}
 	return out, err
 }
 
@@ -175,6 +179,9 @@ func (s *Service) onOrder(ctx context.Context, orderNo string, actor models.Staf
 		out = c
 		return ch.commit()
 	})
+	if err == nil {
+		s.planCase(ctx, out.ID)
+	}
 	return out, err
 }
 

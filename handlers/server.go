@@ -30,7 +30,10 @@ type Deps struct {
 	Tokens map[string]string
 	// FakeClock is set only when clock.fake is on; then /debug/clock exists.
 	FakeClock *clock.Fake
-	Checks    []Check
+	// ClockMoved is called after the test clock moved, so timers that became
+	// due fire now rather than at the next poll.
+	ClockMoved func()
+	Checks     []Check
 	// The platforms' webhooks (bot/wechat, bot/wecom, bot/dingtalk).
 	WeChat      http.Handler
 	WeComBot    http.Handler // the smart robot: @-mentions in window groups
@@ -181,5 +184,8 @@ func (s *Server) setClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Log.Info("test clock moved", "now", s.FakeClock.Now())
+	if s.ClockMoved != nil {
+		s.ClockMoved()
+	}
 	s.getClock(w, r)
 }

@@ -198,6 +198,14 @@ const (
 	AttachmentFailed  AttachmentStatus = "failed"
 )
 
+// TimerFiring records that a timer has fired, in the transaction that
+// wrote its notices: a timer engine may hand one timer out twice (a lease
+// that ran out), the database lets it act once.
+type TimerFiring struct {
+	TimerID string    `gorm:"primaryKey;size:160"`
+	FiredAt time.Time `gorm:"not null"`
+}
+
 // CaseCounter hands out the daily sequence of case numbers. One row per
 // day, bumped under its row lock, so numbers stay unique under concurrency
 // on any MySQL-compatible database.
@@ -211,6 +219,6 @@ func All() []any {
 	return []any{
 		&Department{}, &Staff{}, &DutyDay{}, &CheckIn{},
 		&Case{}, &WorkOrder{}, &TimelineEvent{}, &Summon{}, &Instruction{},
-		&CaseCounter{}, &Notice{}, &Attachment{},
+		&CaseCounter{}, &Notice{}, &Attachment{}, &TimerFiring{},
 	}
 }

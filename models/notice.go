@@ -27,6 +27,10 @@ const (
 	NoticeCaseClosed       NoticeKind = "case_closed"       // applicant
 	NoticeCaseReopened     NoticeKind = "case_reopened"     // owner: 退回重办
 	NoticeDialogMenu       NoticeKind = "dialog_menu"       // applicant: a clickable menu of the service-account dialog
+	NoticeReminder         NoticeKind = "reminder"          // window group: due today, not yet answered (第十二条)
+	NoticeOverdue          NoticeKind = "overdue"           // window group, window head, 分管领导, owner: past due
+	NoticeCapReached       NoticeKind = "cap_reached"       // 主要负责领导, supervision: 10 working days passed
+	NoticeSummonOverdue    NoticeKind = "summon_overdue"    // owner: summoned staff have not arrived
 )
 
 // Audience says who a notice is for; Target says which one of them.

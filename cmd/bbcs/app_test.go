@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"bbcs/config"
 	"bbcs/internal/testenv"
@@ -57,6 +59,22 @@ func startAppWith(t *testing.T, path string, env []string) *testApp {
 		a.close()
 	})
 	return &testApp{t: t, app: a, srv: srv}
+}
+
+// runLoops starts what serve runs beside the HTTP server: the outbox
+// sender and the timer engine (after a first reconciliation), until the
+// test ends.
+func (ta *testApp) runLoops() {
+	ta.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := ta.app.reconcile(ctx); err != nil {
+		ta.t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); ta.app.outbox.Run(ctx, 50*time.Millisecond) }()
+	go func() { defer wg.Done(); ta.app.timers.Run(ctx, ta.app.fireTimer) }()
+	ta.t.Cleanup(func() { cancel(); wg.Wait() })
 }
 
 // call sends a JSON request as staff member who ("" for none) and decodes

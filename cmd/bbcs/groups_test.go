@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -114,11 +112,7 @@ func startGroupsApp(t *testing.T) *groupsApp {
 		"BBCS_WECOM_SECRET=" + corpSecret, "BBCS_DINGTALK_APP_SECRET=" + dingSecret,
 	}
 	ta := startAppWith(t, cfg, env)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); ta.app.outbox.Run(ctx, 50*time.Millisecond) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	ta.runLoops()
 	now := ta.app.fake.Now
 	wf.SetNow(now)
 	df.SetNow(now)

@@ -26,6 +26,7 @@ import (
 	"bbcs/models"
 	"bbcs/outbox"
 	"bbcs/store"
+	"bbcs/timers"
 	"bbcs/workday"
 )
 
@@ -64,6 +65,7 @@ type app struct {
 	outbox   *outbox.Dispatcher
 	wechat   *wechat.Account
 	wecom    *wecom.Client
+	timers   *timers.Engine
 	dingtalk *dingtalk.Client
 
 	wecomCfg    wecom.Config
@@ -120,6 +122,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		ReplyDays: cfg.Workday.ReplyDays, MaxDays: cfg.Workday.MaxDays,
 		CheckIn: checkIn, Rotation: cfg.Duty.Rotation, Principal: cfg.Leaders.Principal,
 	}, log)
+	a.timers = timers.New(a.redis.Client, cfg.Redis.KeyPrefix, clk, timers.Options{}, log)
+	a.cases.SetTimers(a.timers)
 	if err := a.cases.SyncDirectory(ctx, directory(cfg)); err != nil {
 		return nil, err
 	}
@@ -183,6 +187,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	}
 	a.handler = handlers.New(handlers.Deps{
 		Cases: a.cases, Tokens: tokens, FakeClock: a.fake, Log: log,
+		ClockMoved:  func() { a.timers.Kick(); a.outbox.Kick() },
 		WeChat:      a.wechat.Callback(citizens.Handle, log),
 		WeComBot:    wecom.BotCallback(a.wecomCfg, clk, staff.Handle, log),
 		WeComApp:    wecom.AppCallback(a.wecomCfg, clk, staff.Handle, log),
@@ -233,6 +238,19 @@ func serve(ctx context.Context, path string, environ []string, stderr io.Writer)
 		defer close(done)
 		a.outbox.Run(ctx, time.Second)
 	}()
+	if err := a.reconcile(ctx); err != nil {
+		log.Error("timers: first reconciliation failed; retrying in the background", "err", err)
+	}
+	fire := make(chan struct{})
+	go func() {
+		defer close(fire)
+		a.timers.Run(ctx, a.fireTimer)
+	}()
+	reconciling := make(chan struct{})
+	go func() {
+		defer close(reconciling)
+		a.reconcileEvery(ctx, 3*time.Minute)
+	}()
 	photos := make(chan struct{})
 	go func() {
 		defer close(photos)
@@ -264,7 +282,80 @@ func serve(ctx context.Context, path string, environ []string, stderr io.Writer)
 	cancel()
 	<-done
 	<-photos
+	<-fire
+	<-reconciling
 	return nil
+}
+
+// fireTimer is the timer engine's handler: casework decides, the outbox
+// is woken to carry the notices at once.
+func (a *app) fireTimer(ctx context.Context, id string, _ time.Time) error {
+	err := a.cases.FireTimer(ctx, id)
+	if errors.Is(err, casework.ErrUnknownTimer) {
+		a.log.Warn("timers: dropping a timer no handler knows", "timer", id)
+		return nil
+	}
+	if err == nil {
+		a.outbox.Kick()
+	}
+	return err
+}
+
+// reconcile makes Redis hold exactly the timers the database wants:
+// missing ones (lost with a Redis restart or FLUSHALL) come back, stale
+// ones (of answered or re-planned orders) go. Decision 3: Redis is an
+// index; losing it loses nothing.
+func (a *app) reconcile(ctx context.Context) error {
+	want, err := a.cases.WantedTimers(ctx)
+	if err != nil {
+		return err
+	}
+	have, err := a.timers.List(ctx)
+	if err != nil {
+		return fmt.Errorf("timers: list: %w", err)
+	}
+	missing := map[string]time.Time{}
+	for id, at := range want {
+		if got, ok := have[id]; !ok || !got.Equal(at) {
+			missing[id] = at
+		}
+	}
+	var stale []string
+	for id := range have {
+		if _, ok := want[id]; !ok {
+			stale = append(stale, id)
+		}
+	}
+	if len(missing) > 0 {
+		if err := a.timers.ScheduleMany(ctx, missing); err != nil {
+			return fmt.Errorf("timers: restore: %w", err)
+		}
+		a.timers.Kick()
+	}
+	if len(stale) > 0 {
+		if err := a.timers.Cancel(ctx, stale...); err != nil {
+			return fmt.Errorf("timers: drop stale: %w", err)
+		}
+	}
+	if len(missing)+len(stale) > 0 {
+		a.log.Info("timers reconciled", "restored", len(missing), "dropped", len(stale), "total", len(want))
+	}
+	return nil
+}
+
+func (a *app) reconcileEvery(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := a.reconcile(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("timers: reconciliation failed", "err", err)
+		}
+	}
 }
 
 // fetchPhotos keeps the photos citizens sent: WeChat deletes media after

@@ -51,12 +51,8 @@ wechat:
 		"BBCS_WECHAT_APP_SECRET=" + wxSecret, "BBCS_WECHAT_TOKEN=" + wxToken, "BBCS_WECHAT_ENCODING_AES_KEY=" + wxAESKey,
 	}
 	ta := startAppWith(t, cfg, env)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); ta.app.outbox.Run(ctx, 50*time.Millisecond) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	ca := &citizenApp{testApp: ta, fake: fake, ctx: ctx}
+	ta.runLoops()
+	ca := &citizenApp{testApp: ta, fake: fake, ctx: context.Background()}
 	ca.wx = &wechattest.Client{URL: ta.srv.URL + "/wechat/oa", Token: wxToken, EncodingAESKey: wxAESKey, AppID: wxAppID,
 		Now: ta.app.fake.Now}
 	return ca

@@ -1,0 +1,344 @@
+package casework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"bbcs/models"
+)
+
+// Timers is the index of deadlines casework keeps in Redis (decision 3):
+// the database holds every deadline, the timers only say when to look.
+type Timers interface {
+	Schedule(ctx context.Context, id string, at time.Time) error
+	Cancel(ctx context.Context, ids ...string) error
+	CancelPrefix(ctx context.Context, prefix string) error
+}
+
+// SetTimers connects the timer index. Without one (tests of the workflow
+// alone), deadlines are only kept in the database.
+func (s *Service) SetTimers(t Timers) { s.timers = t }
+
+// The timers of a work order (第十二条). Ids name what they are for and
+// the deadline they belong to, so a re-planned order gets new ids and a
+// stale timer of the old deadline finds nothing to do.
+//
+//	wo:GD…:remind:<deadline unix>  the morning of the last working day
+//	wo:GD…:due:<deadline unix>     the deadline: overdue, escalate
+//	wo:GD…:cap                     10 working days from receipt
+const (
+	timerRemind = "remind"
+	timerDue    = "due"
+	timerCap    = "cap"
+)
+
+func orderTimerPrefix(orderNo string) string { return "wo:" + orderNo + ":" }
+
+// OrderTimers lists the timers an open order needs, with when they fire.
+func (s *Service) OrderTimers(o *models.WorkOrder) map[string]time.Time {
+	if !o.Open() {
+		return nil
+	}
+	dl := o.Deadline()
+	stamp := strconv.FormatInt(dl.Unix(), 10)
+	p := orderTimerPrefix(o.No)
+	out := map[string]time.Time{
+		p + timerDue + ":" + stamp: dl,
+		p + timerCap:               o.CapAt,
+	}
+	// A reminder on the morning of the last day, if that morning comes
+	// after receipt (an order due the day it arrives needs none).
+	if morning := s.cal.MorningOf(dl); morning.After(o.ReceivedAt) && morning.Before(dl) {
+		out[p+timerRemind+":"+stamp] = morning
+	}
+	if !o.CapAt.After(dl) {
+		delete(out, p+timerCap) // the cap is the deadline itself: one alarm
+	}
+	return out
+}
+
+// planCase re-plans the timers of a case after a use case committed: each
+// order's old timers go and the ones its present state needs come (less
+// those that fired already); summons likewise. A failure here is mended by
+// the next reconciliation, so it is only logged.
+func (s *Service) planCase(ctx context.Context, caseID uint64) {
+	if s.timers == nil {
+		return
+	}
+	db := s.db.WithContext(ctx)
+	var orders []models.WorkOrder
+	var summons []models.Summon
+	if err := db.Where("case_id = ?", caseID).Find(&orders).Error; err != nil {
+		s.log.Warn("timers: load orders", "err", err)
+		return
+	}
+	if err := db.Where("case_id = ?", caseID).Find(&summons).Error; err != nil {
+		s.log.Warn("timers: load summons", "err", err)
+		return
+	}
+	want := map[string]time.Time{}
+	for i := range orders {
+		if err := s.timers.CancelPrefix(ctx, orderTimerPrefix(orders[i].No)); err != nil {
+			s.log.Warn("timers: cancel", "order", orders[i].No, "err", err)
+			return
+		}
+		for id, at := range s.OrderTimers(&orders[i]) {
+			want[id] = at
+		}
+	}
+	for _, sm := range summons {
+		if sm.ArrivedAt == nil {
+			want[summonTimer(sm.ID)] = sm.ArriveBy
+		} else if err := s.timers.Cancel(ctx, summonTimer(sm.ID)); err != nil {
+			s.log.Warn("timers: cancel summons", "err", err)
+		}
+	}
+	if err := s.dropFired(ctx, want); err != nil {
+		s.log.Warn("timers: read firings", "err", err)
+		return
+	}
+	for id, at := range want {
+		if err := s.timers.Schedule(ctx, id, at); err != nil {
+			s.log.Warn("timers: schedule", "timer", id, "err", err)
+		}
+	}
+}
+
+// dropFired removes the timers that fired already from want.
+func (s *Service) dropFired(ctx context.Context, want map[string]time.Time) error {
+	ids := make([]string, 0, len(want))
+	for id := range want {
+		ids = append(ids, id)
+	}
+	for start := 0; start < len(ids); start += 500 {
+		var fired []string
+		end := min(start+500, len(ids))
+		if err := s.db.WithContext(ctx).Model(&models.TimerFiring{}).Where("timer_id IN ?", ids[start:end]).Pluck("timer_id", &fired).Error; err != nil {
+			return fmt.Errorf("casework: list fired timers: %w", err)
+		}
+		for _, id := range fired {
+			delete(want, id)
+		}
+	}
+	return nil
+}
+
+// WantedTimers is every timer the database says should exist and has not
+// fired: reconciliation makes Redis hold exactly these (and any timer it
+// holds that is not here is stale).
+func (s *Service) WantedTimers(ctx context.Context) (map[string]time.Time, error) {
+	var orders []models.WorkOrder
+	if err := s.db.WithContext(ctx).Where("status <> ?", models.OrderReplied).Find(&orders).Error; err != nil {
+		return nil, fmt.Errorf("casework: list open orders: %w", err)
+	}
+	want := map[string]time.Time{}
+	for i := range orders {
+		for id, at := range s.OrderTimers(&orders[i]) {
+			want[id] = at
+		}
+	}
+	var summons []models.Summon
+	if err := s.db.WithContext(ctx).Where("arrived_at IS NULL").Find(&summons).Error; err != nil {
+		return nil, fmt.Errorf("casework: list open summons: %w", err)
+	}
+	for _, sm := range summons {
+		want[summonTimer(sm.ID)] = sm.ArriveBy
+	}
+	if err := s.dropFired(ctx, want); err != nil {
+		return nil, err
+	}
+	return want, nil
+}
+
+func summonTimer(id uint64) string { return "summon:" + strconv.FormatUint(id, 10) }
+
+// ErrUnknownTimer is a timer id no handler knows: the engine drops it.
+var ErrUnknownTimer = errors.New("casework: unknown timer")
+
+// FireTimer acts on a due timer, once: it re-reads the database and does
+// nothing when the order was answered, re-planned or the timer already
+// fired; otherwise it writes the timeline line and the notices in one
+// transaction with the record that it fired.
+func (s *Service) FireTimer(ctx context.Context, id string) error {
+	switch {
+	case strings.HasPrefix(id, "wo:"):
+		rest := strings.TrimPrefix(id, "wo:")
+		i := strings.Index(rest, ":")
+		if i < 0 {
+			return ErrUnknownTimer
+		}
+		return s.fireOrderTimer(ctx, id, rest[:i], rest[i+1:])
+	case strings.HasPrefix(id, "summon:"):
+		n, err := strconv.ParseUint(strings.TrimPrefix(id, "summon:"), 10, 64)
+		if err != nil {
+			return ErrUnknownTimer
+		}
+		return s.fireSummonTimer(ctx, id, n)
+	}
+	return ErrUnknownTimer
+}
+
+// fired records the firing; false when it had fired already.
+func fired(tx *gorm.DB, id string, now time.Time) (bool, error) {
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&models.TimerFiring{TimerID: id, FiredAt: now})
+	if res.Error != nil {
+		return false, fmt.Errorf("casework: record timer %s: %w", id, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+func (s *Service) fireOrderTimer(ctx context.Context, id, orderNo, what string) error {
+	kind, _, _ := strings.Cut(what, ":")
+	_, err := s.onOrder(ctx, orderNo, System, func(ch *change, o *models.WorkOrder) error {
+		want, ok := s.OrderTimers(o)[id]
+		if !ok || ch.now.Before(want) {
+			return errStale // answered, re-planned, or not yet: nothing to do
+		}
+		first, err := fired(ch.tx, id, ch.now)
+		if err != nil || !first {
+			if err == nil {
+				err = errStale
+			}
+			return err
+		}
+		dept, err := ch.department(o.DepartmentCode)
+		if err != nil {
+			return err
+		}
+		d := ch.orderData(o, dept)
+		switch kind {
+		case timerRemind:
+			return ch.remind(o, dept, d)
+		case timerDue:
+			return ch.overdue(o, dept, d)
+		case timerCap:
+			return ch.capReached(o, dept, d)
+		}
+		return ErrUnknownTimer
+	})
+	if errors.Is(err, errStale) {
+		return nil
+	}
+	return err
+}
+
+// errStale rolls back a timer that found nothing to do.
+var errStale = errors.New("casework: timer has nothing to do")
+
+// remind: 第十二条's deadline is today and the order is still open.
+func (ch *change) remind(o *models.WorkOrder, dept models.Department, d models.NoticeData) error {
+	ch.record("reminded", o.No, fmt.Sprintf("提醒%s：今天 %s 到期，尚未答复", dept.Name, o.Deadline().In(ch.s.cal.Location()).Format("15:04")))
+	d.Mentions = ch.handlers(o)
+	ch.notify(models.NoticeReminder, models.AudienceDepartment, dept.Code, d)
+	return nil
+}
+
+// overdue: the deadline passed unanswered — the window head (第十八条), the
+// 分管领导 and the owner hear of it (R6).
+func (ch *change) overdue(o *models.WorkOrder, dept models.Department, d models.NoticeData) error {
+	heads, err := ch.staffOf(dept.Code, models.RoleWindowHead)
+	if err != nil {
+		return err
+	}
+	var told []string
+	for _, h := range heads {
+		d.Mentions = append(d.Mentions, h.ID)
+		told = append(told, h.Name)
+		ch.notify(models.NoticeOverdue, models.AudienceStaff, h.ID, d)
+	}
+	if dept.LeaderID != "" {
+		if leader, err := ch.staff(dept.LeaderID); err == nil {
+			told = append(told, leader.Name+"（分管领导）")
+			ch.notify(models.NoticeOverdue, models.AudienceStaff, leader.ID, d)
+		}
+	}
+	ch.notify(models.NoticeOverdue, models.AudienceStaff, ch.c.OwnerID, d)
+	ch.notify(models.NoticeOverdue, models.AudienceDepartment, dept.Code, d)
+	ch.record("overdue", o.No, fmt.Sprintf("%s超期未答复（时限 %s），已报告 %s", dept.Name, models.FormatTime(o.Deadline()), strings.Join(told, "、")))
+	return nil
+}
+
+// capReached: 10 working days from receipt and still open — the 主要负责领导
+// and the supervision section (第十二条, R6).
+func (ch *change) capReached(o *models.WorkOrder, dept models.Department, d models.NoticeData) error {
+	principal, err := ch.principal()
+	if err == nil {
+		ch.notify(models.NoticeCapReached, models.AudienceStaff, principal.ID, d)
+	}
+	ch.notify(models.NoticeCapReached, models.AudienceSupervision, "", d)
+	ch.notify(models.NoticeCapReached, models.AudienceStaff, ch.c.OwnerID, d)
+	ch.record("cap_reached", o.No, fmt.Sprintf("%s已满10个工作日仍未答复，已报告主要负责领导和监督考核科", dept.Name))
+	return nil
+}
+
+// handlers are who to @ about an order: whoever signed it, else the
+// department's window staff.
+func (ch *change) handlers(o *models.WorkOrder) []string {
+	if o.SignedBy != "" {
+		return []string{o.SignedBy}
+	}
+	staff, err := ch.staffOf(o.DepartmentCode, models.RoleWindowStaff, models.RoleWindowHead)
+	if err != nil {
+		return nil
+	}
+	ids := make([]string, len(staff))
+	for i, st := range staff {
+		ids[i] = st.ID
+	}
+	return ids
+}
+
+// fireSummonTimer: summoned window staff have not confirmed arrival in
+// time (第十条, 第十七条): the owner hears, and the lateness is on file.
+func (s *Service) fireSummonTimer(ctx context.Context, id string, summonID uint64) error {
+	var sm models.Summon
+	if err := s.db.WithContext(ctx).Where("id = ?", summonID).First(&sm).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil
+		}
+		return fmt.Errorf("casework: load summons %d: %w", summonID, err)
+	}
+	var c models.Case
+	if err := s.db.WithContext(ctx).Select("no").Where("id = ?", sm.CaseID).First(&c).Error; err != nil {
+		return fmt.Errorf("casework: load case of summons %d: %w", summonID, err)
+	}
+	_, err := s.onCase(ctx, c.No, System, func(ch *change) error {
+		var cur models.Summon
+		if err := ch.tx.Where("id = ?", summonID).First(&cur).Error; err != nil {
+			return err
+		}
+		if cur.ArrivedAt != nil || ch.now.Before(cur.ArriveBy) {
+			return errStale
+		}
+		first, err := fired(ch.tx, id, ch.now)
+		if err != nil || !first {
+			if err == nil {
+				err = errStale
+			}
+			return err
+		}
+		if err := ch.tx.Model(&models.Summon{}).Where("id = ?", summonID).Update("late", true).Error; err != nil {
+			return fmt.Errorf("casework: mark summons late: %w", err)
+		}
+		dept, err := ch.department(cur.DepartmentCode)
+		if err != nil {
+			return err
+		}
+		ch.record("summon_overdue", "", fmt.Sprintf("%s工作人员未在 %s 前到达“办不成事”反映窗口", dept.Name, models.FormatTime(cur.ArriveBy)))
+		d := ch.data()
+		d.Department, d.DepartmentName, d.ArriveBy = dept.Code, dept.Name, &cur.ArriveBy
+		ch.notify(models.NoticeSummonOverdue, models.AudienceStaff, ch.c.OwnerID, d)
+		return nil
+	})
+	if errors.Is(err, errStale) {
+		return nil
+	}
+	return err
+}
