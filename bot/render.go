@@ -127,6 +127,8 @@ func RenderCard(kind models.NoticeKind, d models.NoticeData) Card {
 			arrive = models.FormatTime(*d.ArriveBy)
 		}
 		return Card{Title: fmt.Sprintf("【未到场｜%s】", d.CaseNo), Lines: []string{d.DepartmentName + "工作人员未在 " + arrive + " 前到达“办不成事”反映窗口"}}
+	case models.NoticeDutyMissed:
+		return Card{Title: "【值班未到岗】" + d.Note, Lines: []string{d.ActorName + " 未按时签到（第十七条）"}}
 	case models.NoticeOwnerAssigned, models.NoticeHandedOver:
 		lines := []string{"类别：" + d.Category.Label(), "事项：" + d.Matter, "反映人：" + applicant}
 		if d.Reason != "" {

@@ -151,6 +151,9 @@ func (s *Service) WantedTimers(ctx context.Context) (map[string]time.Time, error
 	for _, sm := range summons {
 		want[summonTimer(sm.ID)] = sm.ArriveBy
 	}
+	for id, at := range s.dutyTimers(s.clock.Now()) {
+		want[id] = at
+	}
 	if err := s.dropFired(ctx, want); err != nil {
 		return nil, err
 	}
@@ -175,6 +178,9 @@ func (s *Service) FireTimer(ctx context.Context, id string) error {
 			return ErrUnknownTimer
 		}
 		return s.fireOrderTimer(ctx, id, rest[:i], rest[i+1:])
+	case strings.HasPrefix(id, "duty:"):
+		date, _ := isDutyTimer(id)
+		return s.fireDutyTimer(ctx, id, date)
 	case strings.HasPrefix(id, "summon:"):
 		n, err := strconv.ParseUint(strings.TrimPrefix(id, "summon:"), 10, 64)
 		if err != nil {

@@ -49,6 +49,14 @@ type CheckIn struct {
 	Late    bool      `gorm:"not null"`
 }
 
+// DutyMiss records that the specialist on duty had not checked in by the
+// check-in time (第十七条: the unit loses a point, R9).
+type DutyMiss struct {
+	Date    string    `gorm:"primaryKey;size:10"`
+	StaffID string    `gorm:"size:64;not null"`
+	At      time.Time `gorm:"not null"`
+}
+
 // Case is one “办不成事” matter: the registration form (登记表) of 第九条 and
 // everything that followed.
 type Case struct {
@@ -217,7 +225,7 @@ type CaseCounter struct {
 // All lists every model, for migrations.
 func All() []any {
 	return []any{
-		&Department{}, &Staff{}, &DutyDay{}, &CheckIn{},
+		&Department{}, &Staff{}, &DutyDay{}, &CheckIn{}, &DutyMiss{},
 		&Case{}, &WorkOrder{}, &TimelineEvent{}, &Summon{}, &Instruction{},
 		&CaseCounter{}, &Notice{}, &Attachment{}, &TimerFiring{},
 	}

@@ -31,6 +31,7 @@ const (
 	NoticeOverdue          NoticeKind = "overdue"           // window group, window head, 分管领导, owner: past due
 	NoticeCapReached       NoticeKind = "cap_reached"       // 主要负责领导, supervision: 10 working days passed
 	NoticeSummonOverdue    NoticeKind = "summon_overdue"    // owner: summoned staff have not arrived
+	NoticeDutyMissed       NoticeKind = "duty_missed"       // supervision: the specialist on duty has not checked in
 )
 
 // Audience says who a notice is for; Target says which one of them.

@@ -231,3 +231,45 @@ func TestAProcessDyingMidFireLosesNoTimer(t *testing.T) {
 		t.Fatalf("after the lease ran out the reminder fired %d times, want 1", n)
 	}
 }
+
+// The specialist on duty must check in by 08:30 (第四条); a missed check-in
+// is recorded for the assessment and the supervision section hears of it.
+func TestMissedDutyCheckInIsRecorded(t *testing.T) {
+	g := startGroupsApp(t)
+	g.at("2026-03-09T18:00:00+08:00")
+	if err := g.app.reconcile(context.Background()); err != nil { // plans 03-09's and the next working day's checks
+		t.Fatal(err)
+	}
+	g.at("2026-03-10T08:20:00+08:00")
+	var ci map[string]any
+	g.must(http.StatusCreated, "wang", "POST", "/api/v1/duty/check-in", nil, &ci)
+	if ci["late"] != false {
+		t.Fatalf("check-in at 08:20: %v", ci)
+	}
+	g.at("2026-03-10T08:31:00+08:00")
+	if err := g.app.reconcile(context.Background()); err != nil { // plans 03-11's check
+		t.Fatal(err)
+	}
+	g.at("2026-03-11T08:31:00+08:00") // nobody checks in on 03-11
+	misses, err := g.app.cases.DutyMisses(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var days []string
+	for _, m := range misses {
+		if strings.HasPrefix(m.Date, "2026-03") { // the check of the real start-up day aside
+			days = append(days, m.Date+":"+m.StaffID)
+		}
+	}
+	if strings.Join(days, ",") != "2026-03-09:wang,2026-03-11:wang" {
+		t.Errorf("missed duties %v, want 03-09 and 03-11 (03-10 was checked in on time)", days)
+	}
+	g.wecom.WaitFor(t, func() bool {
+		for _, m := range g.wecom.RobotMessagesTo(keySuper) {
+			if strings.Contains(m.Markdown, "值班未到岗") && strings.Contains(m.Markdown, "2026-03-11") {
+				return true
+			}
+		}
+		return false
+	}, 5*time.Second)
+}

@@ -299,6 +299,10 @@ func TestTemplateMessageOutsideThe48HourWindow(t *testing.T) {
 	const openid = "oCitizenLate"
 	ca.report(openid, "赵女士", "13600136000")
 	ca.say(openid, "确认")
+	ca.fake.WaitFor(t, func() bool { // the receipt, inside the window
+		msgs := ca.fake.CustomsTo(openid)
+		return len(msgs) > 0 && strings.Contains(msgs[len(msgs)-1].Text, "已受理")
+	}, 5*time.Second)
 	var list struct{ Cases []caseJSON }
 	ca.must(http.StatusOK, "admin", "GET", "/api/v1/cases", nil, &list)
 	c := list.Cases[0]

@@ -1,0 +1,85 @@
+package casework
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"bbcs/models"
+)
+
+// The duty check (第四条, 第十七条): at the check-in time of each working
+// day, the specialist on duty must have checked in; if not, it is recorded
+// for the assessment and the supervision section is told.
+//
+//	duty:YYYY-MM-DD  fires at duty.check_in on that working day
+
+func dutyTimer(date string) string { return "duty:" + date }
+
+// dutyTimers are the checks of today (if a working day) and of the next
+// working day.
+func (s *Service) dutyTimers(now time.Time) map[string]time.Time {
+	loc := s.cal.Location()
+	local := now.In(loc)
+	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
+	out := map[string]time.Time{}
+	if s.cal.IsWorkday(today) {
+		out[dutyTimer(today.Format(time.DateOnly))] = today.Add(s.opts.CheckIn)
+	}
+	next := s.cal.AddWorkdays(today, 1)
+	out[dutyTimer(next.Format(time.DateOnly))] = next.Add(s.opts.CheckIn)
+	return out
+}
+
+func (s *Service) fireDutyTimer(ctx context.Context, id, date string) error {
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		now := s.clock.Now()
+		first, err := fired(tx, id, now)
+		if err != nil || !first {
+			if err == nil {
+				err = errStale
+			}
+			return err
+		}
+		day, err := s.cal.ParseDate(date)
+		if err != nil {
+			return errStale
+		}
+		ch := &change{s: s, tx: tx, now: day.Add(s.opts.CheckIn), actor: System, c: &models.Case{}}
+		st, err := ch.onDuty()
+		if err != nil {
+			return errStale // nobody is on duty: nothing to check
+		}
+		var n int64
+		if err := tx.Model(&models.CheckIn{}).Where("date = ? AND staff_id = ?", date, st.ID).Count(&n).Error; err != nil {
+			return fmt.Errorf("casework: read check-ins: %w", err)
+		}
+		if n > 0 {
+			return nil // checked in on time (the firing stays recorded)
+		}
+		if err := tx.Create(&models.DutyMiss{Date: date, StaffID: st.ID, At: now}).Error; err != nil {
+			return fmt.Errorf("casework: record missed duty: %w", err)
+		}
+		d := models.NoticeData{ActorName: st.Name, Note: date}
+		return tx.Create(&models.Notice{Kind: models.NoticeDutyMissed, Audience: models.AudienceSupervision,
+			Payload: models.EncodeNoticeData(d), Status: models.NoticePending, NextAttemptAt: now, CreatedAt: now}).Error
+	})
+	if err == errStale {
+		return nil
+	}
+	return err
+}
+
+// DutyMisses lists the days the specialist on duty did not check in.
+func (s *Service) DutyMisses(ctx context.Context) ([]models.DutyMiss, error) {
+	var list []models.DutyMiss
+	if err := s.db.WithContext(ctx).Order("date").Find(&list).Error; err != nil {
+		return nil, fmt.Errorf("casework: list missed duties: %w", err)
+	}
+	return list, nil
+}
+
+func isDutyTimer(id string) (string, bool) { return strings.CutPrefix(id, "duty:") }
