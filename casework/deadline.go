@@ -162,6 +162,13 @@ func (s *Service) WantedTimers(ctx context.Context) (map[string]time.Time, error
 
 func summonTimer(id uint64) string { return "summon:" + strconv.FormatUint(id, 10) }
 
+// OwnsTimer reports whether a timer id is one casework plans from the
+// database (reconciliation may drop such a timer when the database no
+// longer wants it).
+func OwnsTimer(id string) bool {
+	return strings.HasPrefix(id, "wo:") || strings.HasPrefix(id, "summon:") || strings.HasPrefix(id, "duty:")
+}
+
 // ErrUnknownTimer is a timer id no handler knows: the engine drops it.
 var ErrUnknownTimer = errors.New("casework: unknown timer")
 

@@ -32,10 +32,22 @@ type Citizens struct {
 	// window); Kick wakes the outbox so replies leave at once. Both optional.
 	Touch func(ctx context.Context, openid string) error
 	Kick  func()
-	Log   *slog.Logger
-	// Expire ends a dialog left alone this long (default 30 minutes).
-	Expire time.Duration
+	// Timers ends a dialog left alone at its time (optional: without it a
+	// stale dialog ends when the citizen next writes).
+	Timers DialogTimers
+	Log    *slog.Logger
+	// Expiry ends a dialog left alone this long (default 30 minutes).
+	Expiry time.Duration
 }
+
+// DialogTimers is the part of the timer engine the dialog uses.
+type DialogTimers interface {
+	Schedule(ctx context.Context, id string, at time.Time) error
+	Cancel(ctx context.Context, ids ...string) error
+}
+
+// DialogTimerPrefix names the timer that ends a citizen's dialog.
+const DialogTimerPrefix = "dialog:"
 
 // The dialog's steps, in order.
 const (
@@ -107,7 +119,7 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 	}
 	if d != nil && c.Clock.Now().Sub(d.Updated) > c.expiry() {
 		c.drop(ctx, openid)
-		return fmt.Sprintf("您上次的反映超过 %d 分钟没有继续，已自动结束，填写的内容没有提交。\n如需反映问题，请回复“反映问题”重新开始。", int(c.expiry().Minutes()))
+		return c.expiredText()
 	}
 	if d != nil {
 		switch text {
@@ -141,8 +153,8 @@ func isStart(text string) bool {
 }
 
 func (c *Citizens) expiry() time.Duration {
-	if c.Expire > 0 {
-		return c.Expire
+	if c.Expiry > 0 {
+		return c.Expiry
 	}
 	return 30 * time.Minute
 }
@@ -482,6 +494,25 @@ func lastStep(d *casework.Detail) string {
 	return when + "已受理，首接负责人正在跟进"
 }
 
+func (c *Citizens) expiredText() string {
+	return fmt.Sprintf("您上次的反映超过 %d 分钟没有继续，已自动结束，填写的内容没有提交。\n如需反映问题，请回复“反映问题”重新开始。", int(c.expiry().Minutes()))
+}
+
+// Expire ends a dialog its timer found left alone, and tells the citizen
+// (inside the customer-service window: they wrote minutes ago). A dialog
+// touched since has a later timer, and this one does nothing.
+func (c *Citizens) Expire(ctx context.Context, openid string) error {
+	d, err := c.load(ctx, openid)
+	if err != nil || d == nil {
+		return err
+	}
+	if c.Clock.Now().Sub(d.Updated) < c.expiry() {
+		return nil
+	}
+	c.drop(ctx, openid)
+	return c.Cases.Tell(ctx, models.NoticeDialogExpired, models.AudienceApplicant, openid, models.NoticeData{Text: c.expiredText()})
+}
+
 func (c *Citizens) key(openid string) string { return c.Prefix + ":wechat:dialog:" + openid }
 
 func (c *Citizens) load(ctx context.Context, openid string) (*dialog, error) {
@@ -507,9 +538,20 @@ func (c *Citizens) save(ctx context.Context, openid string, d *dialog) error {
 	if err != nil {
 		return err
 	}
-	return c.Redis.Set(ctx, c.key(openid), raw, 24*time.Hour).Err()
+	if err := c.Redis.Set(ctx, c.key(openid), raw, 24*time.Hour).Err(); err != nil {
+		return err
+	}
+	if c.Timers != nil {
+		if err := c.Timers.Schedule(ctx, DialogTimerPrefix+openid, d.Updated.Add(c.expiry())); err != nil {
+			c.Log.Warn("wechat: schedule dialog expiry", "err", err)
+		}
+	}
+	return nil
 }
 
 func (c *Citizens) drop(ctx context.Context, openid string) {
 	c.Redis.Del(ctx, c.key(openid))
+	if c.Timers != nil {
+		c.Timers.Cancel(ctx, DialogTimerPrefix+openid)
+	}
 }

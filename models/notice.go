@@ -32,6 +32,7 @@ const (
 	NoticeCapReached       NoticeKind = "cap_reached"       // 主要负责领导, supervision: 10 working days passed
 	NoticeSummonOverdue    NoticeKind = "summon_overdue"    // owner: summoned staff have not arrived
 	NoticeDutyMissed       NoticeKind = "duty_missed"       // supervision: the specialist on duty has not checked in
+	NoticeDialogExpired    NoticeKind = "dialog_expired"    // applicant: an unfinished report was ended
 )
 
 // Audience says who a notice is for; Target says which one of them.

@@ -32,6 +32,8 @@ func Text(kind models.NoticeKind, d models.NoticeData) string {
 		return fmt.Sprintf("您反映的 %s 已办结。感谢您的反映，欢迎继续监督我们的工作！", d.CaseNo)
 	case models.NoticeDialogMenu:
 		return menuText(d)
+	case models.NoticeDialogExpired:
+		return d.Text
 	}
 	return fmt.Sprintf("您反映的 %s 有新进展，回复“查询”可查看。", d.CaseNo)
 }

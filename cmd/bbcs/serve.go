@@ -66,6 +66,7 @@ type app struct {
 	wechat   *wechat.Account
 	wecom    *wecom.Client
 	timers   *timers.Engine
+	citizens *handlers.Citizens
 	dingtalk *dingtalk.Client
 
 	wecomCfg    wecom.Config
@@ -176,9 +177,9 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	}
 	a.outbox = outbox.New(a.db, clk, router, log)
 	staff := &handlers.Staff{Cases: a.cases, Redis: a.redis.Client, Prefix: cfg.Redis.KeyPrefix, Kick: a.outbox.Kick, Log: log}
-	citizens := &handlers.Citizens{
+	a.citizens = &handlers.Citizens{
 		Cases: a.cases, Redis: a.redis.Client, Prefix: cfg.Redis.KeyPrefix, Clock: clk, Centre: cfg.Centre.Name,
-		Touch: a.wechat.Touch, Kick: a.outbox.Kick, Log: log,
+		Touch: a.wechat.Touch, Kick: a.outbox.Kick, Timers: a.timers, Log: log,
 	}
 
 	tokens := make(map[string]string, len(cfg.API.Tokens))
@@ -188,7 +189,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	a.handler = handlers.New(handlers.Deps{
 		Cases: a.cases, Tokens: tokens, FakeClock: a.fake, Log: log,
 		ClockMoved:  func() { a.timers.Kick(); a.outbox.Kick() },
-		WeChat:      a.wechat.Callback(citizens.Handle, log),
+		WeChat:      a.wechat.Callback(a.citizens.Handle, log),
 		WeComBot:    wecom.BotCallback(a.wecomCfg, clk, staff.Handle, log),
 		WeComApp:    wecom.AppCallback(a.wecomCfg, clk, staff.Handle, log),
 		DingTalkBot: dingtalk.Callback(a.dingtalkCfg, clk, staff.Handle, log),
@@ -290,6 +291,13 @@ func serve(ctx context.Context, path string, environ []string, stderr io.Writer)
 // fireTimer is the timer engine's handler: casework decides, the outbox
 // is woken to carry the notices at once.
 func (a *app) fireTimer(ctx context.Context, id string, _ time.Time) error {
+	if openid, ok := strings.CutPrefix(id, handlers.DialogTimerPrefix); ok {
+		err := a.citizens.Expire(ctx, openid)
+		if err == nil {
+			a.outbox.Kick()
+		}
+		return err
+	}
 	err := a.cases.FireTimer(ctx, id)
 	if errors.Is(err, casework.ErrUnknownTimer) {
 		a.log.Warn("timers: dropping a timer no handler knows", "timer", id)
@@ -322,7 +330,9 @@ func (a *app) reconcile(ctx context.Context) error {
 	}
 	var stale []string
 	for id := range have {
-		if _, ok := want[id]; !ok {
+		if _, ok := want[id]; !ok && casework.OwnsTimer(id) {
+			// Only the database's timers: a dialog's expiry lives in Redis
+			// with the dialog itself, and goes when it goes.
 			stale = append(stale, id)
 		}
 	}

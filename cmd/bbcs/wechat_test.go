@@ -257,8 +257,17 @@ func TestDialogCorrectionsCancelAndExpiry(t *testing.T) {
 	ca.say(openid, "1")
 	var out struct{ Now string }
 	ca.must(http.StatusOK, "", "POST", "/debug/clock", map[string]string{"advance": "31m"}, &out)
-	wantContains(t, ca.say(openid, "材料交了很久没人受理"), "自动结束", "反映问题")
+	// Its timer ends it and tells the citizen, without waiting for them.
+	ca.fake.WaitFor(t, func() bool {
+		msgs := ca.fake.CustomsTo(openid)
+		return strings.Contains(msgs[len(msgs)-1].Text, "自动结束")
+	}, 5*time.Second)
 	wantContains(t, ca.say(openid, "材料交了很久没人受理"), "我可以帮您") // the dialog is gone
+	var cases int64
+	ca.app.db.Model(&models.Case{}).Count(&cases)
+	if cases != 0 {
+		t.Errorf("an expired dialog stored %d cases", cases)
+	}
 
 	// Unknown input gets help, not silence; so does a voice message.
 	wantContains(t, ca.say(openid, "你好"), "反映问题", "查询")
