@@ -127,6 +127,25 @@ func RenderCard(kind models.NoticeKind, d models.NoticeData) Card {
 			arrive = models.FormatTime(*d.ArriveBy)
 		}
 		return Card{Title: fmt.Sprintf("【未到场｜%s】", d.CaseNo), Lines: []string{d.DepartmentName + "工作人员未在 " + arrive + " 前到达“办不成事”反映窗口"}}
+	case models.NoticeRatingRequest, models.NoticeRatingReminder:
+		title := fmt.Sprintf("【请反映人评价｜%s】", d.CaseNo)
+		if kind == models.NoticeRatingReminder {
+			title = fmt.Sprintf("【评价提醒｜%s】反映人尚未评价", d.CaseNo)
+		}
+		return Card{Title: title, Lines: []string{
+			"反映人：" + applicant + "（未使用服务号，请通过短信或电话请其评价）",
+			"可发送的短信：" + d.Note,
+			"也可当面或电话听取评价后在系统中记录（非常满意／满意／基本满意／不满意／非常不满意）",
+		}}
+	case models.NoticeRated:
+		lines := []string{"评价：" + d.Reason}
+		if d.Note != "" {
+			lines = append(lines, "意见："+d.Note)
+		}
+		return Card{Title: fmt.Sprintf("【评价｜%s】", d.CaseNo), Lines: lines}
+	case models.NoticeFollowUpDue:
+		return Card{Title: fmt.Sprintf("【跟踪回访｜%s】请今天回访反映人", d.CaseNo),
+			Lines: []string{"反映人：" + applicant, "事项：" + d.Matter, "上次评价：" + d.Reason, "回访后请记录回访情况"}}
 	case models.NoticeDutyMissed:
 		return Card{Title: "【值班未到岗】" + d.Note, Lines: []string{d.ActorName + " 未按时签到（第十七条）"}}
 	case models.NoticeOwnerAssigned, models.NoticeHandedOver:

@@ -19,7 +19,7 @@ func (ch *change) answer(outcome models.Outcome, result string) error {
 	if ch.actor.ID != ch.c.OwnerID {
 		ch.notify(models.NoticeCaseAnswered, models.AudienceStaff, ch.c.OwnerID, d)
 	}
-	return nil
+	return ch.requestRating()
 }
 
 // directAnswer is an answer the owner gives without (further) work orders.
@@ -179,62 +179,4 @@ func (ch *change) close(note string) {
 	d := ch.data()
 	d.Outcome, d.Result, d.Note = ch.c.Outcome, ch.c.Result, note
 	ch.notifyApplicant(models.NoticeCaseClosed, d)
-}
-
-// RatingVia says how a rating reached bbcs.
-type RatingVia string
-
-const (
-	ViaServiceAccount RatingVia = "service_account"
-	ViaInPerson       RatingVia = "in_person"
-	ViaPhone          RatingVia = "phone"
-	ViaLink           RatingVia = "link"
-)
-
-// Rate records the applicant's rating (第十三条). A good one closes the
-// case; 不满意 or 非常不满意 sends it back for re-handling (退回重办) in a new
-// round. The owner records ratings given in person or by phone.
-func (s *Service) Rate(ctx context.Context, actor models.Staff, no string, level models.RatingLevel, comment string, via RatingVia) (*models.Case, error) {
-	if !level.Valid() {
-		return nil, models.Errorf(models.ErrInvalid, "评价等级 %q 不正确，可选：very_satisfied（非常满意）、satisfied（满意）、basically_satisfied（基本满意）、dissatisfied（不满意）、very_dissatisfied（非常不满意）", level)
-	}
-	comment = strings.TrimSpace(comment)
-	if len([]rune(comment)) > 1000 {
-		return nil, models.Errorf(models.ErrInvalid, "评价意见过长，最多 1000 字")
-	}
-	if via == "" {
-		via = ViaInPerson
-	}
-	return s.onCase(ctx, no, actor, func(ch *change) error {
-		if ch.actor.ID != "applicant" {
-			if err := ch.requireOwner(); err != nil {
-				return err
-			}
-		}
-		switch ch.c.Status {
-		case models.CaseAnswered:
-		case models.CaseClosed:
-			return models.Errorf(models.ErrConflict, "案件 %s 已办结，不能再评价", ch.c.No)
-		default:
-			return models.Errorf(models.ErrConflict, "案件 %s 尚未答复，暂不能评价", ch.c.No)
-		}
-		ch.c.Rating, ch.c.RatingNote, ch.c.RatingVia, ch.c.RatedAt = level, comment, string(via), &ch.now
-		line := "评价：" + level.Label()
-		if comment != "" {
-			line += "；意见：" + comment
-		}
-		ch.record("rated", "", line)
-		if !level.Bad() {
-			ch.close("")
-			return nil
-		}
-		// 第十三条: a 差评 goes back for re-handling, and is followed up.
-		ch.c.Status = models.CaseReopened
-		ch.c.Round++
-		ch.record("reopened", "", fmt.Sprintf("差评退回重办，进入第 %d 轮办理", ch.c.Round))
-		d := ch.data()
-		d.Result, d.Reason = ch.c.Result, line
-		ch.notify(models.NoticeCaseReopened, models.AudienceStaff, ch.c.OwnerID, d)
-		return nil
-	})
 }

@@ -38,6 +38,14 @@ type Options struct {
 	// Principal is the staff id of the 主要负责领导 (leaders.principal); when
 	// empty, the first active staff member with that role.
 	Principal string
+	// RateRemindAfter and RateCloseAfter: an answered case not rated gets
+	// one reminder, then closes as 未评价 (第十三条, R7).
+	RateRemindAfter time.Duration
+	RateCloseAfter  time.Duration
+	// RatingLinkTTL is how long a rating link works.
+	RatingLinkTTL time.Duration
+	// PublicURL is where the rating page lives (links in messages).
+	PublicURL string
 }
 
 // Service runs the use cases.
@@ -66,6 +74,15 @@ func New(db *gorm.DB, clk clock.Clock, cal *workday.Calendar, opts Options, log 
 	}
 	if opts.SummonWithin == 0 {
 		opts.SummonWithin = 30 * time.Minute
+	}
+	if opts.RateRemindAfter == 0 {
+		opts.RateRemindAfter = 48 * time.Hour
+	}
+	if opts.RateCloseAfter == 0 {
+		opts.RateCloseAfter = 7 * 24 * time.Hour
+	}
+	if opts.RatingLinkTTL == 0 {
+		opts.RatingLinkTTL = 7 * 24 * time.Hour
 	}
 	if opts.CheckIn == 0 {
 		opts.CheckIn = 8*time.Hour + 30*time.Minute

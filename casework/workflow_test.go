@@ -46,6 +46,22 @@ func eventsOf(d *casework.Detail, action string) []models.TimelineEvent {
 	return out
 }
 
+// wantAnyEvent checks that some line of the timeline is this action by
+// this actor mentioning each of contains.
+func wantAnyEvent(t *testing.T, d *casework.Detail, action, actor string, contains ...string) {
+	t.Helper()
+	for _, e := range eventsOf(d, action) {
+		ok := e.ActorName == actor
+		for _, s := range contains {
+			ok = ok && strings.Contains(e.Note, s)
+		}
+		if ok {
+			return
+		}
+	}
+	t.Errorf("no %s line by %s mentioning %q in %+v", action, actor, contains, eventsOf(d, action))
+}
+
 // lastEvent is the newest line of the timeline.
 func lastEvent(t *testing.T, d *casework.Detail) models.TimelineEvent {
 	t.Helper()
@@ -1009,7 +1025,7 @@ func TestRatingAndReHandling(t *testing.T) {
 		}
 		wantTime(t, "closed at", d.Case.ClosedAt, "2026-03-10 11:00")
 		wantTime(t, "rated at", d.Case.RatedAt, "2026-03-10 11:00")
-		if e := eventsOf(d, "rated"); len(e) != 1 || e[0].ActorName != "王芳" || e[0].Note != "评价：满意；意见：办事效率高" {
+		if e := eventsOf(d, "rated"); len(e) != 1 || e[0].ActorName != "王芳" || e[0].Note != "第 1 轮评价：满意（当面）；意见：办事效率高" {
 			t.Errorf("rated lines = %+v", e)
 		}
 		wantEvent(t, d, "closed", "王芳")
@@ -1028,7 +1044,7 @@ func TestRatingAndReHandling(t *testing.T) {
 		c := h.dispatched("realestate")
 		before := h.snap(c.No)
 		_, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingSatisfied, "", casework.ViaInPerson)
-		wantErr(t, err, models.ErrConflict, "尚未答复")
+		wantErr(t, err, models.ErrConflict, "正在办理中")
 		h.unchanged(c.No, before)
 	})
 
@@ -1044,19 +1060,23 @@ func TestRatingAndReHandling(t *testing.T) {
 			t.Fatalf("case = %s, want answered", d.Case.Status)
 		}
 
+		// 第十三条: a 差评 goes back to the same departments in a second round,
+		// with deadlines from now (Thu 10:00 → Fri, Mon, Tue).
 		h.clock.Set(at("2026-03-12 10:00"))
 		_, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingVeryDissatisfy, "证书信息仍有错误", casework.ViaPhone)
 		must(t, "rate", err)
 		d := h.get(c.No)
-		if d.Case.Status != models.CaseReopened || d.Case.Round != 2 || d.Case.ClosedAt != nil || d.Case.Rating != models.RatingVeryDissatisfy {
-			t.Errorf("case = %s round %d closed %v rating %s; want reopened, round 2, open", d.Case.Status, d.Case.Round, d.Case.ClosedAt, d.Case.Rating)
+		if d.Case.Status != models.CaseDispatched || d.Case.Round != 2 || d.Case.ClosedAt != nil || d.Case.Rating != models.RatingVeryDissatisfy {
+			t.Errorf("case = %s round %d closed %v rating %s; want dispatched again, round 2, open", d.Case.Status, d.Case.Round, d.Case.ClosedAt, d.Case.Rating)
 		}
-		wantEvent(t, d, "reopened", "王芳", "差评退回重办", "第 2 轮")
+		wantAnyEvent(t, d, "reopened", "王芳", "差评退回重办", "第 2 轮")
+		wantEvent(t, d, "follow_up_planned", "王芳", "2026年3月13日（周五）09:00")
 		back := h.noticesOf(c.No, models.NoticeCaseReopened, models.AudienceStaff)
-		if got := targets(back); !slices.Equal(got, []string{"wang"}) {
-			t.Fatalf("case_reopened to %v, want the owner wang", got)
+		// The window heads and the 分管领导 of both departments, and the owner.
+		if got := targets(back); !slices.Equal(got, []string{"liu", "chen", "qian", "wu", "wang"}) {
+			t.Fatalf("case_reopened to %v", got)
 		}
-		if p := dataOf(t, back[0]); !strings.Contains(p.Reason, "非常不满意") || !strings.Contains(p.Reason, "证书信息仍有错误") || p.Round != 2 {
+		if p := dataOf(t, back[len(back)-1]); !strings.Contains(p.Reason, "非常不满意") || !strings.Contains(p.Reason, "证书信息仍有错误") || p.Round != 2 {
 			t.Errorf("case_reopened payload = %+v", p)
 		}
 		if n := h.noticesOf(c.No, models.NoticeCaseClosed, models.AudienceApplicant); len(n) != 0 {
@@ -1064,28 +1084,22 @@ func TestRatingAndReHandling(t *testing.T) {
 		}
 		before := h.snap(c.No)
 		_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingSatisfied, "", casework.ViaPhone)
-		wantErr(t, err, models.ErrConflict, "尚未答复")
+		wantErr(t, err, models.ErrConflict, "正在办理中")
 		h.unchanged(c.No, before)
 
-		// Round 2: the real-estate window again, numbered after round 1,
-		// with deadlines from the new receipt (Thu 11:00 → Fri, Mon, Tue).
-		h.clock.Set(at("2026-03-12 11:00"))
-		_, err = h.svc.Dispatch(h.ctx, h.as("wang"), c.No, []string{"realestate"}, "退回重办：更正证书信息", false)
-		must(t, "dispatch round 2", err)
-		d = h.get(c.No)
-		if d.Case.Status != models.CaseDispatched || len(d.Orders) != 3 {
-			t.Fatalf("case = %s with %d orders, want dispatched with 3", d.Case.Status, len(d.Orders))
+		if len(d.Orders) != 4 {
+			t.Fatalf("%d orders, want 2 per round", len(d.Orders))
 		}
 		o := d.Orders[2]
 		if o.No != "GD20260310-001-3" || o.Round != 2 || o.DepartmentCode != "realestate" || o.Status != models.OrderPending {
 			t.Errorf("round-2 order = %s round %d %s %s", o.No, o.Round, o.DepartmentCode, o.Status)
 		}
-		wantTime(t, "round-2 received", &o.ReceivedAt, "2026-03-12 11:00")
+		wantTime(t, "round-2 received", &o.ReceivedAt, "2026-03-12 10:00")
 		wantTime(t, "round-2 due", &o.DueAt, "2026-03-17 18:00")
 		wantTime(t, "round-2 cap", &o.CapAt, "2026-03-26 18:00")
-		wantEvent(t, d, "dispatched", "王芳", "（退回重办）", "2026年3月17日（周二）18:00")
+		wantAnyEvent(t, d, "dispatched", "王芳", "（退回重办）", "2026年3月17日（周二）18:00")
 		cards := h.noticesOf(c.No, models.NoticeWorkOrder, models.AudienceDepartment)
-		if p := dataOf(t, cards[len(cards)-1]); !p.Reopened || p.Round != 2 || p.OrderNo != o.No {
+		if p := dataOf(t, cards[len(cards)-2]); !p.Reopened || p.Round != 2 || p.OrderNo != o.No {
 			t.Errorf("round-2 card = %+v, want reopened, round 2", p)
 		}
 		told := h.noticesOf(c.No, models.NoticeOrderDispatched, models.AudienceApplicant)
@@ -1093,11 +1107,19 @@ func TestRatingAndReHandling(t *testing.T) {
 			t.Errorf("applicant not told the case is being handled again: %+v", p)
 		}
 
-		// Round 2's reply answers the case with round 2's result only.
+		// The follow-up visit is recorded by the owner.
+		_, err = h.svc.RecordFollowUp(h.ctx, h.as("wang"), c.No, "已电话联系申请人，说明正在重新办理")
+		must(t, "follow-up", err)
+		_, err = h.svc.RecordFollowUp(h.ctx, h.as("wang"), c.No, "再记一次")
+		wantErr(t, err, models.ErrConflict, "没有待办的跟踪回访")
+
+		// Round 2's replies answer the case with round 2's results only.
 		_, err = h.svc.Reply(h.ctx, h.as("liu"), o.No, "已更正证书信息并重新发证")
 		must(t, "round-2 reply", err)
+		_, err = h.svc.Reply(h.ctx, h.as("zhao"), d.Orders[3].No, "已核实无误")
+		must(t, "round-2 reply", err)
 		d = h.get(c.No)
-		if d.Case.Status != models.CaseAnswered || d.Case.Result != "【不动产登记窗口】已更正证书信息并重新发证" {
+		if d.Case.Status != models.CaseAnswered || d.Case.Result != "【不动产登记窗口】已更正证书信息并重新发证\n【市场监管窗口】已核实无误" {
 			t.Errorf("case = %s: %q", d.Case.Status, d.Case.Result)
 		}
 		_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingVerySatisfied, "", casework.ViaPhone)

@@ -206,6 +206,41 @@ const (
 	AttachmentFailed  AttachmentStatus = "failed"
 )
 
+// FollowUp is a 跟踪回访 after a bad rating (第十三条): the owner calls the
+// applicant about the re-handled matter and records what was said.
+type FollowUp struct {
+	ID      uint64    `gorm:"primaryKey"`
+	CaseID  uint64    `gorm:"index;not null"`
+	Round   int       `gorm:"not null"`
+	DueAt   time.Time `gorm:"not null"`
+	DoneAt  *time.Time
+	DoneBy  string    `gorm:"size:64"`
+	Note    string    `gorm:"type:text"`
+	Created time.Time `gorm:"not null"`
+}
+
+// Rating is one round's rating (第十三条); the case keeps the last one too.
+type Rating struct {
+	ID      uint64      `gorm:"primaryKey"`
+	CaseID  uint64      `gorm:"index;not null"`
+	Round   int         `gorm:"not null"`
+	Level   RatingLevel `gorm:"size:32;not null"`
+	Comment string      `gorm:"type:text"`
+	Via     string      `gorm:"size:32;not null"`
+	At      time.Time   `gorm:"not null"`
+}
+
+// RatingLink is a one-time link to the rating page, for applicants outside
+// WeChat's 48-hour window or without WeChat. Only its hash is stored.
+type RatingLink struct {
+	TokenHash string    `gorm:"primaryKey;size:64"`
+	CaseID    uint64    `gorm:"index;not null"`
+	Round     int       `gorm:"not null"`
+	ExpiresAt time.Time `gorm:"not null"`
+	UsedAt    *time.Time
+	Failures  int `gorm:"not null"`
+}
+
 // TimerFiring records that a timer has fired, in the transaction that
 // wrote its notices: a timer engine may hand one timer out twice (a lease
 // that ran out), the database lets it act once.
@@ -227,6 +262,6 @@ func All() []any {
 	return []any{
 		&Department{}, &Staff{}, &DutyDay{}, &CheckIn{}, &DutyMiss{},
 		&Case{}, &WorkOrder{}, &TimelineEvent{}, &Summon{}, &Instruction{},
-		&CaseCounter{}, &Notice{}, &Attachment{}, &TimerFiring{},
+		&CaseCounter{}, &Notice{}, &Attachment{}, &TimerFiring{}, &FollowUp{}, &RatingLink{}, &Rating{},
 	}
 }

@@ -33,6 +33,10 @@ const (
 	NoticeSummonOverdue    NoticeKind = "summon_overdue"    // owner: summoned staff have not arrived
 	NoticeDutyMissed       NoticeKind = "duty_missed"       // supervision: the specialist on duty has not checked in
 	NoticeDialogExpired    NoticeKind = "dialog_expired"    // applicant: an unfinished report was ended
+	NoticeRatingRequest    NoticeKind = "rating_request"    // applicant (or owner, for walk-ins): please rate (第十三条)
+	NoticeRatingReminder   NoticeKind = "rating_reminder"   // applicant: not rated yet
+	NoticeRated            NoticeKind = "rated"             // owner: the applicant's rating
+	NoticeFollowUpDue      NoticeKind = "follow_up_due"     // owner: call the applicant (跟踪回访)
 )
 
 // Audience says who a notice is for; Target says which one of them.
@@ -110,7 +114,9 @@ type NoticeData struct {
 	Departments []string `json:"departments,omitempty"`
 	// Text and Menu carry a dialog message: the head text and the items a
 	// citizen can click (a typed number works as well).
-	Text string     `json:"text,omitempty"`
+	Text string `json:"text,omitempty"`
+	// Link is a page for the reader (a rating link).
+	Link string     `json:"link,omitempty"`
 	Menu []MenuItem `json:"menu,omitempty"`
 	Tail string     `json:"tail,omitempty"`
 }

@@ -263,9 +263,12 @@ func TestWeComWindowGroupSignsAndReplies(t *testing.T) {
 	}
 	g.noticesSent(c.No)
 	// The owner hears privately, the supervision section in its group.
-	owner := g.wecom.AppMessagesTo("wangfang")
-	if len(owner) == 0 || !strings.Contains(owner[len(owner)-1].Content, "材料缺少完税证明") {
-		t.Errorf("owner's private messages: %+v", owner)
+	var toOwner []string
+	for _, m := range g.wecom.AppMessagesTo("wangfang") {
+		toOwner = append(toOwner, m.Content)
+	}
+	if all := strings.Join(toOwner, "\n"); !strings.Contains(all, "【答复｜"+no) || !strings.Contains(all, "材料缺少完税证明") || !strings.Contains(all, "请反映人评价") {
+		t.Errorf("owner's private messages:\n%s", all)
 	}
 	super := g.aboutCase(g.wecom.RobotMessagesTo(keySuper), c.No)
 	if len(super) != 1 || !strings.Contains(super[0].Markdown, "材料缺少完税证明") || strings.Contains(super[0].Markdown, "13800138000") {

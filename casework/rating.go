@@ -1,0 +1,373 @@
+package casework
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"bbcs/models"
+)
+
+// RatingVia says how a rating reached bbcs.
+type RatingVia string
+
+const (
+	ViaServiceAccount RatingVia = "service_account"
+	ViaInPerson       RatingVia = "in_person"
+	ViaPhone          RatingVia = "phone"
+	ViaLink           RatingVia = "link"
+	ViaNotRated       RatingVia = "not_rated" // closed without a rating (未评价)
+)
+
+// RatingMenuBase numbers the rating menu: 501 非常满意 … 505 非常不满意
+// (WeChat returns a clicked item's id as a number).
+const RatingMenuBase = 500
+
+// RatingMenu is the five levels as a clickable menu.
+func RatingMenu() []models.MenuItem {
+	items := make([]models.MenuItem, len(models.RatingLevels))
+	for i, l := range models.RatingLevels {
+		items[i] = models.MenuItem{ID: int64(RatingMenuBase + i + 1), Label: fmt.Sprintf("%d %s", i+1, l.Label())}
+	}
+	return items
+}
+
+// requestRating asks the applicant to rate the answer (第十三条): on the
+// service account a menu (with a link for outside WeChat's window); for a
+// walk-in or phone applicant an SMS-ready text goes to the owner to send.
+// The link works once, for this round, until it expires.
+func (ch *change) requestRating() error {
+	link, err := ch.ratingLink()
+	if err != nil {
+		return err
+	}
+	d := ch.data()
+	d.Result, d.Outcome, d.Link = ch.c.Result, ch.c.Outcome, link
+	d.Text = fmt.Sprintf("请为 %s 的处理结果评价：", ch.c.No)
+	d.Menu = RatingMenu()
+	d.Tail = "点击选择，或回复数字 1–5。"
+	if ch.c.ApplicantOpenID != "" {
+		ch.notifyApplicant(models.NoticeRatingRequest, d)
+		return nil
+	}
+	d.Note = smsText(ch.c, link)
+	ch.notify(models.NoticeRatingRequest, models.AudienceStaff, ch.c.OwnerID, d)
+	return nil
+}
+
+// smsText is what the owner sends a walk-in applicant by SMS.
+func smsText(c *models.Case, link string) string {
+	s := fmt.Sprintf("您好！您反映的事项 %s 已有处理结果：%s", c.No, shorten(c.Result, 60))
+	if link != "" {
+		s += "。请点击为本次处理评价（7天内有效）：" + link
+	} else {
+		s += "。请回复“非常满意”“满意”“基本满意”“不满意”或“非常不满意”为本次处理评价。"
+	}
+	return s
+}
+
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "……"
+}
+
+// ratingLink makes a one-time rating link; only its hash is stored.
+func (ch *change) ratingLink() (string, error) {
+	if ch.s.opts.PublicURL == "" {
+		return "", nil
+	}
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("casework: rating link: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	l := models.RatingLink{TokenHash: hashToken(token), CaseID: ch.c.ID, Round: ch.c.Round, ExpiresAt: ch.now.Add(ch.s.opts.RatingLinkTTL)}
+	if err := ch.tx.Create(&l).Error; err != nil {
+		return "", fmt.Errorf("casework: store rating link: %w", err)
+	}
+	return strings.TrimRight(ch.s.opts.PublicURL, "/") + "/rate/" + token, nil
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Rate records the applicant's rating (第十三条). A good one closes the
+// case; 不满意 or 非常不满意 sends it back for re-handling (退回重办). actor is
+// Applicant(name) when the applicant rates on the service account, or the
+// owner recording a rating given in person or by phone.
+func (s *Service) Rate(ctx context.Context, actor models.Staff, no string, level models.RatingLevel, comment string, via RatingVia) (*models.Case, error) {
+	if err := checkRating(level, comment); err != nil {
+		return nil, err
+	}
+	if via == "" {
+		via = ViaInPerson
+	}
+	return s.onCase(ctx, no, actor, func(ch *change) error {
+		if ch.actor.ID != "applicant" {
+			if err := ch.requireOwner(); err != nil {
+				return err
+			}
+		}
+		return ch.rate(level, strings.TrimSpace(comment), via)
+	})
+}
+
+func checkRating(level models.RatingLevel, comment string) error {
+	if !level.Valid() {
+		return models.Errorf(models.ErrInvalid, "评价等级 %q 不正确，可选：very_satisfied（非常满意）、satisfied（满意）、basically_satisfied（基本满意）、dissatisfied（不满意）、very_dissatisfied（非常不满意）", level)
+	}
+	if utf8.RuneCountInString(comment) > 1000 {
+		return models.Errorf(models.ErrInvalid, "评价意见过长，最多 1000 字")
+	}
+	return nil
+}
+
+func (ch *change) rate(level models.RatingLevel, comment string, via RatingVia) error {
+	switch ch.c.Status {
+	case models.CaseAnswered:
+	case models.CaseClosed:
+		return models.Errorf(models.ErrConflict, "案件 %s 已办结，不能再评价。感谢您的关注！", ch.c.No)
+	default:
+		return models.Errorf(models.ErrConflict, "案件 %s 正在办理中，有结果后再请您评价", ch.c.No)
+	}
+	ch.c.Rating, ch.c.RatingNote, ch.c.RatingVia, ch.c.RatedAt = level, comment, string(via), &ch.now
+	r := models.Rating{CaseID: ch.c.ID, Round: ch.c.Round, Level: level, Comment: comment, Via: string(via), At: ch.now}
+	if err := ch.tx.Create(&r).Error; err != nil {
+		return fmt.Errorf("casework: record rating: %w", err)
+	}
+	line := fmt.Sprintf("第 %d 轮评价：%s（%s）", ch.c.Round, level.Label(), viaLabel(via))
+	if comment != "" {
+		line += "；意见：" + comment
+	}
+	ch.record("rated", "", line)
+	d := ch.data()
+	d.Reason, d.Note = level.Label(), comment
+	ch.notify(models.NoticeRated, models.AudienceStaff, ch.c.OwnerID, d)
+	if !level.Bad() {
+		ch.close("")
+		return nil
+	}
+	return ch.reopen(line)
+}
+
+func viaLabel(v RatingVia) string {
+	switch v {
+	case ViaServiceAccount:
+		return "服务号"
+	case ViaInPerson:
+		return "当面"
+	case ViaPhone:
+		return "电话"
+	case ViaLink:
+		return "评价页面"
+	}
+	return string(v)
+}
+
+// reopen is 退回重办 (第十三条): a new round goes to the departments of the
+// last round with fresh deadlines, their window heads and 分管领导 are told,
+// and a follow-up visit (跟踪回访) is planned for the owner.
+func (ch *change) reopen(why string) error {
+	prev, err := ch.roundOrders()
+	if err != nil {
+		return err
+	}
+	ch.c.Status = models.CaseReopened
+	ch.c.Round++
+	ch.record("reopened", "", fmt.Sprintf("差评退回重办，进入第 %d 轮办理", ch.c.Round))
+	var depts []string
+	for _, o := range prev {
+		if !containsStr(depts, o.DepartmentCode) {
+			depts = append(depts, o.DepartmentCode)
+		}
+	}
+	if len(depts) > 0 {
+		if err := ch.dispatch(depts, "申请人评价“"+strings.TrimPrefix(why, fmt.Sprintf("第 %d 轮评价：", ch.c.Round-1))+"”，退回重办", false); err != nil {
+			return err
+		}
+		for _, code := range depts {
+			dept, err := ch.department(code)
+			if err != nil {
+				return err
+			}
+			d := ch.data()
+			d.Department, d.DepartmentName, d.Reason, d.Reopened = dept.Code, dept.Name, why, true
+			heads, err := ch.staffOf(code, models.RoleWindowHead)
+			if err != nil {
+				return err
+			}
+			for _, h := range heads {
+				ch.notify(models.NoticeCaseReopened, models.AudienceStaff, h.ID, d)
+			}
+			if dept.LeaderID != "" {
+				ch.notify(models.NoticeCaseReopened, models.AudienceStaff, dept.LeaderID, d)
+			}
+		}
+	}
+	d := ch.data()
+	d.Result, d.Reason = ch.c.Result, why
+	ch.notify(models.NoticeCaseReopened, models.AudienceStaff, ch.c.OwnerID, d)
+	// 跟踪回访: the owner calls the applicant on the next working day.
+	due := ch.s.cal.MorningOf(ch.s.cal.AddWorkdays(ch.now, 1))
+	f := models.FollowUp{CaseID: ch.c.ID, Round: ch.c.Round, DueAt: due, Created: ch.now}
+	if err := ch.tx.Create(&f).Error; err != nil {
+		return fmt.Errorf("casework: plan follow-up visit: %w", err)
+	}
+	ch.record("follow_up_planned", "", fmt.Sprintf("计划于 %s 跟踪回访", models.FormatTime(due)))
+	return nil
+}
+
+func containsStr(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Comment stores the applicant's comment on their last rating.
+func (s *Service) Comment(ctx context.Context, actor models.Staff, no, comment string) (*models.Case, error) {
+	comment, err := text("comment", "评价意见", comment, 1000)
+	if err != nil {
+		return nil, err
+	}
+	return s.onCase(ctx, no, actor, func(ch *change) error {
+		if ch.actor.ID != "applicant" {
+			if err := ch.requireOwner(); err != nil {
+				return err
+			}
+		}
+		var r models.Rating
+		if err := ch.tx.Where("case_id = ?", ch.c.ID).Order("id DESC").Limit(1).Find(&r).Error; err != nil {
+			return fmt.Errorf("casework: load rating: %w", err)
+		}
+		if r.ID == 0 {
+			return models.Errorf(models.ErrConflict, "案件 %s 尚未评价", ch.c.No)
+		}
+		r.Comment = comment
+		if err := ch.tx.Save(&r).Error; err != nil {
+			return fmt.Errorf("casework: store comment: %w", err)
+		}
+		if r.Round == ch.c.Round || ch.c.Status == models.CaseClosed {
+			ch.c.RatingNote = comment
+		}
+		ch.record("commented", "", "评价意见："+comment)
+		return nil
+	})
+}
+
+// RecordFollowUp is the owner's record of a follow-up visit (跟踪回访).
+func (s *Service) RecordFollowUp(ctx context.Context, actor models.Staff, no, note string) (*models.Case, error) {
+	note, err := text("note", "回访情况", note, 2000)
+	if err != nil {
+		return nil, err
+	}
+	return s.onCase(ctx, no, actor, func(ch *change) error {
+		if err := ch.requireOwner(); err != nil {
+			return err
+		}
+		var f models.FollowUp
+		if err := ch.tx.Where("case_id = ? AND done_at IS NULL", ch.c.ID).Order("id").Limit(1).Find(&f).Error; err != nil {
+			return fmt.Errorf("casework: load follow-up: %w", err)
+		}
+		if f.ID == 0 {
+			return models.Errorf(models.ErrConflict, "案件 %s 没有待办的跟踪回访", ch.c.No)
+		}
+		f.DoneAt, f.DoneBy, f.Note = &ch.now, ch.actor.ID, note
+		if err := ch.tx.Save(&f).Error; err != nil {
+			return fmt.Errorf("casework: record follow-up: %w", err)
+		}
+		ch.record("followed_up", "", "跟踪回访："+note)
+		return nil
+	})
+}
+
+// RateByLink records a rating from the rating page. The link works once,
+// for its round, until it expires, and only for who knows the last four
+// digits of the mobile on the case (the person the answer was sent to);
+// five wrong tries spend it.
+func (s *Service) RateByLink(ctx context.Context, token, last4 string, level models.RatingLevel, comment string) (*models.Case, error) {
+	if err := checkRating(level, comment); err != nil {
+		return nil, err
+	}
+	link, c, err := s.RatingLinkCase(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(last4)), []byte(c.ApplicantMobile[len(c.ApplicantMobile)-4:])) != 1 {
+		err := s.db.WithContext(ctx).Model(&models.RatingLink{}).Where("token_hash = ?", link.TokenHash).
+			Update("failures", gorm.Expr("failures + 1")).Error
+		if err != nil {
+			return nil, fmt.Errorf("casework: count a failed rating link: %w", err)
+		}
+		return nil, models.Errorf(models.ErrForbidden, "手机号后四位不对。此链接只能由反映人本人使用")
+	}
+	return s.onCase(ctx, c.No, Applicant(c.ApplicantName), func(ch *change) error {
+		var l models.RatingLink
+		if err := ch.tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("token_hash = ?", link.TokenHash).First(&l).Error; err != nil {
+			return fmt.Errorf("casework: lock rating link: %w", err)
+		}
+		if err := linkUsable(&l, ch.now, ch.c.Round); err != nil {
+			return err
+		}
+		l.UsedAt = &ch.now
+		if err := ch.tx.Save(&l).Error; err != nil {
+			return fmt.Errorf("casework: spend rating link: %w", err)
+		}
+		return ch.rate(level, strings.TrimSpace(comment), ViaLink)
+	})
+}
+
+// RatingLinkCase finds the case of a usable rating link.
+func (s *Service) RatingLinkCase(ctx context.Context, token string) (*models.RatingLink, *models.Case, error) {
+	var l models.RatingLink
+	err := s.db.WithContext(ctx).Where("token_hash = ?", hashToken(token)).First(&l).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil, models.Errorf(models.ErrNotFound, "评价链接无效")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("casework: load rating link: %w", err)
+	}
+	var c models.Case
+	if err := s.db.WithContext(ctx).Where("id = ?", l.CaseID).First(&c).Error; err != nil {
+		return nil, nil, fmt.Errorf("casework: load case of rating link: %w", err)
+	}
+	if err := linkUsable(&l, s.clock.Now(), c.Round); err != nil {
+		return nil, nil, err
+	}
+	return &l, &c, nil
+}
+
+// maxLinkFailures spends a link after this many wrong tries.
+const maxLinkFailures = 5
+
+// linkUsable: once, for its round, until it expires.
+func linkUsable(l *models.RatingLink, now time.Time, round int) error {
+	switch {
+	case l.UsedAt != nil:
+		return models.Errorf(models.ErrConflict, "此评价链接已使用过，感谢您的评价！")
+	case now.After(l.ExpiresAt):
+		return models.Errorf(models.ErrConflict, "此评价链接已过期。如需评价，请联系“办不成事”反映窗口")
+	case l.Failures >= maxLinkFailures:
+		return models.Errorf(models.ErrForbidden, "此评价链接因多次验证失败已失效，请联系“办不成事”反映窗口")
+	case l.Round != round:
+		return models.Errorf(models.ErrConflict, "此评价链接对应的处理结果已更新，请使用最新的评价链接")
+	}
+	return nil
+}
