@@ -100,6 +100,23 @@ func (s *Service) planCase(ctx context.Context, caseID uint64) {
 			s.log.Warn("timers: cancel summons", "err", err)
 		}
 	}
+	var c models.Case
+	if err := db.Where("id = ?", caseID).First(&c).Error; err == nil {
+		for _, id := range []string{ratingTimer(&c, "remind"), ratingTimer(&c, "close")} {
+			if err := s.timers.Cancel(ctx, id); err != nil {
+				s.log.Warn("timers: cancel", "err", err)
+			}
+		}
+		for id, at := range s.caseTimers(&c) {
+			want[id] = at
+		}
+	}
+	var follows []models.FollowUp
+	if err := db.Where("case_id = ? AND done_at IS NULL", caseID).Find(&follows).Error; err == nil {
+		for _, f := range follows {
+			want[followUpTimer(f.ID)] = f.DueAt
+		}
+	}
 	if err := s.dropFired(ctx, want); err != nil {
 		s.log.Warn("timers: read firings", "err", err)
 		return
@@ -154,6 +171,22 @@ func (s *Service) WantedTimers(ctx context.Context) (map[string]time.Time, error
 	for id, at := range s.dutyTimers(s.clock.Now()) {
 		want[id] = at
 	}
+	var answered []models.Case
+	if err := s.db.WithContext(ctx).Where("status = ?", models.CaseAnswered).Find(&answered).Error; err != nil {
+		return nil, fmt.Errorf("casework: list answered cases: %w", err)
+	}
+	for i := range answered {
+		for id, at := range s.caseTimers(&answered[i]) {
+			want[id] = at
+		}
+	}
+	var follows []models.FollowUp
+	if err := s.db.WithContext(ctx).Where("done_at IS NULL").Find(&follows).Error; err != nil {
+		return nil, fmt.Errorf("casework: list follow-ups: %w", err)
+	}
+	for _, f := range follows {
+		want[followUpTimer(f.ID)] = f.DueAt
+	}
 	if err := s.dropFired(ctx, want); err != nil {
 		return nil, err
 	}
@@ -166,7 +199,12 @@ func summonTimer(id uint64) string { return "summon:" + strconv.FormatUint(id, 1
 // database (reconciliation may drop such a timer when the database no
 // longer wants it).
 func OwnsTimer(id string) bool {
-	return strings.HasPrefix(id, "wo:") || strings.HasPrefix(id, "summon:") || strings.HasPrefix(id, "duty:")
+	for _, p := range []string{"wo:", "summon:", "duty:", "rate:", "followup:"} {
+		if strings.HasPrefix(id, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrUnknownTimer is a timer id no handler knows: the engine drops it.
@@ -185,6 +223,14 @@ func (s *Service) FireTimer(ctx context.Context, id string) error {
 			return ErrUnknownTimer
 		}
 		return s.fireOrderTimer(ctx, id, rest[:i], rest[i+1:])
+	case strings.HasPrefix(id, "rate:"):
+		return s.fireRatingTimer(ctx, id)
+	case strings.HasPrefix(id, "followup:"):
+		n, err := strconv.ParseUint(strings.TrimPrefix(id, "followup:"), 10, 64)
+		if err != nil {
+			return ErrUnknownTimer
+		}
+		return s.fireFollowUpTimer(ctx, id, n)
 	case strings.HasPrefix(id, "duty:"):
 		date, _ := isDutyTimer(id)
 		return s.fireDutyTimer(ctx, id, date)

@@ -16,6 +16,8 @@ type Detail struct {
 	Timeline     []models.TimelineEvent
 	Summons      []models.Summon
 	Instructions []models.Instruction
+	Ratings      []models.Rating
+	FollowUps    []models.FollowUp
 	Departments  map[string]models.Department
 }
 
@@ -40,6 +42,12 @@ func (s *Service) Get(ctx context.Context, no string) (*Detail, error) {
 	}
 	if err := db.Where("case_id = ?", d.Case.ID).Order("asked_at").Find(&d.Instructions).Error; err != nil {
 		return nil, fmt.Errorf("casework: load instructions of %s: %w", no, err)
+	}
+	if err := db.Where("case_id = ?", d.Case.ID).Order("id").Find(&d.Ratings).Error; err != nil {
+		return nil, fmt.Errorf("casework: load ratings of %s: %w", no, err)
+	}
+	if err := db.Where("case_id = ?", d.Case.ID).Order("id").Find(&d.FollowUps).Error; err != nil {
+		return nil, fmt.Errorf("casework: load follow-ups of %s: %w", no, err)
 	}
 	depts, err := s.Departments(ctx)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -370,4 +371,119 @@ func linkUsable(l *models.RatingLink, now time.Time, round int) error {
 		return models.Errorf(models.ErrConflict, "此评价链接对应的处理结果已更新，请使用最新的评价链接")
 	}
 	return nil
+}
+
+// The rating clocks of an answered case (第十三条, R7):
+//
+//	rate:BB…:<round>:remind  one reminder to rate
+//	rate:BB…:<round>:close   closed as 未评价, not counted as satisfied
+//	followup:<id>            the owner's follow-up visit is due
+func ratingTimer(c *models.Case, what string) string {
+	return "rate:" + c.No + ":" + strconv.Itoa(c.Round) + ":" + what
+}
+
+func followUpTimer(id uint64) string { return "followup:" + strconv.FormatUint(id, 10) }
+
+// caseTimers are the rating clocks of a case awaiting its rating.
+func (s *Service) caseTimers(c *models.Case) map[string]time.Time {
+	if c.Status != models.CaseAnswered || c.AnsweredAt == nil {
+		return nil
+	}
+	return map[string]time.Time{
+		ratingTimer(c, "remind"): c.AnsweredAt.Add(s.opts.RateRemindAfter),
+		ratingTimer(c, "close"):  c.AnsweredAt.Add(s.opts.RateCloseAfter),
+	}
+}
+
+func (s *Service) fireRatingTimer(ctx context.Context, id string) error {
+	parts := strings.Split(strings.TrimPrefix(id, "rate:"), ":")
+	if len(parts) != 3 {
+		return ErrUnknownTimer
+	}
+	no, what := parts[0], parts[2]
+	_, err := s.onCase(ctx, no, System, func(ch *change) error {
+		at, ok := s.caseTimers(ch.c)[id]
+		if !ok || ch.now.Before(at) {
+			return errStale // rated, re-handled, or not yet
+		}
+		first, err := fired(ch.tx, id, ch.now)
+		if err != nil || !first {
+			if err == nil {
+				err = errStale
+			}
+			return err
+		}
+		switch what {
+		case "remind":
+			ch.record("rating_reminded", "", "提醒反映人评价")
+			d := ch.data()
+			d.Result, d.Menu, d.Tail = ch.c.Result, RatingMenu(), "点击选择，或回复数字 1–5。"
+			d.Text = fmt.Sprintf("您反映的 %s 已有处理结果，还没有收到您的评价。请为本次处理评价：", ch.c.No)
+			if ch.c.ApplicantOpenID != "" {
+				link, err := ch.ratingLink()
+				if err != nil {
+					return err
+				}
+				d.Link = link
+				ch.notifyApplicant(models.NoticeRatingReminder, d)
+			} else {
+				link, err := ch.ratingLink()
+				if err != nil {
+					return err
+				}
+				d.Note = smsText(ch.c, link)
+				ch.notify(models.NoticeRatingReminder, models.AudienceStaff, ch.c.OwnerID, d)
+			}
+			return nil
+		case "close":
+			ch.c.RatingVia = string(ViaNotRated)
+			ch.c.Status, ch.c.ClosedAt = models.CaseClosed, &ch.now
+			ch.record("closed", "", "未评价，自动办结（不计入满意）")
+			return nil
+		}
+		return ErrUnknownTimer
+	})
+	if errors.Is(err, errStale) {
+		return nil
+	}
+	return err
+}
+
+func (s *Service) fireFollowUpTimer(ctx context.Context, id string, followUpID uint64) error {
+	var f models.FollowUp
+	if err := s.db.WithContext(ctx).Where("id = ?", followUpID).First(&f).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil
+		}
+		return fmt.Errorf("casework: load follow-up %d: %w", followUpID, err)
+	}
+	var c models.Case
+	if err := s.db.WithContext(ctx).Select("no").Where("id = ?", f.CaseID).First(&c).Error; err != nil {
+		return fmt.Errorf("casework: load case of follow-up %d: %w", followUpID, err)
+	}
+	_, err := s.onCase(ctx, c.No, System, func(ch *change) error {
+		var cur models.FollowUp
+		if err := ch.tx.Where("id = ?", followUpID).First(&cur).Error; err != nil {
+			return err
+		}
+		if cur.DoneAt != nil || ch.now.Before(cur.DueAt) {
+			return errStale
+		}
+		first, err := fired(ch.tx, id, ch.now)
+		if err != nil || !first {
+			if err == nil {
+				err = errStale
+			}
+			return err
+		}
+		d := ch.data()
+		d.Reason = ch.c.Rating.Label()
+		ch.notify(models.NoticeFollowUpDue, models.AudienceStaff, ch.c.OwnerID, d)
+		ch.record("follow_up_due", "", "提醒首接负责人跟踪回访")
+		return nil
+	})
+	if errors.Is(err, errStale) {
+		return nil
+	}
+	return err
 }

@@ -23,6 +23,7 @@ type Config struct {
 	Leaders     Leaders      `yaml:"leaders"`
 	Supervision Supervision  `yaml:"supervision"`
 	Duty        Duty         `yaml:"duty"`
+	Rating      Rating       `yaml:"rating"`
 	Log         Log          `yaml:"log"`
 }
 
@@ -182,6 +183,15 @@ type DutyEntry struct {
 	Date       string `yaml:"date"`       // "YYYY-MM-DD"
 	Specialist string `yaml:"specialist"` // staff id
 	Leader     string `yaml:"leader"`     // staff id of the rotating department leader
+}
+
+// Rating is the rating of 第十三条: when an unrated answer is reminded and
+// closed as 未评价, and how long a rating link works. Durations as Go
+// writes them: "48h", "168h".
+type Rating struct {
+	RemindAfter string `yaml:"remind_after"` // default "48h"
+	CloseAfter  string `yaml:"close_after"`  // default "168h"
+	LinkTTL     string `yaml:"link_ttl"`     // default "168h"
 }
 
 // Log controls slog.

@@ -158,6 +158,20 @@ func (v *checker) platforms() {
 	v.aesKey("wechat.encoding_aes_key", v.c.WeChat.EncodingAESKey)
 	v.aesKey("wecom.encoding_aes_key", v.c.WeCom.EncodingAESKey)
 	v.aesKey("wecom.bot_encoding_aes_key", v.c.WeCom.BotEncodingAESKey)
+	for path, val := range map[string]string{
+		"rating.remind_after": v.c.Rating.RemindAfter, "rating.close_after": v.c.Rating.CloseAfter, "rating.link_ttl": v.c.Rating.LinkTTL,
+	} {
+		if d, err := time.ParseDuration(val); err != nil || d <= 0 {
+			v.add(path, "want a positive duration such as \"48h\", got %q", val)
+		}
+	}
+	if r, c := v.c.Rating.RemindAfter, v.c.Rating.CloseAfter; r != "" && c != "" {
+		if rd, err1 := time.ParseDuration(r); err1 == nil {
+			if cd, err2 := time.ParseDuration(c); err2 == nil && cd <= rd {
+				v.add("rating.close_after", "must be later than rating.remind_after (%s), got %s", r, c)
+			}
+		}
+	}
 	if w := v.c.WeChat; w.AppID != "" {
 		// A real account must not fall back to the development URL token.
 		if w.Token == "" {

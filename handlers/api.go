@@ -31,6 +31,8 @@ func (s *Server) routeAPI() {
 	api("POST cases/{no}/instruction/answer", s.caseAction(s.answerInstruction))
 	api("POST cases/{no}/close", s.caseAction(s.closeCase))
 	api("POST cases/{no}/rate", s.caseAction(s.rate))
+	api("POST cases/{no}/comment", s.caseAction(s.comment))
+	api("POST cases/{no}/follow-up", s.caseAction(s.followUp))
 	api("POST work-orders/{no}/sign", s.caseAction(s.sign))
 	api("POST work-orders/{no}/reply", s.caseAction(s.reply))
 	api("POST work-orders/{no}/extend", s.caseAction(s.extend))
@@ -294,6 +296,22 @@ func (s *Server) rate(r *http.Request, actor models.Staff) (*models.Case, error)
 		return nil, models.Errorf(models.ErrInvalid, "via 应为 in_person（当面）或 phone（电话）")
 	}
 	return s.Cases.Rate(r.Context(), actor, r.PathValue("no"), models.RatingLevel(req.Level), req.Comment, via)
+}
+
+func (s *Server) comment(r *http.Request, actor models.Staff) (*models.Case, error) {
+	var req struct{ Comment string }
+	if err := decodeInto(r, &req); err != nil {
+		return nil, err
+	}
+	return s.Cases.Comment(r.Context(), actor, r.PathValue("no"), req.Comment)
+}
+
+func (s *Server) followUp(r *http.Request, actor models.Staff) (*models.Case, error) {
+	var req struct{ Note string }
+	if err := decodeInto(r, &req); err != nil {
+		return nil, err
+	}
+	return s.Cases.RecordFollowUp(r.Context(), actor, r.PathValue("no"), req.Note)
 }
 
 func (s *Server) sign(r *http.Request, actor models.Staff) (*models.Case, error) {

@@ -112,6 +112,9 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 		}
 	}
 	text := strings.TrimSpace(m.Text)
+	if reply, ok := c.rating(ctx, openid, text, m.ButtonKey); ok {
+		return reply
+	}
 	d, err := c.load(ctx, openid)
 	if err != nil {
 		c.Log.Error("wechat: load dialog", "err", err)
@@ -142,6 +145,75 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 		return c.caseStatus(ctx, openid, strings.ToUpper(caseNoRE.FindString(text)))
 	}
 	return c.help()
+}
+
+// rating takes a rating (a menu click, a digit 1–5 or a level's words)
+// for the citizen's case awaiting one, and then a comment (第十三条). It
+// reports false when the message is not about a rating.
+func (c *Citizens) rating(ctx context.Context, openid, text, button string) (string, bool) {
+	level, isLevel := ratingOf(text, button)
+	commentKey := c.Prefix + ":wechat:comment:" + openid
+	if !isLevel {
+		no, err := c.Redis.Get(ctx, commentKey).Result()
+		if err != nil || text == "" || isStart(text) || text == "查询" || caseNoRE.MatchString(text) {
+			return "", false
+		}
+		c.Redis.Del(ctx, commentKey)
+		if _, err := c.Cases.Comment(ctx, casework.Applicant(""), no, text); err != nil {
+			return "抱歉，意见没有记录成功：" + models.ErrorMessage(err), true
+		}
+		return "您的意见已记录，我们会认真改进。谢谢！", true
+	}
+	if button == "" {
+		if d, _ := c.load(ctx, openid); d != nil {
+			return "", false // a digit in the middle of a report belongs to the report
+		}
+	}
+	awaiting, err := c.awaitingRating(ctx, openid)
+	if err != nil {
+		c.Log.Error("wechat: find case to rate", "err", err)
+		return "系统繁忙，请稍后再试。", true
+	}
+	if awaiting == nil {
+		if button != "" {
+			return "您的事项已经评价过或已办结，感谢您的评价！", true
+		}
+		return "", false
+	}
+	cs, err := c.Cases.Rate(ctx, casework.Applicant(awaiting.ApplicantName), awaiting.No, level, "", casework.ViaServiceAccount)
+	if err != nil {
+		return models.ErrorMessage(err), true
+	}
+	c.Redis.Set(ctx, commentKey, cs.No, 30*time.Minute)
+	if level.Bad() {
+		return fmt.Sprintf("已记录您对 %s 的评价：%s。我们将退回重新办理，并安排专人回访您。\n如有具体意见，请直接回复文字告诉我们。", cs.No, level.Label()), true
+	}
+	return fmt.Sprintf("已记录您对 %s 的评价：%s。感谢您的支持！\n如有意见或建议，可以直接回复文字（可选）。", cs.No, level.Label()), true
+}
+
+// ratingOf reads a rating from a menu click or a typed answer.
+func ratingOf(text, button string) (models.RatingLevel, bool) {
+	if id, err := strconv.Atoi(button); err == nil && id > casework.RatingMenuBase && id <= casework.RatingMenuBase+len(models.RatingLevels) {
+		return models.RatingLevels[id-casework.RatingMenuBase-1], true
+	}
+	if n, err := strconv.Atoi(text); err == nil && n >= 1 && n <= len(models.RatingLevels) {
+		return models.RatingLevels[n-1], true
+	}
+	for _, l := range models.RatingLevels {
+		if text == l.Label() {
+			return l, true
+		}
+	}
+	return "", false
+}
+
+// awaitingRating is the citizen's latest answered case, nil when none.
+func (c *Citizens) awaitingRating(ctx context.Context, openid string) (*models.Case, error) {
+	list, _, err := c.Cases.List(ctx, casework.Filter{OpenID: openid, Status: models.CaseAnswered, Limit: 1})
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	return &list[0], nil
 }
 
 func isStart(text string) bool {

@@ -40,7 +40,9 @@ type Deps struct {
 	WeComApp    http.Handler // the self-built app: private messages, card clicks
 	DingTalkBot http.Handler
 	// Actions is the staff action page /act/{order}, nil when off.
-	Actions  http.Handler
+	Actions http.Handler
+	// Rating is the applicants\' rating page /rate/{token}, nil when off.
+	Rating   http.Handler
 	Log      *slog.Logger
 	Registry *prometheus.Registry // nil → a new one
 }
@@ -90,6 +92,10 @@ func New(d Deps) *Server {
 	if d.Actions != nil {
 		s.mux.Handle("GET /act/{order}", s.instrument("GET /act/{order}", d.Actions))
 		s.mux.Handle("POST /act/{order}", s.instrument("POST /act/{order}", d.Actions))
+	}
+	if d.Rating != nil {
+		s.mux.Handle("GET /rate/{token}", s.instrument("GET /rate/{token}", d.Rating))
+		s.mux.Handle("POST /rate/{token}", s.instrument("POST /rate/{token}", d.Rating))
 	}
 	if d.DingTalkBot != nil {
 		s.mux.Handle("POST /dingtalk/callback", s.instrument("POST /dingtalk/callback", d.DingTalkBot))

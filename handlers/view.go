@@ -73,6 +73,22 @@ type instructionJSON struct {
 	AnsweredAt *string `json:"answered_at"`
 }
 
+type roundRatingJSON struct {
+	Round   int    `json:"round"`
+	Level   string `json:"level"`
+	Comment string `json:"comment"`
+	Via     string `json:"via"`
+	At      string `json:"at"`
+}
+
+type followUpJSON struct {
+	Round  int     `json:"round"`
+	DueAt  string  `json:"due_at"`
+	DoneAt *string `json:"done_at"`
+	DoneBy string  `json:"done_by,omitempty"`
+	Note   string  `json:"note"`
+}
+
 type caseSummary struct {
 	No          string        `json:"no"`
 	Status      string        `json:"status"`
@@ -88,7 +104,9 @@ type caseSummary struct {
 	Outcome     string        `json:"outcome,omitempty"`
 	Result      string        `json:"result"`
 	Rating      *ratingJSON   `json:"rating"`
-	Rounds      int           `json:"rounds"`
+	// NotRated marks a case closed without a rating (未评价).
+	NotRated bool `json:"not_rated"`
+	Rounds   int  `json:"rounds"`
 }
 
 type caseDetail struct {
@@ -97,6 +115,8 @@ type caseDetail struct {
 	Timeline     []eventJSON       `json:"timeline"`
 	Summons      []summonJSON      `json:"summons"`
 	Instructions []instructionJSON `json:"instructions"`
+	Ratings      []roundRatingJSON `json:"ratings"`
+	FollowUps    []followUpJSON    `json:"follow_ups"`
 }
 
 // seesFullMobile: decision 7 — window staff see a masked mobile; the full
@@ -121,6 +141,7 @@ func summaryJSON(c *models.Case, depts map[string]models.Department, actor model
 	if out.Departments == nil {
 		out.Departments = []string{}
 	}
+	out.NotRated = c.RatingVia == "not_rated"
 	if c.Rating != "" {
 		out.Rating = &ratingJSON{Level: string(c.Rating), Comment: c.RatingNote, Via: c.RatingVia, At: formatTimePtr(c.RatedAt)}
 	}
@@ -134,6 +155,14 @@ func caseJSON(d *casework.Detail, actor models.Staff) caseDetail {
 		Timeline:     make([]eventJSON, 0, len(d.Timeline)),
 		Summons:      make([]summonJSON, 0, len(d.Summons)),
 		Instructions: make([]instructionJSON, 0, len(d.Instructions)),
+		Ratings:      make([]roundRatingJSON, 0, len(d.Ratings)),
+		FollowUps:    make([]followUpJSON, 0, len(d.FollowUps)),
+	}
+	for _, r := range d.Ratings {
+		out.Ratings = append(out.Ratings, roundRatingJSON{Round: r.Round, Level: string(r.Level), Comment: r.Comment, Via: r.Via, At: formatTime(r.At)})
+	}
+	for _, f := range d.FollowUps {
+		out.FollowUps = append(out.FollowUps, followUpJSON{Round: f.Round, DueAt: formatTime(f.DueAt), DoneAt: formatTimePtr(f.DoneAt), DoneBy: f.DoneBy, Note: f.Note})
 	}
 	out.Owner.Name = d.Owner.Name
 	for _, o := range d.Orders {

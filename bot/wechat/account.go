@@ -135,7 +135,11 @@ func (a *Account) Send(ctx context.Context, n *models.Notice) (string, error) {
 		return a.sendCustom(ctx, menuMessage(n.Target, d))
 	}
 	if a.windowOpen(ctx, n.Target) {
-		receipt, err := a.sendCustom(ctx, message.NewCustomerTextMessage(n.Target, Text(n.Kind, d)))
+		msg := message.NewCustomerTextMessage(n.Target, Text(n.Kind, d))
+		if len(d.Menu) > 0 { // a rating request: the five levels, clickable
+			msg = menuMessage(n.Target, d)
+		}
+		receipt, err := a.sendCustom(ctx, msg)
 		switch code := errCode(err); {
 		case err == nil:
 			return receipt, nil
@@ -183,7 +187,7 @@ func (a *Account) sendTemplate(_ context.Context, n *models.Notice, d models.Not
 		"keyword3": {Value: f.Keyword3}, "remark": {Value: f.Remark},
 	}
 	msgID, err := a.template.Send(&message.TemplateMessage{
-		ToUser: n.Target, TemplateID: id, Data: data,
+		ToUser: n.Target, TemplateID: id, Data: data, URL: d.Link, // the rating page, for a rating request
 		// WeChat's 防重入 key: a retry after a lost answer is not sent twice.
 		ClientMsgID: fmt.Sprintf("bbcs-notice-%d", n.ID),
 	})

@@ -34,6 +34,8 @@ func Text(kind models.NoticeKind, d models.NoticeData) string {
 		return menuText(d)
 	case models.NoticeDialogExpired:
 		return d.Text
+	case models.NoticeRatingRequest, models.NoticeRatingReminder:
+		return menuText(d)
 	}
 	return fmt.Sprintf("您反映的 %s 有新进展，回复“查询”可查看。", d.CaseNo)
 }
@@ -82,6 +84,8 @@ func TemplateFields(kind models.NoticeKind, d models.NoticeData) Fields {
 		f.First, f.Keyword2, f.Remark = "您反映的问题已有答复", "已答复", d.Result
 	case models.NoticeCaseClosed:
 		f.First, f.Keyword2, f.Remark = "您反映的问题已办结", "已办结", "感谢您的反映！"
+	case models.NoticeRatingRequest, models.NoticeRatingReminder:
+		f.First, f.Keyword2, f.Remark = "请为处理结果评价", "已答复，待评价", "点击进入评价页面，为本次处理打分（链接7天内有效）。"
 	default:
 		f.First, f.Keyword2 = "您反映的问题有新进展", "有新进展"
 	}

@@ -122,6 +122,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		CasePrefix: cfg.Centre.CasePrefix, OrderPrefix: cfg.Centre.OrderPrefix,
 		ReplyDays: cfg.Workday.ReplyDays, MaxDays: cfg.Workday.MaxDays,
 		CheckIn: checkIn, Rotation: cfg.Duty.Rotation, Principal: cfg.Leaders.Principal,
+		RateRemindAfter: mustDuration(cfg.Rating.RemindAfter), RateCloseAfter: mustDuration(cfg.Rating.CloseAfter),
+		RatingLinkTTL: mustDuration(cfg.Rating.LinkTTL), PublicURL: cfg.HTTP.PublicURL,
 	}, log)
 	a.timers = timers.New(a.redis.Client, cfg.Redis.KeyPrefix, clk, timers.Options{}, log)
 	a.cases.SetTimers(a.timers)
@@ -193,6 +195,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		WeComBot:    wecom.BotCallback(a.wecomCfg, clk, staff.Handle, log),
 		WeComApp:    wecom.AppCallback(a.wecomCfg, clk, staff.Handle, log),
 		DingTalkBot: dingtalk.Callback(a.dingtalkCfg, clk, staff.Handle, log),
+		Rating:      &handlers.RatingPage{Cases: a.cases, Kick: a.outbox.Kick},
 		Actions: &handlers.Actions{
 			Cases: a.cases, Clock: clk, Secret: sessionSecret(cfg.HTTP.SessionSecret, log), Kick: a.outbox.Kick,
 			Platforms:      map[string]handlers.Identity{"wecom": a.wecom, "dingtalk": a.dingtalk},
@@ -583,4 +586,10 @@ func wecomSignIn(corpID, agentID string) func(back string) string {
 			"scope": {"snsapi_base"}, "state": {"bbcs"}, "agentid": {agentID}}
 		return "https://open.weixin.qq.com/connect/oauth2/authorize?" + q.Encode() + "#wechat_redirect"
 	}
+}
+
+// mustDuration reads a duration config.Validate has checked.
+func mustDuration(s string) time.Duration {
+	d, _ := time.ParseDuration(s)
+	return d
 }
