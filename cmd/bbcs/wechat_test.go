@@ -48,7 +48,7 @@ wechat:
 	env := []string{
 		"BBCS_DATABASE_DSN=" + testenv.MySQLDSN(t), "BBCS_REDIS_ADDR=" + testenv.RedisAddr(),
 		"BBCS_REDIS_KEY_PREFIX=" + redisPrefix(t), "BBCS_CLOCK_FAKE=true",
-		"BBCS_WECHAT_APP_SECRET=" + wxSecret, "BBCS_WECHAT_TOKEN=" + wxToken, "BBCS_WECHAT_ENCODING_AES_KEY=" + wxAESKey,
+		"BBCS_WECHAT_APP_SECRET=" + wxSecret, "BBCS_HTTP_PUBLIC_URL=https://bbcs.example.gov.cn", "BBCS_WECHAT_TOKEN=" + wxToken, "BBCS_WECHAT_ENCODING_AES_KEY=" + wxAESKey,
 	}
 	ta := startAppWith(t, cfg, env)
 	ta.runLoops()

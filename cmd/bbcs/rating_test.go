@@ -1,0 +1,269 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"bbcs/models"
+)
+
+// answered takes a citizen's report to an answer: registered on the
+// service account, dispatched to the real-estate window, replied by 张伟.
+func (ca *citizenApp) answered(openid, result string) caseJSON {
+	ca.t.Helper()
+	ca.report(openid, "李女士", "13800138000")
+	ca.say(openid, "确认")
+	var list struct{ Cases []caseJSON }
+	ca.must(http.StatusOK, "admin", "GET", "/api/v1/cases?status=registered", nil, &list)
+	c := list.Cases[0]
+	ca.must(http.StatusOK, c.Owner.ID, "POST", "/api/v1/cases/"+c.No+"/dispatch", map[string]any{"departments": []string{"realestate"}}, &c)
+	ca.must(http.StatusOK, "zhang", "POST", "/api/v1/work-orders/"+c.WorkOrders[len(c.WorkOrders)-1].No+"/reply", map[string]string{"result": result}, &c)
+	return c
+}
+
+// ratingMenu waits for the rating menu of a case.
+func (ca *citizenApp) ratingMenu(openid, no string, n int) {
+	ca.t.Helper()
+	ca.fake.WaitFor(ca.t, func() bool {
+		count := 0
+		for _, m := range ca.fake.CustomsTo(openid) {
+			if m.Menu != nil && strings.Contains(m.Menu.Head, no) && len(m.Menu.Items) == 5 && m.Menu.Items[4].ID == "505" {
+				count++
+			}
+		}
+		return count >= n
+	}, 5*time.Second)
+}
+
+func (ca *citizenApp) caseNo(no string) caseJSON {
+	ca.t.Helper()
+	var c caseJSON
+	ca.must(http.StatusOK, "admin", "GET", "/api/v1/cases/"+no, nil, &c)
+	return c
+}
+
+// A click on 满意 closes the case with the rating and completion time,
+// and the comment that follows is kept.
+func TestCitizenRatesSatisfiedByMenu(t *testing.T) {
+	ca := startCitizenApp(t)
+	ca.setClock("2026-03-10T10:00:00+08:00")
+	const openid = "oRaterGood"
+	c := ca.answered(openid, "已补交完税证明并办结过户")
+	if c.Status != "answered" {
+		t.Fatalf("status %s", c.Status)
+	}
+	ca.ratingMenu(openid, c.No, 1)
+	got := ca.click(openid, "2 满意", 502)
+	wantContains(t, got, "满意", c.No, "意见")
+	// A repeated click records one rating.
+	wantContains(t, ca.click(openid, "2 满意", 502), "已经评价过")
+	wantContains(t, ca.say(openid, "窗口态度很好，办得很快"), "意见已记录")
+	got2 := ca.caseNo(c.No)
+	if got2.Status != "closed" || got2.ClosedAt == nil || got2.Rating == nil || got2.Rating.Level != "satisfied" || got2.Rating.Comment != "窗口态度很好，办得很快" {
+		t.Fatalf("after rating: %+v", got2)
+	}
+	var rounds struct {
+		Ratings []struct {
+			Round      int
+			Level, Via string
+		} `json:"ratings"`
+	}
+	ca.must(http.StatusOK, "admin", "GET", "/api/v1/cases/"+c.No, nil, &rounds)
+	if len(rounds.Ratings) != 1 || rounds.Ratings[0].Via != "service_account" {
+		t.Errorf("ratings = %+v", rounds.Ratings)
+	}
+}
+
+// 非常不满意 reopens the case: a second round goes out with new deadlines,
+// a follow-up visit is planned, and after the second result a 基本满意
+// closes it with two rounds.
+func TestBadRatingReopensForASecondRound(t *testing.T) {
+	ca := startCitizenApp(t)
+	ca.setClock("2026-03-10T10:00:00+08:00")
+	const openid = "oRaterBad"
+	c := ca.answered(openid, "已办结")
+	ca.ratingMenu(openid, c.No, 1)
+	ca.setClock("2026-03-11T10:00:00+08:00")
+	wantContains(t, ca.click(openid, "5 非常不满意", 505), "退回重新办理", "回访")
+
+	var got struct {
+		caseJSON
+		FollowUps []struct {
+			Round  int
+			DueAt  string  `json:"due_at"`
+			DoneAt *string `json:"done_at"`
+			Note   string
+		} `json:"follow_ups"`
+	}
+	ca.must(http.StatusOK, "admin", "GET", "/api/v1/cases/"+c.No, nil, &got)
+	if got.Status != "dispatched" || got.Rounds != 2 || len(got.WorkOrders) != 2 {
+		t.Fatalf("after 非常不满意: %s, %d rounds, %d orders", got.Status, got.Rounds, len(got.WorkOrders))
+	}
+	second := got.WorkOrders[1]
+	if second.Round != 2 || second.ReceivedAt != "2026-03-11T10:00:00+08:00" || second.DueAt != "2026-03-16T18:00:00+08:00" {
+		t.Errorf("second round: %+v", second)
+	}
+	if len(got.FollowUps) != 1 || got.FollowUps[0].DueAt != "2026-03-12T09:00:00+08:00" || got.FollowUps[0].DoneAt != nil {
+		t.Fatalf("follow-ups: %+v", got.FollowUps)
+	}
+	// The owner is reminded of the visit, and records it.
+	ca.setClock("2026-03-12T09:00:01+08:00")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(timelineActions(ca.caseNo(c.No)), "follow_up_due") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(timelineActions(ca.caseNo(c.No)), "follow_up_due") {
+		t.Fatal("the owner was not reminded of the follow-up visit")
+	}
+	ca.must(http.StatusOK, got.Owner.ID, "POST", "/api/v1/cases/"+c.No+"/follow-up", map[string]string{"note": "已电话回访，申请人同意等待重新办理结果"}, nil)
+
+	ca.must(http.StatusOK, "zhang", "POST", "/api/v1/work-orders/"+second.No+"/reply", map[string]string{"result": "已更正证书信息并重新发证"}, nil)
+	ca.ratingMenu(openid, c.No, 2)
+	wantContains(t, ca.say(openid, "基本满意"), "基本满意")
+	final := ca.caseNo(c.No)
+	if final.Status != "closed" || final.Rounds != 2 || final.Rating == nil || final.Rating.Level != "basically_satisfied" {
+		t.Fatalf("final: %+v", final)
+	}
+	if n := strings.Count(timelineActions(final), "rated"); n != 2 {
+		t.Errorf("%d rated lines, want one per round", n)
+	}
+}
+
+func timelineActions(c caseJSON) string {
+	var a []string
+	for _, e := range c.Timeline {
+		a = append(a, e.Action)
+	}
+	return strings.Join(a, ",")
+}
+
+// ratingLink is the link in the rating request of a case.
+func (ca *citizenApp) ratingLink(no string) string {
+	ca.t.Helper()
+	for _, n := range ca.notices(no) {
+		if n.Kind == models.NoticeRatingRequest || n.Kind == models.NoticeRatingReminder {
+			d, _ := n.Data()
+			if d.Link != "" {
+				u, _ := url.Parse(d.Link)
+				return u.Path
+			}
+		}
+	}
+	ca.t.Fatalf("no rating link for %s", no)
+	return ""
+}
+
+func (ca *citizenApp) page(method, path string, form url.Values) (int, string) {
+	ca.t.Helper()
+	var resp *http.Response
+	var err error
+	if method == "POST" {
+		resp, err = ca.srv.Client().PostForm(ca.srv.URL+path, form)
+	} else {
+		resp, err = ca.srv.Client().Get(ca.srv.URL + path)
+	}
+	if err != nil {
+		ca.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// A walk-in applicant rates through the link the owner sends by SMS: it
+// works once, only with the mobile's last four digits, and not after it
+// expires.
+func TestRatingLinkIsBoundUsedOnceAndExpires(t *testing.T) {
+	ca := startCitizenApp(t)
+	ca.setClock("2026-03-10T10:00:00+08:00")
+	walkIn := func(matter string) string {
+		var c caseJSON
+		ca.must(http.StatusCreated, "wang", "POST", "/api/v1/cases", map[string]string{
+			"applicant_name": "王先生", "applicant_mobile": "13912345678", "category": "other", "matter": matter,
+		}, &c)
+		ca.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+c.No+"/resolve", map[string]string{"result": "当场协调解决"}, nil)
+		return c.No
+	}
+	no := walkIn("当场解决的事项")
+	link := ca.ratingLink(no)
+	for _, n := range ca.notices(no) {
+		if n.Kind == models.NoticeRatingRequest && (n.Audience != models.AudienceStaff || n.Target != "wang") {
+			t.Errorf("a walk-in's rating request should go to the owner: %+v", n)
+		}
+	}
+	status, body := ca.page("GET", link, nil)
+	if status != http.StatusOK || !strings.Contains(body, no) || !strings.Contains(body, "后四位") {
+		t.Fatalf("the rating page: %d", status)
+	}
+	// Someone else, who does not know the mobile, is refused.
+	if status, body := ca.page("POST", link, url.Values{"level": {"very_dissatisfied"}, "last4": {"0000"}}); status != http.StatusForbidden || !strings.Contains(body, "本人") {
+		t.Errorf("a stranger's rating: %d", status)
+	}
+	if c := ca.caseNo(no); c.Status != "answered" {
+		t.Fatalf("a refused rating changed the case: %s", c.Status)
+	}
+	if status, body := ca.page("POST", link, url.Values{"level": {"very_satisfied"}, "last4": {"5678"}, "comment": {"谢谢"}}); status != http.StatusOK || !strings.Contains(body, "非常满意") {
+		t.Fatalf("the applicant's rating: %d\n%s", status, body)
+	}
+	if c := ca.caseNo(no); c.Status != "closed" || c.Rating == nil || c.Rating.Level != "very_satisfied" || c.Rating.Comment != "谢谢" {
+		t.Fatalf("after the link: %+v", c)
+	}
+	if status, body := ca.page("POST", link, url.Values{"level": {"very_dissatisfied"}, "last4": {"5678"}}); status != http.StatusConflict || !strings.Contains(body, "已使用") {
+		t.Errorf("the link used twice: %d", status)
+	}
+
+	other := walkIn("另一件事")
+	otherLink := ca.ratingLink(other)
+	ca.must(http.StatusOK, "", "POST", "/debug/clock", map[string]string{"advance": "169h"}, nil)
+	if status, body := ca.page("GET", otherLink, nil); status != http.StatusConflict || !strings.Contains(body, "过期") {
+		t.Errorf("an expired link: %d", status)
+	}
+	if status, _ := ca.page("GET", "/rate/not-a-token", nil); status != http.StatusNotFound {
+		t.Errorf("a made-up link: %d", status)
+	}
+}
+
+// No rating in time: one reminder, then the case closes as 未评价.
+func TestNoRatingRemindsThenClosesAsNotRated(t *testing.T) {
+	ca := startCitizenApp(t)
+	ca.setClock("2026-03-10T10:00:00+08:00")
+	const openid = "oRaterSilent"
+	c := ca.answered(openid, "已办结")
+	ca.ratingMenu(openid, c.No, 1)
+
+	ca.must(http.StatusOK, "", "POST", "/debug/clock", map[string]string{"advance": "49h"}, nil)
+	// Outside WeChat's 48 hours: a template message linking to the rating page.
+	ca.fake.WaitFor(t, func() bool {
+		for _, tpl := range ca.fake.Templates() {
+			if tpl.ToUser == openid && strings.Contains(tpl.URL, "/rate/") && tpl.Data["keyword1"] == c.No {
+				return true
+			}
+		}
+		return false
+	}, 5*time.Second)
+	ca.must(http.StatusOK, "", "POST", "/debug/clock", map[string]string{"advance": "120h"}, nil)
+	deadline := time.Now().Add(5 * time.Second)
+	var got struct {
+		caseJSON
+		NotRated bool `json:"not_rated"`
+	}
+	for {
+		ca.must(http.StatusOK, "admin", "GET", "/api/v1/cases/"+c.No, nil, &got)
+		if got.Status == "closed" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got.Status != "closed" || !got.NotRated || got.Rating != nil {
+		t.Fatalf("not rated in time: %s not_rated=%v rating=%+v", got.Status, got.NotRated, got.Rating)
+	}
+	if n := strings.Count(timelineActions(got.caseJSON), "rating_reminded"); n != 1 {
+		t.Errorf("%d rating reminders, want 1", n)
+	}
+	// A rating on a closed case is refused politely.
+	wantContains(t, ca.click(openid, "1 非常满意", 501), "已经评价过或已办结")
+}
