@@ -487,3 +487,39 @@ func (s *Service) fireFollowUpTimer(ctx context.Context, id string, followUpID u
 	}
 	return err
 }
+
+// MarkFault is the supervision section's verdict on a bad rating: a
+// verified staff fault of 第十七条, for the assessment (R9).
+func (s *Service) MarkFault(ctx context.Context, actor models.Staff, no, staffID string, kind models.FaultKind, note string) (*models.Case, error) {
+	if err := requireRole(actor, models.RoleSupervisor, models.RoleAdmin); err != nil {
+		return nil, models.Errorf(models.ErrForbidden, "只有监督考核科可以认定工作人员过错")
+	}
+	name, ok := models.FaultKinds[kind]
+	if !ok {
+		return nil, models.Errorf(models.ErrInvalid, "过错类型 %q 不正确，可选：not_done（应办未办）、unfamiliar（业务不熟）、careless（审核不严）、false_action（作为不实）、poor_attitude（服务态度差）", kind)
+	}
+	return s.onCase(ctx, no, actor, func(ch *change) error {
+		var bad int64
+		if err := ch.tx.Model(&models.Rating{}).Where("case_id = ? AND level IN ?", ch.c.ID,
+			[]models.RatingLevel{models.RatingDissatisfied, models.RatingVeryDissatisfy}).Count(&bad).Error; err != nil {
+			return fmt.Errorf("casework: read ratings: %w", err)
+		}
+		if bad == 0 {
+			return models.Errorf(models.ErrConflict, "案件 %s 没有差评，无需认定过错", ch.c.No)
+		}
+		st, err := ch.staff(staffID)
+		if err != nil {
+			return err
+		}
+		if st.DepartmentCode == "" {
+			return models.Errorf(models.ErrInvalid, "%s 不属于任何窗口单位", st.Name)
+		}
+		f := models.Fault{CaseID: ch.c.ID, Round: ch.c.Round, StaffID: st.ID, DepartmentCode: st.DepartmentCode,
+			Kind: kind, Note: strings.TrimSpace(note), MarkedBy: ch.actor.ID, At: ch.now}
+		if err := ch.tx.Create(&f).Error; err != nil {
+			return fmt.Errorf("casework: record fault: %w", err)
+		}
+		ch.record("fault_marked", "", fmt.Sprintf("经核实属工作人员过错：%s（%s）", st.Name, name))
+		return nil
+	})
+}

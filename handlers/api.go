@@ -33,6 +33,7 @@ func (s *Server) routeAPI() {
 	api("POST cases/{no}/rate", s.caseAction(s.rate))
 	api("POST cases/{no}/comment", s.caseAction(s.comment))
 	api("POST cases/{no}/follow-up", s.caseAction(s.followUp))
+	api("POST cases/{no}/fault", s.caseAction(s.fault))
 	api("POST work-orders/{no}/sign", s.caseAction(s.sign))
 	api("POST work-orders/{no}/reply", s.caseAction(s.reply))
 	api("POST work-orders/{no}/extend", s.caseAction(s.extend))
@@ -312,6 +313,14 @@ func (s *Server) followUp(r *http.Request, actor models.Staff) (*models.Case, er
 		return nil, err
 	}
 	return s.Cases.RecordFollowUp(r.Context(), actor, r.PathValue("no"), req.Note)
+}
+
+func (s *Server) fault(r *http.Request, actor models.Staff) (*models.Case, error) {
+	var req struct{ Staff, Kind, Note string }
+	if err := decodeInto(r, &req); err != nil {
+		return nil, err
+	}
+	return s.Cases.MarkFault(r.Context(), actor, r.PathValue("no"), req.Staff, models.FaultKind(req.Kind), req.Note)
 }
 
 func (s *Server) sign(r *http.Request, actor models.Staff) (*models.Case, error) {

@@ -230,6 +230,33 @@ type Rating struct {
 	At      time.Time   `gorm:"not null"`
 }
 
+// Fault is a bad rating the supervision section verified as a staff fault
+// (第十七条: 应办未办、业务不熟、审核不严、作为不实、服务态度差): the unit and
+// the staff member each lose a point, and it counts towards R9's limits.
+type Fault struct {
+	ID             uint64    `gorm:"primaryKey"`
+	CaseID         uint64    `gorm:"index;not null"`
+	Round          int       `gorm:"not null"`
+	StaffID        string    `gorm:"size:64;index;not null"`
+	DepartmentCode string    `gorm:"size:64;index;not null"`
+	Kind           FaultKind `gorm:"size:32;not null"`
+	Note           string    `gorm:"type:text"`
+	MarkedBy       string    `gorm:"size:64;not null"`
+	At             time.Time `gorm:"index;not null"`
+}
+
+// FaultKind is one of the staff faults of 第十七条.
+type FaultKind string
+
+// The faults of 第十七条, with their Chinese names.
+var FaultKinds = map[FaultKind]string{
+	"not_done":      "应办未办",
+	"unfamiliar":    "业务不熟",
+	"careless":      "审核不严",
+	"false_action":  "作为不实",
+	"poor_attitude": "服务态度差",
+}
+
 // RatingLink is a one-time link to the rating page, for applicants outside
 // WeChat's 48-hour window or without WeChat. Only its hash is stored.
 type RatingLink struct {
@@ -262,6 +289,6 @@ func All() []any {
 	return []any{
 		&Department{}, &Staff{}, &DutyDay{}, &CheckIn{}, &DutyMiss{},
 		&Case{}, &WorkOrder{}, &TimelineEvent{}, &Summon{}, &Instruction{},
-		&CaseCounter{}, &Notice{}, &Attachment{}, &TimerFiring{}, &FollowUp{}, &RatingLink{}, &Rating{},
+		&CaseCounter{}, &Notice{}, &Attachment{}, &TimerFiring{}, &FollowUp{}, &RatingLink{}, &Rating{}, &Fault{},
 	}
 }
