@@ -147,8 +147,12 @@ func (e *Engine) call(ctx context.Context, h Handler, c Claimed) (err error) {
 func (e *Engine) settle(ctx context.Context, acks, retries [][]any) error {
 	send := func() ([]redis.Cmder, error) {
 		return e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, a := range acks {
-				ackCmd.EvalSha(ctx, p, e.keys, a...)
+			if len(acks) > 0 {
+				args := make([]any, 0, 2*len(acks))
+				for _, a := range acks {
+					args = append(args, a...)
+				}
+				ackManyCmd.EvalSha(ctx, p, e.keys, args...)
 			}
 			for _, a := range retries {
 				retryCmd.EvalSha(ctx, p, e.keys, a...)
@@ -158,8 +162,8 @@ func (e *Engine) settle(ctx context.Context, acks, retries [][]any) error {
 	}
 	cmds, err := send()
 	if isNoScript(cmds) {
-		// Both scripts are safe to run twice.
-		err = errors.Join(ackCmd.Load(ctx, e.rdb).Err(), retryCmd.Load(ctx, e.rdb).Err())
+		// The scripts are safe to run twice.
+		err = errors.Join(ackManyCmd.Load(ctx, e.rdb).Err(), retryCmd.Load(ctx, e.rdb).Err())
 		if err == nil {
 			_, err = send()
 		}
