@@ -118,6 +118,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]models.Case, int64, err
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
+	// Newest first, the number breaking ties, so pages never overlap.
 	var list []models.Case
 	if err := q.Order("accepted_at DESC, no DESC").Limit(f.Limit).Offset(f.Offset).Find(&list).Error; err != nil {
 		return nil, 0, fmt.Errorf("casework: list cases: %w", err)
@@ -172,4 +173,74 @@ func (s *Service) Order(ctx context.Context, orderNo string) (*models.Case, *mod
 		return nil, nil, fmt.Errorf("casework: load case of %s: %w", orderNo, err)
 	}
 	return &c, &o, nil
+}
+
+// LedgerEntry is one case as the ledger (台账, 第十五条) lists it.
+type LedgerEntry struct {
+	Case      models.Case
+	OwnerName string
+	Orders    []models.WorkOrder
+	Ratings   []models.Rating
+	FollowUps []models.FollowUp
+}
+
+// Ledger lists every case matching f (no paging) with what the ledger
+// shows of it, loading the related rows in bulk, a thousand cases at a
+// time, and handing each batch to emit so memory stays flat.
+func (s *Service) Ledger(ctx context.Context, f Filter, emit func([]LedgerEntry) error) error {
+	staff := map[string]string{}
+	var people []models.Staff
+	if err := s.db.WithContext(ctx).Select("id", "name").Find(&people).Error; err != nil {
+		return fmt.Errorf("casework: load staff names: %w", err)
+	}
+	for _, p := range people {
+		staff[p.ID] = p.Name
+	}
+	const page = 1000
+	for offset := 0; ; offset += page {
+		f.Limit, f.Offset = page, offset
+		cases, _, err := s.List(ctx, f)
+		if err != nil {
+			return err
+		}
+		if len(cases) == 0 {
+			return nil
+		}
+		ids := make([]uint64, len(cases))
+		byID := make(map[uint64]*LedgerEntry, len(cases))
+		entries := make([]LedgerEntry, len(cases))
+		for i := range cases {
+			ids[i] = cases[i].ID
+			entries[i] = LedgerEntry{Case: cases[i], OwnerName: staff[cases[i].OwnerID]}
+			byID[cases[i].ID] = &entries[i]
+		}
+		db := s.db.WithContext(ctx)
+		var orders []models.WorkOrder
+		if err := db.Where("case_id IN ?", ids).Order("no").Find(&orders).Error; err != nil {
+			return fmt.Errorf("casework: ledger orders: %w", err)
+		}
+		for _, o := range orders {
+			byID[o.CaseID].Orders = append(byID[o.CaseID].Orders, o)
+		}
+		var ratings []models.Rating
+		if err := db.Where("case_id IN ?", ids).Order("id").Find(&ratings).Error; err != nil {
+			return fmt.Errorf("casework: ledger ratings: %w", err)
+		}
+		for _, r := range ratings {
+			byID[r.CaseID].Ratings = append(byID[r.CaseID].Ratings, r)
+		}
+		var follows []models.FollowUp
+		if err := db.Where("case_id IN ?", ids).Order("id").Find(&follows).Error; err != nil {
+			return fmt.Errorf("casework: ledger follow-ups: %w", err)
+		}
+		for _, fu := range follows {
+			byID[fu.CaseID].FollowUps = append(byID[fu.CaseID].FollowUps, fu)
+		}
+		if err := emit(entries); err != nil {
+			return err
+		}
+		if len(cases) < page {
+			return nil
+		}
+	}
 }

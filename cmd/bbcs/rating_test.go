@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"bbcs/models"
 )
 
@@ -266,4 +268,86 @@ func TestNoRatingRemindsThenClosesAsNotRated(t *testing.T) {
 	}
 	// A rating on a closed case is refused politely.
 	wantContains(t, ca.click(openid, "1 非常满意", 501), "已经评价过或已办结")
+}
+
+// ledgerRows downloads the ledger as who and reads it back.
+func (ca *citizenApp) ledgerRows(who, query string) [][]string {
+	ca.t.Helper()
+	req, _ := http.NewRequest("GET", ca.srv.URL+"/api/v1/ledger.xlsx"+query, nil)
+	req.Header.Set("Authorization", "Bearer "+tokens[who])
+	resp, err := ca.srv.Client().Do(req)
+	if err != nil {
+		ca.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "spreadsheetml") {
+		b, _ := io.ReadAll(resp.Body)
+		ca.t.Fatalf("ledger: %d %s", resp.StatusCode, b)
+	}
+	f, err := excelize.OpenReader(resp.Body)
+	if err != nil {
+		ca.t.Fatalf("the ledger does not open: %v", err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("台账")
+	if err != nil {
+		ca.t.Fatal(err)
+	}
+	return rows
+}
+
+// The ledger shows each case's rating, comment, rounds and follow-up
+// visits, in the layout of the registration form.
+func TestLedgerShowsRatingsRoundsAndFollowUps(t *testing.T) {
+	ca := startCitizenApp(t)
+	ca.setClock("2026-03-10T10:00:00+08:00")
+	const openid = "oLedger"
+	c := ca.answered(openid, "已办结")
+	ca.ratingMenu(openid, c.No, 1)
+	ca.click(openid, "4 不满意", 504)
+	ca.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+c.No+"/follow-up", map[string]string{"note": "已电话回访"}, nil)
+	again := ca.caseNo(c.No)
+	ca.must(http.StatusOK, "zhang", "POST", "/api/v1/work-orders/"+again.WorkOrders[1].No+"/reply", map[string]string{"result": "已重新办结"}, nil)
+	ca.ratingMenu(openid, c.No, 2)
+	ca.click(openid, "1 非常满意", 501)
+	ca.say(openid, "第二次办得很好")
+
+	rows := ca.ledgerRows("admin", "?month=2026-03")
+	if len(rows) != 2 {
+		t.Fatalf("ledger has %d rows, want the header and one case", len(rows))
+	}
+	col := map[string]string{}
+	for i, h := range rows[0] {
+		if i < len(rows[1]) {
+			col[h] = rows[1][i]
+		}
+	}
+	for h, want := range map[string]string{
+		"编号": c.No, "反映人": "李女士", "联系电话": "13800138000", "事项类别": "受理后超时未办结",
+		"评价": "非常满意", "评价意见": "第二次办得很好", "办理轮次": "2", "状态": "已办结", "首接负责人": "",
+	} {
+		if h == "首接负责人" {
+			if col[h] != "王芳" && col[h] != "李明" {
+				t.Errorf("owner column %q", col[h])
+			}
+			continue
+		}
+		if col[h] != want {
+			t.Errorf("ledger %s = %q, want %q", h, col[h], want)
+		}
+	}
+	if !strings.Contains(col["跟踪回访"], "已电话回访") || !strings.Contains(col["工单（部门｜时限｜答复时间｜结果）"], "第2轮 不动产登记窗口") {
+		t.Errorf("follow-ups %q, orders %q", col["跟踪回访"], col["工单（部门｜时限｜答复时间｜结果）"])
+	}
+	if col["办结时间"] == "" || col["受理时间"] != "2026-03-10 10:00" {
+		t.Errorf("times: accepted %q closed %q", col["受理时间"], col["办结时间"])
+	}
+	// Window staff get the ledger with masked mobiles; an empty month has only the header.
+	if masked := ca.ledgerRows("zhang", ""); masked[1][7] != "138****8000" {
+		t.Errorf("window staff see %q", masked[1][7])
+	}
+	if empty := ca.ledgerRows("admin", "?month=2026-04"); len(empty) != 1 {
+		t.Errorf("April has %d rows", len(empty))
+	}
+	ca.refused(http.StatusBadRequest, "invalid", "admin", "GET", "/api/v1/ledger.xlsx?month=March", nil, "月份")
 }

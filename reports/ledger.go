@@ -1,0 +1,154 @@
+// Package reports turns cases into what the centre reads off them: the
+// ledger (台账) export, and later the monthly summary and the scores.
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"bbcs/models"
+)
+
+// LedgerCase is one case with what the ledger shows of it.
+type LedgerCase struct {
+	Case      models.Case
+	OwnerName string
+	Orders    []models.WorkOrder
+	Ratings   []models.Rating
+	FollowUps []models.FollowUp
+}
+
+// LedgerColumns are the columns of the ledger, in the order of the
+// registration form (“办不成事”事项登记表) and 第十五条's list.
+var LedgerColumns = []string{
+	"序号", "编号", "受理时间", "反映渠道", "反映人", "反映人类型", "企业名称", "联系电话",
+	"反映事项", "事项类别", "相关部门", "首接负责人", "工单（部门｜时限｜答复时间｜结果）",
+	"处理方式", "处理结果", "评价", "评价意见", "办理轮次", "跟踪回访", "办结时间", "状态",
+}
+
+// Ledger writes the ledger as an .xlsx workbook. Rows stream from next
+// (a batch at a time, nil at the end) through excelize's stream writer, so
+// a large export holds one batch in memory, not the whole sheet. With
+// maskMobiles the mobile column shows 138****5678.
+type Ledger struct {
+	f     *excelize.File
+	sw    *excelize.StreamWriter
+	row   int
+	mask  bool
+	depts map[string]string
+}
+
+// NewLedger starts a workbook; depts maps department codes to names.
+func NewLedger(depts map[string]string, maskMobiles bool) (*Ledger, error) {
+	f := excelize.NewFile()
+	sheet := "台账"
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		return nil, fmt.Errorf("reports: name sheet: %w", err)
+	}
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return nil, fmt.Errorf("reports: stream writer: %w", err)
+	}
+	widths := []float64{6, 17, 17, 8, 10, 8, 18, 14, 40, 16, 18, 10, 48, 14, 40, 10, 24, 8, 30, 17, 12}
+	for i, w := range widths {
+		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+			return nil, fmt.Errorf("reports: column width: %w", err)
+		}
+	}
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
+	if err != nil {
+		return nil, fmt.Errorf("reports: header style: %w", err)
+	}
+	header := make([]any, len(LedgerColumns))
+	for i, c := range LedgerColumns {
+		header[i] = excelize.Cell{StyleID: bold, Value: c}
+	}
+	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 20}); err != nil {
+		return nil, fmt.Errorf("reports: header: %w", err)
+	}
+	return &Ledger{f: f, sw: sw, row: 1, mask: maskMobiles, depts: depts}, nil
+}
+
+// Add writes cases as rows.
+func (l *Ledger) Add(cases []LedgerCase) error {
+	for _, lc := range cases {
+		l.row++
+		cell, _ := excelize.CoordinatesToCellName(1, l.row)
+		if err := l.sw.SetRow(cell, l.cells(l.row-1, lc)); err != nil {
+			return fmt.Errorf("reports: ledger row %d: %w", l.row, err)
+		}
+	}
+	return nil
+}
+
+// WriteTo finishes the workbook and writes it.
+func (l *Ledger) WriteTo(w io.Writer) (int64, error) {
+	if err := l.sw.Flush(); err != nil {
+		return 0, fmt.Errorf("reports: finish ledger: %w", err)
+	}
+	defer l.f.Close()
+	return l.f.WriteTo(w)
+}
+
+func (l *Ledger) cells(n int, lc LedgerCase) []any {
+	c := lc.Case
+	mobile := c.ApplicantMobile
+	if l.mask {
+		mobile = models.MaskMobile(mobile)
+	}
+	var depts []string
+	for _, code := range c.DepartmentCodes() {
+		depts = append(depts, l.name(code))
+	}
+	var orders []string
+	for _, o := range lc.Orders {
+		line := fmt.Sprintf("第%d轮 %s｜%s", o.Round, l.name(o.DepartmentCode), localTime(o.Deadline()))
+		if o.RepliedAt != nil {
+			line += "｜" + localTime(*o.RepliedAt) + "｜" + o.Result
+		} else {
+			line += "｜未答复"
+		}
+		orders = append(orders, line)
+	}
+	rating, comment := "", c.RatingNote
+	switch {
+	case c.RatingVia == "not_rated":
+		rating = "未评价"
+	case c.Rating != "":
+		rating = c.Rating.Label()
+	}
+	var follows []string
+	for _, f := range lc.FollowUps {
+		if f.DoneAt != nil {
+			follows = append(follows, localTime(*f.DoneAt)+" "+f.Note)
+		} else {
+			follows = append(follows, "待回访（"+localTime(f.DueAt)+"）")
+		}
+	}
+	outcome := ""
+	if c.Outcome != "" {
+		outcome = c.Outcome.Label()
+	}
+	closed := ""
+	if c.ClosedAt != nil {
+		closed = localTime(*c.ClosedAt)
+	}
+	return []any{
+		n, c.No, localTime(c.AcceptedAt), c.Channel.Label(), c.ApplicantName, c.ApplicantKind.Label(), c.Company,
+		mobile, c.Matter, c.Category.Label(), strings.Join(depts, "、"), lc.OwnerName, strings.Join(orders, "\n"),
+		outcome, c.Result, rating, comment, c.Round, strings.Join(follows, "\n"), closed, c.Status.Label(),
+	}
+}
+
+func (l *Ledger) name(code string) string {
+	if n := l.depts[code]; n != "" {
+		return n
+	}
+	return code
+}
+
+func localTime(t time.Time) string { return t.In(models.Shanghai).Format("2006-01-02 15:04") }
