@@ -253,6 +253,44 @@ func fired(tx *gorm.DB, id string, now time.Time) (bool, error) {
 	return res.RowsAffected == 1, nil
 }
 
+// firstFiring records the firing of id in ch's transaction, or answers
+// errStale when it fired already (an engine may hand a timer out twice).
+func firstFiring(ch *change, id string) error {
+	first, err := fired(ch.tx, id, ch.now)
+	if err != nil {
+		return err
+	}
+	if !first {
+		return errStale
+	}
+	return nil
+}
+
+// fireOnce runs a due timer's action on its case, once. act answers
+// errStale when the database says there is nothing to do (answered,
+// re-planned, not yet); then nothing is written, the firing included.
+func (s *Service) fireOnce(ctx context.Context, id, caseNo string, act func(ch *change) error) error {
+	_, err := s.onCase(ctx, caseNo, System, func(ch *change) error {
+		if err := firstFiring(ch, id); err != nil {
+			return err
+		}
+		return act(ch)
+	})
+	if errors.Is(err, errStale) {
+		return nil
+	}
+	return err
+}
+
+// caseNoOf finds the case number of a case id.
+func (s *Service) caseNoOf(ctx context.Context, caseID uint64) (string, error) {
+	var c models.Case
+	if err := s.db.WithContext(ctx).Select("no").Where("id = ?", caseID).First(&c).Error; err != nil {
+		return "", fmt.Errorf("casework: load case %d: %w", caseID, err)
+	}
+	return c.No, nil
+}
+
 func (s *Service) fireOrderTimer(ctx context.Context, id, orderNo, what string) error {
 	kind, _, _ := strings.Cut(what, ":")
 	_, err := s.onOrder(ctx, orderNo, System, func(ch *change, o *models.WorkOrder) error {
@@ -260,11 +298,7 @@ func (s *Service) fireOrderTimer(ctx context.Context, id, orderNo, what string) 
 		if !ok || ch.now.Before(want) {
 			return errStale // answered, re-planned, or not yet: nothing to do
 		}
-		first, err := fired(ch.tx, id, ch.now)
-		if err != nil || !first {
-			if err == nil {
-				err = errStale
-			}
+		if err := firstFiring(ch, id); err != nil {
 			return err
 		}
 		dept, err := ch.department(o.DepartmentCode)
@@ -364,24 +398,17 @@ func (s *Service) fireSummonTimer(ctx context.Context, id string, summonID uint6
 		}
 		return fmt.Errorf("casework: load summons %d: %w", summonID, err)
 	}
-	var c models.Case
-	if err := s.db.WithContext(ctx).Select("no").Where("id = ?", sm.CaseID).First(&c).Error; err != nil {
-		return fmt.Errorf("casework: load case of summons %d: %w", summonID, err)
+	no, err := s.caseNoOf(ctx, sm.CaseID)
+	if err != nil {
+		return err
 	}
-	_, err := s.onCase(ctx, c.No, System, func(ch *change) error {
+	return s.fireOnce(ctx, id, no, func(ch *change) error {
 		var cur models.Summon
 		if err := ch.tx.Where("id = ?", summonID).First(&cur).Error; err != nil {
 			return err
 		}
 		if cur.ArrivedAt != nil || ch.now.Before(cur.ArriveBy) {
 			return errStale
-		}
-		first, err := fired(ch.tx, id, ch.now)
-		if err != nil || !first {
-			if err == nil {
-				err = errStale
-			}
-			return err
 		}
 		if err := ch.tx.Model(&models.Summon{}).Where("id = ?", summonID).Update("late", true).Error; err != nil {
 			return fmt.Errorf("casework: mark summons late: %w", err)
@@ -396,8 +423,4 @@ func (s *Service) fireSummonTimer(ctx context.Context, id string, summonID uint6
 		ch.notify(models.NoticeSummonOverdue, models.AudienceStaff, ch.c.OwnerID, d)
 		return nil
 	})
-	if errors.Is(err, errStale) {
-		return nil
-	}
-	return err
 }

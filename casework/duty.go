@@ -2,6 +2,7 @@ package casework
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -37,11 +38,7 @@ func (s *Service) dutyTimers(now time.Time) map[string]time.Time {
 func (s *Service) fireDutyTimer(ctx context.Context, id, date string) error {
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		now := s.clock.Now()
-		first, err := fired(tx, id, now)
-		if err != nil || !first {
-			if err == nil {
-				err = errStale
-			}
+		if err := firstFiring(&change{tx: tx, now: now}, id); err != nil {
 			return err
 		}
 		day, err := s.cal.ParseDate(date)
@@ -67,7 +64,7 @@ func (s *Service) fireDutyTimer(ctx context.Context, id, date string) error {
 		return tx.Create(&models.Notice{Kind: models.NoticeDutyMissed, Audience: models.AudienceSupervision,
 			Payload: models.EncodeNoticeData(d), Status: models.NoticePending, NextAttemptAt: now, CreatedAt: now}).Error
 	})
-	if err == errStale {
+	if errors.Is(err, errStale) {
 		return nil
 	}
 	return err

@@ -401,52 +401,36 @@ func (s *Service) fireRatingTimer(ctx context.Context, id string) error {
 		return ErrUnknownTimer
 	}
 	no, what := parts[0], parts[2]
-	_, err := s.onCase(ctx, no, System, func(ch *change) error {
+	if what != "remind" && what != "close" {
+		return ErrUnknownTimer
+	}
+	return s.fireOnce(ctx, id, no, func(ch *change) error {
 		at, ok := s.caseTimers(ch.c)[id]
 		if !ok || ch.now.Before(at) {
 			return errStale // rated, re-handled, or not yet
 		}
-		first, err := fired(ch.tx, id, ch.now)
-		if err != nil || !first {
-			if err == nil {
-				err = errStale
-			}
-			return err
-		}
-		switch what {
-		case "remind":
-			ch.record("rating_reminded", "", "提醒反映人评价")
-			d := ch.data()
-			d.Result, d.Menu, d.Tail = ch.c.Result, RatingMenu(), "点击选择，或回复数字 1–5。"
-			d.Text = fmt.Sprintf("您反映的 %s 已有处理结果，还没有收到您的评价。请为本次处理评价：", ch.c.No)
-			if ch.c.ApplicantOpenID != "" {
-				link, err := ch.ratingLink()
-				if err != nil {
-					return err
-				}
-				d.Link = link
-				ch.notifyApplicant(models.NoticeRatingReminder, d)
-			} else {
-				link, err := ch.ratingLink()
-				if err != nil {
-					return err
-				}
-				d.Note = smsText(ch.c, link)
-				ch.notify(models.NoticeRatingReminder, models.AudienceStaff, ch.c.OwnerID, d)
-			}
-			return nil
-		case "close":
+		if what == "close" {
 			ch.c.RatingVia = string(ViaNotRated)
 			ch.c.Status, ch.c.ClosedAt = models.CaseClosed, &ch.now
 			ch.record("closed", "", "未评价，自动办结（不计入满意）")
 			return nil
 		}
-		return ErrUnknownTimer
-	})
-	if errors.Is(err, errStale) {
+		ch.record("rating_reminded", "", "提醒反映人评价")
+		link, err := ch.ratingLink()
+		if err != nil {
+			return err
+		}
+		d := ch.data()
+		d.Result, d.Menu, d.Tail, d.Link = ch.c.Result, RatingMenu(), "点击选择，或回复数字 1–5。", link
+		d.Text = fmt.Sprintf("您反映的 %s 已有处理结果，还没有收到您的评价。请为本次处理评价：", ch.c.No)
+		if ch.c.ApplicantOpenID != "" {
+			ch.notifyApplicant(models.NoticeRatingReminder, d)
+			return nil
+		}
+		d.Note = smsText(ch.c, link)
+		ch.notify(models.NoticeRatingReminder, models.AudienceStaff, ch.c.OwnerID, d)
 		return nil
-	}
-	return err
+	})
 }
 
 func (s *Service) fireFollowUpTimer(ctx context.Context, id string, followUpID uint64) error {
@@ -457,11 +441,11 @@ func (s *Service) fireFollowUpTimer(ctx context.Context, id string, followUpID u
 		}
 		return fmt.Errorf("casework: load follow-up %d: %w", followUpID, err)
 	}
-	var c models.Case
-	if err := s.db.WithContext(ctx).Select("no").Where("id = ?", f.CaseID).First(&c).Error; err != nil {
-		return fmt.Errorf("casework: load case of follow-up %d: %w", followUpID, err)
+	no, err := s.caseNoOf(ctx, f.CaseID)
+	if err != nil {
+		return err
 	}
-	_, err := s.onCase(ctx, c.No, System, func(ch *change) error {
+	return s.fireOnce(ctx, id, no, func(ch *change) error {
 		var cur models.FollowUp
 		if err := ch.tx.Where("id = ?", followUpID).First(&cur).Error; err != nil {
 			return err
@@ -469,23 +453,12 @@ func (s *Service) fireFollowUpTimer(ctx context.Context, id string, followUpID u
 		if cur.DoneAt != nil || ch.now.Before(cur.DueAt) {
 			return errStale
 		}
-		first, err := fired(ch.tx, id, ch.now)
-		if err != nil || !first {
-			if err == nil {
-				err = errStale
-			}
-			return err
-		}
 		d := ch.data()
 		d.Reason = ch.c.Rating.Label()
 		ch.notify(models.NoticeFollowUpDue, models.AudienceStaff, ch.c.OwnerID, d)
 		ch.record("follow_up_due", "", "提醒首接负责人跟踪回访")
 		return nil
 	})
-	if errors.Is(err, errStale) {
-		return nil
-	}
-	return err
 }
 
 // MarkFault is the supervision section's verdict on a bad rating: a
