@@ -43,7 +43,8 @@ func (s *Server) routeAPI() {
 	api("POST duty/check-in", s.checkIn)
 	api("GET me", s.me)
 	api("GET ledger.xlsx", s.ledger)
-	for _, p := range []string{"reports/monthly", "scores"} {
+	api("GET reports/monthly", s.monthly)
+	for _, p := range []string{"scores"} {
 		api("GET "+p, func(w http.ResponseWriter, _ *http.Request, _ models.Staff) {
 			writeError(w, http.StatusNotImplemented, "not_implemented", "该功能尚未开放")
 		})
@@ -421,4 +422,19 @@ func (s *Server) ledger(w http.ResponseWriter, r *http.Request, actor models.Sta
 	if _, err := book.WriteTo(w); err != nil {
 		s.Log.Error("write ledger", "err", err)
 	}
+}
+
+// monthly is the monthly summary (第十四条) as JSON.
+func (s *Server) monthly(w http.ResponseWriter, r *http.Request, _ models.Staff) {
+	month := r.URL.Query().Get("month")
+	if month == "" {
+		writeError(w, http.StatusBadRequest, "invalid", "请给出月份，例如 month=2026-03")
+		return
+	}
+	m, err := s.Reports.Monthly(r.Context(), month)
+	if err != nil {
+		fail(w, s.Log, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
 }

@@ -15,6 +15,7 @@ import (
 
 	"bbcs/casework"
 	"bbcs/clock"
+	"bbcs/reports"
 )
 
 // Check is one dependency /readyz asks about.
@@ -25,7 +26,8 @@ type Check struct {
 
 // Deps is what the HTTP surface needs, filled in by cmd/bbcs.
 type Deps struct {
-	Cases *casework.Service
+	Cases   *casework.Service
+	Reports *reports.Reports
 	// Tokens maps each API bearer token to the staff id it acts as.
 	Tokens map[string]string
 	// FakeClock is set only when clock.fake is on; then /debug/clock exists.

@@ -25,6 +25,7 @@ import (
 	"bbcs/handlers"
 	"bbcs/models"
 	"bbcs/outbox"
+	"bbcs/reports"
 	"bbcs/store"
 	"bbcs/timers"
 	"bbcs/workday"
@@ -190,6 +191,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	}
 	a.handler = handlers.New(handlers.Deps{
 		Cases: a.cases, Tokens: tokens, FakeClock: a.fake, Log: log,
+		Reports:     reports.New(a.db, cal.Location(), clk.Now),
 		ClockMoved:  func() { a.timers.Kick(); a.outbox.Kick() },
 		WeChat:      a.wechat.Callback(a.citizens.Handle, log),
 		WeComBot:    wecom.BotCallback(a.wecomCfg, clk, staff.Handle, log),
