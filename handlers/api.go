@@ -44,11 +44,9 @@ func (s *Server) routeAPI() {
 	api("GET me", s.me)
 	api("GET ledger.xlsx", s.ledger)
 	api("GET reports/monthly", s.monthly)
-	for _, p := range []string{"scores"} {
-		api("GET "+p, func(w http.ResponseWriter, _ *http.Request, _ models.Staff) {
-			writeError(w, http.StatusNotImplemented, "not_implemented", "该功能尚未开放")
-		})
-	}
+	api("GET scores", s.scores)
+	api("POST deductions/{id}/confirm", s.decideDeduction(true))
+	api("POST deductions/{id}/waive", s.decideDeduction(false))
 }
 
 // authenticated resolves the bearer token to the staff member it acts as.
@@ -437,4 +435,50 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request, _ models.Staff)
 		return
 	}
 	writeJSON(w, http.StatusOK, m)
+}
+
+// scores is the year's assessment (R9). The rules' proposals are brought
+// up to date first, so what happened yesterday is on the list today.
+func (s *Server) scores(w http.ResponseWriter, r *http.Request, _ models.Staff) {
+	year, err := strconv.Atoi(r.URL.Query().Get("year"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", "请给出年份，例如 year=2026")
+		return
+	}
+	if year >= 2000 && year <= 2200 {
+		if err := s.Cases.ProposeDeductions(r.Context(), year); err != nil {
+			fail(w, s.Log, r, err)
+			return
+		}
+	}
+	sc, err := s.Reports.Scores(r.Context(), year)
+	if err != nil {
+		fail(w, s.Log, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sc)
+}
+
+func (s *Server) decideDeduction(confirm bool) func(http.ResponseWriter, *http.Request, models.Staff) {
+	return func(w http.ResponseWriter, r *http.Request, actor models.Staff) {
+		id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+		if err != nil {
+			writeError(w, http.StatusNotFound, "not_found", "扣分记录不存在")
+			return
+		}
+		var req struct{ Note, Reason string }
+		if !decode(w, r, &req) {
+			return
+		}
+		note := req.Note
+		if !confirm {
+			note = req.Reason
+		}
+		d, err := s.Cases.DecideDeduction(r.Context(), actor, id, confirm, note)
+		if err != nil {
+			fail(w, s.Log, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"id": d.ID, "status": d.Status, "note": d.Note})
+	}
 }

@@ -257,6 +257,46 @@ var FaultKinds = map[FaultKind]string{
 	"poor_attitude": "服务态度差",
 }
 
+// Deduction is a point deduction of 第十七条: proposed by a rule from what
+// happened, then confirmed or waived (with a reason) by the supervision
+// section (R9). SourceKey names what it came from, so a rule proposes it
+// once.
+type Deduction struct {
+	ID             uint64          `gorm:"primaryKey"`
+	Year           int             `gorm:"index;not null"`
+	Rule           DeductionRule   `gorm:"size:32;not null"`
+	SourceKey      string          `gorm:"size:96;uniqueIndex;not null"`
+	DepartmentCode string          `gorm:"size:64;index"` // "" = the centre itself (its specialists)
+	StaffID        string          `gorm:"size:64;index"` // set when the person loses the point too
+	CaseNo         string          `gorm:"size:32"`
+	Points         int             `gorm:"not null"`
+	Reason         string          `gorm:"type:text;not null"`
+	Status         DeductionStatus `gorm:"size:16;index;not null"`
+	DecidedBy      string          `gorm:"size:64"`
+	DecidedAt      *time.Time
+	Note           string    `gorm:"type:text"`
+	At             time.Time `gorm:"not null"`
+}
+
+// DeductionRule names the rule of 第十七条 a deduction comes from.
+type DeductionRule string
+
+const (
+	RuleDutyLate     DeductionRule = "duty_late"     // specialist not on duty on time → the unit −1
+	RuleSummonLate   DeductionRule = "summon_late"   // window staff not at the complaint window on time → their unit −1
+	RuleStaffFault   DeductionRule = "staff_fault"   // verified staff fault → unit −1 and that person −1
+	RuleOrderOverdue DeductionRule = "order_overdue" // a work order not finished as required → the unit −1
+)
+
+// DeductionStatus is where a deduction stands.
+type DeductionStatus string
+
+const (
+	DeductionProposed  DeductionStatus = "proposed"
+	DeductionConfirmed DeductionStatus = "confirmed"
+	DeductionWaived    DeductionStatus = "waived"
+)
+
 // RatingLink is a one-time link to the rating page, for applicants outside
 // WeChat's 48-hour window or without WeChat. Only its hash is stored.
 type RatingLink struct {
@@ -289,6 +329,6 @@ func All() []any {
 	return []any{
 		&Department{}, &Staff{}, &DutyDay{}, &CheckIn{}, &DutyMiss{},
 		&Case{}, &WorkOrder{}, &TimelineEvent{}, &Summon{}, &Instruction{},
-		&CaseCounter{}, &Notice{}, &Attachment{}, &TimerFiring{}, &FollowUp{}, &RatingLink{}, &Rating{}, &Fault{},
+		&CaseCounter{}, &Notice{}, &Attachment{}, &TimerFiring{}, &FollowUp{}, &RatingLink{}, &Rating{}, &Fault{}, &Deduction{},
 	}
 }

@@ -1,20 +1,24 @@
-// Command timers measures bbcs's Redis timer engine against asynq's
-// scheduled tasks on the same workload (issue 5): schedule 100 000 timers,
-// let them fall due at once, fire them with a no-op handler, and report
-// the schedule rate, the fire rate, the lag from due to fired (p50/p99)
-// and Redis memory per timer. It uses Redis DB 9 on 127.0.0.1:6379,
-// flushed before and after; asynq stays out of bbcs's own module.
+// Command timers measures bbcs's Redis timer engine against asynq scheduled
+// tasks on the same Redis, in the same run (issue 5): it schedules N timers
+// all due at the same moment, fires them with a no-op handler, and prints
+// one Markdown row per engine: schedule rate, fire rate, the lag from due to
+// fired (p50/p99, wall clock) and Redis memory per timer.
 //
-//	cd bench/timers && go run . [-n 100000]
+//	cd bench/timers && go run .
+//
+// It uses one Redis database of its own (-db, default 9), which must be
+// empty at the start; it flushes it between the engines and at the end.
 package main
 
 import (
 	"context"
-	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
+	"log/slog"
 	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,180 +33,339 @@ import (
 	"bbcs/timers"
 )
 
-const redisAddr, redisDB = "127.0.0.1:6379", 9
+var (
+	addr      = flag.String("redis", "127.0.0.1:6379", "Redis address")
+	db        = flag.Int("db", 9, "Redis database of the benchmark (must be empty; flushed at the end)")
+	n         = flag.Int("n", 100_000, "timers per engine")
+	fireLimit = flag.Duration("fire-timeout", 3*time.Minute, "give up firing after this long past due")
+	poll      = flag.Duration("poll", 200*time.Millisecond, "idle poll of both engines (bbcs Options.Poll; asynq TaskCheckInterval and DelayedTaskCheckInterval)")
+	asynqConc = flag.Int("asynq-concurrency", 64, "asynq server Concurrency")
+	enqueuers = flag.Int("asynq-enqueuers", 16, "goroutines calling asynq Client.Enqueue")
+	asynqLead = flag.Duration("asynq-lead", 10*time.Second, "how far ahead the asynq tasks are due: enough to enqueue them all")
+	skipAsynq = flag.Bool("skip-asynq", false, "measure bbcs timers only")
+)
 
+// result is one row of the table.
 type result struct {
-	name              string
-	scheduleRate      float64
-	fireRate          float64
-	p50, p99, max     time.Duration
-	bytesPerTimer     float64
-	scheduleTime, all time.Duration
+	engine       string
+	scheduled    int
+	scheduleRate float64 // timers/s
+	fired        int
+	duplicates   int
+	fireRate     float64 // timers/s, from the due time to the last firing
+	drainRate    float64 // timers/s, from the first firing to the last
+	p50, p99     time.Duration
+	memUsed      float64 // bytes/timer, INFO used_memory delta
+	memKeys      float64 // bytes/timer, MEMORY USAGE of the database's keys
+	note         string
 }
 
 func main() {
-	n := flag.Int("n", 100_000, "how many timers")
-	lead := flag.Duration("lead", 3*time.Second, "how far ahead the timers are due (all at the same moment)")
 	flag.Parse()
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, DB: redisDB})
-	ctx := context.Background()
+	log.SetFlags(0)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	rdb := redis.NewClient(&redis.Options{Addr: *addr, DB: *db})
+	defer rdb.Close()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		log.Fatalf("Redis at %s: %v", redisAddr, err)
+		log.Fatalf("Redis at %s: %v", *addr, err)
 	}
-	defer rdb.FlushDB(ctx)
+	if size, err := rdb.DBSize(ctx).Result(); err != nil || size != 0 {
+		log.Fatalf("Redis database %d holds %d keys (err %v): the benchmark flushes its database, so it wants an empty one (-db)", *db, size, err)
+	}
+	defer func() {
+		if err := rdb.FlushDB(context.Background()).Err(); err != nil {
+			log.Printf("flush database %d: %v", *db, err)
+		}
+	}()
 
 	var rows []result
-	for _, run := range []func(context.Context, *redis.Client, int, time.Duration) result{runBBCS, runAsynq} {
-		rdb.FlushDB(ctx)
-		rows = append(rows, run(ctx, rdb, *n, *lead))
-	}
-	fmt.Printf("\n%d timers, all due at once, no-op handler; Redis %s DB %d on this machine.\n\n", *n, redisAddr, redisDB)
-	fmt.Println("| engine | schedule rate | fire rate | lag p50 | lag p99 | lag max | Redis memory per timer |")
-	fmt.Println("|---|---|---|---|---|---|---|")
-	for _, r := range rows {
-		fmt.Printf("| %s | %.0f /s | %.0f /s | %s | %s | %s | %.0f B |\n", r.name, r.scheduleRate, r.fireRate,
-			r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.max.Round(time.Millisecond), r.bytesPerTimer)
-	}
-}
-
-func usedMemory(ctx context.Context, rdb *redis.Client) int64 {
-	info, err := rdb.Info(ctx, "memory").Result()
+	r, err := benchTimers(ctx, rdb)
 	if err != nil {
-		log.Fatal(err)
+		log.Printf("bbcs timers: %v", err)
+		return
 	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
+	rows = append(rows, r)
+	if !*skipAsynq {
+		if err := rdb.FlushDB(ctx).Err(); err != nil {
+			log.Printf("flush: %v", err)
+			return
+		}
+		r, err := benchAsynq(ctx, rdb)
+		if err != nil {
+			log.Printf("asynq: %v", err)
+		} else {
+			rows = append(rows, r)
 		}
 	}
-	return 0
+	printTable(ctx, rdb, rows)
 }
 
-// lags collects due→fired lags from many goroutines.
-type lags struct {
-	mu   sync.Mutex
-	d    []time.Duration
-	last time.Time
+// firings records the wall time each timer fired, by index.
+type firings struct {
+	due   time.Time
+	times []int64 // unix ns of the first firing, by timer index
+	count atomic.Int64
+	dups  atomic.Int64
+	done  chan struct{}
 }
 
-func (l *lags) add(due time.Time) {
-	now := time.Now()
-	l.mu.Lock()
-	l.d = append(l.d, now.Sub(due))
-	if now.After(l.last) {
-		l.last = now
+func newFirings(n int, due time.Time) *firings {
+	return &firings{due: due, times: make([]int64, n), done: make(chan struct{})}
+}
+
+func (f *firings) fire(i int) {
+	now := time.Now().UnixNano()
+	if !atomic.CompareAndSwapInt64(&f.times[i], 0, now) {
+		f.dups.Add(1)
+		return
 	}
-	l.mu.Unlock()
+	if f.count.Add(1) == int64(len(f.times)) {
+		close(f.done)
+	}
 }
 
-func (l *lags) finish(r *result, due time.Time, n int) {
-	slices.Sort(l.d)
-	r.p50, r.p99, r.max = l.d[len(l.d)/2], l.d[len(l.d)*99/100], l.d[len(l.d)-1]
-	// Fire rate: from the moment they fell due to the last one fired.
-	r.fireRate = float64(n) / l.last.Sub(due).Seconds()
+// wait waits until every timer fired or the limit passed the due time.
+func (f *firings) wait(ctx context.Context) {
+	t := time.NewTimer(time.Until(f.due.Add(*fireLimit)))
+	defer t.Stop()
+	select {
+	case <-f.done:
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
-func wait(what string, fired *atomic.Int64, n int, limit time.Duration) {
-	deadline := time.Now().Add(limit)
-	for fired.Load() < int64(n) {
-		if time.Now().After(deadline) {
-			fmt.Fprintf(os.Stderr, "%s: only %d of %d fired within %v\n", what, fired.Load(), n, limit)
-			os.Exit(1)
+// into fills r's firing figures.
+func (f *firings) into(r *result) {
+	var lags []time.Duration
+	var first, last int64
+	for _, ns := range f.times {
+		if ns == 0 {
+			continue
 		}
-		time.Sleep(20 * time.Millisecond)
+		lags = append(lags, time.Duration(ns-f.due.UnixNano()))
+		if first == 0 || ns < first {
+			first = ns
+		}
+		last = max(last, ns)
+	}
+	r.fired, r.duplicates = len(lags), int(f.dups.Load())
+	if len(lags) == 0 {
+		return
+	}
+	slices.Sort(lags)
+	r.p50 = lags[len(lags)*50/100]
+	r.p99 = lags[min(len(lags)-1, len(lags)*99/100)]
+	r.fireRate = float64(len(lags)) / time.Duration(last-f.due.UnixNano()).Seconds()
+	if last > first {
+		r.drainRate = float64(len(lags)) / time.Duration(last-first).Seconds()
 	}
 }
 
-func runBBCS(ctx context.Context, rdb *redis.Client, n int, lead time.Duration) result {
-	r := result{name: "bbcs timers (Redis ZSET + Lua claim)"}
-	e := timers.New(rdb, "bench", clock.Real{}, timers.Options{}, nil)
-	before := usedMemory(ctx, rdb)
-	due := time.Now().Add(lead).Truncate(time.Millisecond)
-	all := make(map[string]time.Time, n)
-	for i := range n {
-		all[fmt.Sprintf("wo:GD%08d-001-1:due:1773396000", i)] = due
+func timerID(i int) string { return fmt.Sprintf("wo:GD%07d:due-1", i) }
+
+func timerIndex(id string) int {
+	i, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(id, "wo:GD"), ":due-1"))
+	return i
+}
+
+// dueAfter is the next whole second at least d from now: asynq keeps due
+// times in whole seconds, so both engines get one.
+func dueAfter(d time.Duration) time.Time {
+	return time.Now().Add(d + time.Second).Truncate(time.Second)
+}
+
+func benchTimers(ctx context.Context, rdb *redis.Client) (result, error) {
+	r := result{engine: "bbcs timers"}
+	before, err := usedMemory(ctx, rdb)
+	if err != nil {
+		return r, err
+	}
+	e := timers.New(rdb, "bench", clock.Real{}, timers.Options{Poll: *poll}, slog.Default())
+	due := dueAfter(5 * time.Second)
+	all := make(map[string]time.Time, *n)
+	for i := range *n {
+		all[timerID(i)] = due
 	}
 	start := time.Now()
 	if err := e.ScheduleMany(ctx, all); err != nil {
-		log.Fatal(err)
+		return r, err
 	}
-	r.scheduleTime = time.Since(start)
-	r.scheduleRate = float64(n) / r.scheduleTime.Seconds()
-	r.bytesPerTimer = float64(usedMemory(ctx, rdb)-before) / float64(n)
+	took := time.Since(start)
+	r.scheduled, r.scheduleRate = *n, float64(*n)/took.Seconds()
 	if time.Now().After(due) {
-		log.Fatalf("scheduling took %v, longer than the lead %v: raise -lead", r.scheduleTime, lead)
+		r.note = "scheduling ended after the due time"
+	}
+	if r.memUsed, r.memKeys, err = memoryPerTimer(ctx, rdb, before, *n); err != nil {
+		return r, err
 	}
 
-	var fired atomic.Int64
-	l := &lags{d: make([]time.Duration, 0, n)}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
+	f := newFirings(*n, due)
+	runCtx, stopRun := context.WithCancel(ctx)
+	stopped := make(chan struct{})
 	go func() {
-		defer close(done)
-		e.Run(runCtx, func(_ context.Context, _ string, d time.Time) error {
-			l.add(d)
-			fired.Add(1)
+		defer close(stopped)
+		e.Run(runCtx, func(_ context.Context, id string, _ time.Time) error {
+			f.fire(timerIndex(id))
 			return nil
 		})
 	}()
-	wait(r.name, &fired, n, 5*time.Minute)
-	cancel()
-	<-done
-	l.finish(&r, due, n)
-	return r
+	f.wait(ctx)
+	stopRun()
+	<-stopped
+	f.into(&r)
+	return r, nil
 }
 
-func runAsynq(ctx context.Context, rdb *redis.Client, n int, lead time.Duration) result {
-	r := result{name: "asynq v0.26.0 scheduled tasks (ProcessAt)"}
-	opt := asynq.RedisClientOpt{Addr: redisAddr, DB: redisDB}
+func benchAsynq(ctx context.Context, rdb *redis.Client) (result, error) {
+	r := result{engine: "asynq v0.26.0"}
+	opt := asynq.RedisClientOpt{Addr: *addr, DB: *db}
+	before, err := usedMemory(ctx, rdb)
+	if err != nil {
+		return r, err
+	}
 	client := asynq.NewClient(opt)
 	defer client.Close()
-	before := usedMemory(ctx, rdb)
-	// asynq has no batch enqueue: 16 goroutines enqueue in parallel.
-	due := time.Now().Add(lead + 30*time.Second).Truncate(time.Millisecond)
-	start := time.Now()
+
+	// asynq has no batch enqueue: several goroutines call Enqueue. Its
+	// due time must leave room for all of them (asynq reads the wall clock).
+	due := dueAfter(*asynqLead)
+	var next atomic.Int64
+	var failed atomic.Int64
+	var firstErr error
+	var once sync.Once
 	var wg sync.WaitGroup
-	const workers = 16
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += workers {
-				payload := binary.BigEndian.AppendUint64(nil, uint64(due.UnixNano()))
-				t := asynq.NewTask("timer", payload, asynq.TaskID(fmt.Sprintf("wo:GD%08d-001-1:due", i)), asynq.MaxRetry(0))
-				if _, err := client.Enqueue(t, asynq.ProcessAt(due)); err != nil {
-					log.Fatal(err)
+	start := time.Now()
+	for range *enqueuers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= *n || ctx.Err() != nil {
+					return
+				}
+				id := timerID(i)
+				// TaskID makes an enqueue idempotent by id, as bbcs's Schedule is.
+				_, err := client.Enqueue(asynq.NewTask("timer", []byte(id)), asynq.TaskID(id), asynq.ProcessAt(due))
+				if err != nil {
+					failed.Add(1)
+					once.Do(func() { firstErr = err })
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	r.scheduleTime = time.Since(start)
-	r.scheduleRate = float64(n) / r.scheduleTime.Seconds()
-	r.bytesPerTimer = float64(usedMemory(ctx, rdb)-before) / float64(n)
+	took := time.Since(start)
+	if firstErr != nil {
+		return r, fmt.Errorf("%d enqueues failed, the first: %w", failed.Load(), firstErr)
+	}
+	r.scheduled, r.scheduleRate = *n, float64(*n)/took.Seconds()
 	if time.Now().After(due) {
-		log.Fatalf("asynq scheduling took %v, longer than its lead: raise -lead", r.scheduleTime)
+		r.note = fmt.Sprintf("enqueueing ended %v after the due time", time.Since(due).Round(time.Millisecond))
+	}
+	if r.memUsed, r.memKeys, err = memoryPerTimer(ctx, rdb, before, *n); err != nil {
+		return r, err
 	}
 
-	var fired atomic.Int64
-	l := &lags{d: make([]time.Duration, 0, n)}
+	f := newFirings(*n, due)
 	srv := asynq.NewServer(opt, asynq.Config{
-		Concurrency: 64, LogLevel: asynq.WarnLevel,
-		// asynq moves due tasks to its queue on this interval (default 5s).
-		DelayedTaskCheckInterval: time.Second,
+		Concurrency:              *asynqConc,
+		TaskCheckInterval:        *poll,
+		DelayedTaskCheckInterval: *poll,
+		LogLevel:                 asynq.WarnLevel,
 	})
-	mux := asynq.NewServeMux()
-	mux.HandleFunc("timer", func(_ context.Context, t *asynq.Task) error {
-		l.add(time.Unix(0, int64(binary.BigEndian.Uint64(t.Payload()))))
-		fired.Add(1)
+	err = srv.Start(asynq.HandlerFunc(func(_ context.Context, t *asynq.Task) error {
+		f.fire(timerIndex(string(t.Payload())))
 		return nil
-	})
-	if err := srv.Start(mux); err != nil {
-		log.Fatal(err)
+	}))
+	if err != nil {
+		return r, err
 	}
-	wait(r.name, &fired, n, 5*time.Minute)
+	f.wait(ctx)
 	srv.Shutdown()
-	l.finish(&r, due, n)
-	return r
+	f.into(&r)
+	return r, nil
+}
+
+// usedMemory is INFO memory's used_memory, in bytes.
+func usedMemory(ctx context.Context, rdb *redis.Client) (int64, error) {
+	info, err := rdb.Info(ctx, "memory").Result()
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+			return strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return 0, errors.New("INFO memory has no used_memory")
+}
+
+// memoryPerTimer returns the bytes per timer by the used_memory delta
+// (server-wide: other clients of the same Redis add noise) and by MEMORY
+// USAGE of every key in the benchmark's database.
+func memoryPerTimer(ctx context.Context, rdb *redis.Client, before int64, n int) (byUsed, byKeys float64, err error) {
+	after, err := usedMemory(ctx, rdb)
+	if err != nil {
+		return 0, 0, err
+	}
+	var total int64
+	iter := rdb.Scan(ctx, 0, "*", 1000).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		return 0, 0, err
+	}
+	for len(keys) > 0 {
+		page := keys[:min(len(keys), 1000)]
+		keys = keys[len(page):]
+		cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range page {
+				p.MemoryUsage(ctx, k, 0) // SAMPLES 0: every element
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, c := range cmds {
+			total += c.(*redis.IntCmd).Val()
+		}
+	}
+	return float64(after-before) / float64(n), float64(total) / float64(n), nil
+}
+
+func printTable(ctx context.Context, rdb *redis.Client, rows []result) {
+	version := "?"
+	if info, err := rdb.Info(ctx, "server").Result(); err == nil {
+		for line := range strings.SplitSeq(info, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
+				version = v
+			}
+		}
+	}
+	fmt.Printf("\n%d timers due at the same second, no-op handler, Redis %s on 127.0.0.1, idle poll %v for both engines\n\n", *n, version, *poll)
+	fmt.Println("| engine | timers | schedule rate (timers/s) | fire rate (timers/s) | lag p50 | lag p99 | Redis memory per timer | fired once |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---|")
+	for _, r := range rows {
+		once := fmt.Sprintf("%d of %d", r.fired, r.scheduled)
+		if r.duplicates > 0 {
+			once += fmt.Sprintf(", %d duplicates", r.duplicates)
+		}
+		fmt.Printf("| %s | %d | %.0f | %.0f | %v | %v | %.0f B | %s |\n",
+			r.engine, r.scheduled, r.scheduleRate, r.fireRate, r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.memKeys, once)
+	}
+	fmt.Println()
+	fmt.Println("fire rate: timers fired / (last firing − due time); lag: wall time of the handler call − due time.")
+	fmt.Println("memory: MEMORY USAGE of the engine's keys / timers.")
+	for _, r := range rows {
+		fmt.Printf("%s: drain rate from first to last firing %.0f timers/s; INFO used_memory delta %.0f B/timer", r.engine, r.drainRate, r.memUsed)
+		if r.note != "" {
+			fmt.Printf("; %s", r.note)
+		}
+		fmt.Println()
+	}
 }

@@ -227,7 +227,7 @@ func TestAPIRefusals(t *testing.T) {
 	if got := ta.call("wang", "POST", "/api/v1/cases/"+c.No+"/resolve", map[string]string{"result": req}, &e); got != http.StatusRequestEntityTooLarge {
 		t.Errorf("a 2 MB body: %d %+v, want 413", got, e)
 	}
-	ta.refused(http.StatusNotImplemented, "not_implemented", "wang", "GET", "/api/v1/scores", nil)
+	ta.refused(http.StatusBadRequest, "invalid", "wang", "GET", "/api/v1/scores?year=two", nil, "年份")
 }
 
 // With the test clock at a date, a dispatched order shows the due time of

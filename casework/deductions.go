@@ -1,0 +1,160 @@
+package casework
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"bbcs/models"
+)
+
+// ProposeDeductions turns what happened in a year into the deductions of
+// 第十七条, each proposed once (by its source) for the supervision section
+// to confirm or waive: missed or late duty check-ins, summoned staff who
+// arrived late or not at all, verified staff faults, and work orders not
+// answered by their deadline.
+func (s *Service) ProposeDeductions(ctx context.Context, year int) error {
+	loc := s.cal.Location()
+	from := time.Date(year, 1, 1, 0, 0, 0, 0, loc).UTC()
+	to := time.Date(year+1, 1, 1, 0, 0, 0, 0, loc).UTC()
+	now := s.clock.Now()
+	db := s.db.WithContext(ctx)
+	var out []models.Deduction
+	add := func(d models.Deduction) {
+		d.Year, d.Status, d.Points = year, models.DeductionProposed, 1
+		out = append(out, d)
+	}
+
+	var misses []models.DutyMiss
+	if err := db.Where("date >= ? AND date < ?", strconv.Itoa(year), strconv.Itoa(year+1)).Find(&misses).Error; err != nil {
+		return fmt.Errorf("casework: duty misses: %w", err)
+	}
+	names := map[string]string{}
+	var people []models.Staff
+	if err := db.Find(&people).Error; err != nil {
+		return fmt.Errorf("casework: staff: %w", err)
+	}
+	for _, p := range people {
+		names[p.ID] = p.Name
+	}
+	for _, m := range misses {
+		add(models.Deduction{Rule: models.RuleDutyLate, SourceKey: "duty:" + m.Date, Reason: fmt.Sprintf("%s 值班日 %s 未按时到岗签到", names[m.StaffID], m.Date), At: m.At})
+	}
+	var late []models.CheckIn
+	if err := db.Where("late = ? AND at >= ? AND at < ?", true, from, to).Find(&late).Error; err != nil {
+		return fmt.Errorf("casework: late check-ins: %w", err)
+	}
+	for _, ci := range late {
+		// The same day as a missed check: one deduction per day, whichever came first.
+		add(models.Deduction{Rule: models.RuleDutyLate, SourceKey: "duty:" + ci.Date,
+			Reason: fmt.Sprintf("%s 值班日 %s 迟到（%s 签到）", names[ci.StaffID], ci.Date, models.FormatTime(ci.At)), At: ci.At})
+	}
+
+	var summons []struct {
+		models.Summon
+		No string
+	}
+	if err := db.Table("summons").Select("summons.*, cases.no").Joins("JOIN cases ON cases.id = summons.case_id").
+		Where("summons.late = ? AND summons.summoned_at >= ? AND summons.summoned_at < ?", true, from, to).Scan(&summons).Error; err != nil {
+		return fmt.Errorf("casework: late summons: %w", err)
+	}
+	for _, sm := range summons {
+		add(models.Deduction{Rule: models.RuleSummonLate, SourceKey: "summon:" + strconv.FormatUint(sm.ID, 10), DepartmentCode: sm.DepartmentCode,
+			CaseNo: sm.No, Reason: fmt.Sprintf("被通知后未在 %s 前到“办不成事”反映窗口", models.FormatTime(sm.ArriveBy)), At: sm.SummonedAt})
+	}
+
+	var faults []struct {
+		models.Fault
+		No string
+	}
+	if err := db.Table("faults").Select("faults.*, cases.no").Joins("JOIN cases ON cases.id = faults.case_id").
+		Where("faults.at >= ? AND faults.at < ?", from, to).Scan(&faults).Error; err != nil {
+		return fmt.Errorf("casework: faults: %w", err)
+	}
+	for _, f := range faults {
+		// One deduction for the unit and one for the person (第十七条).
+		reason := fmt.Sprintf("经核实属工作人员过错（%s）：%s", models.FaultKinds[f.Kind], names[f.StaffID])
+		add(models.Deduction{Rule: models.RuleStaffFault, SourceKey: "fault:" + strconv.FormatUint(f.ID, 10), DepartmentCode: f.DepartmentCode,
+			StaffID: f.StaffID, CaseNo: f.No, Reason: reason, At: f.At})
+	}
+
+	var overdue []models.WorkOrder
+	deadline := "COALESCE(extended_due_at, due_at)"
+	if err := db.Where("received_at >= ? AND received_at < ?", from, to).
+		Where("(replied_at IS NOT NULL AND replied_at > "+deadline+") OR (replied_at IS NULL AND "+deadline+" < ?)", now).
+		Find(&overdue).Error; err != nil {
+		return fmt.Errorf("casework: overdue orders: %w", err)
+	}
+	for _, o := range overdue {
+		what := "未在时限内答复"
+		if o.RepliedAt != nil {
+			what = "超期答复（" + models.FormatTime(*o.RepliedAt) + "）"
+		}
+		add(models.Deduction{Rule: models.RuleOrderOverdue, SourceKey: "order:" + o.No, DepartmentCode: o.DepartmentCode,
+			CaseNo: caseNoOfOrder(o.No, s.opts), Reason: fmt.Sprintf("工单 %s %s，时限 %s", o.No, what, models.FormatTime(o.Deadline())), At: o.Deadline()})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	if err := db.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(out, 200).Error; err != nil {
+		return fmt.Errorf("casework: propose deductions: %w", err)
+	}
+	return nil
+}
+
+// caseNoOfOrder derives the case number from an order number
+// (GD20260310-004-1 → BB20260310-004).
+func caseNoOfOrder(orderNo string, o Options) string {
+	body := orderNo[len(o.OrderPrefix):]
+	if i := lastIndex(body, '-'); i > 0 {
+		body = body[:i]
+	}
+	return o.CasePrefix + body
+}
+
+func lastIndex(s string, b byte) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == b {
+			return i
+		}
+	}
+	return -1
+}
+
+// DecideDeduction is the supervision section confirming a proposed
+// deduction, or waiving it with a reason (R9).
+func (s *Service) DecideDeduction(ctx context.Context, actor models.Staff, id uint64, confirm bool, note string) (*models.Deduction, error) {
+	if err := requireRole(actor, models.RoleSupervisor, models.RoleAdmin); err != nil {
+		return nil, models.Errorf(models.ErrForbidden, "只有监督考核科可以确认或免除扣分")
+	}
+	if !confirm {
+		var err error
+		if note, err = text("reason", "免除扣分的理由", note, 500); err != nil {
+			return nil, err
+		}
+	}
+	var d models.Deduction
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).First(&d).Error; err != nil {
+			return notFound(err, "扣分记录 %d 不存在", id)
+		}
+		if d.Status != models.DeductionProposed {
+			return models.Errorf(models.ErrConflict, "扣分记录 %d 已%s，不能重复处理", id, map[models.DeductionStatus]string{
+				models.DeductionConfirmed: "确认", models.DeductionWaived: "免除"}[d.Status])
+		}
+		now := s.clock.Now()
+		d.Status, d.DecidedBy, d.DecidedAt, d.Note = models.DeductionWaived, actor.ID, &now, note
+		if confirm {
+			d.Status = models.DeductionConfirmed
+		}
+		return tx.Save(&d).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}

@@ -1,0 +1,172 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"bbcs/models"
+)
+
+// Scores is the assessment of a year (第十七条, R9).
+type Scores struct {
+	Year       int             `json:"year"`
+	Units      []UnitScore     `json:"units"`
+	Staff      []StaffScore    `json:"staff"`
+	Deductions []DeductionView `json:"deductions"`
+}
+
+// UnitScore is one unit's year. Deducted counts confirmed points only;
+// proposed ones wait for the supervision section.
+type UnitScore struct {
+	Department string `json:"department"` // "" = the centre itself
+	Name       string `json:"name"`
+	Deducted   int    `json:"deducted"`
+	Proposed   int    `json:"proposed"`
+	// RedFlagEligible is lost when the same kind of problem comes back
+	// three times or more in the year (红旗窗口).
+	RedFlagEligible bool            `json:"red_flag_eligible"`
+	Recurring       []RecurringKind `json:"recurring"`
+}
+
+// RecurringKind is a kind of problem a unit had three times or more.
+type RecurringKind struct {
+	Category string `json:"category"`
+	Count    int    `json:"count"`
+}
+
+// StaffScore is one person's year.
+type StaffScore struct {
+	Staff      string `json:"staff"`
+	Name       string `json:"name"`
+	Department string `json:"department"`
+	Deducted   int    `json:"deducted"`
+	// Complaints counts verified faults of unfamiliarity, careless review or
+	// bad attitude; three or more lose 服务明星 eligibility.
+	Complaints          int  `json:"complaints"`
+	ServiceStarEligible bool `json:"service_star_eligible"`
+}
+
+// DeductionView is one deduction as the supervision section reviews it.
+type DeductionView struct {
+	ID         uint64  `json:"id"`
+	Rule       string  `json:"rule"`
+	Department string  `json:"department"`
+	Staff      string  `json:"staff,omitempty"`
+	CaseNo     string  `json:"case_no,omitempty"`
+	Points     int     `json:"points"`
+	Reason     string  `json:"reason"`
+	Status     string  `json:"status"`
+	Note       string  `json:"note,omitempty"`
+	At         string  `json:"at"`
+	DecidedAt  *string `json:"decided_at"`
+}
+
+// complaintKinds are the faults 第十七条 counts towards 服务明星.
+var complaintKinds = []models.FaultKind{"unfamiliar", "careless", "poor_attitude"}
+
+// Scores computes a year's assessment from the deductions (as proposed
+// and decided so far), the cases and the verified faults.
+func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
+	if year < 2000 || year > 2200 {
+		return nil, models.Errorf(models.ErrInvalid, "年份 %d 不正确", year)
+	}
+	from := time.Date(year, 1, 1, 0, 0, 0, 0, r.loc).UTC()
+	to := time.Date(year+1, 1, 1, 0, 0, 0, 0, r.loc).UTC()
+	db := r.db.WithContext(ctx)
+	out := &Scores{Year: year, Units: []UnitScore{}, Staff: []StaffScore{}, Deductions: []DeductionView{}}
+
+	var depts []models.Department
+	if err := db.Order("code").Find(&depts).Error; err != nil {
+		return nil, fmt.Errorf("reports: departments: %w", err)
+	}
+	units := map[string]*UnitScore{"": {Name: "政务服务中心（接诉即办专员）", RedFlagEligible: true, Recurring: []RecurringKind{}}}
+	order := []string{""}
+	for _, d := range depts {
+		units[d.Code] = &UnitScore{Department: d.Code, Name: d.Name, RedFlagEligible: true, Recurring: []RecurringKind{}}
+		order = append(order, d.Code)
+	}
+	var people []models.Staff
+	if err := db.Where("department_code <> ''").Order("id").Find(&people).Error; err != nil {
+		return nil, fmt.Errorf("reports: staff: %w", err)
+	}
+	staff := map[string]*StaffScore{}
+	for _, p := range people {
+		staff[p.ID] = &StaffScore{Staff: p.ID, Name: p.Name, Department: p.DepartmentCode, ServiceStarEligible: true}
+	}
+
+	var ds []models.Deduction
+	if err := db.Where("year = ?", year).Order("at, id").Find(&ds).Error; err != nil {
+		return nil, fmt.Errorf("reports: deductions: %w", err)
+	}
+	for _, d := range ds {
+		u := units[d.DepartmentCode]
+		if u == nil {
+			u = &UnitScore{Department: d.DepartmentCode, Name: d.DepartmentCode, RedFlagEligible: true, Recurring: []RecurringKind{}}
+			units[d.DepartmentCode] = u
+			order = append(order, d.DepartmentCode)
+		}
+		switch d.Status {
+		case models.DeductionConfirmed:
+			u.Deducted += d.Points
+			if st := staff[d.StaffID]; st != nil {
+				st.Deducted += d.Points
+			}
+		case models.DeductionProposed:
+			u.Proposed += d.Points
+		}
+		v := DeductionView{ID: d.ID, Rule: string(d.Rule), Department: d.DepartmentCode, Staff: d.StaffID, CaseNo: d.CaseNo,
+			Points: d.Points, Reason: d.Reason, Status: string(d.Status), Note: d.Note, At: d.At.In(r.loc).Format(time.RFC3339)}
+		if d.DecidedAt != nil {
+			s := d.DecidedAt.In(r.loc).Format(time.RFC3339)
+			v.DecidedAt = &s
+		}
+		out.Deductions = append(out.Deductions, v)
+	}
+
+	// 红旗窗口: the same kind of problem handed to a unit 3+ times in a year.
+	var kinds []struct {
+		DepartmentCode string
+		Category       string
+		N              int
+	}
+	err := db.Table("work_orders").Select("work_orders.department_code, cases.category, COUNT(DISTINCT cases.id) AS n").
+		Joins("JOIN cases ON cases.id = work_orders.case_id").
+		Where("cases.accepted_at >= ? AND cases.accepted_at < ?", from, to).
+		Group("work_orders.department_code, cases.category").Having("COUNT(DISTINCT cases.id) >= 3").Scan(&kinds).Error
+	if err != nil {
+		return nil, fmt.Errorf("reports: recurring kinds: %w", err)
+	}
+	for _, k := range kinds {
+		if u := units[k.DepartmentCode]; u != nil {
+			u.RedFlagEligible = false
+			u.Recurring = append(u.Recurring, RecurringKind{Category: k.Category, Count: k.N})
+		}
+	}
+
+	// 服务明星: 3+ complaints for unfamiliarity, careless review or attitude.
+	var complaints []struct {
+		StaffID string
+		N       int
+	}
+	if err := db.Model(&models.Fault{}).Select("staff_id, COUNT(*) AS n").
+		Where("at >= ? AND at < ? AND kind IN ?", from, to, complaintKinds).Group("staff_id").Scan(&complaints).Error; err != nil {
+		return nil, fmt.Errorf("reports: complaints: %w", err)
+	}
+	for _, c := range complaints {
+		if st := staff[c.StaffID]; st != nil {
+			st.Complaints = c.N
+			st.ServiceStarEligible = c.N < 3
+		}
+	}
+
+	for _, code := range order {
+		sort.Slice(units[code].Recurring, func(i, j int) bool { return units[code].Recurring[i].Category < units[code].Recurring[j].Category })
+		out.Units = append(out.Units, *units[code])
+	}
+	for _, p := range people {
+		out.Staff = append(out.Staff, *staff[p.ID])
+	}
+	return out, nil
+}

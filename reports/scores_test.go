@@ -1,0 +1,132 @@
+package reports_test
+
+import (
+	"testing"
+
+	"bbcs/casework"
+	"bbcs/models"
+)
+
+// A year whose assessment was worked out by hand: a unit with the same
+// kind of problem three times (no 红旗窗口), a staff member with three
+// complaints (no 服务明星), and deductions confirmed and waived.
+func TestScoresOfASeededYear(t *testing.T) {
+	c := newCentre(t)
+	wang, zhang, ma := c.staff["wang"], c.staff["zhang"], c.staff["ma"]
+	c.staff["liu"] = models.Staff{ID: "liu", Name: "刘强", Role: models.RoleWindowHead, DepartmentCode: "realestate", Active: true}
+
+	// A late duty check-in: the centre itself loses a point.
+	c.at("2026-03-02 09:05")
+	if _, err := c.svc.CheckIn(c.ctx, wang); err != nil {
+		t.Fatal(err)
+	}
+	// Three real-estate cases of the same kind, each answered and rated
+	// 不满意; the supervision section finds three faults of 张伟's and one
+	// of 刘强's (应办未办, which is not a 服务明星 complaint).
+	kinds := []models.FaultKind{"unfamiliar", "careless", "poor_attitude"}
+	var nos []string
+	for i, day := range []string{"2026-03-03", "2026-03-10", "2026-05-12"} {
+		no := c.register(day+" 10:00", models.CategoryNotCompleted, "过户超期未办结")
+		nos = append(nos, no)
+		c.must(c.svc.Dispatch(c.ctx, wang, no, []string{"realestate"}, "", false))
+		c.at(day + " 15:00")
+		c.must(c.svc.Reply(c.ctx, zhang, c.order(no, 1), "已办"))
+		c.must(c.svc.Rate(c.ctx, wang, no, models.RatingDissatisfied, "", casework.ViaPhone))
+		c.must(c.svc.MarkFault(c.ctx, ma, no, "zhang", kinds[i], ""))
+		c.must(c.svc.Reply(c.ctx, zhang, c.order(no, 2), "已重新办结"))
+		c.must(c.svc.Rate(c.ctx, wang, no, models.RatingSatisfied, "", casework.ViaPhone))
+	}
+	c.must(c.svc.MarkFault(c.ctx, ma, nos[0], "liu", "not_done", "")) // the case has a 差评 in round 1
+	// Two market cases of the same kind: still eligible. One is answered late.
+	for _, day := range []string{"2026-03-04", "2026-03-05"} {
+		no := c.register(day+" 10:00", models.CategoryNotCompleted, "营业执照变更超期")
+		c.must(c.svc.Dispatch(c.ctx, wang, no, []string{"market"}, "", false))
+		if day == "2026-03-04" {
+			c.at("2026-03-12 10:00") // due 03-09 18:00
+			c.must(c.svc.Reply(c.ctx, c.staff["zhao"], c.order(no, 1), "已办"))
+		}
+	}
+	// A summons answered late (arrive-by 30 minutes).
+	no := c.register("2026-03-16 10:00", models.CategoryAttitude, "态度差")
+	c.must(c.svc.Summon(c.ctx, wang, no, "realestate", ""))
+	c.at("2026-03-16 11:00")
+	c.must(c.svc.ConfirmArrival(c.ctx, zhang, no))
+
+	c.at("2026-06-01 10:00") // the open market order is long overdue by now
+	if err := c.svc.ProposeDeductions(c.ctx, 2026); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.svc.ProposeDeductions(c.ctx, 2026); err != nil { // proposing twice proposes once
+		t.Fatal(err)
+	}
+	sc, err := c.rep.Scores(c.ctx, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byRule := map[string]int{}
+	for _, d := range sc.Deductions {
+		byRule[d.Rule]++
+		if d.Status != "proposed" {
+			t.Errorf("a new deduction is %s", d.Status)
+		}
+	}
+	// 1 late check-in, 4 faults, 1 late summons, 2 market orders overdue
+	// (one answered late, one never answered).
+	want := map[string]int{"duty_late": 1, "staff_fault": 4, "summon_late": 1, "order_overdue": 2}
+	for rule, n := range want {
+		if byRule[rule] != n {
+			t.Errorf("%d %s deductions, want %d (all: %v)", byRule[rule], rule, n, byRule)
+		}
+	}
+
+	// The supervision section confirms all but the summons, which it waives.
+	for _, d := range sc.Deductions {
+		confirm := d.Rule != "summon_late"
+		note := ""
+		if !confirm {
+			note = "当日电梯故障，已核实"
+		}
+		if _, err := c.svc.DecideDeduction(c.ctx, ma, d.ID, confirm, note); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.svc.DecideDeduction(c.ctx, ma, sc.Deductions[0].ID, true, ""); models.ErrorCode(err) != models.ErrConflict {
+		t.Errorf("deciding twice: %v", err)
+	}
+	if _, err := c.svc.DecideDeduction(c.ctx, zhang, sc.Deductions[0].ID, true, ""); models.ErrorCode(err) != models.ErrForbidden {
+		t.Errorf("window staff deciding: %v", err)
+	}
+	sc, err = c.rep.Scores(c.ctx, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := map[string]reportsUnit{}
+	for _, u := range sc.Units {
+		units[u.Department] = reportsUnit{u.Deducted, u.Proposed, u.RedFlagEligible, len(u.Recurring)}
+	}
+	for dept, w := range map[string]reportsUnit{
+		"":           {deducted: 1, eligible: true},
+		"realestate": {deducted: 4, eligible: false, recurring: 1}, // 4 faults; the summons waived
+		"market":     {deducted: 2, eligible: true},
+	} {
+		if units[dept] != w {
+			t.Errorf("unit %q = %+v, want %+v", dept, units[dept], w)
+		}
+	}
+	people := map[string][3]any{}
+	for _, s := range sc.Staff {
+		people[s.Staff] = [3]any{s.Deducted, s.Complaints, s.ServiceStarEligible}
+	}
+	if got := people["zhang"]; got != [3]any{3, 3, false} {
+		t.Errorf("张伟 = %v, want 3 points, 3 complaints, not eligible", got)
+	}
+	if got := people["liu"]; got != [3]any{1, 0, true} {
+		t.Errorf("刘强 = %v, want 1 point, no complaint, eligible", got)
+	}
+}
+
+type reportsUnit struct {
+	deducted, proposed int
+	eligible           bool
+	recurring          int
+}
