@@ -146,6 +146,8 @@ func RenderCard(kind models.NoticeKind, d models.NoticeData) Card {
 	case models.NoticeFollowUpDue:
 		return Card{Title: fmt.Sprintf("【跟踪回访｜%s】请今天回访反映人", d.CaseNo),
 			Lines: []string{"反映人：" + applicant, "事项：" + d.Matter, "上次评价：" + d.Reason, "回访后请记录回访情况"}}
+	case models.NoticeMonthly:
+		return Card{Title: d.Note, Lines: strings.Split(d.Text, "\n"), Link: d.Link}
 	case models.NoticeDutyMissed:
 		return Card{Title: "【值班未到岗】" + d.Note, Lines: []string{d.ActorName + " 未按时签到（第十七条）"}}
 	case models.NoticeOwnerAssigned, models.NoticeHandedOver:
@@ -187,7 +189,11 @@ func (c Card) Markdown(mention func(staffID string) string) string {
 		b.WriteString("\n")
 	}
 	if c.Link != "" {
-		b.WriteString("[在页面中签收、答复、延期或上报](" + c.Link + ")\n")
+		label := "在页面中签收、答复、延期或上报"
+		if strings.Contains(c.Link, "/admin/") {
+			label = "查看完整月报"
+		}
+		b.WriteString("[" + label + "](" + c.Link + ")\n")
 	}
 	for _, id := range c.Mentions {
 		if m := mention(id); m != "" {

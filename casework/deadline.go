@@ -171,6 +171,9 @@ func (s *Service) WantedTimers(ctx context.Context) (map[string]time.Time, error
 	for id, at := range s.dutyTimers(s.clock.Now()) {
 		want[id] = at
 	}
+	for id, at := range s.monthlyTimers(s.clock.Now()) {
+		want[id] = at
+	}
 	var answered []models.Case
 	if err := s.db.WithContext(ctx).Where("status = ?", models.CaseAnswered).Find(&answered).Error; err != nil {
 		return nil, fmt.Errorf("casework: list answered cases: %w", err)
@@ -199,7 +202,7 @@ func summonTimer(id uint64) string { return "summon:" + strconv.FormatUint(id, 1
 // database (reconciliation may drop such a timer when the database no
 // longer wants it).
 func OwnsTimer(id string) bool {
-	for _, p := range []string{"wo:", "summon:", "duty:", "rate:", "followup:"} {
+	for _, p := range []string{"wo:", "summon:", "duty:", "rate:", "followup:", "monthly:"} {
 		if strings.HasPrefix(id, p) {
 			return true
 		}

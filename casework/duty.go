@@ -80,3 +80,49 @@ func (s *Service) DutyMisses(ctx context.Context) ([]models.DutyMiss, error) {
 }
 
 func isDutyTimer(id string) (string, bool) { return strings.CutPrefix(id, "duty:") }
+
+// The monthly summary (第十四条) goes to the leaders' group on the first
+// working day of each month:
+//
+//	monthly:YYYY-MM  fires at the reminder time of the first working day after that month
+func monthlyTimer(month string) string { return "monthly:" + month }
+
+// monthlyTimers are the pushes of last month's and this month's summary.
+func (s *Service) monthlyTimers(now time.Time) map[string]time.Time {
+	loc := s.cal.Location()
+	local := now.In(loc)
+	out := map[string]time.Time{}
+	for _, m := range []time.Time{
+		time.Date(local.Year(), local.Month()-1, 1, 0, 0, 0, 0, loc),
+		time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, loc),
+	} {
+		next := m.AddDate(0, 1, 0)
+		first := next
+		if !s.cal.IsWorkday(first) {
+			first = s.cal.AddWorkdays(next, 1)
+		}
+		// A push whose day is over is not made up later: a summary of two
+		// months ago helps nobody on a new deployment.
+		if now.Before(s.cal.EndOf(first)) {
+			out[monthlyTimer(m.Format("2006-01"))] = s.cal.MorningOf(first)
+		}
+	}
+	return out
+}
+
+// TellOnce writes a notice for a timer, once: the firing is recorded in
+// the same transaction, so a timer handed out twice tells once.
+func (s *Service) TellOnce(ctx context.Context, timerID string, kind models.NoticeKind, aud models.Audience, target string, d models.NoticeData) error {
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		now := s.clock.Now()
+		if err := firstFiring(&change{tx: tx, now: now}, timerID); err != nil {
+			return err
+		}
+		return tx.Create(&models.Notice{Kind: kind, Audience: aud, Target: target, Payload: models.EncodeNoticeData(d),
+			Status: models.NoticePending, NextAttemptAt: now, CreatedAt: now}).Error
+	})
+	if errors.Is(err, errStale) {
+		return nil
+	}
+	return err
+}

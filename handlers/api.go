@@ -395,7 +395,7 @@ func (s *Server) ledger(w http.ResponseWriter, r *http.Request, actor models.Sta
 	for code, d := range depts {
 		names[code] = d.Name
 	}
-	book, err := reports.NewLedger(names, !seesFullMobile(actor))
+	book, err := reports.NewLedger(names, !seesFullMobile(actor), s.Cases.Clock().Now())
 	if err != nil {
 		fail(w, s.Log, r, err)
 		return

@@ -37,6 +37,7 @@ const (
 	NoticeRatingReminder   NoticeKind = "rating_reminder"   // applicant: not rated yet
 	NoticeRated            NoticeKind = "rated"             // owner: the applicant's rating
 	NoticeFollowUpDue      NoticeKind = "follow_up_due"     // owner: call the applicant (跟踪回访)
+	NoticeMonthly          NoticeKind = "monthly_summary"   // leaders' group: last month's summary (第十四条)
 )
 
 // Audience says who a notice is for; Target says which one of them.

@@ -26,7 +26,7 @@ type LedgerCase struct {
 // registration form (“办不成事”事项登记表) and 第十五条's list.
 var LedgerColumns = []string{
 	"序号", "编号", "受理时间", "反映渠道", "反映人", "反映人类型", "企业名称", "联系电话",
-	"反映事项", "事项类别", "相关部门", "首接负责人", "工单（部门｜时限｜答复时间｜结果）",
+	"反映事项", "事项类别", "相关部门", "首接负责人", "工单（部门｜时限｜答复时间｜结果）", "时限执行",
 	"处理方式", "处理结果", "评价", "评价意见", "办理轮次", "跟踪回访", "办结时间", "状态",
 }
 
@@ -40,10 +40,11 @@ type Ledger struct {
 	row   int
 	mask  bool
 	depts map[string]string
+	now   time.Time // what is overdue now
 }
 
 // NewLedger starts a workbook; depts maps department codes to names.
-func NewLedger(depts map[string]string, maskMobiles bool) (*Ledger, error) {
+func NewLedger(depts map[string]string, maskMobiles bool, now time.Time) (*Ledger, error) {
 	f := excelize.NewFile()
 	sheet := "台账"
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
@@ -53,7 +54,7 @@ func NewLedger(depts map[string]string, maskMobiles bool) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reports: stream writer: %w", err)
 	}
-	widths := []float64{6, 17, 17, 8, 10, 8, 18, 14, 40, 16, 18, 10, 48, 14, 40, 10, 24, 8, 30, 17, 12}
+	widths := []float64{6, 17, 17, 8, 10, 8, 18, 14, 40, 16, 18, 10, 48, 12, 14, 40, 10, 24, 8, 30, 17, 12}
 	for i, w := range widths {
 		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
 			return nil, fmt.Errorf("reports: column width: %w", err)
@@ -67,10 +68,14 @@ func NewLedger(depts map[string]string, maskMobiles bool) (*Ledger, error) {
 	for i, c := range LedgerColumns {
 		header[i] = excelize.Cell{StyleID: bold, Value: c}
 	}
+	// The header stays in view while scrolling.
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return nil, fmt.Errorf("reports: freeze header: %w", err)
+	}
 	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 20}); err != nil {
 		return nil, fmt.Errorf("reports: header: %w", err)
 	}
-	return &Ledger{f: f, sw: sw, row: 1, mask: maskMobiles, depts: depts}, nil
+	return &Ledger{f: f, sw: sw, row: 1, mask: maskMobiles, depts: depts, now: now}, nil
 }
 
 // Add writes cases as rows.
@@ -105,7 +110,11 @@ func (l *Ledger) cells(n int, lc LedgerCase) []any {
 		depts = append(depts, l.name(code))
 	}
 	var orders []string
+	overdue := 0
 	for _, o := range lc.Orders {
+		if (o.RepliedAt != nil && o.RepliedAt.After(o.Deadline())) || (o.RepliedAt == nil && l.now.After(o.Deadline())) {
+			overdue++
+		}
 		line := fmt.Sprintf("第%d轮 %s｜%s", o.Round, l.name(o.DepartmentCode), localTime(o.Deadline()))
 		if o.RepliedAt != nil {
 			line += "｜" + localTime(*o.RepliedAt) + "｜" + o.Result
@@ -129,6 +138,14 @@ func (l *Ledger) cells(n int, lc LedgerCase) []any {
 			follows = append(follows, "待回访（"+localTime(f.DueAt)+"）")
 		}
 	}
+	timeliness := ""
+	switch {
+	case len(lc.Orders) == 0:
+	case overdue == 0:
+		timeliness = "按时"
+	default:
+		timeliness = fmt.Sprintf("超期 %d 单", overdue)
+	}
 	outcome := ""
 	if c.Outcome != "" {
 		outcome = c.Outcome.Label()
@@ -139,7 +156,7 @@ func (l *Ledger) cells(n int, lc LedgerCase) []any {
 	}
 	return []any{
 		n, c.No, localTime(c.AcceptedAt), c.Channel.Label(), c.ApplicantName, c.ApplicantKind.Label(), c.Company,
-		mobile, c.Matter, c.Category.Label(), strings.Join(depts, "、"), lc.OwnerName, strings.Join(orders, "\n"),
+		mobile, c.Matter, c.Category.Label(), strings.Join(depts, "、"), lc.OwnerName, strings.Join(orders, "\n"), timeliness,
 		outcome, c.Result, rating, comment, c.Round, strings.Join(follows, "\n"), closed, c.Status.Label(),
 	}
 }

@@ -255,3 +255,36 @@ func (r *Reports) recurring(ctx context.Context, from, to time.Time, m *Monthly)
 	}
 	return nil
 }
+
+// Card is the summary as the leaders' group reads it (STORIES.md §5): a
+// title and a few lines.
+func (m *Monthly) Card(departmentNames map[string]string) (title string, lines []string) {
+	t, _ := time.Parse("2006-01", m.Month)
+	title = fmt.Sprintf("【%d年%d月“办不成事”反映窗口月报】", t.Year(), t.Month())
+	bad := m.Ratings[string(models.RatingDissatisfied)] + m.Ratings[string(models.RatingVeryDissatisfy)]
+	lines = append(lines, fmt.Sprintf("受理 %d 件，办结 %d 件，按时答复率 %.0f%%；满意及以上 %d 件，差评 %d 件",
+		m.Received, m.Closed, m.OnTimeRate*100, m.SatisfiedOrMore, bad))
+	if len(m.Recurring) > 0 {
+		lines = append(lines, "反复出现的问题：")
+		for i, g := range m.Recurring {
+			if i == 5 {
+				lines = append(lines, fmt.Sprintf("……另有 %d 类", len(m.Recurring)-5))
+				break
+			}
+			name := departmentNames[g.Department]
+			if name == "" {
+				name = g.Department
+			}
+			lines = append(lines, fmt.Sprintf("· %s —— %d 件（%s，%s）", shortText(g.Sample, 30), len(g.Cases), name, models.Category(g.Category).Label()))
+		}
+	}
+	return title, lines
+}
+
+func shortText(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "……"
+}

@@ -273,3 +273,46 @@ func TestMissedDutyCheckInIsRecorded(t *testing.T) {
 		return false
 	}, 5*time.Second)
 }
+
+// On the first working day of a month the leaders' group gets last month's
+// summary (第十四条), once.
+func TestMonthlySummaryIsPushedToTheLeaders(t *testing.T) {
+	g := startGroupsApp(t)
+	c := g.newCase("realestate")
+	g.wecomSays("zhangwei", "回复 "+orderFor(c, "realestate")+" 已办结")
+	g.at("2026-03-31T20:00:00+08:00")
+	if err := g.app.reconcile(context.Background()); err != nil { // plans March's push for 04-01 09:00
+		t.Fatal(err)
+	}
+	g.at("2026-04-01T08:59:00+08:00")
+	if n := countMarch(g); n != 0 {
+		t.Fatalf("the summary went out before 09:00 (%d)", n)
+	}
+	g.at("2026-04-01T09:00:01+08:00")
+	g.wecom.WaitFor(t, func() bool {
+		for _, m := range g.wecom.RobotMessagesTo("key-leaders") {
+			if strings.Contains(m.Markdown, "2026年3月“办不成事”反映窗口月报") && strings.Contains(m.Markdown, "受理 1 件") &&
+				strings.Contains(m.Markdown, "/admin/reports?month=2026-03") {
+				return true
+			}
+		}
+		return false
+	}, 5*time.Second)
+	if err := g.app.reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	g.at("2026-04-01T09:30:00+08:00")
+	if n := countMarch(g); n != 1 {
+		t.Errorf("the leaders got the summary %d times, want once", n)
+	}
+}
+
+func countMarch(g *groupsApp) int {
+	n := 0
+	for _, m := range g.wecom.RobotMessagesTo("key-leaders") {
+		if strings.Contains(m.Markdown, "2026年3月") {
+			n++
+		}
+	}
+	return n
+}

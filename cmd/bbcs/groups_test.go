@@ -74,7 +74,7 @@ staff:
   - {id: zhou,  name: 周主任,   role: principal_leader, wecom_user_id: zhouzr}
   - {id: ma,    name: 马科长,   role: supervisor, wecom_user_id: makz}
   - {id: admin, name: 管理员,   role: admin}
-leaders: {principal: zhou}
+leaders: {principal: zhou, group: {platform: wecom, webhook_key: key-leaders}}
 supervision: {group: {platform: wecom, webhook_key: %[17]s}}
 duty: {rotation: [wang]}
 `, wecomURL, dingURL, corpID, agentID, appToken, appAESKey, botToken, botAESKey, dingKey, dingRobot,
@@ -95,7 +95,7 @@ func startGroupsApp(t *testing.T) *groupsApp {
 	t.Helper()
 	wf := wecomtest.NewFake(t, corpID, corpSecret, agentID)
 	df := dingtalktest.NewFake(t, dingKey, dingSecret, dingRobot)
-	for _, k := range []string{keyRealty, keyTax, keySuper} {
+	for _, k := range []string{keyRealty, keyTax, keySuper, "key-leaders"} {
 		wf.AddRobot(k)
 	}
 	for _, u := range []string{"wangfang", "zhangwei", "liuqiang", "sunli", "chenfz", "zhouzr", "makz"} {

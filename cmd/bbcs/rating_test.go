@@ -343,6 +343,9 @@ func TestLedgerShowsRatingsRoundsAndFollowUps(t *testing.T) {
 		t.Errorf("times: accepted %q closed %q", col["受理时间"], col["办结时间"])
 	}
 	// Window staff get the ledger with masked mobiles; an empty month has only the header.
+	if col["时限执行"] != "按时" {
+		t.Errorf("timeliness %q", col["时限执行"])
+	}
 	if masked := ca.ledgerRows("zhang", ""); masked[1][7] != "138****8000" {
 		t.Errorf("window staff see %q", masked[1][7])
 	}

@@ -59,16 +59,19 @@ func migrate(ctx context.Context, path string, environ []string, stdout io.Write
 
 // app is bbcs wired together.
 type app struct {
-	log      *slog.Logger
-	db       *gorm.DB
-	redis    *store.Redis
-	cases    *casework.Service
-	outbox   *outbox.Dispatcher
-	wechat   *wechat.Account
-	wecom    *wecom.Client
-	timers   *timers.Engine
-	citizens *handlers.Citizens
-	dingtalk *dingtalk.Client
+	log     *slog.Logger
+	db      *gorm.DB
+	redis   *store.Redis
+	cases   *casework.Service
+	outbox  *outbox.Dispatcher
+	wechat  *wechat.Account
+	wecom   *wecom.Client
+	timers  *timers.Engine
+	reports *reports.Reports
+
+	publicURL string
+	citizens  *handlers.Citizens
+	dingtalk  *dingtalk.Client
 
 	wecomCfg    wecom.Config
 	dingtalkCfg dingtalk.Config
@@ -126,6 +129,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		RateRemindAfter: mustDuration(cfg.Rating.RemindAfter), RateCloseAfter: mustDuration(cfg.Rating.CloseAfter),
 		RatingLinkTTL: mustDuration(cfg.Rating.LinkTTL), PublicURL: cfg.HTTP.PublicURL,
 	}, log)
+	a.reports = reports.New(a.db, cal.Location(), clk.Now)
+	a.publicURL = cfg.HTTP.PublicURL
 	a.timers = timers.New(a.redis.Client, cfg.Redis.KeyPrefix, clk, timers.Options{}, log)
 	a.cases.SetTimers(a.timers)
 	if err := a.cases.SyncDirectory(ctx, directory(cfg)); err != nil {
@@ -303,6 +308,9 @@ func (a *app) fireTimer(ctx context.Context, id string, _ time.Time) error {
 		}
 		return err
 	}
+	if month, ok := strings.CutPrefix(id, "monthly:"); ok {
+		return a.pushMonthly(ctx, id, month)
+	}
 	err := a.cases.FireTimer(ctx, id)
 	if errors.Is(err, casework.ErrUnknownTimer) {
 		a.log.Warn("timers: dropping a timer no handler knows", "timer", id)
@@ -312,6 +320,33 @@ func (a *app) fireTimer(ctx context.Context, id string, _ time.Time) error {
 		a.outbox.Kick()
 	}
 	return err
+}
+
+// pushMonthly sends last month's summary to the leaders' group on the
+// first working day of the month (第十四条, R8).
+func (a *app) pushMonthly(ctx context.Context, id, month string) error {
+	m, err := a.reports.Monthly(ctx, month)
+	if err != nil {
+		return err
+	}
+	depts, err := a.cases.Departments(ctx)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for code, d := range depts {
+		names[code] = d.Name
+	}
+	title, lines := m.Card(names)
+	d := models.NoticeData{Note: title, Text: strings.Join(lines, "\n")}
+	if a.publicURL != "" {
+		d.Link = strings.TrimRight(a.publicURL, "/") + "/admin/reports?month=" + month
+	}
+	if err := a.cases.TellOnce(ctx, id, models.NoticeMonthly, models.AudienceLeaders, "", d); err != nil {
+		return err
+	}
+	a.outbox.Kick()
+	return nil
 }
 
 // reconcile makes Redis hold exactly the timers the database wants:
