@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -49,7 +51,8 @@ func startAppWith(t *testing.T, path string, env []string) *testApp {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	a, err := build(context.Background(), cfg, testenv.Quiet())
+	logs := &syncBuffer{}
+	a, err := build(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
@@ -57,8 +60,56 @@ func startAppWith(t *testing.T, path string, env []string) *testApp {
 	t.Cleanup(func() {
 		srv.Close()
 		a.close()
+		checkLogs(t, logs.String(), cfg)
 	})
 	return &testApp{t: t, app: a, srv: srv}
+}
+
+// syncBuffer is a log sink goroutines may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var mobileRE = regexp.MustCompile(`\b1[3-9]\d{9}\b`)
+
+// checkLogs: whatever a test did, no mobile number, no secret and no
+// citizen's words reached the log (platforms.md, logging).
+func checkLogs(t *testing.T, logs string, cfg *config.Config) {
+	t.Helper()
+	if m := mobileRE.FindString(logs); m != "" {
+		t.Errorf("a mobile number reached the log: %s", m)
+	}
+	secrets := []string{cfg.WeChat.AppSecret, cfg.WeChat.EncodingAESKey, cfg.WeCom.Secret, cfg.WeCom.EncodingAESKey,
+		cfg.WeCom.BotEncodingAESKey, cfg.DingTalk.AppSecret, cfg.HTTP.SessionSecret}
+	for _, tok := range cfg.API.Tokens {
+		secrets = append(secrets, tok.Token)
+	}
+	for _, d := range cfg.Departments {
+		secrets = append(secrets, d.Group.WebhookKey, d.Group.AccessToken, d.Group.Secret)
+	}
+	for _, s := range secrets {
+		if len(s) >= 8 && strings.Contains(logs, s) {
+			t.Errorf("a secret reached the log: %.4s…", s)
+		}
+	}
+	for _, words := range []string{"过户", "营业执照", "态度"} {
+		if strings.Contains(logs, words) {
+			t.Errorf("a citizen's words (%s) reached the log", words)
+		}
+	}
 }
 
 // runLoops starts what serve runs beside the HTTP server: the outbox

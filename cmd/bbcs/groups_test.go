@@ -113,6 +113,26 @@ func startGroupsApp(t *testing.T) *groupsApp {
 	}
 	ta := startAppWith(t, cfg, env)
 	ta.runLoops()
+	t.Cleanup(func() { // decision 7: no group or person ever sees a full mobile
+		var all []string
+		for _, m := range wf.RobotMessages() {
+			all = append(all, string(m.Raw))
+		}
+		for _, m := range wf.AppMessages() {
+			all = append(all, string(m.Raw))
+		}
+		for _, m := range df.RobotMessages() {
+			all = append(all, string(m.Raw))
+		}
+		for _, m := range df.PrivateMessages() {
+			all = append(all, string(m.Raw))
+		}
+		for _, m := range all {
+			if full := mobileRE.FindString(m); full != "" {
+				t.Errorf("a platform received a full mobile %s: %.200s", full, m)
+			}
+		}
+	})
 	now := ta.app.fake.Now
 	wf.SetNow(now)
 	df.SetNow(now)
