@@ -156,6 +156,9 @@ type Staff struct {
 	WeComUserID    string `yaml:"wecom_user_id"`
 	DingTalkUserID string `yaml:"dingtalk_user_id"`
 	Mobile         string `yaml:"mobile"`
+	// PasswordHash signs the person in to the admin console (bcrypt, as
+	// `bbcs hash-password` prints it); empty: no console sign-in.
+	PasswordHash string `yaml:"password_hash" secret:"true"`
 }
 
 // Leaders names the 主要负责领导 and the leaders' group for summaries.

@@ -23,9 +23,25 @@ import (
 var templateFS embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"time": models.FormatTime,
-	"date": func(t time.Time) string { return t.In(models.Shanghai).Format("2006-01-02") },
+	"time":       models.FormatTime,
+	"date":       func(t time.Time) string { return t.In(models.Shanghai).Format("2006-01-02") },
+	"catLabel":   func(s string) string { return models.Category(s).Label() },
+	"levelLabel": func(s string) string { return ratingLabel(s) },
+	"pct":        func(f float64) string { return strconv.FormatFloat(f*100, 'f', 0, 64) + "%" },
+	"bar": func(n, total int64) int64 {
+		if total == 0 {
+			return 0
+		}
+		return n * 100 / total
+	},
 }).ParseFS(templateFS, "templates/*.html"))
+
+func ratingLabel(s string) string {
+	if s == "not_rated" {
+		return "未评价"
+	}
+	return models.RatingLevel(s).Label()
+}
 
 // Identity turns a platform's sign-in code for an internal page into the
 // user id of the person who opened it (WeCom OAuth code, DingTalk in-app

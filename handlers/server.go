@@ -43,7 +43,9 @@ type Deps struct {
 	DingTalkBot http.Handler
 	// Actions is the staff action page /act/{order}, nil when off.
 	Actions http.Handler
-	// Rating is the applicants\' rating page /rate/{token}, nil when off.
+	// Console is the admin console /admin, nil when off.
+	Console *Console
+	// Rating is the applicants' rating page /rate/{token}, nil when off.
 	Rating   http.Handler
 	Log      *slog.Logger
 	Registry *prometheus.Registry // nil → a new one
@@ -94,6 +96,9 @@ func New(d Deps) *Server {
 	if d.Actions != nil {
 		s.mux.Handle("GET /act/{order}", s.instrument("GET /act/{order}", d.Actions))
 		s.mux.Handle("POST /act/{order}", s.instrument("POST /act/{order}", d.Actions))
+	}
+	if d.Console != nil {
+		d.Console.Routes(s.mux)
 	}
 	if d.Rating != nil {
 		s.mux.Handle("GET /rate/{token}", s.instrument("GET /rate/{token}", d.Rating))

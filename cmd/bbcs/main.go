@@ -18,6 +18,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func main() {
@@ -42,7 +44,8 @@ const usage = `usage:
   bbcs [serve] [--config FILE]      start bbcs (default; BBCS_CONFIG also names the file)
   bbcs migrate [--config FILE]      create or extend the database schema, then exit
   bbcs config check --config FILE   check a config file and name each wrong key
-  bbcs health [--url URL]           exit 0 when a running bbcs answers /healthz (container health checks)`
+  bbcs health [--url URL]           exit 0 when a running bbcs answers /healthz (container health checks)
+  bbcs hash-password < password     print the bcrypt hash for staff[].password_hash (admin console)`
 
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	cmd := "serve"
@@ -70,6 +73,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return checkConfig(path, environ, stdout)
 	case "health":
 		return health(ctx, args, environ, stdout)
+	case "hash-password":
+		return hashPassword(os.Stdin, stdout)
 	case "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -107,6 +112,25 @@ func health(ctx context.Context, args, environ []string, stdout io.Writer) error
 		return fmt.Errorf("health: %s answered %s", *url, resp.Status)
 	}
 	fmt.Fprintln(stdout, "ok")
+	return nil
+}
+
+// hashPassword reads a password on stdin and prints its bcrypt hash, so a
+// password never sits in the config or the shell history in clear.
+func hashPassword(stdin io.Reader, stdout io.Writer) error {
+	b, err := io.ReadAll(io.LimitReader(stdin, 1024))
+	if err != nil {
+		return err
+	}
+	pw := strings.TrimRight(string(b), "\r\n")
+	if len([]rune(pw)) < 8 {
+		return usageError{"bbcs hash-password: the password must have at least 8 characters"}
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, string(h))
 	return nil
 }
 

@@ -190,6 +190,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		Touch: a.wechat.Touch, Kick: a.outbox.Kick, Timers: a.timers, Log: log,
 	}
 
+	secret := sessionSecret(cfg.HTTP.SessionSecret, log)
 	tokens := make(map[string]string, len(cfg.API.Tokens))
 	for _, t := range cfg.API.Tokens {
 		tokens[t.Token] = t.Staff
@@ -203,8 +204,10 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		WeComApp:    wecom.AppCallback(a.wecomCfg, clk, staff.Handle, log),
 		DingTalkBot: dingtalk.Callback(a.dingtalkCfg, clk, staff.Handle, log),
 		Rating:      &handlers.RatingPage{Cases: a.cases, Kick: a.outbox.Kick},
+		Console: &handlers.Console{Cases: a.cases, Reports: a.reports, Clock: clk, Secret: secret,
+			Passwords: passwords(cfg)},
 		Actions: &handlers.Actions{
-			Cases: a.cases, Clock: clk, Secret: sessionSecret(cfg.HTTP.SessionSecret, log), Kick: a.outbox.Kick,
+			Cases: a.cases, Clock: clk, Secret: secret, Kick: a.outbox.Kick,
 			Platforms:      map[string]handlers.Identity{"wecom": a.wecom, "dingtalk": a.dingtalk},
 			SignIn:         map[string]func(string) string{"wecom": wecomSignIn(cfg.WeCom.CorpID, cfg.WeCom.AgentID)},
 			DingTalkCorpID: cfg.DingTalk.CorpID,
@@ -629,4 +632,15 @@ func wecomSignIn(corpID, agentID string) func(back string) string {
 func mustDuration(s string) time.Duration {
 	d, _ := time.ParseDuration(s)
 	return d
+}
+
+// passwords are the console's bcrypt hashes by staff id.
+func passwords(cfg *config.Config) map[string]string {
+	out := map[string]string{}
+	for _, st := range cfg.Staff {
+		if st.PasswordHash != "" {
+			out[st.ID] = st.PasswordHash
+		}
+	}
+	return out
 }

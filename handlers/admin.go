@@ -1,0 +1,266 @@
+package handlers
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"bbcs/casework"
+	"bbcs/clock"
+	"bbcs/models"
+	"bbcs/reports"
+)
+
+// Console is the admin console /admin (R10): server-rendered Chinese pages
+// with every asset embedded, usable on a phone and with no internet. People
+// sign in with the password hash config gives them; sessions are signed
+// cookies, and every form carries a token bound to the session.
+type Console struct {
+	Cases   *casework.Service
+	Reports *reports.Reports
+	Clock   clock.Clock
+	Secret  []byte
+	// Passwords maps staff ids to bcrypt hashes.
+	Passwords map[string]string
+}
+
+const consoleCookie = "bbcs_console"
+
+// consoleRoles may sign in; window staff work from their groups.
+var consoleRoles = map[models.Role]bool{
+	models.RoleSpecialist: true, models.RoleSupervisor: true, models.RoleLeader: true,
+	models.RolePrincipalLeader: true, models.RoleAdmin: true,
+}
+
+// Routes registers the console's pages on mux.
+func (c *Console) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /admin/{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/admin/cases", http.StatusFound) })
+	mux.HandleFunc("GET /admin/login", c.loginPage)
+	mux.HandleFunc("POST /admin/login", c.login)
+	mux.HandleFunc("POST /admin/logout", c.signedIn(c.logout))
+	mux.HandleFunc("GET /admin/cases", c.signedIn(c.cases))
+	mux.HandleFunc("GET /admin/cases/{no}", c.signedIn(c.casePage))
+	mux.HandleFunc("GET /admin/reports", c.signedIn(c.monthly))
+	mux.HandleFunc("GET /admin/scores", c.signedIn(c.scores))
+	mux.HandleFunc("POST /admin/deductions/{id}", c.signedIn(c.decide))
+}
+
+type consolePage struct {
+	Title   string
+	Me      models.Staff
+	CSRF    string
+	Error   string
+	Message string
+	Data    any
+}
+
+func (c *Console) mac(v string) string {
+	m := hmac.New(sha256.New, c.Secret)
+	m.Write([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func (c *Console) staffOf(r *http.Request) (string, string) {
+	ck, err := r.Cookie(consoleCookie)
+	if err != nil {
+		return "", ""
+	}
+	parts := strings.Split(ck.Value, "|")
+	if len(parts) != 3 || !hmac.Equal([]byte(parts[2]), []byte(c.mac(parts[0]+"|"+parts[1]))) {
+		return "", ""
+	}
+	exp, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || c.Clock.Now().Unix() > exp {
+		return "", ""
+	}
+	return parts[0], c.mac("csrf|" + ck.Value)
+}
+
+// signedIn lets only a signed-in person of a console role through, and
+// checks the form token of every POST.
+func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, consolePage)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, csrf := c.staffOf(r)
+		if id == "" {
+			http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
+			return
+		}
+		me, err := c.Cases.Staff(r.Context(), id)
+		if err != nil || !me.Active || !consoleRoles[me.Role] {
+			c.render(w, http.StatusForbidden, "console-error.html", consolePage{Title: "无权访问", Error: "您没有使用管理后台的权限。"})
+			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+			if err := r.ParseForm(); err != nil || !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(csrf)) {
+				c.render(w, http.StatusForbidden, "console-error.html", consolePage{Title: "页面已过期", Me: me, Error: "页面已过期，请刷新后重试。"})
+				return
+			}
+		}
+		h(w, r, consolePage{Me: me, CSRF: csrf})
+	}
+}
+
+func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
+	c.render(w, http.StatusOK, "console-login.html", consolePage{Title: "登录", Data: r.URL.Query().Get("next")})
+}
+
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		c.render(w, http.StatusBadRequest, "console-login.html", consolePage{Title: "登录", Error: "提交的内容无法读取。"})
+		return
+	}
+	id, password, next := strings.TrimSpace(r.PostForm.Get("staff")), r.PostForm.Get("password"), r.PostForm.Get("next")
+	fail := func() {
+		c.render(w, http.StatusUnauthorized, "console-login.html", consolePage{Title: "登录", Error: "账号或密码不正确。", Data: next})
+	}
+	hash := c.Passwords[id]
+	if hash == "" || bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		fail()
+		return
+	}
+	me, err := c.Cases.Staff(r.Context(), id)
+	if err != nil || !me.Active || !consoleRoles[me.Role] {
+		fail()
+		return
+	}
+	exp := c.Clock.Now().Add(12 * time.Hour).Unix()
+	v := id + "|" + strconv.FormatInt(exp, 10)
+	http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: v + "|" + c.mac(v), Path: "/admin/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, MaxAge: 12 * 3600, Secure: r.TLS != nil})
+	if !strings.HasPrefix(next, "/admin/") {
+		next = "/admin/cases"
+	}
+	http.Redirect(w, r, next, http.StatusFound)
+}
+
+func (c *Console) logout(w http.ResponseWriter, r *http.Request, _ consolePage) {
+	http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: "", Path: "/admin/", MaxAge: -1})
+	http.Redirect(w, r, "/admin/login", http.StatusFound)
+}
+
+type casesView struct {
+	Filter     casework.Filter
+	Cases      []caseRow
+	Total      int64
+	Statuses   []models.CaseStatus
+	Categories []models.Category
+	Depts      map[string]models.Department
+	Export     string
+}
+
+type caseRow struct {
+	Case   models.Case
+	Mobile string
+}
+
+func (c *Console) cases(w http.ResponseWriter, r *http.Request, p consolePage) {
+	q := r.URL.Query()
+	f := casework.Filter{Month: q.Get("month"), Status: models.CaseStatus(q.Get("status")),
+		Department: q.Get("department"), Category: models.Category(q.Get("category")), Limit: 200}
+	list, total, err := c.Cases.List(r.Context(), f)
+	p.Title = "台账"
+	if err != nil {
+		p.Error = models.ErrorMessage(err)
+		f = casework.Filter{Limit: 200}
+		list, total, _ = c.Cases.List(r.Context(), f)
+	}
+	depts, _ := c.Cases.Departments(r.Context())
+	rows := make([]caseRow, len(list))
+	for i, cs := range list {
+		rows[i] = caseRow{Case: cs, Mobile: cs.ApplicantMobile}
+		if !seesFullMobile(p.Me) {
+			rows[i].Mobile = models.MaskMobile(cs.ApplicantMobile)
+		}
+	}
+	p.Data = casesView{Filter: f, Cases: rows, Total: total, Depts: depts, Export: "/api/v1/ledger.xlsx?" + q.Encode(),
+		Statuses:   []models.CaseStatus{models.CaseRegistered, models.CaseDispatched, models.CaseAnswered, models.CaseReopened, models.CaseClosed},
+		Categories: models.Categories}
+	c.render(w, http.StatusOK, "console-cases.html", p)
+}
+
+func (c *Console) casePage(w http.ResponseWriter, r *http.Request, p consolePage) {
+	d, err := c.Cases.Get(r.Context(), r.PathValue("no"))
+	if err != nil {
+		p.Title, p.Error = "案件", models.ErrorMessage(err)
+		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		return
+	}
+	p.Title = "案件 " + d.Case.No
+	p.Data = caseJSON(d, p.Me)
+	c.render(w, http.StatusOK, "console-case.html", p)
+}
+
+func (c *Console) monthly(w http.ResponseWriter, r *http.Request, p consolePage) {
+	month := r.URL.Query().Get("month")
+	if month == "" {
+		month = c.Clock.Now().In(models.Shanghai).AddDate(0, -1, 0).Format("2006-01")
+	}
+	m, err := c.Reports.Monthly(r.Context(), month)
+	p.Title = "月报 " + month
+	if err != nil {
+		p.Error = models.ErrorMessage(err)
+		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		return
+	}
+	p.Data = m
+	c.render(w, http.StatusOK, "console-monthly.html", p)
+}
+
+func (c *Console) scores(w http.ResponseWriter, r *http.Request, p consolePage) {
+	year, err := strconv.Atoi(r.URL.Query().Get("year"))
+	if err != nil {
+		year = c.Clock.Now().In(models.Shanghai).Year()
+	}
+	if err := c.Cases.ProposeDeductions(r.Context(), year); err != nil {
+		p.Error = models.ErrorMessage(err)
+	}
+	sc, err := c.Reports.Scores(r.Context(), year)
+	p.Title = "考核 " + strconv.Itoa(year)
+	if err != nil {
+		p.Error = models.ErrorMessage(err)
+		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		return
+	}
+	p.Data = sc
+	p.Message = r.URL.Query().Get("done")
+	c.render(w, http.StatusOK, "console-scores.html", p)
+}
+
+func (c *Console) decide(w http.ResponseWriter, r *http.Request, p consolePage) {
+	id, _ := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	confirm := r.PostForm.Get("decision") == "confirm"
+	d, err := c.Cases.DecideDeduction(r.Context(), p.Me, id, confirm, r.PostForm.Get("note"))
+	if err != nil {
+		p.Title, p.Error = "考核", models.ErrorMessage(err)
+		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		return
+	}
+	done := "已确认扣分"
+	if !confirm {
+		done = "已免除扣分"
+	}
+	http.Redirect(w, r, "/admin/scores?year="+strconv.Itoa(d.Year)+"&done="+url.QueryEscape(done), http.StatusSeeOther)
+}
+
+func (c *Console) render(w http.ResponseWriter, status int, name string, p consolePage) {
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, p); err != nil {
+		http.Error(w, "页面出错："+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.WriteHeader(status)
+	buf.WriteTo(w)
+}
