@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -127,6 +128,34 @@ func TrimMention(s string) string {
 		s = strings.TrimSpace(s[i:])
 	}
 	return s
+}
+
+// Users finds a staff member's user id on one platform, "" when unknown.
+// bbcs reads it from the directory, which config and the console keep.
+type Users interface {
+	UserID(staffID string) string
+}
+
+// UserMap is a fixed Users.
+type UserMap map[string]string
+
+// UserID implements Users.
+func (m UserMap) UserID(staffID string) string { return m[staffID] }
+
+// MaxSkew is how far a signed webhook's timestamp may be from our clock.
+// The platforms retry within seconds; a request older than this is a
+// replay of a captured one and is refused, even with a good signature.
+// (Within it, message ids make a replay harmless: it gets the first answer.)
+const MaxSkew = 5 * time.Minute
+
+// Fresh reports whether a Unix-seconds timestamp is within MaxSkew of now.
+func Fresh(unixSeconds string, now time.Time) bool {
+	sec, err := strconv.ParseInt(unixSeconds, 10, 64)
+	if err != nil {
+		return false
+	}
+	skew := now.Sub(time.Unix(sec, 0))
+	return skew <= MaxSkew && skew >= -MaxSkew
 }
 
 // GroupTarget names the group a notice goes to — a department code,

@@ -18,7 +18,7 @@ import (
 // arrived late or not at all, verified staff faults, and work orders not
 // answered by their deadline.
 func (s *Service) ProposeDeductions(ctx context.Context, year int) error {
-	loc := s.cal.Location()
+	loc := s.Calendar().Location()
 	from := time.Date(year, 1, 1, 0, 0, 0, 0, loc).UTC()
 	to := time.Date(year+1, 1, 1, 0, 0, 0, 0, loc).UTC()
 	now := s.clock.Now()

@@ -2,12 +2,20 @@ package casework
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
+	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"bbcs/models"
+	"bbcs/workday"
 )
 
 // Directory is the centre's organisation as config describes it.
@@ -17,38 +25,392 @@ type Directory struct {
 	Roster      []models.DutyDay
 }
 
-// SyncDirectory makes the database's departments, staff and roster match
-// config, in one transaction. People and departments no longer in config
-// are deactivated, not deleted: their old cases still name them.
+// digest identifies a config entry's contents, to tell at the next start
+// whether config changed it.
+func digest(fields ...string) string {
+	h := sha256.New()
+	for _, f := range fields {
+		fmt.Fprintf(h, "%d:%s;", len(f), f)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func departmentDigest(d models.Department) string {
+	return digest(d.Code, d.Name, d.Platform, d.ChatID, d.LeaderID)
+}
+
+func staffDigest(st models.Staff) string {
+	return digest(st.ID, st.Name, string(st.Role), st.DepartmentCode, st.WeComUserID, st.DingTalkUserID, st.Mobile)
+}
+
+func dutyDigest(d models.DutyDay) string { return digest(d.Date, d.SpecialistID, d.LeaderID) }
+
+// SyncDirectory brings config's departments, staff and roster into the
+// database, in one transaction. Both config and the console manage them
+// (R10), so an entry is applied only when config changed it since it was
+// last applied: the newer change wins, wherever it was made. Entries that
+// came from config and left it are deactivated (people and departments:
+// their old cases still name them) or removed (roster days); what the
+// console created stays.
 func (s *Service) SyncDirectory(ctx context.Context, dir Directory) error {
 	return s.inTx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Model(&models.Department{}).Where("1 = 1").Update("active", false).Error; err != nil {
+		if err := syncRows(tx, dir.Departments, departmentDigest,
+			func(d models.Department) string { return d.Code }, "code",
+			func(d *models.Department, hash string) { d.Active, d.ConfigHash = true, hash },
+			func(q *gorm.DB) error { return q.Model(&models.Department{}).Update("active", false).Error }); err != nil {
 			return fmt.Errorf("casework: sync departments: %w", err)
 		}
-		for _, d := range dir.Departments {
-			d.Active = true
-			if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&d).Error; err != nil {
-				return fmt.Errorf("casework: sync department %s: %w", d.Code, err)
-			}
-		}
-		if err := tx.Model(&models.Staff{}).Where("1 = 1").Update("active", false).Error; err != nil {
+		if err := syncRows(tx, dir.Staff, staffDigest,
+			func(st models.Staff) string { return st.ID }, "id",
+			func(st *models.Staff, hash string) { st.Active, st.ConfigHash = true, hash },
+			func(q *gorm.DB) error { return q.Model(&models.Staff{}).Update("active", false).Error }); err != nil {
 			return fmt.Errorf("casework: sync staff: %w", err)
 		}
-		for _, st := range dir.Staff {
-			st.Active = true
-			if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&st).Error; err != nil {
-				return fmt.Errorf("casework: sync staff %s: %w", st.ID, err)
-			}
-		}
-		// The roster in config is the whole truth for the days it names.
-		if err := tx.Where("1 = 1").Delete(&models.DutyDay{}).Error; err != nil {
+		if err := syncRows(tx, dir.Roster, dutyDigest,
+			func(d models.DutyDay) string { return d.Date }, "date",
+			func(d *models.DutyDay, hash string) { d.ConfigHash = hash },
+			func(q *gorm.DB) error { return q.Delete(&models.DutyDay{}).Error }); err != nil {
 			return fmt.Errorf("casework: sync duty roster: %w", err)
-		}
-		if len(dir.Roster) > 0 {
-			if err := tx.Create(&dir.Roster).Error; err != nil {
-				return fmt.Errorf("casework: sync duty roster: %w", err)
-			}
 		}
 		return nil
 	})
+}
+
+// syncRows applies config entries of one table whose digest differs from
+// the row's, and retires rows config gave once but names no more.
+func syncRows[T any](tx *gorm.DB, entries []T, hash func(T) string, key func(T) string, keyColumn string,
+	stamp func(*T, string), retire func(*gorm.DB) error) error {
+	var rows []T
+	if err := tx.Find(&rows).Error; err != nil {
+		return err
+	}
+	applied := make(map[string]string, len(rows))
+	for _, r := range rows {
+		applied[key(r)] = configHashOf(r)
+	}
+	named := make([]string, 0, len(entries))
+	for _, e := range entries {
+		named = append(named, key(e))
+		h := hash(e)
+		if old, ok := applied[key(e)]; ok && old == h {
+			continue // unchanged in config: keep what the console may have set
+		}
+		stamp(&e, h)
+		if err := tx.Save(&e).Error; err != nil {
+			return fmt.Errorf("%s %s: %w", keyColumn, key(e), err)
+		}
+	}
+	q := tx.Where("config_hash <> ''")
+	if len(named) > 0 {
+		q = q.Where(keyColumn+" NOT IN ?", named)
+	}
+	return retire(q)
+}
+
+func configHashOf(row any) string {
+	switch r := row.(type) {
+	case models.Department:
+		return r.ConfigHash
+	case models.Staff:
+		return r.ConfigHash
+	case models.DutyDay:
+		return r.ConfigHash
+	}
+	return ""
+}
+
+// requireAdmin: the directory is the administrator's (R10).
+func requireAdmin(actor models.Staff) error { return requireRole(actor, models.RoleAdmin) }
+
+// AllDepartments lists every department, the retired ones too, by code.
+func (s *Service) AllDepartments(ctx context.Context) ([]models.Department, error) {
+	var out []models.Department
+	if err := s.db.WithContext(ctx).Order("code").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("casework: list departments: %w", err)
+	}
+	return out, nil
+}
+
+// AllStaff lists everyone, the retired too, by department and name.
+func (s *Service) AllStaff(ctx context.Context) ([]models.Staff, error) {
+	var out []models.Staff
+	if err := s.db.WithContext(ctx).Order("department_code, role, id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("casework: list staff: %w", err)
+	}
+	return out, nil
+}
+
+// SaveDepartment creates or changes a department from the console.
+func (s *Service) SaveDepartment(ctx context.Context, actor models.Staff, d models.Department) (*models.Department, error) {
+	if err := requireAdmin(actor); err != nil {
+		return nil, err
+	}
+	d.Code = strings.TrimSpace(d.Code)
+	if !validCode(d.Code) {
+		return nil, models.Errorf(models.ErrInvalid, "部门代码只能由小写字母、数字、- 和 _ 组成（1–64 位）")
+	}
+	var err error
+	if d.Name, err = text("name", "部门名称", d.Name, 60); err != nil {
+		return nil, err
+	}
+	if d.Platform != "" && d.Platform != "wecom" && d.Platform != "dingtalk" {
+		return nil, models.Errorf(models.ErrInvalid, "群所在平台应为企业微信（wecom）或钉钉（dingtalk）")
+	}
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		if d.LeaderID != "" {
+			if err := mustStaff(tx, d.LeaderID, "分管领导"); err != nil {
+				return err
+			}
+		}
+		var old models.Department
+		switch err := tx.Where("code = ?", d.Code).Take(&old).Error; {
+		case err == nil:
+			d.ConfigHash = old.ConfigHash
+		case !errors.Is(err, gorm.ErrRecordNotFound):
+			return err
+		}
+		return tx.Save(&d).Error
+	})
+	if err != nil {
+		return nil, wrapDirectory("save department "+d.Code, err)
+	}
+	s.log.Info("department saved in the console", "department", d.Code, "by", actor.ID)
+	return &d, nil
+}
+
+// StaffChange is what the console's staff form sets. An empty Password
+// leaves the password as it is.
+type StaffChange struct {
+	models.Staff
+	Password string
+}
+
+// SaveStaff creates or changes a person from the console.
+func (s *Service) SaveStaff(ctx context.Context, actor models.Staff, in StaffChange) (*models.Staff, error) {
+	if err := requireAdmin(actor); err != nil {
+		return nil, err
+	}
+	st := in.Staff
+	st.ID = strings.TrimSpace(st.ID)
+	if !validCode(st.ID) {
+		return nil, models.Errorf(models.ErrInvalid, "工号只能由小写字母、数字、- 和 _ 组成（1–64 位）")
+	}
+	var err error
+	if st.Name, err = text("name", "姓名", st.Name, 30); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(models.Roles, st.Role) {
+		return nil, models.Errorf(models.ErrInvalid, "请选择角色")
+	}
+	if (st.Role == models.RoleWindowStaff || st.Role == models.RoleWindowHead) && st.DepartmentCode == "" {
+		return nil, models.Errorf(models.ErrInvalid, "窗口工作人员须选择所在部门")
+	}
+	if st.Mobile = strings.TrimSpace(st.Mobile); st.Mobile != "" && !models.ValidMobile(st.Mobile) {
+		return nil, models.Errorf(models.ErrInvalid, "手机号应为 11 位数字")
+	}
+	if st.ID == actor.ID && (!st.Active || st.Role != models.RoleAdmin) {
+		return nil, models.Errorf(models.ErrInvalid, "不能停用自己或取消自己的管理员角色，请由另一位管理员办理")
+	}
+	if in.Password != "" {
+		if len(in.Password) < 8 {
+			return nil, models.Errorf(models.ErrInvalid, "密码至少 8 位")
+		}
+		hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), bcrypt.DefaultCost)
+		if err != nil {
+			return nil, fmt.Errorf("casework: hash password: %w", err)
+		}
+		st.PasswordHash = string(hash)
+	}
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		if st.DepartmentCode != "" {
+			var n int64
+			if err := tx.Model(&models.Department{}).Where("code = ?", st.DepartmentCode).Count(&n).Error; err != nil {
+				return err
+			}
+			if n == 0 {
+				return models.Errorf(models.ErrInvalid, "没有代码为 %s 的部门", st.DepartmentCode)
+			}
+		}
+		var old models.Staff
+		switch err := tx.Where("id = ?", st.ID).Take(&old).Error; {
+		case err == nil:
+			st.ConfigHash = old.ConfigHash
+			if in.Password == "" {
+				st.PasswordHash = old.PasswordHash
+			}
+		case !errors.Is(err, gorm.ErrRecordNotFound):
+			return err
+		}
+		return tx.Save(&st).Error
+	})
+	if err != nil {
+		return nil, wrapDirectory("save staff "+st.ID, err)
+	}
+	s.log.Info("staff saved in the console", "staff", st.ID, "by", actor.ID)
+	return &st, nil
+}
+
+// Roster lists the duty days from one date to another, inclusive.
+func (s *Service) Roster(ctx context.Context, from, to string) ([]models.DutyDay, error) {
+	var out []models.DutyDay
+	if err := s.db.WithContext(ctx).Where("date BETWEEN ? AND ?", from, to).Order("date").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("casework: roster: %w", err)
+	}
+	return out, nil
+}
+
+// SaveDutyDay sets who is on duty on a working day; an empty specialist
+// clears the day, which then falls back to the rotation.
+func (s *Service) SaveDutyDay(ctx context.Context, actor models.Staff, d models.DutyDay) error {
+	if err := requireAdmin(actor); err != nil {
+		return err
+	}
+	day, err := s.Calendar().ParseDate(d.Date)
+	if err != nil {
+		return models.Errorf(models.ErrInvalid, "日期应为 YYYY-MM-DD")
+	}
+	d.Date = day.Format(time.DateOnly)
+	if d.SpecialistID != "" && !s.Calendar().IsWorkday(day) {
+		return models.Errorf(models.ErrInvalid, "%s 不是工作日，无需排班", d.Date)
+	}
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		if d.SpecialistID == "" {
+			return tx.Where("date = ?", d.Date).Delete(&models.DutyDay{}).Error
+		}
+		if err := mustStaff(tx, d.SpecialistID, "值班专员", models.RoleSpecialist); err != nil {
+			return err
+		}
+		if d.LeaderID != "" {
+			if err := mustStaff(tx, d.LeaderID, "值班领导"); err != nil {
+				return err
+			}
+		}
+		var old models.DutyDay
+		switch err := tx.Where("date = ?", d.Date).Take(&old).Error; {
+		case err == nil:
+			d.ConfigHash = old.ConfigHash
+		case !errors.Is(err, gorm.ErrRecordNotFound):
+			return err
+		}
+		return tx.Save(&d).Error
+	})
+	return wrapDirectory("save duty day "+d.Date, err)
+}
+
+// mustStaff checks that id names an active person, of one of roles when
+// any are given.
+func mustStaff(tx *gorm.DB, id, label string, roles ...models.Role) error {
+	var st models.Staff
+	err := tx.Where("id = ? AND active = ?", id, true).Take(&st).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return models.Errorf(models.ErrInvalid, "%s %s 不在在岗人员名单中", label, id)
+	}
+	if err != nil {
+		return err
+	}
+	if len(roles) > 0 && !slices.Contains(roles, st.Role) {
+		return models.Errorf(models.ErrInvalid, "%s应为%s，%s是%s", label, roles[0].Label(), st.Name, st.Role.Label())
+	}
+	return nil
+}
+
+// CalendarBuilder builds the working-day calendar with the given
+// console overrides on top of config's; bbcs passes the one it starts with.
+type CalendarBuilder func(more []workday.Source) (*workday.Calendar, error)
+
+// SetCalendarBuilder lets the console's holiday overrides take effect.
+func (s *Service) SetCalendarBuilder(b CalendarBuilder) { s.buildCalendar = b }
+
+// CalendarOverrides lists the years entered in the console.
+func (s *Service) CalendarOverrides(ctx context.Context) ([]models.CalendarOverride, error) {
+	var out []models.CalendarOverride
+	if err := s.db.WithContext(ctx).Order("year").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("casework: calendar overrides: %w", err)
+	}
+	return out, nil
+}
+
+func overrideSources(list []models.CalendarOverride) []workday.Source {
+	out := make([]workday.Source, len(list))
+	for i, o := range list {
+		out[i] = workday.Source{Name: fmt.Sprintf("管理后台录入的 %d 年节假日安排", o.Year), Data: []byte(o.Data)}
+	}
+	return out
+}
+
+// ReloadCalendar rebuilds the calendar from the overrides in the database:
+// at start and, for the other replicas, after the console changed them.
+// Deadlines already set stay as they were set.
+func (s *Service) ReloadCalendar(ctx context.Context) error {
+	if s.buildCalendar == nil {
+		return nil
+	}
+	list, err := s.CalendarOverrides(ctx)
+	if err != nil {
+		return err
+	}
+	cal, err := s.buildCalendar(overrideSources(list))
+	if err != nil {
+		return fmt.Errorf("casework: rebuild calendar: %w", err)
+	}
+	s.cal.Store(cal)
+	return nil
+}
+
+// SaveCalendarOverride records one year's holiday arrangement from the
+// console (the format of workday's override files, for that year only)
+// and applies it at once. Orders already dispatched keep their deadlines.
+func (s *Service) SaveCalendarOverride(ctx context.Context, actor models.Staff, year int, data string) error {
+	if err := requireAdmin(actor); err != nil {
+		return err
+	}
+	if s.buildCalendar == nil {
+		return models.Errorf(models.ErrInvalid, "本实例未启用节假日维护")
+	}
+	data = strings.TrimSpace(data)
+	var head struct {
+		Year int `json:"year"`
+	}
+	if err := json.Unmarshal([]byte(data), &head); err != nil {
+		return models.Errorf(models.ErrInvalid, "节假日安排应为一个年度的 JSON 对象：%v", err)
+	}
+	if head.Year != year {
+		return models.Errorf(models.ErrInvalid, "JSON 中的年份（%d）与所选年份（%d）不一致", head.Year, year)
+	}
+	list, err := s.CalendarOverrides(ctx)
+	if err != nil {
+		return err
+	}
+	list = slices.DeleteFunc(list, func(o models.CalendarOverride) bool { return o.Year == year })
+	row := models.CalendarOverride{Year: year, Data: data, UpdatedBy: actor.ID, UpdatedAt: s.clock.Now()}
+	cal, err := s.buildCalendar(overrideSources(append(list, row)))
+	if err != nil {
+		return models.Errorf(models.ErrInvalid, "节假日安排有误：%v", err)
+	}
+	if err := s.db.WithContext(ctx).Save(&row).Error; err != nil {
+		return fmt.Errorf("casework: save calendar override %d: %w", year, err)
+	}
+	s.cal.Store(cal)
+	s.log.Info("holiday arrangement saved in the console", "year", year, "by", actor.ID)
+	return nil
+}
+
+func validCode(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func wrapDirectory(what string, err error) error {
+	var e *models.Error
+	if err == nil || errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("casework: %s: %w", what, err)
 }

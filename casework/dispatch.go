@@ -160,7 +160,7 @@ func (ch *change) dispatch(departments []string, note string, joint bool) error 
 	ch.c.Departments = models.JoinCodes(mergeCodes(ch.c.DepartmentCodes(), departments))
 	ch.c.Status = models.CaseDispatched
 	d := ch.data()
-	due := ch.s.cal.DueAt(ch.now, ch.s.opts.ReplyDays)
+	due := ch.s.Calendar().DueAt(ch.now, ch.s.opts.ReplyDays)
 	d.Departments, d.DueAt = names, &due
 	d.Reopened = ch.c.Round > 1
 	ch.notifyApplicant(models.NoticeOrderDispatched, d)
@@ -176,8 +176,8 @@ func (ch *change) issueOrder(dept models.Department, note string, joint bool) er
 		No:     fmt.Sprintf("%s%s-%d", ch.s.opts.OrderPrefix, body, ch.c.OrderSeq),
 		CaseID: ch.c.ID, Round: ch.c.Round, DepartmentCode: dept.Code, Status: models.OrderPending,
 		Joint: joint, Note: note, DispatchedBy: ch.actor.ID, ReceivedAt: ch.now,
-		DueAt: ch.s.cal.DueAt(ch.now, ch.s.opts.ReplyDays),
-		CapAt: ch.s.cal.DueAt(ch.now, ch.s.opts.MaxDays),
+		DueAt: ch.s.Calendar().DueAt(ch.now, ch.s.opts.ReplyDays),
+		CapAt: ch.s.Calendar().DueAt(ch.now, ch.s.opts.MaxDays),
 	}
 	if err := ch.tx.Create(&o).Error; err != nil {
 		return fmt.Errorf("casework: create work order %s: %w", o.No, err)
@@ -190,7 +190,7 @@ func (ch *change) issueOrder(dept models.Department, note string, joint bool) er
 		what += "（退回重办）"
 	}
 	line := fmt.Sprintf("%s至%s，请于 %s 前答复", what, dept.Name, models.FormatTime(o.DueAt))
-	if years := ch.s.cal.Unpublished(o.ReceivedAt, o.CapAt); len(years) > 0 {
+	if years := ch.s.Calendar().Unpublished(o.ReceivedAt, o.CapAt); len(years) > 0 {
 		// calendar.md: a missing official table is noticed, not silently wrong.
 		line += fmt.Sprintf("（注意：%v 年的官方节假日安排尚未载入，时限按法定节假日估算）", years)
 		ch.s.log.Warn("deadline estimated without official holiday table", "order", o.No, "years", years)
@@ -371,14 +371,14 @@ func (s *Service) Extend(ctx context.Context, actor models.Staff, orderNo, dueDa
 	if err != nil {
 		return nil, err
 	}
-	date, err := s.cal.ParseDate(strings.TrimSpace(dueDate))
+	date, err := s.Calendar().ParseDate(strings.TrimSpace(dueDate))
 	if err != nil {
 		return nil, models.Errorf(models.ErrInvalid, "延期日期 %q 不正确，应为 YYYY-MM-DD", dueDate)
 	}
-	if !s.cal.IsWorkday(date) {
+	if !s.Calendar().IsWorkday(date) {
 		return nil, models.Errorf(models.ErrInvalid, "%s 不是工作日，请选择一个工作日作为新的办理时限", models.FormatDate(date))
 	}
-	return s.extend(ctx, actor, orderNo, reason, func(*models.WorkOrder) time.Time { return s.cal.EndOf(date) })
+	return s.extend(ctx, actor, orderNo, reason, func(*models.WorkOrder) time.Time { return s.Calendar().EndOf(date) })
 }
 
 // ExtendDays extends an order by a number of working days past its
@@ -392,7 +392,7 @@ func (s *Service) ExtendDays(ctx context.Context, actor models.Staff, orderNo st
 		return nil, models.Errorf(models.ErrInvalid, "延期天数应为 1 到 %d 个工作日", s.opts.MaxDays)
 	}
 	return s.extend(ctx, actor, orderNo, reason, func(o *models.WorkOrder) time.Time {
-		return s.cal.EndOf(s.cal.AddWorkdays(o.Deadline(), days))
+		return s.Calendar().EndOf(s.Calendar().AddWorkdays(o.Deadline(), days))
 	})
 }
 

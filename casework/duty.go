@@ -23,14 +23,14 @@ func dutyTimer(date string) string { return "duty:" + date }
 // dutyTimers are the checks of today (if a working day) and of the next
 // working day.
 func (s *Service) dutyTimers(now time.Time) map[string]time.Time {
-	loc := s.cal.Location()
+	loc := s.Calendar().Location()
 	local := now.In(loc)
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
 	out := map[string]time.Time{}
-	if s.cal.IsWorkday(today) {
+	if s.Calendar().IsWorkday(today) {
 		out[dutyTimer(today.Format(time.DateOnly))] = today.Add(s.opts.CheckIn)
 	}
-	next := s.cal.AddWorkdays(today, 1)
+	next := s.Calendar().AddWorkdays(today, 1)
 	out[dutyTimer(next.Format(time.DateOnly))] = next.Add(s.opts.CheckIn)
 	return out
 }
@@ -41,7 +41,7 @@ func (s *Service) fireDutyTimer(ctx context.Context, id, date string) error {
 		if err := firstFiring(&change{tx: tx, now: now}, id); err != nil {
 			return err
 		}
-		day, err := s.cal.ParseDate(date)
+		day, err := s.Calendar().ParseDate(date)
 		if err != nil {
 			return errStale
 		}
@@ -89,7 +89,7 @@ func monthlyTimer(month string) string { return "monthly:" + month }
 
 // monthlyTimers are the pushes of last month's and this month's summary.
 func (s *Service) monthlyTimers(now time.Time) map[string]time.Time {
-	loc := s.cal.Location()
+	loc := s.Calendar().Location()
 	local := now.In(loc)
 	out := map[string]time.Time{}
 	for _, m := range []time.Time{
@@ -98,13 +98,13 @@ func (s *Service) monthlyTimers(now time.Time) map[string]time.Time {
 	} {
 		next := m.AddDate(0, 1, 0)
 		first := next
-		if !s.cal.IsWorkday(first) {
-			first = s.cal.AddWorkdays(next, 1)
+		if !s.Calendar().IsWorkday(first) {
+			first = s.Calendar().AddWorkdays(next, 1)
 		}
 		// A push whose day is over is not made up later: a summary of two
 		// months ago helps nobody on a new deployment.
-		if now.Before(s.cal.EndOf(first)) {
-			out[monthlyTimer(m.Format("2006-01"))] = s.cal.MorningOf(first)
+		if now.Before(s.Calendar().EndOf(first)) {
+			out[monthlyTimer(m.Format("2006-01"))] = s.Calendar().MorningOf(first)
 		}
 	}
 	return out

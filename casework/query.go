@@ -85,7 +85,7 @@ type Filter struct {
 func (s *Service) List(ctx context.Context, f Filter) ([]models.Case, int64, error) {
 	q := s.db.WithContext(ctx).Model(&models.Case{})
 	if f.Month != "" {
-		start, err := time.ParseInLocation("2006-01", f.Month, s.cal.Location())
+		start, err := time.ParseInLocation("2006-01", f.Month, s.Calendar().Location())
 		if err != nil {
 			return nil, 0, models.Errorf(models.ErrInvalid, "月份 %q 不正确，应为 YYYY-MM", f.Month)
 		}

@@ -92,7 +92,7 @@ func (s *Service) Register(ctx context.Context, actor models.Staff, r Registrati
 		}
 	}
 	now := s.clock.Now()
-	day := now.In(s.cal.Location()).Format("20060102")
+	day := now.In(s.Calendar().Location()).Format("20060102")
 	if err := s.ensureCounter(ctx, day); err != nil {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func nextSeq(tx *gorm.DB, day string) (int, error) {
 // onDuty is the specialist on duty now (第四条): the roster's for today,
 // else the rotation's turn, else the first specialist on file.
 func (ch *change) onDuty() (models.Staff, error) {
-	date := ch.now.In(ch.s.cal.Location()).Format(time.DateOnly)
+	date := ch.now.In(ch.s.Calendar().Location()).Format(time.DateOnly)
 	var day models.DutyDay
 	if err := ch.tx.Where("date = ?", date).Limit(1).Find(&day).Error; err != nil {
 		return models.Staff{}, fmt.Errorf("casework: read duty roster: %w", err)
@@ -209,8 +209,8 @@ func (ch *change) onDuty() (models.Staff, error) {
 				order = append(order, st)
 			}
 		}
-		epoch := time.Date(2020, 1, 1, 0, 0, 0, 0, ch.s.cal.Location())
-		turn := ch.s.cal.WorkdaysBetween(epoch, ch.now) % len(order)
+		epoch := time.Date(2020, 1, 1, 0, 0, 0, 0, ch.s.Calendar().Location())
+		turn := ch.s.Calendar().WorkdaysBetween(epoch, ch.now) % len(order)
 		return order[turn], nil
 	}
 	var first models.Staff
@@ -261,9 +261,9 @@ func (s *Service) CheckIn(ctx context.Context, actor models.Staff) (*models.Chec
 		return nil, err
 	}
 	now := s.clock.Now()
-	local := now.In(s.cal.Location())
+	local := now.In(s.Calendar().Location())
 	date := local.Format(time.DateOnly)
-	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, s.cal.Location())
+	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, s.Calendar().Location())
 	ci := &models.CheckIn{Date: date, StaffID: actor.ID, At: now, Late: now.After(midnight.Add(s.opts.CheckIn))}
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		var n int64

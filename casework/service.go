@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -52,10 +53,12 @@ type Options struct {
 type Service struct {
 	db     *gorm.DB
 	clock  clock.Clock
-	cal    *workday.Calendar
+	cal    atomic.Pointer[workday.Calendar] // swapped when the console edits holidays
 	opts   Options
 	log    *slog.Logger
 	timers Timers // nil: deadlines only in the database
+
+	buildCalendar CalendarBuilder // nil: holidays only from config
 }
 
 // New returns a Service. Zero options take the policy's defaults.
@@ -90,14 +93,16 @@ func New(db *gorm.DB, clk clock.Clock, cal *workday.Calendar, opts Options, log 
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{db: db, clock: clk, cal: cal, opts: opts, log: log}
+	s := &Service{db: db, clock: clk, opts: opts, log: log}
+	s.cal.Store(cal)
+	return s
 }
 
 // Clock is the service's clock, shared with the rest of bbcs.
 func (s *Service) Clock() clock.Clock { return s.clock }
 
 // Calendar is the working-day calendar deadlines follow.
-func (s *Service) Calendar() *workday.Calendar { return s.cal }
+func (s *Service) Calendar() *workday.Calendar { return s.cal.Load() }
 
 // inTx runs fn in one transaction, again when it lost a race (deadlock,
 // lock wait, busy file): the loser retries from a fresh read, so concurrent

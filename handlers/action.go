@@ -23,11 +23,15 @@ import (
 var templateFS embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"time":       models.FormatTime,
-	"date":       func(t time.Time) string { return t.In(models.Shanghai).Format("2006-01-02") },
-	"catLabel":   func(s string) string { return models.Category(s).Label() },
-	"levelLabel": func(s string) string { return ratingLabel(s) },
-	"pct":        func(f float64) string { return strconv.FormatFloat(f*100, 'f', 0, 64) + "%" },
+	"time":        models.FormatTime,
+	"date":        func(t time.Time) string { return t.In(models.Shanghai).Format("2006-01-02") },
+	"catLabel":    func(s string) string { return models.Category(s).Label() },
+	"levelLabel":  func(s string) string { return ratingLabel(s) },
+	"caseStatus":  func(s string) string { return models.CaseStatus(s).Label() },
+	"orderStatus": func(s string) string { return models.OrderStatus(s).Label() },
+	"event":       models.EventLabel,
+	"when":        isoTime,
+	"pct":         func(f float64) string { return strconv.FormatFloat(f*100, 'f', 0, 64) + "%" },
 	"bar": func(n, total int64) int64 {
 		if total == 0 {
 			return 0
@@ -35,6 +39,28 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 		return n * 100 / total
 	},
 }).ParseFS(templateFS, "templates/*.html"))
+
+// isoTime shows a time of the JSON views (RFC 3339, or a pointer to one)
+// as people read it.
+func isoTime(v any) string {
+	var s string
+	switch t := v.(type) {
+	case string:
+		s = t
+	case *string:
+		if t == nil {
+			return ""
+		}
+		s = *t
+	case time.Time:
+		return models.FormatTime(t)
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return s
+	}
+	return models.FormatTime(t)
+}
 
 func ratingLabel(s string) string {
 	if s == "not_rated" {

@@ -5,8 +5,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,11 +30,27 @@ type Console struct {
 	Reports *reports.Reports
 	Clock   clock.Clock
 	Secret  []byte
-	// Passwords maps staff ids to bcrypt hashes.
+	// Passwords maps staff ids to bcrypt hashes from config; the console
+	// keeps its own in the directory.
 	Passwords map[string]string
+	Kick      func() // wakes the outbox after a change
+	// Groups names the departments whose window group a robot in config
+	// reaches; the page warns about the others.
+	Groups map[string]bool
+	Log    *slog.Logger // nil: slog.Default()
+}
+
+func (c *Console) log() *slog.Logger {
+	if c.Log == nil {
+		return slog.Default()
+	}
+	return c.Log
 }
 
 const consoleCookie = "bbcs_console"
+
+// decoyHash is compared against when the account does not exist.
+var decoyHash, _ = bcrypt.GenerateFromPassword([]byte("decoy"), bcrypt.DefaultCost)
 
 // consoleRoles may sign in; window staff work from their groups.
 var consoleRoles = map[models.Role]bool{
@@ -40,17 +58,34 @@ var consoleRoles = map[models.Role]bool{
 	models.RolePrincipalLeader: true, models.RoleAdmin: true,
 }
 
-// Routes registers the console's pages on mux.
+// Routes registers the console's pages on mux. Each names the roles that
+// may open it; the use cases behind the forms check again.
 func (c *Console) Routes(mux *http.ServeMux) {
+	all := []models.Role{models.RoleSpecialist, models.RoleSupervisor, models.RoleLeader, models.RolePrincipalLeader, models.RoleAdmin}
+	registrars := []models.Role{models.RoleSpecialist, models.RoleAdmin}
+	deciders := []models.Role{models.RoleSupervisor, models.RoleAdmin}
+	admins := []models.Role{models.RoleAdmin}
 	mux.HandleFunc("GET /admin/{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/admin/cases", http.StatusFound) })
 	mux.HandleFunc("GET /admin/login", c.loginPage)
 	mux.HandleFunc("POST /admin/login", c.login)
-	mux.HandleFunc("POST /admin/logout", c.signedIn(c.logout))
-	mux.HandleFunc("GET /admin/cases", c.signedIn(c.cases))
-	mux.HandleFunc("GET /admin/cases/{no}", c.signedIn(c.casePage))
-	mux.HandleFunc("GET /admin/reports", c.signedIn(c.monthly))
-	mux.HandleFunc("GET /admin/scores", c.signedIn(c.scores))
-	mux.HandleFunc("POST /admin/deductions/{id}", c.signedIn(c.decide))
+	mux.HandleFunc("POST /admin/logout", c.signedIn(c.logout, all...))
+	mux.HandleFunc("GET /admin/cases", c.signedIn(c.cases, all...))
+	mux.HandleFunc("GET /admin/cases/new", c.signedIn(c.newCase, registrars...))
+	mux.HandleFunc("POST /admin/cases", c.signedIn(c.registerCase, registrars...))
+	mux.HandleFunc("GET /admin/cases/{no}", c.signedIn(c.casePage, all...))
+	mux.HandleFunc("POST /admin/cases/{no}/{action}", c.signedIn(c.caseAction, all...))
+	mux.HandleFunc("GET /admin/ledger.xlsx", c.signedIn(c.export, all...))
+	mux.HandleFunc("GET /admin/reports", c.signedIn(c.monthly, all...))
+	mux.HandleFunc("GET /admin/scores", c.signedIn(c.scores, all...))
+	mux.HandleFunc("POST /admin/deductions/{id}", c.signedIn(c.decide, deciders...))
+	mux.HandleFunc("GET /admin/departments", c.signedIn(c.departments, admins...))
+	mux.HandleFunc("POST /admin/departments", c.signedIn(c.saveDepartment, admins...))
+	mux.HandleFunc("GET /admin/staff", c.signedIn(c.staff, admins...))
+	mux.HandleFunc("POST /admin/staff", c.signedIn(c.saveStaff, admins...))
+	mux.HandleFunc("GET /admin/roster", c.signedIn(c.roster, admins...))
+	mux.HandleFunc("POST /admin/roster", c.signedIn(c.saveRoster, admins...))
+	mux.HandleFunc("GET /admin/holidays", c.signedIn(c.holidays, admins...))
+	mux.HandleFunc("POST /admin/holidays", c.signedIn(c.saveHolidays, admins...))
 }
 
 type consolePage struct {
@@ -84,9 +119,9 @@ func (c *Console) staffOf(r *http.Request) (string, string) {
 	return parts[0], c.mac("csrf|" + ck.Value)
 }
 
-// signedIn lets only a signed-in person of a console role through, and
+// signedIn lets through only a signed-in person of one of roles, and
 // checks the form token of every POST.
-func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, consolePage)) http.HandlerFunc {
+func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, consolePage), roles ...models.Role) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, csrf := c.staffOf(r)
 		if id == "" {
@@ -96,6 +131,11 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, consolePag
 		me, err := c.Cases.Staff(r.Context(), id)
 		if err != nil || !me.Active || !consoleRoles[me.Role] {
 			c.render(w, http.StatusForbidden, "console-error.html", consolePage{Title: "无权访问", Error: "您没有使用管理后台的权限。"})
+			return
+		}
+		if !slices.Contains(roles, me.Role) {
+			c.render(w, http.StatusForbidden, "console-error.html", consolePage{Title: "无权访问", Me: me, CSRF: csrf,
+				Error: "此页面不对" + me.Role.Label() + "开放。"})
 			return
 		}
 		if r.Method == http.MethodPost {
@@ -123,13 +163,19 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	fail := func() {
 		c.render(w, http.StatusUnauthorized, "console-login.html", consolePage{Title: "登录", Error: "账号或密码不正确。", Data: next})
 	}
-	hash := c.Passwords[id]
-	if hash == "" || bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+	me, err := c.Cases.Staff(r.Context(), id)
+	if err != nil || !me.Active || !consoleRoles[me.Role] {
+		// The same work as a wrong password, so timing does not tell
+		// which accounts exist.
+		bcrypt.CompareHashAndPassword(decoyHash, []byte(password))
 		fail()
 		return
 	}
-	me, err := c.Cases.Staff(r.Context(), id)
-	if err != nil || !me.Active || !consoleRoles[me.Role] {
+	hash := c.Passwords[id] // config's hash wins over the console's
+	if hash == "" {
+		hash = me.PasswordHash
+	}
+	if hash == "" || bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
 		fail()
 		return
 	}
@@ -146,58 +192,6 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, _ consolePage) {
 	http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: "", Path: "/admin/", MaxAge: -1})
 	http.Redirect(w, r, "/admin/login", http.StatusFound)
-}
-
-type casesView struct {
-	Filter     casework.Filter
-	Cases      []caseRow
-	Total      int64
-	Statuses   []models.CaseStatus
-	Categories []models.Category
-	Depts      map[string]models.Department
-	Export     string
-}
-
-type caseRow struct {
-	Case   models.Case
-	Mobile string
-}
-
-func (c *Console) cases(w http.ResponseWriter, r *http.Request, p consolePage) {
-	q := r.URL.Query()
-	f := casework.Filter{Month: q.Get("month"), Status: models.CaseStatus(q.Get("status")),
-		Department: q.Get("department"), Category: models.Category(q.Get("category")), Limit: 200}
-	list, total, err := c.Cases.List(r.Context(), f)
-	p.Title = "台账"
-	if err != nil {
-		p.Error = models.ErrorMessage(err)
-		f = casework.Filter{Limit: 200}
-		list, total, _ = c.Cases.List(r.Context(), f)
-	}
-	depts, _ := c.Cases.Departments(r.Context())
-	rows := make([]caseRow, len(list))
-	for i, cs := range list {
-		rows[i] = caseRow{Case: cs, Mobile: cs.ApplicantMobile}
-		if !seesFullMobile(p.Me) {
-			rows[i].Mobile = models.MaskMobile(cs.ApplicantMobile)
-		}
-	}
-	p.Data = casesView{Filter: f, Cases: rows, Total: total, Depts: depts, Export: "/api/v1/ledger.xlsx?" + q.Encode(),
-		Statuses:   []models.CaseStatus{models.CaseRegistered, models.CaseDispatched, models.CaseAnswered, models.CaseReopened, models.CaseClosed},
-		Categories: models.Categories}
-	c.render(w, http.StatusOK, "console-cases.html", p)
-}
-
-func (c *Console) casePage(w http.ResponseWriter, r *http.Request, p consolePage) {
-	d, err := c.Cases.Get(r.Context(), r.PathValue("no"))
-	if err != nil {
-		p.Title, p.Error = "案件", models.ErrorMessage(err)
-		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
-		return
-	}
-	p.Title = "案件 " + d.Case.No
-	p.Data = caseJSON(d, p.Me)
-	c.render(w, http.StatusOK, "console-case.html", p)
 }
 
 func (c *Console) monthly(w http.ResponseWriter, r *http.Request, p consolePage) {
@@ -231,9 +225,20 @@ func (c *Console) scores(w http.ResponseWriter, r *http.Request, p consolePage) 
 		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
 		return
 	}
-	p.Data = sc
+	depts, _ := c.Cases.AllDepartments(r.Context())
+	names := make(map[string]string, len(depts))
+	for _, d := range depts {
+		names[d.Code] = d.Name
+	}
+	p.Data = scoresView{Scores: sc, Names: names, CanDecide: p.Me.Role == models.RoleSupervisor || p.Me.Role == models.RoleAdmin}
 	p.Message = r.URL.Query().Get("done")
 	c.render(w, http.StatusOK, "console-scores.html", p)
+}
+
+type scoresView struct {
+	Scores    *reports.Scores
+	Names     map[string]string // department names by code
+	CanDecide bool
 }
 
 func (c *Console) decide(w http.ResponseWriter, r *http.Request, p consolePage) {

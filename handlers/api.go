@@ -4,13 +4,11 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"bbcs/casework"
 	"bbcs/models"
-	"bbcs/reports"
 )
 
 func (s *Server) routeAPI() {
@@ -377,49 +375,12 @@ func (s *Server) me(w http.ResponseWriter, _ *http.Request, actor models.Staff) 
 // ledger exports the cases matching the list's filters as the ledger
 // (.xlsx, 第十五条). Window staff get masked mobiles, as everywhere.
 func (s *Server) ledger(w http.ResponseWriter, r *http.Request, actor models.Staff) {
-	q := r.URL.Query()
-	f := casework.Filter{
-		Month: q.Get("month"), Status: models.CaseStatus(q.Get("status")),
-		Department: q.Get("department"), Category: models.Category(q.Get("category")),
-	}
-	if _, _, err := s.Cases.List(r.Context(), casework.Filter{Month: f.Month, Status: f.Status, Category: f.Category, Limit: 1}); err != nil {
-		fail(w, s.Log, r, err) // a bad filter, before any byte of the file
-		return
-	}
-	depts, err := s.Cases.Departments(r.Context())
+	book, name, err := buildLedger(r.Context(), s.Cases, r.URL.Query(), actor)
 	if err != nil {
 		fail(w, s.Log, r, err)
 		return
 	}
-	names := make(map[string]string, len(depts))
-	for code, d := range depts {
-		names[code] = d.Name
-	}
-	book, err := reports.NewLedger(names, !seesFullMobile(actor), s.Cases.Clock().Now())
-	if err != nil {
-		fail(w, s.Log, r, err)
-		return
-	}
-	err = s.Cases.Ledger(r.Context(), f, func(batch []casework.LedgerEntry) error {
-		rows := make([]reports.LedgerCase, len(batch))
-		for i, e := range batch {
-			rows[i] = reports.LedgerCase{Case: e.Case, OwnerName: e.OwnerName, Orders: e.Orders, Ratings: e.Ratings, FollowUps: e.FollowUps}
-		}
-		return book.Add(rows)
-	})
-	if err != nil {
-		fail(w, s.Log, r, err)
-		return
-	}
-	name := "台账"
-	if f.Month != "" {
-		name += "-" + f.Month
-	}
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", `attachment; filename="ledger.xlsx"; filename*=UTF-8''`+url.PathEscape(name)+".xlsx")
-	if _, err := book.WriteTo(w); err != nil {
-		s.Log.Error("write ledger", "err", err)
-	}
+	sendLedger(w, book, name, s.Log)
 }
 
 // monthly is the monthly summary (第十四条) as JSON.

@@ -217,6 +217,9 @@ const (
 	RoleAdmin           Role = "admin"
 )
 
+// Roles lists every role, in the order forms offer them.
+var Roles = []Role{RoleSpecialist, RoleWindowStaff, RoleWindowHead, RoleLeader, RolePrincipalLeader, RoleSupervisor, RoleAdmin}
+
 // Label is the role in Chinese.
 func (r Role) Label() string {
 	switch r {
@@ -265,4 +268,24 @@ func (o Outcome) Label() string {
 		return "请示后答复"
 	}
 	return string(o)
+}
+
+// eventLabels name the steps of a case's timeline as the console and the
+// ledger show them.
+var eventLabels = map[string]string{
+	"registered": "受理登记", "owner_assigned": "确定首接负责人", "triaged": "研判", "reclassified": "调整类别",
+	"handed_over": "工作交接", "summoned": "通知窗口到场", "arrived": "窗口人员到场", "summon_overdue": "到场超时",
+	"dispatched": "派发工单", "signed": "签收", "replied": "部门答复", "extended": "延期", "reminded": "到期提醒",
+	"overdue": "超期", "cap_reached": "达到最长办理时限", "escalated": "上报", "answered": "答复反映人",
+	"instruction_requested": "请示领导", "instruction_answered": "领导批示", "rated": "评价",
+	"rating_reminded": "提醒评价", "commented": "补充意见", "reopened": "退回重办", "follow_up_planned": "安排回访",
+	"follow_up_due": "回访到期", "followed_up": "回访", "fault_marked": "认定过错", "closed": "办结",
+}
+
+// EventLabel is a timeline step in Chinese; an unknown one shows as is.
+func EventLabel(action string) string {
+	if l, ok := eventLabels[action]; ok {
+		return l
+	}
+	return action
 }

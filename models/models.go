@@ -6,13 +6,18 @@ import (
 
 // Department is a 进驻部门 (unit) with its window group, synced from config.
 type Department struct {
-	Code      string `gorm:"primaryKey;size:64"`
-	Name      string `gorm:"size:128;not null"`
-	Platform  string `gorm:"size:16"` // wecom or dingtalk: where its window group is
-	ChatID    string `gorm:"size:128;index"`
-	LeaderID  string `gorm:"size:64"` // its 分管领导
-	Active    bool   `gorm:"not null"`
-	UpdatedAt time.Time
+	Code     string `gorm:"primaryKey;size:64"`
+	Name     string `gorm:"size:128;not null"`
+	Platform string `gorm:"size:16"` // wecom or dingtalk: where its window group is
+	ChatID   string `gorm:"size:128;index"`
+	LeaderID string `gorm:"size:64"` // its 分管领导
+	Active   bool   `gorm:"not null"`
+	// ConfigHash is the digest of the config entry last applied to the row,
+	// "" for a department the console created. Start-up applies an entry
+	// only when it changed, so the newer change, in config or in the
+	// console, wins.
+	ConfigHash string `gorm:"size:64"`
+	UpdatedAt  time.Time
 }
 
 // Staff is a person bbcs knows, synced from config. Rows are never deleted:
@@ -26,7 +31,11 @@ type Staff struct {
 	DingTalkUserID string `gorm:"size:128;index"`
 	Mobile         string `gorm:"size:20"`
 	Active         bool   `gorm:"not null"`
-	UpdatedAt      time.Time
+	// PasswordHash is a bcrypt hash set in the console for signing in to
+	// it; a hash in config takes precedence.
+	PasswordHash string `gorm:"size:100" json:"-"`
+	ConfigHash   string `gorm:"size:64"` // as Department.ConfigHash
+	UpdatedAt    time.Time
 }
 
 // TableName keeps the plural GORM would not guess.
@@ -38,6 +47,17 @@ type DutyDay struct {
 	Date         string `gorm:"primaryKey;size:10"` // YYYY-MM-DD
 	SpecialistID string `gorm:"size:64;not null"`
 	LeaderID     string `gorm:"size:64"`
+	ConfigHash   string `gorm:"size:64"` // as Department.ConfigHash
+}
+
+// CalendarOverride is one year's holiday arrangement an administrator
+// entered in the console, in the format of workday's override files. It is
+// applied after the embedded tables and the override file.
+type CalendarOverride struct {
+	Year      int    `gorm:"primaryKey;autoIncrement:false"`
+	Data      string `gorm:"type:text;not null"`
+	UpdatedBy string `gorm:"size:64;not null"`
+	UpdatedAt time.Time
 }
 
 // CheckIn records when the specialist on duty arrived (R2, feeds R9).
@@ -330,5 +350,6 @@ func All() []any {
 		&Department{}, &Staff{}, &DutyDay{}, &CheckIn{}, &DutyMiss{},
 		&Case{}, &WorkOrder{}, &TimelineEvent{}, &Summon{}, &Instruction{},
 		&CaseCounter{}, &Notice{}, &Attachment{}, &TimerFiring{}, &FollowUp{}, &RatingLink{}, &Rating{}, &Fault{}, &Deduction{},
+		&CalendarOverride{},
 	}
 }

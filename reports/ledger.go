@@ -169,3 +169,7 @@ func (l *Ledger) name(code string) string {
 }
 
 func localTime(t time.Time) string { return t.In(models.Shanghai).Format("2006-01-02 15:04") }
+
+// Close drops a workbook that will not be written, with its temporary
+// files.
+func (l *Ledger) Close() error { return l.f.Close() }

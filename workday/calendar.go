@@ -45,6 +45,17 @@ type Options struct {
 	// "source", in YearInfo.Source: normally the file's path. Default
 	// "override".
 	OverrideName string
+
+	// More are further overrides in the same format, applied after
+	// Override in order, so a later one wins for the dates it lists: the
+	// years an administrator entered in the console, say.
+	More []Source
+}
+
+// Source is one override and the name it goes by in errors.
+type Source struct {
+	Name string
+	Data []byte
 }
 
 // Calendar answers working-day questions. It is immutable after New and
@@ -123,9 +134,18 @@ func New(opts Options) (*Calendar, error) {
 	if name == "" {
 		name = "override"
 	}
-	over, err := parseFile(name, opts.Override)
+	for _, src := range append([]Source{{Name: name, Data: opts.Override}}, opts.More...) {
+		if err := c.override(src); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (c *Calendar) override(src Source) error {
+	over, err := parseFile(src.Name, src.Data)
 	if err != nil {
-		return nil, fmt.Errorf("workday: load override: %w", err)
+		return fmt.Errorf("workday: load override: %w", err)
 	}
 	for _, y := range over {
 		c.add(y)
@@ -135,11 +155,11 @@ func New(opts Options) (*Calendar, error) {
 		case y.source != "":
 			info.Source = y.source
 		case info.Source == "":
-			info.Source = name
+			info.Source = src.Name
 		}
 		c.years[y.year] = info
 	}
-	return c, nil
+	return nil
 }
 
 func (c *Calendar) add(y yearData) {

@@ -44,8 +44,8 @@ type Config struct {
 	// Groups maps a notice target (a department code, "supervision",
 	// "leaders") to its group's custom robot.
 	Groups map[string]Robot
-	// Users maps a staff id to a DingTalk user id (staffId).
-	Users map[string]string
+	// Users finds a DingTalk user id (staffId).
+	Users bot.Users
 	// PublicURL is how phones reach bbcs (links in cards).
 	PublicURL string
 }

@@ -29,7 +29,7 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 		}
 		var at []string
 		for _, id := range card.Mentions {
-			if u := c.cfg.Users[id]; u != "" {
+			if u := c.user(id); u != "" {
 				at = append(at, u)
 			}
 		}
@@ -55,7 +55,7 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 		return "group:" + target, nil
 	}
 	if n.Audience == models.AudienceStaff {
-		user := c.cfg.Users[n.Target]
+		user := c.user(n.Target)
 		if user == "" {
 			return "", bot.Permanent(fmt.Errorf("dingtalk: staff %s has no dingtalk_user_id", n.Target))
 		}
@@ -68,8 +68,15 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 // mention is DingTalk's @ of a user: the text must name the user id, and
 // the message's at.atUserIds must list it.
 func (c *Client) mention(staffID string) string {
-	if u := c.cfg.Users[staffID]; u != "" {
+	if u := c.user(staffID); u != "" {
 		return "@" + strings.TrimSpace(u)
 	}
 	return ""
+}
+
+func (c *Client) user(staffID string) string {
+	if c.cfg.Users == nil {
+		return ""
+	}
+	return c.cfg.Users.UserID(staffID)
 }

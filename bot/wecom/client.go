@@ -32,8 +32,8 @@ type Config struct {
 	// Groups maps a notice target (a department code, "supervision",
 	// "leaders") to its group robot's webhook key.
 	Groups map[string]string
-	// Users maps a staff id to a WeCom user id.
-	Users map[string]string
+	// Users finds a WeCom user id.
+	Users bot.Users
 	// PublicURL is how phones reach bbcs (links in cards).
 	PublicURL string
 }

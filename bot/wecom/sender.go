@@ -32,7 +32,7 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 		return "group:" + target, nil
 	}
 	if n.Audience == models.AudienceStaff {
-		user := c.cfg.Users[n.Target]
+		user := c.user(n.Target)
 		if user == "" {
 			return "", bot.Permanent(fmt.Errorf("wecom: staff %s has no wecom_user_id", n.Target))
 		}
@@ -44,8 +44,15 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 
 // mention is WeCom's markdown @ of a staff member.
 func (c *Client) mention(staffID string) string {
-	if u := c.cfg.Users[staffID]; u != "" {
+	if u := c.user(staffID); u != "" {
 		return "<@" + u + ">"
 	}
 	return ""
+}
+
+func (c *Client) user(staffID string) string {
+	if c.cfg.Users == nil {
+		return ""
+	}
+	return c.cfg.Users.UserID(staffID)
 }

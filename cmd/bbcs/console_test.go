@@ -71,7 +71,7 @@ func TestAdminConsole(t *testing.T) {
 		t.Fatalf("sign-in: %d → %s", status, loc)
 	}
 	status, body, _ := b.do("GET", "/admin/cases?month=2026-03&department=tax", nil)
-	if status != http.StatusOK || !strings.Contains(body, c.No) || !strings.Contains(body, "13800138000") || !strings.Contains(body, "/api/v1/ledger.xlsx?") {
+	if status != http.StatusOK || !strings.Contains(body, c.No) || !strings.Contains(body, "13800138000") || !strings.Contains(body, "/admin/ledger.xlsx?") {
 		t.Fatalf("the ledger page: %d", status)
 	}
 	if _, body, _ := b.do("GET", "/admin/cases?month=2026-04", nil); strings.Contains(body, c.No) {
@@ -104,5 +104,250 @@ func TestAdminConsole(t *testing.T) {
 	ta.must(http.StatusOK, "admin", "GET", "/api/v1/scores?year=2026", nil, &sc)
 	if len(sc.Deductions) != 1 || sc.Deductions[0].Status != "confirmed" {
 		t.Errorf("deductions after the console: %+v", sc.Deductions)
+	}
+}
+
+// signIn returns a console session for one person of config.example.yaml.
+func signIn(t *testing.T, ta *testApp, id string) *browser {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &browser{t: t, u: ta.srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if status, body, _ := b.do("POST", "/admin/login", url.Values{"staff": {id}, "password": {"correct horse"}}); status != http.StatusFound {
+		t.Fatalf("%s signing in: %d\n%s", id, status, body)
+	}
+	return b
+}
+
+// csrfOf reads the form token of a page the session opens.
+func (b *browser) csrfOf(path string) string {
+	b.t.Helper()
+	_, body, _ := b.do("GET", path, nil)
+	m := consoleCSRF.FindStringSubmatch(body)
+	if m == nil {
+		b.t.Fatalf("%s has no form token", path)
+	}
+	return m[1]
+}
+
+func consoleEnv(t *testing.T, ids ...string) []string {
+	hash, _ := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
+	env := []string{"BBCS_DATABASE_DSN=" + testenv.MySQLDSN(t), "BBCS_REDIS_ADDR=" + testenv.RedisAddr(), "BBCS_CLOCK_FAKE=true"}
+	for _, id := range ids {
+		env = append(env, "BBCS_STAFF_"+strings.ToUpper(id)+"_PASSWORD_HASH="+string(hash))
+	}
+	return env
+}
+
+// A walk-in registered and answered from the console, a refusal that
+// changes nothing, and the supervision section recording a fault: the
+// same use cases as the API, with the same rules.
+func TestConsoleCaseActions(t *testing.T) {
+	ta := startAppWith(t, "../../config.example.yaml", consoleEnv(t, "wang", "li", "ma"))
+	ta.setClock("2026-03-10T10:00:00+08:00")
+	wang := signIn(t, ta, "wang")
+	csrf := wang.csrfOf("/admin/cases/new")
+	status, body, loc := wang.do("POST", "/admin/cases", url.Values{"csrf": {csrf}, "name": {"李女士"}, "mobile": {"1380013800"},
+		"kind": {"person"}, "channel": {"walk_in"}, "category": {"not_completed_in_time"}, "matter": {"过户超期未办结"}})
+	if status != http.StatusBadRequest || !strings.Contains(body, "手机号") || !strings.Contains(body, "过户超期未办结") {
+		t.Fatalf("a mistyped mobile: %d, the form should come back with the error and what was typed", status)
+	}
+	status, _, loc = wang.do("POST", "/admin/cases", url.Values{"csrf": {csrf}, "name": {"李女士"}, "mobile": {"13800138000"},
+		"kind": {"person"}, "channel": {"walk_in"}, "category": {"not_completed_in_time"}, "matter": {"过户超期未办结"}})
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/admin/cases/BB20260310-") {
+		t.Fatalf("registering: %d → %s", status, loc)
+	}
+	no := strings.TrimPrefix(loc[:strings.Index(loc, "?")], "/admin/cases/")
+	_, page, _ := wang.do("GET", loc, nil)
+	for _, want := range []string{"已登记，编号 " + no, "当场答复", "派发工单", "受理登记", "王芳"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the new case's page lacks %q", want)
+		}
+	}
+	// Another specialist is not the owner: no forms, and a forged post is refused.
+	li := signIn(t, ta, "li")
+	if _, page, _ := li.do("GET", "/admin/cases/"+no, nil); strings.Contains(page, `id="actions"`) {
+		t.Errorf("a specialist who is not the owner is offered the owner's actions")
+	}
+	status, page, _ = li.do("POST", "/admin/cases/"+no+"/resolve", url.Values{"csrf": {li.csrfOf("/admin/cases")}, "result": {"已办好"}})
+	if status != http.StatusForbidden || !strings.Contains(page, "首接负责人是王芳") {
+		t.Errorf("the other specialist answering: %d", status)
+	}
+	// An empty answer is refused and the case stays as it was.
+	status, page, _ = wang.do("POST", "/admin/cases/"+no+"/resolve", url.Values{"csrf": {csrf}, "result": {"  "}})
+	if status != http.StatusBadRequest || !strings.Contains(page, "请填写") {
+		t.Errorf("an empty answer: %d", status)
+	}
+	var c caseJSON
+	ta.must(http.StatusOK, "wang", "GET", "/api/v1/cases/"+no, nil, &c)
+	if c.Status != "registered" {
+		t.Fatalf("after two refusals the case is %s", c.Status)
+	}
+	status, _, loc = wang.do("POST", "/admin/cases/"+no+"/resolve", url.Values{"csrf": {csrf}, "result": {"已协调不动产登记窗口当场办结过户。"}})
+	if status != http.StatusSeeOther || !strings.Contains(loc, "done=") {
+		t.Fatalf("answering on the spot: %d → %s", status, loc)
+	}
+	ta.must(http.StatusOK, "wang", "GET", "/api/v1/cases/"+no, nil, &c)
+	if c.Status != "answered" || c.Result != "已协调不动产登记窗口当场办结过户。" {
+		t.Errorf("after the console's answer: %s %q", c.Status, c.Result)
+	}
+	// After a bad rating the supervision section records a fault; the
+	// specialist may not.
+	ma := signIn(t, ta, "ma")
+	if _, page, _ := ma.do("GET", "/admin/cases/"+no, nil); strings.Contains(page, "/fault") {
+		i := strings.Index(page, "认定过错")
+		t.Errorf("a fault form before any bad rating: %s", page[max(0, i-300):min(len(page), i+100)])
+	}
+	ta.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+no+"/rate", map[string]string{"level": "dissatisfied", "comment": "态度不好"}, nil)
+	if _, page, _ := wang.do("GET", "/admin/cases/"+no, nil); strings.Contains(page, "/fault") {
+		t.Errorf("a specialist is offered the supervision section's fault form")
+	}
+	status, _, _ = ma.do("POST", "/admin/cases/"+no+"/fault", url.Values{"csrf": {ma.csrfOf("/admin/cases")}, "staff": {"zhang"},
+		"kind": {"poor_attitude"}, "note": {"经调取录像核实，态度生硬。"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("recording a fault: %d", status)
+	}
+	if _, page, _ := ma.do("GET", "/admin/cases/"+no, nil); !strings.Contains(page, "经核实属工作人员过错：张伟（服务态度差）") {
+		t.Errorf("the fault is not on the case's timeline")
+	}
+}
+
+// Every console page with every role that may sign in: the pages a role
+// may not open answer 403, the others 200, and window staff cannot sign
+// in at all.
+func TestConsoleRolesOnEveryRoute(t *testing.T) {
+	ids := []string{"wang", "ma", "chen", "zhou", "admin", "zhang"}
+	ta := startAppWith(t, "../../config.example.yaml", consoleEnv(t, ids...))
+	ta.setClock("2026-03-10T10:00:00+08:00")
+	var c caseJSON
+	ta.must(http.StatusCreated, "wang", "POST", "/api/v1/cases", map[string]string{
+		"applicant_name": "李女士", "applicant_mobile": "13800138000", "category": "other", "matter": "咨询",
+	}, &c)
+	all := []string{"wang", "ma", "chen", "zhou", "admin"}
+	routes := []struct {
+		method, path string
+		allowed      []string
+	}{
+		{"GET", "/admin/cases", all},
+		{"GET", "/admin/cases/new", []string{"wang", "admin"}},
+		{"POST", "/admin/cases", []string{"wang", "admin"}},
+		{"GET", "/admin/cases/" + c.No, all},
+		{"POST", "/admin/cases/" + c.No + "/close", all}, // the use case decides
+		{"GET", "/admin/ledger.xlsx?month=2026-03", all},
+		{"GET", "/admin/reports?month=2026-03", all},
+		{"GET", "/admin/scores?year=2026", all},
+		{"POST", "/admin/deductions/1", []string{"ma", "admin"}},
+		{"GET", "/admin/departments", []string{"admin"}},
+		{"POST", "/admin/departments", []string{"admin"}},
+		{"GET", "/admin/staff", []string{"admin"}},
+		{"POST", "/admin/staff", []string{"admin"}},
+		{"GET", "/admin/roster", []string{"admin"}},
+		{"POST", "/admin/roster", []string{"admin"}},
+		{"GET", "/admin/holidays", []string{"admin"}},
+		{"POST", "/admin/holidays", []string{"admin"}},
+	}
+	jar, _ := cookiejar.New(nil)
+	anon := &browser{t: t, u: ta.srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if status, _, _ := anon.do("POST", "/admin/login", url.Values{"staff": {"zhang"}, "password": {"correct horse"}}); status != http.StatusUnauthorized {
+		t.Errorf("window staff signing in: %d", status)
+	}
+	for _, id := range all {
+		b := signIn(t, ta, id)
+		csrf := b.csrfOf("/admin/cases")
+		for _, rt := range routes {
+			var form url.Values
+			if rt.method == "POST" {
+				form = url.Values{"csrf": {csrf}}
+			}
+			status, _, _ := b.do(rt.method, rt.path, form)
+			allowed := false
+			for _, a := range rt.allowed {
+				allowed = allowed || a == id
+			}
+			if allowed && status == http.StatusForbidden && !strings.HasSuffix(rt.path, "/close") {
+				t.Errorf("%s %s as %s: %d, want it open", rt.method, rt.path, id, status)
+			}
+			if !allowed && status != http.StatusForbidden {
+				t.Errorf("%s %s as %s: %d, want 403", rt.method, rt.path, id, status)
+			}
+		}
+	}
+	for _, rt := range routes {
+		status, _, loc := anon.do(rt.method, rt.path, url.Values{})
+		if status != http.StatusFound || !strings.HasPrefix(loc, "/admin/login") {
+			t.Errorf("%s %s signed out: %d → %s", rt.method, rt.path, status, loc)
+		}
+	}
+}
+
+// The administrator's pages: a department renamed, a new specialist who
+// signs in with the password set for them, a duty day, and next year's
+// holidays entered, which move the deadline of the next work order.
+func TestConsoleDirectory(t *testing.T) {
+	ta := startAppWith(t, "../../config.example.yaml", consoleEnv(t, "admin"))
+	ta.setClock("2026-12-30T10:00:00+08:00") // a Wednesday; 2027 is not yet published
+	admin := signIn(t, ta, "admin")
+	csrf := admin.csrfOf("/admin/departments")
+
+	status, _, _ := admin.do("POST", "/admin/departments", url.Values{"csrf": {csrf}, "code": {"tax"}, "name": {"税务综合窗口"},
+		"platform": {"wecom"}, "chat_id": {"wrtax"}, "leader": {"chen"}, "active": {"1"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("renaming a department: %d", status)
+	}
+	if _, page, _ := admin.do("GET", "/admin/departments", nil); !strings.Contains(page, "税务综合窗口") {
+		t.Errorf("the departments page does not show the new name")
+	}
+	if status, page, _ := admin.do("POST", "/admin/departments", url.Values{"csrf": {csrf}, "code": {"Tax Office"}, "name": {"x"}}); status != http.StatusBadRequest || !strings.Contains(page, "部门代码") {
+		t.Errorf("a bad department code: %d", status)
+	}
+
+	status, page, _ := admin.do("POST", "/admin/staff", url.Values{"csrf": {csrf}, "new": {"1"}, "id": {"xu"}, "name": {"徐静"},
+		"role": {"specialist"}, "password": {"short"}, "active": {"1"}})
+	if status != http.StatusBadRequest || !strings.Contains(page, "密码至少 8 位") || !strings.Contains(page, "徐静") {
+		t.Errorf("a short password: %d", status)
+	}
+	if status, _, _ := admin.do("POST", "/admin/staff", url.Values{"csrf": {csrf}, "new": {"1"}, "id": {"xu"}, "name": {"徐静"},
+		"role": {"specialist"}, "password": {"correct horse"}, "active": {"1"}}); status != http.StatusSeeOther {
+		t.Fatalf("adding a specialist: %d", status)
+	}
+	signIn(t, ta, "xu") // with the password the console set
+	if status, page, _ := admin.do("POST", "/admin/staff", url.Values{"csrf": {csrf}, "id": {"admin"}, "name": {"管理员"}, "role": {"admin"}}); status != http.StatusBadRequest || !strings.Contains(page, "不能停用自己") {
+		t.Errorf("the administrator disabling themselves: %d", status)
+	}
+
+	if status, _, _ := admin.do("POST", "/admin/roster", url.Values{"csrf": {csrf}, "date": {"2026-12-31"}, "specialist": {"xu"}, "leader": {"chen"}}); status != http.StatusSeeOther {
+		t.Fatalf("setting a duty day: %d", status)
+	}
+	if _, page, _ := admin.do("GET", "/admin/roster", nil); !strings.Contains(page, `<option value="xu" selected>`) {
+		t.Errorf("the roster does not show 徐静 on duty")
+	}
+	if status, page, _ := admin.do("POST", "/admin/roster", url.Values{"csrf": {csrf}, "date": {"2027-01-02"}, "specialist": {"xu"}}); status != http.StatusBadRequest || !strings.Contains(page, "不是工作日") {
+		t.Errorf("a duty day on a Saturday: %d", status)
+	}
+
+	// Before: 2027 follows the statutory estimate (元旦 1 January off).
+	dispatch := func() string {
+		var c caseJSON
+		ta.must(http.StatusCreated, "wang", "POST", "/api/v1/cases", map[string]string{
+			"applicant_name": "李女士", "applicant_mobile": "13800138000", "category": "other", "matter": "咨询",
+		}, &c)
+		ta.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+c.No+"/dispatch", map[string]any{"departments": []string{"tax"}}, &c)
+		return c.WorkOrders[0].DueAt
+	}
+	if due := dispatch(); !strings.HasPrefix(due, "2027-01-05T18:00") {
+		t.Fatalf("before the override the order is due %s, want 5 January (31 Dec, 4 Jan, 5 Jan)", due)
+	}
+	if status, page, _ := admin.do("POST", "/admin/holidays", url.Values{"csrf": {csrf}, "year": {"2027"}, "data": {`{"year": 2027, "days": [{"date": "2027-01-01"}]`}}); status != http.StatusBadRequest || !strings.Contains(page, "JSON") {
+		t.Errorf("broken JSON: %d", status)
+	}
+	override := `{"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
+	 "days": [{"name": "元旦", "date": "2027-01-01", "off": true}, {"name": "元旦", "date": "2027-01-04", "off": true}]}`
+	if status, _, _ := admin.do("POST", "/admin/holidays", url.Values{"csrf": {csrf}, "year": {"2027"}, "data": {override}}); status != http.StatusSeeOther {
+		t.Fatalf("entering 2027: %d", status)
+	}
+	if due := dispatch(); !strings.HasPrefix(due, "2027-01-06T18:00") {
+		t.Errorf("after the override the order is due %s, want 6 January (4 January is now off)", due)
+	}
+	if _, page, _ := admin.do("GET", "/admin/holidays", nil); !strings.Contains(page, "国务院办公厅关于2027年部分节假日安排的通知") {
+		t.Errorf("the holidays page does not list 2027's source")
 	}
 }

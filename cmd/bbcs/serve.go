@@ -133,7 +133,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	a.publicURL = cfg.HTTP.PublicURL
 	a.timers = timers.New(a.redis.Client, cfg.Redis.KeyPrefix, clk, timers.Options{}, log)
 	a.cases.SetTimers(a.timers)
+	a.cases.SetCalendarBuilder(func(more []workday.Source) (*workday.Calendar, error) { return newCalendar(cfg.Workday, more...) })
 	if err := a.cases.SyncDirectory(ctx, directory(cfg)); err != nil {
+		return nil, err
+	}
+	if err := a.cases.ReloadCalendar(ctx); err != nil {
 		return nil, err
 	}
 	log.Info("directory synced", "departments", len(cfg.Departments), "staff", len(cfg.Staff))
@@ -164,7 +168,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	if err := hosts.Route(dingtalk.APIHost, cfg.DingTalk.APIBase); err != nil {
 		return nil, fmt.Errorf("dingtalk.api_base: %w", err)
 	}
-	a.wecomCfg, a.dingtalkCfg = wecomConfig(cfg), dingtalkConfig(cfg)
+	a.wecomCfg, a.dingtalkCfg = wecomConfig(cfg, a.cases), dingtalkConfig(cfg, a.cases)
 	a.wecom = wecom.NewClient(a.wecomCfg, hosts.Client(10*time.Second), clk)
 	a.dingtalk = dingtalk.NewClient(a.dingtalkCfg, hosts.Client(10*time.Second), clk)
 	throttled := func(p bot.Platform, next bot.Sender) bot.Sender {
@@ -205,7 +209,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		DingTalkBot: dingtalk.Callback(a.dingtalkCfg, clk, staff.Handle, log),
 		Rating:      &handlers.RatingPage{Cases: a.cases, Kick: a.outbox.Kick},
 		Console: &handlers.Console{Cases: a.cases, Reports: a.reports, Clock: clk, Secret: secret,
-			Passwords: passwords(cfg)},
+			Passwords: passwords(cfg), Kick: a.outbox.Kick, Log: log, Groups: robotGroups(cfg)},
 		Actions: &handlers.Actions{
 			Cases: a.cases, Clock: clk, Secret: secret, Kick: a.outbox.Kick,
 			Platforms:      map[string]handlers.Identity{"wecom": a.wecom, "dingtalk": a.dingtalk},
@@ -405,6 +409,10 @@ func (a *app) reconcileEvery(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
+		// Another replica's console may have changed the holidays.
+		if err := a.cases.ReloadCalendar(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("calendar: reload failed", "err", err)
+		}
 		if err := a.reconcile(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("timers: reconciliation failed", "err", err)
 		}
@@ -457,7 +465,9 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func newCalendar(c config.Workday) (*workday.Calendar, error) {
+// newCalendar builds the calendar config describes, with the console's
+// holiday overrides on top.
+func newCalendar(c config.Workday, more ...workday.Source) (*workday.Calendar, error) {
 	loc, err := c.Location()
 	if err != nil {
 		return nil, err
@@ -470,7 +480,7 @@ func newCalendar(c config.Workday) (*workday.Calendar, error) {
 	}
 	cal, err := workday.New(workday.Options{
 		Location: loc, EndOfDay: end, Morning: morning,
-		AfterHoursNextDay: c.AfterHoursNextDay, Override: override, OverrideName: c.OverrideFile,
+		AfterHoursNextDay: c.AfterHoursNextDay, Override: override, OverrideName: c.OverrideFile, More: more,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("workday calendar: %w", err)
@@ -516,40 +526,47 @@ func closeDB(db *gorm.DB) {
 	}
 }
 
-// wecomConfig copies what the WeCom side needs: credentials, each group's
-// robot key and each person's user id.
-func wecomConfig(cfg *config.Config) wecom.Config {
+// directoryUsers reads people's platform user ids from the directory, so
+// that a change in the console reaches the senders at once.
+type directoryUsers struct {
+	cases *casework.Service
+	id    func(models.Staff) string
+}
+
+func (d directoryUsers) UserID(staffID string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := d.cases.Staff(ctx, staffID)
+	if err != nil || !st.Active {
+		return ""
+	}
+	return d.id(st)
+}
+
+// wecomConfig copies what the WeCom side needs: credentials and each
+// group's robot key; people's user ids come from the directory.
+func wecomConfig(cfg *config.Config, cases *casework.Service) wecom.Config {
 	w := cfg.WeCom
 	out := wecom.Config{
 		CorpID: w.CorpID, AgentID: w.AgentID, Secret: w.Secret, Token: w.Token, EncodingAESKey: w.EncodingAESKey,
 		BotToken: w.BotToken, BotEncodingAESKey: w.BotEncodingAESKey, PublicURL: cfg.HTTP.PublicURL,
-		Groups: map[string]string{}, Users: map[string]string{},
+		Groups: map[string]string{}, Users: directoryUsers{cases, func(st models.Staff) string { return st.WeComUserID }},
 	}
 	for target, g := range groups(cfg) {
 		if g.Platform == "wecom" && g.WebhookKey != "" {
 			out.Groups[target] = g.WebhookKey
 		}
 	}
-	for _, st := range cfg.Staff {
-		if st.WeComUserID != "" {
-			out.Users[st.ID] = st.WeComUserID
-		}
-	}
 	return out
 }
 
-func dingtalkConfig(cfg *config.Config) dingtalk.Config {
+func dingtalkConfig(cfg *config.Config, cases *casework.Service) dingtalk.Config {
 	d := cfg.DingTalk
 	out := dingtalk.Config{AppKey: d.AppKey, AppSecret: d.AppSecret, RobotCode: d.RobotCode, PublicURL: cfg.HTTP.PublicURL,
-		Groups: map[string]dingtalk.Robot{}, Users: map[string]string{}}
+		Groups: map[string]dingtalk.Robot{}, Users: directoryUsers{cases, func(st models.Staff) string { return st.DingTalkUserID }}}
 	for target, g := range groups(cfg) {
 		if g.Platform == "dingtalk" && g.AccessToken != "" {
 			out.Groups[target] = dingtalk.Robot{AccessToken: g.AccessToken, Secret: g.Secret}
-		}
-	}
-	for _, st := range cfg.Staff {
-		if st.DingTalkUserID != "" {
-			out.Users[st.ID] = st.DingTalkUserID
 		}
 	}
 	return out
@@ -635,6 +652,17 @@ func mustDuration(s string) time.Duration {
 }
 
 // passwords are the console's bcrypt hashes by staff id.
+// robotGroups names the groups a robot in config can reach.
+func robotGroups(cfg *config.Config) map[string]bool {
+	out := map[string]bool{}
+	for target, g := range groups(cfg) {
+		if g.WebhookKey != "" || g.AccessToken != "" {
+			out[target] = true
+		}
+	}
+	return out
+}
+
 func passwords(cfg *config.Config) map[string]string {
 	out := map[string]string{}
 	for _, st := range cfg.Staff {

@@ -1,0 +1,105 @@
+package casework_test
+
+import (
+	"testing"
+
+	"bbcs/casework"
+	"bbcs/models"
+)
+
+// Config and the console both manage the directory: a restart with config
+// unchanged keeps what the console set, a change in config wins for the
+// entry it changed, and what config drops is retired while what the
+// console created stays.
+func TestDirectoryNewerChangeWins(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	admin := h.as("admin")
+	dir := casework.Directory{
+		Departments: []models.Department{{Code: "tax", Name: "税务窗口", Platform: "wecom"}, {Code: "market", Name: "市场监管窗口", Platform: "dingtalk"}},
+		Staff: []models.Staff{{ID: "admin", Name: "管理员", Role: models.RoleAdmin}, {ID: "wang", Name: "王芳", Role: models.RoleSpecialist},
+			{ID: "sun", Name: "孙丽", Role: models.RoleWindowStaff, DepartmentCode: "tax"}},
+		Roster: []models.DutyDay{{Date: "2026-03-11", SpecialistID: "wang"}},
+	}
+	sync := func() {
+		t.Helper()
+		if err := h.svc.SyncDirectory(h.ctx, dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dept := func(code string) models.Department {
+		t.Helper()
+		all, err := h.svc.AllDepartments(h.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range all {
+			if d.Code == code {
+				return d
+			}
+		}
+		t.Fatalf("no department %s", code)
+		return models.Department{}
+	}
+	sync()
+	if _, err := h.svc.SaveDepartment(h.ctx, admin, models.Department{Code: "tax", Name: "税务综合窗口", Platform: "wecom", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.SaveStaff(h.ctx, admin, casework.StaffChange{Staff: models.Staff{ID: "xu", Name: "徐静", Role: models.RoleSpecialist, Active: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.SaveStaff(h.ctx, admin, casework.StaffChange{Staff: models.Staff{ID: "sun", Name: "孙丽", Role: models.RoleWindowStaff, DepartmentCode: "tax", WeComUserID: "sunli2", Active: true}}); err != nil {
+		t.Fatal(err)
+	}
+
+	sync() // a restart, config unchanged
+	if d := dept("tax"); d.Name != "税务综合窗口" {
+		t.Errorf("a restart undid the console's rename: %q", d.Name)
+	}
+	if st, _ := h.svc.Staff(h.ctx, "sun"); st.WeComUserID != "sunli2" {
+		t.Errorf("a restart undid the console's user id: %q", st.WeComUserID)
+	}
+
+	dir.Departments[0].Name = "税务局窗口" // config changed the entry since
+	dir.Staff = dir.Staff[:2]             // and dropped 孙丽
+	dir.Roster = nil
+	sync()
+	if d := dept("tax"); d.Name != "税务局窗口" {
+		t.Errorf("config's newer name did not win: %q", d.Name)
+	}
+	if st, _ := h.svc.Staff(h.ctx, "sun"); st.Active {
+		t.Errorf("a person config dropped is still active")
+	}
+	if st, _ := h.svc.Staff(h.ctx, "xu"); !st.Active {
+		t.Errorf("the console's new specialist was retired by a config sync")
+	}
+	if days, _ := h.svc.Roster(h.ctx, "2026-03-01", "2026-03-31"); len(days) != 0 {
+		t.Errorf("config dropped its roster day but it stayed: %+v", days)
+	}
+}
+
+// Only the administrator edits the directory, and a bad entry changes
+// nothing.
+func TestDirectoryEditsAreChecked(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	if _, err := h.svc.SaveDepartment(h.ctx, h.as("ma"), models.Department{Code: "tax", Name: "x"}); models.ErrorCode(err) != models.ErrForbidden {
+		t.Errorf("the supervision section renaming a department: %v", err)
+	}
+	cases := []casework.StaffChange{
+		{Staff: models.Staff{ID: "Xu Jing", Name: "徐静", Role: models.RoleSpecialist}},
+		{Staff: models.Staff{ID: "xu", Name: "徐静", Role: "boss"}},
+		{Staff: models.Staff{ID: "xu", Name: "徐静", Role: models.RoleWindowStaff}},
+		{Staff: models.Staff{ID: "xu", Name: "徐静", Role: models.RoleWindowStaff, DepartmentCode: "nowhere"}},
+		{Staff: models.Staff{ID: "xu", Name: "徐静", Role: models.RoleSpecialist, Mobile: "123"}},
+	}
+	for _, c := range cases {
+		if _, err := h.svc.SaveStaff(h.ctx, h.as("admin"), c); models.ErrorCode(err) != models.ErrInvalid {
+			t.Errorf("%+v: %v, want a refusal", c.Staff, err)
+		}
+	}
+	if _, err := h.svc.Staff(h.ctx, "xu"); err == nil {
+		t.Errorf("a refused entry was written")
+	}
+	if err := h.svc.SaveDutyDay(h.ctx, h.as("admin"), models.DutyDay{Date: "2026-03-11", SpecialistID: "zhang"}); models.ErrorCode(err) != models.ErrInvalid {
+		t.Errorf("window staff on specialist duty: %v", err)
+	}
+}

@@ -1,0 +1,264 @@
+package handlers
+
+import (
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"bbcs/casework"
+	"bbcs/models"
+)
+
+type casesView struct {
+	Filter     casework.Filter
+	Cases      []caseRow
+	Total      int64
+	Statuses   []models.CaseStatus
+	Categories []models.Category
+	Depts      map[string]models.Department
+	Export     string
+	CanAdd     bool
+}
+
+type caseRow struct {
+	Case   models.Case
+	Mobile string
+}
+
+func (c *Console) cases(w http.ResponseWriter, r *http.Request, p consolePage) {
+	q := r.URL.Query()
+	f := casework.Filter{Month: q.Get("month"), Status: models.CaseStatus(q.Get("status")),
+		Department: q.Get("department"), Category: models.Category(q.Get("category")), Limit: 200}
+	list, total, err := c.Cases.List(r.Context(), f)
+	p.Title = "台账"
+	if err != nil {
+		p.Error = models.ErrorMessage(err)
+		f = casework.Filter{Limit: 200}
+		list, total, _ = c.Cases.List(r.Context(), f)
+	}
+	depts, _ := c.Cases.Departments(r.Context())
+	rows := make([]caseRow, len(list))
+	for i, cs := range list {
+		rows[i] = caseRow{Case: cs, Mobile: cs.ApplicantMobile}
+		if !seesFullMobile(p.Me) {
+			rows[i].Mobile = models.MaskMobile(cs.ApplicantMobile)
+		}
+	}
+	p.Data = casesView{Filter: f, Cases: rows, Total: total, Depts: depts, Export: "/admin/ledger.xlsx?" + q.Encode(),
+		Statuses:   []models.CaseStatus{models.CaseRegistered, models.CaseDispatched, models.CaseAnswered, models.CaseReopened, models.CaseClosed},
+		Categories: models.Categories, CanAdd: p.Me.Role == models.RoleSpecialist || p.Me.Role == models.RoleAdmin}
+	p.Message = q.Get("done")
+	c.render(w, http.StatusOK, "console-cases.html", p)
+}
+
+// export is the ledger download for people signed in to the console,
+// with the filters of the page it was clicked on.
+func (c *Console) export(w http.ResponseWriter, r *http.Request, p consolePage) {
+	book, name, err := buildLedger(r.Context(), c.Cases, r.URL.Query(), p.Me)
+	if err != nil {
+		p.Title, p.Error = "导出台账", models.ErrorMessage(err)
+		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		return
+	}
+	sendLedger(w, book, name, c.log())
+}
+
+type newCaseView struct {
+	Form       url.Values
+	Categories []models.Category
+	Depts      []models.Department
+}
+
+func (c *Console) newCase(w http.ResponseWriter, r *http.Request, p consolePage) {
+	c.caseForm(w, http.StatusOK, r, p, url.Values{"channel": {"walk_in"}, "kind": {"person"}})
+}
+
+func (c *Console) caseForm(w http.ResponseWriter, status int, r *http.Request, p consolePage, form url.Values) {
+	depts, _ := c.Cases.AllDepartments(r.Context())
+	depts = slices.DeleteFunc(depts, func(d models.Department) bool { return !d.Active })
+	p.Title = "登记反映"
+	p.Data = newCaseView{Form: form, Categories: models.Categories, Depts: depts}
+	c.render(w, status, "console-new-case.html", p)
+}
+
+// registerCase registers a walk-in or phone case with the fields of the
+// chat command and the API (R1).
+func (c *Console) registerCase(w http.ResponseWriter, r *http.Request, p consolePage) {
+	f := r.PostForm
+	cs, err := c.Cases.Register(r.Context(), p.Me, casework.Registration{
+		ApplicantName: f.Get("name"), ApplicantMobile: f.Get("mobile"), ApplicantKind: models.ApplicantKind(f.Get("kind")),
+		Company: f.Get("company"), Category: models.Category(f.Get("category")), Matter: f.Get("matter"),
+		Channel: models.Channel(f.Get("channel")), Departments: f["departments"],
+	})
+	if err != nil {
+		p.Error = models.ErrorMessage(err)
+		c.caseForm(w, statusOf(models.ErrorCode(err)), r, p, f)
+		return
+	}
+	c.kick()
+	http.Redirect(w, r, "/admin/cases/"+cs.No+"?done="+url.QueryEscape("已登记，编号 "+cs.No), http.StatusSeeOther)
+}
+
+// caseView is a case page: the case, and what the signed-in person may do
+// with it now.
+type caseView struct {
+	caseDetail
+	Can         map[string]bool
+	Depts       []models.Department
+	Specialists []models.Staff
+	Leaders     []models.Staff
+	People      []models.Staff // whom a fault may be recorded against
+	FaultKinds  map[models.FaultKind]string
+}
+
+func (c *Console) casePage(w http.ResponseWriter, r *http.Request, p consolePage) {
+	p.Message = r.URL.Query().Get("done")
+	c.showCase(w, http.StatusOK, r, p)
+}
+
+func (c *Console) showCase(w http.ResponseWriter, status int, r *http.Request, p consolePage) {
+	d, err := c.Cases.Get(r.Context(), r.PathValue("no"))
+	if err != nil {
+		p.Title, p.Error = "案件", models.ErrorMessage(err)
+		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		return
+	}
+	v := caseView{caseDetail: caseJSON(d, p.Me), Can: actionsFor(p.Me, d), FaultKinds: models.FaultKinds}
+	depts, _ := c.Cases.AllDepartments(r.Context())
+	v.Depts = slices.DeleteFunc(depts, func(d models.Department) bool { return !d.Active })
+	people, _ := c.Cases.AllStaff(r.Context())
+	for _, st := range people {
+		if !st.Active {
+			continue
+		}
+		switch st.Role {
+		case models.RoleSpecialist:
+			v.Specialists = append(v.Specialists, st)
+		case models.RoleLeader, models.RolePrincipalLeader:
+			v.Leaders = append(v.Leaders, st)
+		}
+		if st.DepartmentCode != "" {
+			v.People = append(v.People, st) // faults are a unit's (R9)
+		}
+	}
+	p.Title = "案件 " + d.Case.No
+	p.Data = v
+	c.render(w, status, "console-case.html", p)
+}
+
+// actionsFor decides which forms the case page offers. It mirrors the
+// rules in casework, which decide: a form shown in error only ends in a
+// refusal, never in a change.
+func actionsFor(me models.Staff, d *casework.Detail) map[string]bool {
+	st := d.Case.Status
+	owner := me.ID == d.Case.OwnerID || me.Role == models.RoleAdmin
+	open := st == models.CaseRegistered || st == models.CaseReopened
+	can := map[string]bool{
+		"dispatch":      open && owner || me.Role == models.RolePrincipalLeader && st != models.CaseClosed,
+		"resolve":       open && owner,
+		"out-of-scope":  open && owner,
+		"not-qualified": open && owner,
+		"summon":        open && owner,
+		"handover":      st != models.CaseClosed && owner,
+		"instruction":   st != models.CaseClosed && owner,
+		"close":         st == models.CaseAnswered && owner,
+	}
+	for _, r := range d.Ratings {
+		if r.Level.Bad() && (me.Role == models.RoleSupervisor || me.Role == models.RoleAdmin) {
+			can["fault"] = true // a verdict on a bad rating (第十七条)
+		}
+	}
+	for _, s := range d.Summons {
+		if s.ArrivedAt == nil && owner {
+			can["arrive"] = true
+		}
+	}
+	for _, in := range d.Instructions {
+		if in.AnsweredAt == nil && (in.LeaderID == me.ID || me.Role == models.RoleAdmin) {
+			can["answer"] = true
+		}
+	}
+	for _, f := range d.FollowUps {
+		if f.DoneAt == nil && owner {
+			can["follow-up"] = true
+		}
+	}
+	maps.DeleteFunc(can, func(_ string, ok bool) bool { return !ok })
+	return can
+}
+
+// caseAction runs one use case from a case page's form, then shows the
+// case again with what happened.
+func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, p consolePage) {
+	ctx, no, f := r.Context(), r.PathValue("no"), r.PostForm
+	var err error
+	var done string
+	switch r.PathValue("action") {
+	case "dispatch":
+		_, err = c.Cases.Dispatch(ctx, p.Me, no, f["departments"], f.Get("note"), f.Get("joint") == "1")
+		done = "已派发工单"
+	case "resolve":
+		_, err = c.Cases.Resolve(ctx, p.Me, no, f.Get("result"))
+		done = "已当场答复反映人"
+	case "out-of-scope":
+		_, err = c.Cases.OutOfScope(ctx, p.Me, no, f.Get("way"), f.Get("path"))
+		done = "已告知反映人解决途径"
+	case "not-qualified":
+		_, err = c.Cases.NotQualified(ctx, p.Me, no, f.Get("missing"), f.Get("how"))
+		done = "已告知反映人需补充的材料"
+	case "summon":
+		_, err = c.Cases.Summon(ctx, p.Me, no, f.Get("department"), f.Get("note"))
+		done = "已通知窗口人员到场"
+	case "arrive":
+		_, err = c.Cases.ConfirmArrival(ctx, p.Me, no)
+		done = "已确认到场"
+	case "handover":
+		_, err = c.Cases.Handover(ctx, p.Me, no, f.Get("to"), f.Get("reason"))
+		done = "已交接"
+	case "instruction":
+		_, err = c.Cases.RequestInstruction(ctx, p.Me, no, f.Get("leader"), f.Get("question"))
+		done = "已请示领导"
+	case "answer":
+		_, err = c.Cases.AnswerInstruction(ctx, p.Me, no, f.Get("answer"))
+		done = "已批示"
+	case "close":
+		_, err = c.Cases.Close(ctx, p.Me, no, f.Get("note"))
+		done = "已办结"
+	case "follow-up":
+		_, err = c.Cases.RecordFollowUp(ctx, p.Me, no, f.Get("note"))
+		done = "已记录回访"
+	case "fault":
+		_, err = c.Cases.MarkFault(ctx, p.Me, no, f.Get("staff"), models.FaultKind(f.Get("kind")), f.Get("note"))
+		done = "已认定过错"
+	default:
+		p.Title, p.Error = "案件", "没有这项操作。"
+		c.render(w, http.StatusNotFound, "console-error.html", p)
+		return
+	}
+	if err != nil {
+		p.Error = models.ErrorMessage(err)
+		c.showCase(w, statusOf(models.ErrorCode(err)), r, p)
+		return
+	}
+	c.kick()
+	http.Redirect(w, r, "/admin/cases/"+url.PathEscape(no)+"?done="+url.QueryEscape(done), http.StatusSeeOther)
+}
+
+// kick wakes the outbox so notices go out now, not at its next poll.
+func (c *Console) kick() {
+	if c.Kick != nil {
+		c.Kick()
+	}
+}
+
+func trimAll(vs []string) []string {
+	out := vs[:0]
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}

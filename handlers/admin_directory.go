@@ -1,0 +1,241 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"bbcs/casework"
+	"bbcs/models"
+	"bbcs/workday"
+)
+
+// The administrator's pages (R10): departments, staff, the duty roster
+// and holiday overrides. Config manages the same things; whichever
+// changed an entry last wins (casework.SyncDirectory).
+
+type departmentsView struct {
+	List    []models.Department
+	Edit    models.Department
+	Leaders []models.Staff
+	Groups  map[string]bool // departments whose group a robot reaches
+}
+
+func (c *Console) departments(w http.ResponseWriter, r *http.Request, p consolePage) {
+	c.showDepartments(w, http.StatusOK, r, p, models.Department{Active: true})
+}
+
+func (c *Console) showDepartments(w http.ResponseWriter, status int, r *http.Request, p consolePage, edit models.Department) {
+	list, err := c.Cases.AllDepartments(r.Context())
+	if err != nil {
+		p.Error = models.ErrorMessage(err)
+	}
+	if code := r.URL.Query().Get("edit"); code != "" {
+		for _, d := range list {
+			if d.Code == code {
+				edit = d
+			}
+		}
+	}
+	staff, _ := c.Cases.AllStaff(r.Context())
+	var leaders []models.Staff
+	for _, st := range staff {
+		if st.Active && (st.Role == models.RoleLeader || st.Role == models.RolePrincipalLeader) {
+			leaders = append(leaders, st)
+		}
+	}
+	p.Title = "部门"
+	if p.Message == "" {
+		p.Message = r.URL.Query().Get("done")
+	}
+	p.Data = departmentsView{List: list, Edit: edit, Leaders: leaders, Groups: c.Groups}
+	c.render(w, status, "console-departments.html", p)
+}
+
+func (c *Console) saveDepartment(w http.ResponseWriter, r *http.Request, p consolePage) {
+	f := r.PostForm
+	d := models.Department{Code: f.Get("code"), Name: f.Get("name"), Platform: f.Get("platform"), ChatID: f.Get("chat_id"),
+		LeaderID: f.Get("leader"), Active: f.Get("active") == "1"}
+	if _, err := c.Cases.SaveDepartment(r.Context(), p.Me, d); err != nil {
+		p.Error = models.ErrorMessage(err)
+		c.showDepartments(w, statusOf(models.ErrorCode(err)), r, p, d)
+		return
+	}
+	http.Redirect(w, r, "/admin/departments?done="+url.QueryEscape("已保存部门 "+d.Name), http.StatusSeeOther)
+}
+
+type staffView struct {
+	List  []models.Staff
+	Edit  models.Staff
+	Roles []models.Role
+	Depts map[string]models.Department
+	New   bool
+}
+
+func (c *Console) staff(w http.ResponseWriter, r *http.Request, p consolePage) {
+	c.showStaff(w, http.StatusOK, r, p, models.Staff{Active: true, Role: models.RoleWindowStaff}, true)
+}
+
+func (c *Console) showStaff(w http.ResponseWriter, status int, r *http.Request, p consolePage, edit models.Staff, isNew bool) {
+	list, err := c.Cases.AllStaff(r.Context())
+	if err != nil {
+		p.Error = models.ErrorMessage(err)
+	}
+	if id := r.URL.Query().Get("edit"); id != "" {
+		for _, st := range list {
+			if st.ID == id {
+				edit, isNew = st, false
+			}
+		}
+	}
+	depts, _ := c.Cases.AllDepartments(r.Context())
+	byCode := make(map[string]models.Department, len(depts))
+	for _, d := range depts {
+		byCode[d.Code] = d
+	}
+	p.Title = "工作人员"
+	if p.Message == "" {
+		p.Message = r.URL.Query().Get("done")
+	}
+	p.Data = staffView{List: list, Edit: edit, Roles: models.Roles, Depts: byCode, New: isNew}
+	c.render(w, status, "console-staff.html", p)
+}
+
+func (c *Console) saveStaff(w http.ResponseWriter, r *http.Request, p consolePage) {
+	f := r.PostForm
+	st := models.Staff{ID: f.Get("id"), Name: f.Get("name"), Role: models.Role(f.Get("role")), DepartmentCode: f.Get("department"),
+		WeComUserID: f.Get("wecom_user_id"), DingTalkUserID: f.Get("dingtalk_user_id"), Mobile: f.Get("mobile"), Active: f.Get("active") == "1"}
+	if _, err := c.Cases.SaveStaff(r.Context(), p.Me, casework.StaffChange{Staff: st, Password: f.Get("password")}); err != nil {
+		p.Error = models.ErrorMessage(err)
+		c.showStaff(w, statusOf(models.ErrorCode(err)), r, p, st, f.Get("new") == "1")
+		return
+	}
+	http.Redirect(w, r, "/admin/staff?done="+url.QueryEscape("已保存 "+st.Name), http.StatusSeeOther)
+}
+
+type rosterDay struct {
+	Date       string
+	Label      string
+	Specialist string
+	Leader     string
+}
+
+type rosterView struct {
+	Days        []rosterDay
+	Specialists []models.Staff
+	Leaders     []models.Staff
+}
+
+// roster shows the next 20 working days; a day nobody is named for falls
+// to the rotation config gives.
+func (c *Console) roster(w http.ResponseWriter, r *http.Request, p consolePage) {
+	c.showRoster(w, http.StatusOK, r, p)
+}
+
+func (c *Console) showRoster(w http.ResponseWriter, status int, r *http.Request, p consolePage) {
+	cal := c.Cases.Calendar()
+	from := c.Clock.Now().In(cal.Location())
+	if d, err := cal.ParseDate(r.URL.Query().Get("from")); err == nil {
+		from = d
+	}
+	var days []rosterDay
+	day := from
+	if !cal.IsWorkday(day) {
+		day = cal.AddWorkdays(day, 1)
+	}
+	for len(days) < 20 {
+		days = append(days, rosterDay{Date: day.Format(time.DateOnly), Label: models.FormatDate(day)})
+		day = cal.AddWorkdays(day, 1)
+	}
+	set, err := c.Cases.Roster(r.Context(), days[0].Date, days[len(days)-1].Date)
+	if err != nil {
+		p.Error = models.ErrorMessage(err)
+	}
+	for i := range days {
+		for _, s := range set {
+			if s.Date == days[i].Date {
+				days[i].Specialist, days[i].Leader = s.SpecialistID, s.LeaderID
+			}
+		}
+	}
+	v := rosterView{Days: days}
+	staff, _ := c.Cases.AllStaff(r.Context())
+	for _, st := range staff {
+		switch {
+		case !st.Active:
+		case st.Role == models.RoleSpecialist:
+			v.Specialists = append(v.Specialists, st)
+		case st.Role == models.RoleLeader || st.Role == models.RolePrincipalLeader || st.Role == models.RoleWindowHead:
+			v.Leaders = append(v.Leaders, st)
+		}
+	}
+	p.Title = "值班表"
+	if p.Message == "" {
+		p.Message = r.URL.Query().Get("done")
+	}
+	p.Data = v
+	c.render(w, status, "console-roster.html", p)
+}
+
+func (c *Console) saveRoster(w http.ResponseWriter, r *http.Request, p consolePage) {
+	f := r.PostForm
+	d := models.DutyDay{Date: f.Get("date"), SpecialistID: f.Get("specialist"), LeaderID: f.Get("leader")}
+	if err := c.Cases.SaveDutyDay(r.Context(), p.Me, d); err != nil {
+		p.Error = models.ErrorMessage(err)
+		c.showRoster(w, statusOf(models.ErrorCode(err)), r, p)
+		return
+	}
+	http.Redirect(w, r, "/admin/roster?done="+url.QueryEscape("已保存 "+d.Date+" 的值班安排"), http.StatusSeeOther)
+}
+
+type holidaysView struct {
+	Years     []workday.YearInfo
+	Overrides []models.CalendarOverride
+	Year      int
+	Data      string
+}
+
+func (c *Console) holidays(w http.ResponseWriter, r *http.Request, p consolePage) {
+	next := c.Clock.Now().In(models.Shanghai).Year() + 1
+	c.showHolidays(w, http.StatusOK, r, p, next, "")
+}
+
+func (c *Console) showHolidays(w http.ResponseWriter, status int, r *http.Request, p consolePage, year int, data string) {
+	list, err := c.Cases.CalendarOverrides(r.Context())
+	if err != nil {
+		p.Error = models.ErrorMessage(err)
+	}
+	if y, err := strconv.Atoi(r.URL.Query().Get("year")); err == nil {
+		year = y
+	}
+	if data == "" {
+		for _, o := range list {
+			if o.Year == year {
+				data = o.Data
+			}
+		}
+	}
+	p.Title = "节假日"
+	if p.Message == "" {
+		p.Message = r.URL.Query().Get("done")
+	}
+	p.Data = holidaysView{Years: c.Cases.Calendar().Years(), Overrides: list, Year: year, Data: data}
+	c.render(w, status, "console-holidays.html", p)
+}
+
+func (c *Console) saveHolidays(w http.ResponseWriter, r *http.Request, p consolePage) {
+	f := r.PostForm
+	year, err := strconv.Atoi(f.Get("year"))
+	if err != nil || year < 2000 || year > 2100 {
+		p.Error = "请填写年份，例如 2027。"
+		c.showHolidays(w, http.StatusBadRequest, r, p, year, f.Get("data"))
+		return
+	}
+	if err := c.Cases.SaveCalendarOverride(r.Context(), p.Me, year, f.Get("data")); err != nil {
+		p.Error = models.ErrorMessage(err)
+		c.showHolidays(w, statusOf(models.ErrorCode(err)), r, p, year, f.Get("data"))
+		return
+	}
+	http.Redirect(w, r, "/admin/holidays?year="+strconv.Itoa(year)+"&done="+url.QueryEscape("已保存 "+strconv.Itoa(year)+" 年节假日安排，新派发的工单按此计算时限"), http.StatusSeeOther)
+}
