@@ -38,6 +38,11 @@ func (a *Account) Callback(handle Handle, log *slog.Logger) http.Handler {
 			http.Error(w, "invalid signature", http.StatusForbidden)
 			return
 		}
+		if r.Method == http.MethodPost && !bot.Fresh(r.URL.Query().Get("timestamp"), a.clock.Now()) {
+			log.Warn("wechat: stale timestamp", "remote", r.RemoteAddr)
+			http.Error(w, "stale timestamp", http.StatusForbidden)
+			return
+		}
 		if r.Method == http.MethodGet {
 			if r.URL.Query().Get("echostr") == "" {
 				http.Error(w, "echostr missing", http.StatusBadRequest)

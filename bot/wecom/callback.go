@@ -2,6 +2,7 @@ package wecom
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"encoding/json"
 	"encoding/xml"
@@ -45,9 +46,14 @@ func BotCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) h
 			http.Error(w, "malformed callback", http.StatusBadRequest)
 			return
 		}
-		if util.Signature(cfg.BotToken, ts, nonce, env.Encrypt) != sig {
+		if !hmac.Equal([]byte(util.Signature(cfg.BotToken, ts, nonce, env.Encrypt)), []byte(sig)) {
 			log.Warn("wecom: bad signature on robot callback", "remote", r.RemoteAddr)
 			http.Error(w, "invalid signature", http.StatusForbidden)
+			return
+		}
+		if !bot.Fresh(ts, clk.Now()) {
+			log.Warn("wecom: stale timestamp on robot callback", "remote", r.RemoteAddr)
+			http.Error(w, "stale timestamp", http.StatusForbidden)
 			return
 		}
 		plain, err := decrypt(cfg.BotEncodingAESKey, "", env.Encrypt)
@@ -149,9 +155,14 @@ func AppCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) h
 			http.Error(w, "malformed callback", http.StatusBadRequest)
 			return
 		}
-		if util.Signature(cfg.Token, ts, nonce, env.Encrypt) != sig {
+		if !hmac.Equal([]byte(util.Signature(cfg.Token, ts, nonce, env.Encrypt)), []byte(sig)) {
 			log.Warn("wecom: bad signature on app callback", "remote", r.RemoteAddr)
 			http.Error(w, "invalid signature", http.StatusForbidden)
+			return
+		}
+		if !bot.Fresh(ts, clk.Now()) {
+			log.Warn("wecom: stale timestamp on app callback", "remote", r.RemoteAddr)
+			http.Error(w, "stale timestamp", http.StatusForbidden)
 			return
 		}
 		plain, err := decrypt(cfg.EncodingAESKey, cfg.CorpID, env.Encrypt)

@@ -326,6 +326,15 @@ func TestGroupCallbacksVerifyTheirSenders(t *testing.T) {
 	if r := stale.GroupText(dingGroupCID, "群", "zhaomin", "赵敏", "帮助", g.id()); r.Status != http.StatusForbidden {
 		t.Errorf("a DingTalk callback two hours old: %d, want 403", r.Status)
 	}
+	staleBot, staleApp := *g.wxBot, *g.wxApp
+	staleBot.Now = func() time.Time { return g.app.fake.Now().Add(-10 * time.Minute) }
+	staleApp.Now = staleBot.Now
+	if r := staleBot.GroupText(wxGroupChat, "zhangwei", "@bot 帮助", g.id()); r.Status != http.StatusForbidden {
+		t.Errorf("a WeCom robot callback ten minutes old: %d, want 403", r.Status)
+	}
+	if r := staleApp.Text("zhangwei", "帮助", 9001); r.Status != http.StatusForbidden {
+		t.Errorf("a WeCom app callback ten minutes old: %d, want 403", r.Status)
+	}
 	if got := g.dingSays("zhaomin", "赵敏", "帮助"); !strings.Contains(got, "签收 工单号") {
 		t.Errorf("help = %q", got)
 	}
