@@ -76,17 +76,17 @@ func (s *Service) planCase(ctx context.Context, caseID uint64) {
 	var orders []models.WorkOrder
 	var summons []models.Summon
 	if err := db.Where("case_id = ?", caseID).Find(&orders).Error; err != nil {
-		s.log.Warn("timers: load orders", "err", err)
+		s.log.Warn("timers: load orders", "case_id", caseID, "err", err)
 		return
 	}
 	if err := db.Where("case_id = ?", caseID).Find(&summons).Error; err != nil {
-		s.log.Warn("timers: load summons", "err", err)
+		s.log.Warn("timers: load summons", "case_id", caseID, "err", err)
 		return
 	}
 	want := map[string]time.Time{}
 	for i := range orders {
 		if err := s.timers.CancelPrefix(ctx, orderTimerPrefix(orders[i].No)); err != nil {
-			s.log.Warn("timers: cancel", "order", orders[i].No, "err", err)
+			s.log.Warn("timers: cancel", "case_id", caseID, "order", orders[i].No, "err", err)
 			return
 		}
 		for id, at := range s.OrderTimers(&orders[i]) {

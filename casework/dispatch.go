@@ -193,7 +193,7 @@ func (ch *change) issueOrder(dept models.Department, note string, joint bool) er
 	if years := ch.s.Calendar().Unpublished(o.ReceivedAt, o.CapAt); len(years) > 0 {
 		// calendar.md: a missing official table is noticed, not silently wrong.
 		line += fmt.Sprintf("（注意：%v 年的官方节假日安排尚未载入，时限按法定节假日估算）", years)
-		ch.s.log.Warn("deadline estimated without official holiday table", "order", o.No, "years", years)
+		ch.s.log.Warn("deadline estimated without official holiday table", "case", ch.c.No, "order", o.No, "years", years)
 	}
 	ch.record("dispatched", o.No, line)
 	d := ch.orderData(&o, dept)

@@ -33,7 +33,8 @@ type Console struct {
 	// Passwords maps staff ids to bcrypt hashes from config; the console
 	// keeps its own in the directory.
 	Passwords map[string]string
-	Kick      func() // wakes the outbox after a change
+	Kick      func()      // wakes the outbox after a change
+	Notices   NoticeBoard // nil: no notices page
 	// Groups names the departments whose window group a robot in config
 	// reaches; the page warns about the others.
 	Groups map[string]bool
@@ -78,6 +79,8 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/reports", c.signedIn(c.monthly, all...))
 	mux.HandleFunc("GET /admin/scores", c.signedIn(c.scores, all...))
 	mux.HandleFunc("POST /admin/deductions/{id}", c.signedIn(c.decide, deciders...))
+	mux.HandleFunc("GET /admin/notices", c.signedIn(c.notices, deciders...))
+	mux.HandleFunc("POST /admin/notices/{id}/retry", c.signedIn(c.retryNotice, deciders...))
 	mux.HandleFunc("GET /admin/departments", c.signedIn(c.departments, admins...))
 	mux.HandleFunc("POST /admin/departments", c.signedIn(c.saveDepartment, admins...))
 	mux.HandleFunc("GET /admin/staff", c.signedIn(c.staff, admins...))

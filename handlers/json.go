@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"bbcs/models"
@@ -106,9 +107,23 @@ func statusOf(code models.Code) int {
 func fail(w http.ResponseWriter, log *slog.Logger, r *http.Request, err error) {
 	code := models.ErrorCode(err)
 	if code == models.ErrInternal {
-		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		args := []any{"method", r.Method, "path", r.URL.Path, "err", err}
+		if no := r.PathValue("no"); no != "" {
+			args = append(args, "case", caseOf(no))
+		}
+		log.Error("request failed", args...)
 	}
 	writeError(w, statusOf(code), string(code), models.ErrorMessage(err))
+}
+
+// caseOf is the case number in a case's or a work order's number
+// (GD20260310-004-1 belongs to BB20260310-004 under the default prefixes:
+// the log names the case as the people do).
+func caseOf(no string) string {
+	if i := strings.LastIndexByte(no, '-'); i > 0 && strings.Count(no, "-") == 2 {
+		return no[:i]
+	}
+	return no
 }
 
 func formatTime(t time.Time) string { return t.In(models.Shanghai).Format(time.RFC3339) }

@@ -51,6 +51,23 @@ const (
 	AudienceLeaders     Audience = "leaders"     // the leaders' group
 )
 
+// Label names the audience in Chinese, for the console.
+func (a Audience) Label() string {
+	switch a {
+	case AudienceApplicant:
+		return "反映人"
+	case AudienceStaff:
+		return "工作人员"
+	case AudienceDepartment:
+		return "部门窗口群"
+	case AudienceSupervision:
+		return "监督考核科群"
+	case AudienceLeaders:
+		return "领导群"
+	}
+	return string(a)
+}
+
 // NoticeStatus tracks delivery through the outbox.
 type NoticeStatus string
 
@@ -65,12 +82,12 @@ const (
 type Notice struct {
 	ID       uint64       `gorm:"primaryKey"`
 	Kind     NoticeKind   `gorm:"size:32;not null;index"`
-	Audience Audience     `gorm:"size:16;not null"`
-	Target   string       `gorm:"size:128"`
+	Audience Audience     `gorm:"size:16;not null;index:idx_notice_recipient,priority:2"`
+	Target   string       `gorm:"size:128;index:idx_notice_recipient,priority:3"`
 	CaseNo   string       `gorm:"size:32;index"`
 	OrderNo  string       `gorm:"size:40"`
 	Payload  string       `gorm:"type:text;not null"`
-	Status   NoticeStatus `gorm:"size:16;not null;index:idx_notice_due"`
+	Status   NoticeStatus `gorm:"size:16;not null;index:idx_notice_due;index:idx_notice_recipient,priority:1"`
 	// NextAttemptAt is when the sender may try (again); ClaimedUntil is the
 	// lease of the replica sending it now.
 	NextAttemptAt time.Time `gorm:"not null;index:idx_notice_due"`

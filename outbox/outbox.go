@@ -52,13 +52,19 @@ func (d *Dispatcher) Kick() {
 	}
 }
 
-// Run delivers due notices every interval until ctx ends.
+// Run delivers due notices every interval until ctx ends. A pass that
+// sent something is followed by another at once: each pass sends one
+// notice per recipient (see DeliverDue).
 func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+		sent, err := d.DeliverDue(ctx)
+		if err != nil && ctx.Err() == nil {
 			d.log.Error("outbox pass failed", "err", err)
+		}
+		if sent > 0 && err == nil {
+			continue
 		}
 		select {
 		case <-ctx.Done():
@@ -69,13 +75,17 @@ func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// DeliverDue sends every notice due now, oldest first, and returns how many
-// were sent.
+// DeliverDue sends, for each recipient, its oldest pending notice if that
+// one is due now, and returns how many were sent. A recipient's notices
+// thus arrive in the order they were written: while the first waits out a
+// platform's failure or rate limit, the ones after it wait too, and no
+// notice overtakes another.
 func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 	now := d.clock.Now()
+	db := d.db.WithContext(ctx)
+	heads := db.Model(&models.Notice{}).Select("MIN(id)").Where("status = ?", models.NoticePending).Group("audience, target")
 	var due []models.Notice
-	err := d.db.WithContext(ctx).
-		Where("status = ? AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)", models.NoticePending, now, now).
+	err := db.Where("id IN (?) AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)", heads, now, now).
 		Order("next_attempt_at, id").Limit(d.Batch).Find(&due).Error
 	if err != nil {
 		return 0, fmt.Errorf("outbox: list due notices: %w", err)
@@ -146,4 +156,45 @@ func truncate(s string, n int) string {
 	}
 	// Cut on a rune boundary: MySQL refuses broken UTF-8.
 	return strings.ToValidUTF8(s[:n], "")
+}
+
+// Backlog lists the notices not delivered yet, and those given up on,
+// oldest first: what the console shows an operator during an outage.
+func (d *Dispatcher) Backlog(ctx context.Context, limit int) (pending, failed []models.Notice, err error) {
+	db := d.db.WithContext(ctx)
+	if err := db.Where("status = ?", models.NoticePending).Order("id").Limit(limit).Find(&pending).Error; err != nil {
+		return nil, nil, fmt.Errorf("outbox: list pending notices: %w", err)
+	}
+	if err := db.Where("status = ?", models.NoticeFailed).Order("id DESC").Limit(limit).Find(&failed).Error; err != nil {
+		return nil, nil, fmt.Errorf("outbox: list failed notices: %w", err)
+	}
+	return pending, failed, nil
+}
+
+// Counts is the number of notices waiting and given up on, for metrics.
+func (d *Dispatcher) Counts(ctx context.Context) (pending, failed int64, err error) {
+	db := d.db.WithContext(ctx).Model(&models.Notice{})
+	if err := db.Where("status = ?", models.NoticePending).Count(&pending).Error; err != nil {
+		return 0, 0, fmt.Errorf("outbox: count pending: %w", err)
+	}
+	if err := d.db.WithContext(ctx).Model(&models.Notice{}).Where("status = ?", models.NoticeFailed).Count(&failed).Error; err != nil {
+		return 0, 0, fmt.Errorf("outbox: count failed: %w", err)
+	}
+	return pending, failed, nil
+}
+
+// Retry puts a notice that was given up on back in line, once the cause
+// (a revoked robot key, say) is fixed. It counts as new for MaxAge.
+func (d *Dispatcher) Retry(ctx context.Context, id uint64) error {
+	now := d.clock.Now()
+	res := d.db.WithContext(ctx).Model(&models.Notice{}).Where("id = ? AND status = ?", id, models.NoticeFailed).
+		Updates(map[string]any{"status": models.NoticePending, "attempts": 0, "next_attempt_at": now, "created_at": now, "claimed_until": nil})
+	if res.Error != nil {
+		return fmt.Errorf("outbox: retry notice %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return models.Errorf(models.ErrConflict, "通知 %d 不是发送失败的通知", id)
+	}
+	d.Kick()
+	return nil
 }

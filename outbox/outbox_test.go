@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -54,17 +55,23 @@ func TestDeliversEachNoticeOnceAcrossReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	// Two replicas deliver at once: the claim lets one of them send each.
+	// Two replicas deliver at once, pass after pass: the claim lets one of
+	// them send each.
 	var wg sync.WaitGroup
 	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			d := outbox.New(db, clk, rec, testenv.Quiet())
-			if _, err := d.DeliverDue(context.Background()); err != nil {
-				t.Error(err)
+			for idle := 0; idle < 3; {
+				sent, err := d.DeliverDue(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if sent == 0 {
+					idle++
+				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if len(rec.sent) != 50 {
@@ -132,5 +139,76 @@ func TestRetriesWithBackoffThenGivesUpOnPermanentErrors(t *testing.T) {
 func TestBackoffGrowsAndIsCapped(t *testing.T) {
 	if outbox.Backoff(1) != 2*time.Second || outbox.Backoff(3) != 8*time.Second || outbox.Backoff(30) != 10*time.Minute {
 		t.Errorf("backoff: %v %v %v", outbox.Backoff(1), outbox.Backoff(3), outbox.Backoff(30))
+	}
+}
+
+// outage is a platform that refuses one group for a while, and records
+// what each recipient received in order.
+type outage struct {
+	mu   sync.Mutex
+	down map[string]bool
+	got  map[string][]uint64
+}
+
+func (o *outage) Send(_ context.Context, n *models.Notice) (string, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.down[n.Target] {
+		return "", errors.New("platform answered 502")
+	}
+	o.got[n.Target] = append(o.got[n.Target], n.ID)
+	return "ok", nil
+}
+
+// A group whose platform is down for minutes: its notices wait, the other
+// group's go out meanwhile, and after recovery they arrive in the order
+// they were written, each once.
+func TestARecipientsNoticesKeepTheirOrderThroughAnOutage(t *testing.T) {
+	db := testenv.MySQL(t)
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+	var ids = map[string][]uint64{}
+	for i := range 12 {
+		target := []string{"realestate", "tax"}[i%2]
+		n := models.Notice{Kind: models.NoticeWorkOrder, Audience: models.AudienceDepartment, Target: target,
+			CaseNo: "BB20260310-001", Payload: "{}", Status: models.NoticePending, NextAttemptAt: clk.Now(), CreatedAt: clk.Now()}
+		if err := db.Create(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		ids[target] = append(ids[target], n.ID)
+		clk.Advance(time.Second) // written one after another; the first may be retried later than the rest are due
+	}
+	o := &outage{down: map[string]bool{"realestate": true}, got: map[string][]uint64{}}
+	d := outbox.New(db, clk, o, testenv.Quiet())
+	ctx := context.Background()
+	drain := func() {
+		for range 100 {
+			if sent, err := d.DeliverDue(ctx); err != nil {
+				t.Fatal(err)
+			} else if sent == 0 {
+				return
+			}
+		}
+	}
+	for range 10 { // ten minutes of outage, the dispatcher trying on
+		drain()
+		clk.Advance(time.Minute)
+	}
+	if len(o.got["realestate"]) != 0 || !slices.Equal(o.got["tax"], ids["tax"]) {
+		t.Fatalf("during the outage: %v", o.got)
+	}
+	var attempts int
+	db.Model(&models.Notice{}).Where("id = ?", ids["realestate"][0]).Select("attempts").Scan(&attempts)
+	var waiting int64
+	db.Model(&models.Notice{}).Where("target = ? AND attempts = 0", "realestate").Count(&waiting)
+	if attempts < 3 || waiting != 5 {
+		t.Errorf("the first notice was tried %d times and %d of the 5 behind it were not tried: the ones behind must wait untried", attempts, waiting)
+	}
+	o.mu.Lock()
+	o.down["realestate"] = false
+	o.mu.Unlock()
+	clk.Advance(outbox.Backoff(10))
+	drain()
+	if !slices.Equal(o.got["realestate"], ids["realestate"]) {
+		t.Errorf("after recovery realestate received %v, want %v in that order", o.got["realestate"], ids["realestate"])
 	}
 }

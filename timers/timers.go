@@ -515,3 +515,13 @@ func (e *Engine) Stats(ctx context.Context) (scheduled, leased int64, err error)
 	}
 	return due.Val(), lease.Val(), nil
 }
+
+// Overdue counts the timers whose due time has passed and that no process
+// holds: a number that stays above zero means nothing is firing them.
+func (e *Engine) Overdue(ctx context.Context) (int64, error) {
+	n, err := e.rdb.ZCount(ctx, e.keys[0], "-inf", ms(e.clock.Now())).Result()
+	if err != nil {
+		return 0, fmt.Errorf("timers: count overdue: %w", err)
+	}
+	return n, nil
+}

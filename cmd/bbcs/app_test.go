@@ -226,3 +226,21 @@ func writeFile(t *testing.T, name, content string) string {
 	}
 	return p
 }
+
+// get fetches a page with no credentials.
+func (ta *testApp) get(path string) (int, string) {
+	ta.t.Helper()
+	resp, err := http.Get(ta.srv.URL + path)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// scrape reads /metrics.
+func (ta *testApp) scrape() string {
+	_, body := ta.get("/metrics")
+	return body
+}

@@ -129,11 +129,18 @@ func (b *browser) csrfOf(path string) string {
 	return m[1]
 }
 
+// consoleHash is the hash of "correct horse", the password of every
+// console test.
+var consoleHash = func() string {
+	h, _ := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
+	return string(h)
+}()
+
 func consoleEnv(t *testing.T, ids ...string) []string {
-	hash, _ := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
+	hash := consoleHash
 	env := []string{"BBCS_DATABASE_DSN=" + testenv.MySQLDSN(t), "BBCS_REDIS_ADDR=" + testenv.RedisAddr(), "BBCS_CLOCK_FAKE=true"}
 	for _, id := range ids {
-		env = append(env, "BBCS_STAFF_"+strings.ToUpper(id)+"_PASSWORD_HASH="+string(hash))
+		env = append(env, "BBCS_STAFF_"+strings.ToUpper(id)+"_PASSWORD_HASH="+hash)
 	}
 	return env
 }
@@ -236,6 +243,8 @@ func TestConsoleRolesOnEveryRoute(t *testing.T) {
 		{"GET", "/admin/reports?month=2026-03", all},
 		{"GET", "/admin/scores?year=2026", all},
 		{"POST", "/admin/deductions/1", []string{"ma", "admin"}},
+		{"GET", "/admin/notices", []string{"ma", "admin"}},
+		{"POST", "/admin/notices/1/retry", []string{"ma", "admin"}},
 		{"GET", "/admin/departments", []string{"admin"}},
 		{"POST", "/admin/departments", []string{"admin"}},
 		{"GET", "/admin/staff", []string{"admin"}},

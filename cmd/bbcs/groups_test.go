@@ -110,6 +110,7 @@ func startGroupsApp(t *testing.T) *groupsApp {
 		"BBCS_DATABASE_DSN=" + testenv.MySQLDSN(t), "BBCS_REDIS_ADDR=" + testenv.RedisAddr(),
 		"BBCS_REDIS_KEY_PREFIX=" + redisPrefix(t),
 		"BBCS_WECOM_SECRET=" + corpSecret, "BBCS_DINGTALK_APP_SECRET=" + dingSecret,
+		"BBCS_STAFF_MA_PASSWORD_HASH=" + consoleHash,
 	}
 	ta := startAppWith(t, cfg, env)
 	ta.runLoops()
@@ -458,6 +459,11 @@ func TestNoticesSurvivePlatformErrorsAndRateLimits(t *testing.T) {
 	g.ding.FailNext(1, http.StatusOK, 410100) // DingTalk's “send too fast”
 	c := g.newCase("realestate", "market")
 	time.Sleep(300 * time.Millisecond)
+	// The supervision section sees what waits, and why.
+	ma := signIn(t, g.testApp, "ma")
+	if _, page, _ := ma.do("GET", "/admin/notices", nil); !strings.Contains(page, "部门窗口群 realestate") || !strings.Contains(page, c.No) {
+		t.Errorf("the notices page does not show the realestate card waiting:\n%s", page)
+	}
 	// Move past the backoff and DingTalk's 10-minute block.
 	g.must(http.StatusOK, "", "POST", "/debug/clock", map[string]string{"advance": "11m"}, nil)
 	g.noticesSent(c.No)
@@ -466,6 +472,26 @@ func TestNoticesSurvivePlatformErrorsAndRateLimits(t *testing.T) {
 	}
 	if n := len(g.ding.RobotMessagesTo(tokMarket)); n != 1 {
 		t.Errorf("market group got the card %d times", n)
+	}
+	// Whatever else the clock's jump set off drains too.
+	var page string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, page, _ = ma.do("GET", "/admin/notices", nil); strings.Contains(page, "没有待发送的通知") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after recovery the notices page still shows a backlog:\n%s", page[strings.Index(page, "<tbody>"):])
+		}
+	}
+	metrics := g.scrape()
+	for _, want := range []string{
+		`bbcs_platform_sends_total{platform="wecom",result="error"} 2`,
+		`bbcs_platform_sends_total{platform="dingtalk",result="deferred"} 1`,
+		`bbcs_outbox_pending 0`, `bbcs_outbox_failed 0`, `bbcs_timers_overdue 0`,
+	} {
+		if !strings.Contains(metrics, want+"\n") {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 
 	// More than 20 messages a minute to one group robot wait their turn.

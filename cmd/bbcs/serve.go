@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"gorm.io/gorm"
 
 	"bbcs/bot"
@@ -77,6 +79,7 @@ type app struct {
 	dingtalkCfg dingtalk.Config
 	handler     http.Handler
 	fake        *clock.Fake
+	metrics     *metrics
 	addr        string
 	shutdown    []func()
 }
@@ -90,7 +93,7 @@ func (a *app) close() {
 // build wires every component from the config. Each gets only the settings
 // it needs.
 func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
-	a := &app{log: log, addr: cfg.HTTP.Addr}
+	a := &app{log: log, addr: cfg.HTTP.Addr, metrics: newMetrics()}
 	ok := false
 	defer func() {
 		if !ok {
@@ -182,7 +185,9 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	}
 	router := bot.Router{
 		Senders: map[bot.Platform]bot.Sender{
-			bot.WeChat: a.wechat, bot.WeCom: throttled(bot.WeCom, a.wecom), bot.DingTalk: throttled(bot.DingTalk, a.dingtalk),
+			bot.WeChat:   measured{bot.WeChat, a.wechat, a.metrics.platformSends},
+			bot.WeCom:    measured{bot.WeCom, throttled(bot.WeCom, a.wecom), a.metrics.platformSends},
+			bot.DingTalk: measured{bot.DingTalk, throttled(bot.DingTalk, a.dingtalk), a.metrics.platformSends},
 		},
 		Route:   routeNotices(cfg, a.wechat.Configured()),
 		Default: bot.LogSender{Log: log},
@@ -199,8 +204,12 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	for _, t := range cfg.API.Tokens {
 		tokens[t.Token] = t.Staff
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.registerMetrics(reg)
 	a.handler = handlers.New(handlers.Deps{
-		Cases: a.cases, Tokens: tokens, FakeClock: a.fake, Log: log,
+		Registry: reg,
+		Cases:    a.cases, Tokens: tokens, FakeClock: a.fake, Log: log,
 		Reports:     reports.New(a.db, cal.Location(), clk.Now),
 		ClockMoved:  func() { a.timers.Kick(); a.outbox.Kick() },
 		WeChat:      a.wechat.Callback(a.citizens.Handle, log),
@@ -209,7 +218,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		DingTalkBot: dingtalk.Callback(a.dingtalkCfg, clk, staff.Handle, log),
 		Rating:      &handlers.RatingPage{Cases: a.cases, Kick: a.outbox.Kick},
 		Console: &handlers.Console{Cases: a.cases, Reports: a.reports, Clock: clk, Secret: secret,
-			Passwords: passwords(cfg), Kick: a.outbox.Kick, Log: log, Groups: robotGroups(cfg)},
+			Passwords: passwords(cfg), Kick: a.outbox.Kick, Log: log, Groups: robotGroups(cfg), Notices: a.outbox},
 		Actions: &handlers.Actions{
 			Cases: a.cases, Clock: clk, Secret: secret, Kick: a.outbox.Kick,
 			Platforms:      map[string]handlers.Identity{"wecom": a.wecom, "dingtalk": a.dingtalk},
@@ -262,7 +271,7 @@ func serve(ctx context.Context, path string, environ []string, stderr io.Writer)
 	fire := make(chan struct{})
 	go func() {
 		defer close(fire)
-		a.timers.Run(ctx, a.fireTimer)
+		a.timers.Run(ctx, a.timed(a.fireTimer))
 	}()
 	reconciling := make(chan struct{})
 	go func() {

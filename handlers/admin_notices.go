@@ -1,0 +1,53 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"bbcs/models"
+)
+
+// NoticeBoard is the outbox as the console sees it.
+type NoticeBoard interface {
+	Backlog(ctx context.Context, limit int) (pending, failed []models.Notice, err error)
+	Retry(ctx context.Context, id uint64) error
+}
+
+type noticesView struct {
+	Pending, Failed []models.Notice
+}
+
+// notices shows what has not reached its recipient yet — during a
+// platform's outage, the operator's first question — and what was given
+// up on, with a way to send it again once the cause is fixed.
+func (c *Console) notices(w http.ResponseWriter, r *http.Request, p consolePage) {
+	p.Title = "通知发送"
+	if c.Notices == nil {
+		p.Error = "本实例未启用通知发送。"
+		c.render(w, http.StatusNotFound, "console-error.html", p)
+		return
+	}
+	pending, failed, err := c.Notices.Backlog(r.Context(), 200)
+	if err != nil {
+		p.Error = models.ErrorMessage(err)
+	}
+	p.Message = r.URL.Query().Get("done")
+	p.Data = noticesView{Pending: pending, Failed: failed}
+	c.render(w, http.StatusOK, "console-notices.html", p)
+}
+
+func (c *Console) retryNotice(w http.ResponseWriter, r *http.Request, p consolePage) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err == nil && c.Notices != nil {
+		err = c.Notices.Retry(r.Context(), id)
+	}
+	if err != nil {
+		p.Title, p.Error = "通知发送", models.ErrorMessage(err)
+		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		return
+	}
+	c.log().Info("notice put back in line from the console", "notice", id, "by", p.Me.ID)
+	http.Redirect(w, r, "/admin/notices?done="+url.QueryEscape("已重新排队发送"), http.StatusSeeOther)
+}
