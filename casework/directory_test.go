@@ -60,7 +60,7 @@ func TestDirectoryNewerChangeWins(t *testing.T) {
 	}
 
 	dir.Departments[0].Name = "税务局窗口" // config changed the entry since
-	dir.Staff = dir.Staff[:2]             // and dropped 孙丽
+	dir.Staff = dir.Staff[:2]         // and dropped 孙丽
 	dir.Roster = nil
 	sync()
 	if d := dept("tax"); d.Name != "税务局窗口" {

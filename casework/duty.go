@@ -110,8 +110,9 @@ func (s *Service) monthlyTimers(now time.Time) map[string]time.Time {
 	return out
 }
 
-// TellOnce writes a notice for a timer, once: the firing is recorded in
-// the same transaction, so a timer handed out twice tells once.
+// TellOnce writes a notice once per key — a timer's id, a message's: the
+// key is recorded in the same transaction, so a timer handed out twice, or
+// a message handled again after a crash, tells once.
 func (s *Service) TellOnce(ctx context.Context, timerID string, kind models.NoticeKind, aud models.Audience, target string, d models.NoticeData) error {
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		now := s.clock.Now()

@@ -1,7 +1,9 @@
 package casework
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -33,7 +35,13 @@ type Registration struct {
 	Departments     []string // related departments, if known
 	OpenID          string   // service-account applicant
 	Photos          []string // platform media ids of photos sent with it
+	// SourceID names the message that submitted the report; registering
+	// the same source again returns the case already registered.
+	SourceID string
 }
+
+// errRegistered ends a registration whose source already has its case.
+var errRegistered = errors.New("casework: already registered")
 
 func (r *Registration) normalise() error {
 	var err error
@@ -107,6 +115,12 @@ func (s *Service) Register(ctx context.Context, actor models.Staff, r Registrati
 		if err != nil {
 			return err
 		}
+		// Under the day's counter lock: a second delivery of the same
+		// message waits for the first and then finds its case.
+		if existing, err := registeredFrom(tx, r.SourceID); err != nil || existing != nil {
+			out = existing
+			return cmp.Or(err, errRegistered)
+		}
 		c := &models.Case{
 			No:     fmt.Sprintf("%s%s-%03d", s.opts.CasePrefix, day, seq),
 			Status: models.CaseRegistered, Category: r.Category, Matter: r.Matter,
@@ -114,6 +128,9 @@ func (s *Service) Register(ctx context.Context, actor models.Staff, r Registrati
 			ApplicantMobile: r.ApplicantMobile, Company: r.Company, ApplicantOpenID: r.OpenID,
 			Channel: r.Channel, Departments: models.JoinCodes(r.Departments),
 			AcceptedAt: now, Round: 1,
+		}
+		if r.SourceID != "" {
+			c.SourceID = &r.SourceID
 		}
 		ch := &change{s: s, tx: tx, now: now, actor: actor, c: c}
 		var owner models.Staff
@@ -148,7 +165,33 @@ func (s *Service) Register(ctx context.Context, actor models.Staff, r Registrati
 		out = c
 		return nil
 	})
+	if errors.Is(err, errRegistered) {
+		return out, nil
+	}
+	if err != nil && r.SourceID != "" {
+		// The same message registered meanwhile on another day's counter
+		// (a delivery either side of midnight): the unique source wins.
+		if existing, _ := registeredFrom(s.db.WithContext(ctx), r.SourceID); existing != nil {
+			return existing, nil
+		}
+	}
 	return out, err
+}
+
+// registeredFrom finds the case a source registered, nil when none.
+func registeredFrom(tx *gorm.DB, source string) (*models.Case, error) {
+	if source == "" {
+		return nil, nil
+	}
+	var c models.Case
+	err := tx.Where("source_id = ?", source).Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("casework: find case of %s: %w", source, err)
+	}
+	return &c, nil
 }
 
 // ensureCounter creates the day's counter row in its own statement: inside

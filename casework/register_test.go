@@ -210,3 +210,28 @@ func TestCheckInOnTimeAndLate(t *testing.T) {
 	_, err = h.svc.CheckIn(h.ctx, h.as("zhang"))
 	wantErr(t, err, models.ErrForbidden)
 }
+
+// A service-account report delivered again (WeChat's retry after a crash)
+// returns the case the first delivery registered: one case, one receipt,
+// and the day's numbering goes on without a gap.
+func TestRegisterIsIdempotentBySource(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	r := casework.Registration{ApplicantName: "钱先生", ApplicantMobile: "13500135000", Category: models.CategoryOther,
+		Matter: "咨询", Channel: models.ChannelServiceAccount, OpenID: "oQian", SourceID: "wechat:9001"}
+	first, err := h.svc.Register(h.ctx, casework.Applicant("钱先生"), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := h.svc.Register(h.ctx, casework.Applicant("钱先生"), r)
+	if err != nil || again.No != first.No {
+		t.Fatalf("the same source registered again: %v, %+v", err, again)
+	}
+	if n := len(h.noticesOf(first.No, models.NoticeCaseReceived, models.AudienceApplicant)); n != 1 {
+		t.Errorf("%d receipts", n)
+	}
+	r.SourceID = "wechat:9002"
+	next, err := h.svc.Register(h.ctx, casework.Applicant("钱先生"), r)
+	if err != nil || next.No != "BB20260310-002" {
+		t.Errorf("the next case is %+v (%v), want BB20260310-002", next, err)
+	}
+}

@@ -72,6 +72,10 @@ type dialog struct {
 	Name     string               `json:"name,omitempty"`
 	Mobile   string               `json:"mobile,omitempty"`
 	Updated  time.Time            `json:"updated"`
+	// Msg is the message that made the last change. Delivered again (the
+	// process died before answering), it gets the present question again
+	// rather than being taken as the answer to it.
+	Msg string `json:"msg,omitempty"`
 }
 
 // Menu ids: WeChat returns them as numbers (bizmsgmenuid).
@@ -89,8 +93,44 @@ var caseNoRE = regexp.MustCompile(`(?i)\b[A-Z]{1,4}\d{8}-\d{3,}\b`)
 
 // Handle answers one inbound message once: WeChat retries a message it got
 // no answer to in 5 s, and a retry gets the first answer, not a second run.
-func (c *Citizens) Handle(ctx context.Context, m bot.Message) string {
-	return once(ctx, c.Redis, c.Prefix+":wechat:seen:"+m.ID, c.Log, func() string { return c.handle(ctx, m) })
+// An outage of the database or Redis answers an error instead, for the
+// webhook to ask WeChat to deliver the message again.
+func (c *Citizens) Handle(ctx context.Context, m bot.Message) (string, error) {
+	return once(ctx, c.Redis, c.Prefix+":wechat:seen:"+m.ID, func() (string, error) {
+		req := &request{msgID: m.ID}
+		reply := c.handle(context.WithValue(ctx, requestKey{}, req), m)
+		if req.outage != nil {
+			return "", unavailable(req.outage)
+		}
+		return reply, nil
+	})
+}
+
+// request is what the steps of the dialog share about the message being
+// handled: its id, which makes a step safe to run again after a crash,
+// and the first outage met, for Handle; the steps keep plain string
+// answers.
+type request struct {
+	msgID  string
+	outage error
+}
+
+type requestKey struct{}
+
+func requestOf(ctx context.Context) *request {
+	if r, ok := ctx.Value(requestKey{}).(*request); ok {
+		return r
+	}
+	return &request{}
+}
+
+// busy records an outage for Handle and says so, for callers without it.
+func (c *Citizens) busy(ctx context.Context, what string, err error) string {
+	c.Log.Error("wechat: "+what, "err", err)
+	if r := requestOf(ctx); r.outage == nil {
+		r.outage = fmt.Errorf("%s: %w", what, err)
+	}
+	return "系统繁忙，请稍后再试。"
 }
 
 func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
@@ -117,14 +157,21 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 	}
 	d, err := c.load(ctx, openid)
 	if err != nil {
-		c.Log.Error("wechat: load dialog", "err", err)
-		return "系统繁忙，请稍后再试。"
+		return c.busy(ctx, "load dialog", err)
 	}
 	if d != nil && c.Clock.Now().Sub(d.Updated) > c.expiry() {
 		c.drop(ctx, openid)
 		return c.expiredText()
 	}
+	if d != nil && m.ID != "" && d.Msg == m.ID {
+		return c.ask(ctx, openid, d)
+	}
 	if d != nil {
+		// Any message is the citizen at work, a refused answer too: the
+		// dialog is not left alone, and its expiry moves on.
+		if err := c.saveAs(ctx, openid, d, d.Msg); err != nil {
+			return c.busy(ctx, "save dialog", err)
+		}
 		switch text {
 		case "取消", "退出":
 			c.drop(ctx, openid)
@@ -158,8 +205,15 @@ func (c *Citizens) rating(ctx context.Context, openid, text, button string) (str
 		if err != nil || text == "" || isStart(text) || text == "查询" || caseNoRE.MatchString(text) {
 			return "", false
 		}
+		if d, _ := c.load(ctx, openid); d != nil {
+			return "", false // a text in the middle of a report belongs to the report
+		}
 		c.Redis.Del(ctx, commentKey)
 		if _, err := c.Cases.Comment(ctx, casework.Applicant(""), no, text); err != nil {
+			if outage(err) {
+				c.Redis.Set(ctx, commentKey, no, 30*time.Minute) // for WeChat's next delivery
+				return c.busy(ctx, "record comment", err), true
+			}
 			return "抱歉，意见没有记录成功：" + models.ErrorMessage(err), true
 		}
 		return "您的意见已记录，我们会认真改进。谢谢！", true
@@ -171,8 +225,7 @@ func (c *Citizens) rating(ctx context.Context, openid, text, button string) (str
 	}
 	awaiting, err := c.awaitingRating(ctx, openid)
 	if err != nil {
-		c.Log.Error("wechat: find case to rate", "err", err)
-		return "系统繁忙，请稍后再试。", true
+		return c.busy(ctx, "find case to rate", err), true
 	}
 	if awaiting == nil {
 		if button != "" {
@@ -181,6 +234,9 @@ func (c *Citizens) rating(ctx context.Context, openid, text, button string) (str
 		return "", false
 	}
 	cs, err := c.Cases.Rate(ctx, casework.Applicant(awaiting.ApplicantName), awaiting.No, level, "", casework.ViaServiceAccount)
+	if outage(err) {
+		return c.busy(ctx, "record rating", err), true
+	}
 	if err != nil {
 		return models.ErrorMessage(err), true
 	}
@@ -250,8 +306,7 @@ func (c *Citizens) centre() string {
 func (c *Citizens) start(ctx context.Context, openid string) string {
 	d := &dialog{Step: stepCategory}
 	if err := c.save(ctx, openid, d); err != nil {
-		c.Log.Error("wechat: save dialog", "err", err)
-		return "系统繁忙，请稍后再试。"
+		return c.busy(ctx, "save dialog", err)
 	}
 	return c.ask(ctx, openid, d)
 }
@@ -288,8 +343,15 @@ func (c *Citizens) ask(ctx context.Context, openid string, d *dialog) string {
 // menu sends a clickable menu through the outbox (a customer-service
 // message) and answers nothing passively: the menu is the reply.
 func (c *Citizens) menu(ctx context.Context, openid, head string, items []models.MenuItem, tail string) string {
-	err := c.Cases.Tell(ctx, models.NoticeDialogMenu, models.AudienceApplicant, openid,
-		models.NoticeData{Text: head, Menu: items, Tail: tail})
+	data := models.NoticeData{Text: head, Menu: items, Tail: tail}
+	var err error
+	if id := requestOf(ctx).msgID; id != "" {
+		// Once per message: asked again after a crash, the menu is not
+		// sent twice.
+		err = c.Cases.TellOnce(ctx, "menu:"+id, models.NoticeDialogMenu, models.AudienceApplicant, openid, data)
+	} else {
+		err = c.Cases.Tell(ctx, models.NoticeDialogMenu, models.AudienceApplicant, openid, data)
+	}
 	if err != nil {
 		c.Log.Error("wechat: queue menu", "err", err)
 		// Say it in words instead: the typed numbers work all the same.
@@ -344,7 +406,7 @@ func (c *Citizens) step(ctx context.Context, openid string, d *dialog, m bot.Mes
 		}
 		d.Photos = append(d.Photos, m.MediaID)
 		if err := c.save(ctx, openid, d); err != nil {
-			return "系统繁忙，请稍后再试。"
+			return c.busy(ctx, "save dialog", err)
 		}
 		if d.Matter == "" {
 			return fmt.Sprintf("已收到照片（共 %d 张）。请再用文字简要描述一下情况。", len(d.Photos))
@@ -359,13 +421,12 @@ func (c *Citizens) step(ctx context.Context, openid string, d *dialog, m bot.Mes
 		return reply // the answer was not accepted: ask again
 	}
 	if next == "submit" {
-		return c.submit(ctx, openid, d)
+		return c.submit(ctx, openid, d, m.ID)
 	}
 	d.Back = append(d.Back, d.Step)
 	d.Step = next
 	if err := c.save(ctx, openid, d); err != nil {
-		c.Log.Error("wechat: save dialog", "err", err)
-		return "系统繁忙，请稍后再试。"
+		return c.busy(ctx, "save dialog", err)
 	}
 	return c.ask(ctx, openid, d)
 }
@@ -419,7 +480,7 @@ func (c *Citizens) answer(d *dialog, text, button string) (next, reply string) {
 		d.Name = text
 		return stepMobile, ""
 	case stepMobile:
-		mobile := strings.NewReplacer(" ", "", "-", "", "+86", "").Replace(text)
+		mobile := strings.TrimPrefix(strings.NewReplacer(" ", "", "-", "").Replace(text), "+86")
 		if !models.ValidMobile(mobile) {
 			if digits(mobile) && len(mobile) < 11 {
 				return "", "手机号好像少了一位，请再发一次（11位数字）。"
@@ -461,22 +522,24 @@ func (c *Citizens) back(ctx context.Context, openid string, d *dialog) string {
 	}
 	d.Step, d.Back = d.Back[len(d.Back)-1], d.Back[:len(d.Back)-1]
 	if err := c.save(ctx, openid, d); err != nil {
-		return "系统繁忙，请稍后再试。"
+		return c.busy(ctx, "save dialog", err)
 	}
 	return c.ask(ctx, openid, d)
 }
 
 // submit registers the case. The receipt — number, owner and the promise
 // of 第十二条 — leaves through the outbox, so it is never lost or doubled.
-func (c *Citizens) submit(ctx context.Context, openid string, d *dialog) string {
+// msgID makes it idempotent: WeChat's redelivery after a crash finds the
+// case the first delivery registered.
+func (c *Citizens) submit(ctx context.Context, openid string, d *dialog, msgID string) string {
 	_, err := c.Cases.Register(ctx, casework.Applicant(d.Name), casework.Registration{
 		ApplicantName: d.Name, ApplicantMobile: d.Mobile, ApplicantKind: d.Kind, Company: d.Company,
 		Category: d.Category, Matter: d.Matter, Channel: models.ChannelServiceAccount,
-		OpenID: openid, Photos: d.Photos,
+		OpenID: openid, Photos: d.Photos, SourceID: "wechat:" + msgID,
 	})
 	if err != nil {
-		if models.ErrorCode(err) == models.ErrInternal {
-			c.Log.Error("wechat: register case", "err", err)
+		if outage(err) {
+			c.busy(ctx, "register case", err)
 			return "抱歉，系统暂时无法提交，您填写的内容已保留，请稍后回复“确认”再试。"
 		}
 		return "抱歉，暂时无法提交：" + models.ErrorMessage(err) + "\n您填写的内容已保留，可回复“上一步”修改。"
@@ -490,8 +553,7 @@ func (c *Citizens) submit(ctx context.Context, openid string, d *dialog) string 
 func (c *Citizens) progress(ctx context.Context, openid string) string {
 	list, _, err := c.Cases.List(ctx, casework.Filter{OpenID: openid, Limit: 20})
 	if err != nil {
-		c.Log.Error("wechat: list cases", "err", err)
-		return "系统繁忙，请稍后再试。"
+		return c.busy(ctx, "list cases", err)
 	}
 	var lines []string
 	for _, cs := range list {
@@ -509,8 +571,7 @@ func (c *Citizens) progress(ctx context.Context, openid string) string {
 func (c *Citizens) caseStatus(ctx context.Context, openid, no string) string {
 	d, err := c.Cases.Get(ctx, no)
 	if err != nil && models.ErrorCode(err) != models.ErrNotFound {
-		c.Log.Error("wechat: get case", "err", err)
-		return "系统繁忙，请稍后再试。"
+		return c.busy(ctx, "get case", err)
 	}
 	if err != nil || d.Case.ApplicantOpenID != openid {
 		// The same answer whether the case is someone else's or none at all.
@@ -605,7 +666,12 @@ func (c *Citizens) load(ctx context.Context, openid string) (*dialog, error) {
 // save stores the dialog. Its staleness is judged by our Clock (the test
 // clock included); the Redis expiry only clears what nobody came back to.
 func (c *Citizens) save(ctx context.Context, openid string, d *dialog) error {
-	d.Updated = c.Clock.Now()
+	return c.saveAs(ctx, openid, d, requestOf(ctx).msgID)
+}
+
+// saveAs stores d as changed by message msg.
+func (c *Citizens) saveAs(ctx context.Context, openid string, d *dialog, msg string) error {
+	d.Updated, d.Msg = c.Clock.Now(), msg
 	raw, err := json.Marshal(d)
 	if err != nil {
 		return err

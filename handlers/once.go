@@ -2,40 +2,75 @@ package handlers
 
 import (
 	"context"
-	"log/slog"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"bbcs/models"
 )
+
+// errUnavailable marks a message that could not be handled because the
+// database or Redis did not answer. The webhook then answers 503, so the
+// platform delivers the message again, rather than acknowledging a message
+// whose work was not done. (Decision 5: nothing acknowledged is lost.)
+var errUnavailable = errors.New("a dependency is unavailable")
+
+// unavailable wraps the cause of an outage.
+func unavailable(err error) error { return fmt.Errorf("%w: %w", errUnavailable, err) }
+
+// outage reports whether a use case failed for want of the database,
+// not by a rule.
+func outage(err error) bool { return err != nil && models.ErrorCode(err) == models.ErrInternal }
+
+// inFlight bounds how long a delivery being handled holds off the others.
+const inFlight = 30 * time.Second
 
 // once runs handle for the first delivery of a message id and gives every
 // repeated delivery (a platform's retry, a double click) the first answer,
 // waiting briefly while the first is still being handled. Platforms retry
-// when an answer is slow, so a retry must never act a second time.
-func once(ctx context.Context, rdb *redis.Client, key string, log *slog.Logger, handle func() string) string {
-	first, err := rdb.SetNX(ctx, key, "…", time.Hour).Result()
+// when an answer is slow, so a retry must never act a second time. When
+// handle fails for an outage, the id is forgotten so that the platform's
+// next delivery is handled afresh.
+func once(ctx context.Context, rdb *redis.Client, key string, handle func() (string, error)) (string, error) {
+	// The in-progress mark is short-lived: if this process dies while
+	// handling, a later delivery handles the message again (the use cases
+	// are idempotent where it matters) instead of being acknowledged
+	// unhandled.
+	first, err := rdb.SetNX(ctx, key, "…", inFlight).Result()
 	if err != nil {
-		log.Error("de-duplication unavailable", "err", err)
-		return "系统繁忙，请稍后再发一次。"
+		return "", unavailable(fmt.Errorf("de-duplication: %w", err))
 	}
 	if !first {
 		return awaitFirst(ctx, rdb, key)
 	}
-	reply := handle()
+	reply, err := handle()
+	if err != nil {
+		rdb.Del(context.WithoutCancel(ctx), key)
+		return "", err
+	}
 	rdb.Set(ctx, key, "="+reply, time.Hour)
-	return reply
+	return reply, nil
 }
 
-func awaitFirst(ctx context.Context, rdb *redis.Client, key string) string {
+func awaitFirst(ctx context.Context, rdb *redis.Client, key string) (string, error) {
 	deadline := time.Now().Add(3 * time.Second)
 	for {
 		v, err := rdb.Get(ctx, key).Result()
-		if err == nil && strings.HasPrefix(v, "=") {
-			return v[1:]
+		switch {
+		case err == nil && strings.HasPrefix(v, "="):
+			return v[1:], nil
+		case errors.Is(err, redis.Nil):
+			// The first delivery failed and let go: this one must not be
+			// acknowledged either.
+			return "", unavailable(errors.New("the first delivery failed"))
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return ""
+			// The first is still at work, or died: not acknowledged, so
+			// the platform delivers it again.
+			return "", unavailable(errors.New("the first delivery is still being handled"))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

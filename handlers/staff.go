@@ -37,38 +37,56 @@ type Staff struct {
 }
 
 var (
-	orderNoRE = regexp.MustCompile(`(?i)^[A-Z]{1,4}\d{8}-\d{3,}-\d+$`)
-	dateRE    = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+	orderNoRE = regexp.MustCompile(`^[A-Z]{1,4}\d{8}-\d{3,}-\d+$`) // a whole argument, upper-cased
+	// staffCaseNoRE is a whole argument too; caseNoRE finds one inside a
+	// citizen's words.
+	staffCaseNoRE = regexp.MustCompile(`^[A-Z]{1,4}\d{8}-\d{3,}$`)
+	dateRE        = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 )
 
 // Handle answers one message once, however often the platform delivers it.
-func (h *Staff) Handle(ctx context.Context, m bot.Message) string {
-	return once(ctx, h.Redis, h.Prefix+":"+string(m.Platform)+":seen:"+m.ID, h.Log, func() string { return h.handle(ctx, m) })
+// An outage answers an error, for the webhook to ask for a retry.
+func (h *Staff) Handle(ctx context.Context, m bot.Message) (string, error) {
+	return once(ctx, h.Redis, h.Prefix+":"+string(m.Platform)+":seen:"+m.ID, func() (string, error) { return h.handle(ctx, m) })
 }
 
-func (h *Staff) handle(ctx context.Context, m bot.Message) string {
+func (h *Staff) handle(ctx context.Context, m bot.Message) (string, error) {
 	actor, err := h.Cases.StaffByPlatformID(ctx, string(m.Platform), m.UserID)
+	if outage(err) {
+		return "", unavailable(err)
+	}
 	if err != nil {
-		if models.ErrorCode(err) == models.ErrInternal {
-			h.Log.Error("staff lookup", "err", err)
-			return "系统繁忙，请稍后再试。"
-		}
-		return "您不在本中心的工作人员名单中，无法通过机器人办理工单。如有疑问请联系“办不成事”反映窗口。"
+		return "您不在本中心的工作人员名单中，无法通过机器人办理工单。如有疑问请联系“办不成事”反映窗口。", nil
 	}
 	text := strings.TrimSpace(m.Text)
 	if m.ButtonKey != "" {
 		// A card button's key is a command with its number: "签收 GD…".
 		text = m.ButtonKey
 	}
-	reply := h.run(ctx, actor, text)
+	reply, err := h.run(ctx, actor, text)
+	if err != nil {
+		return "", err
+	}
 	if h.Kick != nil {
 		h.Kick()
 	}
-	return reply
+	return reply, nil
 }
 
-func (h *Staff) run(ctx context.Context, actor models.Staff, text string) string {
-	verb, rest, _ := strings.Cut(strings.Join(strings.Fields(text), " "), " ")
+func (h *Staff) run(ctx context.Context, actor models.Staff, text string) (string, error) {
+	reply, err := h.command(ctx, actor, text)
+	if outage(err) {
+		return "", unavailable(err)
+	}
+	if err != nil {
+		return models.ErrorMessage(err), nil
+	}
+	return reply, nil
+}
+
+// command runs one staff command; err is the use case's refusal or failure.
+func (h *Staff) command(ctx context.Context, actor models.Staff, text string) (string, error) {
+	verb, rest, _ := strings.Cut(strings.Join(strings.Fields(splitVerb(text)), " "), " ")
 	args := strings.Fields(rest)
 	no := ""
 	if len(args) > 0 {
@@ -88,53 +106,55 @@ func (h *Staff) run(ctx context.Context, actor models.Staff, text string) string
 	switch verb {
 	case "签收":
 		if !orderNoRE.MatchString(no) {
-			return "请写明工单编号，例如：签收 GD20260310-004-1"
+			return "请写明工单编号，例如：签收 GD20260310-004-1", nil
 		}
 		if c, err = h.Cases.Sign(ctx, actor, no); err == nil {
-			return h.orderLine(ctx, c, no, actor.Name+" 已签收 %s，请于 %s 前答复。")
+			return actor.Name + h.orderLine(ctx, c, no, " 已签收 %s，请于 %s 前答复。"), nil
 		}
 	case "回复", "答复":
 		if !orderNoRE.MatchString(no) || tail(1) == "" {
-			return "请写明工单编号和办理结果，例如：回复 GD20260310-004-1 已电话告知补交完税证明"
+			return "请写明工单编号和办理结果，例如：回复 GD20260310-004-1 已电话告知补交完税证明", nil
 		}
 		if c, err = h.Cases.Reply(ctx, actor, no, tail(1)); err == nil {
 			msg := fmt.Sprintf("%s 已答复 %s，结果已同时告知反映人、首接负责人和监督考核科。", actor.Name, no)
 			if c.Status == models.CaseAnswered {
 				msg += "本案各部门均已答复。"
 			}
-			return msg
+			return msg, nil
 		}
 	case "延期":
 		if !orderNoRE.MatchString(no) || len(args) < 3 {
-			return "请写明工单编号、延期的工作日数（或新日期）和原因，例如：延期 GD20260310-004-1 5 需调取档案"
+			return "请写明工单编号、延期的工作日数（或新日期）和原因，例如：延期 GD20260310-004-1 5 需调取档案", nil
 		}
 		if dateRE.MatchString(args[1]) {
 			c, err = h.Cases.Extend(ctx, actor, no, args[1], tail(2))
 		} else if days, convErr := strconv.Atoi(args[1]); convErr == nil {
-			c, err = h.Cases.ExtendDays(ctx, actor, no, days, tail(2))
+			// "延期 GD… 3 天 原因" and "… 3 个工作日 原因" say the same.
+			reason := strings.TrimSpace(strings.TrimLeft(tail(2), "个工作日天"))
+			c, err = h.Cases.ExtendDays(ctx, actor, no, days, reason)
 		} else {
-			return "延期请写工作日数或日期，例如：延期 " + no + " 5 需调取档案，或：延期 " + no + " 2026-03-20 需调取档案"
+			return "延期请写工作日数或日期，例如：延期 " + no + " 5 需调取档案，或：延期 " + no + " 2026-03-20 需调取档案", nil
 		}
 		if err == nil {
-			return h.orderLine(ctx, c, no, actor.Name+" 已将 %s 延期，新的答复时限为 %s（最长不超过10个工作日），已告知反映人、首接负责人和监督考核科。")
+			return actor.Name + h.orderLine(ctx, c, no, " 已将 %s 延期，新的答复时限为 %s（最长不超过10个工作日），已告知反映人、首接负责人和监督考核科。"), nil
 		}
 	case "上报":
 		if !orderNoRE.MatchString(no) || tail(1) == "" {
-			return "请写明工单编号和原因，例如：上报 GD20260310-004-1 需市场监管、税务两个部门联合办理"
+			return "请写明工单编号和原因，例如：上报 GD20260310-004-1 需市场监管、税务两个部门联合办理", nil
 		}
 		if c, err = h.Cases.Escalate(ctx, actor, no, tail(1), nil); err == nil {
-			return fmt.Sprintf("%s 已上报 %s，已通知领导协调办理。", actor.Name, no)
+			return fmt.Sprintf("%s 已上报 %s，已通知领导协调办理。", actor.Name, no), nil
 		}
 	case "到达":
-		if !caseNoRE.MatchString(no) {
-			return "请写明案件编号，例如：到达 BB20260310-004"
+		if !staffCaseNoRE.MatchString(no) {
+			return "请写明案件编号，例如：到达 BB20260310-004", nil
 		}
 		if c, err = h.Cases.ConfirmArrival(ctx, actor, no); err == nil {
-			return fmt.Sprintf("%s 已确认到达“办不成事”反映窗口（%s）。", actor.Name, no)
+			return fmt.Sprintf("%s 已确认到达“办不成事”反映窗口（%s）。", actor.Name, no), nil
 		}
 	case "联办":
-		if !caseNoRE.MatchString(no) || len(args) < 2 {
-			return "请写明案件编号和联合办理的部门，例如：联办 BB20260312-011 市场监管窗口 税务窗口 请两部门联合核实"
+		if !staffCaseNoRE.MatchString(no) || len(args) < 2 {
+			return "请写明案件编号和联合办理的部门，例如：联办 BB20260312-011 市场监管窗口 税务窗口 请两部门联合核实", nil
 		}
 		var codes, names []string
 		note := ""
@@ -142,7 +162,7 @@ func (h *Staff) run(ctx context.Context, actor models.Staff, text string) string
 			d, derr := h.Cases.DepartmentByName(ctx, a)
 			if derr != nil {
 				if len(codes) == 0 {
-					return models.ErrorMessage(derr)
+					return "", derr
 				}
 				note = strings.Join(args[1+i:], " ")
 				break
@@ -150,20 +170,33 @@ func (h *Staff) run(ctx context.Context, actor models.Staff, text string) string
 			codes, names = append(codes, d.Code), append(names, d.Name)
 		}
 		if c, err = h.Cases.Dispatch(ctx, actor, no, codes, note, true); err == nil {
-			return fmt.Sprintf("%s 已指派%s联合办理 %s，各部门将在3个工作日内答复。", actor.Name, strings.Join(names, "、"), no)
+			return fmt.Sprintf("%s 已指派%s联合办理 %s，各部门将在3个工作日内答复。", actor.Name, strings.Join(names, "、"), no), nil
 		}
 	case "帮助", "":
-		return staffHelp
+		return staffHelp, nil
 	default:
-		return "没看懂这条指令。\n" + staffHelp
+		return "没看懂这条指令。\n" + staffHelp, nil
 	}
-	if models.ErrorCode(err) == models.ErrInternal {
-		h.Log.Error("staff command failed", "verb", verb, "err", err)
-	}
-	return models.ErrorMessage(err)
+	return "", err
 }
 
-// orderLine fills an answer with the order's number and its deadline now.
+// staffVerbs are the commands' first words.
+var staffVerbs = []string{"签收", "回复", "答复", "延期", "上报", "到达", "联办", "帮助"}
+
+// splitVerb separates a command's verb from what follows when staff
+// write it without a space, or with a colon: "签收GD…", "签收：GD…".
+func splitVerb(text string) string {
+	text = strings.TrimSpace(text)
+	for _, v := range staffVerbs {
+		if rest, ok := strings.CutPrefix(text, v); ok {
+			return v + " " + strings.TrimLeft(rest, " :：,，")
+		}
+	}
+	return text
+}
+
+// orderLine fills an answer with the order's number and its deadline now;
+// format is a constant, never a name someone typed.
 func (h *Staff) orderLine(ctx context.Context, c *models.Case, orderNo, format string) string {
 	d, err := h.Cases.Get(ctx, c.No)
 	if err == nil {

@@ -93,6 +93,11 @@ type Case struct {
 	// by which a citizen may see a case.
 	ApplicantOpenID string  `gorm:"size:64;index"`
 	Channel         Channel `gorm:"size:16;not null"`
+	// SourceID names the platform message that registered the case
+	// ("wechat:" + MsgId), so that a message delivered again after a crash
+	// finds its case instead of registering a second one. NULL for cases
+	// registered by staff.
+	SourceID *string `gorm:"size:96;uniqueIndex"`
 	// Departments are the related departments named at registration or
 	// triage, comma-separated codes.
 	Departments string    `gorm:"size:512"`

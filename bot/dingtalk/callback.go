@@ -23,7 +23,10 @@ const maxSkew = time.Hour
 
 // Handle answers one inbound message; the string is said back in the
 // conversation ("" for nothing).
-type Handle func(ctx context.Context, m bot.Message) string
+//
+// An error means the message was not handled (an outage): the callback
+// answers 503 and DingTalk delivers it again.
+type Handle func(ctx context.Context, m bot.Message) (string, error)
 
 // incoming is the enterprise robot's message in HTTP mode.
 type incoming struct {
@@ -80,7 +83,12 @@ func Callback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) http
 		} else {
 			m.Kind = bot.KindOther
 		}
-		reply := handle(r.Context(), m)
+		reply, err := handle(r.Context(), m)
+		if err != nil {
+			log.Warn("dingtalk: message not handled, asking DingTalk to deliver it again", "err", err)
+			http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		if reply == "" {
 			io.WriteString(w, "{}")

@@ -26,11 +26,11 @@ func FuzzCallback(f *testing.F) {
 		f.Add(seed)
 	}
 	now := time.UnixMilli(1773100000000)
-	h := Callback(Config{AppSecret: "secret"}, clock.NewFrozen(now), func(_ context.Context, m bot.Message) string {
+	h := Callback(Config{AppSecret: "secret"}, clock.NewFrozen(now), func(_ context.Context, m bot.Message) (string, error) {
 		if m.ID == "" {
 			panic("a message without an id reached the handler")
 		}
-		return "好的"
+		return "好的", nil
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ts := strconv.FormatInt(now.UnixMilli(), 10)
 	f.Fuzz(func(t *testing.T, body string) {

@@ -18,8 +18,10 @@ import (
 const MaxBody = 64 << 10
 
 // Handle answers one inbound message; a non-empty string is sent back as
-// the passive text reply, "" answers "success" (nothing to say now).
-type Handle func(ctx context.Context, m bot.Message) string
+// the passive text reply, "" answers "success" (nothing to say now). An
+// error means the message was not handled (an outage): the webhook answers
+// 503 and WeChat delivers it again.
+type Handle func(ctx context.Context, m bot.Message) (string, error)
 
 // Callback is the webhook GET|POST /wechat/oa: URL verification, plain and
 // safe mode, through the SDK's message server.
@@ -53,14 +55,25 @@ func (a *Account) Callback(handle Handle, log *slog.Logger) http.Handler {
 			}
 			return
 		}
+		var failed error
 		srv.SetMessageHandler(func(mm *message.MixMessage) *message.Reply {
-			text := handle(r.Context(), toMessage(mm))
+			text, err := handle(r.Context(), toMessage(mm))
+			if err != nil {
+				failed, rec.hold = err, true // nothing the SDK writes now goes out
+				return nil
+			}
 			if text == "" {
 				return nil
 			}
 			return &message.Reply{MsgType: message.MsgTypeText, MsgData: message.NewText(text)}
 		})
-		if err := srv.Serve(); err != nil {
+		err := srv.Serve()
+		if failed != nil {
+			log.Warn("wechat: message not handled, asking WeChat to deliver it again", "err", failed)
+			http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		if err != nil {
 			log.Warn("wechat: rejected message", "err", err)
 			http.Error(w, "malformed message", http.StatusBadRequest)
 			return
@@ -111,18 +124,25 @@ func toMessage(mm *message.MixMessage) bot.Message {
 	return m
 }
 
-// writeTracker notes whether the SDK has written the response.
+// writeTracker notes whether the SDK has written the response, and holds
+// back what it writes once the handler has failed.
 type writeTracker struct {
 	http.ResponseWriter
-	wrote bool
+	wrote, hold bool
 }
 
 func (t *writeTracker) Write(b []byte) (int, error) {
+	if t.hold {
+		return len(b), nil
+	}
 	t.wrote = true
 	return t.ResponseWriter.Write(b)
 }
 
 func (t *writeTracker) WriteHeader(code int) {
+	if t.hold {
+		return
+	}
 	t.wrote = true
 	t.ResponseWriter.WriteHeader(code)
 }

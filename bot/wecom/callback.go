@@ -23,7 +23,10 @@ const MaxBody = 64 << 10
 
 // Handle answers one inbound message; the string is the reply said back
 // where the message came from ("" for none).
-type Handle func(ctx context.Context, m bot.Message) string
+//
+// An error means the message was not handled (an outage): the callback
+// answers 503 and WeCom delivers it again.
+type Handle func(ctx context.Context, m bot.Message) (string, error)
 
 // BotCallback is GET|POST /wecom/callback for the smart robot (智能机器人,
 // API mode): JSON bodies encrypted with the robot's key, receive id "".
@@ -71,7 +74,12 @@ func BotCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) h
 			io.WriteString(w, "")
 			return
 		}
-		reply := handle(r.Context(), m)
+		reply, err := handle(r.Context(), m)
+		if err != nil {
+			log.Warn("wecom: message not handled, asking WeCom to deliver it again", "err", err)
+			http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+			return
+		}
 		if reply == "" {
 			w.WriteHeader(http.StatusOK)
 			return
@@ -186,7 +194,12 @@ func AppCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) h
 			io.WriteString(w, "success")
 			return
 		}
-		reply := handle(r.Context(), m)
+		reply, err := handle(r.Context(), m)
+		if err != nil {
+			log.Warn("wecom: message not handled, asking WeCom to deliver it again", "err", err)
+			http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+			return
+		}
 		if reply == "" {
 			io.WriteString(w, "success")
 			return

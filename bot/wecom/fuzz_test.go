@@ -47,11 +47,11 @@ func FuzzBotCallback(f *testing.F) {
 	}
 	cfg := Config{BotToken: fuzzToken, BotEncodingAESKey: fuzzKey}
 	clk := clock.NewFrozen(time.Unix(1773100000, 0))
-	h := BotCallback(cfg, clk, func(_ context.Context, m bot.Message) string {
+	h := BotCallback(cfg, clk, func(_ context.Context, m bot.Message) (string, error) {
 		if strings.HasPrefix(m.Text, "@") {
 			panic("mention not stripped: " + m.Text)
 		}
-		return "好的"
+		return "好的", nil
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	f.Fuzz(func(t *testing.T, inner string) {
 		enc, err := util.EncryptMsg([]byte("0123456789abcdef"), []byte(inner), "", fuzzKey)

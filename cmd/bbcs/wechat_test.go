@@ -33,7 +33,8 @@ type citizenApp struct {
 	ctx  context.Context
 }
 
-func startCitizenApp(t *testing.T) *citizenApp {
+// extra environment entries override the defaults (a later entry wins).
+func startCitizenApp(t *testing.T, extra ...string) *citizenApp {
 	t.Helper()
 	fake := wechattest.NewFake(t, wxAppID, wxSecret)
 	example, err := os.ReadFile("../../config.example.yaml")
@@ -51,7 +52,7 @@ wechat:
 		"BBCS_REDIS_KEY_PREFIX=" + redisPrefix(t), "BBCS_CLOCK_FAKE=true",
 		"BBCS_WECHAT_APP_SECRET=" + wxSecret, "BBCS_HTTP_PUBLIC_URL=https://bbcs.example.gov.cn", "BBCS_WECHAT_TOKEN=" + wxToken, "BBCS_WECHAT_ENCODING_AES_KEY=" + wxAESKey,
 	}
-	ta := startAppWith(t, cfg, env)
+	ta := startAppWith(t, cfg, append(env, extra...))
 	ta.runLoops()
 	ca := &citizenApp{testApp: ta, fake: fake, ctx: context.Background()}
 	ca.wx = &wechattest.Client{URL: ta.srv.URL + "/wechat/oa", Token: wxToken, EncodingAESKey: wxAESKey, AppID: wxAppID,

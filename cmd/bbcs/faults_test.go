@@ -1,0 +1,209 @@
+package main
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mysqldrv "github.com/go-sql-driver/mysql"
+
+	"bbcs/bot/wechat/wechattest"
+	"bbcs/internal/testenv"
+	"bbcs/models"
+)
+
+// cutter is a TCP proxy to a real server that a test can cut: every open
+// connection drops and new ones are refused, as when the database's host
+// becomes unreachable, until it is restored.
+type cutter struct {
+	t      *testing.T
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	down   bool
+	conns  map[net.Conn]bool
+}
+
+func newCutter(t *testing.T, target string) *cutter {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cutter{t: t, ln: ln, target: target, conns: map[net.Conn]bool{}}
+	t.Cleanup(func() { ln.Close(); c.cut() })
+	go c.serve()
+	return c
+}
+
+func (c *cutter) addr() string { return c.ln.Addr().String() }
+
+func (c *cutter) serve() {
+	for {
+		in, err := c.ln.Accept()
+		if err != nil {
+			return
+		}
+		c.mu.Lock()
+		if c.down {
+			c.mu.Unlock()
+			in.Close()
+			continue
+		}
+		out, err := net.DialTimeout("tcp", c.target, 5*time.Second)
+		if err != nil {
+			c.mu.Unlock()
+			in.Close()
+			continue
+		}
+		c.conns[in], c.conns[out] = true, true
+		c.mu.Unlock()
+		go func() { io.Copy(out, in); out.Close() }()
+		go func() { io.Copy(in, out); in.Close() }()
+	}
+}
+
+func (c *cutter) cut() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.down = true
+	for conn := range c.conns {
+		conn.Close()
+	}
+	clear(c.conns)
+}
+
+func (c *cutter) restore() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.down = false
+}
+
+// The database unreachable in the middle of a citizen's report: WeChat is
+// asked to deliver the message again (503), /readyz names the database,
+// nothing is half-written, and when the database is back WeChat's next
+// delivery of the same message registers the case, once.
+func TestDatabaseOutage(t *testing.T) {
+	dsn, err := mysqldrv.ParseDSN(testenv.MySQLDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newCutter(t, dsn.Addr)
+	dsn.Addr = proxy.addr()
+	ca := startCitizenApp(t, "BBCS_DATABASE_DSN="+dsn.FormatDSN())
+	ca.setClock("2026-03-10T10:00:00+08:00")
+	const openid = "oCitizenOutage"
+	ca.report(openid, "钱先生", "13500135000")
+
+	proxy.cut()
+	confirm := nextID()
+	for try := 1; try <= 3; try++ { // WeChat's first delivery and its retries
+		r := ca.wx.Text(openid, "确认", confirm)
+		if r.Status != http.StatusServiceUnavailable {
+			t.Fatalf("delivery %d during the outage: %d %q, want 503 so that WeChat delivers it again", try, r.Status, r.Body)
+		}
+	}
+	status, body := ca.get("/readyz")
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, `"database":"unreachable`) || !strings.Contains(body, `"redis":"ok"`) {
+		t.Errorf("/readyz during the outage: %d %s", status, body)
+	}
+
+	proxy.restore()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if status, _ := ca.get("/readyz"); status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz did not recover after the database came back")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var cases int64
+	ca.app.db.Model(&models.Case{}).Count(&cases)
+	if cases != 0 {
+		t.Fatalf("%d cases after the failed confirmations: something was half-written", cases)
+	}
+	// WeChat delivers the same message once more; now it goes through.
+	ca.reply(ca.wx.Text(openid, "确认", confirm))
+	ca.reply(ca.wx.Text(openid, "确认", confirm)) // and a late retry changes nothing
+	ca.app.db.Model(&models.Case{}).Count(&cases)
+	if cases != 1 {
+		t.Errorf("%d cases after recovery, want 1", cases)
+	}
+	ca.fake.WaitFor(t, func() bool {
+		for _, m := range ca.fake.CustomsTo(openid) {
+			if strings.Contains(m.Text, "已受理") {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second)
+	receipts := 0
+	for _, m := range ca.fake.CustomsTo(openid) {
+		if strings.Contains(m.Text, "已受理") {
+			receipts++
+		}
+	}
+	if receipts != 1 {
+		t.Errorf("the citizen received the receipt %d times", receipts)
+	}
+}
+
+// WeChat's retry storm: every message of a report delivered four times at
+// once. Each step happens once — one menu, one answer, one case, one
+// receipt — and all four deliveries get the same answer.
+func TestRetryStormActsOnce(t *testing.T) {
+	ca := startCitizenApp(t)
+	ca.setClock("2026-03-10T10:00:00+08:00")
+	const openid = "oCitizenStorm"
+	storm := func(send func(id int64) *wechattest.Response) string {
+		t.Helper()
+		id := nextID()
+		replies := make([]string, 4)
+		var wg sync.WaitGroup
+		for i := range replies {
+			wg.Go(func() { replies[i] = ca.reply(send(id)) })
+		}
+		wg.Wait()
+		for _, r := range replies[1:] {
+			if r != replies[0] {
+				t.Fatalf("the deliveries of message %d got different answers: %q", id, replies)
+			}
+		}
+		return replies[0]
+	}
+	settled := func(want int) []wechattest.Custom {
+		t.Helper()
+		got := ca.customs(openid, want)
+		time.Sleep(200 * time.Millisecond) // a second copy would have come by now
+		if got = ca.fake.CustomsTo(openid); len(got) != want {
+			t.Fatalf("%d messages to the citizen, want %d", len(got), want)
+		}
+		return got
+	}
+	storm(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "反映问题", id) })
+	menu := settled(1)[0]
+	wantContains(t, storm(func(id int64) *wechattest.Response { return ca.wx.MenuClick(openid, menu.Menu.Items[1].Content, 102, id) }), "请简要描述")
+	storm(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "过户材料提交后超期未办结", id) })
+	kind := settled(2)[1]
+	wantContains(t, storm(func(id int64) *wechattest.Response { return ca.wx.MenuClick(openid, kind.Menu.Items[0].Content, 201, id) }), "怎么称呼")
+	got := storm(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "钱先生", id) })
+	if !strings.Contains(got, "手机号") || strings.Contains(got, "不正确") {
+		t.Fatalf("after the name: %q (a second run of the step would take the name for a mobile)", got)
+	}
+	wantContains(t, storm(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "13500135000", id) }), "请核对")
+	storm(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "确认", id) })
+	receipt := settled(3)[2]
+	if !strings.Contains(receipt.Text, "已受理") {
+		t.Errorf("the third message is not the receipt: %q", receipt.Text)
+	}
+	var cases int64
+	ca.app.db.Model(&models.Case{}).Count(&cases)
+	if cases != 1 {
+		t.Errorf("%d cases from one report delivered four times", cases)
+	}
+}
