@@ -122,29 +122,27 @@ func TestKillNineUnderLoad(t *testing.T) {
 		}
 		return wechattest.Custom{}, fmt.Errorf("%s: message %d never came (it has %d)", openid, n, len(fake.CustomsTo(openid)))
 	}
-	report := func(openid string) error {
-		steps := []func() error{
-			func() error { return deliver(func(id int64) *wechattest.Response { return wx.Text(openid, "反映问题", id) }) },
-			func() error {
-				m, err := menu(openid, 1)
-				if err != nil {
-					return err
-				}
-				return deliver(func(id int64) *wechattest.Response { return wx.MenuClick(openid, m.Menu.Items[1].Content, 102, id) })
-			},
-			func() error { return deliver(func(id int64) *wechattest.Response { return wx.Text(openid, "过户材料提交后超期未办结", id) }) },
-			func() error {
-				m, err := menu(openid, 2)
-				if err != nil {
-					return err
-				}
-				return deliver(func(id int64) *wechattest.Response { return wx.MenuClick(openid, m.Menu.Items[0].Content, 201, id) })
-			},
-			func() error { return deliver(func(id int64) *wechattest.Response { return wx.Text(openid, "钱先生", id) }) },
-			func() error { return deliver(func(id int64) *wechattest.Response { return wx.Text(openid, "13500135000", id) }) },
-			func() error { return deliver(func(id int64) *wechattest.Response { return wx.Text(openid, "确认", id) }) },
+	say := func(openid, text string) func() error {
+		return func() error {
+			return deliver(func(id int64) *wechattest.Response { return wx.Text(openid, text, id) })
 		}
-		for _, step := range steps {
+	}
+	// pick clicks an item of the n-th menu the citizen received.
+	pick := func(openid string, n, item int, menuID int64) func() error {
+		return func() error {
+			m, err := menu(openid, n)
+			if err != nil {
+				return err
+			}
+			label := m.Menu.Items[item].Content
+			return deliver(func(id int64) *wechattest.Response { return wx.MenuClick(openid, label, menuID, id) })
+		}
+	}
+	report := func(openid string) error {
+		for _, step := range []func() error{
+			say(openid, "反映问题"), pick(openid, 1, 1, 102), say(openid, "过户材料提交后超期未办结"),
+			pick(openid, 2, 0, 201), say(openid, "钱先生"), say(openid, "13500135000"), say(openid, "确认"),
+		} {
 			if err := step(); err != nil {
 				return err
 			}

@@ -187,10 +187,16 @@ func TestRetryStormActsOnce(t *testing.T) {
 	}
 	storm(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "反映问题", id) })
 	menu := settled(1)[0]
-	wantContains(t, storm(func(id int64) *wechattest.Response { return ca.wx.MenuClick(openid, menu.Menu.Items[1].Content, 102, id) }), "请简要描述")
-	storm(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "过户材料提交后超期未办结", id) })
+	wantContains(t, storm(func(id int64) *wechattest.Response {
+		return ca.wx.MenuClick(openid, menu.Menu.Items[1].Content, 102, id)
+	}), "请简要描述")
+	storm(func(id int64) *wechattest.Response {
+		return ca.wx.Text(openid, "过户材料提交后超期未办结", id)
+	})
 	kind := settled(2)[1]
-	wantContains(t, storm(func(id int64) *wechattest.Response { return ca.wx.MenuClick(openid, kind.Menu.Items[0].Content, 201, id) }), "怎么称呼")
+	wantContains(t, storm(func(id int64) *wechattest.Response {
+		return ca.wx.MenuClick(openid, kind.Menu.Items[0].Content, 201, id)
+	}), "怎么称呼")
 	got := storm(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "钱先生", id) })
 	if !strings.Contains(got, "手机号") || strings.Contains(got, "不正确") {
 		t.Fatalf("after the name: %q (a second run of the step would take the name for a mobile)", got)
