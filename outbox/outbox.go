@@ -52,19 +52,13 @@ func (d *Dispatcher) Kick() {
 	}
 }
 
-// Run delivers due notices every interval until ctx ends. A pass that
-// sent something is followed by another at once: each pass sends one
-// notice per recipient (see DeliverDue).
+// Run delivers due notices every interval until ctx ends.
 func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		sent, err := d.DeliverDue(ctx)
-		if err != nil && ctx.Err() == nil {
+		if _, err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
 			d.log.Error("outbox pass failed", "err", err)
-		}
-		if sent > 0 && err == nil {
-			continue
 		}
 		select {
 		case <-ctx.Done():
@@ -75,12 +69,24 @@ func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// DeliverDue sends, for each recipient, its oldest pending notice if that
-// one is due now, and returns how many were sent. A recipient's notices
-// thus arrive in the order they were written: while the first waits out a
-// platform's failure or rate limit, the ones after it wait too, and no
-// notice overtakes another.
+// DeliverDue sends the notices due now and returns how many were sent.
+// It goes in passes; each sends, for each recipient, its oldest pending
+// notice if that one is due. A recipient's notices thus arrive in the
+// order they were written: while the first waits out a platform's failure
+// or rate limit, the ones after it wait too, and none overtakes another.
 func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
+	total := 0
+	for total < 10*d.Batch { // then let Run breathe; the rest go next tick
+		sent, err := d.pass(ctx)
+		total += sent
+		if err != nil || sent == 0 || ctx.Err() != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func (d *Dispatcher) pass(ctx context.Context) (int, error) {
 	now := d.clock.Now()
 	db := d.db.WithContext(ctx)
 	heads := db.Model(&models.Notice{}).Select("MIN(id)").Where("status = ?", models.NoticePending).Group("audience, target")
@@ -137,11 +143,28 @@ func (d *Dispatcher) deliver(ctx context.Context, n *models.Notice) (bool, error
 		updates["next_attempt_at"], updates["last_error"] = done.Add(Backoff(n.Attempts)), truncate(sendErr.Error(), 512)
 		d.log.Warn("notice delivery failed, will retry", "id", n.ID, "kind", n.Kind, "case", n.CaseNo, "attempts", n.Attempts, "err", sendErr)
 	}
-	// The claim is ours: record the outcome even if ctx was cancelled meanwhile.
-	if err := d.db.Model(&models.Notice{}).Where("id = ?", n.ID).Updates(updates).Error; err != nil {
+	// The claim is ours: record the outcome even if ctx was cancelled
+	// meanwhile, and keep trying while the lease holds — a sent notice
+	// left unrecorded would go out again after the lease.
+	if err := d.record(n.ID, updates); err != nil {
 		return false, fmt.Errorf("outbox: record delivery of notice %d: %w", n.ID, err)
 	}
 	return sendErr == nil, nil
+}
+
+// record writes a delivery's outcome, trying again for as long as the
+// lease (by the wall clock: the database, not bbcs's clock, is what we
+// wait for).
+func (d *Dispatcher) record(id uint64, updates map[string]any) error {
+	giveUp := time.Now().Add(d.Lease)
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		err := d.db.Model(&models.Notice{}).Where("id = ?", id).Updates(updates).Error
+		if err == nil || time.Now().Add(wait).After(giveUp) {
+			return err
+		}
+		d.log.Warn("outbox: cannot record a delivery yet, trying again", "id", id, "err", err)
+		time.Sleep(wait)
+	}
 }
 
 // Backoff is the wait before attempt n+1: 2s, 4s, 8s … capped at 10 minutes.

@@ -141,7 +141,7 @@ func TestDatabaseOutage(t *testing.T) {
 			}
 		}
 		return false
-	}, 10*time.Second)
+	}, 20*time.Second)
 	receipts := 0
 	for _, m := range ca.fake.CustomsTo(openid) {
 		if strings.Contains(m.Text, "已受理") {

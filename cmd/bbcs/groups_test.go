@@ -218,8 +218,11 @@ func (g *groupsApp) noticesSent(no string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			for _, n := range g.notices(no) {
-				g.t.Logf("notice %d %s→%s:%s %s attempts %d: %s", n.ID, n.Kind, n.Audience, n.Target, n.Status, n.Attempts, n.LastError)
+			var all []models.Notice // of every case: one may hold up a group
+			g.app.db.Order("id").Find(&all)
+			for _, n := range all {
+				g.t.Logf("notice %d %s %s→%s:%s %s attempts %d next %s: %s", n.ID, n.CaseNo, n.Kind, n.Audience, n.Target,
+					n.Status, n.Attempts, n.NextAttemptAt.Format(time.RFC3339), n.LastError)
 			}
 			g.t.Fatalf("%d notices of %s not delivered", pending, no)
 		}
