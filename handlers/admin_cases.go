@@ -56,6 +56,7 @@ func (c *Console) cases(w http.ResponseWriter, r *http.Request, p consolePage) {
 // export is the ledger download for people signed in to the console,
 // with the filters of the page it was clicked on.
 func (c *Console) export(w http.ResponseWriter, r *http.Request, p consolePage) {
+	allowLongResponse(w)
 	book, name, err := buildLedger(r.Context(), c.Cases, r.URL.Query(), p.Me)
 	if err != nil {
 		p.Title, p.Error = "导出台账", models.ErrorMessage(err)

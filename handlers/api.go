@@ -375,6 +375,7 @@ func (s *Server) me(w http.ResponseWriter, _ *http.Request, actor models.Staff) 
 // ledger exports the cases matching the list's filters as the ledger
 // (.xlsx, 第十五条). Window staff get masked mobiles, as everywhere.
 func (s *Server) ledger(w http.ResponseWriter, r *http.Request, actor models.Staff) {
+	allowLongResponse(w)
 	book, name, err := buildLedger(r.Context(), s.Cases, r.URL.Query(), actor)
 	if err != nil {
 		fail(w, s.Log, r, err)

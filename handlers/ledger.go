@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"bbcs/casework"
 	"bbcs/models"
@@ -51,6 +52,12 @@ func buildLedger(ctx context.Context, cases *casework.Service, q url.Values, act
 		name += "-" + f.Month
 	}
 	return book, name, nil
+}
+
+// allowLongResponse lifts the server's write timeout for an export: a
+// year's ledger takes longer to build and send than any other answer.
+func allowLongResponse(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(10 * time.Minute))
 }
 
 func sendLedger(w http.ResponseWriter, book *reports.Ledger, name string, log *slog.Logger) {

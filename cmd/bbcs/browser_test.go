@@ -59,7 +59,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	exe := chromium(t)
 	hash, _ := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
 	env := []string{"BBCS_DATABASE_DSN=" + testenv.MySQLDSN(t), "BBCS_REDIS_ADDR=" + testenv.RedisAddr(), "BBCS_CLOCK_FAKE=true",
-		"BBCS_STAFF_MA_PASSWORD_HASH=" + string(hash)}
+		"BBCS_STAFF_MA_PASSWORD_HASH=" + string(hash), "BBCS_STAFF_ADMIN_PASSWORD_HASH=" + string(hash)}
 	ta := startAppWith(t, "../../config.example.yaml", env)
 	ta.setClock("2026-03-10T10:00:00+08:00")
 	var c caseJSON
@@ -151,6 +151,28 @@ func TestConsoleInABrowser(t *testing.T) {
 	do("open the monthly summary", chromedp.Navigate(base+"/admin/reports?month=2026-03"), shown(`.bars`))
 	monthly := text("main")
 	shot("monthly")
+	do("open the notices", chromedp.Navigate(base+"/admin/notices"), shown(`#pending`))
+	shot("notices")
+
+	// The administrator's pages, each readable on the phone.
+	do("sign out", chromedp.Click(`header form button`), shown(`input[name=staff]`))
+	do("sign in as the administrator", chromedp.SendKeys(`input[name=staff]`, "admin"), chromedp.SendKeys(`input[name=password]`, "correct horse"),
+		chromedp.Click(`button[type=submit]`), shown(`form.filters`))
+	wide := map[string]int{}
+	for _, page := range []string{"departments", "staff", "roster", "holidays"} {
+		do("open "+page, chromedp.Navigate(base+"/admin/"+page), shown(`main section`))
+		w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wide[page] = w
+		shot(page)
+	}
+	for page, w := range wide {
+		if w > 400 {
+			t.Errorf("the %s page is %d px wide on a 390 px screen", page, w)
+		}
+	}
 
 	if !strings.Contains(ledger, c.No) || !strings.Contains(ledger, "李女士") {
 		t.Errorf("the ledger page does not list the case:\n%s", ledger)
