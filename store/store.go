@@ -101,6 +101,12 @@ func normaliseMySQLDSN(dsn string) (string, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 5 * time.Second
 	}
+	// One round trip per statement instead of prepare-then-execute: a
+	// third of a citizen's database round trips (bench/load). Safe with
+	// utf8mb4; the driver escapes as the server's mode requires.
+	if !strings.Contains(dsn, "interpolateParams=") {
+		cfg.InterpolateParams = true
+	}
 	return cfg.FormatDSN(), nil
 }
 
