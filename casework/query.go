@@ -3,7 +3,10 @@ package casework
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
+
+	"gorm.io/gorm"
 
 	"bbcs/models"
 )
@@ -83,33 +86,9 @@ type Filter struct {
 
 // List returns the cases matching f, newest first, and how many match.
 func (s *Service) List(ctx context.Context, f Filter) ([]models.Case, int64, error) {
-	q := s.db.WithContext(ctx).Model(&models.Case{})
-	if f.Month != "" {
-		start, err := time.ParseInLocation("2006-01", f.Month, s.Calendar().Location())
-		if err != nil {
-			return nil, 0, models.Errorf(models.ErrInvalid, "月份 %q 不正确，应为 YYYY-MM", f.Month)
-		}
-		q = q.Where("accepted_at >= ? AND accepted_at < ?", start.UTC(), start.AddDate(0, 1, 0).UTC())
-	}
-	if f.Status != "" {
-		switch f.Status {
-		case models.CaseRegistered, models.CaseDispatched, models.CaseAnswered, models.CaseReopened, models.CaseClosed:
-		default:
-			return nil, 0, models.Errorf(models.ErrInvalid, "案件状态 %q 不正确，可选：registered、dispatched、answered、reopened、closed", f.Status)
-		}
-		q = q.Where("status = ?", f.Status)
-	}
-	if f.Category != "" {
-		if !f.Category.Valid() {
-			return nil, 0, models.Errorf(models.ErrInvalid, "事项类别 %q 不正确，可选：%s", f.Category, categoryCodes())
-		}
-		q = q.Where("category = ?", f.Category)
-	}
-	if f.Department != "" {
-		q = q.Where("id IN (?)", s.db.Model(&models.WorkOrder{}).Select("case_id").Where("department_code = ?", f.Department))
-	}
-	if f.OpenID != "" {
-		q = q.Where("applicant_open_id = ?", f.OpenID)
+	q, err := s.filtered(ctx, f)
+	if err != nil {
+		return nil, 0, err
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
@@ -120,10 +99,46 @@ func (s *Service) List(ctx context.Context, f Filter) ([]models.Case, int64, err
 	}
 	// Newest first, the number breaking ties, so pages never overlap.
 	var list []models.Case
-	if err := q.Order("accepted_at DESC, no DESC").Limit(f.Limit).Offset(f.Offset).Find(&list).Error; err != nil {
+	if err := q.Order(listOrder).Limit(f.Limit).Offset(f.Offset).Find(&list).Error; err != nil {
 		return nil, 0, fmt.Errorf("casework: list cases: %w", err)
 	}
 	return list, total, nil
+}
+
+// listOrder is the order of lists and of the ledger.
+const listOrder = "accepted_at DESC, no DESC"
+
+// filtered selects the cases matching f.
+func (s *Service) filtered(ctx context.Context, f Filter) (*gorm.DB, error) {
+	q := s.db.WithContext(ctx).Model(&models.Case{})
+	if f.Month != "" {
+		start, err := time.ParseInLocation("2006-01", f.Month, s.Calendar().Location())
+		if err != nil {
+			return nil, models.Errorf(models.ErrInvalid, "月份 %q 不正确，应为 YYYY-MM", f.Month)
+		}
+		q = q.Where("accepted_at >= ? AND accepted_at < ?", start.UTC(), start.AddDate(0, 1, 0).UTC())
+	}
+	if f.Status != "" {
+		switch f.Status {
+		case models.CaseRegistered, models.CaseDispatched, models.CaseAnswered, models.CaseReopened, models.CaseClosed:
+		default:
+			return nil, models.Errorf(models.ErrInvalid, "案件状态 %q 不正确，可选：registered、dispatched、answered、reopened、closed", f.Status)
+		}
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Category != "" {
+		if !f.Category.Valid() {
+			return nil, models.Errorf(models.ErrInvalid, "事项类别 %q 不正确，可选：%s", f.Category, categoryCodes())
+		}
+		q = q.Where("category = ?", f.Category)
+	}
+	if f.Department != "" {
+		q = q.Where("id IN (?)", s.db.Model(&models.WorkOrder{}).Select("case_id").Where("department_code = ?", f.Department))
+	}
+	if f.OpenID != "" {
+		q = q.Where("applicant_open_id = ?", f.OpenID)
+	}
+	return q, nil
 }
 
 // Staff loads one staff member.
@@ -185,8 +200,9 @@ type LedgerEntry struct {
 }
 
 // Ledger lists every case matching f (no paging) with what the ledger
-// shows of it, loading the related rows in bulk, a thousand cases at a
-// time, and handing each batch to emit so memory stays flat.
+// shows of it. It reads the ids of the matching cases once, in the list's
+// order (8 bytes a case), then loads the cases and their related rows a
+// thousand at a time, handing each batch to emit so memory stays flat.
 func (s *Service) Ledger(ctx context.Context, f Filter, emit func([]LedgerEntry) error) error {
 	staff := map[string]string{}
 	var people []models.Staff
@@ -196,51 +212,67 @@ func (s *Service) Ledger(ctx context.Context, f Filter, emit func([]LedgerEntry)
 	for _, p := range people {
 		staff[p.ID] = p.Name
 	}
+	q, err := s.filtered(ctx, f)
+	if err != nil {
+		return err
+	}
+	var ids []uint64
+	if err := q.Order(listOrder).Pluck("id", &ids).Error; err != nil {
+		return fmt.Errorf("casework: ledger cases: %w", err)
+	}
 	const page = 1000
-	for offset := 0; ; offset += page {
-		f.Limit, f.Offset = page, offset
-		cases, _, err := s.List(ctx, f)
-		if err != nil {
-			return err
-		}
-		if len(cases) == 0 {
-			return nil
-		}
-		ids := make([]uint64, len(cases))
-		byID := make(map[uint64]*LedgerEntry, len(cases))
-		entries := make([]LedgerEntry, len(cases))
-		for i := range cases {
-			ids[i] = cases[i].ID
-			entries[i] = LedgerEntry{Case: cases[i], OwnerName: staff[cases[i].OwnerID]}
-			byID[cases[i].ID] = &entries[i]
-		}
+	for len(ids) > 0 {
+		chunk := ids[:min(page, len(ids))]
+		ids = ids[len(chunk):]
 		db := s.db.WithContext(ctx)
+		var cases []models.Case
+		if err := db.Where("id IN ?", chunk).Find(&cases).Error; err != nil {
+			return fmt.Errorf("casework: ledger cases: %w", err)
+		}
+		at := make(map[uint64]int, len(chunk))
+		for i, id := range chunk {
+			at[id] = i
+		}
+		entries := make([]LedgerEntry, len(chunk))
+		for _, c := range cases {
+			entries[at[c.ID]] = LedgerEntry{Case: c, OwnerName: staff[c.OwnerID]}
+		}
+		// A case gone since the ids were read leaves no row.
+		entries = slices.DeleteFunc(entries, func(e LedgerEntry) bool { return e.Case.ID == 0 })
+		byID := make(map[uint64]*LedgerEntry, len(entries))
+		for i := range entries {
+			byID[entries[i].Case.ID] = &entries[i]
+		}
 		var orders []models.WorkOrder
-		if err := db.Where("case_id IN ?", ids).Order("no").Find(&orders).Error; err != nil {
+		if err := db.Where("case_id IN ?", chunk).Order("no").Find(&orders).Error; err != nil {
 			return fmt.Errorf("casework: ledger orders: %w", err)
 		}
 		for _, o := range orders {
-			byID[o.CaseID].Orders = append(byID[o.CaseID].Orders, o)
+			if e := byID[o.CaseID]; e != nil {
+				e.Orders = append(e.Orders, o)
+			}
 		}
 		var ratings []models.Rating
-		if err := db.Where("case_id IN ?", ids).Order("id").Find(&ratings).Error; err != nil {
+		if err := db.Where("case_id IN ?", chunk).Order("id").Find(&ratings).Error; err != nil {
 			return fmt.Errorf("casework: ledger ratings: %w", err)
 		}
 		for _, r := range ratings {
-			byID[r.CaseID].Ratings = append(byID[r.CaseID].Ratings, r)
+			if e := byID[r.CaseID]; e != nil {
+				e.Ratings = append(e.Ratings, r)
+			}
 		}
 		var follows []models.FollowUp
-		if err := db.Where("case_id IN ?", ids).Order("id").Find(&follows).Error; err != nil {
+		if err := db.Where("case_id IN ?", chunk).Order("id").Find(&follows).Error; err != nil {
 			return fmt.Errorf("casework: ledger follow-ups: %w", err)
 		}
 		for _, fu := range follows {
-			byID[fu.CaseID].FollowUps = append(byID[fu.CaseID].FollowUps, fu)
+			if e := byID[fu.CaseID]; e != nil {
+				e.FollowUps = append(e.FollowUps, fu)
+			}
 		}
 		if err := emit(entries); err != nil {
 			return err
 		}
-		if len(cases) < page {
-			return nil
-		}
 	}
+	return nil
 }

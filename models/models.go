@@ -136,7 +136,7 @@ type WorkOrder struct {
 	Joint        bool      `gorm:"not null"`
 	Note         string    `gorm:"type:text"`
 	DispatchedBy string    `gorm:"size:64;not null"`
-	ReceivedAt   time.Time `gorm:"not null"`
+	ReceivedAt   time.Time `gorm:"index;not null"`
 	// DueAt is the 3-working-day deadline, CapAt the 10-working-day limit
 	// no extension may pass. Both are fixed at receipt.
 	DueAt           time.Time `gorm:"index;not null"`

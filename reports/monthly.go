@@ -2,8 +2,10 @@ package reports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -75,39 +77,80 @@ func (r *Reports) MonthRange(month string) (time.Time, time.Time, error) {
 	return start.UTC(), start.AddDate(0, 1, 0).UTC(), nil
 }
 
-type countRow struct {
-	Key string
-	N   int64
-}
-
-// Monthly computes the summary of the cases received in month. The counts
-// are SQL aggregates; only the month's matters are read, for grouping.
+// Monthly computes the summary of the cases received in month. It reads
+// the month's cases once (counts, bad ratings and the matters to group all
+// come from that read) and, at the same time, counts the month's work
+// orders in SQL.
 func (r *Reports) Monthly(ctx context.Context, month string) (*Monthly, error) {
 	from, to, err := r.MonthRange(month)
 	if err != nil {
 		return nil, err
 	}
-	db := r.db.WithContext(ctx)
-	inMonth := db.Model(&models.Case{}).Where("accepted_at >= ? AND accepted_at < ?", from, to)
 	m := &Monthly{Month: month, ByCategory: map[string]int64{}, ByOutcome: map[string]int64{}, ByStatus: map[string]int64{},
 		Ratings: map[string]int64{}, BadRatings: []BadRating{}, Recurring: []Group{}, Departments: []DepartmentMonth{}}
-
-	group := func(col string, into map[string]int64) error {
-		var rows []countRow
-		if err := inMonth.Session(&gorm.Session{}).Select(col + " AS `key`, COUNT(*) AS n").Group(col).Scan(&rows).Error; err != nil {
-			return fmt.Errorf("reports: count by %s: %w", col, err)
-		}
-		for _, row := range rows {
-			if row.Key != "" {
-				into[row.Key] = row.N
-			}
-		}
-		return nil
+	// The two write different fields of m.
+	var ordersErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ordersErr = r.orders(ctx, from, to, m)
+	}()
+	casesErr := r.cases(ctx, from, to, m)
+	wg.Wait()
+	if err := errors.Join(casesErr, ordersErr); err != nil {
+		return nil, err
 	}
-	for col, into := range map[string]map[string]int64{"category": m.ByCategory, "outcome": m.ByOutcome, "status": m.ByStatus} {
-		if err := group(col, into); err != nil {
-			return nil, err
+	return m, nil
+}
+
+// monthCase is what the summary needs of one of the month's cases.
+type monthCase struct {
+	no, category, matter, departments string
+	pos                               int // in acceptance order
+}
+
+// cases reads the month's cases once, in acceptance order, and fills the
+// counts, the bad ratings and the recurring problems from them; ratings
+// and work orders give only what points at them.
+func (r *Reports) cases(ctx context.Context, from, to time.Time, m *Monthly) error {
+	db := r.db.WithContext(ctx)
+	rows, err := db.Model(&models.Case{}).
+		Select("id, no, category, matter, outcome, status, rating, rating_via, departments").
+		Where("accepted_at >= ? AND accepted_at < ?", from, to).Order("accepted_at, id").Rows()
+	if err != nil {
+		return fmt.Errorf("reports: month's cases: %w", err)
+	}
+	defer rows.Close()
+	byID := map[uint64]*monthCase{}
+	count := func(into map[string]int64, key string) {
+		if key != "" {
+			into[key]++
 		}
+	}
+	var notRated int64
+	for rows.Next() {
+		var id uint64
+		c := &monthCase{pos: len(byID)}
+		var outcome, status, rating, via string
+		if err := rows.Scan(&id, &c.no, &c.category, &c.matter, &outcome, &status, &rating, &via, &c.departments); err != nil {
+			return fmt.Errorf("reports: month's cases: %w", err)
+		}
+		byID[id] = c
+		count(m.ByCategory, c.category)
+		count(m.ByOutcome, outcome)
+		count(m.ByStatus, status)
+		count(m.Ratings, rating) // the last rating of each case
+		if via == "not_rated" {
+			notRated++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reports: month's cases: %w", err)
+	}
+	rows.Close()
+	if notRated > 0 {
+		m.Ratings["not_rated"] = notRated
 	}
 	for status, n := range m.ByStatus {
 		m.Received += n
@@ -117,35 +160,14 @@ func (r *Reports) Monthly(ctx context.Context, month string) (*Monthly, error) {
 			m.Open += n
 		}
 	}
-
-	// Ratings: the last rating of each case received in the month.
-	var rated []countRow
-	if err := inMonth.Session(&gorm.Session{}).Select("rating AS `key`, COUNT(*) AS n").Where("rating <> ''").Group("rating").Scan(&rated).Error; err != nil {
-		return nil, fmt.Errorf("reports: count ratings: %w", err)
-	}
-	for _, row := range rated {
-		m.Ratings[row.Key] = row.N
-	}
-	var notRated int64
-	if err := inMonth.Session(&gorm.Session{}).Where("rating_via = ?", "not_rated").Count(&notRated).Error; err != nil {
-		return nil, fmt.Errorf("reports: count not rated: %w", err)
-	}
-	if notRated > 0 {
-		m.Ratings["not_rated"] = notRated
-	}
 	// “满意及以上” (STORIES.md §5): the top two of the five levels.
 	m.SatisfiedOrMore = m.Ratings[string(models.RatingVerySatisfied)] + m.Ratings[string(models.RatingSatisfied)]
 
-	if err := r.orders(ctx, from, to, m); err != nil {
-		return nil, err
+	inMonth := db.Model(&models.Case{}).Select("id").Where("accepted_at >= ? AND accepted_at < ?", from, to)
+	if err := r.badRatings(db, inMonth, byID, m); err != nil {
+		return err
 	}
-	if err := r.badRatings(ctx, from, to, m); err != nil {
-		return nil, err
-	}
-	if err := r.recurring(ctx, from, to, m); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return r.recurring(db, inMonth, byID, m)
 }
 
 // orders counts the work orders received in the month: on time (replied
@@ -156,13 +178,14 @@ func (r *Reports) orders(ctx context.Context, from, to time.Time, m *Monthly) er
 	type row struct {
 		Department string
 		Orders     int64
+		Cases      int64
 		OnTime     int64
 		Overdue    int64
 	}
 	var rows []row
 	deadline := "COALESCE(extended_due_at, due_at)"
 	err := r.db.WithContext(ctx).Model(&models.WorkOrder{}).
-		Select("department_code AS department, COUNT(*) AS orders, "+
+		Select("department_code AS department, COUNT(*) AS orders, COUNT(DISTINCT case_id) AS cases, "+
 			"SUM(CASE WHEN replied_at IS NOT NULL AND replied_at <= "+deadline+" THEN 1 ELSE 0 END) AS on_time, "+
 			"SUM(CASE WHEN (replied_at IS NOT NULL AND replied_at > "+deadline+") OR (replied_at IS NULL AND "+deadline+" < ?) THEN 1 ELSE 0 END) AS overdue", now).
 		Where("received_at >= ? AND received_at < ?", from, to).Group("department_code").Scan(&rows).Error
@@ -177,22 +200,12 @@ func (r *Reports) orders(ctx context.Context, from, to time.Time, m *Monthly) er
 	for _, d := range depts {
 		names[d.Code] = d.Name
 	}
-	var cases []countRow
-	err = r.db.WithContext(ctx).Model(&models.WorkOrder{}).Select("department_code AS `key`, COUNT(DISTINCT case_id) AS n").
-		Where("received_at >= ? AND received_at < ?", from, to).Group("department_code").Scan(&cases).Error
-	if err != nil {
-		return fmt.Errorf("reports: count cases by department: %w", err)
-	}
-	perDept := map[string]int64{}
-	for _, c := range cases {
-		perDept[c.Key] = c.N
-	}
 	for _, row := range rows {
 		m.Orders += row.Orders
 		m.OnTime += row.OnTime
 		m.Overdue += row.Overdue
 		m.Departments = append(m.Departments, DepartmentMonth{
-			Department: row.Department, Name: names[row.Department], Cases: perDept[row.Department],
+			Department: row.Department, Name: names[row.Department], Cases: row.Cases,
 			Orders: row.Orders, OnTime: row.OnTime, Overdue: row.Overdue, OnTimeRate: rate(row.OnTime, row.Overdue),
 		})
 	}
@@ -208,46 +221,75 @@ func rate(onTime, overdue int64) float64 {
 	return float64(onTime) / float64(onTime+overdue)
 }
 
-func (r *Reports) badRatings(ctx context.Context, from, to time.Time, m *Monthly) error {
-	var rows []struct {
-		models.Rating
-		No          string
-		Category    string
-		Matter      string
-		Departments string
-	}
-	err := r.db.WithContext(ctx).Table("ratings").
-		Select("ratings.*, cases.no, cases.category, cases.matter, cases.departments").
-		Joins("JOIN cases ON cases.id = ratings.case_id").
-		Where("cases.accepted_at >= ? AND cases.accepted_at < ? AND ratings.level IN ?", from, to,
-			[]models.RatingLevel{models.RatingDissatisfied, models.RatingVeryDissatisfy}).
-		Order("cases.no, ratings.round").Scan(&rows).Error
+// badRatings lists every 差评 of the month's cases (all rounds), by case
+// number and round.
+func (r *Reports) badRatings(db, inMonth *gorm.DB, byID map[uint64]*monthCase, m *Monthly) error {
+	var bad []models.Rating
+	err := db.Where("case_id IN (?) AND level IN ?", inMonth,
+		[]models.RatingLevel{models.RatingDissatisfied, models.RatingVeryDissatisfy}).Find(&bad).Error
 	if err != nil {
 		return fmt.Errorf("reports: bad ratings: %w", err)
 	}
-	for _, row := range rows {
-		c := models.Case{Departments: row.Departments}
-		m.BadRatings = append(m.BadRatings, BadRating{CaseNo: row.No, Round: row.Round, Level: string(row.Level),
-			Comment: row.Comment, Category: row.Category, Departments: c.DepartmentCodes(), Matter: row.Matter})
+	for _, row := range bad {
+		c := byID[row.CaseID]
+		if c == nil {
+			continue // accepted since the cases were read
+		}
+		dc := models.Case{Departments: c.departments}
+		m.BadRatings = append(m.BadRatings, BadRating{CaseNo: c.no, Round: row.Round, Level: string(row.Level),
+			Comment: row.Comment, Category: c.category, Departments: dc.DepartmentCodes(), Matter: c.matter})
 	}
+	sort.Slice(m.BadRatings, func(i, j int) bool {
+		a, b := m.BadRatings[i], m.BadRatings[j]
+		if a.CaseNo != b.CaseNo {
+			return a.CaseNo < b.CaseNo
+		}
+		return a.Round < b.Round
+	})
 	return nil
 }
 
-// recurring groups the month's matters per department and category.
-func (r *Reports) recurring(ctx context.Context, from, to time.Time, m *Monthly) error {
-	var rows []struct {
-		No, Category, Matter, DepartmentCode string
-	}
-	err := r.db.WithContext(ctx).Table("work_orders").
-		Select("DISTINCT cases.no, cases.category, cases.matter, work_orders.department_code").
-		Joins("JOIN cases ON cases.id = work_orders.case_id").
-		Where("cases.accepted_at >= ? AND cases.accepted_at < ?", from, to).Scan(&rows).Error
+// recurring groups the month's matters per department and category: one
+// item per case and department it sent work orders to, in acceptance
+// order.
+func (r *Reports) recurring(db, inMonth *gorm.DB, byID map[uint64]*monthCase, m *Monthly) error {
+	rows, err := db.Model(&models.WorkOrder{}).Select("case_id, department_code").
+		Where("case_id IN (?)", inMonth).Order("case_id, id").Rows()
 	if err != nil {
 		return fmt.Errorf("reports: matters: %w", err)
 	}
-	items := make([]Item, len(rows))
-	for i, row := range rows {
-		items[i] = Item{CaseNo: row.No, Department: row.DepartmentCode, Category: row.Category, Matter: row.Matter}
+	defer rows.Close()
+	type item struct {
+		pos, n int
+		Item
+	}
+	var list []item
+	seen := map[string]bool{}
+	for rows.Next() {
+		var id uint64
+		var dept string
+		if err := rows.Scan(&id, &dept); err != nil {
+			return fmt.Errorf("reports: matters: %w", err)
+		}
+		c := byID[id]
+		if c == nil || seen[c.no+"\x00"+dept] {
+			continue
+		}
+		seen[c.no+"\x00"+dept] = true
+		list = append(list, item{c.pos, len(list), Item{CaseNo: c.no, Department: dept, Category: c.category, Matter: c.matter}})
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reports: matters: %w", err)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].pos != list[j].pos {
+			return list[i].pos < list[j].pos
+		}
+		return list[i].n < list[j].n
+	})
+	items := make([]Item, len(list))
+	for i, it := range list {
+		items[i] = it.Item
 	}
 	m.Recurring = GroupSimilar(items)
 	if m.Recurring == nil {

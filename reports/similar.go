@@ -1,8 +1,8 @@
 package reports
 
 import (
+	"slices"
 	"sort"
-	"strings"
 	"unicode"
 )
 
@@ -40,37 +40,13 @@ func GroupSimilar(items []Item) []Group {
 		k := [2]string{it.Department, it.Category}
 		byKey[k] = append(byKey[k], i)
 	}
-	grams := make([]map[string]bool, len(items))
+	grams := make([][]uint64, len(items))
 	for i, it := range items {
 		grams[i] = bigrams(it.Matter)
 	}
 	var out []Group
 	for k, idx := range byKey {
-		parent := make([]int, len(idx))
-		for i := range parent {
-			parent[i] = i
-		}
-		var find func(int) int
-		find = func(i int) int {
-			for parent[i] != i {
-				parent[i] = parent[parent[i]]
-				i = parent[i]
-			}
-			return i
-		}
-		for a := 0; a < len(idx); a++ {
-			for b := a + 1; b < len(idx); b++ {
-				if jaccard(grams[idx[a]], grams[idx[b]]) >= SimilarThreshold {
-					parent[find(a)] = find(b)
-				}
-			}
-		}
-		clusters := map[int][]int{}
-		for i := range idx {
-			r := find(i)
-			clusters[r] = append(clusters[r], idx[i])
-		}
-		for _, members := range clusters {
+		for _, members := range linkSingle(idx, grams) {
 			if len(members) < 2 {
 				continue
 			}
@@ -91,30 +67,119 @@ func GroupSimilar(items []Item) []Group {
 	return out
 }
 
-// bigrams are the character pairs of s's letters and digits (punctuation
-// and spaces dropped, Latin letters lowered).
-func bigrams(s string) map[string]bool {
-	var rs []rune
-	for _, r := range strings.ToLower(s) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			rs = append(rs, r)
+// linkSingle returns the groups of single link among the items idx names
+// (each as item indexes, ascending). Items join one at a time: a new item
+// is compared with a group's members only until one is similar, since one
+// is enough to join that group. Every pair is thus either compared or
+// already in one group, so the groups are those of comparing every pair,
+// at a fraction of the n²/2 comparisons once problems recur.
+func linkSingle(idx []int, grams [][]uint64) [][]int {
+	type group struct {
+		members []int // positions in idx
+		merged  bool  // joined into another group
+	}
+	var groups []*group
+	for b := range idx {
+		gb := grams[idx[b]]
+		if len(gb) == 0 {
+			continue // similar to nothing: alone for good
+		}
+		var into *group
+		live := groups[:0]
+		for _, g := range groups {
+			if g.merged {
+				continue
+			}
+			live = append(live, g)
+			if g == into {
+				continue
+			}
+			for _, m := range g.members {
+				if !similar(grams[idx[m]], gb) {
+					continue
+				}
+				if into == nil {
+					into = g
+					g.members = append(g.members, b)
+				} else {
+					// b links two groups: the smaller joins the larger.
+					big, small := into, g
+					if len(small.members) > len(big.members) {
+						big, small = small, big
+					}
+					big.members = append(big.members, small.members...)
+					small.merged, small.members = true, nil
+					into = big
+				}
+				break
+			}
+		}
+		groups = live
+		if into == nil {
+			groups = append(groups, &group{members: []int{b}})
 		}
 	}
-	out := make(map[string]bool, len(rs))
-	for i := 0; i+1 < len(rs); i++ {
-		out[string(rs[i:i+2])] = true
+	var out [][]int
+	for _, g := range groups {
+		if g.merged {
+			continue
+		}
+		slices.Sort(g.members)
+		members := make([]int, len(g.members))
+		for i, m := range g.members {
+			members[i] = idx[m]
+		}
+		out = append(out, members)
 	}
 	return out
 }
 
-func jaccard(a, b map[string]bool) float64 {
+// bigrams are the character pairs of s's letters and digits (punctuation
+// and spaces dropped, letters lowered), sorted and distinct, each pair of
+// runes in one word.
+func bigrams(s string) []uint64 {
+	var out []uint64
+	prev := rune(-1)
+	for _, r := range s {
+		r = unicode.ToLower(r)
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			continue
+		}
+		if prev >= 0 {
+			out = append(out, uint64(uint32(prev))<<32|uint64(uint32(r)))
+		}
+		prev = r
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// similar is jaccard(a, b) >= SimilarThreshold. The index is at most
+// min/max of the sizes, which rules most pairs out without a merge.
+func similar(a, b []uint64) bool {
+	la, lb := len(a), len(b)
+	if la == 0 || lb == 0 || float64(min(la, lb)) < SimilarThreshold*float64(max(la, lb)) {
+		return false
+	}
+	return jaccard(a, b) >= SimilarThreshold
+}
+
+// jaccard is |a∩b| / |a∪b| of two sorted sets.
+func jaccard(a, b []uint64) float64 {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
 	inter := 0
-	for g := range a {
-		if b[g] {
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
 			inter++
+			i++
+			j++
 		}
 	}
 	return float64(inter) / float64(len(a)+len(b)-inter)
