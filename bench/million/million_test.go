@@ -7,22 +7,17 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
-	"bbcs/casework"
-	"bbcs/models"
 	"bbcs/reports"
 )
 
 // The benchmarks run only with BBCS_BENCH_MILLION=1 (and -bench): they seed
 // a million cases first. `go test ./...` runs the fast tests of the
-// generator and of GroupSimilarFast only.
+// generator only.
 //
 //	BBCS_BENCH_MILLION=1 go test ./bench/million -run '^$' -bench 'Monthly$|LedgerExport$' -benchtime 3x -timeout 3h -v
 //
@@ -64,8 +59,6 @@ func seeded(b *testing.B) Options {
 		} else {
 			o.Logf("database %s already seeded (checked in %s)", o.Database, seedStats.Took.Round(time.Millisecond))
 		}
-		// The baseline is the schema the models migrate to: an index a
-		// BenchmarkMonthlyProposed run left behind goes.
 		db, err := Open(o)
 		if err != nil {
 			seedErr = err
@@ -76,11 +69,6 @@ func seeded(b *testing.B) Options {
 				sqlDB.Close()
 			}
 		}()
-		if !modelHasIndex(db, ProposedIndex) {
-			if seedErr = DropProposedIndex(db); seedErr != nil {
-				return
-			}
-		}
 		if seedStats.Tables, seedErr = TableSizes(db, o.Database); seedErr != nil {
 			return
 		}
@@ -140,8 +128,7 @@ func BenchmarkMonthly(b *testing.B) {
 
 // What the monthly summary's time is made of: each of its SQL statements
 // run alone (to the last row) with its plan, then the grouping of similar
-// matters (reports.GroupSimilar) and the prototype of its fix
-// (GroupSimilarFast) on the month's matters.
+// matters (reports.GroupSimilar) on the month's matters.
 func BenchmarkMonthlyParts(b *testing.B) {
 	o := seeded(b)
 	db, trace, err := TraceSQL(o)
@@ -196,96 +183,6 @@ func BenchmarkMonthlyParts(b *testing.B) {
 		b.ReportMetric(float64(len(items)), "items")
 		b.ReportMetric(float64(len(want)), "groups")
 	})
-	b.Run("GroupSimilarFast", func(b *testing.B) {
-		var got []reports.Group
-		for b.Loop() {
-			got = GroupSimilarFast(items)
-		}
-		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
-		b.ReportMetric(float64(len(items)), "items")
-		b.ReportMetric(float64(len(got)), "groups")
-		if want != nil && !reflect.DeepEqual(got, want) {
-			b.Errorf("GroupSimilarFast found other groups than reports.GroupSimilar (%d vs %d)", len(got), len(want))
-		}
-	})
-}
-
-// The monthly summary with the proposed changes, one at a time: the index
-// on work_orders.received_at (created for the run, dropped after it unless
-// the models define it), then GroupSimilarFast, then one pass over the
-// month's cases and one over its orders, then the four parts at once.
-// Each variant must return exactly what reports.Monthly returns.
-func BenchmarkMonthlyProposed(b *testing.B) {
-	o := seeded(b)
-	c, err := NewCentre(o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	drop, err := EnsureProposedIndex(c.DB)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if drop != nil && !modelHasIndex(c.DB, ProposedIndex) {
-		defer func() {
-			if err := drop(); err != nil {
-				b.Error(err)
-			}
-		}()
-	}
-	b.Logf("load average before: %s", loadavg())
-	defer func() { b.Logf("load average after: %s", loadavg()) }()
-	ctx := context.Background()
-	want, err := c.Reports.Monthly(ctx, month())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Run("index", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := c.Reports.Monthly(ctx, month()); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
-	})
-	for _, v := range []struct {
-		name string
-		v    Variant
-	}{
-		{"index+fast-groups", Variant{FastGroups: true}},
-		{"index+fast-groups+merged", Variant{FastGroups: true, Merged: true}},
-		{"index+fast-groups+merged+parallel", Variant{FastGroups: true, Merged: true, Parallel: true}},
-		{"index+one-pass", Variant{OnePass: true}},
-		{"index+one-pass+parallel", Variant{OnePass: true, Parallel: true}},
-	} {
-		b.Run(v.name, func(b *testing.B) {
-			var got *reports.Monthly
-			for b.Loop() {
-				if got, err = MonthlyProposed(ctx, c.DB, c.Reports, Snapshot, month(), v.v); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
-			if !reflect.DeepEqual(got, want) {
-				b.Errorf("%s differs from reports.Monthly:\n got %+v\nwant %+v", v.name, got, want)
-			}
-		})
-	}
-}
-
-// modelHasIndex reports whether the models define the index, so that the
-// migration made it.
-func modelHasIndex(db *gorm.DB, name string) bool {
-	stmt := &gorm.Statement{DB: db}
-	if err := stmt.Parse(&models.WorkOrder{}); err != nil {
-		return false
-	}
-	for _, idx := range stmt.Schema.ParseIndexes() {
-		if idx.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // monthItems are the month's matters as reports.recurring reads them.
@@ -317,8 +214,7 @@ type childReport struct {
 
 // exportChild runs one ledger export in this fresh process and prints a
 // childReport: the peak RSS of a process that did nothing else. Mode
-// "export" downloads GET /api/v1/ledger.xlsx from handlers.Server;
-// "export-proposed" writes the same workbook from LedgerProposed.
+// "export" downloads GET /api/v1/ledger.xlsx from handlers.Server.
 func exportChild(mode string) int {
 	var r childReport
 	defer func() {
@@ -335,14 +231,7 @@ func exportChild(mode string) int {
 	query := exportQuery()
 	r.RSSBefore = RSS()
 	s := StartSampler(5 * time.Millisecond)
-	if mode == "export" {
-		r.Export, err = c.Export(context.Background(), query)
-	} else {
-		start := time.Now()
-		var cw countingWriter
-		r.Export.Rows, err = c.ExportProposed(context.Background(), query, &cw)
-		r.Export.Query, r.Export.Bytes, r.Export.Took = query, cw.n, time.Since(start)
-	}
+	r.Export, err = c.Export(context.Background(), query)
 	r.Peak = s.Stop()
 	r.MaxRSS = MaxRSS()
 	if err != nil {
@@ -353,13 +242,6 @@ func exportChild(mode string) int {
 }
 
 func exportQuery() string { return env("BBCS_MILLION_EXPORT", "category=poor_attitude") }
-
-type countingWriter struct{ n int64 }
-
-func (w *countingWriter) Write(p []byte) (int, error) {
-	w.n += int64(len(p))
-	return len(p), nil
-}
 
 // runExport runs exportChild in a fresh process b.N times.
 func runExport(b *testing.B, mode string) {
@@ -397,52 +279,4 @@ func runExport(b *testing.B, mode string) {
 func BenchmarkLedgerExport(b *testing.B) {
 	seeded(b)
 	runExport(b, "export")
-}
-
-// The same export with LedgerProposed's paging, after checking on one
-// month that it hands out the same rows in the same order as
-// casework.Service.Ledger.
-func BenchmarkLedgerExportProposed(b *testing.B) {
-	o := seeded(b)
-	c, err := NewCentre(o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	f := casework.Filter{Month: month(), Category: models.CategoryAttitude}
-	var today, proposed []string
-	collect := func(into *[]string) func([]casework.LedgerEntry) error {
-		return func(batch []casework.LedgerEntry) error {
-			for _, e := range batch {
-				*into = append(*into, fmt.Sprintf("%d %s o%v r%v f%v", e.Case.ID, e.OwnerName, ids(e.Orders), ids(e.Ratings), ids(e.FollowUps)))
-			}
-			return nil
-		}
-	}
-	if err := c.Cases.Ledger(ctx, f, collect(&today)); err != nil {
-		b.Fatal(err)
-	}
-	if err := LedgerProposed(ctx, c.DB, c.Cases.Calendar().Location(), f, collect(&proposed)); err != nil {
-		b.Fatal(err)
-	}
-	c.Close()
-	if !reflect.DeepEqual(today, proposed) || len(today) == 0 {
-		b.Fatalf("LedgerProposed hands out other rows than casework.Service.Ledger (%d vs %d)", len(proposed), len(today))
-	}
-	runExport(b, "export-proposed")
-}
-
-func ids[T any](rows []T) []uint64 {
-	var out []uint64
-	for _, r := range rows {
-		switch v := any(r).(type) {
-		case models.WorkOrder:
-			out = append(out, v.ID)
-		case models.Rating:
-			out = append(out, v.ID)
-		case models.FollowUp:
-			out = append(out, v.ID)
-		}
-	}
-	return out
 }
