@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// countingProxy sits between one bbcs and MariaDB or Redis and counts what
+// bbcs asks of them, by command, and the round trips: exact figures for one
+// process where the servers' own counters add up every client of the
+// machine. It adds a loopback hop, so it only serves the probe's second
+// bbcs, never the measured one.
+type countingProxy struct {
+	ln     net.Listener
+	target string
+	redis  bool
+
+	mu     sync.Mutex
+	counts map[string]float64
+}
+
+func startProxy(target string, redis bool) (*countingProxy, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &countingProxy{ln: ln, target: target, redis: redis, counts: map[string]float64{}}
+	go p.accept()
+	return p, nil
+}
+
+func (p *countingProxy) addr() string { return p.ln.Addr().String() }
+func (p *countingProxy) close()       { p.ln.Close() }
+
+func (p *countingProxy) snapshot() map[string]float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]float64, len(p.counts))
+	for k, v := range p.counts {
+		out[k] = v
+	}
+	return out
+}
+
+func (p *countingProxy) add(k string, n float64) {
+	p.mu.Lock()
+	p.counts[k] += n
+	p.mu.Unlock()
+}
+
+func (p *countingProxy) accept() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.serve(c)
+	}
+}
+
+func (p *countingProxy) serve(client net.Conn) {
+	defer client.Close()
+	server, err := net.Dial("tcp", p.target)
+	if err != nil {
+		return
+	}
+	defer server.Close()
+	go func() {
+		io.Copy(client, server)
+		client.Close()
+	}()
+	buf := make([]byte, 64<<10)
+	var pending []byte
+	inTx := false
+	for {
+		n, err := client.Read(buf)
+		if n > 0 {
+			if _, werr := server.Write(buf[:n]); werr != nil {
+				return
+			}
+			pending = append(pending, buf[:n]...)
+			if p.redis {
+				pending = p.redisCommands(pending)
+			} else {
+				pending = p.mysqlPackets(pending, &inTx)
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// mysqlPackets counts the complete client packets at the front of b: a
+// packet with sequence number 0 starts a command (COM_QUERY, COM_STMT_…).
+// A commit is a COMMIT, or a write outside a transaction (autocommit):
+// each makes InnoDB flush its log.
+func (p *countingProxy) mysqlPackets(b []byte, inTx *bool) []byte {
+	write := func(verb string) {
+		switch verb {
+		case "INSERT", "UPDATE", "DELETE", "REPLACE":
+			if !*inTx {
+				p.add("sql commits", 1)
+				p.add("sql autocommit writes", 1)
+			}
+		}
+	}
+	for len(b) >= 4 {
+		size := int(b[0]) | int(b[1])<<8 | int(b[2])<<16
+		if len(b) < 4+size {
+			break
+		}
+		seq, payload := b[3], b[4:4+size]
+		if seq == 0 && len(payload) > 0 {
+			switch payload[0] {
+			case 0x03: // COM_QUERY
+				p.add("sql round trips", 1)
+				p.add("sql statements", 1)
+				switch verb := firstWord(payload[1:]); verb {
+				case "COMMIT":
+					p.add("sql commits", 1)
+					*inTx = false
+				case "ROLLBACK":
+					p.add("sql rollbacks", 1)
+					*inTx = false
+				case "START", "BEGIN":
+					p.add("sql transactions", 1)
+					*inTx = true
+				default:
+					p.add("sql "+strings.ToLower(verb), 1)
+					write(verb)
+				}
+			case 0x16: // COM_STMT_PREPARE
+				p.add("sql round trips", 1)
+				p.add("sql statements", 1)
+				p.add("sql prepared", 1)
+				verb := firstWord(payload[1:])
+				p.add("sql "+strings.ToLower(verb), 1)
+				write(verb)
+			case 0x17: // COM_STMT_EXECUTE
+				p.add("sql round trips", 1)
+			case 0x0e: // COM_PING
+				p.add("sql round trips", 1)
+				p.add("sql pings", 1)
+			}
+		}
+		b = b[4+size:]
+	}
+	return compact(b)
+}
+
+func firstWord(sql []byte) string {
+	s := strings.TrimSpace(string(sql[:min(len(sql), 32)]))
+	w, _, _ := strings.Cut(s, " ")
+	return strings.ToUpper(w)
+}
+
+// redisCommands counts the complete RESP commands at the front of b; a
+// read that ends on a command boundary is one round trip (a pipeline or
+// MULTI…EXEC sent at once is one).
+func (p *countingProxy) redisCommands(b []byte) []byte {
+	parsed := 0
+	for {
+		name, n, ok := parseRESP(b)
+		if !ok {
+			break
+		}
+		p.add("redis commands", 1)
+		p.add("redis "+strings.ToLower(name), 1)
+		b = b[n:]
+		parsed++
+	}
+	if parsed > 0 && len(b) == 0 {
+		p.add("redis round trips", 1)
+	}
+	return compact(b)
+}
+
+// parseRESP reads one array-of-bulk-strings command: its name and length.
+func parseRESP(b []byte) (name string, n int, ok bool) {
+	line, rest, found := bytes.Cut(b, []byte("\r\n"))
+	if !found || len(line) < 2 || line[0] != '*' {
+		return "", 0, false
+	}
+	count, err := strconv.Atoi(string(line[1:]))
+	if err != nil {
+		return "", 0, false
+	}
+	pos := len(line) + 2
+	for i := 0; i < count; i++ {
+		hdr, _, found := bytes.Cut(rest, []byte("\r\n"))
+		if !found || len(hdr) < 2 || hdr[0] != '$' {
+			return "", 0, false
+		}
+		l, err := strconv.Atoi(string(hdr[1:]))
+		if err != nil {
+			return "", 0, false
+		}
+		start := len(hdr) + 2
+		if len(rest) < start+l+2 {
+			return "", 0, false
+		}
+		if i == 0 {
+			name = string(rest[start : start+l])
+		}
+		rest = rest[start+l+2:]
+		pos += start + l + 2
+	}
+	return name, pos, true
+}
+
+func compact(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
