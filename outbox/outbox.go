@@ -221,3 +221,21 @@ func (d *Dispatcher) Retry(ctx context.Context, id uint64) error {
 	d.Kick()
 	return nil
 }
+
+// ClockMovedBack makes notices dated after now due now. Only the test
+// clock goes back in time (POST /debug/clock); without this, a notice
+// written before the jump would wait for a time that comes months later,
+// and hold up its recipient's later notices all that while. Retries and
+// rate limits wait ten minutes at most, so nothing later than that is a
+// real wait.
+func (d *Dispatcher) ClockMovedBack(ctx context.Context) error {
+	now := d.clock.Now()
+	err := d.db.WithContext(ctx).Model(&models.Notice{}).
+		Where("status = ? AND next_attempt_at > ?", models.NoticePending, now.Add(15*time.Minute)).
+		Updates(map[string]any{"next_attempt_at": now, "claimed_until": nil}).Error
+	if err != nil {
+		return fmt.Errorf("outbox: re-date notices after the clock moved back: %w", err)
+	}
+	d.Kick()
+	return nil
+}

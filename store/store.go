@@ -27,6 +27,10 @@ import (
 func OpenDatabase(dsn, sqlitePath string, log *slog.Logger) (*gorm.DB, error) {
 	gcfg := &gorm.Config{
 		Logger: logger.Discard, // SQL carries personal data: never log it
+		// A single statement is atomic by itself; use cases that need more
+		// open their own transaction. Saves a BEGIN and a COMMIT round
+		// trip on every lone write (the outbox's claims and outcomes).
+		SkipDefaultTransaction: true,
 		NowFunc: func() time.Time {
 			// GORM fills CreatedAt/UpdatedAt itself; those are bookkeeping
 			// only. Every time the workflow reads comes from our Clock.
@@ -143,7 +147,9 @@ func OpenRedis(ctx context.Context, addr, password string, db int, log *slog.Log
 	} else {
 		log.Info("redis: server", "addr", addr, "db", db)
 	}
-	r.Client = redis.NewClient(&redis.Options{Addr: addr, Password: password, DB: db})
+	// go-redis's default pool (10 per core) made requests queue for a
+	// connection under load (bench/load's block profile).
+	r.Client = redis.NewClient(&redis.Options{Addr: addr, Password: password, DB: db, PoolSize: 100})
 	if err := r.Ping(ctx).Err(); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("store: reach Redis at %s: %w", addr, err)

@@ -211,7 +211,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		Registry: reg,
 		Cases:    a.cases, Tokens: tokens, FakeClock: a.fake, Log: log,
 		Reports:     reports.New(a.db, cal.Location(), clk.Now),
-		ClockMoved:  func() { a.timers.Kick(); a.outbox.Kick() },
+		ClockMoved:  a.clockMoved,
 		WeChat:      a.wechat.Callback(a.citizens.Handle, log),
 		WeComBot:    wecom.BotCallback(a.wecomCfg, clk, staff.Handle, log),
 		WeComApp:    wecom.AppCallback(a.wecomCfg, clk, staff.Handle, log),
@@ -363,6 +363,18 @@ func (a *app) pushMonthly(ctx context.Context, id, month string) error {
 	}
 	a.outbox.Kick()
 	return nil
+}
+
+// clockMoved follows the test clock: timers and notices due at the new
+// time go now.
+func (a *app) clockMoved() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.outbox.ClockMovedBack(ctx); err != nil {
+		a.log.Error("test clock", "err", err)
+	}
+	a.timers.Kick()
+	a.outbox.Kick()
 }
 
 // reconcile makes Redis hold exactly the timers the database wants:
