@@ -113,6 +113,7 @@ func (c *Citizens) Handle(ctx context.Context, m bot.Message) (string, error) {
 type request struct {
 	msgID  string
 	outage error
+	stored bool // the dialog was saved or dropped
 }
 
 type requestKey struct{}
@@ -167,21 +168,15 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 		return c.ask(ctx, openid, d)
 	}
 	if d != nil {
-		// Any message is the citizen at work, a refused answer too: the
-		// dialog is not left alone, and its expiry moves on.
-		if err := c.saveAs(ctx, openid, d, d.Msg); err != nil {
-			return c.busy(ctx, "save dialog", err)
+		reply := c.inDialog(ctx, openid, d, m, text)
+		// Any message is the citizen at work, a refused answer too: when
+		// the step did not store the dialog, its expiry still moves on.
+		if r := requestOf(ctx); !r.stored && r.outage == nil {
+			if err := c.saveAs(ctx, openid, d, d.Msg); err != nil {
+				return c.busy(ctx, "save dialog", err)
+			}
 		}
-		switch text {
-		case "取消", "退出":
-			c.drop(ctx, openid)
-			return "已取消本次反映，填写的内容没有提交。如需反映问题，随时回复“反映问题”。"
-		case "上一步", "返回":
-			return c.back(ctx, openid, d)
-		case "帮助":
-			return c.stepHelp(d)
-		}
-		return c.step(ctx, openid, d, m)
+		return reply
 	}
 	switch {
 	case m.Kind == bot.KindText && isStart(text):
@@ -515,6 +510,20 @@ func (c *Citizens) stepHelp(d *dialog) string {
 	return "您正在反映问题。回复“上一步”修改上一项，回复“取消”放弃本次反映。"
 }
 
+// inDialog answers a message in the middle of a report.
+func (c *Citizens) inDialog(ctx context.Context, openid string, d *dialog, m bot.Message, text string) string {
+	switch text {
+	case "取消", "退出":
+		c.drop(ctx, openid)
+		return "已取消本次反映，填写的内容没有提交。如需反映问题，随时回复“反映问题”。"
+	case "上一步", "返回":
+		return c.back(ctx, openid, d)
+	case "帮助":
+		return c.stepHelp(d)
+	}
+	return c.step(ctx, openid, d, m)
+}
+
 // back returns to the previous step (上一步).
 func (c *Citizens) back(ctx context.Context, openid string, d *dialog) string {
 	if len(d.Back) == 0 {
@@ -671,6 +680,7 @@ func (c *Citizens) save(ctx context.Context, openid string, d *dialog) error {
 
 // saveAs stores d as changed by message msg.
 func (c *Citizens) saveAs(ctx context.Context, openid string, d *dialog, msg string) error {
+	requestOf(ctx).stored = true
 	d.Updated, d.Msg = c.Clock.Now(), msg
 	raw, err := json.Marshal(d)
 	if err != nil {
@@ -688,6 +698,7 @@ func (c *Citizens) saveAs(ctx context.Context, openid string, d *dialog, msg str
 }
 
 func (c *Citizens) drop(ctx context.Context, openid string) {
+	requestOf(ctx).stored = true
 	c.Redis.Del(ctx, c.key(openid))
 	if c.Timers != nil {
 		c.Timers.Cancel(ctx, DialogTimerPrefix+openid)
