@@ -92,6 +92,7 @@ type Notice struct {
 	// lease of the replica sending it now.
 	NextAttemptAt time.Time `gorm:"not null;index:idx_notice_due"`
 	ClaimedUntil  *time.Time
+	ClaimToken    string `gorm:"size:32"` // the pass that claimed it last
 	Attempts      int    `gorm:"not null"`
 	LastError     string `gorm:"size:512"`
 	Receipt       string `gorm:"size:256"` // the platform's answer, e.g. a msgid

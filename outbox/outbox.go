@@ -5,11 +5,16 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -34,12 +39,15 @@ type Dispatcher struct {
 	MaxAge time.Duration
 	// Batch is how many notices one pass delivers at most.
 	Batch int
-	kick  chan struct{}
+	// Workers is how many notices of a pass go out at once (each to a
+	// recipient of its own).
+	Workers int
+	kick    chan struct{}
 }
 
 // New returns a Dispatcher with sensible defaults.
 func New(db *gorm.DB, clk clock.Clock, sender bot.Sender, log *slog.Logger) *Dispatcher {
-	return &Dispatcher{db: db, clock: clk, sender: sender, log: log, Lease: time.Minute, MaxAttempts: 20, MaxAge: 24 * time.Hour, Batch: 100,
+	return &Dispatcher{db: db, clock: clk, sender: sender, log: log, Lease: time.Minute, MaxAttempts: 20, MaxAge: 24 * time.Hour, Batch: 100, Workers: 8,
 		kick: make(chan struct{}, 1)}
 }
 
@@ -90,42 +98,71 @@ func (d *Dispatcher) pass(ctx context.Context) (int, error) {
 	now := d.clock.Now()
 	db := d.db.WithContext(ctx)
 	heads := db.Model(&models.Notice{}).Select("MIN(id)").Where("status = ?", models.NoticePending).Group("audience, target")
-	var due []models.Notice
-	err := db.Where("id IN (?) AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)", heads, now, now).
-		Order("next_attempt_at, id").Limit(d.Batch).Find(&due).Error
+	var due []uint64
+	err := db.Model(&models.Notice{}).Where("id IN (?) AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)", heads, now, now).
+		Order("next_attempt_at, id").Limit(d.Batch).Pluck("id", &due).Error
 	if err != nil {
 		return 0, fmt.Errorf("outbox: list due notices: %w", err)
 	}
-	sent := 0
-	for i := range due {
-		if ctx.Err() != nil {
-			break
-		}
-		ok, err := d.deliver(ctx, &due[i])
-		if err != nil {
-			return sent, err
-		}
-		if ok {
-			sent++
+	if len(due) == 0 {
+		return 0, nil
+	}
+	// One statement claims the pass's notices, marked with a token so we
+	// know which ones are ours where another replica claimed some first.
+	token := claimToken()
+	claim := db.Model(&models.Notice{}).
+		Where("id IN ? AND status = ? AND (claimed_until IS NULL OR claimed_until < ?)", due, models.NoticePending, now).
+		Updates(map[string]any{"claimed_until": now.Add(d.Lease), "claim_token": token, "attempts": gorm.Expr("attempts + 1")})
+	if claim.Error != nil {
+		return 0, fmt.Errorf("outbox: claim notices: %w", claim.Error)
+	}
+	var mine []models.Notice
+	if claim.RowsAffected > 0 {
+		if err := db.Where("id IN ? AND claim_token = ?", due, token).Order("next_attempt_at, id").Find(&mine).Error; err != nil {
+			return 0, fmt.Errorf("outbox: read claimed notices: %w", err)
 		}
 	}
-	return sent, nil
+	// Each notice of a pass has a recipient of its own, so sending them
+	// side by side keeps every recipient's order.
+	var (
+		sent     atomic.Int64
+		firstErr error
+		mu       sync.Mutex
+		next     atomic.Int64
+		wg       sync.WaitGroup
+	)
+	for range min(d.Workers, len(mine)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(mine) || ctx.Err() != nil {
+					return
+				}
+				ok, err := d.deliver(ctx, &mine[i])
+				if err != nil {
+					mu.Lock()
+					firstErr = cmp.Or(firstErr, err)
+					mu.Unlock()
+				}
+				if ok {
+					sent.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return int(sent.Load()), firstErr
 }
 
-// deliver claims one notice, sends it and records the outcome.
+// claimToken names one pass's claim.
+func claimToken() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// deliver sends one claimed notice and records the outcome.
 func (d *Dispatcher) deliver(ctx context.Context, n *models.Notice) (bool, error) {
-	now := d.clock.Now()
-	until := now.Add(d.Lease)
-	claim := d.db.WithContext(ctx).Model(&models.Notice{}).
-		Where("id = ? AND status = ? AND (claimed_until IS NULL OR claimed_until < ?)", n.ID, models.NoticePending, now).
-		Updates(map[string]any{"claimed_until": until, "attempts": gorm.Expr("attempts + 1")})
-	if claim.Error != nil {
-		return false, fmt.Errorf("outbox: claim notice %d: %w", n.ID, claim.Error)
-	}
-	if claim.RowsAffected == 0 {
-		return false, nil // another replica has it
-	}
-	n.Attempts++
 	receipt, sendErr := d.sender.Send(ctx, n)
 	done := d.clock.Now()
 	updates := map[string]any{"claimed_until": nil}
