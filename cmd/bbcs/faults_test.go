@@ -134,20 +134,7 @@ func TestDatabaseOutage(t *testing.T) {
 	if cases != 1 {
 		t.Errorf("%d cases after recovery, want 1", cases)
 	}
-	ca.fake.WaitFor(t, func() bool {
-		for _, m := range ca.fake.CustomsTo(openid) {
-			if strings.Contains(m.Text, "已受理") {
-				return true
-			}
-		}
-		return false
-	}, 20*time.Second)
-	receipts := 0
-	for _, m := range ca.fake.CustomsTo(openid) {
-		if strings.Contains(m.Text, "已受理") {
-			receipts++
-		}
-	}
+	receipts := ca.receipts(openid, 20*time.Second)
 	if receipts != 1 {
 		t.Errorf("the citizen received the receipt %d times", receipts)
 	}

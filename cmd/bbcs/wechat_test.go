@@ -60,6 +60,23 @@ wechat:
 	return ca
 }
 
+// receipts waits for the citizen's receipt (已受理) and counts how many
+// came.
+func (ca *citizenApp) receipts(openid string, within time.Duration) int {
+	ca.t.Helper()
+	count := func() int {
+		n := 0
+		for _, m := range ca.fake.CustomsTo(openid) {
+			if strings.Contains(m.Text, "已受理") {
+				n++
+			}
+		}
+		return n
+	}
+	ca.fake.WaitFor(ca.t, func() bool { return count() > 0 }, within)
+	return count()
+}
+
 // redisPrefix keeps each test's keys apart on the shared Redis.
 func redisPrefix(t *testing.T) string {
 	_, prefix := testenv.Redis(t)
@@ -383,20 +400,7 @@ func TestCitizenNoticesSurviveWeChatFailures(t *testing.T) {
 	ca.fake.ExpireTokens()      // the cached token goes stale
 	ca.fake.FailNext(1, 503, 0) // and then WeChat has a bad moment
 	ca.say(openid, "确认")
-	ca.fake.WaitFor(t, func() bool {
-		for _, m := range ca.fake.CustomsTo(openid) {
-			if strings.Contains(m.Text, "已受理") {
-				return true
-			}
-		}
-		return false
-	}, 15*time.Second)
-	n := 0
-	for _, m := range ca.fake.CustomsTo(openid) {
-		if strings.Contains(m.Text, "已受理") {
-			n++
-		}
-	}
+	n := ca.receipts(openid, 15*time.Second)
 	var notices []models.Notice
 	deadline := time.Now().Add(5 * time.Second)
 	for { // the fake has it; the outbox records the outcome right after
