@@ -109,7 +109,7 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, text string) (s
 			return "请写明工单编号，例如：签收 GD20260310-004-1", nil
 		}
 		if c, err = h.Cases.Sign(ctx, actor, no); err == nil {
-			return actor.Name + h.orderLine(ctx, c, no, " 已签收 %s，请于 %s 前答复。"), nil
+			return actor.Name + h.orderLine(ctx, no, " 已签收 %s，请于 %s 前答复。"), nil
 		}
 	case "回复", "答复":
 		if !orderNoRE.MatchString(no) || tail(1) == "" {
@@ -136,7 +136,7 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, text string) (s
 			return "延期请写工作日数或日期，例如：延期 " + no + " 5 需调取档案，或：延期 " + no + " 2026-03-20 需调取档案", nil
 		}
 		if err == nil {
-			return actor.Name + h.orderLine(ctx, c, no, " 已将 %s 延期，新的答复时限为 %s（最长不超过10个工作日），已告知反映人、首接负责人和监督考核科。"), nil
+			return actor.Name + h.orderLine(ctx, no, " 已将 %s 延期，新的答复时限为 %s（最长不超过10个工作日），已告知反映人、首接负责人和监督考核科。"), nil
 		}
 	case "上报":
 		if !orderNoRE.MatchString(no) || tail(1) == "" {
@@ -197,14 +197,10 @@ func splitVerb(text string) string {
 
 // orderLine fills an answer with the order's number and its deadline now;
 // format is a constant, never a name someone typed.
-func (h *Staff) orderLine(ctx context.Context, c *models.Case, orderNo, format string) string {
-	d, err := h.Cases.Get(ctx, c.No)
-	if err == nil {
-		for _, o := range d.Orders {
-			if o.No == orderNo {
-				return fmt.Sprintf(format, orderNo, models.FormatTime(o.Deadline()))
-			}
-		}
+func (h *Staff) orderLine(ctx context.Context, orderNo, format string) string {
+	// The order alone: the whole case (timeline and all) is nine queries.
+	if _, o, err := h.Cases.Order(ctx, orderNo); err == nil {
+		return fmt.Sprintf(format, orderNo, models.FormatTime(o.Deadline()))
 	}
 	return fmt.Sprintf(format, orderNo, "—")
 }
