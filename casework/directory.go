@@ -55,19 +55,19 @@ func dutyDigest(d models.DutyDay) string { return digest(d.Date, d.SpecialistID,
 func (s *Service) SyncDirectory(ctx context.Context, dir Directory) error {
 	return s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := syncRows(tx, dir.Departments, departmentDigest,
-			func(d models.Department) string { return d.Code }, "code",
+			func(d models.Department) string { return d.Code }, "code", func(d models.Department) string { return d.ConfigHash },
 			func(d *models.Department, hash string) { d.Active, d.ConfigHash = true, hash },
 			func(q *gorm.DB) error { return q.Model(&models.Department{}).Update("active", false).Error }); err != nil {
 			return fmt.Errorf("casework: sync departments: %w", err)
 		}
 		if err := syncRows(tx, dir.Staff, staffDigest,
-			func(st models.Staff) string { return st.ID }, "id",
+			func(st models.Staff) string { return st.ID }, "id", func(st models.Staff) string { return st.ConfigHash },
 			func(st *models.Staff, hash string) { st.Active, st.ConfigHash = true, hash },
 			func(q *gorm.DB) error { return q.Model(&models.Staff{}).Update("active", false).Error }); err != nil {
 			return fmt.Errorf("casework: sync staff: %w", err)
 		}
 		if err := syncRows(tx, dir.Roster, dutyDigest,
-			func(d models.DutyDay) string { return d.Date }, "date",
+			func(d models.DutyDay) string { return d.Date }, "date", func(d models.DutyDay) string { return d.ConfigHash },
 			func(d *models.DutyDay, hash string) { d.ConfigHash = hash },
 			func(q *gorm.DB) error { return q.Delete(&models.DutyDay{}).Error }); err != nil {
 			return fmt.Errorf("casework: sync duty roster: %w", err)
@@ -79,20 +79,20 @@ func (s *Service) SyncDirectory(ctx context.Context, dir Directory) error {
 // syncRows applies config entries of one table whose digest differs from
 // the row's, and retires rows config gave once but names no more.
 func syncRows[T any](tx *gorm.DB, entries []T, hash func(T) string, key func(T) string, keyColumn string,
-	stamp func(*T, string), retire func(*gorm.DB) error) error {
+	applied func(T) string, stamp func(*T, string), retire func(*gorm.DB) error) error {
 	var rows []T
 	if err := tx.Find(&rows).Error; err != nil {
 		return err
 	}
-	applied := make(map[string]string, len(rows))
+	last := make(map[string]string, len(rows))
 	for _, r := range rows {
-		applied[key(r)] = configHashOf(r)
+		last[key(r)] = applied(r)
 	}
 	named := make([]string, 0, len(entries))
 	for _, e := range entries {
 		named = append(named, key(e))
 		h := hash(e)
-		if old, ok := applied[key(e)]; ok && old == h {
+		if old, ok := last[key(e)]; ok && old == h {
 			continue // unchanged in config: keep what the console may have set
 		}
 		stamp(&e, h)
@@ -105,18 +105,6 @@ func syncRows[T any](tx *gorm.DB, entries []T, hash func(T) string, key func(T) 
 		q = q.Where(keyColumn+" NOT IN ?", named)
 	}
 	return retire(q)
-}
-
-func configHashOf(row any) string {
-	switch r := row.(type) {
-	case models.Department:
-		return r.ConfigHash
-	case models.Staff:
-		return r.ConfigHash
-	case models.DutyDay:
-		return r.ConfigHash
-	}
-	return ""
 }
 
 // requireAdmin: the directory is the administrator's (R10).

@@ -54,15 +54,12 @@ const consoleCookie = "bbcs_console"
 var decoyHash, _ = bcrypt.GenerateFromPassword([]byte("decoy"), bcrypt.DefaultCost)
 
 // consoleRoles may sign in; window staff work from their groups.
-var consoleRoles = map[models.Role]bool{
-	models.RoleSpecialist: true, models.RoleSupervisor: true, models.RoleLeader: true,
-	models.RolePrincipalLeader: true, models.RoleAdmin: true,
-}
+var consoleRoles = []models.Role{models.RoleSpecialist, models.RoleSupervisor, models.RoleLeader, models.RolePrincipalLeader, models.RoleAdmin}
 
 // Routes registers the console's pages on mux. Each names the roles that
 // may open it; the use cases behind the forms check again.
 func (c *Console) Routes(mux *http.ServeMux) {
-	all := []models.Role{models.RoleSpecialist, models.RoleSupervisor, models.RoleLeader, models.RolePrincipalLeader, models.RoleAdmin}
+	all := consoleRoles
 	registrars := []models.Role{models.RoleSpecialist, models.RoleAdmin}
 	deciders := []models.Role{models.RoleSupervisor, models.RoleAdmin}
 	admins := []models.Role{models.RoleAdmin}
@@ -132,7 +129,7 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, consolePag
 			return
 		}
 		me, err := c.Cases.Staff(r.Context(), id)
-		if err != nil || !me.Active || !consoleRoles[me.Role] {
+		if err != nil || !me.Active || !slices.Contains(consoleRoles, me.Role) {
 			c.render(w, http.StatusForbidden, "console-error.html", consolePage{Title: "无权访问", Error: "您没有使用管理后台的权限。"})
 			return
 		}
@@ -167,7 +164,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.render(w, http.StatusUnauthorized, "console-login.html", consolePage{Title: "登录", Error: "账号或密码不正确。", Data: next})
 	}
 	me, err := c.Cases.Staff(r.Context(), id)
-	if err != nil || !me.Active || !consoleRoles[me.Role] {
+	if err != nil || !me.Active || !slices.Contains(consoleRoles, me.Role) {
 		// The same work as a wrong password, so timing does not tell
 		// which accounts exist.
 		bcrypt.CompareHashAndPassword(decoyHash, []byte(password))

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 
 	"bbcs/casework"
 	"bbcs/models"
@@ -252,14 +251,4 @@ func (c *Console) kick() {
 	if c.Kick != nil {
 		c.Kick()
 	}
-}
-
-func trimAll(vs []string) []string {
-	out := vs[:0]
-	for _, v := range vs {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
 }

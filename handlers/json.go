@@ -109,21 +109,15 @@ func fail(w http.ResponseWriter, log *slog.Logger, r *http.Request, err error) {
 	if code == models.ErrInternal {
 		args := []any{"method", r.Method, "path", r.URL.Path, "err", err}
 		if no := r.PathValue("no"); no != "" {
-			args = append(args, "case", caseOf(no))
+			key := "case"
+			if strings.Contains(r.URL.Path, "/work-orders/") {
+				key = "order"
+			}
+			args = append(args, key, no)
 		}
 		log.Error("request failed", args...)
 	}
 	writeError(w, statusOf(code), string(code), models.ErrorMessage(err))
-}
-
-// caseOf is the case number in a case's or a work order's number
-// (GD20260310-004-1 belongs to BB20260310-004 under the default prefixes:
-// the log names the case as the people do).
-func caseOf(no string) string {
-	if i := strings.LastIndexByte(no, '-'); i > 0 && strings.Count(no, "-") == 2 {
-		return no[:i]
-	}
-	return no
 }
 
 func formatTime(t time.Time) string { return t.In(models.Shanghai).Format(time.RFC3339) }

@@ -231,16 +231,13 @@ func (d *Dispatcher) Backlog(ctx context.Context, limit int) (pending, failed []
 	return pending, failed, nil
 }
 
-// Counts is the number of notices waiting and given up on, for metrics.
-func (d *Dispatcher) Counts(ctx context.Context) (pending, failed int64, err error) {
-	db := d.db.WithContext(ctx).Model(&models.Notice{})
-	if err := db.Where("status = ?", models.NoticePending).Count(&pending).Error; err != nil {
-		return 0, 0, fmt.Errorf("outbox: count pending: %w", err)
+// Count is the number of notices in a status, for metrics.
+func (d *Dispatcher) Count(ctx context.Context, status models.NoticeStatus) (int64, error) {
+	var n int64
+	if err := d.db.WithContext(ctx).Model(&models.Notice{}).Where("status = ?", status).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("outbox: count %s notices: %w", status, err)
 	}
-	if err := d.db.WithContext(ctx).Model(&models.Notice{}).Where("status = ?", models.NoticeFailed).Count(&failed).Error; err != nil {
-		return 0, 0, fmt.Errorf("outbox: count failed: %w", err)
-	}
-	return pending, failed, nil
+	return n, nil
 }
 
 // Retry puts a notice that was given up on back in line, once the cause

@@ -60,12 +60,12 @@ func (a *app) registerMetrics(reg *prometheus.Registry) {
 	m := a.metrics
 	reg.MustRegister(m.platformSends, m.timersFired, m.timerLag, m.timersLate,
 		gauge("bbcs_outbox_pending", "Notices waiting to be delivered.", func(ctx context.Context) (float64, error) {
-			p, _, err := a.outbox.Counts(ctx)
-			return float64(p), err
+			n, err := a.outbox.Count(ctx, models.NoticePending)
+			return float64(n), err
 		}),
 		gauge("bbcs_outbox_failed", "Notices given up on (see the console's notices page).", func(ctx context.Context) (float64, error) {
-			_, f, err := a.outbox.Counts(ctx)
-			return float64(f), err
+			n, err := a.outbox.Count(ctx, models.NoticeFailed)
+			return float64(n), err
 		}),
 		gauge("bbcs_timers_scheduled", "Timers waiting in Redis.", func(ctx context.Context) (float64, error) {
 			s, _, err := a.timers.Stats(ctx)
