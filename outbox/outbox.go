@@ -96,10 +96,20 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 
 func (d *Dispatcher) pass(ctx context.Context) (int, error) {
 	now := d.clock.Now()
+	// Nothing bbcs writes waits longer than the horizon (retries and rate
+	// limits wait ten minutes at most, a claim a lease), so a date beyond
+	// it was written before the clock went back — only the test clock
+	// does (POST /debug/clock) — and counts as now. Re-dating such rows
+	// when the clock moves would race a write that read the clock just
+	// before the move; its notice would then hold up its recipient's
+	// later notices until months later.
+	horizon := now.Add(max(d.Lease, 10*time.Minute) + 5*time.Minute)
 	db := d.db.WithContext(ctx)
+	free := d.db.Where("claimed_until IS NULL OR claimed_until < ? OR claimed_until > ?", now, horizon)
 	heads := db.Model(&models.Notice{}).Select("MIN(id)").Where("status = ?", models.NoticePending).Group("audience, target")
 	var due []uint64
-	err := db.Model(&models.Notice{}).Where("id IN (?) AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)", heads, now, now).
+	err := db.Model(&models.Notice{}).Where("id IN (?)", heads).
+		Where("next_attempt_at <= ? OR next_attempt_at > ?", now, horizon).Where(free).
 		Order("next_attempt_at, id").Limit(d.Batch).Pluck("id", &due).Error
 	if err != nil {
 		return 0, fmt.Errorf("outbox: list due notices: %w", err)
@@ -111,7 +121,7 @@ func (d *Dispatcher) pass(ctx context.Context) (int, error) {
 	// know which ones are ours where another replica claimed some first.
 	token := claimToken()
 	claim := db.Model(&models.Notice{}).
-		Where("id IN ? AND status = ? AND (claimed_until IS NULL OR claimed_until < ?)", due, models.NoticePending, now).
+		Where("id IN ? AND status = ?", due, models.NoticePending).Where(free).
 		Updates(map[string]any{"claimed_until": now.Add(d.Lease), "claim_token": token, "attempts": gorm.Expr("attempts + 1")})
 	if claim.Error != nil {
 		return 0, fmt.Errorf("outbox: claim notices: %w", claim.Error)
@@ -251,24 +261,6 @@ func (d *Dispatcher) Retry(ctx context.Context, id uint64) error {
 	}
 	if res.RowsAffected == 0 {
 		return models.Errorf(models.ErrConflict, "通知 %d 不是发送失败的通知", id)
-	}
-	d.Kick()
-	return nil
-}
-
-// ClockMovedBack makes notices dated after now due now. Only the test
-// clock goes back in time (POST /debug/clock); without this, a notice
-// written before the jump would wait for a time that comes months later,
-// and hold up its recipient's later notices all that while. Retries and
-// rate limits wait ten minutes at most, so nothing later than that is a
-// real wait.
-func (d *Dispatcher) ClockMovedBack(ctx context.Context) error {
-	now := d.clock.Now()
-	err := d.db.WithContext(ctx).Model(&models.Notice{}).
-		Where("status = ? AND next_attempt_at > ?", models.NoticePending, now.Add(15*time.Minute)).
-		Updates(map[string]any{"next_attempt_at": now, "claimed_until": nil}).Error
-	if err != nil {
-		return fmt.Errorf("outbox: re-date notices after the clock moved back: %w", err)
 	}
 	d.Kick()
 	return nil

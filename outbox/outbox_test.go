@@ -212,3 +212,39 @@ func TestARecipientsNoticesKeepTheirOrderThroughAnOutage(t *testing.T) {
 		t.Errorf("after recovery realestate received %v, want %v in that order", o.got["realestate"], ids["realestate"])
 	}
 }
+
+// The test clock goes back months (POST /debug/clock) while a timer that
+// read the old time is still writing its notice, or while a pass holds a
+// claim: neither may hold up the recipient's later notices until the old
+// time comes round again. A retry wait that is real (minutes) still holds.
+func TestNoticesDatedBeforeTheClockWentBackDoNotHoldUpTheirRecipient(t *testing.T) {
+	db := testenv.MySQL(t)
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+	before := time.Date(2026, 11, 27, 13, 47, 19, 0, models.Shanghai) // the real time the clock was set back from
+	claimed := before.Add(time.Minute)
+	write := func(target string, next time.Time, claimedUntil *time.Time) uint64 {
+		n := models.Notice{Kind: models.NoticeDutyMissed, Audience: models.AudienceSupervision, Target: target, Payload: "{}",
+			Status: models.NoticePending, NextAttemptAt: next, ClaimedUntil: claimedUntil, CreatedAt: next}
+		if err := db.Create(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n.ID
+	}
+	stale := write("", before, nil)
+	staleClaim := write("", before, &claimed)
+	now := write("", clk.Now(), nil)
+	retrying := write("market", clk.Now().Add(outbox.Backoff(10)), nil) // a real ten-minute wait
+	o := &outage{got: map[string][]uint64{}}
+	d := outbox.New(db, clk, o, testenv.Quiet())
+	for range 5 {
+		if _, err := d.DeliverDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []uint64{stale, staleClaim, now}; !slices.Equal(o.got[""], want) {
+		t.Errorf("supervision received %v, want %v in that order", o.got[""], want)
+	}
+	if len(o.got["market"]) != 0 {
+		t.Errorf("notice %d went out before its retry was due", retrying)
+	}
+}

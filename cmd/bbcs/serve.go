@@ -368,11 +368,6 @@ func (a *app) pushMonthly(ctx context.Context, id, month string) error {
 // clockMoved follows the test clock: timers and notices due at the new
 // time go now.
 func (a *app) clockMoved() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := a.outbox.ClockMovedBack(ctx); err != nil {
-		a.log.Error("test clock", "err", err)
-	}
 	a.timers.Kick()
 	a.outbox.Kick()
 }
