@@ -101,6 +101,28 @@ func (s *Service) Register(ctx context.Context, actor models.Staff, r Registrati
 	}
 	now := s.clock.Now()
 	day := now.In(s.Calendar().Location()).Format("20060102")
+	out, err := s.register(ctx, actor, r, now, day)
+	if errors.Is(err, errNoCounter) {
+		// The counter row went (a database restored or cleaned): make it
+		// again, once.
+		s.counterDay.Store(nil)
+		out, err = s.register(ctx, actor, r, now, day)
+	}
+	if err != nil && r.SourceID != "" {
+		// The same message registered meanwhile (its unique source
+		// refused this second one), maybe on another day's counter (a
+		// delivery either side of midnight): the first one wins.
+		if existing, _ := registeredFrom(s.db.WithContext(ctx), r.SourceID); existing != nil {
+			return existing, nil
+		}
+	}
+	return out, err
+}
+
+// register is Register's transaction. It reads all it needs first and
+// takes the day's counter, whose row lock every registration of the day
+// waits for, only then: the lock is held over the writes alone.
+func (s *Service) register(ctx context.Context, actor models.Staff, r Registration, now time.Time, day string) (*models.Case, error) {
 	if err := s.ensureCounter(ctx, day); err != nil {
 		return nil, err
 	}
@@ -111,18 +133,13 @@ func (s *Service) Register(ctx context.Context, actor models.Staff, r Registrati
 				return notFound(err, "部门 %s 不存在", code)
 			}
 		}
-		seq, err := nextSeq(tx, day)
-		if err != nil {
-			return err
-		}
-		// Under the day's counter lock: a second delivery of the same
-		// message waits for the first and then finds its case.
+		// A delivery again of a message registered before finds its case;
+		// two at once are told apart by the unique source (see Register).
 		if existing, err := registeredFrom(tx, r.SourceID); err != nil || existing != nil {
 			out = existing
 			return cmp.Or(err, errRegistered)
 		}
 		c := &models.Case{
-			No:     fmt.Sprintf("%s%s-%03d", s.opts.CasePrefix, day, seq),
 			Status: models.CaseRegistered, Category: r.Category, Matter: r.Matter,
 			ApplicantName: r.ApplicantName, ApplicantKind: r.ApplicantKind,
 			ApplicantMobile: r.ApplicantMobile, Company: r.Company, ApplicantOpenID: r.OpenID,
@@ -133,15 +150,18 @@ func (s *Service) Register(ctx context.Context, actor models.Staff, r Registrati
 			c.SourceID = &r.SourceID
 		}
 		ch := &change{s: s, tx: tx, now: now, actor: actor, c: c}
-		var owner models.Staff
+		owner := actor
 		if r.Channel == models.ChannelServiceAccount || actor.Role != models.RoleSpecialist {
-			owner, err = ch.onDuty()
-			if err != nil {
+			var err error
+			if owner, err = ch.onDuty(); err != nil {
 				return err
 			}
-		} else {
-			owner = actor
 		}
+		seq, err := nextSeq(tx, day)
+		if err != nil {
+			return err
+		}
+		c.No = fmt.Sprintf("%s%s-%03d", s.opts.CasePrefix, day, seq)
 		c.OwnerID, ch.owner = owner.ID, owner
 		note := fmt.Sprintf("%s受理，类别：%s", r.Channel.Label(), r.Category.Label())
 		if len(r.Photos) > 0 {
@@ -156,10 +176,13 @@ func (s *Service) Register(ctx context.Context, actor models.Staff, r Registrati
 		if err := ch.commit(); err != nil {
 			return err
 		}
-		for _, id := range r.Photos {
-			a := models.Attachment{CaseID: c.ID, MediaID: id, Status: models.AttachmentPending, CreatedAt: now}
-			if err := tx.Create(&a).Error; err != nil {
-				return fmt.Errorf("casework: record attachment of %s: %w", c.No, err)
+		if len(r.Photos) > 0 {
+			photos := make([]models.Attachment, len(r.Photos))
+			for i, id := range r.Photos {
+				photos[i] = models.Attachment{CaseID: c.ID, MediaID: id, Status: models.AttachmentPending, CreatedAt: now}
+			}
+			if err := tx.Create(&photos).Error; err != nil {
+				return fmt.Errorf("casework: record attachments of %s: %w", c.No, err)
 			}
 		}
 		out = c
@@ -167,13 +190,6 @@ func (s *Service) Register(ctx context.Context, actor models.Staff, r Registrati
 	})
 	if errors.Is(err, errRegistered) {
 		return out, nil
-	}
-	if err != nil && r.SourceID != "" {
-		// The same message registered meanwhile on another day's counter
-		// (a delivery either side of midnight): the unique source wins.
-		if existing, _ := registeredFrom(s.db.WithContext(ctx), r.SourceID); existing != nil {
-			return existing, nil
-		}
 	}
 	return out, err
 }
@@ -197,21 +213,33 @@ func registeredFrom(tx *gorm.DB, source string) (*models.Case, error) {
 // ensureCounter creates the day's counter row in its own statement: inside
 // the transaction, MySQL's insert-or-ignore would take a shared lock that
 // deadlocks with the update every concurrent registration then makes.
+// A process makes the row once a day, the first time it registers.
 func (s *Service) ensureCounter(ctx context.Context, day string) error {
+	if made := s.counterDay.Load(); made != nil && *made == day {
+		return nil
+	}
 	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
 		Create(&models.CaseCounter{Day: day}).Error
 	if err != nil {
 		return fmt.Errorf("casework: create case counter %s: %w", day, err)
 	}
+	s.counterDay.Store(&day)
 	return nil
 }
 
+// errNoCounter: the day's counter row is not there after all.
+var errNoCounter = errors.New("casework: no case counter for the day")
+
 // nextSeq bumps the day's counter under its row lock, held to commit, so
-// concurrent registrations take distinct numbers.
+// concurrent registrations take distinct numbers, and no number is lost
+// to a registration that fails.
 func nextSeq(tx *gorm.DB, day string) (int, error) {
 	res := tx.Model(&models.CaseCounter{}).Where("day = ?", day).Update("last", gorm.Expr("last + 1"))
 	if res.Error != nil {
 		return 0, fmt.Errorf("casework: bump case counter %s: %w", day, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return 0, errNoCounter
 	}
 	var ctr models.CaseCounter
 	if err := tx.Where("day = ?", day).First(&ctr).Error; err != nil {

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"gorm.io/gorm"
+
 	"bbcs/casework"
 	"bbcs/models"
 )
@@ -233,5 +235,25 @@ func TestRegisterIsIdempotentBySource(t *testing.T) {
 	next, err := h.svc.Register(h.ctx, casework.Applicant("钱先生"), r)
 	if err != nil || next.No != "BB20260310-002" {
 		t.Errorf("the next case is %+v (%v), want BB20260310-002", next, err)
+	}
+}
+
+// The database restored from a backup taken before the day's first case,
+// while bbcs runs on: the counter row it made that morning is gone, and
+// the next case is the day's first again, not a failure.
+func TestRegisterMakesTheDaysCounterAgainWhenItWent(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	first := h.walkIn()
+	for _, table := range []any{&models.CaseCounter{}, &models.TimelineEvent{}, &models.Notice{}, &models.Case{}} {
+		if err := h.db.Session(&gorm.Session{AllowGlobalUpdate: true}).Delete(table).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	again := h.walkIn()
+	if first.No != "BB20260310-001" || again.No != "BB20260310-001" {
+		t.Errorf("case numbers %s then, after the restore, %s; want BB20260310-001 both times", first.No, again.No)
+	}
+	if next := h.walkIn(); next.No != "BB20260310-002" {
+		t.Errorf("the next case is %s, want BB20260310-002", next.No)
 	}
 }

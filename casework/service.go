@@ -57,6 +57,8 @@ type Service struct {
 	opts   Options
 	log    *slog.Logger
 	timers Timers // nil: deadlines only in the database
+	// counterDay is the day whose case counter row this process has made.
+	counterDay atomic.Pointer[string]
 
 	buildCalendar CalendarBuilder // nil: holidays only from config
 }
