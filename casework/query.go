@@ -60,6 +60,44 @@ func (s *Service) Get(ctx context.Context, no string) (*Detail, error) {
 	return &d, nil
 }
 
+// Progress is what a citizen is shown of their case: the case and its
+// latest step, with the work order and department that step concerns
+// (zero when it concerns none).
+type Progress struct {
+	Case       models.Case
+	Last       *models.TimelineEvent // nil before the first step
+	Order      models.WorkOrder
+	Department models.Department
+}
+
+// Progress loads a case's latest step alone, for the citizen who asks
+// after it: a few rows where Get reads everything.
+func (s *Service) Progress(ctx context.Context, no string) (*Progress, error) {
+	db := s.db.WithContext(ctx)
+	var p Progress
+	if err := db.Where("no = ?", no).First(&p.Case).Error; err != nil {
+		return nil, notFound(err, "案件 %s 不存在", no)
+	}
+	var last []models.TimelineEvent
+	if err := db.Where("case_id = ?", p.Case.ID).Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
+		return nil, fmt.Errorf("casework: load latest step of %s: %w", no, err)
+	}
+	if len(last) == 0 {
+		return &p, nil
+	}
+	p.Last = &last[0]
+	if p.Last.OrderNo == "" {
+		return &p, nil
+	}
+	if err := db.Where("no = ?", p.Last.OrderNo).Limit(1).Find(&p.Order).Error; err != nil {
+		return nil, fmt.Errorf("casework: load order %s: %w", p.Last.OrderNo, err)
+	}
+	if err := db.Where("code = ?", p.Order.DepartmentCode).Limit(1).Find(&p.Department).Error; err != nil {
+		return nil, fmt.Errorf("casework: load department %s: %w", p.Order.DepartmentCode, err)
+	}
+	return &p, nil
+}
+
 // Departments maps every department (active or not) by code.
 func (s *Service) Departments(ctx context.Context) (map[string]models.Department, error) {
 	var list []models.Department

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,9 +29,10 @@ type Citizens struct {
 	Prefix string // Redis key prefix, e.g. "bbcs"
 	Clock  clock.Clock
 	Centre string // the centre's name, in greetings
-	// Touch records a citizen's message (it opens WeChat's customer-service
-	// window); Kick wakes the outbox so replies leave at once. Both optional.
-	Touch func(ctx context.Context, openid string) error
+	// Touch queues on p the record of a citizen's message (it opens
+	// WeChat's customer-service window); Kick wakes the outbox so replies
+	// leave at once. Both optional.
+	Touch func(ctx context.Context, p redis.Pipeliner, openid string)
 	Kick  func()
 	// Timers ends a dialog left alone at its time (optional: without it a
 	// stale dialog ends when the citizen next writes).
@@ -43,7 +45,6 @@ type Citizens struct {
 // DialogTimers is the part of the timer engine the dialog uses.
 type DialogTimers interface {
 	Schedule(ctx context.Context, id string, at time.Time) error
-	Cancel(ctx context.Context, ids ...string) error
 }
 
 // DialogTimerPrefix names the timer that ends a citizen's dialog.
@@ -95,15 +96,32 @@ var caseNoRE = regexp.MustCompile(`(?i)\b[A-Z]{1,4}\d{8}-\d{3,}\b`)
 // no answer to in 5 s, and a retry gets the first answer, not a second run.
 // An outage of the database or Redis answers an error instead, for the
 // webhook to ask WeChat to deliver the message again.
+//
+// Redis sees the message twice: once to mark it and read the citizen's
+// dialog, once to commit what it changed with its answer (see once).
 func (c *Citizens) Handle(ctx context.Context, m bot.Message) (string, error) {
-	return once(ctx, c.Redis, c.Prefix+":wechat:seen:"+m.ID, func() (string, error) {
-		req := &request{msgID: m.ID}
+	req := &request{msgID: m.ID}
+	read := func(p redis.Pipeliner) {
+		if m.Kind != bot.KindEvent && c.Touch != nil {
+			c.Touch(ctx, p, m.UserID)
+		}
+		req.comment = p.Get(ctx, c.commentKey(m.UserID))
+		req.found = p.Get(ctx, c.key(m.UserID))
+	}
+	reply, err := once(ctx, c.Redis, c.Prefix+":wechat:seen:"+m.ID, read, func(w redis.Pipeliner) (string, error) {
+		req.writes = w
 		reply := c.handle(context.WithValue(ctx, requestKey{}, req), m)
 		if req.outage != nil {
 			return "", unavailable(req.outage)
 		}
 		return reply, nil
 	})
+	if err == nil && req.kick && c.Kick != nil {
+		// Only now: a menu must not reach the citizen before the dialog
+		// step that expects its click is stored.
+		c.Kick()
+	}
+	return reply, err
 }
 
 // request is what the steps of the dialog share about the message being
@@ -114,6 +132,13 @@ type request struct {
 	msgID  string
 	outage error
 	stored bool // the dialog was saved or dropped
+	// found and comment are the citizen's dialog and pending comment as
+	// the message found them, read with its de-duplication mark; writes
+	// is where the steps queue their Redis writes, committed with the
+	// message's answer.
+	found, comment *redis.StringCmd
+	writes         redis.Pipeliner
+	kick           bool // the outbox has something to send once writes commit
 }
 
 type requestKey struct{}
@@ -146,11 +171,6 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 			return c.progress(ctx, openid)
 		}
 		return "" // unsubscribe, view, template delivery reports: nothing to say
-	}
-	if c.Touch != nil {
-		if err := c.Touch(ctx, openid); err != nil {
-			c.Log.Warn("wechat: record customer-service window", "err", err)
-		}
 	}
 	text := strings.TrimSpace(m.Text)
 	if reply, ok := c.rating(ctx, openid, text, m.ButtonKey); ok {
@@ -194,19 +214,19 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 // reports false when the message is not about a rating.
 func (c *Citizens) rating(ctx context.Context, openid, text, button string) (string, bool) {
 	level, isLevel := ratingOf(text, button)
-	commentKey := c.Prefix + ":wechat:comment:" + openid
+	commentKey := c.commentKey(openid)
 	if !isLevel {
-		no, err := c.Redis.Get(ctx, commentKey).Result()
+		no, err := c.read(ctx, requestOf(ctx).comment, commentKey).Result()
 		if err != nil || text == "" || isStart(text) || text == "查询" || caseNoRE.MatchString(text) {
 			return "", false
 		}
 		if d, _ := c.load(ctx, openid); d != nil {
 			return "", false // a text in the middle of a report belongs to the report
 		}
-		c.Redis.Del(ctx, commentKey)
+		c.writer(ctx).Del(ctx, commentKey)
 		if _, err := c.Cases.Comment(ctx, casework.Applicant(""), no, text); err != nil {
 			if outage(err) {
-				c.Redis.Set(ctx, commentKey, no, 30*time.Minute) // for WeChat's next delivery
+				c.writer(ctx).Set(ctx, commentKey, no, 30*time.Minute) // for WeChat's next delivery
 				return c.busy(ctx, "record comment", err), true
 			}
 			return "抱歉，意见没有记录成功：" + models.ErrorMessage(err), true
@@ -235,7 +255,7 @@ func (c *Citizens) rating(ctx context.Context, openid, text, button string) (str
 	if err != nil {
 		return models.ErrorMessage(err), true
 	}
-	c.Redis.Set(ctx, commentKey, cs.No, 30*time.Minute)
+	c.writer(ctx).Set(ctx, commentKey, cs.No, 30*time.Minute)
 	if level.Bad() {
 		return fmt.Sprintf("已记录您对 %s 的评价：%s。我们将退回重新办理，并安排专人回访您。\n如有具体意见，请直接回复文字告诉我们。", cs.No, level.Label()), true
 	}
@@ -303,6 +323,11 @@ func (c *Citizens) start(ctx context.Context, openid string) string {
 	if err := c.save(ctx, openid, d); err != nil {
 		return c.busy(ctx, "save dialog", err)
 	}
+	if err := c.arm(ctx, openid, d); err != nil {
+		// Without its timer the dialog still ends when the citizen next
+		// writes after the expiry.
+		c.Log.Warn("wechat: schedule dialog expiry", "err", err)
+	}
 	return c.ask(ctx, openid, d)
 }
 
@@ -356,12 +381,16 @@ func (c *Citizens) menu(ctx context.Context, openid, head string, items []models
 		}
 		return strings.Join(append(lines, tail), "\n")
 	}
-	c.kick()
+	c.kick(ctx)
 	return ""
 }
 
-func (c *Citizens) kick() {
-	if c.Kick != nil {
+// kick wakes the outbox: after the message's writes commit when handling
+// one, at once otherwise.
+func (c *Citizens) kick(ctx context.Context) {
+	if r := requestOf(ctx); r.writes != nil {
+		r.kick = true
+	} else if c.Kick != nil {
 		c.Kick()
 	}
 }
@@ -554,7 +583,7 @@ func (c *Citizens) submit(ctx context.Context, openid string, d *dialog, msgID s
 		return "抱歉，暂时无法提交：" + models.ErrorMessage(err) + "\n您填写的内容已保留，可回复“上一步”修改。"
 	}
 	c.drop(ctx, openid)
-	c.kick()
+	c.kick(ctx)
 	return ""
 }
 
@@ -578,45 +607,34 @@ func (c *Citizens) progress(ctx context.Context, openid string) string {
 
 // caseStatus shows one case to its own applicant only.
 func (c *Citizens) caseStatus(ctx context.Context, openid, no string) string {
-	d, err := c.Cases.Get(ctx, no)
+	p, err := c.Cases.Progress(ctx, no)
 	if err != nil && models.ErrorCode(err) != models.ErrNotFound {
 		return c.busy(ctx, "get case", err)
 	}
-	if err != nil || d.Case.ApplicantOpenID != openid {
+	if err != nil || p.Case.ApplicantOpenID != openid {
 		// The same answer whether the case is someone else's or none at all.
 		return fmt.Sprintf("没有找到您反映的编号为 %s 的事项，请核对编号，或回复“查询”查看您的全部事项。", no)
 	}
-	return fmt.Sprintf("编号 %s\n类别：%s\n状态：%s\n最新进展：%s", d.Case.No, d.Case.Category.Label(), d.Case.Status.Label(), lastStep(d))
+	return fmt.Sprintf("编号 %s\n类别：%s\n状态：%s\n最新进展：%s", p.Case.No, p.Case.Category.Label(), p.Case.Status.Label(), lastStep(p))
 }
 
 // lastStep tells the latest step in words a citizen understands, without
 // staff names or internal numbers.
-func lastStep(d *casework.Detail) string {
-	if len(d.Timeline) == 0 {
+func lastStep(p *casework.Progress) string {
+	e := p.Last
+	if e == nil {
 		return "已受理"
 	}
-	e := d.Timeline[len(d.Timeline)-1]
 	when := e.At.In(models.Shanghai).Format("1月2日 15:04") + " "
-	order := func() (models.WorkOrder, string) {
-		for _, o := range d.Orders {
-			if o.No == e.OrderNo {
-				return o, d.Departments[o.DepartmentCode].Name
-			}
-		}
-		return models.WorkOrder{}, "相关部门"
-	}
+	dept := cmp.Or(p.Department.Name, "相关部门")
 	switch e.Action {
 	case "dispatched":
-		o, dept := order()
-		return when + fmt.Sprintf("已转交%s办理，将于 %s 前答复您", dept, models.FormatTime(o.Deadline()))
+		return when + fmt.Sprintf("已转交%s办理，将于 %s 前答复您", dept, models.FormatTime(p.Order.Deadline()))
 	case "signed":
-		o, dept := order()
-		return when + fmt.Sprintf("%s已签收，正在办理，将于 %s 前答复您", dept, models.FormatTime(o.Deadline()))
+		return when + fmt.Sprintf("%s已签收，正在办理，将于 %s 前答复您", dept, models.FormatTime(p.Order.Deadline()))
 	case "extended":
-		o, dept := order()
-		return when + fmt.Sprintf("%s申请延期，将于 %s 前答复您", dept, models.FormatTime(o.Deadline()))
+		return when + fmt.Sprintf("%s申请延期，将于 %s 前答复您", dept, models.FormatTime(p.Order.Deadline()))
 	case "replied":
-		_, dept := order()
 		return when + dept + "已答复，其他部门仍在办理"
 	case "escalated":
 		return when + "已报请领导协调办理"
@@ -625,7 +643,7 @@ func lastStep(d *casework.Detail) string {
 	case "summoned", "arrived":
 		return when + "已通知相关窗口工作人员到现场协调"
 	case "answered", "instruction_answered":
-		return when + "已答复：" + d.Case.Result
+		return when + "已答复：" + p.Case.Result
 	case "rated":
 		return when + "已收到您的评价"
 	case "reopened":
@@ -642,23 +660,54 @@ func (c *Citizens) expiredText() string {
 
 // Expire ends a dialog its timer found left alone, and tells the citizen
 // (inside the customer-service window: they wrote minutes ago). A dialog
-// touched since has a later timer, and this one does nothing.
+// touched since gets its timer again, for the new time.
 func (c *Citizens) Expire(ctx context.Context, openid string) error {
 	d, err := c.load(ctx, openid)
 	if err != nil || d == nil {
 		return err
 	}
 	if c.Clock.Now().Sub(d.Updated) < c.expiry() {
-		return nil
+		return c.arm(ctx, openid, d)
 	}
 	c.drop(ctx, openid)
 	return c.Cases.Tell(ctx, models.NoticeDialogExpired, models.AudienceApplicant, openid, models.NoticeData{Text: c.expiredText()})
 }
 
+// arm sets the timer that ends d when it is left alone. It is set when
+// the dialog starts and moved on only when it fires (Expire), which spares
+// every step of the dialog a write to the timers.
+func (c *Citizens) arm(ctx context.Context, openid string, d *dialog) error {
+	if c.Timers == nil {
+		return nil
+	}
+	return c.Timers.Schedule(ctx, DialogTimerPrefix+openid, d.Updated.Add(c.expiry()))
+}
+
 func (c *Citizens) key(openid string) string { return c.Prefix + ":wechat:dialog:" + openid }
 
+func (c *Citizens) commentKey(openid string) string { return c.Prefix + ":wechat:comment:" + openid }
+
+// read is pre's answer when the message read key beforehand, else Redis's.
+func (c *Citizens) read(ctx context.Context, pre *redis.StringCmd, key string) *redis.StringCmd {
+	if pre != nil {
+		return pre
+	}
+	return c.Redis.Get(ctx, key)
+}
+
+// writer is where a step's Redis writes go: the message's MULTI/EXEC when
+// handling one, straight to Redis otherwise (a timer's Expire).
+func (c *Citizens) writer(ctx context.Context) redis.Cmdable {
+	if w := requestOf(ctx).writes; w != nil {
+		return w
+	}
+	return c.Redis
+}
+
+// load reads the citizen's dialog as the message being handled found it
+// (its steps load before they save, never after).
 func (c *Citizens) load(ctx context.Context, openid string) (*dialog, error) {
-	raw, err := c.Redis.Get(ctx, c.key(openid)).Bytes()
+	raw, err := c.read(ctx, requestOf(ctx).found, c.key(openid)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
@@ -686,21 +735,10 @@ func (c *Citizens) saveAs(ctx context.Context, openid string, d *dialog, msg str
 	if err != nil {
 		return err
 	}
-	if err := c.Redis.Set(ctx, c.key(openid), raw, 24*time.Hour).Err(); err != nil {
-		return err
-	}
-	if c.Timers != nil {
-		if err := c.Timers.Schedule(ctx, DialogTimerPrefix+openid, d.Updated.Add(c.expiry())); err != nil {
-			c.Log.Warn("wechat: schedule dialog expiry", "err", err)
-		}
-	}
-	return nil
+	return c.writer(ctx).Set(ctx, c.key(openid), raw, 24*time.Hour).Err()
 }
 
 func (c *Citizens) drop(ctx context.Context, openid string) {
 	requestOf(ctx).stored = true
-	c.Redis.Del(ctx, c.key(openid))
-	if c.Timers != nil {
-		c.Timers.Cancel(ctx, DialogTimerPrefix+openid)
-	}
+	c.writer(ctx).Del(ctx, c.key(openid)) // its timer, when it fires, finds nothing to end
 }

@@ -34,24 +34,41 @@ const inFlight = 30 * time.Second
 // when an answer is slow, so a retry must never act a second time. When
 // handle fails for an outage, the id is forgotten so that the platform's
 // next delivery is handled afresh.
-func once(ctx context.Context, rdb *redis.Client, key string, handle func() (string, error)) (string, error) {
+//
+// Redis sees a message twice, whatever handle does: read queues the reads
+// handle needs on the round trip that marks the message, and handle queues
+// its Redis writes on w, which commit in one MULTI/EXEC with the answer,
+// only once the message is handled. A message that fails thus leaves no
+// half of its dialog step behind. (Either may be nil.)
+func once(ctx context.Context, rdb *redis.Client, key string, read func(redis.Pipeliner), handle func(w redis.Pipeliner) (string, error)) (string, error) {
 	// The in-progress mark is short-lived: if this process dies while
 	// handling, a later delivery handles the message again (the use cases
 	// are idempotent where it matters) instead of being acknowledged
 	// unhandled.
-	first, err := rdb.SetNX(ctx, key, "…", inFlight).Result()
-	if err != nil {
+	pipe := rdb.Pipeline()
+	first := pipe.SetNX(ctx, key, "…", inFlight)
+	if read != nil {
+		read(pipe)
+	}
+	_, _ = pipe.Exec(ctx) // each command's outcome is read where it is used
+	if err := first.Err(); err != nil {
 		return "", unavailable(fmt.Errorf("de-duplication: %w", err))
 	}
-	if !first {
+	if !first.Val() {
 		return awaitFirst(ctx, rdb, key)
 	}
-	reply, err := handle()
+	w := rdb.TxPipeline()
+	reply, err := handle(w)
+	if err == nil {
+		w.Set(ctx, key, "="+reply, time.Hour)
+		if _, err = w.Exec(ctx); err != nil {
+			err = unavailable(fmt.Errorf("save the message's outcome: %w", err))
+		}
+	}
 	if err != nil {
 		rdb.Del(context.WithoutCancel(ctx), key)
 		return "", err
 	}
-	rdb.Set(ctx, key, "="+reply, time.Hour)
 	return reply, nil
 }
 

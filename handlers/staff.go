@@ -47,7 +47,8 @@ var (
 // Handle answers one message once, however often the platform delivers it.
 // An outage answers an error, for the webhook to ask for a retry.
 func (h *Staff) Handle(ctx context.Context, m bot.Message) (string, error) {
-	return once(ctx, h.Redis, h.Prefix+":"+string(m.Platform)+":seen:"+m.ID, func() (string, error) { return h.handle(ctx, m) })
+	return once(ctx, h.Redis, h.Prefix+":"+string(m.Platform)+":seen:"+m.ID, nil,
+		func(redis.Pipeliner) (string, error) { return h.handle(ctx, m) })
 }
 
 func (h *Staff) handle(ctx context.Context, m bot.Message) (string, error) {

@@ -95,14 +95,12 @@ func New(cfg Config, rdb *redis.Client, keyPrefix string, clk clock.Clock, httpC
 // Configured reports whether the account can call WeChat's API.
 func (a *Account) Configured() bool { return a.cfg.AppID != "" && a.cfg.AppSecret != "" }
 
-// Touch records a citizen's message: it opens the customer-service window.
-func (a *Account) Touch(ctx context.Context, openid string) error {
+// Touch queues on p the record of a citizen's message, which opens the
+// customer-service window: the caller sends it with its other commands.
+func (a *Account) Touch(ctx context.Context, p redis.Pipeliner, openid string) {
 	key := a.prefix + "window:" + openid
-	pipe := a.rdb.TxPipeline()
-	pipe.HSet(ctx, key, "last", a.clock.Now().Unix(), "sent", 0)
-	pipe.Expire(ctx, key, csWindow+time.Hour)
-	_, err := pipe.Exec(ctx)
-	return err
+	p.HSet(ctx, key, "last", a.clock.Now().Unix(), "sent", 0)
+	p.Expire(ctx, key, csWindow+time.Hour)
 }
 
 // windowOpen reports whether a customer-service message may go to openid
