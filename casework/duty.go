@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"bbcs/models"
 )
@@ -108,6 +109,20 @@ func (s *Service) monthlyTimers(now time.Time) map[string]time.Time {
 		}
 	}
 	return out
+}
+
+// TellOnceFor writes a notice once per key — a message's: handled again
+// after a crash, the message does not tell twice. One statement, where
+// TellOnce, whose keys are timers', records the firing besides.
+func (s *Service) TellOnceFor(ctx context.Context, key string, kind models.NoticeKind, aud models.Audience, target string, d models.NoticeData) error {
+	now := s.clock.Now()
+	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&models.Notice{
+		Kind: kind, Audience: aud, Target: target, Payload: models.EncodeNoticeData(d), OnceKey: &key,
+		Status: models.NoticePending, NextAttemptAt: now, CreatedAt: now}).Error
+	if err != nil {
+		return fmt.Errorf("casework: write %s notice: %w", kind, err)
+	}
+	return nil
 }
 
 // TellOnce writes a notice once per key — a timer's id, a message's: the

@@ -368,7 +368,7 @@ func (c *Citizens) menu(ctx context.Context, openid, head string, items []models
 	if id := requestOf(ctx).msgID; id != "" {
 		// Once per message: asked again after a crash, the menu is not
 		// sent twice.
-		err = c.Cases.TellOnce(ctx, "menu:"+id, models.NoticeDialogMenu, models.AudienceApplicant, openid, data)
+		err = c.Cases.TellOnceFor(ctx, "menu:"+id, models.NoticeDialogMenu, models.AudienceApplicant, openid, data)
 	} else {
 		err = c.Cases.Tell(ctx, models.NoticeDialogMenu, models.AudienceApplicant, openid, data)
 	}

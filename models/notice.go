@@ -93,11 +93,14 @@ type Notice struct {
 	NextAttemptAt time.Time `gorm:"not null;index:idx_notice_due"`
 	ClaimedUntil  *time.Time
 	ClaimToken    string `gorm:"size:32"` // the pass that claimed it last
-	Attempts      int    `gorm:"not null"`
-	LastError     string `gorm:"size:512"`
-	Receipt       string `gorm:"size:256"` // the platform's answer, e.g. a msgid
-	SentAt        *time.Time
-	CreatedAt     time.Time `gorm:"not null"`
+	// OnceKey names what made the notice where that may happen twice (a
+	// message handled again after a crash): the notice is written once.
+	OnceKey   *string `gorm:"size:100;uniqueIndex"`
+	Attempts  int     `gorm:"not null"`
+	LastError string  `gorm:"size:512"`
+	Receipt   string  `gorm:"size:256"` // the platform's answer, e.g. a msgid
+	SentAt    *time.Time
+	CreatedAt time.Time `gorm:"not null"`
 }
 
 // NoticeData is the payload of every notice kind. Fields a kind does not

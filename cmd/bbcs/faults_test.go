@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -198,5 +199,67 @@ func TestRetryStormActsOnce(t *testing.T) {
 	ca.app.db.Model(&models.Case{}).Count(&cases)
 	if cases != 1 {
 		t.Errorf("%d cases from one report delivered four times", cases)
+	}
+}
+
+// bbcs dies after a step's work but before its answer is stored: the
+// menu it queued or the case it registered is in the database, the
+// de-duplication mark and the dialog's change are not (they commit with
+// the answer). WeChat delivers the message again, and the citizen still
+// gets one menu, one case and one receipt.
+func TestAMessageHandledAgainAfterACrashTellsOnce(t *testing.T) {
+	ca := startCitizenApp(t)
+	ca.setClock("2026-03-10T10:00:00+08:00")
+	const openid = "oCitizenCrash"
+	// crash sends message id, then takes back what it stored in Redis as
+	// though the process had died before the answer's MULTI/EXEC.
+	crash := func(send func(id int64) *wechattest.Response, dialogBefore string) (first, again string) {
+		t.Helper()
+		id := nextID()
+		first = ca.reply(send(id))
+		seen, _ := ca.app.redis.Keys(ca.ctx, fmt.Sprintf("*wechat:seen:%d", id)).Result()
+		if len(seen) != 1 {
+			t.Fatalf("message %d left seen %v", id, seen)
+		}
+		ca.app.redis.Del(ca.ctx, seen...)
+		dialog := strings.Replace(seen[0], fmt.Sprintf(":seen:%d", id), ":dialog:"+openid, 1)
+		if dialogBefore == "" {
+			ca.app.redis.Del(ca.ctx, dialog)
+		} else {
+			ca.app.redis.Set(ca.ctx, dialog, dialogBefore, time.Hour)
+		}
+		return first, ca.reply(send(id))
+	}
+	dialogNow := func() string {
+		t.Helper()
+		keys, _ := ca.app.redis.Keys(ca.ctx, "*wechat:dialog:"+openid).Result()
+		if len(keys) != 1 {
+			t.Fatalf("dialog keys %v", keys)
+		}
+		return ca.app.redis.Get(ca.ctx, keys[0]).Val()
+	}
+	crash(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "反映问题", id) }, "")
+	menu := ca.customs(openid, 1)[0]
+	ca.click(openid, menu.Menu.Items[1].Content, 102)
+	ca.say(openid, "过户材料提交后超期未办结")
+	kind := ca.customs(openid, 2)[1]
+	ca.click(openid, kind.Menu.Items[0].Content, 201)
+	ca.say(openid, "钱先生")
+	wantContains(t, ca.say(openid, "13500135000"), "请核对")
+	before := dialogNow()
+	crash(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "确认", id) }, before)
+	ca.customs(openid, 3)
+	time.Sleep(300 * time.Millisecond) // a second copy would have come by now
+	got := ca.fake.CustomsTo(openid)
+	if len(got) != 3 || got[0].Menu == nil || got[1].Menu == nil || !strings.Contains(got[2].Text, "已受理") {
+		t.Fatalf("the citizen received %+v, want the two menus and the receipt, once each", got)
+	}
+	var cases int64
+	ca.app.db.Model(&models.Case{}).Where("applicant_open_id = ?", openid).Count(&cases)
+	if cases != 1 {
+		t.Errorf("%d cases from one report handled twice", cases)
+	}
+	if keys, _ := ca.app.redis.Keys(ca.ctx, "*wechat:dialog:"+openid).Result(); len(keys) != 0 {
+		t.Errorf("the registered report's dialog is still there: %v", keys)
 	}
 }
