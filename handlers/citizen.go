@@ -174,7 +174,7 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 	}
 	text := strings.TrimSpace(m.Text)
 	if reply, ok := c.rating(ctx, openid, text, m.ButtonKey); ok {
-		return reply
+		return c.keepAlive(ctx, openid, reply)
 	}
 	d, err := c.load(ctx, openid)
 	if err != nil {
@@ -207,6 +207,24 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 		return c.caseStatus(ctx, openid, strings.ToUpper(caseNoRE.FindString(text)))
 	}
 	return c.help()
+}
+
+// keepAlive follows a message that was not about the open dialog (a
+// rating): the citizen is at work, so the dialog lives on from now, or,
+// left alone too long already, ends, and reply says so.
+func (c *Citizens) keepAlive(ctx context.Context, openid, reply string) string {
+	d, err := c.load(ctx, openid)
+	if err != nil || d == nil || requestOf(ctx).outage != nil {
+		return reply
+	}
+	if c.Clock.Now().Sub(d.Updated) > c.expiry() {
+		c.drop(ctx, openid)
+		return reply + "\n\n" + c.expiredText()
+	}
+	if err := c.saveAs(ctx, openid, d, d.Msg); err != nil {
+		return c.busy(ctx, "save dialog", err)
+	}
+	return reply
 }
 
 // rating takes a rating (a menu click, a digit 1–5 or a level's words)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -303,11 +304,11 @@ func FuzzStaffCommand(f *testing.F) {
 	logs := &fuzzLog{}
 	log := slog.New(logs)
 	rdb, prefix := testenv.Redis(f)
-	var ids atomic.Int64
+	ids := fuzzIDs()
 	// run hands m to Staff.Handle, as the webhooks do, under an id of its
 	// own; an error there is an outage, for the webhook to answer 503.
 	run := func(t testing.TB, tx *gorm.DB, m bot.Message) string {
-		m.ID = "fuzz-" + strconv.FormatInt(ids.Add(1), 10)
+		m.ID = ids()
 		defer rdb.Del(ctx, prefix+":"+string(m.Platform)+":seen:"+m.ID)
 		h := &Staff{Cases: fuzzService(tx, clock.NewFrozen(fuzzNow), cal, log), Redis: rdb, Prefix: prefix, Log: log}
 		reply, err := h.Handle(ctx, m)
@@ -484,6 +485,16 @@ func checkDialog(d *dialog) error {
 	return nil
 }
 
+// fuzzIDs hands out message ids unique across the fuzzing processes: the
+// workers share the database, where a message's id keys what it writes
+// once (a menu), and two uncommitted writes under one key would make the
+// second worker wait for the first's lock.
+func fuzzIDs() func() string {
+	base := fmt.Sprintf("fuzz-%d-", os.Getpid())
+	var n atomic.Int64
+	return func() string { return base + strconv.FormatInt(n.Add(1), 10) }
+}
+
 // fuzzTimers is the timer engine as the dialog sees it.
 type fuzzTimers map[string]time.Time
 
@@ -634,7 +645,7 @@ func FuzzCitizenDialog(f *testing.F) {
 	logs := &fuzzLog{}
 	log := slog.New(logs)
 	const expiry = 30 * time.Minute
-	var ids atomic.Int64
+	ids := fuzzIDs()
 
 	f.Fuzz(func(t *testing.T, script string) {
 		lines := fuzzScript(script)
@@ -685,7 +696,7 @@ func FuzzCitizenDialog(f *testing.F) {
 					if next := timers[DialogTimerPrefix+fuzzOpenID]; d != nil && !next.Equal(d.Updated.Add(expiry)) {
 						t.Fatalf("step %d: the timer found the dialog touched at %s and was set again for %s, want its expiry", i, d.Updated, next)
 					}
-					if d == nil && clk.Now().Sub(lastWrote) < expiry {
+					if prev != nil && d == nil && clk.Now().Sub(lastWrote) < expiry {
 						t.Fatalf("step %d: the timer ended the dialog as left alone, but the citizen last wrote to it at %s (now %s)", i, lastWrote, clk.Now())
 					}
 					continue
@@ -696,7 +707,7 @@ func FuzzCitizenDialog(f *testing.F) {
 				cases := count(t, tx.Model(&models.Case{}).Where("applicant_open_id = ?", fuzzOpenID))
 
 				// Citizens.Handle, as the webhook calls it, under an id of its own.
-				m.ID = "fuzz-" + strconv.FormatInt(ids.Add(1), 10)
+				m.ID = ids()
 				reply, err := c.Handle(ctx, m)
 				rdb.Del(ctx, prefix+":wechat:seen:"+m.ID)
 				if err != nil {
