@@ -7,6 +7,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -104,13 +105,20 @@ func redactTarget(n *models.Notice) string {
 // then Default, the log-only sender, takes it).
 type Router struct {
 	Senders map[Platform]Sender
-	Route   func(n *models.Notice) Platform
+	// Route names n's platform, "" for Default. It may read the
+	// directory, which the console changes at any time; its error is
+	// taken for a failed send, tried again later.
+	Route   func(ctx context.Context, n *models.Notice) (Platform, error)
 	Default Sender
 }
 
 // Send picks the sender for n.
 func (r Router) Send(ctx context.Context, n *models.Notice) (string, error) {
-	if s, ok := r.Senders[r.Route(n)]; ok && s != nil {
+	p, err := r.Route(ctx, n)
+	if err != nil {
+		return "", fmt.Errorf("route notice %d: %w", n.ID, err)
+	}
+	if s, ok := r.Senders[p]; ok && s != nil {
 		return s.Send(ctx, n)
 	}
 	return r.Default.Send(ctx, n)

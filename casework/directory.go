@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
@@ -36,7 +37,7 @@ func digest(fields ...string) string {
 }
 
 func departmentDigest(d models.Department) string {
-	return digest(d.Code, d.Name, d.Platform, d.ChatID, d.LeaderID)
+	return digest(d.Code, d.Name, d.Platform, d.ChatID, d.LeaderID, d.RobotKey, d.RobotSecret)
 }
 
 func staffDigest(st models.Staff) string {
@@ -144,6 +145,15 @@ func (s *Service) SaveDepartment(ctx context.Context, actor models.Staff, d mode
 	if d.Platform != "" && d.Platform != "wecom" && d.Platform != "dingtalk" {
 		return nil, models.Errorf(models.ErrInvalid, "群所在平台应为企业微信（wecom）或钉钉（dingtalk）")
 	}
+	d.RobotKey, d.RobotSecret = strings.TrimSpace(d.RobotKey), strings.TrimSpace(d.RobotSecret)
+	for _, v := range []string{d.RobotKey, d.RobotSecret} {
+		if len(v) > 256 || strings.ContainsFunc(v, unicode.IsSpace) {
+			return nil, models.Errorf(models.ErrInvalid, "群机器人的 key、access_token 或加签密钥不正确：最多 256 个字符，不能有空格")
+		}
+	}
+	if d.Platform == "wecom" && d.RobotSecret != "" {
+		return nil, models.Errorf(models.ErrInvalid, "企业微信群机器人只需 webhook key，没有加签密钥")
+	}
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		if d.LeaderID != "" {
 			if err := mustStaff(tx, d.LeaderID, "分管领导"); err != nil {
@@ -154,6 +164,11 @@ func (s *Service) SaveDepartment(ctx context.Context, actor models.Staff, d mode
 		switch err := tx.Where("code = ?", d.Code).Take(&old).Error; {
 		case err == nil:
 			d.ConfigHash = old.ConfigHash
+			// The form never shows the robot's credentials: left blank,
+			// they stay as they are, unless the group moved platform.
+			if d.RobotKey == "" && d.Platform == old.Platform {
+				d.RobotKey, d.RobotSecret = old.RobotKey, old.RobotSecret
+			}
 		case !errors.Is(err, gorm.ErrRecordNotFound):
 			return err
 		}

@@ -33,12 +33,9 @@ type Console struct {
 	// Passwords maps staff ids to bcrypt hashes from config; the console
 	// keeps its own in the directory.
 	Passwords map[string]string
-	Kick      func()      // wakes the outbox after a change
-	Notices   NoticeBoard // nil: no notices page
-	// Groups names the departments whose window group a robot in config
-	// reaches; the page warns about the others.
-	Groups map[string]bool
-	Log    *slog.Logger // nil: slog.Default()
+	Kick      func()       // wakes the outbox after a change
+	Notices   NoticeBoard  // nil: no notices page
+	Log       *slog.Logger // nil: slog.Default()
 }
 
 func (c *Console) log() *slog.Logger {

@@ -19,7 +19,6 @@ type departmentsView struct {
 	List    []models.Department
 	Edit    models.Department
 	Leaders []models.Staff
-	Groups  map[string]bool // departments whose group a robot reaches
 }
 
 func (c *Console) departments(w http.ResponseWriter, r *http.Request, p consolePage) {
@@ -49,14 +48,14 @@ func (c *Console) showDepartments(w http.ResponseWriter, status int, r *http.Req
 	if p.Message == "" {
 		p.Message = r.URL.Query().Get("done")
 	}
-	p.Data = departmentsView{List: list, Edit: edit, Leaders: leaders, Groups: c.Groups}
+	p.Data = departmentsView{List: list, Edit: edit, Leaders: leaders}
 	c.render(w, status, "console-departments.html", p)
 }
 
 func (c *Console) saveDepartment(w http.ResponseWriter, r *http.Request, p consolePage) {
 	f := r.PostForm
 	d := models.Department{Code: f.Get("code"), Name: f.Get("name"), Platform: f.Get("platform"), ChatID: f.Get("chat_id"),
-		LeaderID: f.Get("leader"), Active: f.Get("active") == "1"}
+		LeaderID: f.Get("leader"), Active: f.Get("active") == "1", RobotKey: f.Get("robot_key"), RobotSecret: f.Get("robot_secret")}
 	if _, err := c.Cases.SaveDepartment(r.Context(), p.Me, d); err != nil {
 		p.Error = models.ErrorMessage(err)
 		c.showDepartments(w, statusOf(models.ErrorCode(err)), r, p, d)

@@ -12,6 +12,12 @@ type Department struct {
 	ChatID   string `gorm:"size:128;index"`
 	LeaderID string `gorm:"size:64"` // its 分管领导
 	Active   bool   `gorm:"not null"`
+	// RobotKey and RobotSecret are the robot that posts into its window
+	// group: a WeCom group robot's webhook key, or a DingTalk custom
+	// robot's access_token and 加签 secret. Credentials: never shown back
+	// or logged.
+	RobotKey    string `gorm:"size:256" json:"-"`
+	RobotSecret string `gorm:"size:256" json:"-"`
 	// ConfigHash is the digest of the config entry last applied to the row,
 	// "" for a department the console created. Start-up applies an entry
 	// only when it changed, so the newer change, in config or in the

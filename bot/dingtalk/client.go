@@ -41,9 +41,10 @@ type Config struct {
 	AppKey    string
 	AppSecret string
 	RobotCode string
-	// Groups maps a notice target (a department code, "supervision",
-	// "leaders") to its group's custom robot.
-	Groups map[string]Robot
+	// Groups finds a notice target's group custom robot (a department
+	// code, "supervision", "leaders"): the zero Robot when it has none.
+	// Read at each send, so a robot set in the console is used at once.
+	Groups func(ctx context.Context, target string) (Robot, error)
 	// Users finds a DingTalk user id (staffId).
 	Users bot.Users
 	// PublicURL is how phones reach bbcs (links in cards).

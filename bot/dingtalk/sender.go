@@ -23,8 +23,11 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 		card.Link = bot.ActionLink(c.cfg.PublicURL, d.OrderNo, bot.DingTalk)
 	}
 	if target, ok := bot.GroupTarget(n); ok {
-		robot, ok := c.cfg.Groups[target]
-		if !ok {
+		robot, err := c.cfg.Groups(ctx, target)
+		if err != nil {
+			return "", fmt.Errorf("dingtalk: find the robot of %s: %w", target, err)
+		}
+		if robot.AccessToken == "" {
 			return "", bot.Permanent(fmt.Errorf("dingtalk: no group robot configured for %s", target))
 		}
 		var at []string

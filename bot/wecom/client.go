@@ -29,9 +29,10 @@ type Config struct {
 	EncodingAESKey    string // the app callback's key
 	BotToken          string // the smart robot's callback token
 	BotEncodingAESKey string
-	// Groups maps a notice target (a department code, "supervision",
-	// "leaders") to its group robot's webhook key.
-	Groups map[string]string
+	// Groups finds the webhook key of a notice target's group robot (a
+	// department code, "supervision", "leaders"): "" when it has none.
+	// Read at each send, so a robot set in the console is used at once.
+	Groups func(ctx context.Context, target string) (string, error)
 	// Users finds a WeCom user id.
 	Users bot.Users
 	// PublicURL is how phones reach bbcs (links in cards).

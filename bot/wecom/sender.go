@@ -21,8 +21,11 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 		card.Link = bot.ActionLink(c.cfg.PublicURL, d.OrderNo, bot.WeCom)
 	}
 	if target, ok := bot.GroupTarget(n); ok {
-		key, ok := c.cfg.Groups[target]
-		if !ok {
+		key, err := c.cfg.Groups(ctx, target)
+		if err != nil {
+			return "", fmt.Errorf("wecom: find the robot of %s: %w", target, err)
+		}
+		if key == "" {
 			return "", bot.Permanent(fmt.Errorf("wecom: no group robot configured for %s", target))
 		}
 		msg := map[string]any{"msgtype": "markdown", "markdown": map[string]string{"content": card.Markdown(c.mention)}}

@@ -110,7 +110,7 @@ func startGroupsApp(t *testing.T) *groupsApp {
 		"BBCS_DATABASE_DSN=" + testenv.MySQLDSN(t), "BBCS_REDIS_ADDR=" + testenv.RedisAddr(),
 		"BBCS_REDIS_KEY_PREFIX=" + redisPrefix(t),
 		"BBCS_WECOM_SECRET=" + corpSecret, "BBCS_DINGTALK_APP_SECRET=" + dingSecret,
-		"BBCS_STAFF_MA_PASSWORD_HASH=" + consoleHash,
+		"BBCS_STAFF_MA_PASSWORD_HASH=" + consoleHash, "BBCS_STAFF_ADMIN_PASSWORD_HASH=" + consoleHash,
 	}
 	ta := startAppWith(t, cfg, env)
 	ta.runLoops()
@@ -523,4 +523,60 @@ func pendingTable(page string) string {
 		return ""
 	}
 	return page[start:end]
+}
+
+// R10: the administrator adds a department with its group robot and a
+// member of its window in the console, and moves a specialist to
+// DingTalk; no restart. The new group gets its work order card, its member
+// works the order from the group, and the specialist hears of the reply on
+// DingTalk. The robot's key is never shown back.
+func TestADepartmentAddedInTheConsoleReachesItsGroup(t *testing.T) {
+	g := startGroupsApp(t)
+	g.wecom.AddRobot("key-pension")
+	g.wecom.AddUser("hejun")
+	g.ding.AddUser("wang_dt")
+	admin := signIn(t, g.testApp, "admin")
+	csrf := admin.csrfOf("/admin/departments")
+	for _, form := range []url.Values{
+		{"code": {"pension"}, "name": {"社保窗口"}, "platform": {"wecom"}, "chat_id": {"wrpension"}, "robot_key": {"key-pension"}, "active": {"1"}},
+		{"new": {"1"}, "id": {"he"}, "name": {"何军"}, "role": {"window_staff"}, "department": {"pension"}, "wecom_user_id": {"hejun"}, "active": {"1"}},
+		{"id": {"wang"}, "name": {"王芳"}, "role": {"specialist"}, "dingtalk_user_id": {"wang_dt"}, "active": {"1"}},
+	} {
+		form.Set("csrf", csrf)
+		path := "/admin/departments"
+		if form.Has("id") {
+			path = "/admin/staff"
+		}
+		if status, page, _ := admin.do("POST", path, form); status != http.StatusSeeOther {
+			t.Fatalf("POST %s %v: %d\n%s", path, form, status, page)
+		}
+	}
+	if _, page, _ := admin.do("GET", "/admin/departments?edit=pension", nil); strings.Contains(page, "key-pension") || !strings.Contains(page, "已设置，留空则不变") {
+		t.Errorf("the departments page shows the robot's key, or not that it is set")
+	}
+	// Saved again without the key (the form never holds it): the robot stays.
+	if status, _, _ := admin.do("POST", "/admin/departments", url.Values{"csrf": {csrf}, "code": {"pension"}, "name": {"社会保险窗口"},
+		"platform": {"wecom"}, "chat_id": {"wrpension"}, "active": {"1"}}); status != http.StatusSeeOther {
+		t.Fatalf("renaming the department: %d", status)
+	}
+
+	c := g.newCase("pension")
+	no := orderFor(c, "pension")
+	g.wecom.WaitFor(t, func() bool { return len(g.wecom.RobotMessagesTo("key-pension")) == 1 }, 5*time.Second)
+	if card := g.wecom.RobotMessagesTo("key-pension")[0].Markdown; !strings.Contains(card, "工单 "+no) || !strings.Contains(card, "社会保险窗口") {
+		t.Errorf("the new group's card:\n%s", card)
+	}
+	for _, cmd := range []string{"签收 " + no, "回复 " + no + " 已为您办理社保转移，请留意短信"} {
+		r := g.wxBot.GroupText("wrpension", "hejun", "@办事不成bot "+cmd, g.id())
+		if r.Err != nil || r.Reply == nil || !strings.Contains(r.Reply.Content, "何军") {
+			t.Fatalf("%s from the new group: %d %+v %v", cmd, r.Status, r.Reply, r.Err)
+		}
+	}
+	g.ding.WaitFor(t, func() bool { return len(g.ding.PrivateMessagesTo("wang_dt")) > 0 }, 5*time.Second)
+	if got := g.ding.PrivateMessagesTo("wang_dt")[0].Text; !strings.Contains(got, no) {
+		t.Errorf("王芳 heard on DingTalk: %q", got)
+	}
+	if got := g.wecom.AppMessagesTo("wangfang"); len(got) != 0 {
+		t.Errorf("王芳's old WeCom id still got %d messages", len(got))
+	}
 }

@@ -189,7 +189,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 			bot.WeCom:    measured{bot.WeCom, throttled(bot.WeCom, a.wecom), a.metrics.platformSends},
 			bot.DingTalk: measured{bot.DingTalk, throttled(bot.DingTalk, a.dingtalk), a.metrics.platformSends},
 		},
-		Route:   routeNotices(cfg, a.wechat.Configured()),
+		Route:   routeNotices(cfg, a.cases, a.wechat.Configured()),
 		Default: bot.LogSender{Log: log},
 	}
 	a.outbox = outbox.New(a.db, clk, router, log)
@@ -218,7 +218,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		DingTalkBot: dingtalk.Callback(a.dingtalkCfg, clk, staff.Handle, log),
 		Rating:      &handlers.RatingPage{Cases: a.cases, Kick: a.outbox.Kick},
 		Console: &handlers.Console{Cases: a.cases, Reports: a.reports, Clock: clk, Secret: secret,
-			Passwords: passwords(cfg), Kick: a.outbox.Kick, Log: log, Groups: robotGroups(cfg), Notices: a.outbox},
+			Passwords: passwords(cfg), Kick: a.outbox.Kick, Log: log, Notices: a.outbox},
 		Actions: &handlers.Actions{
 			Cases: a.cases, Clock: clk, Secret: secret, Kick: a.outbox.Kick,
 			Platforms:      map[string]handlers.Identity{"wecom": a.wecom, "dingtalk": a.dingtalk},
@@ -520,8 +520,10 @@ func logCalendar(log *slog.Logger, cal *workday.Calendar, now time.Time) {
 func directory(cfg *config.Config) casework.Directory {
 	var dir casework.Directory
 	for _, d := range cfg.Departments {
+		key, secret := robotOf(d.Group)
 		dir.Departments = append(dir.Departments, models.Department{
 			Code: d.Code, Name: d.Name, Platform: d.Group.Platform, ChatID: d.Group.ChatID, LeaderID: d.Leader,
+			RobotKey: key, RobotSecret: secret,
 		})
 	}
 	for _, s := range cfg.Staff {
@@ -559,84 +561,6 @@ func (d directoryUsers) UserID(staffID string) string {
 	return d.id(st)
 }
 
-// wecomConfig copies what the WeCom side needs: credentials and each
-// group's robot key; people's user ids come from the directory.
-func wecomConfig(cfg *config.Config, cases *casework.Service) wecom.Config {
-	w := cfg.WeCom
-	out := wecom.Config{
-		CorpID: w.CorpID, AgentID: w.AgentID, Secret: w.Secret, Token: w.Token, EncodingAESKey: w.EncodingAESKey,
-		BotToken: w.BotToken, BotEncodingAESKey: w.BotEncodingAESKey, PublicURL: cfg.HTTP.PublicURL,
-		Groups: map[string]string{}, Users: directoryUsers{cases, func(st models.Staff) string { return st.WeComUserID }},
-	}
-	for target, g := range groups(cfg) {
-		if g.Platform == "wecom" && g.WebhookKey != "" {
-			out.Groups[target] = g.WebhookKey
-		}
-	}
-	return out
-}
-
-func dingtalkConfig(cfg *config.Config, cases *casework.Service) dingtalk.Config {
-	d := cfg.DingTalk
-	out := dingtalk.Config{AppKey: d.AppKey, AppSecret: d.AppSecret, RobotCode: d.RobotCode, PublicURL: cfg.HTTP.PublicURL,
-		Groups: map[string]dingtalk.Robot{}, Users: directoryUsers{cases, func(st models.Staff) string { return st.DingTalkUserID }}}
-	for target, g := range groups(cfg) {
-		if g.Platform == "dingtalk" && g.AccessToken != "" {
-			out.Groups[target] = dingtalk.Robot{AccessToken: g.AccessToken, Secret: g.Secret}
-		}
-	}
-	return out
-}
-
-// groups names every group notices go to: the departments' window groups,
-// the supervision section's and the leaders'.
-func groups(cfg *config.Config) map[string]config.Group {
-	out := map[string]config.Group{"supervision": cfg.Supervision.Group, "leaders": cfg.Leaders.Group}
-	for _, d := range cfg.Departments {
-		out[d.Code] = d.Group
-	}
-	return out
-}
-
-// routeNotices decides each notice's platform. A reader whose platform has
-// no credentials configured gets "" — the log-only sender — so a demo or a
-// half-configured centre logs instead of failing.
-func routeNotices(cfg *config.Config, wechatOn bool) func(n *models.Notice) bot.Platform {
-	gs := groups(cfg)
-	staff := map[string]config.Staff{}
-	for _, st := range cfg.Staff {
-		staff[st.ID] = st
-	}
-	wecomApp := cfg.WeCom.CorpID != "" && cfg.WeCom.Secret != "" && cfg.WeCom.AgentID != ""
-	dingApp := cfg.DingTalk.AppKey != "" && cfg.DingTalk.AppSecret != "" && cfg.DingTalk.RobotCode != ""
-	return func(n *models.Notice) bot.Platform {
-		switch n.Audience {
-		case models.AudienceApplicant:
-			if n.Target != "" && wechatOn {
-				return bot.WeChat
-			}
-		case models.AudienceDepartment, models.AudienceSupervision, models.AudienceLeaders:
-			target, _ := bot.GroupTarget(n)
-			g := gs[target]
-			if g.Platform == "wecom" && g.WebhookKey != "" {
-				return bot.WeCom
-			}
-			if g.Platform == "dingtalk" && g.AccessToken != "" {
-				return bot.DingTalk
-			}
-		case models.AudienceStaff:
-			st := staff[n.Target]
-			if st.WeComUserID != "" && wecomApp {
-				return bot.WeCom
-			}
-			if st.DingTalkUserID != "" && dingApp {
-				return bot.DingTalk
-			}
-		}
-		return ""
-	}
-}
-
 // sessionSecret is the configured one, or a random one for this process
 // (then sessions do not survive a restart or cross replicas).
 func sessionSecret(configured string, log *slog.Logger) []byte {
@@ -668,17 +592,6 @@ func mustDuration(s string) time.Duration {
 }
 
 // passwords are the console's bcrypt hashes by staff id.
-// robotGroups names the groups a robot in config can reach.
-func robotGroups(cfg *config.Config) map[string]bool {
-	out := map[string]bool{}
-	for target, g := range groups(cfg) {
-		if g.WebhookKey != "" || g.AccessToken != "" {
-			out[target] = true
-		}
-	}
-	return out
-}
-
 func passwords(cfg *config.Config) map[string]string {
 	out := map[string]string{}
 	for _, st := range cfg.Staff {
