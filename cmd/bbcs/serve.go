@@ -193,6 +193,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		Default: bot.LogSender{Log: log},
 	}
 	a.outbox = outbox.New(a.db, clk, router, log)
+	a.outbox.ClockGoesBack = cfg.Clock.Fake
 	staff := &handlers.Staff{Cases: a.cases, Redis: a.redis.Client, Prefix: cfg.Redis.KeyPrefix, Kick: a.outbox.Kick, Log: log}
 	a.citizens = &handlers.Citizens{
 		Cases: a.cases, Redis: a.redis.Client, Prefix: cfg.Redis.KeyPrefix, Clock: clk, Centre: cfg.Centre.Name,
