@@ -109,6 +109,13 @@ func (c *Citizens) Handle(ctx context.Context, m bot.Message) (string, error) {
 		req.found = p.Get(ctx, c.key(m.UserID))
 	}
 	reply, err := once(ctx, c.Redis, c.Prefix+":wechat:seen:"+m.ID, read, func(w redis.Pipeliner) (string, error) {
+		for _, cmd := range []*redis.StringCmd{req.found, req.comment} {
+			if err := cmd.Err(); err != nil && !errors.Is(err, redis.Nil) {
+				// Not "no dialog": a digit typed mid-report would be taken
+				// for a rating.
+				return "", unavailable(fmt.Errorf("read the dialog: %w", err))
+			}
+		}
 		req.writes = w
 		reply := c.handle(context.WithValue(ctx, requestKey{}, req), m)
 		if req.outage != nil {
@@ -241,10 +248,12 @@ func (c *Citizens) rating(ctx context.Context, openid, text, button string) (str
 		if d, _ := c.load(ctx, openid); d != nil {
 			return "", false // a text in the middle of a report belongs to the report
 		}
-		c.writer(ctx).Del(ctx, commentKey)
+		// At once, not with the message's answer: the comment is recorded
+		// now, and a redelivery must not record it again.
+		c.Redis.Del(ctx, commentKey)
 		if _, err := c.Cases.Comment(ctx, casework.Applicant(""), no, text); err != nil {
 			if outage(err) {
-				c.writer(ctx).Set(ctx, commentKey, no, 30*time.Minute) // for WeChat's next delivery
+				c.Redis.Set(ctx, commentKey, no, 30*time.Minute) // for WeChat's next delivery
 				return c.busy(ctx, "record comment", err), true
 			}
 			return "抱歉，意见没有记录成功：" + models.ErrorMessage(err), true
@@ -273,7 +282,7 @@ func (c *Citizens) rating(ctx context.Context, openid, text, button string) (str
 	if err != nil {
 		return models.ErrorMessage(err), true
 	}
-	c.writer(ctx).Set(ctx, commentKey, cs.No, 30*time.Minute)
+	c.Redis.Set(ctx, commentKey, cs.No, 30*time.Minute) // at once: the rating is recorded
 	if level.Bad() {
 		return fmt.Sprintf("已记录您对 %s 的评价：%s。我们将退回重新办理，并安排专人回访您。\n如有具体意见，请直接回复文字告诉我们。", cs.No, level.Label()), true
 	}
@@ -458,6 +467,15 @@ func (c *Citizens) step(ctx context.Context, openid string, d *dialog, m bot.Mes
 	if m.Kind != bot.KindText {
 		return "暂时只能识别文字和照片。" + c.stepHelp(d)
 	}
+	if m.ButtonKey != "" && !isMenuOf(d.Step, m.ButtonKey) {
+		// A click on another question's menu: an earlier one, or one that
+		// went out for a step whose storing then failed. Taken as typed
+		// words it could become the matter or a category.
+		if q := c.ask(ctx, openid, d); q != "" {
+			return "您点击的是之前的选项。" + q
+		}
+		return "您点击的是之前的选项，请在刚发送的选项中重新选择。"
+	}
 	next, reply := c.answer(d, text, m.ButtonKey)
 	if reply != "" && next == "" {
 		return reply // the answer was not accepted: ask again
@@ -471,6 +489,18 @@ func (c *Citizens) step(ctx context.Context, openid string, d *dialog, m bot.Mes
 		return c.busy(ctx, "save dialog", err)
 	}
 	return c.ask(ctx, openid, d)
+}
+
+// isMenuOf reports whether a menu item id belongs to the menu of step.
+func isMenuOf(step, button string) bool {
+	id, err := strconv.Atoi(button)
+	switch step {
+	case stepCategory:
+		return err == nil && id > menuCategory && id <= menuCategory+len(models.Categories)
+	case stepKind:
+		return err == nil && (id == menuPerson || id == menuCompany)
+	}
+	return false
 }
 
 // answer checks the answer to the present step and stores it in d. It
@@ -519,6 +549,10 @@ func (c *Citizens) answer(d *dialog, text, button string) (next, reply string) {
 		if text == "" || utf8.RuneCountInString(text) > 32 {
 			return "", "请告诉我们怎么称呼您（32 字以内），例如“李女士”。"
 		}
+		if hasMobile(text) {
+			// A name is shown unmasked wherever the case goes.
+			return "", "请先告诉我们怎么称呼您，例如“李女士”；手机号下一步再填。"
+		}
 		d.Name = text
 		return stepMobile, ""
 	case stepMobile:
@@ -542,6 +576,18 @@ func (c *Citizens) answer(d *dialog, text, button string) (next, reply string) {
 		return "", "回复“确认”提交，回复“上一步”修改，回复“取消”放弃。"
 	}
 	return "", c.help()
+}
+
+var digitRun = regexp.MustCompile(`[0-9]+`)
+
+// hasMobile reports whether s holds a mobile number.
+func hasMobile(s string) bool {
+	for _, run := range digitRun.FindAllString(strings.NewReplacer(" ", "", "-", "").Replace(s), -1) {
+		if models.ValidMobile(run) || (strings.HasPrefix(run, "86") && models.ValidMobile(run[2:])) {
+			return true
+		}
+	}
+	return false
 }
 
 func digits(s string) bool {
@@ -680,16 +726,39 @@ func (c *Citizens) expiredText() string {
 // (inside the customer-service window: they wrote minutes ago). A dialog
 // touched since gets its timer again, for the new time.
 func (c *Citizens) Expire(ctx context.Context, openid string) error {
-	d, err := c.load(ctx, openid)
-	if err != nil || d == nil {
-		return err
+	for range 3 {
+		raw, err := c.Redis.Get(ctx, c.key(openid)).Bytes()
+		if errors.Is(err, redis.Nil) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var d dialog
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return nil // unreadable: the next message starts afresh
+		}
+		if c.Clock.Now().Sub(d.Updated) < c.expiry() {
+			return c.arm(ctx, openid, &d)
+		}
+		// Only the dialog as read: one a message moved on meanwhile lives.
+		ended, err := dropIfUnchanged.Run(ctx, c.Redis, []string{c.key(openid)}, raw).Int()
+		if err != nil {
+			return err
+		}
+		if ended == 1 {
+			return c.Cases.Tell(ctx, models.NoticeDialogExpired, models.AudienceApplicant, openid, models.NoticeData{Text: c.expiredText()})
+		}
 	}
-	if c.Clock.Now().Sub(d.Updated) < c.expiry() {
-		return c.arm(ctx, openid, d)
-	}
-	c.drop(ctx, openid)
-	return c.Cases.Tell(ctx, models.NoticeDialogExpired, models.AudienceApplicant, openid, models.NoticeData{Text: c.expiredText()})
+	return nil
 }
+
+// dropIfUnchanged deletes KEYS[1] if it still holds ARGV[1].
+var dropIfUnchanged = redis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+	return redis.call("DEL", KEYS[1])
+end
+return 0`)
 
 // arm sets the timer that ends d when it is left alone. It is set when
 // the dialog starts and moved on only when it fires (Expire), which spares
@@ -698,7 +767,15 @@ func (c *Citizens) arm(ctx context.Context, openid string, d *dialog) error {
 	if c.Timers == nil {
 		return nil
 	}
-	return c.Timers.Schedule(ctx, DialogTimerPrefix+openid, d.Updated.Add(c.expiry()))
+	return c.Timers.Schedule(ctx, DialogTimerPrefix+openid, expiryTimer(d.Updated, c.expiry()))
+}
+
+// expiryTimer is when the timer of a dialog touched at updated fires:
+// rounded up to the timers' millisecond, so that one set again while
+// firing never keeps the due time that fired (the engine would take it
+// for unchanged and remove it) and always finds the dialog expired.
+func expiryTimer(updated time.Time, expiry time.Duration) time.Time {
+	return updated.Add(expiry).Truncate(time.Millisecond).Add(time.Millisecond)
 }
 
 func (c *Citizens) key(openid string) string { return c.Prefix + ":wechat:dialog:" + openid }

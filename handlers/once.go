@@ -35,11 +35,12 @@ const inFlight = 30 * time.Second
 // handle fails for an outage, the id is forgotten so that the platform's
 // next delivery is handled afresh.
 //
-// Redis sees a message twice, whatever handle does: read queues the reads
-// handle needs on the round trip that marks the message, and handle queues
-// its Redis writes on w, which commit in one MULTI/EXEC with the answer,
-// only once the message is handled. A message that fails thus leaves no
-// half of its dialog step behind. (Either may be nil.)
+// Redis sees a message twice, however many reads and writes handle makes:
+// read queues the reads handle needs on the round trip that marks the
+// message, and handle queues its Redis writes on w, which commit in one
+// MULTI/EXEC with the answer, only once the message is handled. A message
+// that fails thus leaves no half of its dialog step behind. (Either may
+// be nil.)
 func once(ctx context.Context, rdb *redis.Client, key string, read func(redis.Pipeliner), handle func(w redis.Pipeliner) (string, error)) (string, error) {
 	// The in-progress mark is short-lived: if this process dies while
 	// handling, a later delivery handles the message again (the use cases
@@ -60,10 +61,14 @@ func once(ctx context.Context, rdb *redis.Client, key string, read func(redis.Pi
 	w := rdb.TxPipeline()
 	reply, err := handle(w)
 	if err == nil {
-		w.Set(ctx, key, "="+reply, time.Hour)
-		if _, err = w.Exec(ctx); err != nil {
+		// The work is done and committed: store its outcome even when the
+		// platform has hung up meanwhile (WeChat waits 5 s).
+		saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		w.Set(saveCtx, key, "="+reply, time.Hour)
+		if _, err = w.Exec(saveCtx); err != nil {
 			err = unavailable(fmt.Errorf("save the message's outcome: %w", err))
 		}
+		cancel()
 	}
 	if err != nil {
 		rdb.Del(context.WithoutCancel(ctx), key)

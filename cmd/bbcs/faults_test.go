@@ -204,9 +204,10 @@ func TestRetryStormActsOnce(t *testing.T) {
 
 // bbcs dies after a step's work but before its answer is stored: the
 // menu it queued or the case it registered is in the database, the
-// de-duplication mark and the dialog's change are not (they commit with
-// the answer). WeChat delivers the message again, and the citizen still
-// gets one menu, one case and one receipt.
+// dialog's change is not (it commits with the answer). The message is
+// handled again once its in-flight mark has lapsed (the test takes the
+// mark away; WeChat's own retries within those 30 s are answered 503),
+// and the citizen still gets one menu, one case and one receipt.
 func TestAMessageHandledAgainAfterACrashTellsOnce(t *testing.T) {
 	ca := startCitizenApp(t)
 	ca.setClock("2026-03-10T10:00:00+08:00")

@@ -251,6 +251,12 @@ func TestDialogCorrectionsCancelAndExpiry(t *testing.T) {
 	if menus[1].Menu == nil || len(menus[1].Menu.Items) != 7 {
 		t.Fatalf("上一步 from the description should show the categories again: %+v", menus[1])
 	}
+	// A click on another question's menu is no answer to this one: the
+	// person/company item "1 个人（群众）" would read as category 1.
+	wantContains(t, ca.click(openid, "1 个人（群众）", 201), "之前的选项")
+	if menus = ca.customs(openid, 3); menus[2].Menu == nil || len(menus[2].Menu.Items) != 7 {
+		t.Fatalf("after a stale click the categories should come again: %+v", menus[2])
+	}
 	wantContains(t, ca.say(openid, "5"), "请简要描述")
 	wantContains(t, ca.say(openid, "太慢"), "多写几句")
 	ca.say(openid, "营业执照变更提交一个月了还没有消息，窗口说在等审批。")
