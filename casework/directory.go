@@ -54,6 +54,7 @@ func dutyDigest(d models.DutyDay) string { return digest(d.Date, d.SpecialistID,
 // their old cases still name them) or removed (roster days); what the
 // console created stays.
 func (s *Service) SyncDirectory(ctx context.Context, dir Directory) error {
+	defer s.directoryEdits.Add(1)
 	return s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := syncRows(tx, dir.Departments, departmentDigest,
 			func(d models.Department) string { return d.Code }, "code", func(d models.Department) string { return d.ConfigHash },
@@ -107,6 +108,11 @@ func syncRows[T any](tx *gorm.DB, entries []T, hash func(T) string, key func(T) 
 	}
 	return retire(q)
 }
+
+// DirectoryEdits changes whenever this process changes departments or
+// staff: a copy of them kept elsewhere is stale on this replica at once
+// (other replicas' changes it must age out by itself).
+func (s *Service) DirectoryEdits() uint64 { return s.directoryEdits.Load() }
 
 // requireAdmin: the directory is the administrator's (R10).
 func requireAdmin(actor models.Staff) error { return requireRole(actor, models.RoleAdmin) }
@@ -177,6 +183,7 @@ func (s *Service) SaveDepartment(ctx context.Context, actor models.Staff, d mode
 	if err != nil {
 		return nil, wrapDirectory("save department "+d.Code, err)
 	}
+	s.directoryEdits.Add(1)
 	s.log.Info("department saved in the console", "department", d.Code, "by", actor.ID)
 	return &d, nil
 }
@@ -249,6 +256,7 @@ func (s *Service) SaveStaff(ctx context.Context, actor models.Staff, in StaffCha
 	if err != nil {
 		return nil, wrapDirectory("save staff "+st.ID, err)
 	}
+	s.directoryEdits.Add(1)
 	s.log.Info("staff saved in the console", "staff", st.ID, "by", actor.ID)
 	return &st, nil
 }

@@ -59,6 +59,9 @@ type Service struct {
 	timers Timers // nil: deadlines only in the database
 	// counterDay is the day whose case counter row this process has made.
 	counterDay atomic.Pointer[string]
+	// directoryEdits counts this process's changes to departments and
+	// staff, for readers that keep a copy (DirectoryEdits).
+	directoryEdits atomic.Uint64
 
 	buildCalendar CalendarBuilder // nil: holidays only from config
 }

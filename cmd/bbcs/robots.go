@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"sync"
+	"time"
 
 	"bbcs/bot"
 	"bbcs/bot/dingtalk"
@@ -13,10 +15,65 @@ import (
 
 // Where notices go. A department's window group and a person's platform
 // user ids live in the directory, which config and the console both
-// manage (R10), so they are read at each send: a robot or a user id set
-// in the console is used at once, on every replica. The supervision
-// section's and the leaders' groups are the centre's own and come from
-// config.
+// manage (R10), so the senders read them from the database, not from
+// config: a robot or a user id set in the console is used from the next
+// notice on its replica, and within snapshotTTL on the others. The supervision section's and the
+// leaders' groups are the centre's own and come from config.
+
+// snapshotTTL bounds how stale the senders' view of the directory may be.
+// One notice reads it three times or more (its route, its robot, each
+// @-mention), and an outbox pass sends up to a hundred.
+const snapshotTTL = 2 * time.Second
+
+// directorySnapshot is the departments and staff, read at most once per
+// snapshotTTL.
+type directorySnapshot struct {
+	cases *casework.Service
+	mu    sync.Mutex
+	read  time.Time
+	edits uint64 // cases.DirectoryEdits() when read
+	depts map[string]models.Department
+	staff map[string]models.Staff
+}
+
+func (d *directorySnapshot) get(ctx context.Context) (map[string]models.Department, map[string]models.Staff, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	edits := d.cases.DirectoryEdits()
+	if time.Since(d.read) < snapshotTTL && edits == d.edits {
+		return d.depts, d.staff, nil
+	}
+	depts, err := d.cases.Departments(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := d.cases.AllStaff(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	staff := make(map[string]models.Staff, len(list))
+	for _, st := range list {
+		staff[st.ID] = st
+	}
+	d.depts, d.staff, d.read, d.edits = depts, staff, time.Now(), edits
+	return depts, staff, nil
+}
+
+// users is bot.Users for one platform's user ids.
+type users struct {
+	dir *directorySnapshot
+	id  func(models.Staff) string
+}
+
+func (u users) UserID(staffID string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, staff, err := u.dir.get(ctx)
+	if st, ok := staff[staffID]; err == nil && ok && st.Active {
+		return u.id(st)
+	}
+	return ""
+}
 
 // robotOf is a config group's robot as the directory keeps it: a WeCom
 // webhook key, or a DingTalk access_token and 加签 secret.
@@ -30,110 +87,107 @@ func robotOf(g config.Group) (key, secret string) {
 	return "", ""
 }
 
-// groupRobots finds the robot that posts into a notice target's group.
-type groupRobots struct {
-	cases *casework.Service
-	own   map[string]config.Group // "supervision", "leaders"
+// recipients resolves where a notice goes, for the router and senders.
+type recipients struct {
+	dir               *directorySnapshot
+	own               map[string]config.Group // "supervision", "leaders"
+	wecomApp, dingApp bool
+	wechatOn          bool
 }
 
-func newGroupRobots(cfg *config.Config, cases *casework.Service) groupRobots {
-	return groupRobots{cases: cases, own: map[string]config.Group{
-		"supervision": cfg.Supervision.Group, "leaders": cfg.Leaders.Group,
-	}}
+func newRecipients(cfg *config.Config, cases *casework.Service, wechatOn bool) *recipients {
+	return &recipients{
+		dir:      &directorySnapshot{cases: cases},
+		own:      map[string]config.Group{"supervision": cfg.Supervision.Group, "leaders": cfg.Leaders.Group},
+		wecomApp: cfg.WeCom.CorpID != "" && cfg.WeCom.Secret != "" && cfg.WeCom.AgentID != "",
+		dingApp:  cfg.DingTalk.AppKey != "" && cfg.DingTalk.AppSecret != "" && cfg.DingTalk.RobotCode != "",
+		wechatOn: wechatOn,
+	}
 }
 
 // robot is target's platform and robot; a target without one answers
 // "" (an unknown department too: its notices go to the log).
-func (g groupRobots) robot(ctx context.Context, target string) (platform, key, secret string, err error) {
-	if grp, ok := g.own[target]; ok {
+func (r *recipients) robot(ctx context.Context, target string) (platform, key, secret string, err error) {
+	if grp, ok := r.own[target]; ok {
 		key, secret := robotOf(grp)
 		return grp.Platform, key, secret, nil
 	}
-	d, err := g.cases.Department(ctx, target)
-	if models.ErrorCode(err) == models.ErrNotFound {
-		return "", "", "", nil
-	}
+	depts, _, err := r.dir.get(ctx)
 	if err != nil {
 		return "", "", "", err
 	}
+	d := depts[target]
 	return d.Platform, d.RobotKey, d.RobotSecret, nil
 }
 
-func (g groupRobots) wecomKey(ctx context.Context, target string) (string, error) {
-	platform, key, _, err := g.robot(ctx, target)
+func (r *recipients) wecomKey(ctx context.Context, target string) (string, error) {
+	platform, key, _, err := r.robot(ctx, target)
 	if err != nil || platform != "wecom" {
 		return "", err
 	}
 	return key, nil
 }
 
-func (g groupRobots) dingtalkRobot(ctx context.Context, target string) (dingtalk.Robot, error) {
-	platform, key, secret, err := g.robot(ctx, target)
+func (r *recipients) dingtalkRobot(ctx context.Context, target string) (dingtalk.Robot, error) {
+	platform, key, secret, err := r.robot(ctx, target)
 	if err != nil || platform != "dingtalk" {
 		return dingtalk.Robot{}, err
 	}
 	return dingtalk.Robot{AccessToken: key, Secret: secret}, nil
 }
 
+// route decides a notice's platform. A reader whose platform has no
+// credentials gets "" — the log-only sender — so a demo or a
+// half-configured centre logs instead of failing.
+func (r *recipients) route(ctx context.Context, n *models.Notice) (bot.Platform, error) {
+	switch n.Audience {
+	case models.AudienceApplicant:
+		if n.Target != "" && r.wechatOn {
+			return bot.WeChat, nil
+		}
+	case models.AudienceDepartment, models.AudienceSupervision, models.AudienceLeaders:
+		target, _ := bot.GroupTarget(n)
+		platform, key, _, err := r.robot(ctx, target)
+		if err != nil || key == "" {
+			return "", err
+		}
+		switch platform {
+		case "wecom":
+			return bot.WeCom, nil
+		case "dingtalk":
+			return bot.DingTalk, nil
+		}
+	case models.AudienceStaff:
+		_, staff, err := r.dir.get(ctx)
+		if err != nil {
+			return "", err
+		}
+		st := staff[n.Target]
+		if st.WeComUserID != "" && r.wecomApp {
+			return bot.WeCom, nil
+		}
+		if st.DingTalkUserID != "" && r.dingApp {
+			return bot.DingTalk, nil
+		}
+	}
+	return "", nil
+}
+
 // wecomConfig copies what the WeCom side needs: the app's credentials;
 // robots and user ids come from the directory.
-func wecomConfig(cfg *config.Config, cases *casework.Service) wecom.Config {
+func wecomConfig(cfg *config.Config, to *recipients) wecom.Config {
 	w := cfg.WeCom
 	return wecom.Config{
 		CorpID: w.CorpID, AgentID: w.AgentID, Secret: w.Secret, Token: w.Token, EncodingAESKey: w.EncodingAESKey,
 		BotToken: w.BotToken, BotEncodingAESKey: w.BotEncodingAESKey, PublicURL: cfg.HTTP.PublicURL,
-		Groups: newGroupRobots(cfg, cases).wecomKey,
-		Users:  directoryUsers{cases, func(st models.Staff) string { return st.WeComUserID }},
+		Groups: to.wecomKey,
+		Users:  users{to.dir, func(st models.Staff) string { return st.WeComUserID }},
 	}
 }
 
-func dingtalkConfig(cfg *config.Config, cases *casework.Service) dingtalk.Config {
+func dingtalkConfig(cfg *config.Config, to *recipients) dingtalk.Config {
 	d := cfg.DingTalk
 	return dingtalk.Config{AppKey: d.AppKey, AppSecret: d.AppSecret, RobotCode: d.RobotCode, PublicURL: cfg.HTTP.PublicURL,
-		Groups: newGroupRobots(cfg, cases).dingtalkRobot,
-		Users:  directoryUsers{cases, func(st models.Staff) string { return st.DingTalkUserID }}}
-}
-
-// routeNotices decides each notice's platform. A reader whose platform has
-// no credentials gets "" — the log-only sender — so a demo or a
-// half-configured centre logs instead of failing.
-func routeNotices(cfg *config.Config, cases *casework.Service, wechatOn bool) func(context.Context, *models.Notice) (bot.Platform, error) {
-	robots := newGroupRobots(cfg, cases)
-	wecomApp := cfg.WeCom.CorpID != "" && cfg.WeCom.Secret != "" && cfg.WeCom.AgentID != ""
-	dingApp := cfg.DingTalk.AppKey != "" && cfg.DingTalk.AppSecret != "" && cfg.DingTalk.RobotCode != ""
-	return func(ctx context.Context, n *models.Notice) (bot.Platform, error) {
-		switch n.Audience {
-		case models.AudienceApplicant:
-			if n.Target != "" && wechatOn {
-				return bot.WeChat, nil
-			}
-		case models.AudienceDepartment, models.AudienceSupervision, models.AudienceLeaders:
-			target, _ := bot.GroupTarget(n)
-			platform, key, _, err := robots.robot(ctx, target)
-			if err != nil || key == "" {
-				return "", err
-			}
-			switch platform {
-			case "wecom":
-				return bot.WeCom, nil
-			case "dingtalk":
-				return bot.DingTalk, nil
-			}
-		case models.AudienceStaff:
-			st, err := cases.Staff(ctx, n.Target)
-			if models.ErrorCode(err) == models.ErrNotFound {
-				return "", nil
-			}
-			if err != nil {
-				return "", err
-			}
-			if st.WeComUserID != "" && wecomApp {
-				return bot.WeCom, nil
-			}
-			if st.DingTalkUserID != "" && dingApp {
-				return bot.DingTalk, nil
-			}
-		}
-		return "", nil
-	}
+		Groups: to.dingtalkRobot,
+		Users:  users{to.dir, func(st models.Staff) string { return st.DingTalkUserID }}}
 }

@@ -171,7 +171,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	if err := hosts.Route(dingtalk.APIHost, cfg.DingTalk.APIBase); err != nil {
 		return nil, fmt.Errorf("dingtalk.api_base: %w", err)
 	}
-	a.wecomCfg, a.dingtalkCfg = wecomConfig(cfg, a.cases), dingtalkConfig(cfg, a.cases)
+	to := newRecipients(cfg, a.cases, a.wechat.Configured())
+	a.wecomCfg, a.dingtalkCfg = wecomConfig(cfg, to), dingtalkConfig(cfg, to)
 	a.wecom = wecom.NewClient(a.wecomCfg, hosts.Client(10*time.Second), clk)
 	a.dingtalk = dingtalk.NewClient(a.dingtalkCfg, hosts.Client(10*time.Second), clk)
 	throttled := func(p bot.Platform, next bot.Sender) bot.Sender {
@@ -189,7 +190,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 			bot.WeCom:    measured{bot.WeCom, throttled(bot.WeCom, a.wecom), a.metrics.platformSends},
 			bot.DingTalk: measured{bot.DingTalk, throttled(bot.DingTalk, a.dingtalk), a.metrics.platformSends},
 		},
-		Route:   routeNotices(cfg, a.cases, a.wechat.Configured()),
+		Route:   to.route,
 		Default: bot.LogSender{Log: log},
 	}
 	a.outbox = outbox.New(a.db, clk, router, log)
@@ -543,23 +544,6 @@ func closeDB(db *gorm.DB) {
 	if sqlDB, err := db.DB(); err == nil {
 		sqlDB.Close()
 	}
-}
-
-// directoryUsers reads people's platform user ids from the directory, so
-// that a change in the console reaches the senders at once.
-type directoryUsers struct {
-	cases *casework.Service
-	id    func(models.Staff) string
-}
-
-func (d directoryUsers) UserID(staffID string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	st, err := d.cases.Staff(ctx, staffID)
-	if err != nil || !st.Active {
-		return ""
-	}
-	return d.id(st)
 }
 
 // sessionSecret is the configured one, or a random one for this process
