@@ -59,13 +59,13 @@ func (s *Service) SyncDirectory(ctx context.Context, dir Directory) error {
 		if err := syncRows(tx, dir.Departments, departmentDigest,
 			func(d models.Department) string { return d.Code }, "code", func(d models.Department) string { return d.ConfigHash },
 			func(d *models.Department, hash string) { d.Active, d.ConfigHash = true, hash },
-			func(q *gorm.DB) error { return q.Model(&models.Department{}).Update("active", false).Error }); err != nil {
+			func(q *gorm.DB) error { return q.Model(&models.Department{}).Updates(retired).Error }); err != nil {
 			return fmt.Errorf("casework: sync departments: %w", err)
 		}
 		if err := syncRows(tx, dir.Staff, staffDigest,
 			func(st models.Staff) string { return st.ID }, "id", func(st models.Staff) string { return st.ConfigHash },
 			func(st *models.Staff, hash string) { st.Active, st.ConfigHash = true, hash },
-			func(q *gorm.DB) error { return q.Model(&models.Staff{}).Update("active", false).Error }); err != nil {
+			func(q *gorm.DB) error { return q.Model(&models.Staff{}).Updates(retired).Error }); err != nil {
 			return fmt.Errorf("casework: sync staff: %w", err)
 		}
 		if err := syncRows(tx, dir.Roster, dutyDigest,
@@ -77,6 +77,11 @@ func (s *Service) SyncDirectory(ctx context.Context, dir Directory) error {
 		return nil
 	})
 }
+
+// retired is what a sync writes to a person or department config no longer
+// names: inactive, and no longer config's, so that config naming them
+// again, even unchanged, applies the entry afresh.
+var retired = map[string]any{"active": false, "config_hash": ""}
 
 // syncRows applies config entries of one table whose digest differs from
 // the row's, and retires rows config gave once but names no more.

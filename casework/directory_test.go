@@ -40,6 +40,22 @@ func TestDirectoryNewerChangeWins(t *testing.T) {
 		t.Fatalf("no department %s", code)
 		return models.Department{}
 	}
+	staff := func(id string) models.Staff {
+		t.Helper()
+		st, err := h.svc.Staff(h.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	roster := func() []models.DutyDay {
+		t.Helper()
+		days, err := h.svc.Roster(h.ctx, "2026-03-01", "2026-03-31")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return days
+	}
 	sync()
 	if _, err := h.svc.SaveDepartment(h.ctx, admin, models.Department{Code: "tax", Name: "税务综合窗口", Platform: "wecom", Active: true}); err != nil {
 		t.Fatal(err)
@@ -55,8 +71,11 @@ func TestDirectoryNewerChangeWins(t *testing.T) {
 	if d := dept("tax"); d.Name != "税务综合窗口" {
 		t.Errorf("a restart undid the console's rename: %q", d.Name)
 	}
-	if st, _ := h.svc.Staff(h.ctx, "sun"); st.WeComUserID != "sunli2" {
+	if st := staff("sun"); st.WeComUserID != "sunli2" {
 		t.Errorf("a restart undid the console's user id: %q", st.WeComUserID)
+	}
+	if days := roster(); len(days) != 1 || days[0].SpecialistID != "wang" {
+		t.Fatalf("config's roster day: %+v", days)
 	}
 
 	dir.Departments[0].Name = "税务局窗口" // config changed the entry since
@@ -66,14 +85,21 @@ func TestDirectoryNewerChangeWins(t *testing.T) {
 	if d := dept("tax"); d.Name != "税务局窗口" {
 		t.Errorf("config's newer name did not win: %q", d.Name)
 	}
-	if st, _ := h.svc.Staff(h.ctx, "sun"); st.Active {
+	if st := staff("sun"); st.Active {
 		t.Errorf("a person config dropped is still active")
 	}
-	if st, _ := h.svc.Staff(h.ctx, "xu"); !st.Active {
+	if st := staff("xu"); !st.Active {
 		t.Errorf("the console's new specialist was retired by a config sync")
 	}
-	if days, _ := h.svc.Roster(h.ctx, "2026-03-01", "2026-03-31"); len(days) != 0 {
+	if days := roster(); len(days) != 0 {
 		t.Errorf("config dropped its roster day but it stayed: %+v", days)
+	}
+
+	// Config names her again, as she was: she is back.
+	dir.Staff = append(dir.Staff, models.Staff{ID: "sun", Name: "孙丽", Role: models.RoleWindowStaff, DepartmentCode: "tax"})
+	sync()
+	if st := staff("sun"); !st.Active {
+		t.Errorf("a person config named again is still retired")
 	}
 }
 

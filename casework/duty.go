@@ -125,9 +125,9 @@ func (s *Service) TellOnceFor(ctx context.Context, key string, kind models.Notic
 	return nil
 }
 
-// TellOnce writes a notice once per key — a timer's id, a message's: the
-// key is recorded in the same transaction, so a timer handed out twice, or
-// a message handled again after a crash, tells once.
+// TellOnce writes a timer's notice once: the firing is recorded in the
+// same transaction, so a timer handed out twice tells once, and
+// reconciliation, which reads the firings, does not set it again.
 func (s *Service) TellOnce(ctx context.Context, timerID string, kind models.NoticeKind, aud models.Audience, target string, d models.NoticeData) error {
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		now := s.clock.Now()

@@ -98,20 +98,11 @@ func (s *Service) Progress(ctx context.Context, no string) (*Progress, error) {
 	return &p, nil
 }
 
-// Department is one department by code, retired or not.
-func (s *Service) Department(ctx context.Context, code string) (models.Department, error) {
-	var d models.Department
-	if err := s.db.WithContext(ctx).Where("code = ?", code).Take(&d).Error; err != nil {
-		return d, notFound(err, "部门 %s 不存在", code)
-	}
-	return d, nil
-}
-
 // Departments maps every department (active or not) by code.
 func (s *Service) Departments(ctx context.Context) (map[string]models.Department, error) {
-	var list []models.Department
-	if err := s.db.WithContext(ctx).Find(&list).Error; err != nil {
-		return nil, fmt.Errorf("casework: load departments: %w", err)
+	list, err := s.AllDepartments(ctx)
+	if err != nil {
+		return nil, err
 	}
 	m := make(map[string]models.Department, len(list))
 	for _, d := range list {
