@@ -148,6 +148,13 @@ func (l *Ledger) cells(n int, lc LedgerCase) []any {
 	}
 	rating, comment := "", c.RatingNote
 	switch {
+	case len(lc.Ratings) > 1 || len(lc.Ratings) == 1 && c.RatingVia == "not_rated":
+		// Every round's rating (第十五条 评价意见): the 差评 that sent the
+		// case back belongs in the ledger as much as the last one.
+		rating, comment = ratingsByRound(lc.Ratings)
+		if c.RatingVia == "not_rated" {
+			rating += fmt.Sprintf("\n第%d轮 未评价", c.Round)
+		}
 	case c.RatingVia == "not_rated":
 		rating = "未评价"
 	case c.Rating != "":
@@ -182,6 +189,18 @@ func (l *Ledger) cells(n int, lc LedgerCase) []any {
 		mobile, c.Matter, c.Category.Label(), strings.Join(depts, "、"), lc.OwnerName, strings.Join(orders, "\n"), timeliness,
 		outcome, c.Result, rating, comment, c.Round, strings.Join(follows, "\n"), closed, c.Status.Label(),
 	}
+}
+
+// ratingsByRound writes a case's ratings one round a line.
+func ratingsByRound(list []models.Rating) (levels, comments string) {
+	var ls, cs []string
+	for _, r := range list {
+		ls = append(ls, fmt.Sprintf("第%d轮 %s", r.Round, r.Level.Label()))
+		if r.Comment != "" {
+			cs = append(cs, fmt.Sprintf("第%d轮 %s", r.Round, r.Comment))
+		}
+	}
+	return strings.Join(ls, "\n"), strings.Join(cs, "\n")
 }
 
 func (l *Ledger) name(code string) string {
