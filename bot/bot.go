@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -138,17 +139,36 @@ func TrimMention(s string) string {
 	return s
 }
 
-// Users finds a staff member's user id on one platform, "" when unknown.
-// bbcs reads it from the directory, which config and the console keep.
-type Users interface {
-	UserID(staffID string) string
+// Users finds an active staff member's user id on one platform, "" when
+// they have none. bbcs reads it from the directory, which config and the
+// console keep; an error there fails the send for now, to be tried again.
+type Users func(ctx context.Context, staffID string) (string, error)
+
+// Addressees are the staff a notice names: those its card mentions, and
+// its reader when it goes to one person.
+func Addressees(n *models.Notice, c Card) []string {
+	ids := slices.Clone(c.Mentions)
+	if n.Audience == models.AudienceStaff {
+		ids = append(ids, n.Target)
+	}
+	return ids
 }
 
-// UserMap is a fixed Users.
-type UserMap map[string]string
-
-// UserID implements Users.
-func (m UserMap) UserID(staffID string) string { return m[staffID] }
+// UserIDs finds the user ids of the staff a card mentions, by staff id.
+func UserIDs(ctx context.Context, users Users, staffIDs []string) (map[string]string, error) {
+	out := make(map[string]string, len(staffIDs))
+	if users == nil {
+		return out, nil
+	}
+	for _, id := range staffIDs {
+		u, err := users(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("find the user id of %s: %w", id, err)
+		}
+		out[id] = u
+	}
+	return out, nil
+}
 
 // MaxSkew is how far a signed webhook's timestamp may be from our clock.
 // The platforms retry within seconds; a request older than this is a

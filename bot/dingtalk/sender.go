@@ -22,6 +22,18 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 	if n.Kind == models.NoticeWorkOrder {
 		card.Link = bot.ActionLink(c.cfg.PublicURL, d.OrderNo, bot.DingTalk)
 	}
+	ids, err := bot.UserIDs(ctx, c.cfg.Users, bot.Addressees(n, card))
+	if err != nil {
+		return "", fmt.Errorf("dingtalk: %w", err)
+	}
+	// mention is DingTalk's @ of a user: the text must name the user id,
+	// and the message's at.atUserIds must list it.
+	mention := func(staffID string) string {
+		if u := ids[staffID]; u != "" {
+			return "@" + strings.TrimSpace(u)
+		}
+		return ""
+	}
 	if target, ok := bot.GroupTarget(n); ok {
 		robot, err := c.cfg.Groups(ctx, target)
 		if err != nil {
@@ -32,13 +44,13 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 		}
 		var at []string
 		for _, id := range card.Mentions {
-			if u := c.user(id); u != "" {
+			if u := ids[id]; u != "" {
 				at = append(at, u)
 			}
 		}
 		msg := map[string]any{
 			"msgtype":  "markdown",
-			"markdown": map[string]string{"title": card.Title, "text": card.Markdown(c.mention)},
+			"markdown": map[string]string{"title": card.Title, "text": card.Markdown(mention)},
 			"at":       map[string]any{"atUserIds": at, "isAtAll": false},
 		}
 		if card.Link != "" {
@@ -47,7 +59,7 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 			link := card.Link
 			card.Link = ""
 			msg = map[string]any{"msgtype": "actionCard", "actionCard": map[string]string{
-				"title": card.Title, "text": card.Markdown(c.mention),
+				"title": card.Title, "text": card.Markdown(mention),
 				"singleTitle": "在页面中签收、答复、延期或上报",
 				"singleURL":   "dingtalk://dingtalkclient/page/link?pc_slide=false&url=" + url.QueryEscape(link),
 			}}
@@ -58,28 +70,13 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 		return "group:" + target, nil
 	}
 	if n.Audience == models.AudienceStaff {
-		user := c.user(n.Target)
+		user := ids[n.Target]
 		if user == "" {
 			return "", bot.Permanent(fmt.Errorf("dingtalk: staff %s has no dingtalk_user_id", n.Target))
 		}
 		return c.SendPrivate(ctx, []string{user}, "sampleMarkdown",
-			map[string]string{"title": card.Title, "text": card.Markdown(c.mention)})
+			map[string]string{"title": card.Title, "text": card.Markdown(mention)})
 	}
 	return "", bot.Permanent(errors.New("dingtalk: cannot reach audience " + string(n.Audience)))
 }
 
-// mention is DingTalk's @ of a user: the text must name the user id, and
-// the message's at.atUserIds must list it.
-func (c *Client) mention(staffID string) string {
-	if u := c.user(staffID); u != "" {
-		return "@" + strings.TrimSpace(u)
-	}
-	return ""
-}
-
-func (c *Client) user(staffID string) string {
-	if c.cfg.Users == nil {
-		return ""
-	}
-	return c.cfg.Users.UserID(staffID)
-}

@@ -22,7 +22,10 @@ import (
 
 // snapshotTTL bounds how stale the senders' view of the directory may be.
 // One notice reads it three times or more (its route, its robot, each
-// @-mention), and an outbox pass sends up to a hundred.
+// @-mention), and an outbox pass sends up to a hundred. A recipient the
+// copy does not know, which would send the notice to the log, is looked
+// for again in a fresh copy: a department added on another replica a
+// moment ago is not lost.
 const snapshotTTL = 2 * time.Second
 
 // directorySnapshot is the departments and staff, read at most once per
@@ -37,10 +40,23 @@ type directorySnapshot struct {
 }
 
 func (d *directorySnapshot) get(ctx context.Context) (map[string]models.Department, map[string]models.Staff, error) {
+	return d.load(ctx, false)
+}
+
+// fresh is get with a copy read now, unless one was read this instant.
+func (d *directorySnapshot) fresh(ctx context.Context) (map[string]models.Department, map[string]models.Staff, error) {
+	return d.load(ctx, true)
+}
+
+func (d *directorySnapshot) load(ctx context.Context, fresh bool) (map[string]models.Department, map[string]models.Staff, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	edits := d.cases.DirectoryEdits()
-	if time.Since(d.read) < snapshotTTL && edits == d.edits {
+	maxAge := snapshotTTL
+	if fresh {
+		maxAge = 50 * time.Millisecond
+	}
+	if time.Since(d.read) < maxAge && edits == d.edits {
 		return d.depts, d.staff, nil
 	}
 	depts, err := d.cases.Departments(ctx)
@@ -59,20 +75,26 @@ func (d *directorySnapshot) get(ctx context.Context) (map[string]models.Departme
 	return depts, staff, nil
 }
 
-// users is bot.Users for one platform's user ids.
-type users struct {
-	dir *directorySnapshot
-	id  func(models.Staff) string
+// person is an active staff member by id, false when there is none.
+func (d *directorySnapshot) person(ctx context.Context, id string) (models.Staff, bool, error) {
+	_, staff, err := d.get(ctx)
+	if st, ok := staff[id]; err != nil || ok && st.Active {
+		return st, ok, err
+	}
+	_, staff, err = d.fresh(ctx)
+	st, ok := staff[id]
+	return st, ok && st.Active, err
 }
 
-func (u users) UserID(staffID string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, staff, err := u.dir.get(ctx)
-	if st, ok := staff[staffID]; err == nil && ok && st.Active {
-		return u.id(st)
+// users is bot.Users for one platform's user ids.
+func (d *directorySnapshot) users(id func(models.Staff) string) bot.Users {
+	return func(ctx context.Context, staffID string) (string, error) {
+		st, ok, err := d.person(ctx, staffID)
+		if err != nil || !ok {
+			return "", err
+		}
+		return id(st), nil
 	}
-	return ""
 }
 
 // robotOf is a config group's robot as the directory keeps it: a WeCom
@@ -113,11 +135,14 @@ func (r *recipients) robot(ctx context.Context, target string) (platform, key, s
 		return grp.Platform, key, secret, nil
 	}
 	depts, _, err := r.dir.get(ctx)
-	if err != nil {
-		return "", "", "", err
+	if d := depts[target]; err != nil || d.Active && d.RobotKey != "" {
+		return d.Platform, d.RobotKey, d.RobotSecret, err
 	}
-	d := depts[target]
-	return d.Platform, d.RobotKey, d.RobotSecret, nil
+	depts, _, err = r.dir.fresh(ctx)
+	if d := depts[target]; err == nil && d.Active {
+		return d.Platform, d.RobotKey, d.RobotSecret, nil
+	}
+	return "", "", "", err
 }
 
 func (r *recipients) wecomKey(ctx context.Context, target string) (string, error) {
@@ -158,11 +183,10 @@ func (r *recipients) route(ctx context.Context, n *models.Notice) (bot.Platform,
 			return bot.DingTalk, nil
 		}
 	case models.AudienceStaff:
-		_, staff, err := r.dir.get(ctx)
-		if err != nil {
+		st, ok, err := r.dir.person(ctx, n.Target)
+		if err != nil || !ok {
 			return "", err
 		}
-		st := staff[n.Target]
 		if st.WeComUserID != "" && r.wecomApp {
 			return bot.WeCom, nil
 		}
@@ -181,7 +205,7 @@ func wecomConfig(cfg *config.Config, to *recipients) wecom.Config {
 		CorpID: w.CorpID, AgentID: w.AgentID, Secret: w.Secret, Token: w.Token, EncodingAESKey: w.EncodingAESKey,
 		BotToken: w.BotToken, BotEncodingAESKey: w.BotEncodingAESKey, PublicURL: cfg.HTTP.PublicURL,
 		Groups: to.wecomKey,
-		Users:  users{to.dir, func(st models.Staff) string { return st.WeComUserID }},
+		Users:  to.dir.users(func(st models.Staff) string { return st.WeComUserID }),
 	}
 }
 
@@ -189,5 +213,5 @@ func dingtalkConfig(cfg *config.Config, to *recipients) dingtalk.Config {
 	d := cfg.DingTalk
 	return dingtalk.Config{AppKey: d.AppKey, AppSecret: d.AppSecret, RobotCode: d.RobotCode, PublicURL: cfg.HTTP.PublicURL,
 		Groups: to.dingtalkRobot,
-		Users:  users{to.dir, func(st models.Staff) string { return st.DingTalkUserID }}}
+		Users:  to.dir.users(func(st models.Staff) string { return st.DingTalkUserID })}
 }
