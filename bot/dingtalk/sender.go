@@ -79,4 +79,3 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 	}
 	return "", bot.Permanent(errors.New("dingtalk: cannot reach audience " + string(n.Audience)))
 }
-

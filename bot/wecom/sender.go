@@ -55,4 +55,3 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 	}
 	return "", bot.Permanent(errors.New("wecom: cannot reach audience " + string(n.Audience)))
 }
-
