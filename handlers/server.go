@@ -59,14 +59,21 @@ type Server struct {
 	latency  *prometheus.HistogramVec
 }
 
+// NewRegistry is a metrics registry with the Go runtime's and the
+// process's collectors, for Deps.Registry.
+func NewRegistry() *prometheus.Registry {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return r
+}
+
 // New builds the server and its routes.
 func New(d Deps) *Server {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
 	if d.Registry == nil {
-		d.Registry = prometheus.NewRegistry()
-		d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		d.Registry = NewRegistry()
 	}
 	s := &Server{Deps: d, mux: http.NewServeMux()}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"gorm.io/gorm"
 
 	"bbcs/bot"
@@ -111,7 +109,6 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		clk = a.fake
 		log.Warn("test clock enabled: POST /debug/clock moves bbcs's time; never use this in production")
 	}
-	logCalendar(log, cal, clk.Now())
 
 	a.db, err = store.OpenDatabase(cfg.Database.DSN, cfg.Database.SQLitePath, log)
 	if err != nil {
@@ -143,6 +140,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	if err := a.cases.ReloadCalendar(ctx); err != nil {
 		return nil, err
 	}
+	logCalendar(log, a.cases.Calendar(), clk.Now()) // with the console's holidays
 	log.Info("directory synced", "departments", len(cfg.Departments), "staff", len(cfg.Staff))
 	if len(cfg.Staff) == 0 {
 		log.Warn("no staff configured: cases cannot be registered until config names at least one specialist")
@@ -206,8 +204,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	for _, t := range cfg.API.Tokens {
 		tokens[t.Token] = t.Staff
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := handlers.NewRegistry()
 	a.registerMetrics(reg)
 	a.handler = handlers.New(handlers.Deps{
 		Registry: reg,
