@@ -350,7 +350,7 @@ func (c *Citizens) start(ctx context.Context, openid string) string {
 	if err := c.save(ctx, openid, d); err != nil {
 		return c.busy(ctx, "save dialog", err)
 	}
-	if err := c.arm(ctx, openid, d); err != nil {
+	if err := c.arm(ctx, openid, d.Updated.Add(c.expiry())); err != nil {
 		// Without its timer the dialog still ends when the citizen next
 		// writes after the expiry.
 		c.Log.Warn("wechat: schedule dialog expiry", "err", err)
@@ -739,7 +739,7 @@ func (c *Citizens) Expire(ctx context.Context, openid string) error {
 			return nil // unreadable: the next message starts afresh
 		}
 		if c.Clock.Now().Sub(d.Updated) < c.expiry() {
-			return c.arm(ctx, openid, &d)
+			return c.arm(ctx, openid, d.Updated.Add(c.expiry()))
 		}
 		// Only the dialog as read: one a message moved on meanwhile lives.
 		ended, err := dropIfUnchanged.Run(ctx, c.Redis, []string{c.key(openid)}, raw).Int()
@@ -763,19 +763,11 @@ return 0`)
 // arm sets the timer that ends d when it is left alone. It is set when
 // the dialog starts and moved on only when it fires (Expire), which spares
 // every step of the dialog a write to the timers.
-func (c *Citizens) arm(ctx context.Context, openid string, d *dialog) error {
+func (c *Citizens) arm(ctx context.Context, openid string, at time.Time) error {
 	if c.Timers == nil {
 		return nil
 	}
-	return c.Timers.Schedule(ctx, DialogTimerPrefix+openid, expiryTimer(d.Updated, c.expiry()))
-}
-
-// expiryTimer is when the timer of a dialog touched at updated fires:
-// rounded up to the timers' millisecond, so that one set again while
-// firing never keeps the due time that fired (the engine would take it
-// for unchanged and remove it) and always finds the dialog expired.
-func expiryTimer(updated time.Time, expiry time.Duration) time.Time {
-	return updated.Add(expiry).Truncate(time.Millisecond).Add(time.Millisecond)
+	return c.Timers.Schedule(ctx, DialogTimerPrefix+openid, at)
 }
 
 func (c *Citizens) key(openid string) string { return c.Prefix + ":wechat:dialog:" + openid }

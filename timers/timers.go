@@ -109,7 +109,16 @@ func New(rdb *redis.Client, prefix string, clk clock.Clock, opts Options, log *s
 // Keys returns the engine's Redis keys: due, lease, at.
 func (e *Engine) Keys() (due, lease, at string) { return e.keys[0], e.keys[1], e.keys[2] }
 
-func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+// ms is t as the timers keep it: whole milliseconds, rounded up, so that
+// no timer fires before its time, and one set again while firing, for a
+// time just after its due time, is never taken for unchanged.
+func ms(t time.Time) string {
+	n := t.UnixMilli()
+	if t.After(time.UnixMilli(n)) {
+		n++
+	}
+	return strconv.FormatInt(n, 10)
+}
 
 func parseMs(s string) (time.Time, error) {
 	n, err := strconv.ParseInt(s, 10, 64)

@@ -245,6 +245,24 @@ func TestAckAfterRescheduleKeepsTheNewSchedule(t *testing.T) {
 	}
 }
 
+// A time between two milliseconds is kept as the later one: a timer
+// never fires early, and one set again while firing for a moment after
+// its due time keeps a later due time and is not acked away.
+func TestSubMillisecondTimesRoundUp(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFrozen(t0)
+	e := newEngine(t, clk, timers.Options{})
+	must(t, e.Schedule(ctx, "dialog:o1", t0))
+	wantIDs(t, claimIDs(t, e), "dialog:o1")
+	must(t, e.Schedule(ctx, "dialog:o1", t0.Add(300*time.Microsecond)))
+	must(t, e.Ack(ctx, "dialog:o1", t0))
+	wantGet(t, e, "dialog:o1", t0.Add(time.Millisecond), true)
+	clk.Set(t0.Add(500 * time.Microsecond))
+	wantIDs(t, claimIDs(t, e))
+	clk.Set(t0.Add(time.Millisecond))
+	wantIDs(t, claimIDs(t, e), "dialog:o1")
+}
+
 func TestRescheduleToTheSameDueWhileFiringChangesNothing(t *testing.T) {
 	// Reconciliation re-schedules every open deadline; one being fired
 	// must not be fired a second time.
