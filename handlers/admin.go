@@ -222,19 +222,13 @@ func (c *Console) scores(w http.ResponseWriter, r *http.Request, p consolePage) 
 		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
 		return
 	}
-	depts, _ := c.Cases.AllDepartments(r.Context())
-	names := make(map[string]string, len(depts))
-	for _, d := range depts {
-		names[d.Code] = d.Name
-	}
-	p.Data = scoresView{Scores: sc, Names: names, CanDecide: p.Me.Role == models.RoleSupervisor || p.Me.Role == models.RoleAdmin}
+	p.Data = scoresView{Scores: sc, CanDecide: p.Me.Role == models.RoleSupervisor || p.Me.Role == models.RoleAdmin}
 	p.Message = r.URL.Query().Get("done")
 	c.render(w, http.StatusOK, "console-scores.html", p)
 }
 
 type scoresView struct {
 	Scores    *reports.Scores
-	Names     map[string]string // department names by code
 	CanDecide bool
 }
 

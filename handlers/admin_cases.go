@@ -28,8 +28,8 @@ type caseRow struct {
 
 func (c *Console) cases(w http.ResponseWriter, r *http.Request, p consolePage) {
 	q := r.URL.Query()
-	f := casework.Filter{Month: q.Get("month"), Status: models.CaseStatus(q.Get("status")),
-		Department: q.Get("department"), Category: models.Category(q.Get("category")), Limit: 200}
+	f := filterOf(q)
+	f.Limit = 200
 	list, total, err := c.Cases.List(r.Context(), f)
 	p.Title = "台账"
 	if err != nil {

@@ -115,10 +115,7 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request, actor models.St
 
 func (s *Server) listCases(w http.ResponseWriter, r *http.Request, actor models.Staff) {
 	q := r.URL.Query()
-	f := casework.Filter{
-		Month: q.Get("month"), Status: models.CaseStatus(q.Get("status")),
-		Department: q.Get("department"), Category: models.Category(q.Get("category")),
-	}
+	f := filterOf(q)
 	var err error
 	if f.Limit, err = intParam(q.Get("limit")); err != nil {
 		writeError(w, http.StatusBadRequest, "invalid", "limit 应为正整数")

@@ -53,6 +53,7 @@ type DeductionView struct {
 	ID         uint64  `json:"id"`
 	Rule       string  `json:"rule"`
 	Department string  `json:"department"`
+	Unit       string  `json:"unit"` // the department's name, or the centre's
 	Staff      string  `json:"staff,omitempty"`
 	CaseNo     string  `json:"case_no,omitempty"`
 	Points     int     `json:"points"`
@@ -116,7 +117,7 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 		case models.DeductionProposed:
 			u.Proposed += d.Points
 		}
-		v := DeductionView{ID: d.ID, Rule: string(d.Rule), Department: d.DepartmentCode, Staff: d.StaffID, CaseNo: d.CaseNo,
+		v := DeductionView{ID: d.ID, Rule: string(d.Rule), Department: d.DepartmentCode, Unit: u.Name, Staff: d.StaffID, CaseNo: d.CaseNo,
 			Points: d.Points, Reason: d.Reason, Status: string(d.Status), Note: d.Note, At: d.At.In(r.loc).Format(time.RFC3339)}
 		if d.DecidedAt != nil {
 			s := d.DecidedAt.In(r.loc).Format(time.RFC3339)
