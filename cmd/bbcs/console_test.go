@@ -275,6 +275,9 @@ func TestConsoleRolesOnEveryRoute(t *testing.T) {
 			if allowed && status == http.StatusForbidden && !strings.HasSuffix(rt.path, "/close") {
 				t.Errorf("%s %s as %s: %d, want it open", rt.method, rt.path, id, status)
 			}
+			if status >= 500 {
+				t.Errorf("%s %s as %s: %d, a server error", rt.method, rt.path, id, status)
+			}
 			if !allowed && status != http.StatusForbidden {
 				t.Errorf("%s %s as %s: %d, want 403", rt.method, rt.path, id, status)
 			}

@@ -239,7 +239,9 @@ func TestAMessageHandledAgainAfterACrashTellsOnce(t *testing.T) {
 		}
 		return ca.app.redis.Get(ca.ctx, keys[0]).Val()
 	}
-	crash(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "反映问题", id) }, "")
+	if first, again := crash(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "反映问题", id) }, ""); again != first {
+		t.Errorf("handled again, 反映问题 answered %q, first %q", again, first)
+	}
 	menu := ca.customs(openid, 1)[0]
 	ca.click(openid, menu.Menu.Items[1].Content, 102)
 	ca.say(openid, "过户材料提交后超期未办结")
@@ -248,7 +250,9 @@ func TestAMessageHandledAgainAfterACrashTellsOnce(t *testing.T) {
 	ca.say(openid, "钱先生")
 	wantContains(t, ca.say(openid, "13500135000"), "请核对")
 	before := dialogNow()
-	crash(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "确认", id) }, before)
+	if first, again := crash(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "确认", id) }, before); again != first {
+		t.Errorf("handled again, 确认 answered %q, first %q", again, first)
+	}
 	ca.customs(openid, 3)
 	time.Sleep(300 * time.Millisecond) // a second copy would have come by now
 	got := ca.fake.CustomsTo(openid)
