@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,9 +16,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/crypto/bcrypt"
-
-	"bbcs/internal/testenv"
 )
 
 // chromium finds Debian's Chromium; ./scripts/test installs it.
@@ -57,17 +53,8 @@ func artifacts(t *testing.T) string {
 // summary, and find the export; a screenshot of each page.
 func TestConsoleInABrowser(t *testing.T) {
 	exe := chromium(t)
-	hash, _ := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
-	env := []string{"BBCS_DATABASE_DSN=" + testenv.MySQLDSN(t), "BBCS_REDIS_ADDR=" + testenv.RedisAddr(), "BBCS_CLOCK_FAKE=true",
-		"BBCS_STAFF_MA_PASSWORD_HASH=" + string(hash), "BBCS_STAFF_ADMIN_PASSWORD_HASH=" + string(hash)}
-	ta := startAppWith(t, "../../config.example.yaml", env)
-	ta.setClock("2026-03-10T10:00:00+08:00")
-	var c caseJSON
-	ta.must(http.StatusCreated, "wang", "POST", "/api/v1/cases", map[string]string{
-		"applicant_name": "李女士", "applicant_mobile": "13800138000", "category": "not_completed_in_time", "matter": "不动产过户材料提交后超期未办结",
-	}, &c)
-	ta.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+c.No+"/dispatch", map[string]any{"departments": []string{"tax"}}, nil)
-	ta.setClock("2026-03-20T10:00:00+08:00")
+	ta := startAppWith(t, "../../config.example.yaml", consoleEnv(t, "ma", "admin"))
+	c := overdueCase(ta, "不动产过户材料提交后超期未办结")
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),

@@ -42,19 +42,8 @@ var consoleCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 // The console: sign-in with a hashed password, the ledger with filters,
 // a case with its timeline, the monthly summary, and a deduction confirmed.
 func TestAdminConsole(t *testing.T) {
-	hash, _ := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
-	env := []string{
-		"BBCS_DATABASE_DSN=" + testenv.MySQLDSN(t), "BBCS_REDIS_ADDR=" + testenv.RedisAddr(), "BBCS_CLOCK_FAKE=true",
-		"BBCS_STAFF_MA_PASSWORD_HASH=" + string(hash), "BBCS_STAFF_ZHANG_PASSWORD_HASH=" + string(hash),
-	}
-	ta := startAppWith(t, "../../config.example.yaml", env)
-	ta.setClock("2026-03-10T10:00:00+08:00")
-	var c caseJSON
-	ta.must(http.StatusCreated, "wang", "POST", "/api/v1/cases", map[string]string{
-		"applicant_name": "李女士", "applicant_mobile": "13800138000", "category": "not_completed_in_time", "matter": "过户超期未办结",
-	}, &c)
-	ta.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+c.No+"/dispatch", map[string]any{"departments": []string{"tax"}}, nil)
-	ta.setClock("2026-03-20T10:00:00+08:00") // the order is overdue: a deduction is proposed
+	ta := startAppWith(t, "../../config.example.yaml", consoleEnv(t, "ma", "zhang"))
+	c := overdueCase(ta, "过户超期未办结")
 
 	jar, _ := cookiejar.New(nil)
 	b := &browser{t: t, u: ta.srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
@@ -137,12 +126,26 @@ var consoleHash = func() string {
 }()
 
 func consoleEnv(t *testing.T, ids ...string) []string {
-	hash := consoleHash
 	env := []string{"BBCS_DATABASE_DSN=" + testenv.MySQLDSN(t), "BBCS_REDIS_ADDR=" + testenv.RedisAddr(), "BBCS_CLOCK_FAKE=true"}
 	for _, id := range ids {
-		env = append(env, "BBCS_STAFF_"+strings.ToUpper(id)+"_PASSWORD_HASH="+hash)
+		env = append(env, "BBCS_STAFF_"+strings.ToUpper(id)+"_PASSWORD_HASH="+consoleHash)
 	}
 	return env
+}
+
+// overdueCase is a walk-in registered on 10 March and dispatched to the
+// tax window, with the clock moved on to 20 March: its order is overdue,
+// and a deduction is proposed.
+func overdueCase(ta *testApp, matter string) caseJSON {
+	ta.t.Helper()
+	ta.setClock("2026-03-10T10:00:00+08:00")
+	var c caseJSON
+	ta.must(http.StatusCreated, "wang", "POST", "/api/v1/cases", map[string]string{
+		"applicant_name": "李女士", "applicant_mobile": "13800138000", "category": "not_completed_in_time", "matter": matter,
+	}, &c)
+	ta.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+c.No+"/dispatch", map[string]any{"departments": []string{"tax"}}, nil)
+	ta.setClock("2026-03-20T10:00:00+08:00")
+	return c
 }
 
 // A walk-in registered and answered from the console, a refusal that
