@@ -114,6 +114,13 @@ func normaliseMySQLDSN(dsn string) (string, error) {
 	return cfg.FormatDSN(), nil
 }
 
+// CloseDatabase closes db's connections.
+func CloseDatabase(db *gorm.DB) {
+	if sqlDB, err := db.DB(); err == nil {
+		sqlDB.Close()
+	}
+}
+
 func mysqlAddr(dsn string) string {
 	cfg, err := mysqldrv.ParseDSN(dsn)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"bbcs/handlers"
 	"bbcs/models"
 	"bbcs/reports"
+	"bbcs/store"
 )
 
 // Centre is bbcs as cmd/bbcs wires it for the two measured paths: the
@@ -67,9 +68,7 @@ func NewCentre(o Options) (*Centre, error) {
 
 // Close closes the database.
 func (c *Centre) Close() {
-	if sqlDB, err := c.DB.DB(); err == nil {
-		sqlDB.Close()
-	}
+	store.CloseDatabase(c.DB)
 }
 
 // ExportResult is one ledger export.

@@ -102,8 +102,7 @@ func Open(o Options) (*gorm.DB, error) {
 	return store.OpenDatabase(dsn, "", Quiet())
 }
 
-// Directory is the departments and staff of the config file, as
-// cmd/bbcs syncs them.
+// Directory is the organisation of the config file, as cmd/bbcs syncs it.
 func Directory(o Options) (casework.Directory, error) {
 	path := o.Config
 	if path == "" {
@@ -117,19 +116,8 @@ func Directory(o Options) (casework.Directory, error) {
 	if err != nil {
 		return casework.Directory{}, fmt.Errorf("million: %s: %w", path, err)
 	}
-	var dir casework.Directory
-	for _, d := range cfg.Departments {
-		dir.Departments = append(dir.Departments, models.Department{
-			Code: d.Code, Name: d.Name, Platform: d.Group.Platform, ChatID: d.Group.ChatID, LeaderID: d.Leader,
-		})
-	}
-	for _, s := range cfg.Staff {
-		dir.Staff = append(dir.Staff, models.Staff{
-			ID: s.ID, Name: s.Name, Role: models.Role(s.Role), DepartmentCode: s.Department,
-			WeComUserID: s.WeComUserID, DingTalkUserID: s.DingTalkUserID, Mobile: s.Mobile,
-		})
-	}
-	return dir, nil
+	departments, staff, roster := cfg.Directory()
+	return casework.Directory{Departments: departments, Staff: staff, Roster: roster}, nil
 }
 
 func moduleRoot() (string, error) {
@@ -197,11 +185,7 @@ func Seed(ctx context.Context, o Options) (SeedStats, error) {
 	if err != nil {
 		return st, err
 	}
-	defer func() {
-		if sqlDB, err := db.DB(); err == nil {
-			sqlDB.Close()
-		}
-	}()
+	defer store.CloseDatabase(db)
 	if err := db.Exec("CREATE TABLE IF NOT EXISTS bench_million_seed (stamp VARCHAR(64) NOT NULL PRIMARY KEY, done_at DATETIME NULL)").Error; err != nil {
 		return st, err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"bbcs/reports"
+	"bbcs/store"
 )
 
 // The benchmarks run only with BBCS_BENCH_MILLION=1 (and -bench): they seed
@@ -64,11 +65,7 @@ func seeded(b *testing.B) Options {
 			seedErr = err
 			return
 		}
-		defer func() {
-			if sqlDB, err := db.DB(); err == nil {
-				sqlDB.Close()
-			}
-		}()
+		defer store.CloseDatabase(db)
 		if seedStats.Tables, seedErr = TableSizes(db, o.Database); seedErr != nil {
 			return
 		}
@@ -135,11 +132,7 @@ func BenchmarkMonthlyParts(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() {
-		if sqlDB, err := db.DB(); err == nil {
-			sqlDB.Close()
-		}
-	}()
+	defer store.CloseDatabase(db)
 	c, err := NewCentre(o)
 	if err != nil {
 		b.Fatal(err)

@@ -97,18 +97,6 @@ func (d *directorySnapshot) users(id func(models.Staff) string) bot.Users {
 	}
 }
 
-// robotOf is a config group's robot as the directory keeps it: a WeCom
-// webhook key, or a DingTalk access_token and 加签 secret.
-func robotOf(g config.Group) (key, secret string) {
-	switch g.Platform {
-	case "wecom":
-		return g.WebhookKey, ""
-	case "dingtalk":
-		return g.AccessToken, g.Secret
-	}
-	return "", ""
-}
-
 // recipients resolves where a notice goes, for the router and senders.
 type recipients struct {
 	dir               *directorySnapshot
@@ -131,7 +119,7 @@ func newRecipients(cfg *config.Config, cases *casework.Service, wechatOn bool) *
 // "" (an unknown department too: its notices go to the log).
 func (r *recipients) robot(ctx context.Context, target string) (platform, key, secret string, err error) {
 	if grp, ok := r.own[target]; ok {
-		key, secret := robotOf(grp)
+		key, secret := grp.Robot()
 		return grp.Platform, key, secret, nil
 	}
 	depts, _, err := r.dir.get(ctx)

@@ -52,7 +52,7 @@ func migrate(ctx context.Context, path string, environ []string, stdout io.Write
 	if err != nil {
 		return err
 	}
-	defer closeDB(db)
+	defer store.CloseDatabase(db)
 	fmt.Fprintln(stdout, "schema is up to date")
 	return nil
 }
@@ -114,7 +114,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	if err != nil {
 		return nil, err
 	}
-	a.shutdown = append(a.shutdown, func() { closeDB(a.db) })
+	a.shutdown = append(a.shutdown, func() { store.CloseDatabase(a.db) })
 	a.redis, err = store.OpenRedis(ctx, cfg.Redis.Addr, cfg.Redis.Password, cfg.Redis.DB, log)
 	if err != nil {
 		return nil, err
@@ -517,30 +517,8 @@ func logCalendar(log *slog.Logger, cal *workday.Calendar, now time.Time) {
 }
 
 func directory(cfg *config.Config) casework.Directory {
-	var dir casework.Directory
-	for _, d := range cfg.Departments {
-		key, secret := robotOf(d.Group)
-		dir.Departments = append(dir.Departments, models.Department{
-			Code: d.Code, Name: d.Name, Platform: d.Group.Platform, ChatID: d.Group.ChatID, LeaderID: d.Leader,
-			RobotKey: key, RobotSecret: secret,
-		})
-	}
-	for _, s := range cfg.Staff {
-		dir.Staff = append(dir.Staff, models.Staff{
-			ID: s.ID, Name: s.Name, Role: models.Role(s.Role), DepartmentCode: s.Department,
-			WeComUserID: s.WeComUserID, DingTalkUserID: s.DingTalkUserID, Mobile: s.Mobile,
-		})
-	}
-	for _, e := range cfg.Duty.Roster {
-		dir.Roster = append(dir.Roster, models.DutyDay{Date: e.Date, SpecialistID: e.Specialist, LeaderID: e.Leader})
-	}
-	return dir
-}
-
-func closeDB(db *gorm.DB) {
-	if sqlDB, err := db.DB(); err == nil {
-		sqlDB.Close()
-	}
+	departments, staff, roster := cfg.Directory()
+	return casework.Directory{Departments: departments, Staff: staff, Roster: roster}
 }
 
 // sessionSecret is the configured one, or a random one for this process

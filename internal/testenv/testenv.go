@@ -87,11 +87,7 @@ func MySQL(t testing.TB) *gorm.DB {
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
+	t.Cleanup(func() { store.CloseDatabase(db) })
 	return db
 }
 
