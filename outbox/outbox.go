@@ -5,7 +5,6 @@
 package outbox
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,14 +12,13 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
 
 	"bbcs/bot"
 	"bbcs/clock"
+	"bbcs/internal/par"
 	"bbcs/models"
 )
 
@@ -142,34 +140,19 @@ func (d *Dispatcher) pass(ctx context.Context) (int, error) {
 	}
 	// Each notice of a pass has a recipient of its own, so sending them
 	// side by side keeps every recipient's order.
-	var (
-		sent     atomic.Int64
-		firstErr error
-		mu       sync.Mutex
-		next     atomic.Int64
-		wg       sync.WaitGroup
-	)
-	for range min(d.Workers, len(mine)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(mine) || ctx.Err() != nil {
-					return
-				}
-				ok, err := d.deliver(ctx, &mine[i])
-				if err != nil {
-					mu.Lock()
-					firstErr = cmp.Or(firstErr, err)
-					mu.Unlock()
-				}
-				if ok {
-					sent.Add(1)
-				}
-			}
-		})
+	sent, errs := make([]bool, len(mine)), make([]error, len(mine))
+	par.Each(len(mine), d.Workers, func(i int) {
+		if ctx.Err() == nil { // a claim not tried is retried after the lease
+			sent[i], errs[i] = d.deliver(ctx, &mine[i])
+		}
+	})
+	n := 0
+	for _, ok := range sent {
+		if ok {
+			n++
+		}
 	}
-	wg.Wait()
-	return int(sent.Load()), firstErr
+	return n, errors.Join(errs...)
 }
 
 // claimToken names one pass's claim.

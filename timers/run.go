@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"bbcs/internal/par"
 )
 
 // Handler fires one timer. It must be idempotent: a timer whose process
@@ -82,27 +82,7 @@ func (e *Engine) sleep(ctx context.Context) {
 // pipeline: Ack on success, Retry on failure.
 func (e *Engine) fire(ctx context.Context, h Handler, batch []Claimed) {
 	errs := make([]error, len(batch))
-	workers := min(e.opts.Workers, len(batch))
-	if workers <= 1 {
-		for i, c := range batch {
-			errs[i] = e.call(ctx, h, c)
-		}
-	} else {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Go(func() {
-				for {
-					i := int(next.Add(1) - 1)
-					if i >= len(batch) {
-						return
-					}
-					errs[i] = e.call(ctx, h, batch[i])
-				}
-			})
-		}
-		wg.Wait()
-	}
+	par.Each(len(batch), e.opts.Workers, func(i int) { errs[i] = e.call(ctx, h, batch[i]) })
 
 	// Settle even when ctx has ended, so a stopping process hands its
 	// timers back at once instead of after the lease.
