@@ -180,12 +180,9 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 		return "" // unsubscribe, view, template delivery reports: nothing to say
 	}
 	text := strings.TrimSpace(m.Text)
-	if reply, ok := c.rating(ctx, openid, text, m.ButtonKey); ok {
-		return c.keepAlive(ctx, openid, reply)
-	}
-	d, err := c.load(ctx, openid)
-	if err != nil {
-		return c.busy(ctx, "load dialog", err)
+	d := foundDialog(ctx)
+	if reply, ok := c.rating(ctx, openid, d, text, m.ButtonKey); ok {
+		return c.keepAlive(ctx, openid, d, reply)
 	}
 	if d != nil && c.Clock.Now().Sub(d.Updated) > c.expiry() {
 		c.drop(ctx, openid)
@@ -199,9 +196,7 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 		// Any message is the citizen at work, a refused answer too: when
 		// the step did not store the dialog, its expiry still moves on.
 		if r := requestOf(ctx); !r.stored && r.outage == nil {
-			if err := c.saveAs(ctx, openid, d, d.Msg); err != nil {
-				return c.busy(ctx, "save dialog", err)
-			}
+			c.saveAs(ctx, openid, d, d.Msg)
 		}
 		return reply
 	}
@@ -219,33 +214,31 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 // keepAlive follows a message that was not about the open dialog (a
 // rating): the citizen is at work, so the dialog lives on from now, or,
 // left alone too long already, ends, and reply says so.
-func (c *Citizens) keepAlive(ctx context.Context, openid, reply string) string {
-	d, err := c.load(ctx, openid)
-	if err != nil || d == nil || requestOf(ctx).outage != nil {
+func (c *Citizens) keepAlive(ctx context.Context, openid string, d *dialog, reply string) string {
+	if d == nil || requestOf(ctx).outage != nil {
 		return reply
 	}
 	if c.Clock.Now().Sub(d.Updated) > c.expiry() {
 		c.drop(ctx, openid)
 		return reply + "\n\n" + c.expiredText()
 	}
-	if err := c.saveAs(ctx, openid, d, d.Msg); err != nil {
-		return c.busy(ctx, "save dialog", err)
-	}
+	c.saveAs(ctx, openid, d, d.Msg)
 	return reply
 }
 
 // rating takes a rating (a menu click, a digit 1–5 or a level's words)
 // for the citizen's case awaiting one, and then a comment (第十三条). It
-// reports false when the message is not about a rating.
-func (c *Citizens) rating(ctx context.Context, openid, text, button string) (string, bool) {
+// reports false when the message is not about a rating. d is the report
+// in progress, if any.
+func (c *Citizens) rating(ctx context.Context, openid string, d *dialog, text, button string) (string, bool) {
 	level, isLevel := ratingOf(text, button)
 	commentKey := c.commentKey(openid)
 	if !isLevel {
-		no, err := c.read(ctx, requestOf(ctx).comment, commentKey).Result()
+		no, err := requestOf(ctx).comment.Result()
 		if err != nil || text == "" || isStart(text) || text == "查询" || caseNoRE.MatchString(text) {
 			return "", false
 		}
-		if d, _ := c.load(ctx, openid); d != nil {
+		if d != nil {
 			return "", false // a text in the middle of a report belongs to the report
 		}
 		// At once, not with the message's answer: the comment is recorded
@@ -260,10 +253,8 @@ func (c *Citizens) rating(ctx context.Context, openid, text, button string) (str
 		}
 		return "您的意见已记录，我们会认真改进。谢谢！", true
 	}
-	if button == "" {
-		if d, _ := c.load(ctx, openid); d != nil {
-			return "", false // a digit in the middle of a report belongs to the report
-		}
+	if button == "" && d != nil {
+		return "", false // a digit in the middle of a report belongs to the report
 	}
 	awaiting, err := c.awaitingRating(ctx, openid)
 	if err != nil {
@@ -347,9 +338,7 @@ func (c *Citizens) centre() string {
 // start opens a new report with the category menu.
 func (c *Citizens) start(ctx context.Context, openid string) string {
 	d := &dialog{Step: stepCategory}
-	if err := c.save(ctx, openid, d); err != nil {
-		return c.busy(ctx, "save dialog", err)
-	}
+	c.save(ctx, openid, d)
 	if err := c.arm(ctx, openid, d.Updated.Add(c.expiry())); err != nil {
 		// Without its timer the dialog still ends when the citizen next
 		// writes after the expiry.
@@ -391,14 +380,9 @@ func (c *Citizens) ask(ctx context.Context, openid string, d *dialog) string {
 // message) and answers nothing passively: the menu is the reply.
 func (c *Citizens) menu(ctx context.Context, openid, head string, items []models.MenuItem, tail string) string {
 	data := models.NoticeData{Text: head, Menu: items, Tail: tail}
-	var err error
-	if id := requestOf(ctx).msgID; id != "" {
-		// Once per message: asked again after a crash, the menu is not
-		// sent twice.
-		err = c.Cases.TellOnceFor(ctx, "menu:"+id, models.NoticeDialogMenu, models.AudienceApplicant, openid, data)
-	} else {
-		err = c.Cases.Tell(ctx, models.NoticeDialogMenu, models.AudienceApplicant, openid, data)
-	}
+	// Once per message: asked again after a crash, the menu is not sent
+	// twice.
+	err := c.Cases.TellOnceFor(ctx, "menu:"+requestOf(ctx).msgID, models.NoticeDialogMenu, models.AudienceApplicant, openid, data)
 	if err != nil {
 		c.Log.Error("wechat: queue menu", "err", err)
 		// Say it in words instead: the typed numbers work all the same.
@@ -412,15 +396,8 @@ func (c *Citizens) menu(ctx context.Context, openid, head string, items []models
 	return ""
 }
 
-// kick wakes the outbox: after the message's writes commit when handling
-// one, at once otherwise.
-func (c *Citizens) kick(ctx context.Context) {
-	if r := requestOf(ctx); r.writes != nil {
-		r.kick = true
-	} else if c.Kick != nil {
-		c.Kick()
-	}
-}
+// kick asks Handle to wake the outbox once the message's writes commit.
+func (c *Citizens) kick(ctx context.Context) { requestOf(ctx).kick = true }
 
 func (c *Citizens) summary(d *dialog) string {
 	var b strings.Builder
@@ -456,9 +433,7 @@ func (c *Citizens) step(ctx context.Context, openid string, d *dialog, m bot.Mes
 			return fmt.Sprintf("最多可以附 %d 张照片。请用文字简要描述一下情况。", maxPhotos)
 		}
 		d.Photos = append(d.Photos, m.MediaID)
-		if err := c.save(ctx, openid, d); err != nil {
-			return c.busy(ctx, "save dialog", err)
-		}
+		c.save(ctx, openid, d)
 		if d.Matter == "" {
 			return fmt.Sprintf("已收到照片（共 %d 张）。请再用文字简要描述一下情况。", len(d.Photos))
 		}
@@ -485,9 +460,7 @@ func (c *Citizens) step(ctx context.Context, openid string, d *dialog, m bot.Mes
 	}
 	d.Back = append(d.Back, d.Step)
 	d.Step = next
-	if err := c.save(ctx, openid, d); err != nil {
-		return c.busy(ctx, "save dialog", err)
-	}
+	c.save(ctx, openid, d)
 	return c.ask(ctx, openid, d)
 }
 
@@ -623,9 +596,7 @@ func (c *Citizens) back(ctx context.Context, openid string, d *dialog) string {
 		return "已经是第一步了。" + c.ask(ctx, openid, d)
 	}
 	d.Step, d.Back = d.Back[len(d.Back)-1], d.Back[:len(d.Back)-1]
-	if err := c.save(ctx, openid, d); err != nil {
-		return c.busy(ctx, "save dialog", err)
-	}
+	c.save(ctx, openid, d)
 	return c.ask(ctx, openid, d)
 }
 
@@ -734,8 +705,8 @@ func (c *Citizens) Expire(ctx context.Context, openid string) error {
 		if err != nil {
 			return err
 		}
-		var d dialog
-		if err := json.Unmarshal(raw, &d); err != nil {
+		d := decodeDialog(raw)
+		if d == nil {
 			return nil // unreadable: the next message starts afresh
 		}
 		if c.Clock.Now().Sub(d.Updated) < c.expiry() {
@@ -774,58 +745,44 @@ func (c *Citizens) key(openid string) string { return c.Prefix + ":wechat:dialog
 
 func (c *Citizens) commentKey(openid string) string { return c.Prefix + ":wechat:comment:" + openid }
 
-// read is pre's answer when the message read key beforehand, else Redis's.
-func (c *Citizens) read(ctx context.Context, pre *redis.StringCmd, key string) *redis.StringCmd {
-	if pre != nil {
-		return pre
-	}
-	return c.Redis.Get(ctx, key)
-}
-
-// writer is where a step's Redis writes go: the message's MULTI/EXEC when
-// handling one, straight to Redis otherwise (a timer's Expire).
-func (c *Citizens) writer(ctx context.Context) redis.Cmdable {
-	if w := requestOf(ctx).writes; w != nil {
-		return w
-	}
-	return c.Redis
-}
-
-// load reads the citizen's dialog as the message being handled found it
-// (its steps load before they save, never after).
-func (c *Citizens) load(ctx context.Context, openid string) (*dialog, error) {
-	raw, err := c.read(ctx, requestOf(ctx).found, c.key(openid)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
+// foundDialog is the citizen's dialog as the message being handled found
+// it, read with its de-duplication mark (Handle answers 503 when that read
+// failed); nil when there is none. The steps read it before they change
+// it, never after.
+func foundDialog(ctx context.Context) *dialog {
+	raw, err := requestOf(ctx).found.Bytes()
 	if err != nil {
-		return nil, err
+		return nil
 	}
+	return decodeDialog(raw)
+}
+
+// decodeDialog reads a stored dialog; nil when it is unreadable, which is
+// as good as none.
+func decodeDialog(raw []byte) *dialog {
 	var d dialog
 	if err := json.Unmarshal(raw, &d); err != nil {
-		return nil, nil // an unreadable dialog is as good as none
+		return nil
 	}
-	return &d, nil
+	return &d
 }
 
 // save stores the dialog. Its staleness is judged by our Clock (the test
 // clock included); the Redis expiry only clears what nobody came back to.
-func (c *Citizens) save(ctx context.Context, openid string, d *dialog) error {
-	return c.saveAs(ctx, openid, d, requestOf(ctx).msgID)
+func (c *Citizens) save(ctx context.Context, openid string, d *dialog) {
+	c.saveAs(ctx, openid, d, requestOf(ctx).msgID)
 }
 
-// saveAs stores d as changed by message msg.
-func (c *Citizens) saveAs(ctx context.Context, openid string, d *dialog, msg string) error {
+// saveAs queues d, as changed by message msg, on the message's writes:
+// an error shows when they commit, and fails the message (see once).
+func (c *Citizens) saveAs(ctx context.Context, openid string, d *dialog, msg string) {
 	requestOf(ctx).stored = true
 	d.Updated, d.Msg = c.Clock.Now(), msg
-	raw, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	return c.writer(ctx).Set(ctx, c.key(openid), raw, 24*time.Hour).Err()
+	raw, _ := json.Marshal(d) // strings, slices and a time: nothing json refuses
+	requestOf(ctx).writes.Set(ctx, c.key(openid), raw, 24*time.Hour)
 }
 
 func (c *Citizens) drop(ctx context.Context, openid string) {
 	requestOf(ctx).stored = true
-	c.writer(ctx).Del(ctx, c.key(openid)) // its timer, when it fires, finds nothing to end
+	requestOf(ctx).writes.Del(ctx, c.key(openid)) // its timer, when it fires, finds nothing to end
 }

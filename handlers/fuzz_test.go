@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 
 	"bbcs/bot"
@@ -662,11 +664,14 @@ func FuzzCitizenDialog(f *testing.F) {
 				return count(t, tx.Model(&models.Notice{}).Where("audience = ? AND target = ?", models.AudienceApplicant, fuzzOpenID))
 			}
 			load := func() *dialog {
-				d, err := c.load(ctx, fuzzOpenID)
+				raw, err := rdb.Get(ctx, c.key(fuzzOpenID)).Bytes()
+				if errors.Is(err, redis.Nil) {
+					return nil
+				}
 				if err != nil {
 					t.Fatalf("load dialog: %v", err)
 				}
-				return d
+				return decodeDialog(raw)
 			}
 			typed := ""             // everything the citizen has typed
 			var lastWrote time.Time // when the citizen last wrote to an open dialog
