@@ -53,13 +53,18 @@ var decoyHash, _ = bcrypt.GenerateFromPassword([]byte("decoy"), bcrypt.DefaultCo
 // consoleRoles may sign in; window staff work from their groups.
 var consoleRoles = []models.Role{models.RoleSpecialist, models.RoleSupervisor, models.RoleLeader, models.RolePrincipalLeader, models.RoleAdmin}
 
+// Who may do what in the console, besides everyone signed in: the routes
+// and the forms a page offers read the same lists.
+var (
+	registrars = []models.Role{models.RoleSpecialist, models.RoleAdmin} // register walk-in and phone cases
+	deciders   = []models.Role{models.RoleSupervisor, models.RoleAdmin} // confirm deductions, verdicts, the outbox
+	admins     = []models.Role{models.RoleAdmin}                        // the directory
+)
+
 // Routes registers the console's pages on mux. Each names the roles that
 // may open it; the use cases behind the forms check again.
 func (c *Console) Routes(mux *http.ServeMux) {
 	all := consoleRoles
-	registrars := []models.Role{models.RoleSpecialist, models.RoleAdmin}
-	deciders := []models.Role{models.RoleSupervisor, models.RoleAdmin}
-	admins := []models.Role{models.RoleAdmin}
 	mux.HandleFunc("GET /admin/{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/admin/cases", http.StatusFound) })
 	mux.HandleFunc("GET /admin/login", c.loginPage)
 	mux.HandleFunc("POST /admin/login", c.login)
@@ -142,7 +147,8 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, consolePag
 				return
 			}
 		}
-		h(w, r, consolePage{Me: me, CSRF: csrf})
+		// ?done= is what the form before the redirect did.
+		h(w, r, consolePage{Me: me, CSRF: csrf, Message: r.URL.Query().Get("done")})
 	}
 }
 
@@ -222,8 +228,7 @@ func (c *Console) scores(w http.ResponseWriter, r *http.Request, p consolePage) 
 		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
 		return
 	}
-	p.Data = scoresView{Scores: sc, CanDecide: p.Me.Role == models.RoleSupervisor || p.Me.Role == models.RoleAdmin}
-	p.Message = r.URL.Query().Get("done")
+	p.Data = scoresView{Scores: sc, CanDecide: slices.Contains(deciders, p.Me.Role)}
 	c.render(w, http.StatusOK, "console-scores.html", p)
 }
 

@@ -47,8 +47,7 @@ func (c *Console) cases(w http.ResponseWriter, r *http.Request, p consolePage) {
 	}
 	p.Data = casesView{Filter: f, Cases: rows, Total: total, Depts: depts, Export: "/admin/ledger.xlsx?" + q.Encode(),
 		Statuses:   []models.CaseStatus{models.CaseRegistered, models.CaseDispatched, models.CaseAnswered, models.CaseReopened, models.CaseClosed},
-		Categories: models.Categories, CanAdd: p.Me.Role == models.RoleSpecialist || p.Me.Role == models.RoleAdmin}
-	p.Message = q.Get("done")
+		Categories: models.Categories, CanAdd: slices.Contains(registrars, p.Me.Role)}
 	c.render(w, http.StatusOK, "console-cases.html", p)
 }
 
@@ -114,7 +113,6 @@ type caseView struct {
 }
 
 func (c *Console) casePage(w http.ResponseWriter, r *http.Request, p consolePage) {
-	p.Message = r.URL.Query().Get("done")
 	c.showCase(w, http.StatusOK, r, p)
 }
 
@@ -166,7 +164,7 @@ func actionsFor(me models.Staff, d *casework.Detail) map[string]bool {
 		"close":         st == models.CaseAnswered && owner,
 	}
 	for _, r := range d.Ratings {
-		if r.Level.Bad() && (me.Role == models.RoleSupervisor || me.Role == models.RoleAdmin) {
+		if r.Level.Bad() && slices.Contains(deciders, me.Role) {
 			can["fault"] = true // a verdict on a bad rating (第十七条)
 		}
 	}

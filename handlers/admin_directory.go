@@ -45,9 +45,6 @@ func (c *Console) showDepartments(w http.ResponseWriter, status int, r *http.Req
 		}
 	}
 	p.Title = "部门"
-	if p.Message == "" {
-		p.Message = r.URL.Query().Get("done")
-	}
 	p.Data = departmentsView{List: list, Edit: edit, Leaders: leaders}
 	c.render(w, status, "console-departments.html", p)
 }
@@ -94,9 +91,6 @@ func (c *Console) showStaff(w http.ResponseWriter, status int, r *http.Request, 
 		byCode[d.Code] = d
 	}
 	p.Title = "工作人员"
-	if p.Message == "" {
-		p.Message = r.URL.Query().Get("done")
-	}
 	p.Data = staffView{List: list, Edit: edit, Roles: models.Roles, Depts: byCode, New: isNew}
 	c.render(w, status, "console-staff.html", p)
 }
@@ -170,9 +164,6 @@ func (c *Console) showRoster(w http.ResponseWriter, status int, r *http.Request,
 		}
 	}
 	p.Title = "值班表"
-	if p.Message == "" {
-		p.Message = r.URL.Query().Get("done")
-	}
 	p.Data = v
 	c.render(w, status, "console-roster.html", p)
 }
@@ -216,9 +207,6 @@ func (c *Console) showHolidays(w http.ResponseWriter, status int, r *http.Reques
 		}
 	}
 	p.Title = "节假日"
-	if p.Message == "" {
-		p.Message = r.URL.Query().Get("done")
-	}
 	p.Data = holidaysView{Years: c.Cases.Calendar().Years(), Overrides: list, Year: year, Data: data}
 	c.render(w, status, "console-holidays.html", p)
 }

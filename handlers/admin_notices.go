@@ -33,7 +33,6 @@ func (c *Console) notices(w http.ResponseWriter, r *http.Request, p consolePage)
 	if err != nil {
 		p.Error = models.ErrorMessage(err)
 	}
-	p.Message = r.URL.Query().Get("done")
 	p.Data = noticesView{Pending: pending, Failed: failed}
 	c.render(w, http.StatusOK, "console-notices.html", p)
 }
