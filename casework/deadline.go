@@ -330,7 +330,7 @@ var errStale = errors.New("casework: timer has nothing to do")
 
 // remind: 第十二条's deadline is today and the order is still open.
 func (ch *change) remind(o *models.WorkOrder, dept models.Department, d models.NoticeData) error {
-	ch.record("reminded", o.No, fmt.Sprintf("提醒%s：今天 %s 到期，尚未答复", dept.Name, o.Deadline().In(ch.s.Calendar().Location()).Format("15:04")))
+	ch.record("reminded", o.No, fmt.Sprintf("提醒%s：今天 %s 到期，尚未答复", dept.Name, o.Deadline().In(ch.cal.Location()).Format("15:04")))
 	d.Mentions = ch.handlers(o)
 	ch.notify(models.NoticeReminder, models.AudienceDepartment, dept.Code, d)
 	return nil

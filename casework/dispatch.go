@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"bbcs/models"
+	"bbcs/workday"
 )
 
 // Decision is the owner's choice at triage (第十条).
@@ -160,7 +161,7 @@ func (ch *change) dispatch(departments []string, note string, joint bool) error 
 	ch.c.Departments = models.JoinCodes(mergeCodes(ch.c.DepartmentCodes(), departments))
 	ch.c.Status = models.CaseDispatched
 	d := ch.data()
-	due := ch.s.Calendar().DueAt(ch.now, ch.s.opts.ReplyDays)
+	due := ch.cal.DueAt(ch.now, ch.s.opts.ReplyDays)
 	d.Departments, d.DueAt = names, &due
 	d.Reopened = ch.c.Round > 1
 	ch.notifyApplicant(models.NoticeOrderDispatched, d)
@@ -176,8 +177,8 @@ func (ch *change) issueOrder(dept models.Department, note string, joint bool) er
 		No:     fmt.Sprintf("%s%s-%d", ch.s.opts.OrderPrefix, body, ch.c.OrderSeq),
 		CaseID: ch.c.ID, Round: ch.c.Round, DepartmentCode: dept.Code, Status: models.OrderPending,
 		Joint: joint, Note: note, DispatchedBy: ch.actor.ID, ReceivedAt: ch.now,
-		DueAt: ch.s.Calendar().DueAt(ch.now, ch.s.opts.ReplyDays),
-		CapAt: ch.s.Calendar().DueAt(ch.now, ch.s.opts.MaxDays),
+		DueAt: ch.cal.DueAt(ch.now, ch.s.opts.ReplyDays),
+		CapAt: ch.cal.DueAt(ch.now, ch.s.opts.MaxDays),
 	}
 	if err := ch.tx.Create(&o).Error; err != nil {
 		return fmt.Errorf("casework: create work order %s: %w", o.No, err)
@@ -190,7 +191,7 @@ func (ch *change) issueOrder(dept models.Department, note string, joint bool) er
 		what += "（退回重办）"
 	}
 	line := fmt.Sprintf("%s至%s，请于 %s 前答复", what, dept.Name, models.FormatTime(o.DueAt))
-	if years := ch.s.Calendar().Unpublished(o.ReceivedAt, o.CapAt); len(years) > 0 {
+	if years := ch.cal.Unpublished(o.ReceivedAt, o.CapAt); len(years) > 0 {
 		// calendar.md: a missing official table is noticed, not silently wrong.
 		line += fmt.Sprintf("（注意：%v 年的官方节假日安排尚未载入，时限按法定节假日估算）", years)
 		ch.s.log.Warn("deadline estimated without official holiday table", "case", ch.c.No, "order", o.No, "years", years)
@@ -371,14 +372,15 @@ func (s *Service) Extend(ctx context.Context, actor models.Staff, orderNo, dueDa
 	if err != nil {
 		return nil, err
 	}
-	date, err := s.Calendar().ParseDate(strings.TrimSpace(dueDate))
+	cal := s.Calendar()
+	date, err := cal.ParseDate(strings.TrimSpace(dueDate))
 	if err != nil {
 		return nil, models.Errorf(models.ErrInvalid, "延期日期 %q 不正确，应为 YYYY-MM-DD", dueDate)
 	}
-	if !s.Calendar().IsWorkday(date) {
+	if !cal.IsWorkday(date) {
 		return nil, models.Errorf(models.ErrInvalid, "%s 不是工作日，请选择一个工作日作为新的办理时限", models.FormatDate(date))
 	}
-	return s.extend(ctx, actor, orderNo, reason, func(*models.WorkOrder) time.Time { return s.Calendar().EndOf(date) })
+	return s.extend(ctx, actor, orderNo, reason, func(*workday.Calendar, *models.WorkOrder) time.Time { return cal.EndOf(date) })
 }
 
 // ExtendDays extends an order by a number of working days past its
@@ -391,14 +393,14 @@ func (s *Service) ExtendDays(ctx context.Context, actor models.Staff, orderNo st
 	if days < 1 || days > s.opts.MaxDays {
 		return nil, models.Errorf(models.ErrInvalid, "延期天数应为 1 到 %d 个工作日", s.opts.MaxDays)
 	}
-	return s.extend(ctx, actor, orderNo, reason, func(o *models.WorkOrder) time.Time {
-		return s.Calendar().EndOf(s.Calendar().AddWorkdays(o.Deadline(), days))
+	return s.extend(ctx, actor, orderNo, reason, func(cal *workday.Calendar, o *models.WorkOrder) time.Time {
+		return cal.EndOf(cal.AddWorkdays(o.Deadline(), days))
 	})
 }
 
-func (s *Service) extend(ctx context.Context, actor models.Staff, orderNo, reason string, newDue func(*models.WorkOrder) time.Time) (*models.Case, error) {
+func (s *Service) extend(ctx context.Context, actor models.Staff, orderNo, reason string, newDue func(*workday.Calendar, *models.WorkOrder) time.Time) (*models.Case, error) {
 	return s.onOrder(ctx, orderNo, actor, func(ch *change, o *models.WorkOrder) error {
-		until := newDue(o)
+		until := newDue(ch.cal, o)
 		dept, err := ch.requireDepartment(o)
 		if err != nil {
 			return err

@@ -24,14 +24,15 @@ func dutyTimer(date string) string { return "duty:" + date }
 // dutyTimers are the checks of today (if a working day) and of the next
 // working day.
 func (s *Service) dutyTimers(now time.Time) map[string]time.Time {
-	loc := s.Calendar().Location()
+	cal := s.Calendar()
+	loc := cal.Location()
 	local := now.In(loc)
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
 	out := map[string]time.Time{}
-	if s.Calendar().IsWorkday(today) {
+	if cal.IsWorkday(today) {
 		out[dutyTimer(today.Format(time.DateOnly))] = today.Add(s.opts.CheckIn)
 	}
-	next := s.Calendar().AddWorkdays(today, 1)
+	next := cal.AddWorkdays(today, 1)
 	out[dutyTimer(next.Format(time.DateOnly))] = next.Add(s.opts.CheckIn)
 	return out
 }
@@ -46,7 +47,7 @@ func (s *Service) fireDutyTimer(ctx context.Context, id, date string) error {
 		if err != nil {
 			return errStale
 		}
-		ch := &change{s: s, tx: tx, now: day.Add(s.opts.CheckIn), actor: System, c: &models.Case{}}
+		ch := &change{s: s, tx: tx, now: day.Add(s.opts.CheckIn), cal: s.Calendar(), actor: System, c: &models.Case{}}
 		st, err := ch.onDuty()
 		if err != nil {
 			return errStale // nobody is on duty: nothing to check
@@ -90,7 +91,8 @@ func monthlyTimer(month string) string { return "monthly:" + month }
 
 // monthlyTimers are the pushes of last month's and this month's summary.
 func (s *Service) monthlyTimers(now time.Time) map[string]time.Time {
-	loc := s.Calendar().Location()
+	cal := s.Calendar()
+	loc := cal.Location()
 	local := now.In(loc)
 	out := map[string]time.Time{}
 	for _, m := range []time.Time{
@@ -99,13 +101,13 @@ func (s *Service) monthlyTimers(now time.Time) map[string]time.Time {
 	} {
 		next := m.AddDate(0, 1, 0)
 		first := next
-		if !s.Calendar().IsWorkday(first) {
-			first = s.Calendar().AddWorkdays(next, 1)
+		if !cal.IsWorkday(first) {
+			first = cal.AddWorkdays(next, 1)
 		}
 		// A push whose day is over is not made up later: a summary of two
 		// months ago helps nobody on a new deployment.
-		if now.Before(s.Calendar().EndOf(first)) {
-			out[monthlyTimer(m.Format("2006-01"))] = s.Calendar().MorningOf(first)
+		if now.Before(cal.EndOf(first)) {
+			out[monthlyTimer(m.Format("2006-01"))] = cal.MorningOf(first)
 		}
 	}
 	return out

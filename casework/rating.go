@@ -224,7 +224,7 @@ func (ch *change) reopen(why string) error {
 	d.Result, d.Reason = ch.c.Result, why
 	ch.notify(models.NoticeCaseReopened, models.AudienceStaff, ch.c.OwnerID, d)
 	// 跟踪回访: the owner calls the applicant on the next working day.
-	due := ch.s.Calendar().MorningOf(ch.s.Calendar().AddWorkdays(ch.now, 1))
+	due := ch.cal.MorningOf(ch.cal.AddWorkdays(ch.now, 1))
 	f := models.FollowUp{CaseID: ch.c.ID, Round: ch.c.Round, DueAt: due, Created: ch.now}
 	if err := ch.tx.Create(&f).Error; err != nil {
 		return fmt.Errorf("casework: plan follow-up visit: %w", err)

@@ -149,7 +149,7 @@ func (s *Service) register(ctx context.Context, actor models.Staff, r Registrati
 		if r.SourceID != "" {
 			c.SourceID = &r.SourceID
 		}
-		ch := &change{s: s, tx: tx, now: now, actor: actor, c: c}
+		ch := &change{s: s, tx: tx, now: now, cal: s.Calendar(), actor: actor, c: c}
 		owner := actor
 		if r.Channel == models.ChannelServiceAccount || actor.Role != models.RoleSpecialist {
 			var err error
@@ -251,7 +251,7 @@ func nextSeq(tx *gorm.DB, day string) (int, error) {
 // onDuty is the specialist on duty now (第四条): the roster's for today,
 // else the rotation's turn, else the first specialist on file.
 func (ch *change) onDuty() (models.Staff, error) {
-	date := ch.now.In(ch.s.Calendar().Location()).Format(time.DateOnly)
+	date := ch.now.In(ch.cal.Location()).Format(time.DateOnly)
 	var day models.DutyDay
 	if err := ch.tx.Where("date = ?", date).Limit(1).Find(&day).Error; err != nil {
 		return models.Staff{}, fmt.Errorf("casework: read duty roster: %w", err)
@@ -280,8 +280,8 @@ func (ch *change) onDuty() (models.Staff, error) {
 				order = append(order, st)
 			}
 		}
-		epoch := time.Date(2020, 1, 1, 0, 0, 0, 0, ch.s.Calendar().Location())
-		turn := ch.s.Calendar().WorkdaysBetween(epoch, ch.now) % len(order)
+		epoch := time.Date(2020, 1, 1, 0, 0, 0, 0, ch.cal.Location())
+		turn := ch.cal.WorkdaysBetween(epoch, ch.now) % len(order)
 		return order[turn], nil
 	}
 	var first models.Staff
@@ -332,9 +332,10 @@ func (s *Service) CheckIn(ctx context.Context, actor models.Staff) (*models.Chec
 		return nil, err
 	}
 	now := s.clock.Now()
-	local := now.In(s.Calendar().Location())
+	loc := s.Calendar().Location()
+	local := now.In(loc)
 	date := local.Format(time.DateOnly)
-	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, s.Calendar().Location())
+	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
 	ci := &models.CheckIn{Date: date, StaffID: actor.ID, At: now, Late: now.After(midnight.Add(s.opts.CheckIn))}
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		var n int64

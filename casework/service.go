@@ -138,9 +138,13 @@ func (s *Service) txOptions() *sql.TxOptions {
 // change collects what one use case does to one case: the timeline events
 // and the notices written with it, in the same transaction.
 type change struct {
-	s       *Service
-	tx      *gorm.DB
-	now     time.Time
+	s   *Service
+	tx  *gorm.DB
+	now time.Time
+	// cal is the working-day calendar the use case started with: the
+	// console may swap the service's meanwhile, and one order must not mix
+	// two.
+	cal     *workday.Calendar
 	actor   models.Staff
 	c       *models.Case
 	owner   models.Staff
@@ -222,7 +226,7 @@ func lockCase(tx *gorm.DB, where string, arg any) (*models.Case, error) {
 }
 
 func (s *Service) begin(tx *gorm.DB, actor models.Staff, c *models.Case) (*change, error) {
-	ch := &change{s: s, tx: tx, now: s.clock.Now(), actor: actor, c: c}
+	ch := &change{s: s, tx: tx, now: s.clock.Now(), cal: s.Calendar(), actor: actor, c: c}
 	if c.OwnerID != "" {
 		owner, err := ch.staff(c.OwnerID)
 		if err != nil {
