@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
@@ -343,7 +344,15 @@ func FuzzStaffCommand(f *testing.F) {
 		if m.ButtonKey != "" {
 			cmd = m.ButtonKey
 		}
-		fields := strings.Fields(splitVerb(cmd)) // "签收：GD…" is "签收 GD…"
+		// The command's words, worked out here rather than by the splitVerb
+		// under test: a verb written without a space or with a colon
+		// ("签收GD…", "签收：GD…") is still that verb.
+		fields := strings.Fields(cmd)
+		for _, v := range append(slices.Collect(maps.Keys(staffSuccess)), "帮助") {
+			if rest, ok := strings.CutPrefix(cmd, v); ok {
+				fields = append([]string{v}, strings.Fields(strings.TrimLeft(rest, " :：,，"))...)
+			}
+		}
 		verb := ""
 		if len(fields) > 0 {
 			verb = fields[0]
