@@ -290,14 +290,13 @@ type dayRun struct {
 	prefix string // openids of this run
 	seq    int64
 
-	mu        sync.Mutex
-	r         *rand.Rand
-	pending   []*order
-	accepted  []*order
-	rateable  []string          // openids whose case is answered, not yet rated
-	backlog   map[string]string // openid → case no (earlier days' citizens)
-	cases     map[string]string // day citizen → case no (from the progress reply)
-	problemsN int
+	mu       sync.Mutex
+	r        *rand.Rand
+	pending  []*order
+	accepted []*order
+	rateable []string          // openids whose case is answered, not yet rated
+	backlog  map[string]string // openid → case no (earlier days' citizens)
+	cases    map[string]string // day citizen → case no (from the progress reply)
 }
 
 func newDayRun(ctx context.Context, base string, speed float64, rec *recorder, arr *arrivals, db *database, hc *http.Client, plat *platforms, prefix string, plain bool) *dayRun {

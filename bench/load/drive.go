@@ -119,12 +119,6 @@ func (r *recorder) kind(name string) stats {
 	return summarise(k.lats, k.errs)
 }
 
-func (r *recorder) kindNames() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.order)
-}
-
 func (r *recorder) span() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()

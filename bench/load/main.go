@@ -108,7 +108,6 @@ type report struct {
 	dayFlows                int
 	open, closed            *recorder
 	floorOpen, floorClosed  *recorder
-	openSent, floorOpenSent int
 	waits                   map[string][]time.Duration
 	msgs                    map[string]int
 	cpu                     map[string]cpuUse
@@ -210,7 +209,7 @@ func run(ctx context.Context) error {
 		wx := wxClient(fl.base)
 		cs := newCitizens(prefix+"f", nil)
 		log.Printf("floor: open loop, %.0f msg/s for %v", *rate, *duration)
-		rep.floorOpen, rep.floorOpenSent = openLoopRun(ctx, wx, cs, fl.pid(), "floor open", rep)
+		rep.floorOpen = openLoopRun(ctx, wx, cs, fl.pid(), "floor open", rep)
 		log.Printf("floor: closed loop, %d senders for %v", *senders, *duration)
 		rep.floorClosed = closedLoopRun(ctx, wx, cs, fl.pid(), "floor closed", rep)
 		_, rep.floorHWM = procStatus(fl.pid())
@@ -318,7 +317,7 @@ func run(ctx context.Context) error {
 	log.Printf("bbcs: open loop, %.0f msg/s for %v", *rate, *duration)
 	rep.unanswered += plat.arrivals.setPhase("open")
 	prof.start("open-loop", *duration)
-	rep.open, rep.openSent = openLoopRun(ctx, wx, cs, bb.pid(), "bbcs open", rep)
+	rep.open = openLoopRun(ctx, wx, cs, bb.pid(), "bbcs open", rep)
 	prof.wait(rep)
 	drain(ctx, db, plat.arrivals, "open", rep)
 
@@ -401,7 +400,7 @@ func (p *phase) end(name string, rep *report, msgs int) {
 }
 
 // openLoopRun: the open loop of service-account messages against base.
-func openLoopRun(ctx context.Context, wx *wechattest.Client, cs *citizens, pid int, name string, rep *report) (*recorder, int) {
+func openLoopRun(ctx context.Context, wx *wechattest.Client, cs *citizens, pid int, name string, rep *report) *recorder {
 	rec := newRecorder()
 	slots := make([]*citizen, openSlots())
 	for i := range slots {
@@ -415,7 +414,7 @@ func openLoopRun(ctx context.Context, wx *wechattest.Client, cs *citizens, pid i
 		rec.add(kindWeChat, sched, time.Now(), problem)
 	})
 	ph.end(name, rep, sent)
-	return rec, sent
+	return rec
 }
 
 // openSlots is how many citizens the open loop keeps in flight: each

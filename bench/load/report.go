@@ -249,7 +249,8 @@ func printReport(w io.Writer, rep *report) {
 	// ---- notes ----
 	p("")
 	p("Outbox at the end: %s. Drain after each phase: %s. bbcs logged %d lines (%d warnings, %d errors). "+
-		"Memory after the run, idle: %s.", noticeLine(rep.notices), drainLine(rep), rep.logLines, rep.logWarns, rep.logErrors, mib(rep.idleAfter))
+		"Memory after the run, idle: %s. Customer-service messages no citizen waited for (a menu or receipt sent twice would show here): %d.",
+		noticeLine(rep.notices), drainLine(rep), rep.logLines, rep.logWarns, rep.logErrors, mib(rep.idleAfter), rep.extraCustoms)
 	if len(rep.logTop) > 0 {
 		p("")
 		p("bbcs's most frequent warnings and errors: %s.", strings.Join(rep.logTop, "; "))
