@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -365,11 +366,20 @@ func (s *Service) ReloadCalendar(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var parts []string
+	for _, o := range list {
+		parts = append(parts, strconv.Itoa(o.Year), o.Data)
+	}
+	built := digest(parts...)
+	if p := s.calendarFrom.Load(); p != nil && *p == built {
+		return nil // the overrides it was built from, unchanged
+	}
 	cal, err := s.buildCalendar(overrideSources(list))
 	if err != nil {
 		return fmt.Errorf("casework: rebuild calendar: %w", err)
 	}
 	s.cal.Store(cal)
+	s.calendarFrom.Store(&built)
 	return nil
 }
 

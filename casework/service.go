@@ -64,6 +64,9 @@ type Service struct {
 	directoryEdits atomic.Uint64
 
 	buildCalendar CalendarBuilder // nil: holidays only from config
+	// calendarFrom is the digest of the console's overrides cal was last
+	// built with: ReloadCalendar rebuilds only when they changed.
+	calendarFrom atomic.Pointer[string]
 }
 
 // New returns a Service. Zero options take the policy's defaults.

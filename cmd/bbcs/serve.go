@@ -99,7 +99,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		}
 	}()
 
-	cal, err := newCalendar(cfg.Workday)
+	buildCalendar, err := calendarBuilder(cfg.Workday)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := buildCalendar(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +137,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	a.publicURL = cfg.HTTP.PublicURL
 	a.timers = timers.New(a.redis.Client, cfg.Redis.KeyPrefix, clk, timers.Options{}, log)
 	a.cases.SetTimers(a.timers)
-	a.cases.SetCalendarBuilder(func(more []workday.Source) (*workday.Calendar, error) { return newCalendar(cfg.Workday, more...) })
+	a.cases.SetCalendarBuilder(buildCalendar)
 	if err := a.cases.SyncDirectory(ctx, directory(cfg)); err != nil {
 		return nil, err
 	}
@@ -480,27 +484,29 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// newCalendar builds the calendar config describes, with the console's
+// calendarBuilder builds the calendars config describes, with the console's
 // holiday overrides on top.
-func newCalendar(c config.Workday, more ...workday.Source) (*workday.Calendar, error) {
+func calendarBuilder(c config.Workday) (casework.CalendarBuilder, error) {
 	loc, err := c.Location()
 	if err != nil {
 		return nil, err
 	}
 	end, _ := config.ParseClock(c.EndOfDay)
 	morning, _ := config.ParseClock(c.ReminderTime)
-	override, err := workday.LoadOverrideFile(c.OverrideFile)
+	override, err := workday.LoadOverrideFile(c.OverrideFile) // read once: an edit to the file needs a restart
 	if err != nil {
 		return nil, err
 	}
-	cal, err := workday.New(workday.Options{
-		Location: loc, EndOfDay: end, Morning: morning,
-		AfterHoursNextDay: c.AfterHoursNextDay, Override: override, OverrideName: c.OverrideFile, More: more,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("workday calendar: %w", err)
-	}
-	return cal, nil
+	return func(more []workday.Source) (*workday.Calendar, error) {
+		cal, err := workday.New(workday.Options{
+			Location: loc, EndOfDay: end, Morning: morning,
+			AfterHoursNextDay: c.AfterHoursNextDay, Override: override, OverrideName: c.OverrideFile, More: more,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("workday calendar: %w", err)
+		}
+		return cal, nil
+	}, nil
 }
 
 // logCalendar says which years' official holiday tables are loaded, and
