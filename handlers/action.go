@@ -26,6 +26,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"time":        models.FormatTime,
 	"date":        func(t time.Time) string { return t.In(models.Shanghai).Format("2006-01-02") },
 	"catLabel":    func(s string) string { return models.Category(s).Label() },
+	"outcome":     func(s string) string { return models.Outcome(s).Label() },
 	"levelLabel":  func(s string) string { return ratingLabel(s) },
 	"caseStatus":  func(s string) string { return models.CaseStatus(s).Label() },
 	"orderStatus": func(s string) string { return models.OrderStatus(s).Label() },

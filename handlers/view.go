@@ -120,9 +120,14 @@ type caseDetail struct {
 }
 
 // seesFullMobile: decision 7 — window staff see a masked mobile; the full
-// number is for the centre's own roles.
+// number is for the centre's own roles, named here so that a role added
+// later sees it masked until someone decides otherwise.
 func seesFullMobile(actor models.Staff) bool {
-	return actor.Role != models.RoleWindowStaff && actor.Role != models.RoleWindowHead
+	switch actor.Role {
+	case models.RoleSpecialist, models.RoleSupervisor, models.RoleLeader, models.RolePrincipalLeader, models.RoleAdmin:
+		return true
+	}
+	return false
 }
 
 func summaryJSON(c *models.Case, depts map[string]models.Department, actor models.Staff) caseSummary {

@@ -298,6 +298,17 @@ func (r *Reports) recurring(db, inMonth *gorm.DB, byID map[uint64]*monthCase, m 
 	return nil
 }
 
+// DepartmentName is the name of a department in the month's figures, its
+// code when it has none there.
+func (m *Monthly) DepartmentName(code string) string {
+	for _, d := range m.Departments {
+		if d.Department == code && d.Name != "" {
+			return d.Name
+		}
+	}
+	return code
+}
+
 // Card is the summary as the leaders' group reads it (STORIES.md §5): a
 // title and a few lines.
 func (m *Monthly) Card(departmentNames map[string]string) (title string, lines []string) {

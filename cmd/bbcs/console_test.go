@@ -69,8 +69,9 @@ func TestAdminConsole(t *testing.T) {
 	if status, body, _ := b.do("GET", "/admin/cases/"+c.No, nil); status != http.StatusOK || !strings.Contains(body, "派发工单至税务窗口") {
 		t.Errorf("the case page: %d", status)
 	}
-	if status, body, _ := b.do("GET", "/admin/reports?month=2026-03", nil); status != http.StatusOK || !strings.Contains(body, "受理 <b>1</b> 件") {
-		t.Errorf("the monthly page: %d", status)
+	if status, body, _ := b.do("GET", "/admin/reports?month=2026-03", nil); status != http.StatusOK || !strings.Contains(body, "受理 <b>1</b> 件") ||
+		!strings.Contains(body, "<h2>按处理方式</h2><table class=\"bars\"><tbody>\n<tr><td class=\"muted\">本月受理的事项都还在办理中</td>") {
+		t.Errorf("the monthly page: %d\n%s", status, body)
 	}
 	status, body, _ = b.do("GET", "/admin/scores?year=2026", nil)
 	if status != http.StatusOK || !strings.Contains(body, "未在时限内答复") {
