@@ -99,7 +99,15 @@ func (c *Console) saveStaff(w http.ResponseWriter, r *http.Request, p consolePag
 	f := r.PostForm
 	st := models.Staff{ID: f.Get("id"), Name: f.Get("name"), Role: models.Role(f.Get("role")), DepartmentCode: f.Get("department"),
 		WeComUserID: f.Get("wecom_user_id"), DingTalkUserID: f.Get("dingtalk_user_id"), Mobile: f.Get("mobile"), Active: f.Get("active") == "1"}
-	if _, err := c.Cases.SaveStaff(r.Context(), p.Me, casework.StaffChange{Staff: st, Password: f.Get("password")}); err != nil {
+	var err error
+	if f.Get("password") != "" && c.Passwords[st.ID] != "" {
+		// Config's hash wins at sign-in: a password set here would
+		// silently not work.
+		err = models.Errorf(models.ErrConflict, "%s 的密码由配置文件管理（staff[].password_hash 或环境变量），请在配置中修改", st.ID)
+	} else {
+		_, err = c.Cases.SaveStaff(r.Context(), p.Me, casework.StaffChange{Staff: st, Password: f.Get("password")})
+	}
+	if err != nil {
 		p.Error = models.ErrorMessage(err)
 		c.showStaff(w, statusOf(models.ErrorCode(err)), r, p, st, f.Get("new") == "1")
 		return

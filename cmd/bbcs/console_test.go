@@ -329,6 +329,11 @@ func TestConsoleDirectory(t *testing.T) {
 	if status, page, _ := admin.do("POST", "/admin/staff", url.Values{"csrf": {csrf}, "id": {"admin"}, "name": {"管理员"}, "role": {"admin"}}); status != http.StatusBadRequest || !strings.Contains(page, "不能停用自己") {
 		t.Errorf("the administrator disabling themselves: %d", status)
 	}
+	if status, page, _ := admin.do("POST", "/admin/staff", url.Values{"csrf": {csrf}, "id": {"admin"}, "name": {"管理员"}, "role": {"admin"},
+		"password": {"another horse"}, "active": {"1"}}); status != http.StatusConflict || !strings.Contains(page, "由配置文件管理") {
+		t.Errorf("a password config manages, set in the console: %d", status)
+	}
+	signIn(t, ta, "admin") // still the configured one
 
 	if status, _, _ := admin.do("POST", "/admin/roster", url.Values{"csrf": {csrf}, "date": {"2026-12-31"}, "specialist": {"xu"}, "leader": {"chen"}}); status != http.StatusSeeOther {
 		t.Fatalf("setting a duty day: %d", status)
