@@ -461,8 +461,10 @@ func (s *Service) fireFollowUpTimer(ctx context.Context, id string, followUpID u
 	})
 }
 
-// MarkFault is the supervision section's verdict on a bad rating: a
-// verified staff fault of 第十七条, for the assessment (R9).
+// MarkFault is the supervision section's verdict on a case: a verified
+// staff fault of 第十七条, for the assessment (R9). A 差评 is the usual
+// ground, but not the only one: a complaint of 服务态度差 verified from the
+// citizen's report counts though the case was then rated well.
 func (s *Service) MarkFault(ctx context.Context, actor models.Staff, no, staffID string, kind models.FaultKind, note string) (*models.Case, error) {
 	if err := requireRole(actor, models.RoleSupervisor, models.RoleAdmin); err != nil {
 		return nil, models.Errorf(models.ErrForbidden, "只有监督考核科可以认定工作人员过错")
@@ -472,14 +474,6 @@ func (s *Service) MarkFault(ctx context.Context, actor models.Staff, no, staffID
 		return nil, models.Errorf(models.ErrInvalid, "过错类型 %q 不正确，可选：not_done（应办未办）、unfamiliar（业务不熟）、careless（审核不严）、false_action（作为不实）、poor_attitude（服务态度差）", kind)
 	}
 	return s.onCase(ctx, no, actor, func(ch *change) error {
-		var bad int64
-		if err := ch.tx.Model(&models.Rating{}).Where("case_id = ? AND level IN ?", ch.c.ID,
-			[]models.RatingLevel{models.RatingDissatisfied, models.RatingVeryDissatisfy}).Count(&bad).Error; err != nil {
-			return fmt.Errorf("casework: read ratings: %w", err)
-		}
-		if bad == 0 {
-			return models.Errorf(models.ErrConflict, "案件 %s 没有差评，无需认定过错", ch.c.No)
-		}
 		st, err := ch.staff(staffID)
 		if err != nil {
 			return err

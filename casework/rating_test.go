@@ -7,8 +7,8 @@ import (
 	"bbcs/models"
 )
 
-// The supervision section marks a bad rating as a verified staff fault
-// (第十七条); nobody else may, and a case without a 差评 needs none.
+// The supervision section marks a verified staff fault (第十七条), after a
+// 差评 or on the citizen's complaint alone; nobody else may.
 func TestSupervisionMarksAVerifiedStaffFault(t *testing.T) {
 	h := newHarness(t, "2026-03-10 10:00")
 	c := h.walkIn()
@@ -18,12 +18,10 @@ func TestSupervisionMarksAVerifiedStaffFault(t *testing.T) {
 	if _, err := h.svc.Reply(h.ctx, h.as("zhang"), "GD20260310-001-1", "材料不全，退回"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := h.svc.MarkFault(h.ctx, h.as("ma"), c.No, "zhang", "unfamiliar", "")
-	wantErr(t, err, models.ErrConflict, "没有差评")
 	if _, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "让我跑了三趟", casework.ViaPhone); err != nil {
 		t.Fatal(err)
 	}
-	_, err = h.svc.MarkFault(h.ctx, h.as("wang"), c.No, "zhang", "unfamiliar", "")
+	_, err := h.svc.MarkFault(h.ctx, h.as("wang"), c.No, "zhang", "unfamiliar", "")
 	wantErr(t, err, models.ErrForbidden, "监督考核科")
 	_, err = h.svc.MarkFault(h.ctx, h.as("ma"), c.No, "zhang", "lazy", "")
 	wantErr(t, err, models.ErrInvalid, "过错类型")
@@ -36,4 +34,20 @@ func TestSupervisionMarksAVerifiedStaffFault(t *testing.T) {
 		t.Fatalf("faults = %+v", faults)
 	}
 	wantAnyEvent(t, h.get(c.No), "fault_marked", "马科长", "张伟", "业务不熟")
+}
+
+// A complaint of 服务态度差, verified by the supervision section before
+// any rating, counts as a staff fault (第十七条 asks for verification, not
+// for a 差评).
+func TestAFaultVerifiedFromTheComplaintAlone(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.walkIn()
+	if _, err := h.svc.MarkFault(h.ctx, h.as("ma"), c.No, "zhang", "poor_attitude", "窗口录像核实"); err != nil {
+		t.Fatal(err)
+	}
+	var faults []models.Fault
+	h.db.Find(&faults)
+	if len(faults) != 1 || faults[0].StaffID != "zhang" || faults[0].Kind != "poor_attitude" {
+		t.Fatalf("faults = %+v", faults)
+	}
 }

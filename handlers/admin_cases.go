@@ -163,11 +163,8 @@ func actionsFor(me models.Staff, d *casework.Detail) map[string]bool {
 		"instruction":   st != models.CaseClosed && owner,
 		"close":         st == models.CaseAnswered && owner,
 	}
-	for _, r := range d.Ratings {
-		if r.Level.Bad() && slices.Contains(deciders, me.Role) {
-			can["fault"] = true // a verdict on a bad rating (第十七条)
-		}
-	}
+	// A verified staff fault (第十七条): after a 差评, or on the complaint.
+	can["fault"] = slices.Contains(deciders, me.Role)
 	for _, s := range d.Summons {
 		if s.ArrivedAt == nil && owner {
 			can["arrive"] = true
