@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"bbcs/casework"
+	"bbcs/internal/testenv"
 	"bbcs/models"
 )
 
@@ -127,5 +128,30 @@ func TestDirectoryEditsAreChecked(t *testing.T) {
 	}
 	if err := h.svc.SaveDutyDay(h.ctx, h.as("admin"), models.DutyDay{Date: "2026-03-11", SpecialistID: "zhang"}); models.ErrorCode(err) != models.ErrInvalid {
 		t.Errorf("window staff on specialist duty: %v", err)
+	}
+}
+
+// The 主要负责领导 is managed in the console too: when the person config
+// names is retired there, escalations go to the principal leader the
+// directory has now.
+func TestThePrincipalLeaderFollowsTheConsole(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	h.svc = casework.New(h.db, h.clock, h.cal, casework.Options{Rotation: []string{"wang", "li"}, Principal: "zhou"}, testenv.Quiet())
+	admin := h.as("admin")
+	for _, st := range []models.Staff{
+		{ID: "zhou", Name: "周主任", Role: models.RolePrincipalLeader},
+		{ID: "qin", Name: "秦主任", Role: models.RolePrincipalLeader, Active: true},
+	} {
+		if _, err := h.svc.SaveStaff(h.ctx, admin, casework.StaffChange{Staff: st}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := h.dispatched("realestate", "market")
+	h.clock.Set(at("2026-03-11 09:30"))
+	if _, err := h.svc.Escalate(h.ctx, h.as("zhang"), "GD20260310-001-1", "需市场监管与不动产联合认定", nil); err != nil {
+		t.Fatal(err)
+	}
+	if o := h.orderOf(c.No, "realestate"); o.EscalatedTo != "qin" {
+		t.Errorf("escalated to %q, want 秦主任, the principal the console left active", o.EscalatedTo)
 	}
 }

@@ -37,7 +37,8 @@ type Options struct {
 	// roster names nobody for a day.
 	Rotation []string
 	// Principal is the staff id of the 主要负责领导 (leaders.principal); when
-	// empty, the first active staff member with that role.
+	// empty, or when the console has retired that person, the first active
+	// staff member with that role.
 	Principal string
 	// RateRemindAfter and RateCloseAfter: an answered case not rated gets
 	// one reminder, then closes as 未评价 (第十三条, R7).
@@ -325,18 +326,23 @@ func (ch *change) staffOf(dept string, roles ...models.Role) ([]models.Staff, er
 	return list, nil
 }
 
-// principal is the 主要负责领导.
+// principal is the 主要负责领导: config's, while active, else the one the
+// directory names by role (the console manages both).
 func (ch *change) principal() (models.Staff, error) {
-	var st models.Staff
-	q := ch.tx.Where("role = ? AND active = ?", models.RolePrincipalLeader, true)
-	if ch.s.opts.Principal != "" {
-		q = q.Where("id = ?", ch.s.opts.Principal)
-	}
-	err := q.Order("id").First(&st).Error
+	var list []models.Staff
+	err := ch.tx.Where("role = ? AND active = ?", models.RolePrincipalLeader, true).Order("id").Find(&list).Error
 	if err != nil {
-		return st, notFound(err, "未配置主要负责领导，请管理员在配置中设置 leaders.principal")
+		return models.Staff{}, fmt.Errorf("casework: find the principal leader: %w", err)
 	}
-	return st, nil
+	if len(list) == 0 {
+		return models.Staff{}, models.Errorf(models.ErrNotFound, "未配置主要负责领导，请管理员在配置（leaders.principal）或管理后台“工作人员”中设置")
+	}
+	for _, st := range list {
+		if st.ID == ch.s.opts.Principal {
+			return st, nil
+		}
+	}
+	return list[0], nil
 }
 
 // orders lists the case's work orders of the current round.
