@@ -250,8 +250,10 @@ func (r *Reports) badRatings(db, inMonth *gorm.DB, byID map[uint64]*monthCase, m
 }
 
 // recurring groups the month's matters per department and category: one
-// item per case and department it sent work orders to, in acceptance
-// order.
+// item per case and department it sent work orders to, and one under
+// the centre itself ("") for a case that sent none (solved on the spot,
+// out of scope, not qualified…), in acceptance order. Problems that never
+// reach a department recur too, and 举一反三 is about them as much.
 func (r *Reports) recurring(db, inMonth *gorm.DB, byID map[uint64]*monthCase, m *Monthly) error {
 	rows, err := db.Model(&models.WorkOrder{}).Select("case_id, department_code").
 		Where("case_id IN (?)", inMonth).Order("case_id, id").Rows()
@@ -265,6 +267,7 @@ func (r *Reports) recurring(db, inMonth *gorm.DB, byID map[uint64]*monthCase, m 
 	}
 	var list []item
 	seen := map[string]bool{}
+	dispatched := map[uint64]bool{}
 	for rows.Next() {
 		var id uint64
 		var dept string
@@ -276,10 +279,16 @@ func (r *Reports) recurring(db, inMonth *gorm.DB, byID map[uint64]*monthCase, m 
 			continue
 		}
 		seen[c.no+"\x00"+dept] = true
+		dispatched[id] = true
 		list = append(list, item{c.pos, len(list), Item{CaseNo: c.no, Department: dept, Category: c.category, Matter: c.matter}})
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reports: matters: %w", err)
+	}
+	for id, c := range byID {
+		if !dispatched[id] {
+			list = append(list, item{c.pos, len(list), Item{CaseNo: c.no, Category: c.category, Matter: c.matter}})
+		}
 	}
 	sort.Slice(list, func(i, j int) bool {
 		if list[i].pos != list[j].pos {
@@ -298,9 +307,16 @@ func (r *Reports) recurring(db, inMonth *gorm.DB, byID map[uint64]*monthCase, m 
 	return nil
 }
 
+// CentreName names, in the summary, the problems the centre handled
+// without a work order.
+const CentreName = "反映窗口当场处理"
+
 // DepartmentName is the name of a department in the month's figures, its
 // code when it has none there.
 func (m *Monthly) DepartmentName(code string) string {
+	if code == "" {
+		return CentreName
+	}
 	for _, d := range m.Departments {
 		if d.Department == code && d.Name != "" {
 			return d.Name
@@ -325,7 +341,10 @@ func (m *Monthly) Card(departmentNames map[string]string) (title string, lines [
 				break
 			}
 			name := departmentNames[g.Department]
-			if name == "" {
+			switch {
+			case g.Department == "":
+				name = CentreName
+			case name == "":
 				name = g.Department
 			}
 			lines = append(lines, fmt.Sprintf("· %s —— %d 件（%s，%s）", shortText(g.Sample, 30), len(g.Cases), name, models.Category(g.Category).Label()))

@@ -3,7 +3,6 @@ package reports
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"bbcs/models"
@@ -30,10 +29,12 @@ type UnitScore struct {
 	Recurring       []RecurringKind `json:"recurring"`
 }
 
-// RecurringKind is a kind of problem a unit had three times or more.
+// RecurringKind is a problem handed to a unit three times or more.
 type RecurringKind struct {
-	Category string `json:"category"`
-	Count    int    `json:"count"`
+	Category string   `json:"category"`
+	Count    int      `json:"count"`
+	Sample   string   `json:"sample"` // one of its matters
+	Cases    []string `json:"cases"`
 }
 
 // StaffScore is one person's year.
@@ -126,23 +127,36 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 		out.Deductions = append(out.Deductions, v)
 	}
 
-	// 红旗窗口: the same kind of problem handed to a unit 3+ times in a year.
-	var kinds []struct {
-		DepartmentCode string
-		Category       string
-		N              int
-	}
-	err := db.Table("work_orders").Select("work_orders.department_code, cases.category, COUNT(DISTINCT cases.id) AS n").
+	// 红旗窗口: the same problem (同类问题) handed to a unit 3+ times in a
+	// year. 同类问题 is what the monthly 举一反三 groups too (第十四条): the
+	// unit's cases of one category whose matters are alike. A category
+	// alone is too broad: three different matters answered late are not
+	// one problem the unit failed to fix.
+	var handed []Item
+	rows, err := db.Table("work_orders").Select("DISTINCT work_orders.department_code, cases.no, cases.category, cases.matter, cases.accepted_at, cases.id").
 		Joins("JOIN cases ON cases.id = work_orders.case_id").
-		Where("cases.accepted_at >= ? AND cases.accepted_at < ?", from, to).
-		Group("work_orders.department_code, cases.category").Having("COUNT(DISTINCT cases.id) >= 3").Scan(&kinds).Error
+		Where("cases.accepted_at >= ? AND cases.accepted_at < ?", from, to).Order("cases.accepted_at, cases.id").Rows()
 	if err != nil {
-		return nil, fmt.Errorf("reports: recurring kinds: %w", err)
+		return nil, fmt.Errorf("reports: problems handed to units: %w", err)
 	}
-	for _, k := range kinds {
-		if u := units[k.DepartmentCode]; u != nil {
+	defer rows.Close()
+	for rows.Next() {
+		var it Item
+		var at time.Time
+		var id uint64
+		if err := rows.Scan(&it.Department, &it.CaseNo, &it.Category, &it.Matter, &at, &id); err != nil {
+			return nil, fmt.Errorf("reports: problems handed to units: %w", err)
+		}
+		handed = append(handed, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reports: problems handed to units: %w", err)
+	}
+	rows.Close()
+	for _, g := range GroupSimilar(handed) {
+		if u := units[g.Department]; u != nil && len(g.Cases) >= 3 {
 			u.RedFlagEligible = false
-			u.Recurring = append(u.Recurring, RecurringKind{Category: k.Category, Count: k.N})
+			u.Recurring = append(u.Recurring, RecurringKind{Category: g.Category, Count: len(g.Cases), Sample: g.Sample, Cases: g.Cases})
 		}
 	}
 
@@ -163,7 +177,6 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 	}
 
 	for _, code := range order {
-		sort.Slice(units[code].Recurring, func(i, j int) bool { return units[code].Recurring[i].Category < units[code].Recurring[j].Category })
 		out.Units = append(out.Units, *units[code])
 	}
 	for _, p := range people {
