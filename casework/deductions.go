@@ -15,8 +15,8 @@ import (
 // ProposeDeductions turns what happened in a year into the deductions of
 // 第十七条, each proposed once (by its source) for the supervision section
 // to confirm or waive: missed or late duty check-ins, summoned staff who
-// arrived late or not at all, verified staff faults, and work orders not
-// answered by their deadline.
+// arrived late or not at all, verified staff faults and unit failures,
+// and work orders not answered by their deadline.
 func (s *Service) ProposeDeductions(ctx context.Context, year int) error {
 	loc := s.Calendar().Location()
 	from := time.Date(year, 1, 1, 0, 0, 0, 0, loc).UTC()
@@ -76,6 +76,12 @@ func (s *Service) ProposeDeductions(ctx context.Context, year int) error {
 		return fmt.Errorf("casework: faults: %w", err)
 	}
 	for _, f := range faults {
+		if f.StaffID == "" {
+			// A related unit's failure: that unit −1.
+			add(models.Deduction{Rule: models.RuleUnitFailure, SourceKey: "fault:" + strconv.FormatUint(f.ID, 10), DepartmentCode: f.DepartmentCode,
+				CaseNo: f.No, Reason: fmt.Sprintf("经核实，相关联单位%s，未按要求顺利办结：%s", models.UnitFailures[f.Kind], f.Note), At: f.At})
+			continue
+		}
 		// One deduction for the unit and one for the person (第十七条).
 		reason := fmt.Sprintf("经核实属工作人员过错（%s）：%s", models.FaultKinds[f.Kind], names[f.StaffID])
 		add(models.Deduction{Rule: models.RuleStaffFault, SourceKey: "fault:" + strconv.FormatUint(f.ID, 10), DepartmentCode: f.DepartmentCode,
@@ -157,4 +163,58 @@ func (s *Service) DecideDeduction(ctx context.Context, actor models.Staff, id ui
 		return nil, err
 	}
 	return &d, nil
+}
+
+// ReportDeduction records that the supervision section reported a
+// confirmed deduction to the unit's parent department (必要时向进驻窗口原
+// 部门（单位）通报, 第十七条), and returns it with its unit, for the letter.
+// Reporting again changes nothing: the letter may be printed again.
+func (s *Service) ReportDeduction(ctx context.Context, actor models.Staff, id uint64) (*models.Deduction, *models.Department, error) {
+	if err := requireRole(actor, models.RoleSupervisor, models.RoleAdmin); err != nil {
+		return nil, nil, models.Errorf(models.ErrForbidden, "只有监督考核科可以向原单位通报")
+	}
+	var d models.Deduction
+	var unit models.Department
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).First(&d).Error; err != nil {
+			return notFound(err, "扣分记录 %d 不存在", id)
+		}
+		if d.DepartmentCode == "" {
+			return models.Errorf(models.ErrInvalid, "扣分记录 %d 是中心自身的扣分，没有原单位可通报", id)
+		}
+		if d.Status != models.DeductionConfirmed {
+			return models.Errorf(models.ErrConflict, "扣分记录 %d 尚未确认，确认后才能通报", id)
+		}
+		if err := tx.Where("code = ?", d.DepartmentCode).First(&unit).Error; err != nil {
+			return notFound(err, "部门 %s 不存在", d.DepartmentCode)
+		}
+		if unit.ParentUnit == "" {
+			return models.Errorf(models.ErrInvalid, "%s没有填写原部门（单位），请管理员先在“部门”中填写", unit.Name)
+		}
+		if d.ReportedAt != nil {
+			return nil
+		}
+		now := s.clock.Now()
+		d.ReportedAt, d.ReportedBy = &now, actor.ID
+		return tx.Model(&d).Updates(map[string]any{"reported_at": now, "reported_by": actor.ID}).Error
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return &d, &unit, nil
+}
+
+// ReportedDeduction is a deduction reported to the unit's parent
+// department, with its unit, for printing the letter again.
+func (s *Service) ReportedDeduction(ctx context.Context, id uint64) (*models.Deduction, *models.Department, error) {
+	db := s.db.WithContext(ctx)
+	var d models.Deduction
+	if err := db.Where("id = ? AND reported_at IS NOT NULL", id).First(&d).Error; err != nil {
+		return nil, nil, notFound(err, "扣分记录 %d 不存在或尚未通报", id)
+	}
+	var unit models.Department
+	if err := db.Where("code = ?", d.DepartmentCode).First(&unit).Error; err != nil {
+		return nil, nil, notFound(err, "部门 %s 不存在", d.DepartmentCode)
+	}
+	return &d, &unit, nil
 }

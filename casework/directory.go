@@ -38,7 +38,13 @@ func digest(fields ...string) string {
 }
 
 func departmentDigest(d models.Department) string {
-	return digest(d.Code, d.Name, d.Platform, d.ChatID, d.LeaderID, d.RobotKey, d.RobotSecret)
+	fields := []string{d.Code, d.Name, d.Platform, d.ChatID, d.LeaderID, d.RobotKey, d.RobotSecret}
+	if d.ParentUnit != "" {
+		// Only when set, so that entries written before the field existed
+		// keep their digests and the console's changes to them.
+		fields = append(fields, d.ParentUnit)
+	}
+	return digest(fields...)
 }
 
 func staffDigest(st models.Staff) string {
@@ -153,6 +159,9 @@ func (s *Service) SaveDepartment(ctx context.Context, actor models.Staff, d mode
 	var err error
 	if d.Name, err = text("name", "部门名称", d.Name, 60); err != nil {
 		return nil, err
+	}
+	if d.ParentUnit = strings.TrimSpace(d.ParentUnit); len([]rune(d.ParentUnit)) > 60 {
+		return nil, models.Errorf(models.ErrInvalid, "原部门（单位）名称最多 60 个字")
 	}
 	if d.Platform != "" && d.Platform != "wecom" && d.Platform != "dingtalk" {
 		return nil, models.Errorf(models.ErrInvalid, "群所在平台应为企业微信（wecom）或钉钉（dingtalk）")

@@ -145,6 +145,9 @@ type Department struct {
 	Name   string `yaml:"name"`
 	Group  Group  `yaml:"group"`
 	Leader string `yaml:"leader"` // staff id of its 分管领导
+	// Parent is the department (单位) outside the centre the window
+	// belongs to, to which its failures may be reported (第十七条).
+	Parent string `yaml:"parent"`
 }
 
 // Staff is one person bbcs knows.

@@ -20,7 +20,7 @@ func (c *Config) Directory() (departments []models.Department, staff []models.St
 	for _, d := range c.Departments {
 		key, secret := d.Group.Robot()
 		departments = append(departments, models.Department{
-			Code: d.Code, Name: d.Name, Platform: d.Group.Platform, ChatID: d.Group.ChatID, LeaderID: d.Leader,
+			Code: d.Code, Name: d.Name, Platform: d.Group.Platform, ChatID: d.Group.ChatID, LeaderID: d.Leader, ParentUnit: d.Parent,
 			RobotKey: key, RobotSecret: secret,
 		})
 	}

@@ -23,8 +23,14 @@ import (
 var templateFS embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"time":        models.FormatTime,
-	"date":        func(t time.Time) string { return t.In(models.Shanghai).Format("2006-01-02") },
+	"time": models.FormatTime,
+	"date": func(t time.Time) string { return t.In(models.Shanghai).Format("2006-01-02") },
+	"cnDate": func(t *time.Time) string { // as a letter is dated
+		if t == nil {
+			return ""
+		}
+		return t.In(models.Shanghai).Format("2006年1月2日")
+	},
 	"catLabel":    func(s string) string { return models.Category(s).Label() },
 	"outcome":     func(s string) string { return models.Outcome(s).Label() },
 	"levelLabel":  func(s string) string { return ratingLabel(s) },

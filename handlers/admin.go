@@ -36,6 +36,7 @@ type Console struct {
 	Kick      func()       // wakes the outbox after a change
 	Notices   NoticeBoard  // nil: no notices page
 	Log       *slog.Logger // nil: slog.Default()
+	Centre    string       // the centre's name, as letters sign it
 }
 
 func (c *Console) log() *slog.Logger {
@@ -78,6 +79,8 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/reports", c.signedIn(c.monthly, all...))
 	mux.HandleFunc("GET /admin/scores", c.signedIn(c.scores, all...))
 	mux.HandleFunc("POST /admin/deductions/{id}", c.signedIn(c.decide, deciders...))
+	mux.HandleFunc("POST /admin/deductions/{id}/report", c.signedIn(c.report, deciders...))
+	mux.HandleFunc("GET /admin/deductions/{id}/report", c.signedIn(c.reportLetter, deciders...))
 	mux.HandleFunc("GET /admin/notices", c.signedIn(c.notices, deciders...))
 	mux.HandleFunc("POST /admin/notices/{id}/retry", c.signedIn(c.retryNotice, deciders...))
 	mux.HandleFunc("GET /admin/departments", c.signedIn(c.departments, admins...))
@@ -251,6 +254,44 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, p consolePage) 
 		done = "已免除扣分"
 	}
 	http.Redirect(w, r, "/admin/scores?year="+strconv.Itoa(d.Year)+"&done="+url.QueryEscape(done), http.StatusSeeOther)
+}
+
+// report records that a confirmed deduction was reported to the unit's
+// parent department, and shows the letter to print and send.
+func (c *Console) report(w http.ResponseWriter, r *http.Request, p consolePage) {
+	id, _ := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if _, _, err := c.Cases.ReportDeduction(r.Context(), p.Me, id); err != nil {
+		p.Title, p.Error = "通报原单位", models.ErrorMessage(err)
+		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		return
+	}
+	http.Redirect(w, r, "/admin/deductions/"+strconv.FormatUint(id, 10)+"/report", http.StatusSeeOther)
+}
+
+// reportLetter is the letter (通报) to a unit's parent department, ready
+// to print: the centre has no channel to other departments but paper and
+// their document systems.
+type reportLetter struct {
+	Deduction *models.Deduction
+	Unit      *models.Department
+	Centre    string
+}
+
+func (c *Console) reportLetter(w http.ResponseWriter, r *http.Request, p consolePage) {
+	id, _ := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	d, unit, err := c.Cases.ReportedDeduction(r.Context(), id)
+	if err != nil {
+		p.Title, p.Error = "通报原单位", models.ErrorMessage(err)
+		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		return
+	}
+	centre := c.Centre
+	if centre == "" {
+		centre = "政务服务中心"
+	}
+	p.Title = "通报 " + unit.ParentUnit
+	p.Data = reportLetter{Deduction: d, Unit: unit, Centre: centre}
+	c.render(w, http.StatusOK, "console-report.html", p)
 }
 
 func (c *Console) render(w http.ResponseWriter, status int, name string, p consolePage) {

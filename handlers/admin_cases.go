@@ -110,6 +110,10 @@ type caseView struct {
 	Leaders     []models.Staff
 	People      []models.Staff // whom a fault may be recorded against
 	FaultKinds  map[models.FaultKind]string
+	// Related are the units the case was handed to, whose failure the
+	// supervision section may record (第十七条).
+	Related      []models.Department
+	UnitFailures map[models.FaultKind]string
 }
 
 func (c *Console) casePage(w http.ResponseWriter, r *http.Request, p consolePage) {
@@ -123,8 +127,17 @@ func (c *Console) showCase(w http.ResponseWriter, status int, r *http.Request, p
 		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
 		return
 	}
-	v := caseView{caseDetail: caseJSON(d, p.Me), Can: actionsFor(p.Me, d), FaultKinds: models.FaultKinds}
+	v := caseView{caseDetail: caseJSON(d, p.Me), Can: actionsFor(p.Me, d), FaultKinds: models.FaultKinds, UnitFailures: models.UnitFailures}
 	depts, _ := c.Cases.AllDepartments(r.Context())
+	for _, dept := range depts {
+		if slices.ContainsFunc(d.Orders, func(o models.WorkOrder) bool { return o.DepartmentCode == dept.Code }) ||
+			slices.ContainsFunc(d.Summons, func(s models.Summon) bool { return s.DepartmentCode == dept.Code }) {
+			v.Related = append(v.Related, dept)
+		}
+	}
+	if len(v.Related) == 0 {
+		delete(v.Can, "unit-failure")
+	}
 	v.Depts = slices.DeleteFunc(depts, func(d models.Department) bool { return !d.Active })
 	people, _ := c.Cases.AllStaff(r.Context())
 	for _, st := range people {
@@ -165,6 +178,7 @@ func actionsFor(me models.Staff, d *casework.Detail) map[string]bool {
 	}
 	// A verified staff fault (第十七条): after a 差评, or on the complaint.
 	can["fault"] = slices.Contains(deciders, me.Role)
+	can["unit-failure"] = can["fault"] // when the case has related units
 	for _, s := range d.Summons {
 		if s.ArrivedAt == nil && owner {
 			can["arrive"] = true
@@ -227,6 +241,9 @@ func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, p consolePa
 	case "fault":
 		_, err = c.Cases.MarkFault(ctx, p.Me, no, f.Get("staff"), models.FaultKind(f.Get("kind")), f.Get("note"))
 		done = "已认定过错"
+	case "unit-failure":
+		_, err = c.Cases.MarkUnitFailure(ctx, p.Me, no, f["departments"], models.FaultKind(f.Get("kind")), f.Get("note"))
+		done = "已认定相关联单位责任"
 	default:
 		p.Title, p.Error = "案件", "没有这项操作。"
 		c.render(w, http.StatusNotFound, "console-error.html", p)

@@ -52,7 +52,7 @@ func (c *Console) showDepartments(w http.ResponseWriter, status int, r *http.Req
 func (c *Console) saveDepartment(w http.ResponseWriter, r *http.Request, p consolePage) {
 	f := r.PostForm
 	d := models.Department{Code: f.Get("code"), Name: f.Get("name"), Platform: f.Get("platform"), ChatID: f.Get("chat_id"),
-		LeaderID: f.Get("leader"), Active: f.Get("active") == "1", RobotKey: f.Get("robot_key"), RobotSecret: f.Get("robot_secret")}
+		LeaderID: f.Get("leader"), ParentUnit: f.Get("parent_unit"), Active: f.Get("active") == "1", RobotKey: f.Get("robot_key"), RobotSecret: f.Get("robot_secret")}
 	if _, err := c.Cases.SaveDepartment(r.Context(), p.Me, d); err != nil {
 		p.Error = models.ErrorMessage(err)
 		c.showDepartments(w, statusOf(models.ErrorCode(err)), r, p, d)

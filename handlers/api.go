@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"bbcs/casework"
 	"bbcs/models"
@@ -34,6 +35,7 @@ func (s *Server) routeAPI() {
 	api("POST cases/{no}/comment", s.caseAction(s.comment))
 	api("POST cases/{no}/follow-up", s.caseAction(s.followUp))
 	api("POST cases/{no}/fault", s.caseAction(s.fault))
+	api("POST cases/{no}/unit-failure", s.caseAction(s.unitFailure))
 	api("POST work-orders/{no}/sign", s.caseAction(s.sign))
 	api("POST work-orders/{no}/reply", s.caseAction(s.reply))
 	api("POST work-orders/{no}/extend", s.caseAction(s.extend))
@@ -45,6 +47,7 @@ func (s *Server) routeAPI() {
 	api("GET scores", s.scores)
 	api("POST deductions/{id}/confirm", s.decideDeduction(true))
 	api("POST deductions/{id}/waive", s.decideDeduction(false))
+	api("POST deductions/{id}/report", s.reportDeduction)
 }
 
 // authenticated resolves the bearer token to the staff member it acts as.
@@ -320,6 +323,17 @@ func (s *Server) fault(r *http.Request, actor models.Staff) (*models.Case, error
 	return s.Cases.MarkFault(r.Context(), actor, r.PathValue("no"), req.Staff, models.FaultKind(req.Kind), req.Note)
 }
 
+func (s *Server) unitFailure(r *http.Request, actor models.Staff) (*models.Case, error) {
+	var req struct {
+		Departments []string
+		Kind, Note  string
+	}
+	if err := decodeInto(r, &req); err != nil {
+		return nil, err
+	}
+	return s.Cases.MarkUnitFailure(r.Context(), actor, r.PathValue("no"), req.Departments, models.FaultKind(req.Kind), req.Note)
+}
+
 func (s *Server) sign(r *http.Request, actor models.Staff) (*models.Case, error) {
 	return s.Cases.Sign(r.Context(), actor, r.PathValue("no"))
 }
@@ -416,6 +430,23 @@ func (s *Server) scores(w http.ResponseWriter, r *http.Request, _ models.Staff) 
 		return
 	}
 	writeJSON(w, http.StatusOK, sc)
+}
+
+// reportDeduction records that a confirmed deduction was reported to the
+// unit's parent department; the console prints the letter.
+func (s *Server) reportDeduction(w http.ResponseWriter, r *http.Request, actor models.Staff) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "not_found", "扣分记录不存在")
+		return
+	}
+	d, unit, err := s.Cases.ReportDeduction(r.Context(), actor, id)
+	if err != nil {
+		fail(w, s.Log, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": d.ID, "department": d.DepartmentCode, "parent_unit": unit.ParentUnit,
+		"reported_at": d.ReportedAt.In(models.Shanghai).Format(time.RFC3339), "letter": "/admin/deductions/" + strconv.FormatUint(d.ID, 10) + "/report"})
 }
 
 func (s *Server) decideDeduction(confirm bool) func(http.ResponseWriter, *http.Request, models.Staff) {

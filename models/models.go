@@ -11,7 +11,10 @@ type Department struct {
 	Platform string `gorm:"size:16"` // wecom or dingtalk: where its window group is
 	ChatID   string `gorm:"size:128;index"`
 	LeaderID string `gorm:"size:64"` // its 分管领导
-	Active   bool   `gorm:"not null"`
+	// ParentUnit is the department (单位) the window belongs to outside the
+	// centre, to which its failures may be reported (第十七条).
+	ParentUnit string `gorm:"size:128"`
+	Active     bool   `gorm:"not null"`
 	// RobotKey and RobotSecret are the robot that posts into its window
 	// group: a WeCom group robot's webhook key, or a DingTalk custom
 	// robot's access_token and 加签 secret. Credentials: never shown back
@@ -261,14 +264,17 @@ type Rating struct {
 	At      time.Time   `gorm:"not null"`
 }
 
-// Fault is a bad rating the supervision section verified as a staff fault
-// (第十七条: 应办未办、业务不熟、审核不严、作为不实、服务态度差): the unit and
-// the staff member each lose a point, and it counts towards R9's limits.
+// Fault is what the supervision section verified went wrong on a case
+// (第十七条). A staff fault (应办未办、业务不熟、审核不严、作为不实、服务态度差)
+// names the person: the unit and the person each lose a point, and it
+// counts towards R9's limits. A unit failure (重视不够、推脱责任、落实不力)
+// has no StaffID: a related unit that did not get the matter finished as
+// required loses a point.
 type Fault struct {
 	ID             uint64    `gorm:"primaryKey"`
 	CaseID         uint64    `gorm:"index;not null"`
 	Round          int       `gorm:"not null"`
-	StaffID        string    `gorm:"size:64;index;not null"`
+	StaffID        string    `gorm:"size:64;index;not null"` // "" for a unit failure
 	DepartmentCode string    `gorm:"size:64;index;not null"`
 	Kind           FaultKind `gorm:"size:32;not null"`
 	Note           string    `gorm:"type:text"`
@@ -286,6 +292,14 @@ var FaultKinds = map[FaultKind]string{
 	"careless":      "审核不严",
 	"false_action":  "作为不实",
 	"poor_attitude": "服务态度差",
+}
+
+// UnitFailures are the failures of a related unit (相关联办事窗口单位) that
+// 第十七条 names, with their Chinese names.
+var UnitFailures = map[FaultKind]string{
+	"neglected":   "重视不够",
+	"shirked":     "推脱责任",
+	"ineffective": "落实不力",
 }
 
 // Deduction is a point deduction of 第十七条: proposed by a rule from what
@@ -307,6 +321,10 @@ type Deduction struct {
 	DecidedAt      *time.Time
 	Note           string    `gorm:"type:text"`
 	At             time.Time `gorm:"not null"`
+	// ReportedAt is when the supervision section reported a confirmed
+	// deduction to the unit's parent department (向进驻窗口原部门（单位）通报).
+	ReportedAt *time.Time
+	ReportedBy string `gorm:"size:64"`
 }
 
 // DeductionRule names the rule of 第十七条 a deduction comes from.
@@ -317,6 +335,7 @@ const (
 	RuleSummonLate   DeductionRule = "summon_late"   // window staff not at the complaint window on time → their unit −1
 	RuleStaffFault   DeductionRule = "staff_fault"   // verified staff fault → unit −1 and that person −1
 	RuleOrderOverdue DeductionRule = "order_overdue" // a work order not finished as required → the unit −1
+	RuleUnitFailure  DeductionRule = "unit_failure"  // a related unit verified to have shirked or neglected it → each −1
 )
 
 // DeductionStatus is where a deduction stands.

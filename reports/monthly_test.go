@@ -50,7 +50,7 @@ func newCentre(t *testing.T) *centre {
 		{ID: "ma", Name: "马科长", Role: models.RoleSupervisor},
 	}
 	err = c.svc.SyncDirectory(c.ctx, casework.Directory{
-		Departments: []models.Department{{Code: "realestate", Name: "不动产登记窗口"}, {Code: "market", Name: "市场监管窗口"}},
+		Departments: []models.Department{{Code: "realestate", Name: "不动产登记窗口"}, {Code: "market", Name: "市场监管窗口", ParentUnit: "县市场监督管理局"}},
 		Staff:       staff,
 	})
 	if err != nil {

@@ -63,6 +63,8 @@ type DeductionView struct {
 	Note       string  `json:"note,omitempty"`
 	At         string  `json:"at"`
 	DecidedAt  *string `json:"decided_at"`
+	// ReportedAt is when it was reported to the unit's parent department.
+	ReportedAt *string `json:"reported_at"`
 }
 
 // complaintKinds are the faults 第十七条 counts towards 服务明星.
@@ -123,6 +125,10 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 		if d.DecidedAt != nil {
 			s := d.DecidedAt.In(r.loc).Format(time.RFC3339)
 			v.DecidedAt = &s
+		}
+		if d.ReportedAt != nil {
+			s := d.ReportedAt.In(r.loc).Format(time.RFC3339)
+			v.ReportedAt = &s
 		}
 		out.Deductions = append(out.Deductions, v)
 	}

@@ -2,6 +2,7 @@ package reports_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"bbcs/casework"
@@ -52,6 +53,16 @@ func TestScoresOfASeededYear(t *testing.T) {
 	other := c.register("2026-03-13 10:00", models.CategoryNotCompleted, "食品经营许可证迟迟拿不到")
 	c.must(c.svc.Dispatch(c.ctx, wang, other, []string{"market"}, "", false))
 	c.must(c.svc.Reply(c.ctx, c.staff["zhao"], c.order(other, 1), "已发证"))
+	// The supervision section finds the market window shirked that one
+	// (推脱责任): a related unit's failure, −1 for the unit, no person.
+	// Real estate never had the case: it cannot be blamed for it.
+	if _, err := c.svc.MarkUnitFailure(c.ctx, ma, other, []string{"realestate"}, "shirked", "互相推诿"); models.ErrorCode(err) != models.ErrInvalid {
+		t.Errorf("blaming a unit the case never reached: %v", err)
+	}
+	if _, err := c.svc.MarkUnitFailure(c.ctx, wang, other, []string{"market"}, "shirked", "互相推诿"); models.ErrorCode(err) != models.ErrForbidden {
+		t.Errorf("a specialist blaming a unit: %v", err)
+	}
+	c.must(c.svc.MarkUnitFailure(c.ctx, ma, other, []string{"market"}, "shirked", "以“不归我们管”为由两次推回"))
 	// A summons answered late (arrive-by 30 minutes).
 	no := c.register("2026-03-16 10:00", models.CategoryAttitude, "态度差")
 	c.must(c.svc.Summon(c.ctx, wang, no, "realestate", ""))
@@ -77,8 +88,8 @@ func TestScoresOfASeededYear(t *testing.T) {
 		}
 	}
 	// 1 late check-in, 4 faults, 1 late summons, 2 market orders overdue
-	// (one answered late, one never answered).
-	want := map[string]int{"duty_late": 1, "staff_fault": 4, "summon_late": 1, "order_overdue": 2}
+	// (one answered late, one never answered), 1 market failure.
+	want := map[string]int{"duty_late": 1, "staff_fault": 4, "summon_late": 1, "order_overdue": 2, "unit_failure": 1}
 	for rule, n := range want {
 		if byRule[rule] != n {
 			t.Errorf("%d %s deductions, want %d (all: %v)", byRule[rule], rule, n, byRule)
@@ -116,10 +127,36 @@ func TestScoresOfASeededYear(t *testing.T) {
 	for dept, w := range map[string]reportsUnit{
 		"":           {deducted: 1, eligible: true},
 		"realestate": {deducted: 4, eligible: false, recurring: 1}, // 4 faults; the summons waived
-		"market":     {deducted: 2, eligible: true},
+		"market":     {deducted: 3, eligible: true},                // 2 overdue orders, 1 shirked
 	} {
 		if units[dept] != w {
 			t.Errorf("unit %q = %+v, want %+v", dept, units[dept], w)
+		}
+	}
+	// Reported to the market window's own department: once, and only
+	// when confirmed and the unit has one.
+	for _, d := range sc.Deductions {
+		switch d.Rule {
+		case "unit_failure":
+			if d.Department != "market" || d.Staff != "" || !strings.Contains(d.Reason, "推脱责任") || d.CaseNo != other {
+				t.Errorf("the unit failure: %+v", d)
+			}
+			r, unit, err := c.svc.ReportDeduction(c.ctx, ma, d.ID)
+			if err != nil || r.ReportedAt == nil || unit.ParentUnit != "县市场监督管理局" {
+				t.Fatalf("reporting: %+v %+v %v", r, unit, err)
+			}
+			again, _, err := c.svc.ReportDeduction(c.ctx, ma, d.ID)
+			if err != nil || !again.ReportedAt.Equal(*r.ReportedAt) {
+				t.Errorf("reporting again: %v %v", again.ReportedAt, err)
+			}
+		case "staff_fault":
+			if _, _, err := c.svc.ReportDeduction(c.ctx, ma, d.ID); models.ErrorCode(err) != models.ErrInvalid {
+				t.Errorf("reporting for a unit with no parent department: %v", err)
+			}
+		case "summon_late":
+			if _, _, err := c.svc.ReportDeduction(c.ctx, ma, d.ID); models.ErrorCode(err) != models.ErrConflict {
+				t.Errorf("reporting a waived deduction: %v", err)
+			}
 		}
 	}
 	people := map[string][3]any{}

@@ -6,6 +6,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -218,6 +219,71 @@ func TestConsoleCaseActions(t *testing.T) {
 	}
 }
 
+// A related unit that shirked a case (第十七条): the supervision section
+// records it from the case page, confirms the point it costs, and reports
+// it to the window's own department with a letter to print.
+func TestConsoleUnitFailureReportedToItsDepartment(t *testing.T) {
+	ta := startAppWith(t, "../../config.example.yaml", consoleEnv(t, "ma"))
+	c := overdueCase(ta, "开具完税证明一直说系统不通")
+	ma := signIn(t, ta, "ma")
+	if _, page, _ := ma.do("GET", "/admin/cases/"+c.No, nil); !strings.Contains(page, "认定相关联单位责任") || !strings.Contains(page, `value="tax"`) || strings.Contains(page, `name="departments" value="market"`) {
+		t.Fatalf("the case page should offer the tax window, and only it, as a related unit")
+	}
+	csrf := ma.csrfOf("/admin/cases")
+	status, page, _ := ma.do("POST", "/admin/cases/"+c.No+"/unit-failure", url.Values{"csrf": {csrf}, "departments": {"market"}, "kind": {"shirked"}, "note": {"推诿"}})
+	if status != http.StatusBadRequest || !strings.Contains(page, "没有交办给市场监管窗口") {
+		t.Errorf("blaming a unit the case never reached: %d", status)
+	}
+	status, _, _ = ma.do("POST", "/admin/cases/"+c.No+"/unit-failure", url.Values{"csrf": {csrf}, "departments": {"tax"}, "kind": {"shirked"},
+		"note": {"以系统问题为由拒不出具，经核实系统正常"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("recording the unit's failure: %d", status)
+	}
+	if _, page, _ := ma.do("GET", "/admin/cases/"+c.No, nil); !strings.Contains(page, "经核实，相关联单位税务窗口推脱责任，未按要求顺利办结") {
+		t.Errorf("the failure is not on the case's timeline")
+	}
+	var sc struct {
+		Deductions []struct {
+			ID                     uint64
+			Rule, Department, Unit string
+			CaseNo                 string  `json:"case_no"`
+			ReportedAt             *string `json:"reported_at"`
+		}
+	}
+	ta.must(http.StatusOK, "admin", "GET", "/api/v1/scores?year=2026", nil, &sc)
+	var id string
+	for _, d := range sc.Deductions {
+		if d.Rule == "unit_failure" && d.Department == "tax" && d.CaseNo == c.No {
+			id = strconv.FormatUint(d.ID, 10)
+		}
+	}
+	if id == "" {
+		t.Fatalf("no unit_failure deduction proposed: %+v", sc.Deductions)
+	}
+	if status, page, _ := ma.do("POST", "/admin/deductions/"+id+"/report", url.Values{"csrf": {csrf}}); status != http.StatusConflict || !strings.Contains(page, "尚未确认") {
+		t.Errorf("reporting before confirming: %d", status)
+	}
+	if status, _, _ := ma.do("POST", "/admin/deductions/"+id, url.Values{"csrf": {csrf}, "decision": {"confirm"}}); status != http.StatusSeeOther {
+		t.Fatalf("confirming: %d", status)
+	}
+	if _, page, _ := ma.do("GET", "/admin/scores?year=2026", nil); !strings.Contains(page, `action="/admin/deductions/`+id+`/report"`) {
+		t.Errorf("the scores page does not offer to report the confirmed deduction")
+	}
+	status, _, loc := ma.do("POST", "/admin/deductions/"+id+"/report", url.Values{"csrf": {csrf}})
+	if status != http.StatusSeeOther || loc != "/admin/deductions/"+id+"/report" {
+		t.Fatalf("reporting: %d → %s", status, loc)
+	}
+	_, letter, _ := ma.do("GET", loc, nil)
+	for _, want := range []string{"关于税务窗口“办不成事”反映事项办理情况的通报", "县税务局：", "编号 " + c.No, "推脱责任", "扣除该窗口单位 1 分", "2026年3月20日"} {
+		if !strings.Contains(letter, want) {
+			t.Errorf("the letter lacks %q", want)
+		}
+	}
+	if _, page, _ := ma.do("GET", "/admin/scores?year=2026", nil); !strings.Contains(page, "已通报原单位") {
+		t.Errorf("the scores page does not show the deduction as reported")
+	}
+}
+
 // Every console page with every role that may sign in: the pages a role
 // may not open answer 403, the others 200, and window staff cannot sign
 // in at all.
@@ -243,6 +309,8 @@ func TestConsoleRolesOnEveryRoute(t *testing.T) {
 		{"GET", "/admin/reports?month=2026-03", all},
 		{"GET", "/admin/scores?year=2026", all},
 		{"POST", "/admin/deductions/1", []string{"ma", "admin"}},
+		{"POST", "/admin/deductions/1/report", []string{"ma", "admin"}},
+		{"GET", "/admin/deductions/1/report", []string{"ma", "admin"}},
 		{"GET", "/admin/notices", []string{"ma", "admin"}},
 		{"POST", "/admin/notices/1/retry", []string{"ma", "admin"}},
 		{"GET", "/admin/departments", []string{"admin"}},

@@ -221,7 +221,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		DingTalkBot: dingtalk.Callback(a.dingtalkCfg, clk, staff.Handle, log),
 		Rating:      &handlers.RatingPage{Cases: a.cases, Kick: a.outbox.Kick},
 		Console: &handlers.Console{Cases: a.cases, Reports: a.reports, Clock: clk, Secret: secret,
-			Passwords: passwords(cfg), Kick: a.outbox.Kick, Log: log, Notices: a.outbox},
+			Passwords: passwords(cfg), Kick: a.outbox.Kick, Log: log, Notices: a.outbox, Centre: cfg.Centre.Name},
 		Actions: &handlers.Actions{
 			Cases: a.cases, Clock: clk, Secret: secret, Kick: a.outbox.Kick,
 			Platforms:      map[string]handlers.Identity{"wecom": a.wecom, "dingtalk": a.dingtalk},
