@@ -25,6 +25,7 @@ type Directory struct {
 	Departments []models.Department
 	Staff       []models.Staff
 	Roster      []models.DutyDay
+	Settings    models.Settings
 }
 
 // digest identifies a config entry's contents, to tell at the next start
@@ -53,8 +54,8 @@ func staffDigest(st models.Staff) string {
 
 func dutyDigest(d models.DutyDay) string { return digest(d.Date, d.SpecialistID, d.LeaderID) }
 
-// SyncDirectory brings config's departments, staff and roster into the
-// database, in one transaction. Both config and the console manage them
+// SyncDirectory brings config's departments, staff, roster and settings
+// into the database, in one transaction. Both config and the console manage them
 // (R10), so an entry is applied only when config changed it since it was
 // last applied: the newer change wins, wherever it was made. Entries that
 // came from config and left it are deactivated (people and departments:
@@ -80,6 +81,12 @@ func (s *Service) SyncDirectory(ctx context.Context, dir Directory) error {
 			func(d *models.DutyDay, hash string) { d.ConfigHash = hash },
 			func(q *gorm.DB) error { return q.Delete(&models.DutyDay{}).Error }); err != nil {
 			return fmt.Errorf("casework: sync duty roster: %w", err)
+		}
+		if err := syncRows(tx, dir.Settings.Rows(), settingDigest,
+			func(st models.Setting) string { return st.Name }, "name", func(st models.Setting) string { return st.ConfigHash },
+			func(st *models.Setting, hash string) { st.ConfigHash = hash },
+			func(*gorm.DB) error { return nil }); err != nil { // config names every setting
+			return fmt.Errorf("casework: sync settings: %w", err)
 		}
 		return nil
 	})

@@ -136,7 +136,7 @@ func TestDirectoryEditsAreChecked(t *testing.T) {
 // directory has now.
 func TestThePrincipalLeaderFollowsTheConsole(t *testing.T) {
 	h := newHarness(t, "2026-03-10 10:00")
-	h.svc = casework.New(h.db, h.clock, h.cal, casework.Options{Rotation: []string{"wang", "li"}, Principal: "zhou"}, testenv.Quiet())
+	h.svc = casework.New(h.db, h.clock, h.cal, casework.Options{Principal: "zhou"}, testenv.Quiet())
 	admin := h.as("admin")
 	for _, st := range []models.Staff{
 		{ID: "zhou", Name: "周主任", Role: models.RolePrincipalLeader},
@@ -154,4 +154,93 @@ func TestThePrincipalLeaderFollowsTheConsole(t *testing.T) {
 	if o := h.orderOf(c.No, "realestate"); o.EscalatedTo != "qin" {
 		t.Errorf("escalated to %q, want 秦主任, the principal the console left active", o.EscalatedTo)
 	}
+}
+
+// The centre's own settings are managed in config and the console like
+// the directory (R10): the rotation set in the console decides the owner
+// of the next service-account case, a restart with config unchanged keeps
+// it, and a change in config wins. Secrets left blank keep their values;
+// bad ones are refused with nothing changed.
+func TestSettingsFromConfigAndTheConsole(t *testing.T) {
+	h := newHarness(t, "2026-03-11 10:00") // no roster day: the rotation decides
+	admin := h.as("admin")
+	reg := casework.Registration{ApplicantName: "张先生", ApplicantMobile: "13912345678", Category: models.CategoryOther,
+		Matter: "咨询", Channel: models.ChannelServiceAccount, OpenID: "oOPENID1"}
+	owner := func() string {
+		t.Helper()
+		c, err := h.svc.Register(h.ctx, casework.Applicant("张先生"), reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.OwnerID
+	}
+	if err := h.svc.SaveRotation(h.ctx, admin, []string{"zhang"}); models.ErrorCode(err) != models.ErrInvalid {
+		t.Errorf("window staff in the rotation: %v", err)
+	}
+	if err := h.svc.SaveRotation(h.ctx, h.as("wang"), []string{"li"}); models.ErrorCode(err) != models.ErrForbidden {
+		t.Errorf("a specialist setting the rotation: %v", err)
+	}
+	if err := h.svc.SaveRotation(h.ctx, admin, []string{"li"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := owner(); got != "li" {
+		t.Errorf("with the console's rotation [li], the case went to %s", got)
+	}
+
+	config := models.Settings{Rotation: []string{"wang", "li"}} // as the harness synced it
+	config.WeCom = models.WeComApp{CorpID: "wwcorp", AgentID: "1000002", Secret: "config-secret"}
+	if err := h.svc.SyncDirectory(h.ctx, casework.Directory{Staff: allStaff(h), Settings: models.Settings{Rotation: []string{"wang", "li"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := owner(); got != "li" {
+		t.Errorf("a restart with config unchanged should keep the console's rotation; the case went to %s", got)
+	}
+	if err := h.svc.SyncDirectory(h.ctx, casework.Directory{Staff: allStaff(h), Settings: config}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := h.svc.Settings(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.WeCom.Secret != "config-secret" || len(s.Rotation) != 1 {
+		t.Errorf("config changed WeCom only: %+v, rotation %v", s.WeCom, s.Rotation)
+	}
+
+	// The console changes the corp id and leaves the secret blank: kept.
+	if err := h.svc.SaveWeComApp(h.ctx, admin, models.WeComApp{CorpID: "wwcorp2", AgentID: "1000002"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []models.WeComApp{
+		{CorpID: "wwcorp2", AgentID: "abc"},
+		{CorpID: "wwcorp2", AgentID: "1000002", EncodingAESKey: "short"},
+		{CorpID: "ww corp", AgentID: "1000002"},
+	} {
+		if err := h.svc.SaveWeComApp(h.ctx, admin, bad); models.ErrorCode(err) != models.ErrInvalid {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+	if err := h.svc.SaveWeChatApp(h.ctx, admin, models.WeChatApp{AppID: "wx123"}); models.ErrorCode(err) != models.ErrInvalid {
+		t.Errorf("an AppID with no secret or token: %v", err)
+	}
+	if err := h.svc.SaveCentreGroup(h.ctx, admin, models.SettingLeaders, models.CentreGroup{Platform: "wecom", Key: "k", Secret: "s"}); models.ErrorCode(err) != models.ErrInvalid {
+		t.Errorf("a WeCom robot with a 加签 secret: %v", err)
+	}
+	if err := h.svc.SaveCentreGroup(h.ctx, admin, models.SettingLeaders, models.CentreGroup{Platform: "dingtalk", Key: "tok", Secret: "SEC1"}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = h.svc.Settings(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.WeCom != (models.WeComApp{CorpID: "wwcorp2", AgentID: "1000002", Secret: "config-secret"}) || s.Leaders.Key != "tok" || s.Leaders.Secret != "SEC1" {
+		t.Errorf("settings now: %+v, leaders %+v", s.WeCom, s.Leaders)
+	}
+}
+
+// allStaff is everyone the harness knows, as config would name them.
+func allStaff(h *harness) []models.Staff {
+	list, err := h.svc.AllStaff(h.ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return list
 }

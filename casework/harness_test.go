@@ -44,7 +44,7 @@ func newHarness(t *testing.T, now string) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, ctx: context.Background(), db: testenv.MySQL(t), clock: clock.NewFrozen(at(now)), cal: cal}
-	h.svc = casework.New(h.db, h.clock, cal, casework.Options{Rotation: []string{"wang", "li"}}, testenv.Quiet())
+	h.svc = casework.New(h.db, h.clock, cal, casework.Options{}, testenv.Quiet())
 	dir := casework.Directory{
 		Departments: []models.Department{
 			{Code: "realestate", Name: "不动产登记窗口", Platform: "wecom", LeaderID: "chen"},
@@ -65,7 +65,8 @@ func newHarness(t *testing.T, now string) *harness {
 			{ID: "ma", Name: "马科长", Role: models.RoleSupervisor},
 			{ID: "admin", Name: "管理员", Role: models.RoleAdmin},
 		},
-		Roster: []models.DutyDay{{Date: "2026-03-10", SpecialistID: "li", LeaderID: "chen"}},
+		Roster:   []models.DutyDay{{Date: "2026-03-10", SpecialistID: "li", LeaderID: "chen"}},
+		Settings: models.Settings{Rotation: []string{"wang", "li"}},
 	}
 	if err := h.svc.SyncDirectory(h.ctx, dir); err != nil {
 		t.Fatal(err)

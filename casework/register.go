@@ -261,21 +261,29 @@ func (ch *change) onDuty() (models.Staff, error) {
 			return st, nil
 		}
 	}
+	var setting models.Setting
+	if err := ch.tx.Where("name = ?", models.SettingRotation).Limit(1).Find(&setting).Error; err != nil {
+		return models.Staff{}, fmt.Errorf("casework: read rotation: %w", err)
+	}
+	settings, err := models.DecodeSettings([]models.Setting{setting})
+	if err != nil {
+		return models.Staff{}, fmt.Errorf("casework: %w", err)
+	}
 	var rota []models.Staff
-	if len(ch.s.opts.Rotation) > 0 {
-		err := ch.tx.Where("id IN ? AND role = ? AND active = ?", ch.s.opts.Rotation, models.RoleSpecialist, true).Find(&rota).Error
+	if len(settings.Rotation) > 0 {
+		err := ch.tx.Where("id IN ? AND role = ? AND active = ?", settings.Rotation, models.RoleSpecialist, true).Find(&rota).Error
 		if err != nil {
 			return models.Staff{}, fmt.Errorf("casework: read rotation: %w", err)
 		}
 	}
 	if len(rota) > 0 {
-		// Keep the configured order; turns advance one per working day.
+		// Keep the rotation's order; turns advance one per working day.
 		byID := map[string]models.Staff{}
 		for _, st := range rota {
 			byID[st.ID] = st
 		}
 		var order []models.Staff
-		for _, id := range ch.s.opts.Rotation {
+		for _, id := range settings.Rotation {
 			if st, ok := byID[id]; ok {
 				order = append(order, st)
 			}
@@ -285,8 +293,7 @@ func (ch *change) onDuty() (models.Staff, error) {
 		return order[turn], nil
 	}
 	var first models.Staff
-	err := ch.tx.Where("role = ? AND active = ?", models.RoleSpecialist, true).Order("id").First(&first).Error
-	if err != nil {
+	if err := ch.tx.Where("role = ? AND active = ?", models.RoleSpecialist, true).Order("id").First(&first).Error; err != nil {
 		return first, notFound(err, "当前没有值班的接诉即办专员，请管理员配置值班表（duty.roster）")
 	}
 	return first, nil

@@ -33,9 +33,6 @@ type Options struct {
 	SummonWithin time.Duration
 	// CheckIn is the duty check-in time, as an offset from midnight.
 	CheckIn time.Duration
-	// Rotation lists specialists taking working days in turn when the
-	// roster names nobody for a day.
-	Rotation []string
 	// Principal is the staff id of the 主要负责领导 (leaders.principal); when
 	// empty, or when the console has retired that person, the first active
 	// staff member with that role.

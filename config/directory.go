@@ -35,3 +35,23 @@ func (c *Config) Directory() (departments []models.Department, staff []models.St
 	}
 	return departments, staff, roster
 }
+
+// Settings are the centre's own settings the file gives — the duty
+// rotation, the supervision section's and leaders' groups, the apps'
+// credentials — as the database keeps them (casework.SyncDirectory).
+func (c *Config) Settings() models.Settings {
+	group := func(g Group) models.CentreGroup {
+		key, secret := g.Robot()
+		return models.CentreGroup{Platform: g.Platform, ChatID: g.ChatID, Key: key, Secret: secret}
+	}
+	w, wc, d := c.WeChat, c.WeCom, c.DingTalk
+	return models.Settings{
+		Rotation:    c.Duty.Rotation,
+		Supervision: group(c.Supervision.Group),
+		Leaders:     group(c.Leaders.Group),
+		WeChat:      models.WeChatApp{AppID: w.AppID, AppSecret: w.AppSecret, Token: w.Token, EncodingAESKey: w.EncodingAESKey},
+		WeCom: models.WeComApp{CorpID: wc.CorpID, AgentID: wc.AgentID, Secret: wc.Secret, Token: wc.Token,
+			EncodingAESKey: wc.EncodingAESKey, BotToken: wc.BotToken, BotEncodingAESKey: wc.BotEncodingAESKey},
+		DingTalk: models.DingTalkApp{AppKey: d.AppKey, AppSecret: d.AppSecret, RobotCode: d.RobotCode, CorpID: d.CorpID},
+	}
+}

@@ -95,8 +95,9 @@ type Actions struct {
 	// a code (WeCom OAuth); nil for platforms that sign in from the page
 	// itself (DingTalk's requestAuthCode).
 	SignIn map[string]func(back string) string
-	// DingTalkCorpID is given to the page's requestAuthCode.
-	DingTalkCorpID string
+	// DingTalkCorpID is given to the page's requestAuthCode: the one in
+	// force, which the console may change.
+	DingTalkCorpID func() string
 	Kick           func()
 }
 
@@ -169,7 +170,11 @@ func (a *Actions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if platform == "dingtalk" {
-			a.render(w, http.StatusOK, "dingtalk-login.html", actionPage{Platform: platform, CorpID: a.DingTalkCorpID})
+			corpID := ""
+			if a.DingTalkCorpID != nil {
+				corpID = a.DingTalkCorpID()
+			}
+			a.render(w, http.StatusOK, "dingtalk-login.html", actionPage{Platform: platform, CorpID: corpID})
 			return
 		}
 		a.render(w, http.StatusUnauthorized, "action.html", actionPage{Error: "请在企业微信或钉钉中打开此页面，以确认您的身份。"})

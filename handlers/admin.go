@@ -89,6 +89,9 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/staff", c.signedIn(c.saveStaff, admins...))
 	mux.HandleFunc("GET /admin/roster", c.signedIn(c.roster, admins...))
 	mux.HandleFunc("POST /admin/roster", c.signedIn(c.saveRoster, admins...))
+	mux.HandleFunc("POST /admin/roster/rotation", c.signedIn(c.saveRotation, admins...))
+	mux.HandleFunc("GET /admin/settings", c.signedIn(c.settings, admins...))
+	mux.HandleFunc("POST /admin/settings/{name}", c.signedIn(c.saveSetting, admins...))
 	mux.HandleFunc("GET /admin/holidays", c.signedIn(c.holidays, admins...))
 	mux.HandleFunc("POST /admin/holidays", c.signedIn(c.saveHolidays, admins...))
 }

@@ -126,10 +126,11 @@ type rosterView struct {
 	Days        []rosterDay
 	Specialists []models.Staff
 	Leaders     []models.Staff
+	Turn        map[string]int // a specialist's place in the rotation, from 1
 }
 
-// roster shows the next 20 working days; a day nobody is named for falls
-// to the rotation config gives.
+// roster shows the next 20 working days and the rotation; a day nobody
+// is named for falls to the rotation.
 func (c *Console) roster(w http.ResponseWriter, r *http.Request, p consolePage) {
 	c.showRoster(w, http.StatusOK, r, p)
 }
@@ -160,7 +161,12 @@ func (c *Console) showRoster(w http.ResponseWriter, status int, r *http.Request,
 			}
 		}
 	}
-	v := rosterView{Days: days}
+	v := rosterView{Days: days, Turn: map[string]int{}}
+	if s, err := c.Cases.Settings(r.Context()); err == nil {
+		for i, id := range s.Rotation {
+			v.Turn[id] = i + 1
+		}
+	}
 	staff, _ := c.Cases.AllStaff(r.Context())
 	for _, st := range staff {
 		switch {

@@ -70,10 +70,11 @@ var fuzzDirectory = casework.Directory{
 		{ID: "ma", Name: "马科长", Role: models.RoleSupervisor, WeComUserID: "makz"},
 		{ID: "admin", Name: "管理员", Role: models.RoleAdmin},
 	},
+	Settings: models.Settings{Rotation: []string{"wang", "li"}},
 }
 
 func fuzzService(db *gorm.DB, clk clock.Clock, cal *workday.Calendar, log *slog.Logger) *casework.Service {
-	return casework.New(db, clk, cal, casework.Options{Rotation: []string{"wang", "li"}, Principal: "zhou"}, log)
+	return casework.New(db, clk, cal, casework.Options{Principal: "zhou"}, log)
 }
 
 // fuzzCentre is a migrated database of the target's own with the demo

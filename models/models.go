@@ -379,7 +379,7 @@ func All() []any {
 	return []any{
 		&Department{}, &Staff{}, &DutyDay{}, &CheckIn{}, &DutyMiss{},
 		&Case{}, &WorkOrder{}, &TimelineEvent{}, &Summon{}, &Instruction{},
-		&CaseCounter{}, &Notice{}, &Attachment{}, &TimerFiring{}, &FollowUp{}, &RatingLink{}, &Rating{}, &Fault{}, &Deduction{},
+		&CaseCounter{}, &Notice{}, &Attachment{}, &TimerFiring{}, &FollowUp{}, &RatingLink{}, &Rating{}, &Fault{}, &Deduction{}, &Setting{},
 		&CalendarOverride{},
 	}
 }

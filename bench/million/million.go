@@ -117,7 +117,7 @@ func Directory(o Options) (casework.Directory, error) {
 		return casework.Directory{}, fmt.Errorf("million: %s: %w", path, err)
 	}
 	departments, staff, roster := cfg.Directory()
-	return casework.Directory{Departments: departments, Staff: staff, Roster: roster}, nil
+	return casework.Directory{Departments: departments, Staff: staff, Roster: roster, Settings: cfg.Settings()}, nil
 }
 
 func moduleRoot() (string, error) {

@@ -81,15 +81,32 @@ func New(cfg Config, rdb *redis.Client, keyPrefix string, clk clock.Clock, httpC
 	// mobiles included (platforms.md): keep it to warnings.
 	logrus.SetLevel(logrus.WarnLevel)
 	util.DefaultHTTPClient = httpClient
-	a := &Account{cfg: cfg, rdb: rdb, prefix: keyPrefix + ":wechat:", clock: clk, http: httpClient, log: log}
-	a.oa = officialaccount.NewOfficialAccount(&offConfig.Config{
+	a := &Account{rdb: rdb, prefix: keyPrefix + ":wechat:", clock: clk, http: httpClient, log: log}
+	return a.with(cfg)
+}
+
+// With is the account with other credentials (the administrator changed
+// them in the console): the same Redis, HTTP client and templates, and
+// none of New's process-wide settings made again.
+func (a *Account) With(appID, appSecret, token, encodingAESKey string) *Account {
+	cfg := a.cfg
+	cfg.AppID, cfg.AppSecret, cfg.Token, cfg.EncodingAESKey = appID, appSecret, token, encodingAESKey
+	if cfg.Token == "" {
+		cfg.Token = DevToken
+	}
+	return a.with(cfg)
+}
+
+func (a *Account) with(cfg Config) *Account {
+	b := &Account{cfg: cfg, rdb: a.rdb, prefix: a.prefix, clock: a.clock, http: a.http, log: a.log}
+	b.oa = officialaccount.NewOfficialAccount(&offConfig.Config{
 		AppID: cfg.AppID, AppSecret: cfg.AppSecret, Token: cfg.Token, EncodingAESKey: cfg.EncodingAESKey,
-		Cache: &tokenCache{rdb: rdb, prefix: a.prefix + "token:"},
+		Cache: &tokenCache{rdb: a.rdb, prefix: a.prefix + "token:"},
 		// The stable token does not invalidate the one another replica holds.
 		UseStableAK: true,
 	})
-	a.custom, a.template = a.oa.GetCustomerMessageManager(), a.oa.GetTemplate()
-	return a
+	b.custom, b.template = b.oa.GetCustomerMessageManager(), b.oa.GetTemplate()
+	return b
 }
 
 // Configured reports whether the account can call WeChat's API.

@@ -319,6 +319,9 @@ func TestConsoleRolesOnEveryRoute(t *testing.T) {
 		{"POST", "/admin/staff", []string{"admin"}},
 		{"GET", "/admin/roster", []string{"admin"}},
 		{"POST", "/admin/roster", []string{"admin"}},
+		{"POST", "/admin/roster/rotation", []string{"admin"}},
+		{"GET", "/admin/settings", []string{"admin"}},
+		{"POST", "/admin/settings/wecom", []string{"admin"}},
 		{"GET", "/admin/holidays", []string{"admin"}},
 		{"POST", "/admin/holidays", []string{"admin"}},
 	}
@@ -407,6 +410,17 @@ func TestConsoleDirectory(t *testing.T) {
 	}
 	if status, page, _ := admin.do("POST", "/admin/roster", url.Values{"csrf": {csrf}, "date": {"2027-01-02"}, "specialist": {"xu"}}); status != http.StatusBadRequest || !strings.Contains(page, "不是工作日") {
 		t.Errorf("a duty day on a Saturday: %d", status)
+	}
+	// The rotation: 徐静 first, then 王芳; 李明 leaves it.
+	if status, page, _ := admin.do("POST", "/admin/roster/rotation", url.Values{"csrf": {csrf}, "turn:xu": {"1"}, "turn:wang": {"两"}}); status != http.StatusBadRequest || !strings.Contains(page, "从 1 开始的数字") {
+		t.Errorf("a turn that is not a number: %d", status)
+	}
+	if status, _, _ := admin.do("POST", "/admin/roster/rotation", url.Values{"csrf": {csrf}, "turn:xu": {"1"}, "turn:wang": {"2"}, "turn:li": {""}}); status != http.StatusSeeOther {
+		t.Fatalf("setting the rotation: %d", status)
+	}
+	if _, page, _ := admin.do("GET", "/admin/roster", nil); !strings.Contains(page, `name="turn:xu" inputmode="numeric" pattern="[0-9]*" maxlength="3" value="1"`) ||
+		!strings.Contains(page, `name="turn:wang" inputmode="numeric" pattern="[0-9]*" maxlength="3" value="2"`) || !strings.Contains(page, `name="turn:li" inputmode="numeric" pattern="[0-9]*" maxlength="3" value=""`) {
+		t.Errorf("the roster page does not show the rotation 徐静, 王芳")
 	}
 
 	// Before: 2027 follows the statutory estimate (元旦 1 January off).

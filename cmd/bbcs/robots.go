@@ -9,16 +9,15 @@ import (
 	"bbcs/bot/dingtalk"
 	"bbcs/bot/wecom"
 	"bbcs/casework"
-	"bbcs/config"
 	"bbcs/models"
 )
 
-// Where notices go. A department's window group and a person's platform
-// user ids live in the directory, which config and the console both
-// manage (R10), so the senders read them from the database, not from
-// config: a robot or a user id set in the console is used from the next
-// notice on its replica, and within snapshotTTL on the others. The supervision section's and the
-// leaders' groups are the centre's own and come from config.
+// Where notices go. A department's window group, a person's platform user
+// ids, the supervision section's and leaders' groups and the apps'
+// credentials live in the database, which config and the console both
+// manage (R10), so the senders read them from there, not from config: a
+// change made in the console is used from the next notice on its replica,
+// and within snapshotTTL on the others.
 
 // snapshotTTL bounds how stale the senders' view of the directory may be.
 // One notice reads it three times or more (its route, its robot, each
@@ -28,27 +27,34 @@ import (
 // moment ago is not lost.
 const snapshotTTL = 2 * time.Second
 
-// directorySnapshot is the departments and staff, read at most once per
-// snapshotTTL.
+// directorySnapshot is the departments, staff and settings, read at most
+// once per snapshotTTL.
 type directorySnapshot struct {
 	cases *casework.Service
 	mu    sync.Mutex
 	read  time.Time
 	edits uint64 // cases.DirectoryEdits() when read
-	depts map[string]models.Department
-	staff map[string]models.Staff
+	view  *directoryView
 }
 
-func (d *directorySnapshot) get(ctx context.Context) (map[string]models.Department, map[string]models.Staff, error) {
+// directoryView is one reading of the directory. It is never changed
+// once read: holders may keep it.
+type directoryView struct {
+	depts    map[string]models.Department
+	staff    map[string]models.Staff
+	settings models.Settings
+}
+
+func (d *directorySnapshot) get(ctx context.Context) (*directoryView, error) {
 	return d.load(ctx, false)
 }
 
 // fresh is get with a copy read now, unless one was read this instant.
-func (d *directorySnapshot) fresh(ctx context.Context) (map[string]models.Department, map[string]models.Staff, error) {
+func (d *directorySnapshot) fresh(ctx context.Context) (*directoryView, error) {
 	return d.load(ctx, true)
 }
 
-func (d *directorySnapshot) load(ctx context.Context, fresh bool) (map[string]models.Department, map[string]models.Staff, error) {
+func (d *directorySnapshot) load(ctx context.Context, fresh bool) (*directoryView, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	edits := d.cases.DirectoryEdits()
@@ -56,34 +62,43 @@ func (d *directorySnapshot) load(ctx context.Context, fresh bool) (map[string]mo
 	if fresh {
 		maxAge = 50 * time.Millisecond
 	}
-	if time.Since(d.read) < maxAge && edits == d.edits {
-		return d.depts, d.staff, nil
+	if d.view != nil && time.Since(d.read) < maxAge && edits == d.edits {
+		return d.view, nil
 	}
 	depts, err := d.cases.Departments(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	list, err := d.cases.AllStaff(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
+	}
+	settings, err := d.cases.Settings(ctx)
+	if err != nil {
+		return nil, err
 	}
 	staff := make(map[string]models.Staff, len(list))
 	for _, st := range list {
 		staff[st.ID] = st
 	}
-	d.depts, d.staff, d.read, d.edits = depts, staff, time.Now(), edits
-	return depts, staff, nil
+	d.view, d.read, d.edits = &directoryView{depts: depts, staff: staff, settings: settings}, time.Now(), edits
+	return d.view, nil
 }
 
 // person is an active staff member by id, false when there is none.
 func (d *directorySnapshot) person(ctx context.Context, id string) (models.Staff, bool, error) {
-	_, staff, err := d.get(ctx)
-	if st, ok := staff[id]; err != nil || ok && st.Active {
-		return st, ok, err
+	v, err := d.get(ctx)
+	if err != nil {
+		return models.Staff{}, false, err
 	}
-	_, staff, err = d.fresh(ctx)
-	st, ok := staff[id]
-	return st, ok && st.Active, err
+	if st, ok := v.staff[id]; ok && st.Active {
+		return st, true, nil
+	}
+	if v, err = d.fresh(ctx); err != nil {
+		return models.Staff{}, false, err
+	}
+	st, ok := v.staff[id]
+	return st, ok && st.Active, nil
 }
 
 // users is bot.Users for one platform's user ids.
@@ -99,38 +114,40 @@ func (d *directorySnapshot) users(id func(models.Staff) string) bot.Users {
 
 // recipients resolves where a notice goes, for the router and senders.
 type recipients struct {
-	dir               *directorySnapshot
-	own               map[string]config.Group // "supervision", "leaders"
-	wecomApp, dingApp bool
-	wechatOn          bool
+	dir *directorySnapshot
 }
 
-func newRecipients(cfg *config.Config, cases *casework.Service, wechatOn bool) *recipients {
-	return &recipients{
-		dir:      &directorySnapshot{cases: cases},
-		own:      map[string]config.Group{"supervision": cfg.Supervision.Group, "leaders": cfg.Leaders.Group},
-		wecomApp: cfg.WeCom.CorpID != "" && cfg.WeCom.Secret != "" && cfg.WeCom.AgentID != "",
-		dingApp:  cfg.DingTalk.AppKey != "" && cfg.DingTalk.AppSecret != "" && cfg.DingTalk.RobotCode != "",
-		wechatOn: wechatOn,
+// ownGroup is the centre's own group a notice target names, if it does.
+func (v *directoryView) ownGroup(target string) (models.CentreGroup, bool) {
+	switch target {
+	case "supervision":
+		return v.settings.Supervision, true
+	case "leaders":
+		return v.settings.Leaders, true
 	}
+	return models.CentreGroup{}, false
 }
 
 // robot is target's platform and robot; a target without one answers
 // "" (an unknown department too: its notices go to the log).
 func (r *recipients) robot(ctx context.Context, target string) (platform, key, secret string, err error) {
-	if grp, ok := r.own[target]; ok {
-		key, secret := grp.Robot()
-		return grp.Platform, key, secret, nil
+	v, err := r.dir.get(ctx)
+	if err != nil {
+		return "", "", "", err
 	}
-	depts, _, err := r.dir.get(ctx)
-	if d := depts[target]; err != nil || d.Active && d.RobotKey != "" {
-		return d.Platform, d.RobotKey, d.RobotSecret, err
+	if g, ok := v.ownGroup(target); ok {
+		return g.Platform, g.Key, g.Secret, nil
 	}
-	depts, _, err = r.dir.fresh(ctx)
-	if d := depts[target]; err == nil && d.Active {
+	if d := v.depts[target]; d.Active && d.RobotKey != "" {
 		return d.Platform, d.RobotKey, d.RobotSecret, nil
 	}
-	return "", "", "", err
+	if v, err = r.dir.fresh(ctx); err != nil {
+		return "", "", "", err
+	}
+	if d := v.depts[target]; d.Active {
+		return d.Platform, d.RobotKey, d.RobotSecret, nil
+	}
+	return "", "", "", nil
 }
 
 func (r *recipients) wecomKey(ctx context.Context, target string) (string, error) {
@@ -149,13 +166,26 @@ func (r *recipients) dingtalkRobot(ctx context.Context, target string) (dingtalk
 	return dingtalk.Robot{AccessToken: key, Secret: secret}, nil
 }
 
+// The apps a private message or a citizen's notice needs, complete.
+func wechatOn(s models.Settings) bool { return s.WeChat.AppID != "" && s.WeChat.AppSecret != "" }
+func wecomOn(s models.Settings) bool {
+	return s.WeCom.CorpID != "" && s.WeCom.Secret != "" && s.WeCom.AgentID != ""
+}
+func dingtalkOn(s models.Settings) bool {
+	return s.DingTalk.AppKey != "" && s.DingTalk.AppSecret != "" && s.DingTalk.RobotCode != ""
+}
+
 // route decides a notice's platform. A reader whose platform has no
 // credentials gets "" — the log-only sender — so a demo or a
 // half-configured centre logs instead of failing.
 func (r *recipients) route(ctx context.Context, n *models.Notice) (bot.Platform, error) {
 	switch n.Audience {
 	case models.AudienceApplicant:
-		if n.Target != "" && r.wechatOn {
+		v, err := r.dir.get(ctx)
+		if err != nil {
+			return "", err
+		}
+		if n.Target != "" && wechatOn(v.settings) {
 			return bot.WeChat, nil
 		}
 	case models.AudienceDepartment, models.AudienceSupervision, models.AudienceLeaders:
@@ -175,31 +205,33 @@ func (r *recipients) route(ctx context.Context, n *models.Notice) (bot.Platform,
 		if err != nil || !ok {
 			return "", err
 		}
-		if st.WeComUserID != "" && r.wecomApp {
+		v, err := r.dir.get(ctx)
+		if err != nil {
+			return "", err
+		}
+		if st.WeComUserID != "" && wecomOn(v.settings) {
 			return bot.WeCom, nil
 		}
-		if st.DingTalkUserID != "" && r.dingApp {
+		if st.DingTalkUserID != "" && dingtalkOn(v.settings) {
 			return bot.DingTalk, nil
 		}
 	}
 	return "", nil
 }
 
-// wecomConfig copies what the WeCom side needs: the app's credentials;
-// robots and user ids come from the directory.
-func wecomConfig(cfg *config.Config, to *recipients) wecom.Config {
-	w := cfg.WeCom
+// wecomConfig is what the WeCom side needs: the app's credentials in
+// force; robots and user ids come from the directory at each send.
+func wecomConfig(app models.WeComApp, publicURL string, to *recipients) wecom.Config {
 	return wecom.Config{
-		CorpID: w.CorpID, AgentID: w.AgentID, Secret: w.Secret, Token: w.Token, EncodingAESKey: w.EncodingAESKey,
-		BotToken: w.BotToken, BotEncodingAESKey: w.BotEncodingAESKey, PublicURL: cfg.HTTP.PublicURL,
+		CorpID: app.CorpID, AgentID: app.AgentID, Secret: app.Secret, Token: app.Token, EncodingAESKey: app.EncodingAESKey,
+		BotToken: app.BotToken, BotEncodingAESKey: app.BotEncodingAESKey, PublicURL: publicURL,
 		Groups: to.wecomKey,
 		Users:  to.dir.users(func(st models.Staff) string { return st.WeComUserID }),
 	}
 }
 
-func dingtalkConfig(cfg *config.Config, to *recipients) dingtalk.Config {
-	d := cfg.DingTalk
-	return dingtalk.Config{AppKey: d.AppKey, AppSecret: d.AppSecret, RobotCode: d.RobotCode, PublicURL: cfg.HTTP.PublicURL,
+func dingtalkConfig(app models.DingTalkApp, publicURL string, to *recipients) dingtalk.Config {
+	return dingtalk.Config{AppKey: app.AppKey, AppSecret: app.AppSecret, RobotCode: app.RobotCode, PublicURL: publicURL,
 		Groups: to.dingtalkRobot,
 		Users:  to.dir.users(func(st models.Staff) string { return st.DingTalkUserID })}
 }

@@ -64,22 +64,18 @@ type app struct {
 	redis   *store.Redis
 	cases   *casework.Service
 	outbox  *outbox.Dispatcher
-	wechat  *wechat.Account
-	wecom   *wecom.Client
+	apps    *liveApps // the platforms' clients, as the credentials in force make them
 	timers  *timers.Engine
 	reports *reports.Reports
 
 	publicURL string
 	citizens  *handlers.Citizens
-	dingtalk  *dingtalk.Client
 
-	wecomCfg    wecom.Config
-	dingtalkCfg dingtalk.Config
-	handler     http.Handler
-	fake        *clock.Fake
-	metrics     *metrics
-	addr        string
-	shutdown    []func()
+	handler  http.Handler
+	fake     *clock.Fake
+	metrics  *metrics
+	addr     string
+	shutdown []func()
 }
 
 func (a *app) close() {
@@ -129,7 +125,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	a.cases = casework.New(a.db, clk, cal, casework.Options{
 		CasePrefix: cfg.Centre.CasePrefix, OrderPrefix: cfg.Centre.OrderPrefix,
 		ReplyDays: cfg.Workday.ReplyDays, MaxDays: cfg.Workday.MaxDays,
-		CheckIn: checkIn, Rotation: cfg.Duty.Rotation, Principal: cfg.Leaders.Principal,
+		CheckIn: checkIn, Principal: cfg.Leaders.Principal,
 		RateRemindAfter: mustDuration(cfg.Rating.RemindAfter), RateCloseAfter: mustDuration(cfg.Rating.CloseAfter),
 		RatingLinkTTL: mustDuration(cfg.Rating.LinkTTL), PublicURL: cfg.HTTP.PublicURL,
 	}, log)
@@ -154,16 +150,6 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	if err := hosts.Route(wechat.PublicHost, cfg.WeChat.APIBase); err != nil {
 		return nil, fmt.Errorf("wechat.api_base: %w", err)
 	}
-	a.wechat = wechat.New(wechat.Config{
-		AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret, Token: cfg.WeChat.Token,
-		EncodingAESKey: cfg.WeChat.EncodingAESKey, Templates: cfg.WeChat.Templates, CentreName: cfg.Centre.Name,
-	}, a.redis.Client, cfg.Redis.KeyPrefix, clk, hosts.Client(10*time.Second), log)
-	if cfg.WeChat.Token == "" {
-		log.Warn("wechat.token is not set: /wechat/oa accepts messages signed with the development token", "token", wechat.DevToken)
-	}
-	if !a.wechat.Configured() {
-		log.Info("service account not configured (wechat.app_id, wechat.app_secret): citizens' notices are only logged")
-	}
 	if err := hosts.Route(wecom.PublicHost, cfg.WeCom.APIBase); err != nil {
 		return nil, fmt.Errorf("wecom.api_base: %w", err)
 	}
@@ -173,10 +159,26 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	if err := hosts.Route(dingtalk.APIHost, cfg.DingTalk.APIBase); err != nil {
 		return nil, fmt.Errorf("dingtalk.api_base: %w", err)
 	}
-	to := newRecipients(cfg, a.cases, a.wechat.Configured())
-	a.wecomCfg, a.dingtalkCfg = wecomConfig(cfg, to), dingtalkConfig(cfg, to)
-	a.wecom = wecom.NewClient(a.wecomCfg, hosts.Client(10*time.Second), clk)
-	a.dingtalk = dingtalk.NewClient(a.dingtalkCfg, hosts.Client(10*time.Second), clk)
+	to := &recipients{dir: &directorySnapshot{cases: a.cases}}
+	// The account with no credentials: what does not need them (the
+	// customer-service window's record, Touch) and what each set of
+	// credentials shares (Redis, the HTTP client, templates).
+	account := wechat.New(wechat.Config{Templates: cfg.WeChat.Templates, CentreName: cfg.Centre.Name},
+		a.redis.Client, cfg.Redis.KeyPrefix, clk, hosts.Client(10*time.Second), log)
+	wecomHTTP, dingtalkHTTP := hosts.Client(10*time.Second), hosts.Client(10*time.Second)
+	var staff *handlers.Staff
+	a.apps = &liveApps{dir: to.dir, log: log, build: func(s models.Settings) *platformApps {
+		w := s.WeChat
+		p := &platformApps{settings: s, wechat: account.With(w.AppID, w.AppSecret, w.Token, w.EncodingAESKey)}
+		p.wechatIn = p.wechat.Callback(a.citizens.Handle, log)
+		wc := wecomConfig(s.WeCom, cfg.HTTP.PublicURL, to)
+		p.wecom = wecom.NewClient(wc, wecomHTTP, clk)
+		p.wecomBot, p.wecomApp = wecom.BotCallback(wc, clk, staff.Handle, log), wecom.AppCallback(wc, clk, staff.Handle, log)
+		dc := dingtalkConfig(s.DingTalk, cfg.HTTP.PublicURL, to)
+		p.dingtalk = dingtalk.NewClient(dc, dingtalkHTTP, clk)
+		p.dingtalkIn = dingtalk.Callback(dc, clk, staff.Handle, log)
+		return p
+	}}
 	throttled := func(p bot.Platform, next bot.Sender) bot.Sender {
 		return &bot.Throttle{Next: next, Redis: a.redis.Client, Prefix: cfg.Redis.KeyPrefix, Clock: clk,
 			Limit: 20, Window: time.Minute, Key: func(n *models.Notice) string {
@@ -188,19 +190,31 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	}
 	router := bot.Router{
 		Senders: map[bot.Platform]bot.Sender{
-			bot.WeChat:   measured{bot.WeChat, a.wechat, a.metrics.platformSends},
-			bot.WeCom:    measured{bot.WeCom, throttled(bot.WeCom, a.wecom), a.metrics.platformSends},
-			bot.DingTalk: measured{bot.DingTalk, throttled(bot.DingTalk, a.dingtalk), a.metrics.platformSends},
+			bot.WeChat: measured{bot.WeChat, a.apps.sender(func(p *platformApps) bot.Sender { return p.wechat }), a.metrics.platformSends},
+			bot.WeCom: measured{bot.WeCom, throttled(bot.WeCom, a.apps.sender(func(p *platformApps) bot.Sender { return p.wecom })),
+				a.metrics.platformSends},
+			bot.DingTalk: measured{bot.DingTalk, throttled(bot.DingTalk, a.apps.sender(func(p *platformApps) bot.Sender { return p.dingtalk })),
+				a.metrics.platformSends},
 		},
 		Route:   to.route,
 		Default: bot.LogSender{Log: log},
 	}
 	a.outbox = outbox.New(a.db, clk, router, log)
 	a.outbox.ClockGoesBack = cfg.Clock.Fake
-	staff := &handlers.Staff{Cases: a.cases, Redis: a.redis.Client, Prefix: cfg.Redis.KeyPrefix, Kick: a.outbox.Kick, Log: log}
+	staff = &handlers.Staff{Cases: a.cases, Redis: a.redis.Client, Prefix: cfg.Redis.KeyPrefix, Kick: a.outbox.Kick, Log: log}
 	a.citizens = &handlers.Citizens{
 		Cases: a.cases, Redis: a.redis.Client, Prefix: cfg.Redis.KeyPrefix, Clock: clk, Centre: cfg.Centre.Name,
-		Touch: a.wechat.Touch, Kick: a.outbox.Kick, Timers: a.timers, Log: log,
+		Touch: account.Touch, Kick: a.outbox.Kick, Timers: a.timers, Log: log,
+	}
+	apps, err := a.apps.start(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("platform credentials: %w", err)
+	}
+	if apps.settings.WeChat.Token == "" {
+		log.Warn("wechat.token is not set: /wechat/oa accepts messages signed with the development token", "token", wechat.DevToken)
+	}
+	if !wechatOn(apps.settings) {
+		log.Info("service account not configured (wechat.app_id, wechat.app_secret, or the console): citizens' notices are only logged")
 	}
 
 	secret := sessionSecret(cfg.HTTP.SessionSecret, log)
@@ -215,18 +229,24 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		Cases:    a.cases, Tokens: tokens, FakeClock: a.fake, Log: log,
 		Reports:     reports.New(a.db, cal.Location(), clk.Now),
 		ClockMoved:  a.clockMoved,
-		WeChat:      a.wechat.Callback(a.citizens.Handle, log),
-		WeComBot:    wecom.BotCallback(a.wecomCfg, clk, staff.Handle, log),
-		WeComApp:    wecom.AppCallback(a.wecomCfg, clk, staff.Handle, log),
-		DingTalkBot: dingtalk.Callback(a.dingtalkCfg, clk, staff.Handle, log),
+		WeChat:      a.apps.handler(func(p *platformApps) http.Handler { return p.wechatIn }),
+		WeComBot:    a.apps.handler(func(p *platformApps) http.Handler { return p.wecomBot }),
+		WeComApp:    a.apps.handler(func(p *platformApps) http.Handler { return p.wecomApp }),
+		DingTalkBot: a.apps.handler(func(p *platformApps) http.Handler { return p.dingtalkIn }),
 		Rating:      &handlers.RatingPage{Cases: a.cases, Kick: a.outbox.Kick},
 		Console: &handlers.Console{Cases: a.cases, Reports: a.reports, Clock: clk, Secret: secret,
 			Passwords: passwords(cfg), Kick: a.outbox.Kick, Log: log, Notices: a.outbox, Centre: cfg.Centre.Name},
 		Actions: &handlers.Actions{
 			Cases: a.cases, Clock: clk, Secret: secret, Kick: a.outbox.Kick,
-			Platforms:      map[string]handlers.Identity{"wecom": a.wecom, "dingtalk": a.dingtalk},
-			SignIn:         map[string]func(string) string{"wecom": wecomSignIn(cfg.WeCom.CorpID, cfg.WeCom.AgentID)},
-			DingTalkCorpID: cfg.DingTalk.CorpID,
+			Platforms: map[string]handlers.Identity{
+				"wecom":    a.apps.identity(func(p *platformApps) handlers.Identity { return p.wecom }),
+				"dingtalk": a.apps.identity(func(p *platformApps) handlers.Identity { return p.dingtalk }),
+			},
+			SignIn: map[string]func(string) string{"wecom": func(back string) string {
+				w := a.apps.get(context.Background()).settings.WeCom
+				return wecomSignIn(w.CorpID, w.AgentID)(back)
+			}},
+			DingTalkCorpID: func() string { return a.apps.get(context.Background()).settings.DingTalk.CorpID },
 		},
 		Checks: []handlers.Check{
 			{Name: "database", Ping: func(ctx context.Context) error {
@@ -441,9 +461,6 @@ func (a *app) reconcileEvery(ctx context.Context, every time.Duration) {
 // fetchPhotos keeps the photos citizens sent: WeChat deletes media after
 // three days, so each is fetched into the case soon after it arrives.
 func (a *app) fetchPhotos(ctx context.Context, every time.Duration) {
-	if !a.wechat.Configured() {
-		return
-	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -452,18 +469,20 @@ func (a *app) fetchPhotos(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		a.fetchPhotosOnce(ctx)
+		if wechat := a.apps.get(ctx).wechat; wechat.Configured() { // set in the console, maybe since start
+			a.fetchPhotosOnce(ctx, wechat)
+		}
 	}
 }
 
-func (a *app) fetchPhotosOnce(ctx context.Context) {
+func (a *app) fetchPhotosOnce(ctx context.Context, account *wechat.Account) {
 	pending, err := a.cases.PendingAttachments(ctx, 20)
 	if err != nil {
 		a.log.Error("list pending photos", "err", err)
 		return
 	}
 	for _, p := range pending {
-		ct, data, err := a.wechat.FetchMedia(ctx, p.MediaID)
+		ct, data, err := account.FetchMedia(ctx, p.MediaID)
 		giveUpAfter := 10
 		if bot.IsPermanent(err) {
 			giveUpAfter = 0
@@ -524,7 +543,7 @@ func logCalendar(log *slog.Logger, cal *workday.Calendar, now time.Time) {
 
 func directory(cfg *config.Config) casework.Directory {
 	departments, staff, roster := cfg.Directory()
-	return casework.Directory{Departments: departments, Staff: staff, Roster: roster}
+	return casework.Directory{Departments: departments, Staff: staff, Roster: roster, Settings: cfg.Settings()}
 }
 
 // sessionSecret is the configured one, or a random one for this process

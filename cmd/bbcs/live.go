@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"bbcs/bot"
+	"bbcs/bot/dingtalk"
+	"bbcs/bot/wechat"
+	"bbcs/bot/wecom"
+	"bbcs/handlers"
+	"bbcs/models"
+)
+
+// The apps' credentials (service account, WeCom app and robot, DingTalk
+// app) are managed in config and the console (R10). The clients and the
+// callbacks that verify inbound messages are built from the credentials in
+// force, and built again when they change: from the next message or notice
+// on this replica, and within snapshotTTL on the others, with no restart.
+
+// platformApps are the clients and callbacks one set of credentials makes.
+type platformApps struct {
+	wechat     *wechat.Account
+	wechatIn   http.Handler
+	wecom      *wecom.Client
+	wecomBot   http.Handler
+	wecomApp   http.Handler
+	dingtalk   *dingtalk.Client
+	dingtalkIn http.Handler
+	settings   models.Settings
+}
+
+// liveApps keeps the platformApps of the credentials in force.
+type liveApps struct {
+	dir   *directorySnapshot
+	build func(models.Settings) *platformApps
+	log   *slog.Logger
+
+	mu     sync.Mutex
+	digest [32]byte // of the credentials cur was built from
+	cur    *platformApps
+}
+
+func credentialsDigest(s models.Settings) [32]byte {
+	b, err := json.Marshal([]any{s.WeChat, s.WeCom, s.DingTalk})
+	if err != nil {
+		panic(err) // strings only
+	}
+	return sha256.Sum256(b)
+}
+
+// start builds the first clients; bbcs does not start without them.
+func (l *liveApps) start(ctx context.Context) (*platformApps, error) {
+	v, err := l.dir.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cur, l.digest = l.build(v.settings), credentialsDigest(v.settings)
+	return l.cur, nil
+}
+
+// get is the clients of the credentials in force. When the directory
+// cannot be read it keeps the ones in use: a database hiccup must not
+// unconfigure the platforms.
+func (l *liveApps) get(ctx context.Context) *platformApps {
+	v, err := l.dir.get(ctx)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		return l.cur
+	}
+	if d := credentialsDigest(v.settings); d != l.digest {
+		l.cur, l.digest = l.build(v.settings), d
+		l.log.Info("platform credentials changed: clients rebuilt",
+			"wechat", wechatOn(v.settings), "wecom", wecomOn(v.settings), "dingtalk", dingtalkOn(v.settings))
+	}
+	return l.cur
+}
+
+// sender sends through the client pick chooses among those in force.
+func (l *liveApps) sender(pick func(*platformApps) bot.Sender) bot.Sender {
+	return liveSender{l, pick}
+}
+
+type liveSender struct {
+	apps *liveApps
+	pick func(*platformApps) bot.Sender
+}
+
+func (s liveSender) Send(ctx context.Context, n *models.Notice) (string, error) {
+	return s.pick(s.apps.get(ctx)).Send(ctx, n)
+}
+
+// handler serves with the callback pick chooses among those in force, so
+// a message is verified with the token and key in force when it arrives.
+func (l *liveApps) handler(pick func(*platformApps) http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pick(l.get(r.Context())).ServeHTTP(w, r)
+	})
+}
+
+// identity resolves sign-in codes with the client pick chooses.
+func (l *liveApps) identity(pick func(*platformApps) handlers.Identity) handlers.Identity {
+	return liveIdentity{l, pick}
+}
+
+type liveIdentity struct {
+	apps *liveApps
+	pick func(*platformApps) handlers.Identity
+}
+
+func (i liveIdentity) UserIDByCode(ctx context.Context, code string) (string, error) {
+	return i.pick(i.apps.get(ctx)).UserIDByCode(ctx, code)
+}
