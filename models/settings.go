@@ -117,6 +117,3 @@ func DecodeSettings(rows []Setting) (Settings, error) {
 	}
 	return s, nil
 }
-
-// Robot is the group's platform and robot credentials.
-func (g CentreGroup) Robot() (platform, key, secret string) { return g.Platform, g.Key, g.Secret }
