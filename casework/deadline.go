@@ -358,7 +358,7 @@ func (ch *change) overdue(o *models.WorkOrder, dept models.Department, d models.
 	ch.notify(models.NoticeOverdue, models.AudienceStaff, ch.c.OwnerID, d)
 	ch.notify(models.NoticeOverdue, models.AudienceDepartment, dept.Code, d)
 	ch.record("overdue", o.No, fmt.Sprintf("%s超期未答复（时限 %s），已报告 %s", dept.Name, models.FormatTime(o.Deadline()), strings.Join(told, "、")))
-	return nil
+	return ch.proposeOverdue(o)
 }
 
 // capReached: 10 working days from receipt and still open — the 主要负责领导
@@ -415,6 +415,9 @@ func (s *Service) fireSummonTimer(ctx context.Context, id string, summonID uint6
 		}
 		if err := ch.tx.Model(&models.Summon{}).Where("id = ?", summonID).Update("late", true).Error; err != nil {
 			return fmt.Errorf("casework: mark summons late: %w", err)
+		}
+		if err := propose(ch.tx, summonedLate(ch.yearOf(cur.SummonedAt), cur, ch.c.No)); err != nil {
+			return err
 		}
 		dept, err := ch.department(cur.DepartmentCode)
 		if err != nil {

@@ -12,11 +12,94 @@ import (
 	"bbcs/models"
 )
 
-// ProposeDeductions turns what happened in a year into the deductions of
-// 第十七条, each proposed once (by its source) for the supervision section
-// to confirm or waive: missed or late duty check-ins, summoned staff who
-// arrived late or not at all, verified staff faults and unit failures,
-// and work orders not answered by their deadline.
+// Deductions (第十七条) are proposed by rules as what they judge happens,
+// in the transaction that records it: a missed or late duty check-in, a
+// summoned officer arriving late or not at all, a verified staff fault or
+// unit failure, a work order answered late or left open past its deadline.
+// Each is proposed once, keyed by its source, for the supervision section
+// to confirm or waive. ProposeDeductions runs the same rules over a whole
+// year, to catch up on what happened before a rule existed.
+
+// propose records deductions as proposed, each once.
+func propose(tx *gorm.DB, ds ...models.Deduction) error {
+	for i := range ds {
+		ds[i].Status, ds[i].Points = models.DeductionProposed, 1
+	}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(ds, 200).Error; err != nil {
+		return fmt.Errorf("casework: propose deductions: %w", err)
+	}
+	return nil
+}
+
+// yearOf is the assessment year of a moment: the calendar year where the
+// centre is.
+func (ch *change) yearOf(t time.Time) int { return t.In(ch.cal.Location()).Year() }
+
+// The rules, one per source. year is the assessment year the source
+// belongs to: that of the day of duty, of the summons, of the fault, of
+// the order's receipt.
+
+func dutyMissed(year int, m models.DutyMiss, name string) models.Deduction {
+	return models.Deduction{Year: year, Rule: models.RuleDutyLate, SourceKey: "duty:" + m.Date,
+		Reason: fmt.Sprintf("%s 值班日 %s 未按时到岗签到", name, m.Date), At: m.At}
+}
+
+// checkedInLate shares its key with dutyMissed: one deduction per day,
+// whichever came first.
+func checkedInLate(year int, ci models.CheckIn, name string) models.Deduction {
+	return models.Deduction{Year: year, Rule: models.RuleDutyLate, SourceKey: "duty:" + ci.Date,
+		Reason: fmt.Sprintf("%s 值班日 %s 迟到（%s 签到）", name, ci.Date, models.FormatTime(ci.At)), At: ci.At}
+}
+
+func summonedLate(year int, sm models.Summon, caseNo string) models.Deduction {
+	return models.Deduction{Year: year, Rule: models.RuleSummonLate, SourceKey: "summon:" + strconv.FormatUint(sm.ID, 10),
+		DepartmentCode: sm.DepartmentCode, CaseNo: caseNo,
+		Reason: fmt.Sprintf("被通知后未在 %s 前到“办不成事”反映窗口", models.FormatTime(sm.ArriveBy)), At: sm.SummonedAt}
+}
+
+// faulted is a staff fault (the unit and the person −1) or, with no
+// person, a related unit's failure (that unit −1).
+func faulted(year int, f models.Fault, caseNo, name string) models.Deduction {
+	d := models.Deduction{Year: year, SourceKey: "fault:" + strconv.FormatUint(f.ID, 10), DepartmentCode: f.DepartmentCode,
+		CaseNo: caseNo, At: f.At}
+	if f.StaffID == "" {
+		d.Rule = models.RuleUnitFailure
+		d.Reason = fmt.Sprintf("经核实，相关联单位%s，未按要求顺利办结：%s", models.UnitFailures[f.Kind], f.Note)
+		return d
+	}
+	d.Rule, d.StaffID = models.RuleStaffFault, f.StaffID
+	d.Reason = fmt.Sprintf("经核实属工作人员过错（%s）：%s", models.FaultKinds[f.Kind], name)
+	return d
+}
+
+func overdue(year int, o models.WorkOrder, caseNo string) models.Deduction {
+	what := "未在时限内答复"
+	if o.RepliedAt != nil {
+		what = "超期答复（" + models.FormatTime(*o.RepliedAt) + "）"
+	}
+	return models.Deduction{Year: year, Rule: models.RuleOrderOverdue, SourceKey: "order:" + o.No, DepartmentCode: o.DepartmentCode,
+		CaseNo: caseNo, Reason: fmt.Sprintf("工单 %s %s，时限 %s", o.No, what, models.FormatTime(o.Deadline())), At: o.Deadline()}
+}
+
+// proposeOverdue is the rule of an order past its deadline: at the
+// deadline, or at a late reply. A reply after the first proposal, still
+// undecided, brings its reason up to date (超期答复 and when).
+func (ch *change) proposeOverdue(o *models.WorkOrder) error {
+	d := overdue(ch.yearOf(o.ReceivedAt), *o, ch.c.No)
+	if err := propose(ch.tx, d); err != nil {
+		return err
+	}
+	err := ch.tx.Model(&models.Deduction{}).Where("source_key = ? AND status = ?", d.SourceKey, models.DeductionProposed).
+		Update("reason", d.Reason).Error
+	if err != nil {
+		return fmt.Errorf("casework: update deduction: %w", err)
+	}
+	return nil
+}
+
+// ProposeDeductions applies every rule to a whole year. The use cases and
+// timers propose as things happen; this catches up on what happened
+// before (an upgrade, a restored backup) and is safe to run again.
 func (s *Service) ProposeDeductions(ctx context.Context, year int) error {
 	loc := s.Calendar().Location()
 	from := time.Date(year, 1, 1, 0, 0, 0, 0, loc).UTC()
@@ -24,15 +107,7 @@ func (s *Service) ProposeDeductions(ctx context.Context, year int) error {
 	now := s.clock.Now()
 	db := s.db.WithContext(ctx)
 	var out []models.Deduction
-	add := func(d models.Deduction) {
-		d.Year, d.Status, d.Points = year, models.DeductionProposed, 1
-		out = append(out, d)
-	}
 
-	var misses []models.DutyMiss
-	if err := db.Where("date >= ? AND date < ?", strconv.Itoa(year), strconv.Itoa(year+1)).Find(&misses).Error; err != nil {
-		return fmt.Errorf("casework: duty misses: %w", err)
-	}
 	names := map[string]string{}
 	var people []models.Staff
 	if err := db.Find(&people).Error; err != nil {
@@ -41,17 +116,19 @@ func (s *Service) ProposeDeductions(ctx context.Context, year int) error {
 	for _, p := range people {
 		names[p.ID] = p.Name
 	}
+	var misses []models.DutyMiss
+	if err := db.Where("date >= ? AND date < ?", strconv.Itoa(year), strconv.Itoa(year+1)).Find(&misses).Error; err != nil {
+		return fmt.Errorf("casework: duty misses: %w", err)
+	}
 	for _, m := range misses {
-		add(models.Deduction{Rule: models.RuleDutyLate, SourceKey: "duty:" + m.Date, Reason: fmt.Sprintf("%s 值班日 %s 未按时到岗签到", names[m.StaffID], m.Date), At: m.At})
+		out = append(out, dutyMissed(year, m, names[m.StaffID]))
 	}
 	var late []models.CheckIn
 	if err := db.Where("late = ? AND at >= ? AND at < ?", true, from, to).Find(&late).Error; err != nil {
 		return fmt.Errorf("casework: late check-ins: %w", err)
 	}
 	for _, ci := range late {
-		// The same day as a missed check: one deduction per day, whichever came first.
-		add(models.Deduction{Rule: models.RuleDutyLate, SourceKey: "duty:" + ci.Date,
-			Reason: fmt.Sprintf("%s 值班日 %s 迟到（%s 签到）", names[ci.StaffID], ci.Date, models.FormatTime(ci.At)), At: ci.At})
+		out = append(out, checkedInLate(year, ci, names[ci.StaffID]))
 	}
 
 	var summons []struct {
@@ -63,8 +140,7 @@ func (s *Service) ProposeDeductions(ctx context.Context, year int) error {
 		return fmt.Errorf("casework: late summons: %w", err)
 	}
 	for _, sm := range summons {
-		add(models.Deduction{Rule: models.RuleSummonLate, SourceKey: "summon:" + strconv.FormatUint(sm.ID, 10), DepartmentCode: sm.DepartmentCode,
-			CaseNo: sm.No, Reason: fmt.Sprintf("被通知后未在 %s 前到“办不成事”反映窗口", models.FormatTime(sm.ArriveBy)), At: sm.SummonedAt})
+		out = append(out, summonedLate(year, sm.Summon, sm.No))
 	}
 
 	var faults []struct {
@@ -76,40 +152,23 @@ func (s *Service) ProposeDeductions(ctx context.Context, year int) error {
 		return fmt.Errorf("casework: faults: %w", err)
 	}
 	for _, f := range faults {
-		if f.StaffID == "" {
-			// A related unit's failure: that unit −1.
-			add(models.Deduction{Rule: models.RuleUnitFailure, SourceKey: "fault:" + strconv.FormatUint(f.ID, 10), DepartmentCode: f.DepartmentCode,
-				CaseNo: f.No, Reason: fmt.Sprintf("经核实，相关联单位%s，未按要求顺利办结：%s", models.UnitFailures[f.Kind], f.Note), At: f.At})
-			continue
-		}
-		// One deduction for the unit and one for the person (第十七条).
-		reason := fmt.Sprintf("经核实属工作人员过错（%s）：%s", models.FaultKinds[f.Kind], names[f.StaffID])
-		add(models.Deduction{Rule: models.RuleStaffFault, SourceKey: "fault:" + strconv.FormatUint(f.ID, 10), DepartmentCode: f.DepartmentCode,
-			StaffID: f.StaffID, CaseNo: f.No, Reason: reason, At: f.At})
+		out = append(out, faulted(year, f.Fault, f.No, names[f.StaffID]))
 	}
 
-	var overdue []models.WorkOrder
+	var orders []models.WorkOrder
 	deadline := "COALESCE(extended_due_at, due_at)"
 	if err := db.Where("received_at >= ? AND received_at < ?", from, to).
 		Where("(replied_at IS NOT NULL AND replied_at > "+deadline+") OR (replied_at IS NULL AND "+deadline+" < ?)", now).
-		Find(&overdue).Error; err != nil {
+		Find(&orders).Error; err != nil {
 		return fmt.Errorf("casework: overdue orders: %w", err)
 	}
-	for _, o := range overdue {
-		what := "未在时限内答复"
-		if o.RepliedAt != nil {
-			what = "超期答复（" + models.FormatTime(*o.RepliedAt) + "）"
-		}
-		add(models.Deduction{Rule: models.RuleOrderOverdue, SourceKey: "order:" + o.No, DepartmentCode: o.DepartmentCode,
-			CaseNo: caseNoOfOrder(o.No, s.opts), Reason: fmt.Sprintf("工单 %s %s，时限 %s", o.No, what, models.FormatTime(o.Deadline())), At: o.Deadline()})
+	for _, o := range orders {
+		out = append(out, overdue(year, o, caseNoOfOrder(o.No, s.opts)))
 	}
 	if len(out) == 0 {
 		return nil
 	}
-	if err := db.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(out, 200).Error; err != nil {
-		return fmt.Errorf("casework: propose deductions: %w", err)
-	}
-	return nil
+	return propose(db, out...)
 }
 
 // caseNoOfOrder derives the case number from an order number

@@ -284,6 +284,9 @@ func (s *Service) ConfirmArrival(ctx context.Context, actor models.Staff, no str
 		note := "已到达“办不成事”反映窗口"
 		if sm.Late {
 			note += fmt.Sprintf("（迟到，应于 %s 前到达）", models.FormatTime(sm.ArriveBy))
+			if err := propose(ch.tx, summonedLate(ch.yearOf(sm.SummonedAt), sm, ch.c.No)); err != nil {
+				return err
+			}
 		}
 		ch.record("arrived", "", note)
 		return nil
@@ -332,6 +335,9 @@ func (s *Service) Reply(ctx context.Context, actor models.Staff, orderNo, result
 		late := ""
 		if ch.now.After(o.Deadline()) {
 			late = "（超期答复）"
+			if err := ch.proposeOverdue(o); err != nil {
+				return err
+			}
 		}
 		ch.record("replied", o.No, fmt.Sprintf("%s答复%s：%s", dept.Name, late, result))
 		d := ch.orderData(o, dept)

@@ -59,8 +59,12 @@ func (s *Service) fireDutyTimer(ctx context.Context, id, date string) error {
 		if n > 0 {
 			return nil // checked in on time (the firing stays recorded)
 		}
-		if err := tx.Create(&models.DutyMiss{Date: date, StaffID: st.ID, At: now}).Error; err != nil {
+		miss := models.DutyMiss{Date: date, StaffID: st.ID, At: now}
+		if err := tx.Create(&miss).Error; err != nil {
 			return fmt.Errorf("casework: record missed duty: %w", err)
+		}
+		if err := propose(tx, dutyMissed(day.Year(), miss, st.Name)); err != nil {
+			return err
 		}
 		d := models.NoticeData{ActorName: st.Name, Note: date}
 		return tx.Create(&models.Notice{Kind: models.NoticeDutyMissed, Audience: models.AudienceSupervision,

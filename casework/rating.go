@@ -487,6 +487,9 @@ func (s *Service) MarkFault(ctx context.Context, actor models.Staff, no, staffID
 		if err := ch.tx.Create(&f).Error; err != nil {
 			return fmt.Errorf("casework: record fault: %w", err)
 		}
+		if err := propose(ch.tx, faulted(ch.yearOf(f.At), f, ch.c.No, st.Name)); err != nil {
+			return err
+		}
 		ch.record("fault_marked", "", fmt.Sprintf("经核实属工作人员过错：%s（%s）", st.Name, name))
 		return nil
 	})
@@ -535,6 +538,9 @@ func (s *Service) MarkUnitFailure(ctx context.Context, actor models.Staff, no st
 			f := models.Fault{CaseID: ch.c.ID, Round: ch.c.Round, DepartmentCode: code, Kind: kind, Note: note, MarkedBy: ch.actor.ID, At: ch.now}
 			if err := ch.tx.Create(&f).Error; err != nil {
 				return fmt.Errorf("casework: record unit failure: %w", err)
+			}
+			if err := propose(ch.tx, faulted(ch.yearOf(f.At), f, ch.c.No, "")); err != nil {
+				return err
 			}
 			names = append(names, d.Name)
 		}

@@ -355,6 +355,9 @@ func (s *Service) CheckIn(ctx context.Context, actor models.Staff) (*models.Chec
 		if err := tx.Create(ci).Error; err != nil {
 			return fmt.Errorf("casework: record check-in: %w", err)
 		}
+		if ci.Late {
+			return propose(tx, checkedInLate(local.Year(), *ci, actor.Name))
+		}
 		return nil
 	})
 	if err != nil {

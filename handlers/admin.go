@@ -224,9 +224,6 @@ func (c *Console) scores(w http.ResponseWriter, r *http.Request, p consolePage) 
 	if err != nil {
 		year = c.Clock.Now().In(models.Shanghai).Year()
 	}
-	if err := c.Cases.ProposeDeductions(r.Context(), year); err != nil {
-		p.Error = models.ErrorMessage(err)
-	}
 	sc, err := c.Reports.Scores(r.Context(), year)
 	p.Title = "考核 " + strconv.Itoa(year)
 	if err != nil {

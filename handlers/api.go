@@ -410,19 +410,13 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request, _ models.Staff)
 	writeJSON(w, http.StatusOK, m)
 }
 
-// scores is the year's assessment (R9). The rules' proposals are brought
-// up to date first, so what happened yesterday is on the list today.
+// scores is the year's assessment (R9), with the deductions the rules
+// proposed as things happened.
 func (s *Server) scores(w http.ResponseWriter, r *http.Request, _ models.Staff) {
 	year, err := strconv.Atoi(r.URL.Query().Get("year"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid", "请给出年份，例如 year=2026")
 		return
-	}
-	if year >= 2000 && year <= 2200 {
-		if err := s.Cases.ProposeDeductions(r.Context(), year); err != nil {
-			fail(w, s.Log, r, err)
-			return
-		}
 	}
 	sc, err := s.Reports.Scores(r.Context(), year)
 	if err != nil {

@@ -128,6 +128,26 @@ func (ta *testApp) runLoops() {
 	ta.t.Cleanup(func() { cancel(); wg.Wait() })
 }
 
+// fireDueTimers fires, once each, the timers whose ids start with prefix
+// and are due by bbcs's clock, as the engine would: for tests that do not
+// run the loops.
+func (ta *testApp) fireDueTimers(prefix string) {
+	ta.t.Helper()
+	ctx := context.Background()
+	want, err := ta.app.cases.WantedTimers(ctx)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	now := ta.app.cases.Clock().Now()
+	for id, at := range want {
+		if strings.HasPrefix(id, prefix) && !at.After(now) {
+			if err := ta.app.fireTimer(ctx, id, at); err != nil {
+				ta.t.Fatalf("timer %s: %v", id, err)
+			}
+		}
+	}
+}
+
 // call sends a JSON request as staff member who ("" for none) and decodes
 // the answer into out when given. It returns the status code.
 func (ta *testApp) call(who, method, path string, in, out any) int {

@@ -136,8 +136,8 @@ func consoleEnv(t *testing.T, ids ...string) []string {
 }
 
 // overdueCase is a walk-in registered on 10 March and dispatched to the
-// tax window, with the clock moved on to 20 March: its order is overdue,
-// and a deduction is proposed.
+// tax window, with the clock moved on to 20 March and its order's timers
+// due by then fired: it is overdue, and a deduction is proposed.
 func overdueCase(ta *testApp, matter string) caseJSON {
 	ta.t.Helper()
 	ta.setClock("2026-03-10T10:00:00+08:00")
@@ -147,6 +147,7 @@ func overdueCase(ta *testApp, matter string) caseJSON {
 	}, &c)
 	ta.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+c.No+"/dispatch", map[string]any{"departments": []string{"tax"}}, nil)
 	ta.setClock("2026-03-20T10:00:00+08:00")
+	ta.fireDueTimers("wo:")
 	return c
 }
 

@@ -291,6 +291,7 @@ func serve(ctx context.Context, path string, environ []string, stderr io.Writer)
 	if err := a.reconcile(ctx); err != nil {
 		log.Error("timers: first reconciliation failed; retrying in the background", "err", err)
 	}
+	a.catchUpDeductions(ctx, 1)
 	fire := make(chan struct{})
 	go func() {
 		defer close(fire)
@@ -442,6 +443,7 @@ func (a *app) reconcile(ctx context.Context) error {
 func (a *app) reconcileEvery(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	assessed := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -454,6 +456,23 @@ func (a *app) reconcileEvery(ctx context.Context, every time.Duration) {
 		}
 		if err := a.reconcile(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("timers: reconciliation failed", "err", err)
+		}
+		if time.Since(assessed) >= time.Hour {
+			a.catchUpDeductions(ctx, 0)
+			assessed = time.Now()
+		}
+	}
+}
+
+// catchUpDeductions runs the assessment's rules over this year and the
+// years before it: the use cases and timers propose deductions as things
+// happen, and this proposes what they could not see (data from before a
+// rule existed, a timer that fired late). Proposing is idempotent.
+func (a *app) catchUpDeductions(ctx context.Context, yearsBack int) {
+	year := a.cases.Clock().Now().In(a.cases.Calendar().Location()).Year()
+	for y := year - yearsBack; y <= year; y++ {
+		if err := a.cases.ProposeDeductions(ctx, y); err != nil && ctx.Err() == nil {
+			a.log.Error("assessment: proposing deductions failed", "year", y, "err", err)
 		}
 	}
 }
