@@ -44,6 +44,9 @@ type Monthly struct {
 	SatisfiedOrMore int64             `json:"satisfied_or_better"`
 	BadRatings      []BadRating       `json:"bad_ratings"`
 	Recurring       []Group           `json:"recurring"`
+	// PendingDeductions counts the month's proposed deductions still
+	// waiting for the supervision section.
+	PendingDeductions int64 `json:"pending_deductions"`
 }
 
 // DepartmentMonth is one department's month.
@@ -95,6 +98,10 @@ func (r *Reports) Monthly(ctx context.Context, month string) (*Monthly, error) {
 	go func() {
 		defer wg.Done()
 		ordersErr = r.orders(ctx, from, to, m)
+		if ordersErr == nil {
+			ordersErr = r.db.WithContext(ctx).Model(&models.Deduction{}).
+				Where("status = ? AND at >= ? AND at < ?", models.DeductionProposed, from, to).Count(&m.PendingDeductions).Error
+		}
 	}()
 	casesErr := r.cases(ctx, from, to, m)
 	wg.Wait()
@@ -330,9 +337,15 @@ func (m *Monthly) DepartmentName(code string) string {
 func (m *Monthly) Card(departmentNames map[string]string) (title string, lines []string) {
 	t, _ := time.Parse("2006-01", m.Month)
 	title = fmt.Sprintf("【%d年%d月“办不成事”反映窗口月报】", t.Year(), t.Month())
-	bad := m.Ratings[string(models.RatingDissatisfied)] + m.Ratings[string(models.RatingVeryDissatisfy)]
-	lines = append(lines, fmt.Sprintf("受理 %d 件，办结 %d 件，按时答复率 %.0f%%；满意及以上 %d 件，差评 %d 件",
-		m.Received, m.Closed, m.OnTimeRate*100, m.SatisfiedOrMore, bad))
+	// Every 差评 of the month, as the bad-rating list has them: one that
+	// sent a case back counts though a later round was rated better.
+	bad := len(m.BadRatings)
+	headline := fmt.Sprintf("受理 %d 件，办结 %d 件，按时答复率 %.0f%%；满意及以上 %d 件，差评 %d 件",
+		m.Received, m.Closed, m.OnTimeRate*100, m.SatisfiedOrMore, bad)
+	if bad > 0 {
+		headline += "（已退回重办）"
+	}
+	lines = append(lines, headline)
 	if len(m.Recurring) > 0 {
 		lines = append(lines, "反复出现的问题：")
 		for i, g := range m.Recurring {
@@ -349,6 +362,9 @@ func (m *Monthly) Card(departmentNames map[string]string) (title string, lines [
 			}
 			lines = append(lines, fmt.Sprintf("· %s —— %d 件（%s，%s）", shortText(g.Sample, 30), len(g.Cases), name, models.Category(g.Category).Label()))
 		}
+	}
+	if m.PendingDeductions > 0 {
+		lines = append(lines, fmt.Sprintf("扣分建议 %d 项待监督考核科确认。", m.PendingDeductions))
 	}
 	return title, lines
 }
