@@ -71,7 +71,8 @@ func TestAdminConsole(t *testing.T) {
 		t.Errorf("the case page: %d", status)
 	}
 	if status, body, _ := b.do("GET", "/admin/reports?month=2026-03", nil); status != http.StatusOK || !strings.Contains(body, "受理 <b>1</b> 件") ||
-		!strings.Contains(body, "<h2>按处理方式</h2><table class=\"bars\"><tbody>\n<tr><td class=\"muted\">本月受理的事项都还在办理中</td>") {
+		!strings.Contains(body, "<h2>按处理方式</h2><table class=\"bars\"><tbody>\n<tr><td class=\"muted\">本月受理的事项都还在办理中</td>") ||
+		!strings.Contains(body, `<a href="/admin/scores?year=2026">扣分建议 1 项待监督考核科确认</a>`) {
 		t.Errorf("the monthly page: %d\n%s", status, body)
 	}
 	status, body, _ = b.do("GET", "/admin/scores?year=2026", nil)
