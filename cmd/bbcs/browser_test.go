@@ -146,7 +146,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	do("sign in as the administrator", chromedp.SendKeys(`input[name=staff]`, "admin"), chromedp.SendKeys(`input[name=password]`, "correct horse"),
 		chromedp.Click(`button[type=submit]`), shown(`form.filters`))
 	wide := map[string]int{}
-	for _, page := range []string{"departments", "staff", "roster", "holidays"} {
+	for _, page := range []string{"departments", "staff", "roster", "holidays", "settings"} {
 		do("open "+page, chromedp.Navigate(base+"/admin/"+page), shown(`main section`))
 		w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 		if err != nil {
