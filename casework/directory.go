@@ -82,10 +82,7 @@ func (s *Service) SyncDirectory(ctx context.Context, dir Directory) error {
 			func(q *gorm.DB) error { return q.Delete(&models.DutyDay{}).Error }); err != nil {
 			return fmt.Errorf("casework: sync duty roster: %w", err)
 		}
-		if err := syncRows(tx, dir.Settings.Rows(), settingDigest,
-			func(st models.Setting) string { return st.Name }, "name", func(st models.Setting) string { return st.ConfigHash },
-			func(st *models.Setting, hash string) { st.ConfigHash = hash },
-			func(*gorm.DB) error { return nil }); err != nil { // config names every setting
+		if err := s.syncSettings(tx, dir.Settings); err != nil {
 			return fmt.Errorf("casework: sync settings: %w", err)
 		}
 		return nil
@@ -194,9 +191,9 @@ func (s *Service) SaveDepartment(ctx context.Context, actor models.Staff, d mode
 			d.ConfigHash = old.ConfigHash
 			// The form never shows the robot's credentials: left blank,
 			// they stay as they are, unless the group moved platform.
-			if d.RobotKey == "" && d.Platform == old.Platform {
-				d.RobotKey, d.RobotSecret = old.RobotKey, old.RobotSecret
-			}
+			robot := models.CentreGroup{Platform: d.Platform, Key: d.RobotKey, Secret: d.RobotSecret}.
+				Keeping(models.CentreGroup{Platform: old.Platform, Key: old.RobotKey, Secret: old.RobotSecret})
+			d.RobotKey, d.RobotSecret = robot.Key, robot.Secret
 		case !errors.Is(err, gorm.ErrRecordNotFound):
 			return err
 		}

@@ -1,6 +1,7 @@
 package casework_test
 
 import (
+	"strings"
 	"testing"
 
 	"bbcs/casework"
@@ -206,13 +207,15 @@ func TestSettingsFromConfigAndTheConsole(t *testing.T) {
 		t.Errorf("config changed WeCom only: %+v, rotation %v", s.WeCom, s.Rotation)
 	}
 
-	// The console changes the corp id and leaves the secret blank: kept.
-	if err := h.svc.SaveWeComApp(h.ctx, admin, models.WeComApp{CorpID: "wwcorp2", AgentID: "1000002"}); err != nil {
+	// Saved again with the secret left blank (the form never holds it): kept.
+	if err := h.svc.SaveWeComApp(h.ctx, admin, models.WeComApp{CorpID: "wwcorp", AgentID: "1000002"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []models.WeComApp{
-		{CorpID: "wwcorp2", AgentID: "abc"},
-		{CorpID: "wwcorp2", AgentID: "1000002", EncodingAESKey: "short"},
+		{CorpID: "wwcorp2", AgentID: "1000002"}, // another corp: the old app's secret is not its
+		{CorpID: "wwcorp", AgentID: "abc"},
+		{CorpID: "wwcorp", AgentID: "1000002", EncodingAESKey: "short"},
+		{CorpID: "wwcorp", AgentID: "1000002", BotToken: "tok"}, // a robot token with no key
 		{CorpID: "ww corp", AgentID: "1000002"},
 	} {
 		if err := h.svc.SaveWeComApp(h.ctx, admin, bad); models.ErrorCode(err) != models.ErrInvalid {
@@ -222,17 +225,50 @@ func TestSettingsFromConfigAndTheConsole(t *testing.T) {
 	if err := h.svc.SaveWeChatApp(h.ctx, admin, models.WeChatApp{AppID: "wx123"}); models.ErrorCode(err) != models.ErrInvalid {
 		t.Errorf("an AppID with no secret or token: %v", err)
 	}
-	if err := h.svc.SaveCentreGroup(h.ctx, admin, models.SettingLeaders, models.CentreGroup{Platform: "wecom", Key: "k", Secret: "s"}); models.ErrorCode(err) != models.ErrInvalid {
-		t.Errorf("a WeCom robot with a 加签 secret: %v", err)
+	for _, bad := range []models.CentreGroup{{Platform: "wecom", Key: "k", Secret: "s"}, {Key: "k"}} {
+		if err := h.svc.SaveCentreGroup(h.ctx, admin, models.SettingLeaders, bad); models.ErrorCode(err) != models.ErrInvalid {
+			t.Errorf("leaders' group %+v: %v", bad, err)
+		}
 	}
 	if err := h.svc.SaveCentreGroup(h.ctx, admin, models.SettingLeaders, models.CentreGroup{Platform: "dingtalk", Key: "tok", Secret: "SEC1"}); err != nil {
+		t.Fatal(err)
+	}
+	// A new 加签 secret with the key left blank: the key stays, the secret changes.
+	if err := h.svc.SaveCentreGroup(h.ctx, admin, models.SettingLeaders, models.CentreGroup{Platform: "dingtalk", Secret: "SEC2"}); err != nil {
 		t.Fatal(err)
 	}
 	if s, err = h.svc.Settings(h.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if s.WeCom != (models.WeComApp{CorpID: "wwcorp2", AgentID: "1000002", Secret: "config-secret"}) || s.Leaders.Key != "tok" || s.Leaders.Secret != "SEC1" {
+	if s.WeCom != (models.WeComApp{CorpID: "wwcorp", AgentID: "1000002", Secret: "config-secret"}) || s.Leaders.Key != "tok" || s.Leaders.Secret != "SEC2" {
 		t.Errorf("settings now: %+v, leaders %+v", s.WeCom, s.Leaders)
+	}
+
+	// Secrets kept out of the file: config names the app, the console holds
+	// its secret, and config then changes another field — the secret stays.
+	// Config naming another app takes the secret away.
+	if err := h.svc.SaveWeComApp(h.ctx, admin, models.WeComApp{CorpID: "wwcorp", AgentID: "1000002", Secret: "console-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	config.WeCom = models.WeComApp{CorpID: "wwcorp", AgentID: "1000002", BotToken: "bt", BotEncodingAESKey: strings.Repeat("k", 43)}
+	if err := h.svc.SyncDirectory(h.ctx, casework.Directory{Staff: allStaff(h), Settings: config}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = h.svc.Settings(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.WeCom.Secret != "console-secret" || s.WeCom.BotToken != "bt" {
+		t.Errorf("config changed the robot's token: %+v", s.WeCom)
+	}
+	config.WeCom.AgentID = "1000003"
+	if err := h.svc.SyncDirectory(h.ctx, casework.Directory{Staff: allStaff(h), Settings: config}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = h.svc.Settings(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.WeCom.Secret != "" || s.WeCom.AgentID != "1000003" || s.WeCom.BotToken != "bt" {
+		t.Errorf("config named another app: %+v", s.WeCom)
 	}
 }
 

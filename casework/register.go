@@ -261,13 +261,9 @@ func (ch *change) onDuty() (models.Staff, error) {
 			return st, nil
 		}
 	}
-	var setting models.Setting
-	if err := ch.tx.Where("name = ?", models.SettingRotation).Limit(1).Find(&setting).Error; err != nil {
-		return models.Staff{}, fmt.Errorf("casework: read rotation: %w", err)
-	}
-	settings, err := models.DecodeSettings([]models.Setting{setting})
+	settings, err := ch.s.readSettings(ch.tx)
 	if err != nil {
-		return models.Staff{}, fmt.Errorf("casework: %w", err)
+		return models.Staff{}, err
 	}
 	var rota []models.Staff
 	if len(settings.Rotation) > 0 {

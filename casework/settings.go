@@ -22,48 +22,90 @@ func settingDigest(s models.Setting) string { return digest(s.Name, s.Value) }
 
 // Settings are the settings in force.
 func (s *Service) Settings(ctx context.Context) (models.Settings, error) {
-	return readSettings(s.db.WithContext(ctx))
+	return s.readSettings(s.db.WithContext(ctx))
 }
 
-func readSettings(tx *gorm.DB) (models.Settings, error) {
+// readSettings reads the settings; one that does not decode is logged and
+// left empty, so the others still work and it can be saved afresh.
+func (s *Service) readSettings(tx *gorm.DB) (models.Settings, error) {
 	var rows []models.Setting
 	if err := tx.Find(&rows).Error; err != nil {
 		return models.Settings{}, fmt.Errorf("casework: read settings: %w", err)
 	}
 	out, err := models.DecodeSettings(rows)
 	if err != nil {
-		return out, fmt.Errorf("casework: %w", err)
+		s.log.Error("settings: a stored setting is unreadable and left empty; save it again in the console", "err", err)
 	}
 	return out, nil
 }
 
-// saveSetting changes one setting from the console: change edits the
-// settings in force, and the named one is written back. Config's digest
-// stays, so config overrides it again only once config changes it.
-func (s *Service) saveSetting(ctx context.Context, actor models.Staff, name string, change func(*gorm.DB, *models.Settings) error) error {
+// syncSettings applies config's settings as SyncDirectory applies its
+// entries: a setting config changed since it last applied it is set to
+// config's value, keeping the secrets config leaves blank where they
+// still belong (secrets entered in the console only, to keep them out of
+// files, survive a change to another field).
+func (s *Service) syncSettings(tx *gorm.DB, config models.Settings) error {
+	var rows []models.Setting
+	if err := tx.Find(&rows).Error; err != nil {
+		return err
+	}
+	applied := map[string]string{}
+	for _, r := range rows {
+		applied[r.Name] = r.ConfigHash
+	}
+	cur, err := s.readSettings(tx)
+	if err != nil {
+		return err
+	}
+	for _, entry := range config.Rows() {
+		h := settingDigest(entry)
+		if old, ok := applied[entry.Name]; ok && old == h {
+			continue
+		}
+		if _, ok := applied[entry.Name]; ok {
+			s.log.Info("config changed a setting: applied over the console's", "setting", entry.Name)
+		}
+		cur.Apply(entry.Name, config)
+		row := cur.Row(entry.Name)
+		row.ConfigHash = h
+		if err := tx.Save(&row).Error; err != nil {
+			return fmt.Errorf("%s: %w", entry.Name, err)
+		}
+	}
+	return nil
+}
+
+// saveSetting changes one setting from the console to next's, keeping the
+// secrets it leaves blank where they still belong (models.Settings.Apply),
+// and saves it if check finds the result whole. Config's digest stays, so
+// config overrides it again only once config changes it.
+func (s *Service) saveSetting(ctx context.Context, actor models.Staff, name string, next models.Settings, check func(models.Settings) error) error {
 	if err := requireAdmin(actor); err != nil {
 		return err
 	}
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		cur, err := readSettings(tx)
+		cur, err := s.readSettings(tx)
 		if err != nil {
 			return err
 		}
-		if err := change(tx, &cur); err != nil {
+		cur.Apply(name, next)
+		if err := check(cur); err != nil {
 			return err
 		}
-		for _, row := range cur.Rows() {
-			if row.Name != name {
-				continue
+		if name == models.SettingRotation {
+			for _, id := range cur.Rotation {
+				if err := mustStaff(tx, id, "值班轮换人员", models.RoleSpecialist); err != nil {
+					return err
+				}
 			}
-			var old models.Setting
-			if err := tx.Where("name = ?", name).Limit(1).Find(&old).Error; err != nil {
-				return err
-			}
-			row.ConfigHash = old.ConfigHash
-			return tx.Save(&row).Error
 		}
-		return fmt.Errorf("no setting %s", name)
+		var old models.Setting
+		if err := tx.Where("name = ?", name).Limit(1).Find(&old).Error; err != nil {
+			return err
+		}
+		row := cur.Row(name)
+		row.ConfigHash = old.ConfigHash
+		return tx.Save(&row).Error
 	})
 	if err != nil {
 		return wrapDirectory("save setting "+name, err)
@@ -76,62 +118,38 @@ func (s *Service) saveSetting(ctx context.Context, actor models.Staff, name stri
 // SaveRotation sets the specialists who take working days in turn, in
 // order, when the roster names nobody for the day (第四条).
 func (s *Service) SaveRotation(ctx context.Context, actor models.Staff, ids []string) error {
-	var rota []string
+	rota := []string{}
 	for _, id := range ids {
 		if id = strings.TrimSpace(id); id != "" && !slices.Contains(rota, id) {
 			rota = append(rota, id)
 		}
 	}
-	return s.saveSetting(ctx, actor, models.SettingRotation, func(tx *gorm.DB, cur *models.Settings) error {
-		for _, id := range rota {
-			if err := mustStaff(tx, id, "值班轮换人员", models.RoleSpecialist); err != nil {
-				return err
-			}
-		}
-		cur.Rotation = rota
-		return nil
-	})
+	return s.saveSetting(ctx, actor, models.SettingRotation, models.Settings{Rotation: rota}, func(models.Settings) error { return nil })
 }
 
 // SaveCentreGroup sets the supervision section's (models.SettingSupervision)
 // or the leaders' (models.SettingLeaders) group and its robot.
 func (s *Service) SaveCentreGroup(ctx context.Context, actor models.Staff, name string, g models.CentreGroup) error {
-	label := map[string]string{models.SettingSupervision: "监督考核科群", models.SettingLeaders: "领导群"}[name]
+	label := models.CentreGroupLabels[name]
 	if label == "" {
 		return models.Errorf(models.ErrNotFound, "没有 %s 这个群", name)
 	}
 	if g.Platform != "" && g.Platform != "wecom" && g.Platform != "dingtalk" {
 		return models.Errorf(models.ErrInvalid, "%s所在平台应为企业微信（wecom）或钉钉（dingtalk）", label)
 	}
-	var err error
-	if g.ChatID, err = credential("群 ID", g.ChatID, 128); err != nil {
+	if err := credentials(map[string]*string{"群 ID": &g.ChatID, "群机器人的 key 或 access_token": &g.Key, "钉钉加签密钥": &g.Secret}); err != nil {
 		return err
 	}
-	if g.Key, err = credential("群机器人的 key 或 access_token", g.Key, 256); err != nil {
-		return err
-	}
-	if g.Secret, err = credential("钉钉加签密钥", g.Secret, 256); err != nil {
-		return err
-	}
-	if g.Platform == "wecom" && g.Secret != "" {
-		return models.Errorf(models.ErrInvalid, "企业微信群机器人只需 webhook key，没有加签密钥")
-	}
-	return s.saveSetting(ctx, actor, name, func(tx *gorm.DB, cur *models.Settings) error {
-		old := &cur.Supervision
+	return s.saveSetting(ctx, actor, name, models.Settings{Supervision: g, Leaders: g}, func(cur models.Settings) error {
 		if name == models.SettingLeaders {
-			old = &cur.Leaders
+			return cur.Leaders.Check(label)
 		}
-		// Left blank, the robot stays, unless the group moved platform.
-		if g.Key == "" && g.Platform == old.Platform {
-			g.Key, g.Secret = old.Key, old.Secret
-		}
-		*old = g
-		return nil
+		return cur.Supervision.Check(label)
 	})
 }
 
-// SaveWeChatApp sets the service account's credentials; blank secrets
-// keep theirs.
+// SaveWeChatApp sets the service account's credentials. Blank secrets keep
+// theirs while the AppID stays; another AppID needs its own.
 func (s *Service) SaveWeChatApp(ctx context.Context, actor models.Staff, in models.WeChatApp) error {
 	if err := credentials(map[string]*string{"AppID": &in.AppID, "AppSecret": &in.AppSecret, "Token": &in.Token, "EncodingAESKey": &in.EncodingAESKey}); err != nil {
 		return err
@@ -139,23 +157,11 @@ func (s *Service) SaveWeChatApp(ctx context.Context, actor models.Staff, in mode
 	if err := aesKey("EncodingAESKey", in.EncodingAESKey); err != nil {
 		return err
 	}
-	return s.saveSetting(ctx, actor, models.SettingWeChat, func(tx *gorm.DB, cur *models.Settings) error {
-		keep(&in.AppSecret, cur.WeChat.AppSecret)
-		keep(&in.Token, cur.WeChat.Token)
-		keep(&in.EncodingAESKey, cur.WeChat.EncodingAESKey)
-		if in.AppID != "" && (in.AppSecret == "" || in.Token == "") {
-			return models.Errorf(models.ErrInvalid, "填写了 AppID 就要同时填写 AppSecret 和令牌（Token）：服务号的服务器配置要用令牌")
-		}
-		if in.EncodingAESKey != "" && in.AppID == "" {
-			return models.Errorf(models.ErrInvalid, "安全模式（EncodingAESKey）需要同时填写 AppID")
-		}
-		cur.WeChat = in
-		return nil
-	})
+	return s.saveSetting(ctx, actor, models.SettingWeChat, models.Settings{WeChat: in}, func(cur models.Settings) error { return cur.WeChat.Check() })
 }
 
-// SaveWeComApp sets the WeCom app's and robot's credentials; blank
-// secrets keep theirs.
+// SaveWeComApp sets the WeCom app's and robot's credentials. Blank secrets
+// keep theirs while the corp (and, for the app's, the AgentId) stays.
 func (s *Service) SaveWeComApp(ctx context.Context, actor models.Staff, in models.WeComApp) error {
 	if err := credentials(map[string]*string{"CorpID": &in.CorpID, "AgentID": &in.AgentID, "Secret": &in.Secret, "Token": &in.Token,
 		"EncodingAESKey": &in.EncodingAESKey, "机器人 Token": &in.BotToken, "机器人 EncodingAESKey": &in.BotEncodingAESKey}); err != nil {
@@ -170,36 +176,16 @@ func (s *Service) SaveWeComApp(ctx context.Context, actor models.Staff, in model
 	if err := aesKey("机器人 EncodingAESKey", in.BotEncodingAESKey); err != nil {
 		return err
 	}
-	return s.saveSetting(ctx, actor, models.SettingWeCom, func(tx *gorm.DB, cur *models.Settings) error {
-		old := cur.WeCom
-		keep(&in.Secret, old.Secret)
-		keep(&in.Token, old.Token)
-		keep(&in.EncodingAESKey, old.EncodingAESKey)
-		keep(&in.BotToken, old.BotToken)
-		keep(&in.BotEncodingAESKey, old.BotEncodingAESKey)
-		cur.WeCom = in
-		return nil
-	})
+	return s.saveSetting(ctx, actor, models.SettingWeCom, models.Settings{WeCom: in}, func(cur models.Settings) error { return cur.WeCom.Check() })
 }
 
-// SaveDingTalkApp sets the DingTalk app's credentials; a blank secret
-// keeps its.
+// SaveDingTalkApp sets the DingTalk app's credentials. A blank secret
+// keeps its while the AppKey stays.
 func (s *Service) SaveDingTalkApp(ctx context.Context, actor models.Staff, in models.DingTalkApp) error {
 	if err := credentials(map[string]*string{"AppKey": &in.AppKey, "AppSecret": &in.AppSecret, "RobotCode": &in.RobotCode, "CorpId": &in.CorpID}); err != nil {
 		return err
 	}
-	return s.saveSetting(ctx, actor, models.SettingDingTalk, func(tx *gorm.DB, cur *models.Settings) error {
-		keep(&in.AppSecret, cur.DingTalk.AppSecret)
-		cur.DingTalk = in
-		return nil
-	})
-}
-
-// keep is a write-only field's rule: left blank, it keeps its value.
-func keep(field *string, old string) {
-	if *field == "" {
-		*field = old
-	}
+	return s.saveSetting(ctx, actor, models.SettingDingTalk, models.Settings{DingTalk: in}, func(cur models.Settings) error { return cur.DingTalk.Check() })
 }
 
 // credential trims an identifier or secret and checks it is one word of

@@ -94,10 +94,10 @@ type Actions struct {
 	// SignIn builds the platform's sign-in URL that comes back to back with
 	// a code (WeCom OAuth); nil for platforms that sign in from the page
 	// itself (DingTalk's requestAuthCode).
-	SignIn map[string]func(back string) string
-	// DingTalkCorpID is given to the page's requestAuthCode: the one in
-	// force, which the console may change.
-	DingTalkCorpID func() string
+	// Both read the credentials in force, which the console may change.
+	SignIn map[string]func(ctx context.Context, back string) string
+	// DingTalkCorpID is given to the page's requestAuthCode.
+	DingTalkCorpID func(ctx context.Context) string
 	Kick           func()
 }
 
@@ -166,13 +166,13 @@ func (a *Actions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	staffID := a.staffOf(r)
 	if staffID == "" {
 		if signIn := a.SignIn[platform]; signIn != nil {
-			http.Redirect(w, r, signIn(a.selfURL(r)), http.StatusFound)
+			http.Redirect(w, r, signIn(r.Context(), a.selfURL(r)), http.StatusFound)
 			return
 		}
 		if platform == "dingtalk" {
 			corpID := ""
 			if a.DingTalkCorpID != nil {
-				corpID = a.DingTalkCorpID()
+				corpID = a.DingTalkCorpID(r.Context())
 			}
 			a.render(w, http.StatusOK, "dingtalk-login.html", actionPage{Platform: platform, CorpID: corpID})
 			return

@@ -127,6 +127,7 @@ type rosterView struct {
 	Specialists []models.Staff
 	Leaders     []models.Staff
 	Turn        map[string]int // a specialist's place in the rotation, from 1
+	NoRotation  bool           // it could not be read: no form to clear it with
 }
 
 // roster shows the next 20 working days and the rotation; a day nobody
@@ -162,10 +163,14 @@ func (c *Console) showRoster(w http.ResponseWriter, status int, r *http.Request,
 		}
 	}
 	v := rosterView{Days: days, Turn: map[string]int{}}
-	if s, err := c.Cases.Settings(r.Context()); err == nil {
-		for i, id := range s.Rotation {
-			v.Turn[id] = i + 1
-		}
+	s, err := c.Cases.Settings(r.Context())
+	if err != nil {
+		// Shown empty, the rotation would be cleared by the next save.
+		p.Error = models.ErrorMessage(err)
+		v.NoRotation = true
+	}
+	for i, id := range s.Rotation {
+		v.Turn[id] = i + 1
 	}
 	staff, _ := c.Cases.AllStaff(r.Context())
 	for _, st := range staff {

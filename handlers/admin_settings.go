@@ -28,7 +28,7 @@ type settingsView struct {
 
 type groupView struct {
 	Name, Label, Platform, ChatID string
-	RobotSet                      bool
+	RobotSet, SecretSet           bool
 }
 
 func (c *Console) settings(w http.ResponseWriter, r *http.Request, p consolePage) {
@@ -38,12 +38,15 @@ func (c *Console) settings(w http.ResponseWriter, r *http.Request, p consolePage
 func (c *Console) showSettings(w http.ResponseWriter, status int, r *http.Request, p consolePage) {
 	s, err := c.Cases.Settings(r.Context())
 	if err != nil {
-		p.Error = models.ErrorMessage(err)
+		// Every field would show as unset: no forms to save that with.
+		p.Title, p.Error = "中心设置", models.ErrorMessage(err)
+		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		return
 	}
 	v := settingsView{
 		Groups: []groupView{
-			{Name: models.SettingSupervision, Label: "监督考核科群", Platform: s.Supervision.Platform, ChatID: s.Supervision.ChatID, RobotSet: s.Supervision.Key != ""},
-			{Name: models.SettingLeaders, Label: "领导群", Platform: s.Leaders.Platform, ChatID: s.Leaders.ChatID, RobotSet: s.Leaders.Key != ""},
+			{Name: models.SettingSupervision, Label: models.CentreGroupLabels[models.SettingSupervision], Platform: s.Supervision.Platform, ChatID: s.Supervision.ChatID, RobotSet: s.Supervision.Key != "", SecretSet: s.Supervision.Secret != ""},
+			{Name: models.SettingLeaders, Label: models.CentreGroupLabels[models.SettingLeaders], Platform: s.Leaders.Platform, ChatID: s.Leaders.ChatID, RobotSet: s.Leaders.Key != "", SecretSet: s.Leaders.Secret != ""},
 		},
 		WeChat:   models.WeChatApp{AppID: s.WeChat.AppID},
 		WeCom:    models.WeComApp{CorpID: s.WeCom.CorpID, AgentID: s.WeCom.AgentID},

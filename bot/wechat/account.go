@@ -94,7 +94,15 @@ func (a *Account) With(appID, appSecret, token, encodingAESKey string) *Account 
 	if cfg.Token == "" {
 		cfg.Token = DevToken
 	}
-	return a.with(cfg)
+	b := a.with(cfg)
+	if appID != "" && appID == a.cfg.AppID && appSecret != a.cfg.AppSecret {
+		// The cache is keyed by AppID alone: a token fetched with the old
+		// secret would hide a mistyped new one for up to two hours.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		b.dropToken(ctx)
+	}
+	return b
 }
 
 func (a *Account) with(cfg Config) *Account {
@@ -241,9 +249,14 @@ func (a *Account) classify(what string, err error) error {
 	if code == 40001 || code == 42001 || code == 40014 {
 		// The cached token is stale (another system refreshed it): drop it so
 		// the retry fetches a new one. The SDK does not do this itself.
-		a.rdb.Del(context.Background(), a.prefix+"token:"+fmt.Sprintf("%s_stable_access_token_%s", credential.CacheKeyOfficialAccountPrefix, a.cfg.AppID))
+		a.dropToken(context.Background())
 	}
 	return a.classifyNoCache(what, err)
+}
+
+// dropToken forgets the account's cached access token.
+func (a *Account) dropToken(ctx context.Context) {
+	a.rdb.Del(ctx, a.prefix+"token:"+fmt.Sprintf("%s_stable_access_token_%s", credential.CacheKeyOfficialAccountPrefix, a.cfg.AppID))
 }
 
 // classifyNoCache is classify without touching the token cache.

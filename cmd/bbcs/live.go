@@ -36,12 +36,15 @@ type platformApps struct {
 
 // liveApps keeps the platformApps of the credentials in force.
 type liveApps struct {
-	dir   *directorySnapshot
-	build func(models.Settings) *platformApps
+	dir *directorySnapshot
+	// build makes the clients of settings' credentials; prev is the ones
+	// they replace, nil at start.
+	build func(prev *platformApps, s models.Settings) *platformApps
 	log   *slog.Logger
 
 	mu     sync.Mutex
 	digest [32]byte // of the credentials cur was built from
+	gen    uint64   // of the directory reading they came from
 	cur    *platformApps
 }
 
@@ -61,22 +64,25 @@ func (l *liveApps) start(ctx context.Context) (*platformApps, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.cur, l.digest = l.build(v.settings), credentialsDigest(v.settings)
+	l.cur, l.digest, l.gen = l.build(nil, v.settings), credentialsDigest(v.settings), v.gen
 	return l.cur, nil
 }
 
 // get is the clients of the credentials in force. When the directory
 // cannot be read it keeps the ones in use: a database hiccup must not
-// unconfigure the platforms.
+// unconfigure the platforms. A reading older than the one the clients came
+// from (a caller that read before another rebuilt them) changes nothing,
+// so the clients never go back to credentials already replaced.
 func (l *liveApps) get(ctx context.Context) *platformApps {
 	v, err := l.dir.get(ctx)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err != nil {
+	if err != nil || v.gen <= l.gen {
 		return l.cur
 	}
+	l.gen = v.gen
 	if d := credentialsDigest(v.settings); d != l.digest {
-		l.cur, l.digest = l.build(v.settings), d
+		l.cur, l.digest = l.build(l.cur, v.settings), d
 		l.log.Info("platform credentials changed: clients rebuilt",
 			"wechat", wechatOn(v.settings), "wecom", wecomOn(v.settings), "dingtalk", dingtalkOn(v.settings))
 	}

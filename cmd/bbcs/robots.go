@@ -35,6 +35,7 @@ type directorySnapshot struct {
 	read  time.Time
 	edits uint64 // cases.DirectoryEdits() when read
 	view  *directoryView
+	gen   uint64 // of the last view read
 }
 
 // directoryView is one reading of the directory. It is never changed
@@ -43,6 +44,7 @@ type directoryView struct {
 	depts    map[string]models.Department
 	staff    map[string]models.Staff
 	settings models.Settings
+	gen      uint64 // counts the readings: a later one is newer
 }
 
 func (d *directorySnapshot) get(ctx context.Context) (*directoryView, error) {
@@ -81,7 +83,8 @@ func (d *directorySnapshot) load(ctx context.Context, fresh bool) (*directoryVie
 	for _, st := range list {
 		staff[st.ID] = st
 	}
-	d.view, d.read, d.edits = &directoryView{depts: depts, staff: staff, settings: settings}, time.Now(), edits
+	d.gen++
+	d.view, d.read, d.edits = &directoryView{depts: depts, staff: staff, settings: settings, gen: d.gen}, time.Now(), edits
 	return d.view, nil
 }
 

@@ -167,9 +167,12 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		a.redis.Client, cfg.Redis.KeyPrefix, clk, hosts.Client(10*time.Second), log)
 	wecomHTTP, dingtalkHTTP := hosts.Client(10*time.Second), hosts.Client(10*time.Second)
 	var staff *handlers.Staff
-	a.apps = &liveApps{dir: to.dir, log: log, build: func(s models.Settings) *platformApps {
-		w := s.WeChat
-		p := &platformApps{settings: s, wechat: account.With(w.AppID, w.AppSecret, w.Token, w.EncodingAESKey)}
+	a.apps = &liveApps{dir: to.dir, log: log, build: func(prev *platformApps, s models.Settings) *platformApps {
+		w, from := s.WeChat, account
+		if prev != nil {
+			from = prev.wechat // With compares: a new secret drops the old token
+		}
+		p := &platformApps{settings: s, wechat: from.With(w.AppID, w.AppSecret, w.Token, w.EncodingAESKey)}
 		p.wechatIn = p.wechat.Callback(a.citizens.Handle, log)
 		wc := wecomConfig(s.WeCom, cfg.HTTP.PublicURL, to)
 		p.wecom = wecom.NewClient(wc, wecomHTTP, clk)
@@ -242,11 +245,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 				"wecom":    a.apps.identity(func(p *platformApps) handlers.Identity { return p.wecom }),
 				"dingtalk": a.apps.identity(func(p *platformApps) handlers.Identity { return p.dingtalk }),
 			},
-			SignIn: map[string]func(string) string{"wecom": func(back string) string {
-				w := a.apps.get(context.Background()).settings.WeCom
+			SignIn: map[string]func(context.Context, string) string{"wecom": func(ctx context.Context, back string) string {
+				w := a.apps.get(ctx).settings.WeCom
 				return wecomSignIn(w.CorpID, w.AgentID)(back)
 			}},
-			DingTalkCorpID: func() string { return a.apps.get(context.Background()).settings.DingTalk.CorpID },
+			DingTalkCorpID: func(ctx context.Context) string { return a.apps.get(ctx).settings.DingTalk.CorpID },
 		},
 		Checks: []handlers.Check{
 			{Name: "database", Ping: func(ctx context.Context) error {

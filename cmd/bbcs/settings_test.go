@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"bbcs/bot/wechat/wechattest"
 	"bbcs/bot/wecom/wecomtest"
 )
 
@@ -83,4 +84,38 @@ func TestCentreSettingsChangedInTheConsoleApplyAtOnce(t *testing.T) {
 	if all := strings.Join(toOwner, "\n"); !strings.Contains(all, "已补办过户登记") {
 		t.Errorf("with the app secret kept, the owner should hear of the reply privately; got:\n%s", all)
 	}
+}
+
+// The service account's URL token and EncodingAESKey reset on WeChat's side
+// and entered in the console: from the next message on, one signed and
+// encrypted with the old ones is refused and one with the new is answered;
+// the AppSecret, left blank for the same AppID, still sends the citizen's
+// customer-service messages.
+func TestServiceAccountCredentialsChangedInTheConsole(t *testing.T) {
+	ca := startCitizenApp(t, "BBCS_STAFF_ADMIN_PASSWORD_HASH="+consoleHash)
+	ca.setClock("2026-03-10T10:00:00+08:00")
+	const (
+		token2  = "bbcs-url-token-2"
+		aesKey2 = "GFEDCBA9876543210zyxwvutsrqponmlkjihgfedcba"
+		openid  = "oCitizenZhao01"
+	)
+	admin := signIn(t, ca.testApp, "admin")
+	csrf := admin.csrfOf("/admin/settings")
+	if status, page, _ := admin.do("POST", "/admin/settings/wechat", url.Values{"csrf": {csrf}, "app_id": {"wx0000000000000002"}}); status != http.StatusBadRequest ||
+		!strings.Contains(page, "请同时填写 AppSecret") {
+		t.Fatalf("another AppID without its secret: %d", status)
+	}
+	if status, page, _ := admin.do("POST", "/admin/settings/wechat", url.Values{"csrf": {csrf}, "app_id": {wxAppID}, "token": {token2},
+		"encoding_aes_key": {aesKey2}}); status != http.StatusSeeOther {
+		t.Fatalf("saving the new token: %d\n%s", status, page)
+	}
+	if _, page, _ := admin.do("GET", "/admin/settings", nil); strings.Contains(page, token2) || strings.Contains(page, aesKey2) || strings.Contains(page, wxSecret) {
+		t.Errorf("the settings page shows a service-account secret")
+	}
+	if r := ca.wx.Text(openid, "你好", nextID()); r.Status == http.StatusOK && r.Err == nil {
+		t.Errorf("a message signed with the old token was answered: %d %q", r.Status, r.Body)
+	}
+	ca.wx = &wechattest.Client{URL: ca.wx.URL, Token: token2, EncodingAESKey: aesKey2, AppID: wxAppID, Now: ca.wx.Now}
+	wantContains(t, ca.reply(ca.wx.Event(openid, "subscribe", "")), "欢迎关注")
+	ca.report(openid, "赵先生", "13912345678")
 }
