@@ -304,7 +304,7 @@ func (s *Service) fireOrderTimer(ctx context.Context, id, orderNo, what string) 
 		if err := firstFiring(ch, id); err != nil {
 			return err
 		}
-		dept, err := ch.department(o.DepartmentCode)
+		dept, err := ch.departmentOnFile(o.DepartmentCode)
 		if err != nil {
 			return err
 		}
@@ -419,7 +419,7 @@ func (s *Service) fireSummonTimer(ctx context.Context, id string, summonID uint6
 		if err := propose(ch.tx, summonedLate(ch.yearOf(cur.SummonedAt), cur, ch.c.No)); err != nil {
 			return err
 		}
-		dept, err := ch.department(cur.DepartmentCode)
+		dept, err := ch.departmentOnFile(cur.DepartmentCode)
 		if err != nil {
 			return err
 		}

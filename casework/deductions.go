@@ -3,7 +3,9 @@ package casework
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -48,7 +50,7 @@ func dutyMissed(year int, m models.DutyMiss, name string) models.Deduction {
 // whichever came first.
 func checkedInLate(year int, ci models.CheckIn, name string) models.Deduction {
 	return models.Deduction{Year: year, Rule: models.RuleDutyLate, SourceKey: "duty:" + ci.Date,
-		Reason: fmt.Sprintf("%s 值班日 %s 迟到（%s 签到）", name, ci.Date, models.FormatTime(ci.At)), At: ci.At}
+		Reason: fmt.Sprintf("%s 值班日 %s 迟到，%s 签到", name, ci.Date, ci.At.In(models.Shanghai).Format("15:04")), At: ci.At}
 }
 
 func summonedLate(year int, sm models.Summon, caseNo string) models.Deduction {
@@ -57,14 +59,21 @@ func summonedLate(year int, sm models.Summon, caseNo string) models.Deduction {
 		Reason: fmt.Sprintf("被通知后未在 %s 前到“办不成事”反映窗口", models.FormatTime(sm.ArriveBy)), At: sm.SummonedAt}
 }
 
+// unitKey is the source of the related-unit rule: a unit that did not get
+// a case finished as required loses one point for it (第十七条, 各1分),
+// whether its order ran late, in one round or two, or the supervision
+// section found it shirked — the first of these proposes, the others add
+// their reason.
+func unitKey(caseNo, dept string) string { return "unit:" + caseNo + ":" + dept }
+
 // faulted is a staff fault (the unit and the person −1) or, with no
 // person, a related unit's failure (that unit −1).
 func faulted(year int, f models.Fault, caseNo, name string) models.Deduction {
 	d := models.Deduction{Year: year, SourceKey: "fault:" + strconv.FormatUint(f.ID, 10), DepartmentCode: f.DepartmentCode,
 		CaseNo: caseNo, At: f.At}
 	if f.StaffID == "" {
-		d.Rule = models.RuleUnitFailure
-		d.Reason = fmt.Sprintf("经核实，相关联单位%s，未按要求顺利办结：%s", models.UnitFailures[f.Kind], f.Note)
+		d.Rule, d.SourceKey = models.RuleUnitFailure, unitKey(caseNo, f.DepartmentCode)
+		d.Reason = fmt.Sprintf("%s：%s", models.UnitFailures[f.Kind], f.Note)
 		return d
 	}
 	d.Rule, d.StaffID = models.RuleStaffFault, f.StaffID
@@ -72,26 +81,52 @@ func faulted(year int, f models.Fault, caseNo, name string) models.Deduction {
 	return d
 }
 
+// unitFailureTopic begins a unit failure's reason, to tell it from the
+// others a related-unit deduction may carry.
+func unitFailureTopic(kind models.FaultKind) string { return models.UnitFailures[kind] + "：" }
+
 func overdue(year int, o models.WorkOrder, caseNo string) models.Deduction {
 	what := "未在时限内答复"
 	if o.RepliedAt != nil {
 		what = "超期答复（" + models.FormatTime(*o.RepliedAt) + "）"
 	}
-	return models.Deduction{Year: year, Rule: models.RuleOrderOverdue, SourceKey: "order:" + o.No, DepartmentCode: o.DepartmentCode,
+	return models.Deduction{Year: year, Rule: models.RuleOrderOverdue, SourceKey: unitKey(caseNo, o.DepartmentCode), DepartmentCode: o.DepartmentCode,
 		CaseNo: caseNo, Reason: fmt.Sprintf("工单 %s %s，时限 %s", o.No, what, models.FormatTime(o.Deadline())), At: o.Deadline()}
 }
 
+// overdueTopic begins an order's overdue reason.
+func overdueTopic(orderNo string) string { return "工单 " + orderNo + " " }
+
 // proposeOverdue is the rule of an order past its deadline: at the
-// deadline, or at a late reply. A reply after the first proposal, still
-// undecided, brings its reason up to date (超期答复 and when).
+// deadline, or at a late reply.
 func (ch *change) proposeOverdue(o *models.WorkOrder) error {
-	d := overdue(ch.yearOf(o.ReceivedAt), *o, ch.c.No)
-	if err := propose(ch.tx, d); err != nil {
+	return proposeFor(ch.tx, overdue(ch.yearOf(o.ReceivedAt), *o, ch.c.No), overdueTopic(o.No))
+}
+
+// proposeFor proposes d or, when its source has a deduction still
+// undecided, brings the reason up to date: d's reason replaces what that
+// one said of the same topic (an order's late reply after its overdue),
+// or is added to it (a unit found to have shirked a case it also answered
+// late). A decided deduction is left as it was decided.
+func proposeFor(tx *gorm.DB, d models.Deduction, topic string) error {
+	if err := propose(tx, d); err != nil {
 		return err
 	}
-	err := ch.tx.Model(&models.Deduction{}).Where("source_key = ? AND status = ?", d.SourceKey, models.DeductionProposed).
-		Update("reason", d.Reason).Error
-	if err != nil {
+	var cur models.Deduction
+	if err := tx.Where("source_key = ?", d.SourceKey).Take(&cur).Error; err != nil {
+		return fmt.Errorf("casework: read deduction: %w", err)
+	}
+	if cur.Status != models.DeductionProposed || cur.Reason == d.Reason {
+		return nil
+	}
+	parts := strings.Split(cur.Reason, "；")
+	i := slices.IndexFunc(parts, func(p string) bool { return strings.HasPrefix(p, topic) })
+	if i >= 0 {
+		parts[i] = d.Reason
+	} else {
+		parts = append(parts, d.Reason)
+	}
+	if err := tx.Model(&cur).Update("reason", strings.Join(parts, "；")).Error; err != nil {
 		return fmt.Errorf("casework: update deduction: %w", err)
 	}
 	return nil
@@ -165,10 +200,33 @@ func (s *Service) ProposeDeductions(ctx context.Context, year int) error {
 	for _, o := range orders {
 		out = append(out, overdue(year, o, caseNoOfOrder(o.No, s.opts)))
 	}
-	if len(out) == 0 {
+	// Most were proposed when they happened: insert only the others, so a
+	// run over a whole year neither locks those rows nor spends ids.
+	var fresh []models.Deduction
+	seen := map[string]bool{}
+	for chunk := range slices.Chunk(out, 500) {
+		keys := make([]string, len(chunk))
+		for i, d := range chunk {
+			keys[i] = d.SourceKey
+		}
+		var have []string
+		if err := db.Model(&models.Deduction{}).Where("source_key IN ?", keys).Pluck("source_key", &have).Error; err != nil {
+			return fmt.Errorf("casework: read deductions: %w", err)
+		}
+		for _, k := range have {
+			seen[k] = true
+		}
+		for _, d := range chunk {
+			if !seen[d.SourceKey] {
+				seen[d.SourceKey] = true // one source, one proposal
+				fresh = append(fresh, d)
+			}
+		}
+	}
+	if len(fresh) == 0 {
 		return nil
 	}
-	return propose(db, out...)
+	return propose(db, fresh...)
 }
 
 // caseNoOfOrder derives the case number from an order number
@@ -254,8 +312,9 @@ func (s *Service) ReportDeduction(ctx context.Context, actor models.Staff, id ui
 			return nil
 		}
 		now := s.clock.Now()
-		d.ReportedAt, d.ReportedBy = &now, actor.ID
-		return tx.Model(&d).Updates(map[string]any{"reported_at": now, "reported_by": actor.ID}).Error
+		d.ReportedAt, d.ReportedBy, d.ReportedTo, d.ReportedUnit = &now, actor.ID, unit.ParentUnit, unit.Name
+		return tx.Model(&d).Updates(map[string]any{"reported_at": now, "reported_by": actor.ID,
+			"reported_to": unit.ParentUnit, "reported_unit": unit.Name}).Error
 	})
 	if err != nil {
 		return nil, nil, err
@@ -264,16 +323,11 @@ func (s *Service) ReportDeduction(ctx context.Context, actor models.Staff, id ui
 }
 
 // ReportedDeduction is a deduction reported to the unit's parent
-// department, with its unit, for printing the letter again.
-func (s *Service) ReportedDeduction(ctx context.Context, id uint64) (*models.Deduction, *models.Department, error) {
-	db := s.db.WithContext(ctx)
+// department, for printing its letter again.
+func (s *Service) ReportedDeduction(ctx context.Context, id uint64) (*models.Deduction, error) {
 	var d models.Deduction
-	if err := db.Where("id = ? AND reported_at IS NOT NULL", id).First(&d).Error; err != nil {
-		return nil, nil, notFound(err, "扣分记录 %d 不存在或尚未通报", id)
+	if err := s.db.WithContext(ctx).Where("id = ? AND reported_at IS NOT NULL", id).First(&d).Error; err != nil {
+		return nil, notFound(err, "扣分记录 %d 不存在或尚未通报", id)
 	}
-	var unit models.Department
-	if err := db.Where("code = ?", d.DepartmentCode).First(&unit).Error; err != nil {
-		return nil, nil, notFound(err, "部门 %s 不存在", d.DepartmentCode)
-	}
-	return &d, &unit, nil
+	return &d, nil
 }

@@ -415,7 +415,7 @@ func (s *Service) extend(ctx context.Context, actor models.Staff, orderNo, reaso
 			return models.Errorf(models.ErrInvalid, "新的办理时限 %s 已经过去，请选择今后的一个工作日", models.FormatTime(until))
 		}
 		// 第十二条: at most 10 working days from receipt.
-		if err := models.CheckExtend(o, until); err != nil {
+		if err := models.CheckExtend(o, ch.now, until); err != nil {
 			return err
 		}
 		o.Status, o.ExtendedDueAt, o.ExtensionReason = models.OrderExtended, &until, reason

@@ -482,6 +482,9 @@ func (s *Service) MarkFault(ctx context.Context, actor models.Staff, no, staffID
 		if st.DepartmentCode == "" {
 			return models.Errorf(models.ErrInvalid, "%s 不属于任何窗口单位", st.Name)
 		}
+		if err := ch.notMarkedYet(st.ID, st.DepartmentCode, st.Name+"在本案"); err != nil {
+			return err
+		}
 		f := models.Fault{CaseID: ch.c.ID, Round: ch.c.Round, StaffID: st.ID, DepartmentCode: st.DepartmentCode,
 			Kind: kind, Note: strings.TrimSpace(note), MarkedBy: ch.actor.ID, At: ch.now}
 		if err := ch.tx.Create(&f).Error; err != nil {
@@ -528,18 +531,21 @@ func (s *Service) MarkUnitFailure(ctx context.Context, actor models.Staff, no st
 		related = append(related, summoned...)
 		names := make([]string, 0, len(departments))
 		for _, code := range departments {
-			d, err := ch.department(code)
+			d, err := ch.departmentOnFile(code)
 			if err != nil {
 				return err
 			}
 			if !slices.Contains(related, code) {
 				return models.Errorf(models.ErrInvalid, "案件 %s 没有交办给%s，不能认定其责任", ch.c.No, d.Name)
 			}
+			if err := ch.notMarkedYet("", code, d.Name+"在本案"); err != nil {
+				return err
+			}
 			f := models.Fault{CaseID: ch.c.ID, Round: ch.c.Round, DepartmentCode: code, Kind: kind, Note: note, MarkedBy: ch.actor.ID, At: ch.now}
 			if err := ch.tx.Create(&f).Error; err != nil {
 				return fmt.Errorf("casework: record unit failure: %w", err)
 			}
-			if err := propose(ch.tx, faulted(ch.yearOf(f.At), f, ch.c.No, "")); err != nil {
+			if err := proposeFor(ch.tx, faulted(ch.yearOf(f.At), f, ch.c.No, ""), unitFailureTopic(kind)); err != nil {
 				return err
 			}
 			names = append(names, d.Name)
@@ -547,4 +553,18 @@ func (s *Service) MarkUnitFailure(ctx context.Context, actor models.Staff, no st
 		ch.record("unit_failure_marked", "", fmt.Sprintf("经核实，相关联单位%s%s，未按要求顺利办结", strings.Join(names, "、"), name))
 		return nil
 	})
+}
+
+// notMarkedYet refuses a second fault of a person (staffID) or a unit
+// (staffID "") on the case: one case is one complaint, one point.
+func (ch *change) notMarkedYet(staffID, dept, who string) error {
+	var n int64
+	if err := ch.tx.Model(&models.Fault{}).Where("case_id = ? AND staff_id = ? AND department_code = ?", ch.c.ID, staffID, dept).
+		Count(&n).Error; err != nil {
+		return fmt.Errorf("casework: read faults: %w", err)
+	}
+	if n > 0 {
+		return models.Errorf(models.ErrConflict, "%s的责任已经认定过，不能重复认定", who)
+	}
+	return nil
 }

@@ -339,8 +339,16 @@ func (s *Service) CheckIn(ctx context.Context, actor models.Staff) (*models.Chec
 	local := now.In(loc)
 	date := local.Format(time.DateOnly)
 	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
-	ci := &models.CheckIn{Date: date, StaffID: actor.ID, At: now, Late: now.After(midnight.Add(s.opts.CheckIn))}
+	ci := &models.CheckIn{Date: date, StaffID: actor.ID, At: now}
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		// Late only on a working day, and only for the one on duty: a
+		// specialist who comes in to help, or on a rest day, is not late.
+		if now.After(midnight.Add(s.opts.CheckIn)) && s.Calendar().IsWorkday(local) {
+			ch := &change{s: s, tx: tx, now: now, cal: s.Calendar(), actor: actor, c: &models.Case{}}
+			if onDuty, err := ch.onDuty(); err == nil && onDuty.ID == actor.ID {
+				ci.Late = true
+			}
+		}
 		var n int64
 		if err := tx.Model(&models.CheckIn{}).Where("date = ? AND staff_id = ?", date, actor.ID).Count(&n).Error; err != nil {
 			return fmt.Errorf("casework: read check-ins: %w", err)

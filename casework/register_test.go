@@ -3,6 +3,7 @@ package casework_test
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
@@ -204,10 +205,40 @@ func TestCheckInOnTimeAndLate(t *testing.T) {
 	}
 	_, err = h.svc.CheckIn(h.ctx, h.as("li"))
 	wantErr(t, err, models.ErrConflict, "已签到")
+	// 王芳 is not on duty on the 10th (the roster names 李明): coming in
+	// late to help is not late for duty.
 	h.clock.Set(at("2026-03-10 08:45"))
 	ci, err = h.svc.CheckIn(h.ctx, h.as("wang"))
-	if err != nil || !ci.Late {
-		t.Fatalf("08:45 check-in: %+v, %v; want late (R2, feeds R9)", ci, err)
+	if err != nil || ci.Late {
+		t.Fatalf("08:45 check-in of a specialist not on duty: %+v, %v; want not late", ci, err)
+	}
+	// On the 11th the rotation gives a turn; whoever has it and comes at
+	// 08:45 is late, and a deduction is proposed at once.
+	h.clock.Set(at("2026-03-11 08:45"))
+	var onDuty string
+	for _, id := range []string{"wang", "li"} {
+		ci, err = h.svc.CheckIn(h.ctx, h.as(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ci.Late {
+			onDuty = id
+		}
+	}
+	if onDuty == "" {
+		t.Fatalf("the specialist on duty checking in at 08:45 is not late (R2, feeds R9)")
+	}
+	var ds []models.Deduction
+	if err := h.db.Find(&ds).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 || ds[0].Rule != models.RuleDutyLate || ds[0].Status != models.DeductionProposed || !strings.Contains(ds[0].Reason, "迟到，08:45 签到") {
+		t.Errorf("deductions after one late check-in: %+v", ds)
+	}
+	// A rest day: nobody is late.
+	h.clock.Set(at("2026-03-14 10:00"))
+	if ci, err = h.svc.CheckIn(h.ctx, h.as(onDuty)); err != nil || ci.Late {
+		t.Errorf("a Saturday check-in: %+v, %v; want not late", ci, err)
 	}
 	_, err = h.svc.CheckIn(h.ctx, h.as("zhang"))
 	wantErr(t, err, models.ErrForbidden)

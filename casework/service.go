@@ -313,6 +313,16 @@ func (ch *change) department(code string) (models.Department, error) {
 	return d, nil
 }
 
+// departmentOnFile is a department, retired or not: what happened on a
+// case stays recorded after its unit leaves the centre.
+func (ch *change) departmentOnFile(code string) (models.Department, error) {
+	var d models.Department
+	if err := ch.tx.Where("code = ?", code).First(&d).Error; err != nil {
+		return d, notFound(err, "部门 %s 不存在", code)
+	}
+	return d, nil
+}
+
 // staffOf lists the active staff of a department with one of the roles.
 func (ch *change) staffOf(dept string, roles ...models.Role) ([]models.Staff, error) {
 	var list []models.Staff

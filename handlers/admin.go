@@ -273,13 +273,12 @@ func (c *Console) report(w http.ResponseWriter, r *http.Request, p consolePage) 
 // their document systems.
 type reportLetter struct {
 	Deduction *models.Deduction
-	Unit      *models.Department
 	Centre    string
 }
 
 func (c *Console) reportLetter(w http.ResponseWriter, r *http.Request, p consolePage) {
 	id, _ := strconv.ParseUint(r.PathValue("id"), 10, 64)
-	d, unit, err := c.Cases.ReportedDeduction(r.Context(), id)
+	d, err := c.Cases.ReportedDeduction(r.Context(), id)
 	if err != nil {
 		p.Title, p.Error = "通报原单位", models.ErrorMessage(err)
 		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
@@ -289,8 +288,8 @@ func (c *Console) reportLetter(w http.ResponseWriter, r *http.Request, p console
 	if centre == "" {
 		centre = "政务服务中心"
 	}
-	p.Title = "通报 " + unit.ParentUnit
-	p.Data = reportLetter{Deduction: d, Unit: unit, Centre: centre}
+	p.Title = "通报 " + d.ReportedTo
+	p.Data = reportLetter{Deduction: d, Centre: centre}
 	c.render(w, http.StatusOK, "console-report.html", p)
 }
 

@@ -322,9 +322,13 @@ type Deduction struct {
 	Note           string    `gorm:"type:text"`
 	At             time.Time `gorm:"not null"`
 	// ReportedAt is when the supervision section reported a confirmed
-	// deduction to the unit's parent department (向进驻窗口原部门（单位）通报).
-	ReportedAt *time.Time
-	ReportedBy string `gorm:"size:64"`
+	// deduction to the unit's parent department (向进驻窗口原部门（单位）通报);
+	// ReportedTo and ReportedUnit are the addressee and the window as the
+	// letter named them, so a reprint is the letter that was sent.
+	ReportedAt   *time.Time
+	ReportedBy   string `gorm:"size:64"`
+	ReportedTo   string `gorm:"size:128"`
+	ReportedUnit string `gorm:"size:128"`
 }
 
 // DeductionRule names the rule of 第十七条 a deduction comes from.

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -96,9 +97,9 @@ func TestOrderTransitions(t *testing.T) {
 			o.SignedAt = &signed
 		}
 		if (CheckSign(o) == nil) != tc.sign || (CheckReply(o) == nil) != tc.reply ||
-			(CheckEscalate(o) == nil) != tc.escalate || (CheckExtend(o, o.DueAt.Add(24*time.Hour)) == nil) != tc.extend {
+			(CheckEscalate(o) == nil) != tc.escalate || (CheckExtend(o, signed, o.DueAt.Add(24*time.Hour)) == nil) != tc.extend {
 			t.Errorf("order %s: sign %v reply %v escalate %v extend %v", tc.status,
-				CheckSign(o), CheckReply(o), CheckEscalate(o), CheckExtend(o, o.DueAt.Add(24*time.Hour)))
+				CheckSign(o), CheckReply(o), CheckEscalate(o), CheckExtend(o, signed, o.DueAt.Add(24*time.Hour)))
 		}
 	}
 }
@@ -109,15 +110,19 @@ func TestCheckExtend(t *testing.T) {
 	due := time.Date(2026, 3, 13, 18, 0, 0, 0, Shanghai)
 	capAt := time.Date(2026, 3, 24, 18, 0, 0, 0, Shanghai)
 	o := &WorkOrder{No: "GD20260310-001-1", Status: OrderAccepted, DueAt: due, CapAt: capAt}
-	if err := CheckExtend(o, capAt); err != nil {
+	before := due.Add(-time.Hour)
+	if err := CheckExtend(o, before, capAt); err != nil {
 		t.Errorf("extending to the cap itself: %v", err)
 	}
-	err := CheckExtend(o, capAt.Add(24*time.Hour))
+	err := CheckExtend(o, before, capAt.Add(24*time.Hour))
 	if ErrorCode(err) != ErrLimit || ErrorMessage(err) != "延时办理最长不超过10个工作日：工单 GD20260310-001-1 最晚只能延至 2026年3月24日（周二）" {
 		t.Errorf("past the cap: %v", err)
 	}
-	if err := CheckExtend(o, due); ErrorCode(err) != ErrInvalid {
+	if err := CheckExtend(o, before, due); ErrorCode(err) != ErrInvalid {
 		t.Errorf("extending to the present due time: %v", err)
+	}
+	if err := CheckExtend(o, due.Add(time.Minute), capAt); ErrorCode(err) != ErrConflict || !strings.Contains(ErrorMessage(err), "已超过办理时限") {
+		t.Errorf("extending once overdue: %v", err)
 	}
 }
 

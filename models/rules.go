@@ -79,11 +79,18 @@ func CheckEscalate(o *WorkOrder) error {
 	return nil
 }
 
-// CheckExtend: 第十二条 — an extension names a later due time and never
-// passes 10 working days from receipt (CapAt).
-func CheckExtend(o *WorkOrder, until time.Time) error {
+// CheckExtend: 第十二条 — an extension is asked for before the deadline
+// passes, names a later due time and never passes 10 working days from
+// receipt (CapAt).
+func CheckExtend(o *WorkOrder, now, until time.Time) error {
 	if o.Status == OrderReplied {
 		return Errorf(ErrConflict, "工单 %s 已答复，不能再延期", o.No)
+	}
+	// An extension is arranged within the time allowed (第十二条): once
+	// it has passed the order is overdue, and an extension would only
+	// hide that from the assessment.
+	if now.After(o.Deadline()) {
+		return Errorf(ErrConflict, "工单 %s 已超过办理时限 %s，不能再延期，请尽快答复", o.No, FormatTime(o.Deadline()))
 	}
 	if !until.After(o.Deadline()) {
 		return Errorf(ErrInvalid, "延期后的办理时限须晚于当前时限 %s", FormatTime(o.Deadline()))

@@ -257,10 +257,11 @@ func (r *Reports) badRatings(db, inMonth *gorm.DB, byID map[uint64]*monthCase, m
 }
 
 // recurring groups the month's matters per department and category: one
-// item per case and department it sent work orders to, and one under
-// the centre itself ("") for a case that sent none (solved on the spot,
-// out of scope, not qualified…), in acceptance order. Problems that never
-// reach a department recur too, and 举一反三 is about them as much.
+// item per case and department it sent work orders to; a case that sent
+// none (solved on the spot, summoned, out of scope, not qualified, not
+// yet handled) counts under the departments it concerned, or under the
+// centre itself (""). Problems that never reach a work order recur too,
+// and 举一反三 is about them as much. Items are in acceptance order.
 func (r *Reports) recurring(db, inMonth *gorm.DB, byID map[uint64]*monthCase, m *Monthly) error {
 	rows, err := db.Model(&models.WorkOrder{}).Select("case_id, department_code").
 		Where("case_id IN (?)", inMonth).Order("case_id, id").Rows()
@@ -293,8 +294,17 @@ func (r *Reports) recurring(db, inMonth *gorm.DB, byID map[uint64]*monthCase, m 
 		return fmt.Errorf("reports: matters: %w", err)
 	}
 	for id, c := range byID {
-		if !dispatched[id] {
-			list = append(list, item{c.pos, len(list), Item{CaseNo: c.no, Category: c.category, Matter: c.matter}})
+		if dispatched[id] {
+			continue
+		}
+		// Not dispatched: under the units it concerned (summoned, or named
+		// at registration), else under the centre.
+		codes := (&models.Case{Departments: c.departments}).DepartmentCodes()
+		if len(codes) == 0 {
+			codes = []string{""}
+		}
+		for _, dept := range codes {
+			list = append(list, item{c.pos, len(list), Item{CaseNo: c.no, Department: dept, Category: c.category, Matter: c.matter}})
 		}
 	}
 	sort.Slice(list, func(i, j int) bool {
@@ -314,9 +324,9 @@ func (r *Reports) recurring(db, inMonth *gorm.DB, byID map[uint64]*monthCase, m 
 	return nil
 }
 
-// CentreName names, in the summary, the problems the centre handled
-// without a work order.
-const CentreName = "反映窗口当场处理"
+// CentreName names, in the summary, the problems of cases that reached no
+// department.
+const CentreName = "未派工单"
 
 // DepartmentName is the name of a department in the month's figures, its
 // code when it has none there.

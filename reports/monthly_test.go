@@ -193,7 +193,7 @@ func TestMonthlySummaryOfASeededMonth(t *testing.T) {
 	if m.PendingDeductions != 1 {
 		t.Errorf("pending deductions %d, want 1", m.PendingDeductions)
 	}
-	if card := strings.Join(lines, "\n"); !strings.Contains(card, "3 件（不动产登记窗口，受理后超时未办结）") || !strings.Contains(card, "2 件（反映窗口当场处理，服务态度差）") ||
+	if card := strings.Join(lines, "\n"); !strings.Contains(card, "3 件（不动产登记窗口，受理后超时未办结）") || !strings.Contains(card, "2 件（未派工单，服务态度差）") ||
 		!strings.Contains(card, "差评 2 件（已退回重办）") || !strings.Contains(card, "扣分建议 1 项待监督考核科确认。") {
 		t.Errorf("the leaders' card:\n%s", card)
 	}

@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"bbcs/models"
@@ -63,7 +64,9 @@ type DeductionView struct {
 	Note       string  `json:"note,omitempty"`
 	At         string  `json:"at"`
 	DecidedAt  *string `json:"decided_at"`
-	// ReportedAt is when it was reported to the unit's parent department.
+	// ParentUnit is the unit's own department, to which it may be
+	// reported; ReportedAt is when it was.
+	ParentUnit string  `json:"parent_unit,omitempty"`
 	ReportedAt *string `json:"reported_at"`
 }
 
@@ -87,7 +90,9 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 	}
 	units := map[string]*UnitScore{"": {Name: "政务服务中心（接诉即办专员）", RedFlagEligible: true, Recurring: []RecurringKind{}}}
 	order := []string{""}
+	parents := map[string]string{}
 	for _, d := range depts {
+		parents[d.Code] = d.ParentUnit
 		units[d.Code] = &UnitScore{Department: d.Code, Name: d.Name, RedFlagEligible: true, Recurring: []RecurringKind{}}
 		order = append(order, d.Code)
 	}
@@ -104,7 +109,11 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 	if err := db.Where("year = ?", year).Order("at, id").Find(&ds).Error; err != nil {
 		return nil, fmt.Errorf("reports: deductions: %w", err)
 	}
+	waived := map[string]bool{}
 	for _, d := range ds {
+		if d.Status == models.DeductionWaived {
+			waived[d.SourceKey] = true
+		}
 		u := units[d.DepartmentCode]
 		if u == nil {
 			u = &UnitScore{Department: d.DepartmentCode, Name: d.DepartmentCode, RedFlagEligible: true, Recurring: []RecurringKind{}}
@@ -121,7 +130,8 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 			u.Proposed += d.Points
 		}
 		v := DeductionView{ID: d.ID, Rule: string(d.Rule), Department: d.DepartmentCode, Unit: u.Name, Staff: d.StaffID, CaseNo: d.CaseNo,
-			Points: d.Points, Reason: d.Reason, Status: string(d.Status), Note: d.Note, At: d.At.In(r.loc).Format(time.RFC3339)}
+			Points: d.Points, Reason: d.Reason, Status: string(d.Status), Note: d.Note, At: d.At.In(r.loc).Format(time.RFC3339),
+			ParentUnit: parents[d.DepartmentCode]}
 		if d.DecidedAt != nil {
 			s := d.DecidedAt.In(r.loc).Format(time.RFC3339)
 			v.DecidedAt = &s
@@ -166,20 +176,24 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 		}
 	}
 
-	// 服务明星: 3+ complaints for unfamiliarity, careless review or attitude.
-	var complaints []struct {
+	// 服务明星: 3+ complaints for unfamiliarity, careless review or
+	// attitude. A fault whose deduction the supervision section waived
+	// (recorded in error, or not the person's after all) does not count.
+	var faults []struct {
+		ID      uint64
 		StaffID string
-		N       int
 	}
-	if err := db.Model(&models.Fault{}).Select("staff_id, COUNT(*) AS n").
-		Where("at >= ? AND at < ? AND kind IN ?", from, to, complaintKinds).Group("staff_id").Scan(&complaints).Error; err != nil {
+	if err := db.Model(&models.Fault{}).Select("id, staff_id").
+		Where("at >= ? AND at < ? AND kind IN ? AND staff_id <> ''", from, to, complaintKinds).Scan(&faults).Error; err != nil {
 		return nil, fmt.Errorf("reports: complaints: %w", err)
 	}
-	for _, c := range complaints {
-		if st := staff[c.StaffID]; st != nil {
-			st.Complaints = c.N
-			st.ServiceStarEligible = c.N < 3
+	for _, f := range faults {
+		if st := staff[f.StaffID]; st != nil && !waived["fault:"+strconv.FormatUint(f.ID, 10)] {
+			st.Complaints++
 		}
+	}
+	for _, st := range staff {
+		st.ServiceStarEligible = st.Complaints < 3
 	}
 
 	for _, code := range order {

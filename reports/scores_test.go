@@ -181,6 +181,45 @@ func TestScoresOfASeededYear(t *testing.T) {
 	if got := people["liu"]; got != [3]any{1, 0, true} {
 		t.Errorf("刘强 = %v, want 1 point, no complaint, eligible", got)
 	}
+
+	// A complaint recorded against 刘强 and then waived (not his after
+	// all) does not count; a second on the same case is refused.
+	later := c.register("2026-07-01 10:00", models.CategoryAttitude, "登记材料审核时态度生硬")
+	c.must(c.svc.Dispatch(c.ctx, wang, later, []string{"realestate"}, "", false))
+	c.must(c.svc.MarkFault(c.ctx, ma, later, "liu", "careless", ""))
+	if _, err := c.svc.MarkFault(c.ctx, ma, later, "liu", "poor_attitude", ""); models.ErrorCode(err) != models.ErrConflict {
+		t.Errorf("a second fault of one person on one case: %v", err)
+	}
+	complaintsOfLiu := func() int {
+		t.Helper()
+		sc, err := c.rep.Scores(c.ctx, 2026)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range sc.Staff {
+			if s.Staff == "liu" {
+				return s.Complaints
+			}
+		}
+		return -1
+	}
+	if n := complaintsOfLiu(); n != 1 {
+		t.Errorf("刘强's complaints with the new fault: %d, want 1", n)
+	}
+	sc, err = c.rep.Scores(c.ctx, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range sc.Deductions {
+		if d.CaseNo == later && d.Staff == "liu" {
+			if _, err := c.svc.DecideDeduction(c.ctx, ma, d.ID, false, "经复核，系申请人材料不全所致"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := complaintsOfLiu(); n != 0 {
+		t.Errorf("刘强's complaints once the fault's deduction was waived: %d, want 0", n)
+	}
 }
 
 type reportsUnit struct {

@@ -3,6 +3,7 @@ package reports
 import (
 	"slices"
 	"sort"
+	"strings"
 	"unicode"
 )
 
@@ -24,7 +25,8 @@ type Item struct {
 	Matter     string
 }
 
-// Group is one recurring problem: its cases, newest matter as the sample.
+// Group is one recurring problem: its cases, the first one's matter as the
+// sample.
 type Group struct {
 	Department string   `json:"department"`
 	Category   string   `json:"category"`
@@ -134,15 +136,40 @@ func linkSingle(idx []int, grams [][]uint64) [][]int {
 	return out
 }
 
-// bigrams are the character pairs of s's letters and digits (punctuation
-// and spaces dropped, letters lowered), sorted and distinct, each pair of
-// runes in one word.
+// stock are the words a complaint uses for what went wrong rather than
+// for the matter: 超期未办结 is in most matters of its category, and two
+// matters sharing only it are not the same problem. They are cut out
+// before the pairs are made.
+var stock = func() *strings.Replacer {
+	var pairs []string
+	for _, w := range []string{
+		"超期未办结", "超时未办结", "超期未受理", "超时未受理", "没有办结", "没有受理", "没有办好", "没办好", "还没办",
+		"未办结", "未受理", "未办成", "没办成", "办不成", "超期", "超时", "逾期", "一直", "至今", "工作人员", "窗口", "办理",
+	} {
+		pairs = append(pairs, w, " ")
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
+// maxMatter bounds the runes of a matter that are compared: enough to
+// say what it is about, and the cost of a long one stays that of a
+// paragraph.
+const maxMatter = 200
+
+// bigrams are the character pairs of s's letters and digits (letters
+// lowered), sorted and distinct, each pair of runes in one word:
+// punctuation, spaces and stock words end a word.
 func bigrams(s string) []uint64 {
+	if r := []rune(s); len(r) > maxMatter {
+		s = string(r[:maxMatter])
+	}
+	s = stock.Replace(s)
 	var out []uint64
 	prev := rune(-1)
 	for _, r := range s {
 		r = unicode.ToLower(r)
 		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			prev = -1
 			continue
 		}
 		if prev >= 0 {

@@ -14,6 +14,12 @@ func TestGroupSimilarFindsRecurringProblems(t *testing.T) {
 		{"BB5", "market", "not_accepted_in_time", "营业执照变更线上提交后超时未受理"},
 		{"BB6", "market", "not_accepted_in_time", "网上提交营业执照变更申请后一直未受理"},
 		{"BB7", "tax", "not_completed_in_time", "不动产过户缺完税证明被退回"}, // another department: not the same problem
+		// Matters that share only the words for what went wrong are not
+		// one problem.
+		{"BB8", "realestate", "slow_action", "房产证过户超期未办结"},
+		{"BB9", "realestate", "slow_action", "抵押登记超期未办结"},
+		{"BB10", "realestate", "slow_action", "查封解除登记超期未办结"},
+		{"BB11", "realestate", "slow_action", "不动产首次登记超期未办结"},
 	}
 	got := GroupSimilar(items)
 	want := []Group{
