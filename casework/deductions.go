@@ -331,3 +331,47 @@ func (s *Service) ReportedDeduction(ctx context.Context, id uint64) (*models.Ded
 	}
 	return &d, nil
 }
+
+// ReviewRecurrence is the supervision section's word on a problem handed
+// to a unit three times or more in a year (同类问题, 第十七条): confirmed,
+// the unit loses 红旗窗口 eligibility for the year; dismissed, with the
+// reason, the cases are not one problem. It may be changed later, as long
+// as the cases are the same; one more case makes it a new problem.
+func (s *Service) ReviewRecurrence(ctx context.Context, actor models.Staff, year int, dept string, cases []string, confirm bool, note string) error {
+	if err := requireRole(actor, models.RoleSupervisor, models.RoleAdmin); err != nil {
+		return models.Errorf(models.ErrForbidden, "只有监督考核科可以核实同类问题")
+	}
+	if year < 2000 || year > 2200 || dept == "" || len(cases) < 3 {
+		return models.Errorf(models.ErrInvalid, "请给出年份、窗口单位和该问题的全部案件（至少 3 件）")
+	}
+	note = strings.TrimSpace(note)
+	if !confirm {
+		var err error
+		if note, err = text("note", "不属同类问题的理由", note, 500); err != nil {
+			return err
+		}
+	}
+	cases = slices.Sorted(slices.Values(cases))
+	r := models.RecurrenceReview{Year: year, Key: models.RecurrenceKey(dept, cases), DepartmentCode: dept,
+		Cases: models.JoinCodes(cases), Decision: models.DeductionWaived, Note: note, DecidedBy: actor.ID, DecidedAt: s.clock.Now()}
+	if confirm {
+		r.Decision = models.DeductionConfirmed
+	}
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&models.Case{}).Where("no IN ?", cases).Count(&n).Error; err != nil {
+			return err
+		}
+		if int(n) != len(cases) {
+			return models.Errorf(models.ErrNotFound, "所列案件有的不存在")
+		}
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "year"}, {Name: "cases_key"}},
+			DoUpdates: clause.AssignmentColumns([]string{"decision", "note", "decided_by", "decided_at"}),
+		}).Create(&r).Error
+	})
+	if err != nil {
+		return wrapDirectory("review recurrence", err)
+	}
+	return nil
+}

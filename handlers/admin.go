@@ -80,6 +80,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/scores", c.signedIn(c.scores, all...))
 	mux.HandleFunc("POST /admin/deductions/{id}", c.signedIn(c.decide, deciders...))
 	mux.HandleFunc("POST /admin/deductions/{id}/report", c.signedIn(c.report, deciders...))
+	mux.HandleFunc("POST /admin/recurrences", c.signedIn(c.reviewRecurrence, deciders...))
 	mux.HandleFunc("GET /admin/deductions/{id}/report", c.signedIn(c.reportLetter, deciders...))
 	mux.HandleFunc("GET /admin/notices", c.signedIn(c.notices, deciders...))
 	mux.HandleFunc("POST /admin/notices/{id}/retry", c.signedIn(c.retryNotice, deciders...))
@@ -254,6 +255,24 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, p consolePage) 
 		done = "已免除扣分"
 	}
 	http.Redirect(w, r, "/admin/scores?year="+strconv.Itoa(d.Year)+"&done="+url.QueryEscape(done), http.StatusSeeOther)
+}
+
+// reviewRecurrence is the supervision section's word on a recurring
+// problem of the scores page (红旗窗口).
+func (c *Console) reviewRecurrence(w http.ResponseWriter, r *http.Request, p consolePage) {
+	f := r.PostForm
+	year, _ := strconv.Atoi(f.Get("year"))
+	confirm := f.Get("decision") == "confirm"
+	if err := c.Cases.ReviewRecurrence(r.Context(), p.Me, year, f.Get("department"), f["cases"], confirm, f.Get("note")); err != nil {
+		p.Title, p.Error = "考核", models.ErrorMessage(err)
+		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		return
+	}
+	done := "已确认为同类问题，该窗口取消红旗窗口评选资格"
+	if !confirm {
+		done = "已认定不属同类问题"
+	}
+	http.Redirect(w, r, "/admin/scores?year="+strconv.Itoa(year)+"&done="+url.QueryEscape(done), http.StatusSeeOther)
 }
 
 // report records that a confirmed deduction was reported to the unit's

@@ -48,6 +48,7 @@ func (s *Server) routeAPI() {
 	api("POST deductions/{id}/confirm", s.decideDeduction(true))
 	api("POST deductions/{id}/waive", s.decideDeduction(false))
 	api("POST deductions/{id}/report", s.reportDeduction)
+	api("POST scores/{year}/recurring", s.reviewRecurrence)
 }
 
 // authenticated resolves the bearer token to the staff member it acts as.
@@ -424,6 +425,33 @@ func (s *Server) scores(w http.ResponseWriter, r *http.Request, _ models.Staff) 
 		return
 	}
 	writeJSON(w, http.StatusOK, sc)
+}
+
+// reviewRecurrence is the supervision section's word on a problem handed
+// to a unit three times or more (红旗窗口): decision "confirm", or
+// "dismiss" with the reason in note.
+func (s *Server) reviewRecurrence(w http.ResponseWriter, r *http.Request, actor models.Staff) {
+	year, err := strconv.Atoi(r.PathValue("year"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, "not_found", "年份不正确")
+		return
+	}
+	var req struct {
+		Department, Decision, Note string
+		Cases                      []string
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Decision != "confirm" && req.Decision != "dismiss" {
+		writeError(w, http.StatusBadRequest, "invalid", "decision 应为 confirm（确认为同类问题）或 dismiss（不属同类问题）")
+		return
+	}
+	if err := s.Cases.ReviewRecurrence(r.Context(), actor, year, req.Department, req.Cases, req.Decision == "confirm", req.Note); err != nil {
+		fail(w, s.Log, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"year": year, "department": req.Department, "decision": req.Decision})
 }
 
 // reportDeduction records that a confirmed deduction was reported to the

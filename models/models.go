@@ -1,6 +1,9 @@
 package models
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
 	"time"
 )
 
@@ -331,6 +334,31 @@ type Deduction struct {
 	ReportedUnit string `gorm:"size:128"`
 }
 
+// RecurrenceReview is the supervision section's word on a problem the
+// grouping found handed to a unit three times or more in a year (同类问题,
+// 第十七条): confirmed, the unit loses 红旗窗口 eligibility; dismissed (with
+// a reason), the cases are not one problem after all. Matching wording is a
+// heuristic, and an annual award should not rest on it alone. Key is the
+// unit and its exact cases: a problem that comes back again is a new one
+// to review.
+type RecurrenceReview struct {
+	ID             uint64          `gorm:"primaryKey"`
+	Year           int             `gorm:"uniqueIndex:idx_recurrence;not null"`
+	Key            string          `gorm:"column:cases_key;size:64;uniqueIndex:idx_recurrence;not null"`
+	DepartmentCode string          `gorm:"size:64;not null"`
+	Cases          string          `gorm:"type:text;not null"` // case numbers, comma-separated
+	Decision       DeductionStatus `gorm:"size:16;not null"`   // confirmed or waived (dismissed)
+	Note           string          `gorm:"type:text"`
+	DecidedBy      string          `gorm:"size:64;not null"`
+	DecidedAt      time.Time       `gorm:"not null"`
+}
+
+// RecurrenceKey names a unit's recurring problem by its exact cases.
+func RecurrenceKey(dept string, cases []string) string {
+	h := sha256.Sum256([]byte(dept + "|" + strings.Join(cases, ",")))
+	return hex.EncodeToString(h[:])
+}
+
 // DeductionRule names the rule of 第十七条 a deduction comes from.
 type DeductionRule string
 
@@ -383,7 +411,7 @@ func All() []any {
 	return []any{
 		&Department{}, &Staff{}, &DutyDay{}, &CheckIn{}, &DutyMiss{},
 		&Case{}, &WorkOrder{}, &TimelineEvent{}, &Summon{}, &Instruction{},
-		&CaseCounter{}, &Notice{}, &Attachment{}, &TimerFiring{}, &FollowUp{}, &RatingLink{}, &Rating{}, &Fault{}, &Deduction{}, &Setting{},
+		&CaseCounter{}, &Notice{}, &Attachment{}, &TimerFiring{}, &FollowUp{}, &RatingLink{}, &Rating{}, &Fault{}, &Deduction{}, &RecurrenceReview{}, &Setting{},
 		&CalendarOverride{},
 	}
 }

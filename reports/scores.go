@@ -24,18 +24,25 @@ type UnitScore struct {
 	Name       string `json:"name"`
 	Deducted   int    `json:"deducted"`
 	Proposed   int    `json:"proposed"`
-	// RedFlagEligible is lost when the same kind of problem comes back
-	// three times or more in the year (红旗窗口).
+	// RedFlagEligible is lost when the same problem comes back three
+	// times or more in the year (红旗窗口), unless the supervision section
+	// found the cases are not one problem; RedFlagPending says some of
+	// those problems still wait for its word.
 	RedFlagEligible bool            `json:"red_flag_eligible"`
+	RedFlagPending  bool            `json:"red_flag_pending"`
 	Recurring       []RecurringKind `json:"recurring"`
 }
 
-// RecurringKind is a problem handed to a unit three times or more.
+// RecurringKind is a problem handed to a unit three times or more, and
+// the supervision section's word on it: "proposed" (none yet),
+// "confirmed", or "waived" (not one problem, Note says why).
 type RecurringKind struct {
 	Category string   `json:"category"`
 	Count    int      `json:"count"`
 	Sample   string   `json:"sample"` // one of its matters
 	Cases    []string `json:"cases"`
+	Review   string   `json:"review"`
+	Note     string   `json:"note,omitempty"`
 }
 
 // StaffScore is one person's year.
@@ -169,11 +176,30 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 		return nil, fmt.Errorf("reports: problems handed to units: %w", err)
 	}
 	rows.Close()
+	var reviews []models.RecurrenceReview
+	if err := db.Where("year = ?", year).Find(&reviews).Error; err != nil {
+		return nil, fmt.Errorf("reports: recurrence reviews: %w", err)
+	}
+	reviewed := map[string]models.RecurrenceReview{}
+	for _, rv := range reviews {
+		reviewed[rv.Key] = rv
+	}
 	for _, g := range GroupSimilar(handed) {
-		if u := units[g.Department]; u != nil && len(g.Cases) >= 3 {
-			u.RedFlagEligible = false
-			u.Recurring = append(u.Recurring, RecurringKind{Category: g.Category, Count: len(g.Cases), Sample: g.Sample, Cases: g.Cases})
+		u := units[g.Department]
+		if u == nil || len(g.Cases) < 3 {
+			continue
 		}
+		k := RecurringKind{Category: g.Category, Count: len(g.Cases), Sample: g.Sample, Cases: g.Cases, Review: string(models.DeductionProposed)}
+		if rv, ok := reviewed[models.RecurrenceKey(g.Department, g.Cases)]; ok {
+			k.Review, k.Note = string(rv.Decision), rv.Note
+		}
+		switch models.DeductionStatus(k.Review) {
+		case models.DeductionProposed:
+			u.RedFlagEligible, u.RedFlagPending = false, true
+		case models.DeductionConfirmed:
+			u.RedFlagEligible = false
+		}
+		u.Recurring = append(u.Recurring, k)
 	}
 
 	// 服务明星: 3+ complaints for unfamiliarity, careless review or

@@ -182,6 +182,43 @@ func TestScoresOfASeededYear(t *testing.T) {
 		t.Errorf("刘强 = %v, want 1 point, no complaint, eligible", got)
 	}
 
+	// 红旗窗口: the grouping proposes, the supervision section decides.
+	redFlag := func() (eligible, pending bool) {
+		t.Helper()
+		sc, err := c.rep.Scores(c.ctx, 2026)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range sc.Units {
+			if u.Department == "realestate" {
+				return u.RedFlagEligible, u.RedFlagPending
+			}
+		}
+		t.Fatal("no real estate unit")
+		return
+	}
+	if e, p := redFlag(); e || !p {
+		t.Errorf("real estate before review: eligible %v pending %v, want lost pending review", e, p)
+	}
+	if err := c.svc.ReviewRecurrence(c.ctx, zhang, 2026, "realestate", nos, false, "x"); models.ErrorCode(err) != models.ErrForbidden {
+		t.Errorf("window staff reviewing: %v", err)
+	}
+	if err := c.svc.ReviewRecurrence(c.ctx, ma, 2026, "realestate", nos, false, " "); models.ErrorCode(err) != models.ErrInvalid {
+		t.Errorf("dismissing without a reason: %v", err)
+	}
+	if err := c.svc.ReviewRecurrence(c.ctx, ma, 2026, "realestate", nos, false, "三件分属不同业务，非同类问题"); err != nil {
+		t.Fatal(err)
+	}
+	if e, p := redFlag(); !e || p {
+		t.Errorf("real estate after the dismissal: eligible %v pending %v", e, p)
+	}
+	if err := c.svc.ReviewRecurrence(c.ctx, ma, 2026, "realestate", nos, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	if e, p := redFlag(); e || p {
+		t.Errorf("real estate after confirming: eligible %v pending %v", e, p)
+	}
+
 	// A complaint recorded against 刘强 and then waived (not his after
 	// all) does not count; a second on the same case is refused.
 	later := c.register("2026-07-01 10:00", models.CategoryAttitude, "登记材料审核时态度生硬")

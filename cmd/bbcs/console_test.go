@@ -299,6 +299,57 @@ func TestConsoleUnitFailureReportedToItsDepartment(t *testing.T) {
 	}
 }
 
+// 红旗窗口 from the scores page: three alike matters handed to the tax
+// window are proposed as one recurring problem; the supervision section
+// finds they are not, with its reason, and the window is eligible again.
+func TestConsoleRecurringProblemReviewed(t *testing.T) {
+	ta := startAppWith(t, "../../config.example.yaml", consoleEnv(t, "ma"))
+	ta.setClock("2026-03-10T10:00:00+08:00")
+	for range 3 {
+		var c caseJSON
+		ta.must(http.StatusCreated, "wang", "POST", "/api/v1/cases", map[string]string{
+			"applicant_name": "李女士", "applicant_mobile": "13800138000", "category": "not_completed_in_time", "matter": "完税证明开具系统故障无法打印",
+		}, &c)
+		ta.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+c.No+"/dispatch", map[string]any{"departments": []string{"tax"}}, nil)
+	}
+	ma := signIn(t, ta, "ma")
+	_, page, _ := ma.do("GET", "/admin/scores?year=2026", nil)
+	if !strings.Contains(page, "待监督考核科核实") || !strings.Contains(page, `action="/admin/recurrences"`) {
+		t.Fatalf("the scores page should propose the recurring problem for review")
+	}
+	cases := regexp.MustCompile(`name="cases" value="([^"]+)"`).FindAllStringSubmatch(page, -1)
+	if len(cases) != 3 {
+		t.Fatalf("the review form carries %d cases, want 3", len(cases))
+	}
+	form := url.Values{"csrf": {ma.csrfOf("/admin/scores")}, "year": {"2026"}, "department": {"tax"}, "decision": {"dismiss"}}
+	for _, m := range cases {
+		form.Add("cases", m[1])
+	}
+	if status, page, _ := ma.do("POST", "/admin/recurrences", form); status != http.StatusBadRequest || !strings.Contains(page, "不属同类问题的理由") {
+		t.Errorf("dismissing without a reason: %d", status)
+	}
+	form.Set("note", "系统故障已由省局修复，非窗口原因")
+	if status, _, loc := ma.do("POST", "/admin/recurrences", form); status != http.StatusSeeOther || !strings.Contains(loc, "year=2026") {
+		t.Fatalf("dismissing: %d → %s", status, loc)
+	}
+	_, page, _ = ma.do("GET", "/admin/scores?year=2026", nil)
+	if !strings.Contains(page, "已认定不属同类问题</b>：系统故障已由省局修复") || strings.Contains(page, "待监督考核科核实") {
+		t.Errorf("the scores page after the dismissal does not show it")
+	}
+	var sc struct {
+		Units []struct {
+			Department      string
+			RedFlagEligible bool `json:"red_flag_eligible"`
+		}
+	}
+	ta.must(http.StatusOK, "admin", "GET", "/api/v1/scores?year=2026", nil, &sc)
+	for _, u := range sc.Units {
+		if u.Department == "tax" && !u.RedFlagEligible {
+			t.Errorf("the tax window is still not eligible after the dismissal")
+		}
+	}
+}
+
 // Every console page with every role that may sign in: the pages a role
 // may not open answer 403, the others 200, and window staff cannot sign
 // in at all.
@@ -325,6 +376,7 @@ func TestConsoleRolesOnEveryRoute(t *testing.T) {
 		{"GET", "/admin/scores?year=2026", all},
 		{"POST", "/admin/deductions/1", []string{"ma", "admin"}},
 		{"POST", "/admin/deductions/1/report", []string{"ma", "admin"}},
+		{"POST", "/admin/recurrences", []string{"ma", "admin"}},
 		{"GET", "/admin/deductions/1/report", []string{"ma", "admin"}},
 		{"GET", "/admin/notices", []string{"ma", "admin"}},
 		{"POST", "/admin/notices/1/retry", []string{"ma", "admin"}},
