@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	"bbcs/bot/wechat/wechattest"
 	"bbcs/bot/wecom/wecomtest"
+	"bbcs/models"
 )
 
 // R10: the administrator moves the supervision section to a new group and
@@ -118,4 +121,31 @@ func TestServiceAccountCredentialsChangedInTheConsole(t *testing.T) {
 	ca.wx = &wechattest.Client{URL: ca.wx.URL, Token: token2, EncodingAESKey: aesKey2, AppID: wxAppID, Now: ca.wx.Now}
 	wantContains(t, ca.reply(ca.wx.Event(openid, "subscribe", "")), "欢迎关注")
 	ca.report(openid, "赵先生", "13912345678")
+}
+
+// What the administrator set in the console survives a restart with the
+// config file unchanged (the file's entries apply only when it changed
+// them), on the replica that starts next to it too.
+func TestConsoleSettingsSurviveARestart(t *testing.T) {
+	env := consoleEnv(t, "admin")
+	ta := startAppWith(t, "../../config.example.yaml", env)
+	admin := signIn(t, ta, "admin")
+	csrf := admin.csrfOf("/admin/settings")
+	for path, form := range map[string]url.Values{
+		"/admin/settings/leaders.group": {"platform": {"dingtalk"}, "robot_key": {"tok-leaders"}, "robot_secret": {"SECleaders"}},
+		"/admin/roster/rotation":        {"turn:li": {"1"}},
+	} {
+		form.Set("csrf", csrf)
+		if status, page, _ := admin.do("POST", path, form); status != http.StatusSeeOther {
+			t.Fatalf("POST %s: %d\n%s", path, status, page)
+		}
+	}
+	again := startAppWith(t, "../../config.example.yaml", env)
+	s, err := again.app.cases.Settings(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Leaders != (models.CentreGroup{Platform: "dingtalk", Key: "tok-leaders", Secret: "SECleaders"}) || !slices.Equal(s.Rotation, []string{"li"}) {
+		t.Errorf("after a restart: leaders %+v, rotation %v", s.Leaders, s.Rotation)
+	}
 }
