@@ -123,6 +123,33 @@ func BenchmarkMonthly(b *testing.B) {
 	b.ReportMetric(float64(len(m.Recurring)), "groups")
 }
 
+// The year's assessment of about 500 000 cases (第十七条), as GET
+// /api/v1/scores computes it: deductions, the 红旗窗口 grouping of every
+// case handed to a unit in the year, complaints. No target in the issue;
+// a county centre has hundreds to thousands of cases a year, and this
+// shows how far past that it holds.
+func BenchmarkScores(b *testing.B) {
+	o := seeded(b)
+	c, err := NewCentre(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	var sc *reports.Scores
+	for b.Loop() {
+		if sc, err = c.Reports.Scores(ctx, 2026); err != nil {
+			b.Fatal(err)
+		}
+	}
+	recurring := 0
+	for _, u := range sc.Units {
+		recurring += len(u.Recurring)
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
+	b.ReportMetric(float64(recurring), "problems")
+}
+
 // What the monthly summary's time is made of: each of its SQL statements
 // run alone (to the last row) with its plan, then the grouping of similar
 // matters (reports.GroupSimilar) on the month's matters.
