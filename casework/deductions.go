@@ -1,6 +1,7 @@
 package casework
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -73,7 +74,7 @@ func faulted(year int, f models.Fault, caseNo, name string) models.Deduction {
 		CaseNo: caseNo, At: f.At}
 	if f.StaffID == "" {
 		d.Rule, d.SourceKey = models.RuleUnitFailure, unitKey(caseNo, f.DepartmentCode)
-		d.Reason = fmt.Sprintf("%s：%s", models.UnitFailures[f.Kind], f.Note)
+		d.Reason = fmt.Sprintf("%s：%s", models.UnitFailures[f.Kind], freeText(f.Note))
 		return d
 	}
 	d.Rule, d.StaffID = models.RuleStaffFault, f.StaffID
@@ -103,34 +104,50 @@ func (ch *change) proposeOverdue(o *models.WorkOrder) error {
 	return proposeFor(ch.tx, overdue(ch.yearOf(o.ReceivedAt), *o, ch.c.No), overdueTopic(o.No))
 }
 
-// proposeFor proposes d or, when its source has a deduction still
-// undecided, brings the reason up to date: d's reason replaces what that
-// one said of the same topic (an order's late reply after its overdue),
-// or is added to it (a unit found to have shirked a case it also answered
-// late). A decided deduction is left as it was decided.
+// proposeFor proposes d or, when its source has a deduction already,
+// brings it up to date. Still undecided, d's reason replaces what it said
+// of the same topic (an order's late reply after its overdue) or is added
+// (a unit found to have shirked a case it also answered late). Waived, a
+// new topic proposes it again with both reasons and the waiver's: what
+// was waived may not be all that happened. Confirmed, the point is lost
+// already and stays as decided.
 func proposeFor(tx *gorm.DB, d models.Deduction, topic string) error {
 	if err := propose(tx, d); err != nil {
 		return err
 	}
 	var cur models.Deduction
-	if err := tx.Where("source_key = ?", d.SourceKey).Take(&cur).Error; err != nil {
+	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("source_key = ?", d.SourceKey).Take(&cur).Error; err != nil {
 		return fmt.Errorf("casework: read deduction: %w", err)
 	}
-	if cur.Status != models.DeductionProposed || cur.Reason == d.Reason {
+	if cur.Status == models.DeductionConfirmed || cur.Reason == d.Reason {
 		return nil
 	}
-	parts := strings.Split(cur.Reason, "；")
+	parts := strings.Split(cur.Reason, reasonSep)
 	i := slices.IndexFunc(parts, func(p string) bool { return strings.HasPrefix(p, topic) })
-	if i >= 0 {
+	update := map[string]any{}
+	switch {
+	case cur.Status == models.DeductionWaived && i >= 0:
+		return nil // nothing new: the waiver stands
+	case cur.Status == models.DeductionWaived:
+		parts = append(parts, "（已免除："+cur.Note+"）", d.Reason)
+		update["status"], update["decided_by"], update["decided_at"], update["note"] = models.DeductionProposed, "", nil, ""
+	case i >= 0:
 		parts[i] = d.Reason
-	} else {
+	default:
 		parts = append(parts, d.Reason)
 	}
-	if err := tx.Model(&cur).Update("reason", strings.Join(parts, "；")).Error; err != nil {
+	update["reason"] = strings.Join(parts, reasonSep)
+	if err := tx.Model(&cur).Updates(update).Error; err != nil {
 		return fmt.Errorf("casework: update deduction: %w", err)
 	}
 	return nil
 }
+
+// reasonSep joins the reasons one deduction gathers; the free text put in
+// a reason has it replaced, so a note cannot split into false reasons.
+const reasonSep = "；"
+
+func freeText(s string) string { return strings.ReplaceAll(s, reasonSep, "，") }
 
 // ProposeDeductions applies every rule to a whole year. The use cases and
 // timers propose as things happen; this catches up on what happened
@@ -190,24 +207,42 @@ func (s *Service) ProposeDeductions(ctx context.Context, year int) error {
 		out = append(out, faulted(year, f.Fault, f.No, names[f.StaffID]))
 	}
 
-	var orders []models.WorkOrder
-	deadline := "COALESCE(extended_due_at, due_at)"
-	if err := db.Where("received_at >= ? AND received_at < ?", from, to).
-		Where("(replied_at IS NOT NULL AND replied_at > "+deadline+") OR (replied_at IS NULL AND "+deadline+" < ?)", now).
-		Find(&orders).Error; err != nil {
+	var orders []struct {
+		models.WorkOrder
+		CaseNo string `gorm:"column:case_no"`
+	}
+	deadline := "COALESCE(work_orders.extended_due_at, work_orders.due_at)"
+	if err := db.Table("work_orders").Select("work_orders.*, cases.no AS case_no").Joins("JOIN cases ON cases.id = work_orders.case_id").
+		Where("work_orders.received_at >= ? AND work_orders.received_at < ?", from, to).
+		Where("(work_orders.replied_at IS NOT NULL AND work_orders.replied_at > "+deadline+") OR (work_orders.replied_at IS NULL AND "+deadline+" < ?)", now).
+		Scan(&orders).Error; err != nil {
 		return fmt.Errorf("casework: overdue orders: %w", err)
 	}
 	for _, o := range orders {
-		out = append(out, overdue(year, o, caseNoOfOrder(o.No, s.opts)))
+		out = append(out, overdue(year, o.WorkOrder, o.CaseNo))
 	}
 	// Most were proposed when they happened: insert only the others, so a
-	// run over a whole year neither locks those rows nor spends ids.
+	// run over a whole year neither locks those rows nor spends ids. A
+	// related-unit deduction proposed before one case and unit made one
+	// deduction is on file under its old key (order:…, fault:…).
+	legacy := map[string][]string{}
+	for _, o := range orders {
+		k := unitKey(o.CaseNo, o.DepartmentCode)
+		legacy[k] = append(legacy[k], "order:"+o.No)
+	}
+	for _, f := range faults {
+		if f.StaffID == "" {
+			k := unitKey(f.No, f.DepartmentCode)
+			legacy[k] = append(legacy[k], "fault:"+strconv.FormatUint(f.ID, 10))
+		}
+	}
 	var fresh []models.Deduction
 	seen := map[string]bool{}
 	for chunk := range slices.Chunk(out, 500) {
-		keys := make([]string, len(chunk))
-		for i, d := range chunk {
-			keys[i] = d.SourceKey
+		var keys []string
+		for _, d := range chunk {
+			keys = append(keys, d.SourceKey)
+			keys = append(keys, legacy[d.SourceKey]...)
 		}
 		var have []string
 		if err := db.Model(&models.Deduction{}).Where("source_key IN ?", keys).Pluck("source_key", &have).Error; err != nil {
@@ -217,35 +252,16 @@ func (s *Service) ProposeDeductions(ctx context.Context, year int) error {
 			seen[k] = true
 		}
 		for _, d := range chunk {
-			if !seen[d.SourceKey] {
-				seen[d.SourceKey] = true // one source, one proposal
+			if !seen[d.SourceKey] && !slices.ContainsFunc(legacy[d.SourceKey], func(k string) bool { return seen[k] }) {
 				fresh = append(fresh, d)
 			}
+			seen[d.SourceKey] = true // one source, one proposal
 		}
 	}
 	if len(fresh) == 0 {
 		return nil
 	}
 	return propose(db, fresh...)
-}
-
-// caseNoOfOrder derives the case number from an order number
-// (GD20260310-004-1 → BB20260310-004).
-func caseNoOfOrder(orderNo string, o Options) string {
-	body := orderNo[len(o.OrderPrefix):]
-	if i := lastIndex(body, '-'); i > 0 {
-		body = body[:i]
-	}
-	return o.CasePrefix + body
-}
-
-func lastIndex(s string, b byte) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == b {
-			return i
-		}
-	}
-	return -1
 }
 
 // DecideDeduction is the supervision section confirming a proposed
@@ -325,9 +341,18 @@ func (s *Service) ReportDeduction(ctx context.Context, actor models.Staff, id ui
 // ReportedDeduction is a deduction reported to the unit's parent
 // department, for printing its letter again.
 func (s *Service) ReportedDeduction(ctx context.Context, id uint64) (*models.Deduction, error) {
+	db := s.db.WithContext(ctx)
 	var d models.Deduction
-	if err := s.db.WithContext(ctx).Where("id = ? AND reported_at IS NOT NULL", id).First(&d).Error; err != nil {
+	if err := db.Where("id = ? AND reported_at IS NOT NULL", id).First(&d).Error; err != nil {
 		return nil, notFound(err, "扣分记录 %d 不存在或尚未通报", id)
+	}
+	if d.ReportedTo == "" || d.ReportedUnit == "" {
+		// Reported before the letter's names were kept: the unit as filed.
+		var unit models.Department
+		if err := db.Where("code = ?", d.DepartmentCode).First(&unit).Error; err != nil {
+			return nil, notFound(err, "部门 %s 不存在", d.DepartmentCode)
+		}
+		d.ReportedTo, d.ReportedUnit = cmp.Or(d.ReportedTo, unit.ParentUnit), cmp.Or(d.ReportedUnit, unit.Name)
 	}
 	return &d, nil
 }

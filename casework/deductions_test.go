@@ -89,3 +89,49 @@ func TestDeductionsAreProposedAsThingsHappen(t *testing.T) {
 		t.Errorf("an order received in December 2026 and overdue in January: deductions in years %v, want [2026]", years)
 	}
 }
+
+// One related-unit deduction per case and unit: a finding after a waived
+// overdue proposes it again with both reasons and the waiver's; a note
+// cannot split into false reasons; and the year's catch-up does not
+// propose again what was proposed under the keys used before.
+func TestRelatedUnitDeductionGathersWhatHappened(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	ma := h.as("ma")
+	c := h.walkIn()
+	_, err := h.svc.Dispatch(h.ctx, h.as("wang"), c.No, []string{"tax"}, "", false)
+	must(t, "dispatch", err)
+	h.clock.Set(at("2026-03-16 10:00"))
+	h.fire(h.orderOf(c.No, "tax"), ":due:")
+	ds := h.deductions()
+	if len(ds) != 1 {
+		t.Fatalf("after the deadline: %+v", ds)
+	}
+	_, err = h.svc.DecideDeduction(h.ctx, ma, ds[0].ID, false, "申请人补材料导致延误")
+	must(t, "waive", err)
+	_, err = h.svc.MarkUnitFailure(h.ctx, ma, c.No, []string{"tax"}, "shirked", "推给不动产窗口；工单 "+h.orderOf(c.No, "tax").No+" 无人跟进")
+	must(t, "unit failure", err)
+	ds = h.deductions()
+	if len(ds) != 1 || ds[0].Status != models.DeductionProposed || ds[0].DecidedAt != nil {
+		t.Fatalf("a finding after the waiver should propose the deduction again: %+v", ds)
+	}
+	for _, want := range []string{"未在时限内答复", "（已免除：申请人补材料导致延误）", "推脱责任：推给不动产窗口，工单"} {
+		if !strings.Contains(ds[0].Reason, want) {
+			t.Errorf("the reason %q lacks %q", ds[0].Reason, want)
+		}
+	}
+	before := ds[0].Reason
+	h.fire(h.orderOf(c.No, "tax"), ":due:") // a timer fired again changes nothing
+	if ds = h.deductions(); ds[0].Reason != before {
+		t.Errorf("a second firing changed the reason to %q", ds[0].Reason)
+	}
+
+	// A deduction proposed under the key used before (order:…).
+	o := h.orderOf(c.No, "tax")
+	if err := h.db.Model(&models.Deduction{}).Where("id = ?", ds[0].ID).Update("source_key", "order:"+o.No).Error; err != nil {
+		t.Fatal(err)
+	}
+	must(t, "catch-up", h.svc.ProposeDeductions(h.ctx, 2026))
+	if ds = h.deductions(); len(ds) != 1 {
+		t.Errorf("the catch-up proposed again what was on file under its old key: %+v", ds)
+	}
+}

@@ -66,19 +66,28 @@ func (s *Service) SyncDirectory(ctx context.Context, dir Directory) error {
 	return s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := syncRows(tx, dir.Departments, departmentDigest,
 			func(d models.Department) string { return d.Code }, "code", func(d models.Department) string { return d.ConfigHash },
-			func(d *models.Department, hash string) { d.Active, d.ConfigHash = true, hash },
+			func(d *models.Department, old *models.Department, hash string) {
+				d.Active, d.ConfigHash = true, hash
+				if old != nil {
+					// A robot entered in the console only, to keep its key
+					// out of the file, survives config changing the rest.
+					robot := models.CentreGroup{Platform: d.Platform, Key: d.RobotKey, Secret: d.RobotSecret}.
+						Keeping(models.CentreGroup{Platform: old.Platform, Key: old.RobotKey, Secret: old.RobotSecret})
+					d.RobotKey, d.RobotSecret = robot.Key, robot.Secret
+				}
+			},
 			func(q *gorm.DB) error { return q.Model(&models.Department{}).Updates(retired).Error }); err != nil {
 			return fmt.Errorf("casework: sync departments: %w", err)
 		}
 		if err := syncRows(tx, dir.Staff, staffDigest,
 			func(st models.Staff) string { return st.ID }, "id", func(st models.Staff) string { return st.ConfigHash },
-			func(st *models.Staff, hash string) { st.Active, st.ConfigHash = true, hash },
+			func(st *models.Staff, _ *models.Staff, hash string) { st.Active, st.ConfigHash = true, hash },
 			func(q *gorm.DB) error { return q.Model(&models.Staff{}).Updates(retired).Error }); err != nil {
 			return fmt.Errorf("casework: sync staff: %w", err)
 		}
 		if err := syncRows(tx, dir.Roster, dutyDigest,
 			func(d models.DutyDay) string { return d.Date }, "date", func(d models.DutyDay) string { return d.ConfigHash },
-			func(d *models.DutyDay, hash string) { d.ConfigHash = hash },
+			func(d *models.DutyDay, _ *models.DutyDay, hash string) { d.ConfigHash = hash },
 			func(q *gorm.DB) error { return q.Delete(&models.DutyDay{}).Error }); err != nil {
 			return fmt.Errorf("casework: sync duty roster: %w", err)
 		}
@@ -96,15 +105,19 @@ var retired = map[string]any{"active": false, "config_hash": ""}
 
 // syncRows applies config entries of one table whose digest differs from
 // the row's, and retires rows config gave once but names no more.
+// stamp marks an entry about to be saved, given the row it replaces (nil
+// for a new one).
 func syncRows[T any](tx *gorm.DB, entries []T, hash func(T) string, key func(T) string, keyColumn string,
-	applied func(T) string, stamp func(*T, string), retire func(*gorm.DB) error) error {
+	applied func(T) string, stamp func(e *T, old *T, hash string), retire func(*gorm.DB) error) error {
 	var rows []T
 	if err := tx.Find(&rows).Error; err != nil {
 		return err
 	}
 	last := make(map[string]string, len(rows))
-	for _, r := range rows {
+	byKey := make(map[string]*T, len(rows))
+	for i, r := range rows {
 		last[key(r)] = applied(r)
+		byKey[key(r)] = &rows[i]
 	}
 	named := make([]string, 0, len(entries))
 	for _, e := range entries {
@@ -113,7 +126,7 @@ func syncRows[T any](tx *gorm.DB, entries []T, hash func(T) string, key func(T) 
 		if old, ok := last[key(e)]; ok && old == h {
 			continue // unchanged in config: keep what the console may have set
 		}
-		stamp(&e, h)
+		stamp(&e, byKey[key(e)], h)
 		if err := tx.Save(&e).Error; err != nil {
 			return fmt.Errorf("%s %s: %w", keyColumn, key(e), err)
 		}

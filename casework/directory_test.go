@@ -280,3 +280,32 @@ func allStaff(h *harness) []models.Staff {
 	}
 	return list
 }
+
+// A department's robot entered in the console only (its key kept out of
+// the file) survives config changing the department's other fields.
+func TestConsoleRobotSurvivesAConfigChange(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	tax := models.Department{Code: "tax", Name: "税务窗口", Platform: "wecom"}
+	dir := casework.Directory{Departments: []models.Department{tax}, Staff: allStaff(h)}
+	if err := h.svc.SyncDirectory(h.ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	console := tax
+	console.Active, console.RobotKey = true, "console-key"
+	if _, err := h.svc.SaveDepartment(h.ctx, h.as("admin"), console); err != nil {
+		t.Fatal(err)
+	}
+	dir.Departments[0].ParentUnit = "县税务局"
+	if err := h.svc.SyncDirectory(h.ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	depts, err := h.svc.AllDepartments(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range depts {
+		if d.Code == "tax" && (d.RobotKey != "console-key" || d.ParentUnit != "县税务局") {
+			t.Errorf("after config changed the parent: key %q parent %q", d.RobotKey, d.ParentUnit)
+		}
+	}
+}

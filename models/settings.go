@@ -164,17 +164,15 @@ func keep(field *string, old string) {
 }
 
 // Keeping is g with what it leaves blank taken from old, the robot it
-// replaces: on the same platform a blank key keeps the robot, and a blank
-// 加签 secret the robot's secret. A group moved to another platform keeps
-// nothing.
+// replaces: on the same platform a blank key keeps the key, and a blank
+// 加签 secret the secret (DingTalk resets a robot's token without
+// changing its secret). A group moved to another platform keeps nothing.
 func (g CentreGroup) Keeping(old CentreGroup) CentreGroup {
 	if g.Platform != old.Platform {
 		return g
 	}
 	keep(&g.Key, old.Key)
-	if g.Key == old.Key {
-		keep(&g.Secret, old.Secret)
-	}
+	keep(&g.Secret, old.Secret)
 	return g
 }
 
@@ -236,7 +234,9 @@ func (w WeChatApp) Check() error {
 
 // Check tells what the WeCom credentials still lack.
 func (w WeComApp) Check() error {
-	if (w.CorpID != "" || w.AgentID != "" || w.Secret != "") && (w.CorpID == "" || w.AgentID == "" || w.Secret == "") {
+	// The smart robot stands alone; the app (private messages, its
+	// callback) needs the corp, its AgentId and Secret together.
+	if (w.AgentID != "" || w.Secret != "" || w.Token != "") && (w.CorpID == "" || w.AgentID == "" || w.Secret == "") {
 		return Errorf(ErrInvalid, "企业微信：应用需要同时填写企业 ID（CorpID）、AgentId 和 Secret；更换 CorpID 或 AgentId 时请重新填写 Secret")
 	}
 	if (w.Token == "") != (w.EncodingAESKey == "") {
@@ -244,9 +244,6 @@ func (w WeComApp) Check() error {
 	}
 	if (w.BotToken == "") != (w.BotEncodingAESKey == "") {
 		return Errorf(ErrInvalid, "企业微信：智能机器人的 Token 和 EncodingAESKey 要一起填写")
-	}
-	if w.CorpID == "" && (w.Token != "" || w.BotToken != "") {
-		return Errorf(ErrInvalid, "企业微信：回调需要企业 ID（CorpID）")
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -150,9 +151,10 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 		out.Deductions = append(out.Deductions, v)
 	}
 
-	// 红旗窗口: the same problem (同类问题) handed to a unit 3+ times in a
-	// year. 同类问题 is what the monthly 举一反三 groups too (第十四条): the
-	// unit's cases of one category whose matters are alike. A category
+	// 红旗窗口: the same problem (同类问题) handed to a unit (交办, by work
+	// order) 3+ times in a year. 同类问题 is grouped as the monthly 举一反三
+	// groups (第十四条): the unit's cases of one category whose matters are
+	// alike. A category
 	// alone is too broad: three different matters answered late are not
 	// one problem the unit failed to fix.
 	var handed []Item
@@ -200,6 +202,12 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 			u.RedFlagEligible = false
 		}
 		u.Recurring = append(u.Recurring, k)
+	}
+	for _, u := range units {
+		// One confirmed problem settles it: the others need not wait.
+		if slices.ContainsFunc(u.Recurring, func(k RecurringKind) bool { return k.Review == string(models.DeductionConfirmed) }) {
+			u.RedFlagPending = false
+		}
 	}
 
 	// 服务明星: 3+ complaints for unfamiliarity, careless review or

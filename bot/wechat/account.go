@@ -5,6 +5,8 @@ package wechat
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -94,22 +96,14 @@ func (a *Account) With(appID, appSecret, token, encodingAESKey string) *Account 
 	if cfg.Token == "" {
 		cfg.Token = DevToken
 	}
-	b := a.with(cfg)
-	if appID != "" && appID == a.cfg.AppID && appSecret != a.cfg.AppSecret {
-		// The cache is keyed by AppID alone: a token fetched with the old
-		// secret would hide a mistyped new one for up to two hours.
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		b.dropToken(ctx)
-	}
-	return b
+	return a.with(cfg)
 }
 
 func (a *Account) with(cfg Config) *Account {
 	b := &Account{cfg: cfg, rdb: a.rdb, prefix: a.prefix, clock: a.clock, http: a.http, log: a.log}
 	b.oa = officialaccount.NewOfficialAccount(&offConfig.Config{
 		AppID: cfg.AppID, AppSecret: cfg.AppSecret, Token: cfg.Token, EncodingAESKey: cfg.EncodingAESKey,
-		Cache: &tokenCache{rdb: a.rdb, prefix: a.prefix + "token:"},
+		Cache: &tokenCache{rdb: a.rdb, prefix: tokenPrefix(a.prefix, cfg.AppSecret)},
 		// The stable token does not invalidate the one another replica holds.
 		UseStableAK: true,
 	})
@@ -254,9 +248,18 @@ func (a *Account) classify(what string, err error) error {
 	return a.classifyNoCache(what, err)
 }
 
+// tokenPrefix is where the account's access token is cached. The SDK keys
+// it by AppID alone; the secret's digest in the prefix keeps a token
+// fetched with an old secret from hiding a mistyped new one for the two
+// hours it lives, whether the secret changed in the console or in config.
+func tokenPrefix(prefix, secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return prefix + "token:" + hex.EncodeToString(h[:4]) + ":"
+}
+
 // dropToken forgets the account's cached access token.
 func (a *Account) dropToken(ctx context.Context) {
-	a.rdb.Del(ctx, a.prefix+"token:"+fmt.Sprintf("%s_stable_access_token_%s", credential.CacheKeyOfficialAccountPrefix, a.cfg.AppID))
+	a.rdb.Del(ctx, tokenPrefix(a.prefix, a.cfg.AppSecret)+fmt.Sprintf("%s_stable_access_token_%s", credential.CacheKeyOfficialAccountPrefix, a.cfg.AppID))
 }
 
 // classifyNoCache is classify without touching the token cache.
