@@ -212,8 +212,7 @@ func (c *Console) monthly(w http.ResponseWriter, r *http.Request, p consolePage)
 	m, err := c.Reports.Monthly(r.Context(), month)
 	p.Title = "月报 " + month
 	if err != nil {
-		p.Error = models.ErrorMessage(err)
-		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		c.failed(w, p, "", err)
 		return
 	}
 	p.Data = m
@@ -228,8 +227,7 @@ func (c *Console) scores(w http.ResponseWriter, r *http.Request, p consolePage) 
 	sc, err := c.Reports.Scores(r.Context(), year)
 	p.Title = "考核 " + strconv.Itoa(year)
 	if err != nil {
-		p.Error = models.ErrorMessage(err)
-		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		c.failed(w, p, "", err)
 		return
 	}
 	p.Data = scoresView{Scores: sc, CanDecide: slices.Contains(deciders, p.Me.Role)}
@@ -246,15 +244,14 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, p consolePage) 
 	confirm := r.PostForm.Get("decision") == "confirm"
 	d, err := c.Cases.DecideDeduction(r.Context(), p.Me, id, confirm, r.PostForm.Get("note"))
 	if err != nil {
-		p.Title, p.Error = "考核", models.ErrorMessage(err)
-		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		c.failed(w, p, "考核", err)
 		return
 	}
 	done := "已确认扣分"
 	if !confirm {
 		done = "已免除扣分"
 	}
-	http.Redirect(w, r, "/admin/scores?year="+strconv.Itoa(d.Year)+"&done="+url.QueryEscape(done), http.StatusSeeOther)
+	redirectDone(w, r, "/admin/scores?year="+strconv.Itoa(d.Year), done)
 }
 
 // reviewRecurrence is the supervision section's word on a recurring
@@ -264,15 +261,14 @@ func (c *Console) reviewRecurrence(w http.ResponseWriter, r *http.Request, p con
 	year, _ := strconv.Atoi(f.Get("year"))
 	confirm := f.Get("decision") == "confirm"
 	if err := c.Cases.ReviewRecurrence(r.Context(), p.Me, year, f.Get("department"), f["cases"], confirm, f.Get("note")); err != nil {
-		p.Title, p.Error = "考核", models.ErrorMessage(err)
-		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		c.failed(w, p, "考核", err)
 		return
 	}
 	done := "已确认为同类问题，该窗口取消红旗窗口评选资格"
 	if !confirm {
 		done = "已认定不属同类问题"
 	}
-	http.Redirect(w, r, "/admin/scores?year="+strconv.Itoa(year)+"&done="+url.QueryEscape(done), http.StatusSeeOther)
+	redirectDone(w, r, "/admin/scores?year="+strconv.Itoa(year), done)
 }
 
 // report records that a confirmed deduction was reported to the unit's
@@ -280,8 +276,7 @@ func (c *Console) reviewRecurrence(w http.ResponseWriter, r *http.Request, p con
 func (c *Console) report(w http.ResponseWriter, r *http.Request, p consolePage) {
 	id, _ := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if _, _, err := c.Cases.ReportDeduction(r.Context(), p.Me, id); err != nil {
-		p.Title, p.Error = "通报原单位", models.ErrorMessage(err)
-		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		c.failed(w, p, "通报原单位", err)
 		return
 	}
 	http.Redirect(w, r, "/admin/deductions/"+strconv.FormatUint(id, 10)+"/report", http.StatusSeeOther)
@@ -299,8 +294,7 @@ func (c *Console) reportLetter(w http.ResponseWriter, r *http.Request, p console
 	id, _ := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	d, err := c.Cases.ReportedDeduction(r.Context(), id)
 	if err != nil {
-		p.Title, p.Error = "通报原单位", models.ErrorMessage(err)
-		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		c.failed(w, p, "通报原单位", err)
 		return
 	}
 	centre := c.Centre
@@ -310,6 +304,26 @@ func (c *Console) reportLetter(w http.ResponseWriter, r *http.Request, p console
 	p.Title = "通报 " + d.ReportedTo
 	p.Data = reportLetter{Deduction: d, Centre: centre}
 	c.render(w, http.StatusOK, "console-report.html", p)
+}
+
+// failed shows, on the error page, why a console action was refused or a
+// page could not be shown; title, when given, names the page.
+func (c *Console) failed(w http.ResponseWriter, p consolePage, title string, err error) {
+	if title != "" {
+		p.Title = title
+	}
+	p.Error = models.ErrorMessage(err)
+	c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+}
+
+// redirectDone sends the browser to path after a form did something, with
+// what it did for the page to say (?done=).
+func redirectDone(w http.ResponseWriter, r *http.Request, path, what string) {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, path+sep+"done="+url.QueryEscape(what), http.StatusSeeOther)
 }
 
 func (c *Console) render(w http.ResponseWriter, status int, name string, p consolePage) {

@@ -57,8 +57,7 @@ func (c *Console) export(w http.ResponseWriter, r *http.Request, p consolePage) 
 	allowLongResponse(w)
 	book, name, err := buildLedger(r.Context(), c.Cases, r.URL.Query(), p.Me)
 	if err != nil {
-		p.Title, p.Error = "导出台账", models.ErrorMessage(err)
-		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		c.failed(w, p, "导出台账", err)
 		return
 	}
 	sendLedger(w, book, name, c.log())
@@ -97,7 +96,7 @@ func (c *Console) registerCase(w http.ResponseWriter, r *http.Request, p console
 		return
 	}
 	c.kick()
-	http.Redirect(w, r, "/admin/cases/"+cs.No+"?done="+url.QueryEscape("已登记，编号 "+cs.No), http.StatusSeeOther)
+	redirectDone(w, r, "/admin/cases/"+cs.No, "已登记，编号 "+cs.No)
 }
 
 // caseView is a case page: the case, and what the signed-in person may do
@@ -123,8 +122,7 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, p consolePage
 func (c *Console) showCase(w http.ResponseWriter, status int, r *http.Request, p consolePage) {
 	d, err := c.Cases.Get(r.Context(), r.PathValue("no"))
 	if err != nil {
-		p.Title, p.Error = "案件", models.ErrorMessage(err)
-		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		c.failed(w, p, "案件", err)
 		return
 	}
 	v := caseView{caseDetail: caseJSON(d, p.Me), Can: actionsFor(p.Me, d), FaultKinds: models.FaultKinds, UnitFailures: models.UnitFailures}
@@ -245,8 +243,7 @@ func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, p consolePa
 		_, err = c.Cases.MarkUnitFailure(ctx, p.Me, no, f["departments"], models.FaultKind(f.Get("kind")), f.Get("note"))
 		done = "已认定相关联单位责任"
 	default:
-		p.Title, p.Error = "案件", "没有这项操作。"
-		c.render(w, http.StatusNotFound, "console-error.html", p)
+		c.failed(w, p, "案件", models.Errorf(models.ErrNotFound, "没有这项操作。"))
 		return
 	}
 	if err != nil {
@@ -255,7 +252,7 @@ func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, p consolePa
 		return
 	}
 	c.kick()
-	http.Redirect(w, r, "/admin/cases/"+url.PathEscape(no)+"?done="+url.QueryEscape(done), http.StatusSeeOther)
+	redirectDone(w, r, "/admin/cases/"+url.PathEscape(no), done)
 }
 
 // kick wakes the outbox so notices go out now, not at its next poll.

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -58,7 +57,7 @@ func (c *Console) saveDepartment(w http.ResponseWriter, r *http.Request, p conso
 		c.showDepartments(w, statusOf(models.ErrorCode(err)), r, p, d)
 		return
 	}
-	http.Redirect(w, r, "/admin/departments?done="+url.QueryEscape("已保存部门 "+d.Name), http.StatusSeeOther)
+	redirectDone(w, r, "/admin/departments", "已保存部门 "+d.Name)
 }
 
 type staffView struct {
@@ -112,7 +111,7 @@ func (c *Console) saveStaff(w http.ResponseWriter, r *http.Request, p consolePag
 		c.showStaff(w, statusOf(models.ErrorCode(err)), r, p, st, f.Get("new") == "1")
 		return
 	}
-	http.Redirect(w, r, "/admin/staff?done="+url.QueryEscape("已保存 "+st.Name), http.StatusSeeOther)
+	redirectDone(w, r, "/admin/staff", "已保存 "+st.Name)
 }
 
 type rosterDay struct {
@@ -195,7 +194,7 @@ func (c *Console) saveRoster(w http.ResponseWriter, r *http.Request, p consolePa
 		c.showRoster(w, statusOf(models.ErrorCode(err)), r, p)
 		return
 	}
-	http.Redirect(w, r, "/admin/roster?done="+url.QueryEscape("已保存 "+d.Date+" 的值班安排"), http.StatusSeeOther)
+	redirectDone(w, r, "/admin/roster", "已保存 "+d.Date+" 的值班安排")
 }
 
 type holidaysView struct {
@@ -243,5 +242,5 @@ func (c *Console) saveHolidays(w http.ResponseWriter, r *http.Request, p console
 		c.showHolidays(w, statusOf(models.ErrorCode(err)), r, p, year, f.Get("data"))
 		return
 	}
-	http.Redirect(w, r, "/admin/holidays?year="+strconv.Itoa(year)+"&done="+url.QueryEscape("已保存 "+strconv.Itoa(year)+" 年节假日安排，新派发的工单按此计算时限"), http.StatusSeeOther)
+	redirectDone(w, r, "/admin/holidays?year="+strconv.Itoa(year), "已保存 "+strconv.Itoa(year)+" 年节假日安排，新派发的工单按此计算时限")
 }

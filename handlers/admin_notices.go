@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"bbcs/models"
@@ -43,10 +42,9 @@ func (c *Console) retryNotice(w http.ResponseWriter, r *http.Request, p consoleP
 		err = c.Notices.Retry(r.Context(), id)
 	}
 	if err != nil {
-		p.Title, p.Error = "通知发送", models.ErrorMessage(err)
-		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		c.failed(w, p, "通知发送", err)
 		return
 	}
 	c.log().Info("notice put back in line from the console", "notice", id, "by", p.Me.ID)
-	http.Redirect(w, r, "/admin/notices?done="+url.QueryEscape("已重新排队发送"), http.StatusSeeOther)
+	redirectDone(w, r, "/admin/notices", "已重新排队发送")
 }

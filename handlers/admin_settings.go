@@ -3,7 +3,6 @@ package handlers
 import (
 	"cmp"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,8 +38,7 @@ func (c *Console) showSettings(w http.ResponseWriter, status int, r *http.Reques
 	s, err := c.Cases.Settings(r.Context())
 	if err != nil {
 		// Every field would show as unset: no forms to save that with.
-		p.Title, p.Error = "中心设置", models.ErrorMessage(err)
-		c.render(w, statusOf(models.ErrorCode(err)), "console-error.html", p)
+		c.failed(w, p, "中心设置", err)
 		return
 	}
 	v := settingsView{
@@ -86,8 +84,7 @@ func (c *Console) saveSetting(w http.ResponseWriter, r *http.Request, p consoleP
 			RobotCode: f.Get("robot_code"), CorpID: f.Get("corp_id")})
 		done = "已保存钉钉凭据"
 	default:
-		p.Title, p.Error = "中心设置", "没有这项设置。"
-		c.render(w, http.StatusNotFound, "console-error.html", p)
+		c.failed(w, p, "中心设置", models.Errorf(models.ErrNotFound, "没有这项设置。"))
 		return
 	}
 	if err != nil {
@@ -95,7 +92,7 @@ func (c *Console) saveSetting(w http.ResponseWriter, r *http.Request, p consoleP
 		c.showSettings(w, statusOf(models.ErrorCode(err)), r, p)
 		return
 	}
-	http.Redirect(w, r, "/admin/settings?done="+url.QueryEscape(done+"，已生效"), http.StatusSeeOther)
+	redirectDone(w, r, "/admin/settings", done+"，已生效")
 }
 
 // saveRotation sets the rotation from the roster page: each specialist
@@ -129,5 +126,5 @@ func (c *Console) saveRotation(w http.ResponseWriter, r *http.Request, p console
 		c.showRoster(w, statusOf(models.ErrorCode(err)), r, p)
 		return
 	}
-	http.Redirect(w, r, "/admin/roster?done="+url.QueryEscape("已保存轮值顺序"), http.StatusSeeOther)
+	redirectDone(w, r, "/admin/roster", "已保存轮值顺序")
 }
