@@ -74,7 +74,7 @@ func faulted(year int, f models.Fault, caseNo, name string) models.Deduction {
 		CaseNo: caseNo, At: f.At}
 	if f.StaffID == "" {
 		d.Rule, d.SourceKey = models.RuleUnitFailure, unitKey(caseNo, f.DepartmentCode)
-		d.Reason = fmt.Sprintf("%s：%s", models.UnitFailures[f.Kind], freeText(f.Note))
+		d.Reason = unitFailureTopic(f.Kind) + freeText(f.Note)
 		return d
 	}
 	d.Rule, d.StaffID = models.RuleStaffFault, f.StaffID
@@ -82,8 +82,9 @@ func faulted(year int, f models.Fault, caseNo, name string) models.Deduction {
 	return d
 }
 
-// unitFailureTopic begins a unit failure's reason, to tell it from the
-// others a related-unit deduction may carry.
+// unitFailureTopic and overdueTopic begin a unit failure's and an order's
+// reason, to tell them apart among those a related-unit deduction gathers
+// (proposeFor).
 func unitFailureTopic(kind models.FaultKind) string { return models.UnitFailures[kind] + "：" }
 
 func overdue(year int, o models.WorkOrder, caseNo string) models.Deduction {
@@ -92,10 +93,9 @@ func overdue(year int, o models.WorkOrder, caseNo string) models.Deduction {
 		what = "超期答复（" + models.FormatTime(*o.RepliedAt) + "）"
 	}
 	return models.Deduction{Year: year, Rule: models.RuleOrderOverdue, SourceKey: unitKey(caseNo, o.DepartmentCode), DepartmentCode: o.DepartmentCode,
-		CaseNo: caseNo, Reason: fmt.Sprintf("工单 %s %s，时限 %s", o.No, what, models.FormatTime(o.Deadline())), At: o.Deadline()}
+		CaseNo: caseNo, Reason: overdueTopic(o.No) + what + "，时限 " + models.FormatTime(o.Deadline()), At: o.Deadline()}
 }
 
-// overdueTopic begins an order's overdue reason.
 func overdueTopic(orderNo string) string { return "工单 " + orderNo + " " }
 
 // proposeOverdue is the rule of an order past its deadline: at the
@@ -366,7 +366,7 @@ func (s *Service) ReviewRecurrence(ctx context.Context, actor models.Staff, year
 	if err := requireRole(actor, models.RoleSupervisor, models.RoleAdmin); err != nil {
 		return models.Errorf(models.ErrForbidden, "只有监督考核科可以核实同类问题")
 	}
-	if year < 2000 || year > 2200 || dept == "" || len(cases) < 3 {
+	if year < 2000 || year > 2200 || dept == "" {
 		return models.Errorf(models.ErrInvalid, "请给出年份、窗口单位和该问题的全部案件（至少 3 件）")
 	}
 	note = strings.TrimSpace(note)
@@ -376,7 +376,10 @@ func (s *Service) ReviewRecurrence(ctx context.Context, actor models.Staff, year
 			return err
 		}
 	}
-	cases = slices.Sorted(slices.Values(cases))
+	cases = slices.Compact(slices.Sorted(slices.Values(cases)))
+	if len(cases) < 3 {
+		return models.Errorf(models.ErrInvalid, "同类问题至少有 3 件不同的案件")
+	}
 	r := models.RecurrenceReview{Year: year, Key: models.RecurrenceKey(dept, cases), DepartmentCode: dept,
 		Cases: models.JoinCodes(cases), Decision: models.DeductionWaived, Note: note, DecidedBy: actor.ID, DecidedAt: s.clock.Now()}
 	if confirm {

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
@@ -38,14 +37,26 @@ func digest(fields ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// departmentDigest covers the fields added since digests were first kept
+// (the robot, the parent department) only when set, so that an entry
+// written before they existed keeps its digest, and the console's changes
+// to it survive the upgrade.
 func departmentDigest(d models.Department) string {
-	fields := []string{d.Code, d.Name, d.Platform, d.ChatID, d.LeaderID, d.RobotKey, d.RobotSecret}
-	if d.ParentUnit != "" {
-		// Only when set, so that entries written before the field existed
-		// keep their digests and the console's changes to them.
-		fields = append(fields, d.ParentUnit)
+	fields := []string{d.Code, d.Name, d.Platform, d.ChatID, d.LeaderID}
+	for _, f := range []string{d.RobotKey, d.RobotSecret, d.ParentUnit} {
+		if f != "" {
+			fields = append(fields, f)
+		}
 	}
 	return digest(fields...)
+}
+
+// keepRobot keeps old's robot where d leaves it blank on the same platform
+// (models.CentreGroup.Keeping): the console never shows it back, and a
+// file may keep it out.
+func keepRobot(d *models.Department, old models.Department) {
+	robot := d.Robot().Keeping(old.Robot())
+	d.RobotKey, d.RobotSecret = robot.Key, robot.Secret
 }
 
 func staffDigest(st models.Staff) string {
@@ -69,11 +80,7 @@ func (s *Service) SyncDirectory(ctx context.Context, dir Directory) error {
 			func(d *models.Department, old *models.Department, hash string) {
 				d.Active, d.ConfigHash = true, hash
 				if old != nil {
-					// A robot entered in the console only, to keep its key
-					// out of the file, survives config changing the rest.
-					robot := models.CentreGroup{Platform: d.Platform, Key: d.RobotKey, Secret: d.RobotSecret}.
-						Keeping(models.CentreGroup{Platform: old.Platform, Key: old.RobotKey, Secret: old.RobotSecret})
-					d.RobotKey, d.RobotSecret = robot.Key, robot.Secret
+					keepRobot(d, *old)
 				}
 			},
 			func(q *gorm.DB) error { return q.Model(&models.Department{}).Updates(retired).Error }); err != nil {
@@ -177,20 +184,16 @@ func (s *Service) SaveDepartment(ctx context.Context, actor models.Staff, d mode
 	if d.Name, err = text("name", "部门名称", d.Name, 60); err != nil {
 		return nil, err
 	}
-	if d.ParentUnit = strings.TrimSpace(d.ParentUnit); len([]rune(d.ParentUnit)) > 60 {
-		return nil, models.Errorf(models.ErrInvalid, "原部门（单位）名称最多 60 个字")
-	}
-	if d.Platform != "" && d.Platform != "wecom" && d.Platform != "dingtalk" {
-		return nil, models.Errorf(models.ErrInvalid, "群所在平台应为企业微信（wecom）或钉钉（dingtalk）")
-	}
-	d.RobotKey, d.RobotSecret = strings.TrimSpace(d.RobotKey), strings.TrimSpace(d.RobotSecret)
-	for _, v := range []string{d.RobotKey, d.RobotSecret} {
-		if len(v) > 256 || strings.ContainsFunc(v, unicode.IsSpace) {
-			return nil, models.Errorf(models.ErrInvalid, "群机器人的 key、access_token 或加签密钥不正确：最多 256 个字符，不能有空格")
+	if d.ParentUnit = strings.TrimSpace(d.ParentUnit); d.ParentUnit != "" {
+		if d.ParentUnit, err = text("parent_unit", "原部门（单位）名称", d.ParentUnit, 60); err != nil {
+			return nil, err
 		}
 	}
-	if d.Platform == "wecom" && d.RobotSecret != "" {
-		return nil, models.Errorf(models.ErrInvalid, "企业微信群机器人只需 webhook key，没有加签密钥")
+	if err := credentials(map[string]*string{"群 ID": &d.ChatID, "群机器人的 key 或 access_token": &d.RobotKey, "钉钉加签密钥": &d.RobotSecret}); err != nil {
+		return nil, err
+	}
+	if err := d.Robot().Check("部门群"); err != nil {
+		return nil, err
 	}
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		if d.LeaderID != "" {
@@ -202,11 +205,7 @@ func (s *Service) SaveDepartment(ctx context.Context, actor models.Staff, d mode
 		switch err := tx.Where("code = ?", d.Code).Take(&old).Error; {
 		case err == nil:
 			d.ConfigHash = old.ConfigHash
-			// The form never shows the robot's credentials: left blank,
-			// they stay as they are, unless the group moved platform.
-			robot := models.CentreGroup{Platform: d.Platform, Key: d.RobotKey, Secret: d.RobotSecret}.
-				Keeping(models.CentreGroup{Platform: old.Platform, Key: old.RobotKey, Secret: old.RobotSecret})
-			d.RobotKey, d.RobotSecret = robot.Key, robot.Secret
+			keepRobot(&d, old)
 		case !errors.Is(err, gorm.ErrRecordNotFound):
 			return err
 		}

@@ -46,8 +46,13 @@ func TestAFaultVerifiedFromTheComplaintAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	var faults []models.Fault
-	h.db.Find(&faults)
+	if err := h.db.Find(&faults).Error; err != nil {
+		t.Fatal(err)
+	}
 	if len(faults) != 1 || faults[0].StaffID != "zhang" || faults[0].Kind != "poor_attitude" {
 		t.Fatalf("faults = %+v", faults)
+	}
+	if ds := h.deductions(); len(ds) != 1 || ds[0].Rule != models.RuleStaffFault || ds[0].StaffID != "zhang" || ds[0].Status != models.DeductionProposed {
+		t.Errorf("the fault's deduction: %+v", ds)
 	}
 }

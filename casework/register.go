@@ -261,7 +261,7 @@ func (ch *change) onDuty() (models.Staff, error) {
 			return st, nil
 		}
 	}
-	settings, err := ch.s.readSettings(ch.tx)
+	settings, err := ch.s.readSettings(ch.tx, models.SettingRotation)
 	if err != nil {
 		return models.Staff{}, err
 	}

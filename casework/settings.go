@@ -25,18 +25,27 @@ func (s *Service) Settings(ctx context.Context) (models.Settings, error) {
 	return s.readSettings(s.db.WithContext(ctx))
 }
 
-// readSettings reads the settings; one that does not decode is logged and
-// left empty, so the others still work and it can be saved afresh.
-func (s *Service) readSettings(tx *gorm.DB) (models.Settings, error) {
+// readSettings reads the named settings, or all of them; one that does not
+// decode is logged and left empty, so the others still work and it can be
+// saved afresh.
+func (s *Service) readSettings(tx *gorm.DB, names ...string) (models.Settings, error) {
 	var rows []models.Setting
-	if err := tx.Find(&rows).Error; err != nil {
+	q := tx
+	if len(names) > 0 {
+		q = q.Where("name IN ?", names)
+	}
+	if err := q.Find(&rows).Error; err != nil {
 		return models.Settings{}, fmt.Errorf("casework: read settings: %w", err)
 	}
+	return s.decodeSettings(rows), nil
+}
+
+func (s *Service) decodeSettings(rows []models.Setting) models.Settings {
 	out, err := models.DecodeSettings(rows)
 	if err != nil {
 		s.log.Error("settings: a stored setting is unreadable and left empty; save it again in the console", "err", err)
 	}
-	return out, nil
+	return out
 }
 
 // syncSettings applies config's settings as SyncDirectory applies its
@@ -53,10 +62,7 @@ func (s *Service) syncSettings(tx *gorm.DB, config models.Settings) error {
 	for _, r := range rows {
 		applied[r.Name] = r.ConfigHash
 	}
-	cur, err := s.readSettings(tx)
-	if err != nil {
-		return err
-	}
+	cur := s.decodeSettings(rows)
 	for _, entry := range config.Rows() {
 		h := settingDigest(entry)
 		if old, ok := applied[entry.Name]; ok && old == h {
@@ -79,28 +85,18 @@ func (s *Service) syncSettings(tx *gorm.DB, config models.Settings) error {
 // secrets it leaves blank where they still belong (models.Settings.Apply),
 // and saves it if check finds the result whole. Config's digest stays, so
 // config overrides it again only once config changes it.
-func (s *Service) saveSetting(ctx context.Context, actor models.Staff, name string, next models.Settings, check func(models.Settings) error) error {
+func (s *Service) saveSetting(ctx context.Context, actor models.Staff, name string, next models.Settings, check func(*gorm.DB, models.Settings) error) error {
 	if err := requireAdmin(actor); err != nil {
 		return err
 	}
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		cur, err := s.readSettings(tx)
-		if err != nil {
-			return err
-		}
-		cur.Apply(name, next)
-		if err := check(cur); err != nil {
-			return err
-		}
-		if name == models.SettingRotation {
-			for _, id := range cur.Rotation {
-				if err := mustStaff(tx, id, "值班轮换人员", models.RoleSpecialist); err != nil {
-					return err
-				}
-			}
-		}
 		var old models.Setting
 		if err := tx.Where("name = ?", name).Limit(1).Find(&old).Error; err != nil {
+			return err
+		}
+		cur := s.decodeSettings([]models.Setting{old})
+		cur.Apply(name, next)
+		if err := check(tx, cur); err != nil {
 			return err
 		}
 		row := cur.Row(name)
@@ -124,7 +120,14 @@ func (s *Service) SaveRotation(ctx context.Context, actor models.Staff, ids []st
 			rota = append(rota, id)
 		}
 	}
-	return s.saveSetting(ctx, actor, models.SettingRotation, models.Settings{Rotation: rota}, func(models.Settings) error { return nil })
+	return s.saveSetting(ctx, actor, models.SettingRotation, models.Settings{Rotation: rota}, func(tx *gorm.DB, _ models.Settings) error {
+		for _, id := range rota {
+			if err := mustStaff(tx, id, "值班轮换人员", models.RoleSpecialist); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // SaveCentreGroup sets the supervision section's (models.SettingSupervision)
@@ -134,13 +137,10 @@ func (s *Service) SaveCentreGroup(ctx context.Context, actor models.Staff, name 
 	if label == "" {
 		return models.Errorf(models.ErrNotFound, "没有 %s 这个群", name)
 	}
-	if g.Platform != "" && g.Platform != "wecom" && g.Platform != "dingtalk" {
-		return models.Errorf(models.ErrInvalid, "%s所在平台应为企业微信（wecom）或钉钉（dingtalk）", label)
-	}
 	if err := credentials(map[string]*string{"群 ID": &g.ChatID, "群机器人的 key 或 access_token": &g.Key, "钉钉加签密钥": &g.Secret}); err != nil {
 		return err
 	}
-	return s.saveSetting(ctx, actor, name, models.Settings{Supervision: g, Leaders: g}, func(cur models.Settings) error {
+	return s.saveSetting(ctx, actor, name, models.Settings{Supervision: g, Leaders: g}, func(_ *gorm.DB, cur models.Settings) error {
 		if name == models.SettingLeaders {
 			return cur.Leaders.Check(label)
 		}
@@ -157,7 +157,7 @@ func (s *Service) SaveWeChatApp(ctx context.Context, actor models.Staff, in mode
 	if err := aesKey("EncodingAESKey", in.EncodingAESKey); err != nil {
 		return err
 	}
-	return s.saveSetting(ctx, actor, models.SettingWeChat, models.Settings{WeChat: in}, func(cur models.Settings) error { return cur.WeChat.Check() })
+	return s.saveSetting(ctx, actor, models.SettingWeChat, models.Settings{WeChat: in}, func(_ *gorm.DB, cur models.Settings) error { return cur.WeChat.Check() })
 }
 
 // SaveWeComApp sets the WeCom app's and robot's credentials. Blank secrets
@@ -176,7 +176,7 @@ func (s *Service) SaveWeComApp(ctx context.Context, actor models.Staff, in model
 	if err := aesKey("机器人 EncodingAESKey", in.BotEncodingAESKey); err != nil {
 		return err
 	}
-	return s.saveSetting(ctx, actor, models.SettingWeCom, models.Settings{WeCom: in}, func(cur models.Settings) error { return cur.WeCom.Check() })
+	return s.saveSetting(ctx, actor, models.SettingWeCom, models.Settings{WeCom: in}, func(_ *gorm.DB, cur models.Settings) error { return cur.WeCom.Check() })
 }
 
 // SaveDingTalkApp sets the DingTalk app's credentials. A blank secret
@@ -185,7 +185,7 @@ func (s *Service) SaveDingTalkApp(ctx context.Context, actor models.Staff, in mo
 	if err := credentials(map[string]*string{"AppKey": &in.AppKey, "AppSecret": &in.AppSecret, "RobotCode": &in.RobotCode, "CorpId": &in.CorpID}); err != nil {
 		return err
 	}
-	return s.saveSetting(ctx, actor, models.SettingDingTalk, models.Settings{DingTalk: in}, func(cur models.Settings) error { return cur.DingTalk.Check() })
+	return s.saveSetting(ctx, actor, models.SettingDingTalk, models.Settings{DingTalk: in}, func(_ *gorm.DB, cur models.Settings) error { return cur.DingTalk.Check() })
 }
 
 // credential trims an identifier or secret and checks it is one word of

@@ -32,6 +32,12 @@ type Department struct {
 	UpdatedAt  time.Time
 }
 
+// Robot is the department's group and its robot, as the centre's own
+// groups are kept.
+func (d Department) Robot() CentreGroup {
+	return CentreGroup{Platform: d.Platform, ChatID: d.ChatID, Key: d.RobotKey, Secret: d.RobotSecret}
+}
+
 // Staff is a person bbcs knows, synced from config. Rows are never deleted:
 // old cases keep pointing at people who have left.
 type Staff struct {

@@ -212,6 +212,9 @@ func (d DingTalkApp) keeping(old DingTalkApp) DingTalkApp {
 
 // Check tells, in Chinese for the console, what a group still lacks.
 func (g CentreGroup) Check(label string) error {
+	if g.Platform != "" && g.Platform != "wecom" && g.Platform != "dingtalk" {
+		return Errorf(ErrInvalid, "%s所在平台应为企业微信（wecom）或钉钉（dingtalk）", label)
+	}
 	if g.Platform == "" && (g.Key != "" || g.Secret != "" || g.ChatID != "") {
 		return Errorf(ErrInvalid, "%s：设置了群或机器人，请选择所在平台（企业微信或钉钉）", label)
 	}

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -363,13 +364,7 @@ func (m *Monthly) Card(departmentNames map[string]string) (title string, lines [
 				lines = append(lines, fmt.Sprintf("……另有 %d 类", len(m.Recurring)-5))
 				break
 			}
-			name := departmentNames[g.Department]
-			switch {
-			case g.Department == "":
-				name = CentreName
-			case name == "":
-				name = g.Department
-			}
+			name := cmp.Or(departmentNames[g.Department], m.DepartmentName(g.Department))
 			lines = append(lines, fmt.Sprintf("· %s —— %d 件（%s，%s）", shortText(g.Sample, 30), len(g.Cases), name, models.Category(g.Category).Label()))
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"gorm.io/gorm"
+
 	"bbcs/models"
 )
 
@@ -76,6 +78,33 @@ type DeductionView struct {
 	// reported; ReportedAt is when it was.
 	ParentUnit string  `json:"parent_unit,omitempty"`
 	ReportedAt *string `json:"reported_at"`
+}
+
+// handed are the cases handed to units in [from, to), one item per case
+// and unit: those of work orders first, then those only summoned.
+func (r *Reports) handed(db *gorm.DB, from, to time.Time) ([]Item, error) {
+	var items []Item
+	seen := map[string]bool{}
+	for _, table := range []string{"work_orders", "summons"} {
+		var rows []struct {
+			DepartmentCode, No, Category, Matter string
+			AcceptedAt                           time.Time
+			ID                                   uint64
+		}
+		err := db.Table(table).Select("DISTINCT "+table+".department_code, cases.no, cases.category, cases.matter, cases.accepted_at, cases.id").
+			Joins("JOIN cases ON cases.id = "+table+".case_id").
+			Where("cases.accepted_at >= ? AND cases.accepted_at < ?", from, to).Order("cases.accepted_at, cases.id").Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("reports: problems handed to units: %w", err)
+		}
+		for _, row := range rows {
+			if k := row.DepartmentCode + "\x00" + row.No; !seen[k] {
+				seen[k] = true
+				items = append(items, Item{CaseNo: row.No, Department: row.DepartmentCode, Category: row.Category, Matter: row.Matter})
+			}
+		}
+	}
+	return items, nil
 }
 
 // complaintKinds are the faults 第十七条 counts towards 服务明星.
@@ -151,33 +180,16 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 		out.Deductions = append(out.Deductions, v)
 	}
 
-	// 红旗窗口: the same problem (同类问题) handed to a unit (交办, by work
-	// order) 3+ times in a year. 同类问题 is grouped as the monthly 举一反三
-	// groups (第十四条): the unit's cases of one category whose matters are
-	// alike. A category
+	// 红旗窗口: the same problem (同类问题) handed to a unit (交办: by work
+	// order, or by summoning its staff to the window) 3+ times in a year.
+	// 同类问题 is grouped as the monthly 举一反三 groups (第十四条): the
+	// unit's cases of one category whose matters are alike. A category
 	// alone is too broad: three different matters answered late are not
 	// one problem the unit failed to fix.
-	var handed []Item
-	rows, err := db.Table("work_orders").Select("DISTINCT work_orders.department_code, cases.no, cases.category, cases.matter, cases.accepted_at, cases.id").
-		Joins("JOIN cases ON cases.id = work_orders.case_id").
-		Where("cases.accepted_at >= ? AND cases.accepted_at < ?", from, to).Order("cases.accepted_at, cases.id").Rows()
+	handed, err := r.handed(db, from, to)
 	if err != nil {
-		return nil, fmt.Errorf("reports: problems handed to units: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var it Item
-		var at time.Time
-		var id uint64
-		if err := rows.Scan(&it.Department, &it.CaseNo, &it.Category, &it.Matter, &at, &id); err != nil {
-			return nil, fmt.Errorf("reports: problems handed to units: %w", err)
-		}
-		handed = append(handed, it)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reports: problems handed to units: %w", err)
-	}
-	rows.Close()
 	var reviews []models.RecurrenceReview
 	if err := db.Where("year = ?", year).Find(&reviews).Error; err != nil {
 		return nil, fmt.Errorf("reports: recurrence reviews: %w", err)
@@ -187,27 +199,22 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 		reviewed[rv.Key] = rv
 	}
 	for _, g := range GroupSimilar(handed) {
-		u := units[g.Department]
-		if u == nil || len(g.Cases) < 3 {
-			continue
+		if u := units[g.Department]; u != nil && len(g.Cases) >= 3 {
+			k := RecurringKind{Category: g.Category, Count: len(g.Cases), Sample: g.Sample, Cases: g.Cases, Review: string(models.DeductionProposed)}
+			if rv, ok := reviewed[models.RecurrenceKey(g.Department, g.Cases)]; ok {
+				k.Review, k.Note = string(rv.Decision), rv.Note
+			}
+			u.Recurring = append(u.Recurring, k)
 		}
-		k := RecurringKind{Category: g.Category, Count: len(g.Cases), Sample: g.Sample, Cases: g.Cases, Review: string(models.DeductionProposed)}
-		if rv, ok := reviewed[models.RecurrenceKey(g.Department, g.Cases)]; ok {
-			k.Review, k.Note = string(rv.Decision), rv.Note
-		}
-		switch models.DeductionStatus(k.Review) {
-		case models.DeductionProposed:
-			u.RedFlagEligible, u.RedFlagPending = false, true
-		case models.DeductionConfirmed:
-			u.RedFlagEligible = false
-		}
-		u.Recurring = append(u.Recurring, k)
 	}
 	for _, u := range units {
-		// One confirmed problem settles it: the others need not wait.
-		if slices.ContainsFunc(u.Recurring, func(k RecurringKind) bool { return k.Review == string(models.DeductionConfirmed) }) {
-			u.RedFlagPending = false
+		// One confirmed problem settles it; one awaiting review holds it.
+		has := func(review models.DeductionStatus) bool {
+			return slices.ContainsFunc(u.Recurring, func(k RecurringKind) bool { return k.Review == string(review) })
 		}
+		confirmed, proposed := has(models.DeductionConfirmed), has(models.DeductionProposed)
+		u.RedFlagEligible = !confirmed && !proposed
+		u.RedFlagPending = proposed && !confirmed
 	}
 
 	// 服务明星: 3+ complaints for unfamiliarity, careless review or

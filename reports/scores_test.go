@@ -264,3 +264,26 @@ type reportsUnit struct {
 	eligible           bool
 	recurring          int
 }
+
+// A unit summoned to the window three times for the same problem has had
+// it handed over (交办) as much as by work order: 红旗窗口 waits for review.
+func TestThreeSummonsForOneProblemRecur(t *testing.T) {
+	c := newCentre(t)
+	var nos []string
+	for _, day := range []string{"2026-04-01", "2026-05-06", "2026-06-03"} {
+		no := c.register(day+" 10:00", models.CategoryAttitude, "营业执照窗口工作人员态度生硬")
+		c.must(c.svc.Summon(c.ctx, c.staff["wang"], no, "market", ""))
+		nos = append(nos, no)
+	}
+	sc, err := c.rep.Scores(c.ctx, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(sc.Units, func(u reports.UnitScore) bool { return u.Department == "market" })
+	if i < 0 {
+		t.Fatal("no market unit")
+	}
+	if u := sc.Units[i]; u.RedFlagEligible || !u.RedFlagPending || len(u.Recurring) != 1 || !slices.Equal(u.Recurring[0].Cases, nos) {
+		t.Errorf("the market window summoned three times for one problem: %+v", u)
+	}
+}

@@ -294,7 +294,7 @@ func serve(ctx context.Context, path string, environ []string, stderr io.Writer)
 	if err := a.reconcile(ctx); err != nil {
 		log.Error("timers: first reconciliation failed; retrying in the background", "err", err)
 	}
-	a.catchUpDeductions(ctx, 1)
+	a.catchUpDeductions(ctx)
 	fire := make(chan struct{})
 	go func() {
 		defer close(fire)
@@ -446,7 +446,6 @@ func (a *app) reconcile(ctx context.Context) error {
 func (a *app) reconcileEvery(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	assessed := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -460,20 +459,16 @@ func (a *app) reconcileEvery(ctx context.Context, every time.Duration) {
 		if err := a.reconcile(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("timers: reconciliation failed", "err", err)
 		}
-		if time.Since(assessed) >= time.Hour {
-			a.catchUpDeductions(ctx, 0)
-			assessed = time.Now()
-		}
 	}
 }
 
-// catchUpDeductions runs the assessment's rules over this year and the
-// years before it: the use cases and timers propose deductions as things
-// happen, and this proposes what they could not see (data from before a
-// rule existed, a timer that fired late). Proposing is idempotent.
-func (a *app) catchUpDeductions(ctx context.Context, yearsBack int) {
+// catchUpDeductions runs the assessment's rules over this year and last,
+// once at start: the use cases and timers propose deductions as things
+// happen, and this proposes what happened before a rule existed (an
+// upgrade, a restored backup). Proposing is idempotent.
+func (a *app) catchUpDeductions(ctx context.Context) {
 	year := a.cases.Clock().Now().In(a.cases.Calendar().Location()).Year()
-	for y := year - yearsBack; y <= year; y++ {
+	for y := year - 1; y <= year; y++ {
 		if err := a.cases.ProposeDeductions(ctx, y); err != nil && ctx.Err() == nil {
 			a.log.Error("assessment: proposing deductions failed", "year", y, "err", err)
 		}
