@@ -138,7 +138,6 @@ func (c *Citizens) Handle(ctx context.Context, m bot.Message) (string, error) {
 type request struct {
 	msgID  string
 	outage error
-	stored bool // the dialog was saved or dropped
 	// found and comment are the citizen's dialog and pending comment as
 	// the message found them, read with its de-duplication mark; writes
 	// is where the steps queue their Redis writes, committed with the
@@ -181,24 +180,30 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 	}
 	text := strings.TrimSpace(m.Text)
 	d := foundDialog(ctx)
-	if reply, ok := c.rating(ctx, openid, d, text, m.ButtonKey); ok {
-		return c.keepAlive(ctx, openid, d, reply)
-	}
-	if d != nil && c.Clock.Now().Sub(d.Updated) > c.expiry() {
+	stale := d != nil && c.stale(d)
+	switch {
+	case stale:
 		c.drop(ctx, openid)
+	case d != nil:
+		// Any message is the citizen at work — an answer, a refused one, a
+		// rating — so the dialog lives on from now. A step that saves or
+		// drops it later, in the same commit, has the last word.
+		c.saveAs(ctx, openid, d, d.Msg)
+	}
+	if reply, ok := c.rating(ctx, openid, d, text, m.ButtonKey); ok {
+		if stale {
+			return reply + "\n\n" + c.expiredText()
+		}
+		return reply
+	}
+	if stale {
 		return c.expiredText()
 	}
 	if d != nil && m.ID != "" && d.Msg == m.ID {
 		return c.ask(ctx, openid, d)
 	}
 	if d != nil {
-		reply := c.inDialog(ctx, openid, d, m, text)
-		// Any message is the citizen at work, a refused answer too: when
-		// the step did not store the dialog, its expiry still moves on.
-		if r := requestOf(ctx); !r.stored && r.outage == nil {
-			c.saveAs(ctx, openid, d, d.Msg)
-		}
-		return reply
+		return c.inDialog(ctx, openid, d, m, text)
 	}
 	switch {
 	case m.Kind == bot.KindText && isStart(text):
@@ -209,21 +214,6 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 		return c.caseStatus(ctx, openid, strings.ToUpper(caseNoRE.FindString(text)))
 	}
 	return c.help()
-}
-
-// keepAlive follows a message that was not about the open dialog (a
-// rating): the citizen is at work, so the dialog lives on from now, or,
-// left alone too long already, ends, and reply says so.
-func (c *Citizens) keepAlive(ctx context.Context, openid string, d *dialog, reply string) string {
-	if d == nil || requestOf(ctx).outage != nil {
-		return reply
-	}
-	if c.Clock.Now().Sub(d.Updated) > c.expiry() {
-		c.drop(ctx, openid)
-		return reply + "\n\n" + c.expiredText()
-	}
-	c.saveAs(ctx, openid, d, d.Msg)
-	return reply
 }
 
 // rating takes a rating (a menu click, a digit 1–5 or a level's words)
@@ -312,6 +302,10 @@ func isStart(text string) bool {
 	}
 	return false
 }
+
+// stale is a dialog left alone for expiry: it has ended, as its timer
+// ends it at that moment.
+func (c *Citizens) stale(d *dialog) bool { return c.Clock.Now().Sub(d.Updated) >= c.expiry() }
 
 func (c *Citizens) expiry() time.Duration {
 	if c.Expiry > 0 {
@@ -709,7 +703,7 @@ func (c *Citizens) Expire(ctx context.Context, openid string) error {
 		if d == nil {
 			return nil // unreadable: the next message starts afresh
 		}
-		if c.Clock.Now().Sub(d.Updated) < c.expiry() {
+		if !c.stale(d) {
 			return c.arm(ctx, openid, d.Updated.Add(c.expiry()))
 		}
 		// Only the dialog as read: one a message moved on meanwhile lives.
@@ -776,13 +770,11 @@ func (c *Citizens) save(ctx context.Context, openid string, d *dialog) {
 // saveAs queues d, as changed by message msg, on the message's writes:
 // an error shows when they commit, and fails the message (see once).
 func (c *Citizens) saveAs(ctx context.Context, openid string, d *dialog, msg string) {
-	requestOf(ctx).stored = true
 	d.Updated, d.Msg = c.Clock.Now(), msg
 	raw, _ := json.Marshal(d) // strings, slices and a time: nothing json refuses
 	requestOf(ctx).writes.Set(ctx, c.key(openid), raw, 24*time.Hour)
 }
 
 func (c *Citizens) drop(ctx context.Context, openid string) {
-	requestOf(ctx).stored = true
 	requestOf(ctx).writes.Del(ctx, c.key(openid)) // its timer, when it fires, finds nothing to end
 }
