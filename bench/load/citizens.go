@@ -177,15 +177,26 @@ func (cs *citizens) deliver(wx *wechattest.Client, m outMsg, sched time.Time) st
 }
 
 func wechatProblem(r *wechattest.Response) string {
-	switch {
-	case r.Err != nil && r.Status == 0:
-		return "transport: " + shortErr(r.Err)
-	case r.Status != http.StatusOK:
-		return fmt.Sprintf("HTTP %d", r.Status)
-	case r.Err != nil:
-		return "reply: " + shortErr(r.Err)
-	case r.Reply != nil && strings.Contains(r.Reply.Content, "系统繁忙"):
+	if problem := wireProblem(r.Status, r.Err); problem != "" {
+		return problem
+	}
+	if r.Reply != nil && strings.Contains(r.Reply.Content, "系统繁忙") {
 		return "系统繁忙"
+	}
+	return ""
+}
+
+// wireProblem is what went wrong with a request to bbcs on the wire, as a
+// platform client saw it: no answer, an answer other than 200, or a reply
+// that did not decode (or verify); "" when nothing did.
+func wireProblem(status int, err error) string {
+	switch {
+	case err != nil && status == 0:
+		return "transport: " + shortErr(err)
+	case status != http.StatusOK:
+		return fmt.Sprintf("HTTP %d", status)
+	case err != nil:
+		return "reply: " + shortErr(err)
 	}
 	return ""
 }

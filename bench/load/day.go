@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -19,6 +20,8 @@ import (
 	"bbcs/bot/dingtalk/dingtalktest"
 	"bbcs/bot/wechat/wechattest"
 	"bbcs/bot/wecom/wecomtest"
+	"bbcs/internal/par"
+	"bbcs/internal/testenv"
 )
 
 // A realistic day of the centre (issue #8): citizens on the service
@@ -66,9 +69,8 @@ func sizeFor(scale float64) daySize {
 
 // dayMsg is one timed request of the day.
 type dayMsg struct {
-	at   time.Duration // time of day
-	do   func(d *dayRun, sched time.Time)
-	desc string
+	at time.Duration // time of day
+	do func(d *dayRun, sched time.Time)
 }
 
 // dayFlow is a sequence of requests by one person (a dialog, a card
@@ -137,17 +139,17 @@ func planDay(size daySize, seed uint64) *dayPlan {
 		f := dayFlow{anchor: t}
 		cit := fmt.Sprintf("r%03d", i)
 		say := func(text string, trigger bool) {
-			f.msgs = append(f.msgs, dayMsg{at: t, desc: text, do: func(d *dayRun, s time.Time) { d.citizenText(cit, text, trigger, s) }})
+			f.msgs = append(f.msgs, dayMsg{at: t, do: func(d *dayRun, s time.Time) { d.citizenText(cit, text, trigger, s) }})
 			p.citizenMsgs++
 		}
 		click := func(label string, id int64) {
-			f.msgs = append(f.msgs, dayMsg{at: t, desc: label, do: func(d *dayRun, s time.Time) { d.citizenClick(cit, label, id, s) }})
+			f.msgs = append(f.msgs, dayMsg{at: t, do: func(d *dayRun, s time.Time) { d.citizenClick(cit, label, id, s) }})
 			p.citizenMsgs++
 		}
 		if r.IntN(2) == 0 {
 			say("反映问题", true)
 		} else {
-			f.msgs = append(f.msgs, dayMsg{at: t, desc: "CLICK REPORT", do: func(d *dayRun, s time.Time) { d.citizenEvent(cit, "CLICK", "REPORT", true, s) }})
+			f.msgs = append(f.msgs, dayMsg{at: t, do: func(d *dayRun, s time.Time) { d.citizenEvent(cit, "CLICK", "REPORT", true, s) }})
 			p.citizenMsgs++
 		}
 		t += uniform(r, 6*time.Second, 20*time.Second)
@@ -177,14 +179,14 @@ func planDay(size daySize, seed uint64) *dayPlan {
 		// The owner dispatches it after a look (the console or the API).
 		dispatchAt := t + uniform(r, 10*time.Minute, 40*time.Minute)
 		depts := pickDepartments(r)
-		add(dayFlow{anchor: dispatchAt, origin: start, msgs: []dayMsg{{at: dispatchAt, desc: "dispatch", do: func(d *dayRun, s time.Time) { d.dispatch(cit, depts, s) }}}})
+		add(dayFlow{anchor: dispatchAt, origin: start, msgs: []dayMsg{{at: dispatchAt, do: func(d *dayRun, s time.Time) { d.dispatch(cit, depts, s) }}}})
 		p.dispatches++
 		if r.IntN(100) < 40 { // and asks how it goes, later
 			t += uniform(r, 20*time.Minute, 120*time.Minute)
 			g := dayFlow{anchor: t, origin: start}
-			g.msgs = append(g.msgs, dayMsg{at: t, desc: "查询", do: func(d *dayRun, s time.Time) { d.citizenText(cit, "查询", false, s) }})
+			g.msgs = append(g.msgs, dayMsg{at: t, do: func(d *dayRun, s time.Time) { d.citizenText(cit, "查询", false, s) }})
 			t += uniform(r, 10*time.Second, 30*time.Second)
-			g.msgs = append(g.msgs, dayMsg{at: t, desc: "case no", do: func(d *dayRun, s time.Time) { d.citizenCaseNo(cit, s) }})
+			g.msgs = append(g.msgs, dayMsg{at: t, do: func(d *dayRun, s time.Time) { d.citizenCaseNo(cit, s) }})
 			p.citizenMsgs += 2
 			add(g)
 		}
@@ -195,12 +197,12 @@ func planDay(size daySize, seed uint64) *dayPlan {
 		t := timeOfDay(r)
 		f := dayFlow{anchor: t}
 		if r.IntN(2) == 0 {
-			f.msgs = append(f.msgs, dayMsg{at: t, desc: "查询", do: func(d *dayRun, s time.Time) { d.backlogText("查询", s) }})
+			f.msgs = append(f.msgs, dayMsg{at: t, do: func(d *dayRun, s time.Time) { d.backlogText("查询", s) }})
 		} else {
-			f.msgs = append(f.msgs, dayMsg{at: t, desc: "CLICK PROGRESS", do: func(d *dayRun, s time.Time) { d.backlogEvent("PROGRESS", s) }})
+			f.msgs = append(f.msgs, dayMsg{at: t, do: func(d *dayRun, s time.Time) { d.backlogEvent("PROGRESS", s) }})
 		}
 		t += uniform(r, 10*time.Second, 30*time.Second)
-		f.msgs = append(f.msgs, dayMsg{at: t, desc: "case no", do: func(d *dayRun, s time.Time) { d.backlogCaseNo(s) }})
+		f.msgs = append(f.msgs, dayMsg{at: t, do: func(d *dayRun, s time.Time) { d.backlogCaseNo(s) }})
 		p.citizenMsgs += 2
 		add(f)
 	}
@@ -209,9 +211,9 @@ func planDay(size daySize, seed uint64) *dayPlan {
 		t := timeOfDay(r)
 		cit := fmt.Sprintf("g%03d", i)
 		f := dayFlow{anchor: t}
-		f.msgs = append(f.msgs, dayMsg{at: t, desc: "subscribe", do: func(d *dayRun, s time.Time) { d.citizenEvent(cit, "subscribe", "", false, s) }})
+		f.msgs = append(f.msgs, dayMsg{at: t, do: func(d *dayRun, s time.Time) { d.citizenEvent(cit, "subscribe", "", false, s) }})
 		t += uniform(r, 5*time.Second, 30*time.Second)
-		f.msgs = append(f.msgs, dayMsg{at: t, desc: "你好", do: func(d *dayRun, s time.Time) { d.citizenText(cit, "你好", false, s) }})
+		f.msgs = append(f.msgs, dayMsg{at: t, do: func(d *dayRun, s time.Time) { d.citizenText(cit, "你好", false, s) }})
 		p.citizenMsgs += 2
 		add(f)
 	}
@@ -222,7 +224,7 @@ func planDay(size daySize, seed uint64) *dayPlan {
 		comment := r.IntN(2) == 0
 		gap := uniform(r, 20*time.Second, 60*time.Second)
 		f := dayFlow{anchor: t}
-		f.msgs = append(f.msgs, dayMsg{at: t, desc: "rating", do: func(d *dayRun, s time.Time) { d.rate(level, comment, gap, s) }})
+		f.msgs = append(f.msgs, dayMsg{at: t, do: func(d *dayRun, s time.Time) { d.rate(level, comment, gap, s) }})
 		p.citizenMsgs++
 		if comment {
 			p.citizenMsgs++
@@ -230,26 +232,26 @@ func planDay(size daySize, seed uint64) *dayPlan {
 		add(f)
 	}
 	// Window staff in their groups.
-	staff := func(n int, desc string, do func(d *dayRun, s time.Time)) {
+	staff := func(n int, do func(d *dayRun, s time.Time)) {
 		for range n {
 			t := timeOfDay(r)
-			add(dayFlow{anchor: t, msgs: []dayMsg{{at: t, desc: desc, do: do}}})
+			add(dayFlow{anchor: t, msgs: []dayMsg{{at: t, do: do}}})
 			p.staffCmds++
 		}
 	}
-	staff(size.signs, "签收", func(d *dayRun, s time.Time) { d.sign(s, false) })
-	staff(size.replies, "回复", func(d *dayRun, s time.Time) { d.reply(s) })
-	staff(size.extends, "延期", func(d *dayRun, s time.Time) { d.extend(s) })
-	staff(size.escalates, "上报", func(d *dayRun, s time.Time) { d.escalate(s) })
-	staff(size.helps, "帮助", func(d *dayRun, s time.Time) { d.help(s) })
-	staff(size.refused, "another department's order", func(d *dayRun, s time.Time) { d.refused(s) })
-	staff(size.private, "签收 privately to the app", func(d *dayRun, s time.Time) { d.sign(s, true) })
+	staff(size.signs, func(d *dayRun, s time.Time) { d.sign(s, false) })
+	staff(size.replies, func(d *dayRun, s time.Time) { d.reply(s) })
+	staff(size.extends, func(d *dayRun, s time.Time) { d.extend(s) })
+	staff(size.escalates, func(d *dayRun, s time.Time) { d.escalate(s) })
+	staff(size.helps, func(d *dayRun, s time.Time) { d.help(s) })
+	staff(size.refused, func(d *dayRun, s time.Time) { d.refused(s) })
+	staff(size.private, func(d *dayRun, s time.Time) { d.sign(s, true) })
 	// Card clicks: the order card's link opens the action page, signed in
 	// through the platform; a form is posted after a read.
 	for range size.cardFlows {
 		t := timeOfDay(r)
 		read := uniform(r, 10*time.Second, 40*time.Second)
-		add(dayFlow{anchor: t, msgs: []dayMsg{{at: t, desc: "card", do: func(d *dayRun, s time.Time) { d.cardFlow(s, read) }}}})
+		add(dayFlow{anchor: t, msgs: []dayMsg{{at: t, do: func(d *dayRun, s time.Time) { d.cardFlow(s, read) }}}})
 		p.cardRequests += 3
 	}
 	return p
@@ -302,11 +304,7 @@ type dayRun struct {
 func newDayRun(ctx context.Context, base string, speed float64, rec *recorder, arr *arrivals, db *database, hc *http.Client, plat *platforms, prefix string, plain bool) *dayRun {
 	d := &dayRun{ctx: ctx, base: base, speed: speed, rec: rec, arr: arr, db: db, http: hc, plat: plat, prefix: prefix,
 		r: rand.New(rand.NewPCG(42, 42)), backlog: map[string]string{}, cases: map[string]string{}}
-	aes := wxAESKey
-	if plain {
-		aes = ""
-	}
-	d.wx = &wechattest.Client{URL: base + "/wechat/oa", Token: wxToken, EncodingAESKey: aes, AppID: wxAppID, HTTP: hc}
+	d.wx = newWeChatClient(base, hc, plain)
 	d.wxBot = &wecomtest.BotClient{URL: base + "/wecom/callback", Token: botToken, EncodingAESKey: botAESKey, BotID: "aibotload", HTTP: hc, Fake: plat.wecom}
 	d.wxApp = &wecomtest.AppClient{URL: base + "/wecom/app", Token: appToken, EncodingAESKey: appAESKey, CorpID: corpID, AgentID: agentID, HTTP: hc}
 	d.ding = &dingtalktest.Client{URL: base + "/dingtalk/callback", AppSecret: dingSec, RobotCode: dingRobot, CorpID: dingCorp, Fake: plat.ding, HTTP: hc}
@@ -530,15 +528,8 @@ func (d *dayRun) say(dept deptInfo, head, private bool, text string, s time.Time
 	switch {
 	case dept.platform == "dingtalk":
 		r := d.ding.GroupText(dept.chat, dept.name+"工作群", u.platformID, u.nick, text, d.msgID("dt"))
-		problem := ""
-		switch {
-		case r.Err != nil && r.Status == 0:
-			problem = "transport: " + shortErr(r.Err)
-		case r.Status != http.StatusOK:
-			problem = fmt.Sprintf("HTTP %d", r.Status)
-		case r.Err != nil:
-			problem = "reply: " + shortErr(r.Err)
-		case r.Reply == nil:
+		problem := wireProblem(r.Status, r.Err)
+		if problem == "" && r.Reply == nil {
 			problem = "no answer"
 		}
 		d.record(kindDing, s, problem)
@@ -562,13 +553,10 @@ func (d *dayRun) say(dept deptInfo, head, private bool, text string, s time.Time
 }
 
 func wecomProblem(r *wecomtest.Response, wantReply bool) string {
+	if problem := wireProblem(r.Status, r.Err); problem != "" {
+		return problem
+	}
 	switch {
-	case r.Err != nil && r.Status == 0:
-		return "transport: " + shortErr(r.Err)
-	case r.Status != http.StatusOK:
-		return fmt.Sprintf("HTTP %d", r.Status)
-	case r.Err != nil:
-		return "reply: " + shortErr(r.Err)
 	case wantReply && r.Reply == nil:
 		return "no answer"
 	case r.Reply != nil && r.Reply.Rejected != "":
@@ -696,7 +684,7 @@ func (d *dayRun) cardFlow(s time.Time, read time.Duration) {
 	}
 	dept := deptByCode(o.dept)
 	u := dept.users[0]
-	code := "LOADCODE" + randomHex(8)
+	code := "LOADCODE" + testenv.RandomHex(8)
 	if dept.platform == "wecom" {
 		d.plat.wecom.AddCode(code, u.platformID)
 	} else {
@@ -770,52 +758,10 @@ func (d *dayRun) seed(n int) error {
 	rec := d.rec
 	d.rec = quiet
 	defer func() { d.rec = rec }()
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 6)
-	var mu sync.Mutex
-	var firstErr error
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			cit := fmt.Sprintf("b%03d", i)
-			openid := d.openid(cit)
-			d.citizenText(cit, "反映问题", false, time.Now())
-			d.citizenClick(cit, "2 受理后超时未办结", 102, time.Now())
-			d.citizenText(cit, matters[i%len(matters)], false, time.Now())
-			d.citizenClick(cit, "1 个人（群众）", 201, time.Now())
-			d.citizenText(cit, names[i%len(names)], false, time.Now())
-			d.citizenText(cit, fmt.Sprintf("139%08d", i), false, time.Now())
-			d.citizenText(cit, "确认", false, time.Now())
-			no, owner, err := d.db.caseOf(d.ctx, openid)
-			if err != nil {
-				mu.Lock()
-				firstErr = fmt.Errorf("seed: case of %s not registered: %w", openid, err)
-				mu.Unlock()
-				return
-			}
-			depts := []string{departments[i%3].code}
-			if i%5 == 0 {
-				depts = append(depts, departments[(i+1)%3].code)
-			}
-			orders, problem := d.dispatchCase(no, owner, depts)
-			if problem != "" {
-				mu.Lock()
-				firstErr = fmt.Errorf("seed: dispatch %s: %s", no, problem)
-				mu.Unlock()
-				return
-			}
-			d.mu.Lock()
-			d.backlog[openid] = no
-			d.mu.Unlock()
-			d.addPending(orders, no, openid)
-		}(i)
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
+	errs := make([]error, n)
+	par.Each(n, 6, func(i int) { errs[i] = d.seedCase(i) })
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	// Some were signed on earlier days, a few answered (awaiting a rating).
 	signed := len(d.pending) * 2 / 5
@@ -828,6 +774,37 @@ func (d *dayRun) seed(n int) error {
 	if errs := quiet.total().errs; errs > 0 {
 		return fmt.Errorf("seed: %d requests failed: %v", errs, quiet.problems(3))
 	}
+	return nil
+}
+
+// seedCase registers the backlog's case i through the dialog and
+// dispatches it.
+func (d *dayRun) seedCase(i int) error {
+	cit := fmt.Sprintf("b%03d", i)
+	openid := d.openid(cit)
+	d.citizenText(cit, "反映问题", false, time.Now())
+	d.citizenClick(cit, "2 受理后超时未办结", 102, time.Now())
+	d.citizenText(cit, matters[i%len(matters)], false, time.Now())
+	d.citizenClick(cit, "1 个人（群众）", 201, time.Now())
+	d.citizenText(cit, names[i%len(names)], false, time.Now())
+	d.citizenText(cit, fmt.Sprintf("139%08d", i), false, time.Now())
+	d.citizenText(cit, "确认", false, time.Now())
+	no, owner, err := d.db.caseOf(d.ctx, openid)
+	if err != nil {
+		return fmt.Errorf("seed: case of %s not registered: %w", openid, err)
+	}
+	depts := []string{departments[i%3].code}
+	if i%5 == 0 {
+		depts = append(depts, departments[(i+1)%3].code)
+	}
+	orders, problem := d.dispatchCase(no, owner, depts)
+	if problem != "" {
+		return fmt.Errorf("seed: dispatch %s: %s", no, problem)
+	}
+	d.mu.Lock()
+	d.backlog[openid] = no
+	d.mu.Unlock()
+	d.addPending(orders, no, openid)
 	return nil
 }
 

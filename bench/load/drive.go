@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 )
@@ -70,9 +69,8 @@ func (r *recorder) add(kind string, sched, end time.Time, problem string) {
 
 // stats summarises latencies.
 type stats struct {
-	n, errs             int
-	p50, p90, p99, pmax time.Duration
-	mean                time.Duration
+	n, errs        int
+	p50, p99, pmax time.Duration
 }
 
 func summarise(lats []time.Duration, errs int) stats {
@@ -82,12 +80,7 @@ func summarise(lats []time.Duration, errs int) stats {
 	}
 	l := slices.Clone(lats)
 	slices.Sort(l)
-	var sum time.Duration
-	for _, d := range l {
-		sum += d
-	}
-	s.mean = sum / time.Duration(len(l))
-	s.p50, s.p90, s.p99, s.pmax = pct(l, 0.50), pct(l, 0.90), pct(l, 0.99), l[len(l)-1]
+	s.p50, s.p99, s.pmax = pct(l, 0.50), pct(l, 0.99), l[len(l)-1]
 	return s
 }
 
@@ -129,23 +122,7 @@ func (r *recorder) span() time.Duration {
 func (r *recorder) problems(limit int) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	type kv struct {
-		k string
-		n int
-	}
-	var l []kv
-	for k, n := range r.samples {
-		l = append(l, kv{k, n})
-	}
-	sort.Slice(l, func(i, j int) bool { return l[i].n > l[j].n })
-	var out []string
-	for i, e := range l {
-		if i == limit {
-			break
-		}
-		out = append(out, e.k+" ×"+itoa(e.n))
-	}
-	return out
+	return timesEach(r.samples, limit)
 }
 
 // openLoop offers jobs at a steady rate for dur, whatever the server does:

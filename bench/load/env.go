@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,15 +19,9 @@ import (
 
 	mysqldrv "github.com/go-sql-driver/mysql"
 	"github.com/redis/go-redis/v9"
-)
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
-}
+	"bbcs/internal/testenv"
+)
 
 // freeAddr is a loopback address nobody listens on now.
 func freeAddr() (string, error) {
@@ -132,58 +124,28 @@ func buildBBCS(root, dir string, withPprof bool, userOverlay string) (string, ti
 
 // database is the benchmark's own MariaDB database, created fresh.
 type database struct {
-	server string // DSN without a database name
-	name   string
-	dsn    string
+	dsn    string  // given to bbcs
 	db     *sql.DB // the benchmark's own connections (lookups, counters)
+	remove func()
 }
 
 func createDatabase(serverDSN, name string) (*database, error) {
-	cfg, err := mysqldrv.ParseDSN(serverDSN)
+	dsn, remove, err := testenv.CreateDatabase(serverDSN, name)
 	if err != nil {
-		return nil, fmt.Errorf("-mysql %q: %w", serverDSN, err)
+		return nil, fmt.Errorf("-mysql: %w", err)
 	}
-	cfg.DBName = ""
-	cfg.Timeout = 5 * time.Second
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
+	db, err := sql.Open("mysql", dsn)
 	if err != nil {
+		remove()
 		return nil, err
 	}
-	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := admin.PingContext(ctx); err != nil {
-		return nil, fmt.Errorf("MariaDB at %s: %w", cfg.Addr, err)
-	}
-	if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+name+"`"); err != nil {
-		return nil, err
-	}
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		return nil, err
-	}
-	server := cfg.FormatDSN()
-	cfg.DBName = name
-	cfg.ParseTime = true
-	d := &database{server: server, name: name, dsn: cfg.FormatDSN()}
-	d.db, err = sql.Open("mysql", d.dsn)
-	if err != nil {
-		return nil, err
-	}
-	d.db.SetMaxOpenConns(4)
-	// bbcs gets the DSN without parseTime: it adds its own parameters.
-	cfg.ParseTime = false
-	d.dsn = cfg.FormatDSN()
-	return d, nil
+	db.SetMaxOpenConns(4)
+	return &database{dsn: dsn, db: db, remove: remove}, nil
 }
 
 func (d *database) drop() {
 	d.db.Close()
-	admin, err := sql.Open("mysql", d.server)
-	if err != nil {
-		return
-	}
-	defer admin.Close()
-	_, _ = admin.Exec("DROP DATABASE IF EXISTS `" + d.name + "`")
+	d.remove()
 }
 
 // dueNotices counts the recipients whose next notice bbcs should have
@@ -269,27 +231,24 @@ func (d *database) caseOf(ctx context.Context, openid string) (no, owner string,
 }
 
 // deleteKeys removes the benchmark's Redis keys.
-func deleteKeys(ctx context.Context, rdb *redis.Client, prefix string) int {
-	n := 0
+func deleteKeys(ctx context.Context, rdb *redis.Client, prefix string) {
 	iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
 	var batch []string
 	for iter.Next(ctx) {
 		batch = append(batch, iter.Val())
 		if len(batch) == 500 {
-			n += int(rdb.Unlink(ctx, batch...).Val())
+			rdb.Unlink(ctx, batch...)
 			batch = batch[:0]
 		}
 	}
 	if len(batch) > 0 {
-		n += int(rdb.Unlink(ctx, batch...).Val())
+		rdb.Unlink(ctx, batch...)
 	}
-	return n
 }
 
 // server is a web server under test running as a child process: bbcs, or
 // the floor (this program re-executed).
 type server struct {
-	name    string
 	cmd     *exec.Cmd
 	base    string // http://addr
 	started time.Time
@@ -300,7 +259,7 @@ type server struct {
 
 // startServer starts the child and waits until GET readyPath answers 200.
 func startServer(name string, cmd *exec.Cmd, addr, readyPath string, timeout time.Duration) (*server, error) {
-	s := &server{name: name, cmd: cmd, base: "http://" + addr, done: make(chan struct{})}
+	s := &server{cmd: cmd, base: "http://" + addr, done: make(chan struct{})}
 	s.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)

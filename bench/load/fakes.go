@@ -52,9 +52,9 @@ const (
 	cidMarket  = "cidMarketGroup=="
 )
 
-// tb lets the platform fakes, written for tests, run in a command: they
-// need Cleanup and Logf of a testing.TB, nothing else (WaitFor is not used
-// here). The embedded interface is nil; only the methods below are called.
+// tb lets the platform fakes, written for tests, run in a command: NewFake
+// calls Cleanup, the fakes' handlers Logf, and nothing else of a testing.TB
+// (WaitFor is not used here). The embedded interface is nil.
 type tb struct {
 	testing.TB
 	mu       sync.Mutex
@@ -67,13 +67,7 @@ func (t *tb) Cleanup(f func()) {
 	t.cleanups = append(t.cleanups, f)
 }
 
-func (t *tb) Helper()      {}
-func (t *tb) Name() string { return "bench-load" }
-func (t *tb) Logf(format string, args ...any) {
-	log.Printf("fake: "+format, args...)
-}
-func (t *tb) Errorf(format string, args ...any) { log.Printf("fake: "+format, args...) }
-func (t *tb) Fatalf(format string, args ...any) { log.Fatalf("fake: "+format, args...) }
+func (t *tb) Logf(format string, args ...any) { log.Printf("fake: "+format, args...) }
 
 func (t *tb) close() {
 	t.mu.Lock()
@@ -107,7 +101,7 @@ func startPlatforms() *platforms {
 	t := &tb{}
 	p := &platforms{t: t, arrivals: newArrivals(), refusal: map[string]int{}}
 	p.wechat = wechattest.NewFake(t, wxAppID, wxSecret)
-	p.wechatTS = httptest.NewServer(p.watch("wechat", http.HandlerFunc(p.serveWeChat)))
+	p.wechatTS = httptest.NewServer(http.HandlerFunc(p.serveWeChat))
 	t.Cleanup(p.wechatTS.Close)
 	p.wecom = wecomtest.NewFake(t, corpID, corpSec, agentID)
 	wecomURL, _ := url.Parse(p.wecom.URL())
@@ -136,25 +130,24 @@ func (p *platforms) wechatURL() string { return p.wechatTS.URL }
 func (p *platforms) wecomURL() string  { return p.wecomTS.URL }
 func (p *platforms) dingURL() string   { return p.dingTS.URL }
 
-var errcodeRE = regexp.MustCompile(`"errcode"\s*:\s*(-?\d+)`)
-
 // watch notes every error a platform answers bbcs (rate limits above all).
 func (p *platforms) watch(name string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &peekWriter{ResponseWriter: w, status: http.StatusOK}
-		h.ServeHTTP(rec, r)
-		key := ""
-		if m := errcodeRE.FindSubmatch(rec.head); m != nil && string(m[1]) != "0" {
-			key = name + " errcode " + string(m[1])
-		} else if rec.status >= 400 {
-			key = name + " HTTP " + strconv.Itoa(rec.status)
-		}
-		if key != "" {
-			p.mu.Lock()
-			p.refusal[key+" ("+path.Base(r.URL.Path)+")"]++
-			p.mu.Unlock()
-		}
-	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.serve(name, h, w, r) })
+}
+
+// serve hands r to h, notes the error h answers if any, and reports
+// whether h accepted r.
+func (p *platforms) serve(name string, h http.Handler, w http.ResponseWriter, r *http.Request) (accepted bool) {
+	pw := &peekWriter{ResponseWriter: w, status: http.StatusOK}
+	h.ServeHTTP(pw, r)
+	refusal := pw.refusal()
+	if refusal == "" {
+		return true
+	}
+	p.mu.Lock()
+	p.refusal[name+" "+refusal+" ("+path.Base(r.URL.Path)+")"]++
+	p.mu.Unlock()
+	return false
 }
 
 func (p *platforms) refusals() map[string]int {
@@ -186,23 +179,39 @@ func (w *peekWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// serveWeChat hands every call to the WeChat fake, and for a
-// customer-service message notes its arrival for its citizen.
-func (p *platforms) serveWeChat(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/cgi-bin/message/custom/send" {
-		at := time.Now()
-		body, err := io.ReadAll(r.Body)
-		if err == nil {
-			var m struct {
-				ToUser string `json:"touser"`
-			}
-			if json.Unmarshal(body, &m) == nil && m.ToUser != "" {
-				p.arrivals.arrived(m.ToUser, at)
-			}
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+var errcodeRE = regexp.MustCompile(`"errcode"\s*:\s*(-?\d+)`)
+
+// refusal is how the platform refused the request ("errcode 45009",
+// "HTTP 500"), "" when it accepted it.
+func (w *peekWriter) refusal() string {
+	if m := errcodeRE.FindSubmatch(w.head); m != nil && string(m[1]) != "0" {
+		return "errcode " + string(m[1])
 	}
-	p.wechat.ServeHTTP(w, r)
+	if w.status >= 400 {
+		return "HTTP " + strconv.Itoa(w.status)
+	}
+	return ""
+}
+
+// serveWeChat hands every call to the WeChat fake, and notes the arrival
+// of each customer-service message it accepts for its citizen.
+func (p *platforms) serveWeChat(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/cgi-bin/message/custom/send" {
+		p.serve("wechat", p.wechat, w, r)
+		return
+	}
+	at := time.Now()
+	body, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if !p.serve("wechat", p.wechat, w, r) || err != nil {
+		return
+	}
+	var m struct {
+		ToUser string `json:"touser"`
+	}
+	if json.Unmarshal(body, &m) == nil && m.ToUser != "" {
+		p.arrivals.arrived(m.ToUser, at)
+	}
 }
 
 // arrivals pairs the citizen messages that make bbcs send a
@@ -267,10 +276,32 @@ func (a *arrivals) pending() int {
 	return n
 }
 
+// extras is how many customer-service messages arrived that no trigger
+// waited for.
+func (a *arrivals) extras() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.extra
+}
+
 func (a *arrivals) waits(phase string) []time.Duration {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return append([]time.Duration(nil), a.lat[phase]...)
+}
+
+// wxAES is the service account's EncodingAESKey: none in plain mode
+// (明文模式), the key in safe mode (安全模式).
+func wxAES(plain bool) string {
+	if plain {
+		return ""
+	}
+	return wxAESKey
+}
+
+// newWeChatClient sends to bbcs (or the floor) at base as WeChat does.
+func newWeChatClient(base string, hc *http.Client, plain bool) *wechattest.Client {
+	return &wechattest.Client{URL: base + "/wechat/oa", Token: wxToken, EncodingAESKey: wxAES(plain), AppID: wxAppID, HTTP: hc}
 }
 
 // staffOf names, for each department, the platform its window group is on
@@ -309,17 +340,13 @@ func deptByCode(code string) deptInfo {
 // messages (the seeding of earlier days' cases uses that, so their cards do
 // not use up the groups' 20 messages a minute).
 func centreConfig(addr, dsn, redisAddr, prefix, wechatURL, wecomURL, dingURL string, plain, robots bool) string {
-	aes := wxAESKey
-	if plain {
-		aes = ""
-	}
 	kReal, kTax, kSup, kLead, tMarket, sMarket := keyRealty, keyTax, keySuper, keyLeaders, tokMarket, secMarket
 	if !robots {
 		kReal, kTax, kSup, kLead, tMarket, sMarket = "", "", "", "", "", ""
 	}
 	r := strings.NewReplacer(
 		"$ADDR", addr, "$DSN", dsn, "$REDIS", redisAddr, "$PREFIX", prefix,
-		"$WXURL", wechatURL, "$WXAPP", wxAppID, "$WXTOKEN", wxToken, "$WXAES", aes,
+		"$WXURL", wechatURL, "$WXAPP", wxAppID, "$WXTOKEN", wxToken, "$WXAES", wxAES(plain),
 		"$WCURL", wecomURL, "$CORP", corpID, "$AGENT", agentID, "$APPTOKEN", appToken, "$APPAES", appAESKey,
 		"$BOTTOKEN", botToken, "$BOTAES", botAESKey,
 		"$DTURL", dingURL, "$DTKEY", dingKey, "$DTROBOT", dingRobot, "$DTCORP", dingCorp,

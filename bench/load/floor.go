@@ -75,12 +75,8 @@ func startFloor(plain bool) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	aes := wxAESKey
-	if plain {
-		aes = ""
-	}
 	cmd := exec.Command(self)
-	cmd.Env = childEnv(floorEnv+"="+addr, "LOADBENCH_FLOOR_APPID="+wxAppID, "LOADBENCH_FLOOR_TOKEN="+wxToken, "LOADBENCH_FLOOR_AES="+aes)
+	cmd.Env = childEnv(floorEnv+"="+addr, "LOADBENCH_FLOOR_APPID="+wxAppID, "LOADBENCH_FLOOR_TOKEN="+wxToken, "LOADBENCH_FLOOR_AES="+wxAES(plain))
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	return startServer("floor", cmd, addr, "/readyz", 10*time.Second)
 }

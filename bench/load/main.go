@@ -44,7 +44,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -53,6 +52,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"bbcs/bot/wechat/wechattest"
+	"bbcs/internal/testenv"
 )
 
 var (
@@ -65,9 +65,9 @@ var (
 	dayScale  = flag.Float64("day-scale", 1, "multiply the day's traffic (1: ~300 citizen messages and ~150 staff commands in 8 hours)")
 	seed      = flag.Uint64("seed", 1, "seed of the day's plan")
 	plainMode = flag.Bool("plain", false, "plain mode (明文模式) for the service account instead of safe mode (安全模式), for bbcs and the floor alike")
-	mysqlDSN  = flag.String("mysql", "root@tcp(127.0.0.1:3306)/", "MariaDB/MySQL server (DSN without a database)")
+	mysqlDSN  = flag.String("mysql", testenv.MySQLServerDSN(), "MariaDB/MySQL server (DSN without a database), as the tests': BBCS_TEST_MYSQL or root on 127.0.0.1:3306")
 	dbName    = flag.String("db", "bbcs_load", "database of the benchmark (dropped and created)")
-	redisAddr = flag.String("redis", "127.0.0.1:6379", "Redis address")
+	redisAddr = flag.String("redis", testenv.RedisAddr(), "Redis address, as the tests': BBCS_TEST_REDIS or 127.0.0.1:6379")
 	settle    = flag.Duration("settle", 3*time.Second, "wait after start before reading idle memory")
 	drainMax  = flag.Duration("drain", 15*time.Second, "after each phase, wait at most this long for bbcs's outbox to deliver what is due")
 	bbcsBin   = flag.String("bbcs", "", "use this bbcs binary instead of building ./cmd/bbcs")
@@ -183,18 +183,11 @@ func run(ctx context.Context) error {
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("Redis at %s: %w", *redisAddr, err)
 	}
-	prefix := "bbcs-load-" + randomHex(4)
+	prefix := "bbcs-load-" + testenv.RandomHex(4)
 	if !*keep {
-		defer func() { deleteKeys(context.Background(), rdb, prefix) }()
+		defer deleteKeys(context.Background(), rdb, prefix)
 	}
 	hc := newHTTPClient()
-	aes := wxAESKey
-	if *plainMode {
-		aes = ""
-	}
-	wxClient := func(base string) *wechattest.Client {
-		return &wechattest.Client{URL: base + "/wechat/oa", Token: wxToken, EncodingAESKey: aes, AppID: wxAppID, HTTP: hc}
-	}
 
 	// ---- the floor ----
 	if !*skipFloor {
@@ -206,7 +199,7 @@ func run(ctx context.Context) error {
 		rep.floorStart = fl.ready
 		time.Sleep(time.Second)
 		rep.floorIdleRSS, _ = procStatus(fl.pid())
-		wx := wxClient(fl.base)
+		wx := newWeChatClient(fl.base, hc, *plainMode)
 		cs := newCitizens(prefix+"f", nil)
 		log.Printf("floor: open loop, %.0f msg/s for %v", *rate, *duration)
 		rep.floorOpen = openLoopRun(ctx, wx, cs, fl.pid(), "floor open", rep)
@@ -245,7 +238,7 @@ func run(ctx context.Context) error {
 	}
 	startBBCS := func(cfgPath string) (*server, error) {
 		cmd := exec.Command(bin, "serve", "--config", cfgPath)
-		extra := secretEnv(randomHex(16))
+		extra := secretEnv(testenv.RandomHex(16))
 		if pprofAddr != "" {
 			extra = append(extra, "LOADBENCH_PPROF_ADDR="+pprofAddr)
 		}
@@ -268,7 +261,7 @@ func run(ctx context.Context) error {
 	}
 	rep.coldStart = bb.ready
 	base := bb.base
-	wx := wxClient(base)
+	wx := newWeChatClient(base, hc, *plainMode)
 	day := newDayRun(ctx, base, *daySpeed, newRecorder(), plat.arrivals, db, hc, plat, prefix, *plainMode)
 	size := sizeFor(*dayScale)
 	log.Printf("bbcs: started in %v; seeding %d open cases (dialogs, dispatches, some signed)", rep.coldStart.Round(time.Millisecond), size.backlog)
@@ -331,9 +324,7 @@ func run(ctx context.Context) error {
 	for _, ph := range []string{"day", "open", "closed"} {
 		rep.waits[ph] = plat.arrivals.waits(ph)
 	}
-	plat.arrivals.mu.Lock()
-	rep.extraCustoms = plat.arrivals.extra
-	plat.arrivals.mu.Unlock()
+	rep.extraCustoms = plat.arrivals.extras()
 
 	time.Sleep(*settle)
 	rep.idleAfter, rep.hwm = procStatus(bb.pid())
@@ -492,17 +483,7 @@ func countLog(path string) (lines, warns, errs int, top []string) {
 		}
 		msgs[m[1]+" "+strings.Trim(m[2], `"`)]++
 	}
-	for k, n := range msgs {
-		top = append(top, fmt.Sprintf("%s ×%d", k, n))
-	}
-	sort.Slice(top, func(i, j int) bool { return countOf(top[i]) > countOf(top[j]) })
-	return lines, warns, errs, top[:min(len(top), 6)]
-}
-
-func countOf(s string) int {
-	_, n, _ := strings.Cut(s[strings.LastIndex(s, " ×"):], "×")
-	v, _ := strconv.Atoi(n)
-	return v
+	return lines, warns, errs, timesEach(msgs, 6)
 }
 
 // ---- pprof ----

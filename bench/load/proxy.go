@@ -182,35 +182,35 @@ func (p *countingProxy) redisCommands(b []byte) []byte {
 
 // parseRESP reads one array-of-bulk-strings command: its name and length.
 func parseRESP(b []byte) (name string, n int, ok bool) {
-	line, rest, found := bytes.Cut(b, []byte("\r\n"))
-	if !found || len(line) < 2 || line[0] != '*' {
+	count, pos, ok := respHeader(b, '*')
+	if !ok {
 		return "", 0, false
 	}
-	count, err := strconv.Atoi(string(line[1:]))
-	if err != nil {
-		return "", 0, false
-	}
-	pos := len(line) + 2
-	for i := 0; i < count; i++ {
-		hdr, _, found := bytes.Cut(rest, []byte("\r\n"))
-		if !found || len(hdr) < 2 || hdr[0] != '$' {
-			return "", 0, false
-		}
-		l, err := strconv.Atoi(string(hdr[1:]))
-		if err != nil {
-			return "", 0, false
-		}
-		start := len(hdr) + 2
-		if len(rest) < start+l+2 {
+	for i := range count {
+		l, hdr, ok := respHeader(b[pos:], '$')
+		if !ok || l < 0 || len(b) < pos+hdr+l+2 {
 			return "", 0, false
 		}
 		if i == 0 {
-			name = string(rest[start : start+l])
+			name = string(b[pos+hdr : pos+hdr+l])
 		}
-		rest = rest[start+l+2:]
-		pos += start + l + 2
+		pos += hdr + l + 2
 	}
 	return name, pos, true
+}
+
+// respHeader reads the line "<kind><n>\r\n" at the front of b (an array's
+// element count, a bulk string's length): n and the line's length.
+func respHeader(b []byte, kind byte) (n, size int, ok bool) {
+	line, _, found := bytes.Cut(b, []byte("\r\n"))
+	if !found || len(line) < 2 || line[0] != kind {
+		return 0, 0, false
+	}
+	n, err := strconv.Atoi(string(line[1:]))
+	if err != nil {
+		return 0, 0, false
+	}
+	return n, len(line) + 2, true
 }
 
 func compact(b []byte) []byte {

@@ -1,17 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // ms shows a latency.
 func ms(d time.Duration) string {
@@ -81,7 +81,7 @@ func printReport(w io.Writer, rep *report) {
 		p("| open loop: offered %.0f msg/s for %v, answered without error | %.0f msg/s | %s | | |", *rate, *duration,
 			rateOf(o.n-o.errs, *duration), floorRate(rep.floorOpen, f, *duration))
 		p("| open loop latency p50 / p99 / max, from the scheduled send time | %s / %s / %s | %s | | p99 < 20 ms: %s |",
-			ms(o.p50), ms(o.p99), ms(o.pmax), floorLat(rep.floorOpen, f, true), verdict(o.p99 < 20*time.Millisecond && o.errs == 0))
+			ms(o.p50), ms(o.p99), ms(o.pmax), floorLat(rep.floorOpen, f), verdict(o.p99 < 20*time.Millisecond && o.errs == 0))
 		p("| open loop errors (non-200, timeouts after 5 s, bad replies, 系统繁忙) | %d of %d | %s | | |", o.errs, o.n, floorErrs(rep.floorOpen, f))
 		if w := summarise(rep.waits["open"], 0); w.n > 0 {
 			p("| open loop: menus and receipts through the outbox, wait p50 / p99 | %s / %s | | | |", ms(w.p50), ms(w.p99))
@@ -320,14 +320,11 @@ func floorRate(r *recorder, s stats, d time.Duration) string {
 	return fmt.Sprintf("%.0f msg/s", rateOf(s.n-s.errs, d))
 }
 
-func floorLat(r *recorder, s stats, withMax bool) string {
+func floorLat(r *recorder, s stats) string {
 	if r == nil {
 		return "—"
 	}
-	if withMax {
-		return ms(s.p50) + " / " + ms(s.p99) + " / " + ms(s.pmax)
-	}
-	return ms(s.p50) + " / " + ms(s.p99)
+	return ms(s.p50) + " / " + ms(s.p99) + " / " + ms(s.pmax)
 }
 
 func floorErrs(r *recorder, s stats) string {
@@ -390,20 +387,32 @@ func commandLine() string {
 
 // verbs lists the counts under prefix, largest first.
 func verbs(m map[string]float64, prefix string, skip map[string]bool) string {
-	type kv struct {
-		k string
-		v float64
-	}
-	var l []kv
+	picked := map[string]float64{}
 	for k, v := range m {
 		if strings.HasPrefix(k, prefix) && !skip[k] && v >= 0.5 {
-			l = append(l, kv{strings.TrimPrefix(k, prefix), v})
+			picked[strings.TrimPrefix(k, prefix)] = v
 		}
 	}
-	sort.Slice(l, func(i, j int) bool { return l[i].v > l[j].v })
 	var parts []string
-	for _, e := range l {
-		parts = append(parts, fmt.Sprintf("%s %.0f", e.k, e.v))
+	for _, k := range byCount(picked) {
+		parts = append(parts, fmt.Sprintf("%s %.0f", k, picked[k]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// byCount is m's keys, largest count first (equal counts in key order).
+func byCount[N int | float64](m map[string]N) []string {
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), strings.Compare(a, b)) })
+	return keys
+}
+
+// timesEach lists the limit most frequent of m as "key ×count".
+func timesEach(m map[string]int, limit int) []string {
+	keys := byCount(m)
+	out := make([]string, 0, min(limit, len(keys)))
+	for _, k := range keys[:min(limit, len(keys))] {
+		out = append(out, fmt.Sprintf("%s ×%d", k, m[k]))
+	}
+	return out
 }

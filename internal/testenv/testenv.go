@@ -48,36 +48,53 @@ func Quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // test ends, and returns its DSN.
 func MySQLDSN(t testing.TB) string {
 	t.Helper()
-	cfg, err := mysqldrv.ParseDSN(MySQLServerDSN())
+	dsn, drop, err := CreateDatabase(MySQLServerDSN(), "bbcs_t_"+sanitize(t.Name())+"_"+RandomHex(4))
 	if err != nil {
-		t.Fatalf("testenv: BBCS_TEST_MYSQL %q is not a MySQL DSN: %v", MySQLServerDSN(), err)
+		t.Fatalf("testenv: %v. The tests need MariaDB/MySQL (BBCS_TEST_MYSQL): run ./scripts/test, which starts it, or start it with 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd'", err)
+	}
+	t.Cleanup(drop)
+	return dsn
+}
+
+// CreateDatabase creates the database name on the server of serverDSN (a
+// DSN without a database name), dropping any of that name first. It
+// returns the new database's DSN and a function that drops it.
+func CreateDatabase(serverDSN, name string) (dsn string, drop func(), err error) {
+	cfg, err := mysqldrv.ParseDSN(serverDSN)
+	if err != nil {
+		return "", nil, fmt.Errorf("%q is not a MySQL DSN: %w", serverDSN, err)
 	}
 	cfg.DBName = ""
 	cfg.Timeout = 5 * time.Second
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
+	server := cfg.FormatDSN()
+	admin, err := sql.Open("mysql", server)
 	if err != nil {
-		t.Fatalf("testenv: %v", err)
+		return "", nil, err
 	}
 	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := admin.PingContext(ctx); err != nil {
-		t.Fatalf("testenv: MariaDB/MySQL is not reachable at %s (%v). The tests need it: run ./scripts/test, which starts it, or start it with 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd'", cfg.Addr, err)
+		return "", nil, fmt.Errorf("MariaDB/MySQL is not reachable at %s: %w", cfg.Addr, err)
 	}
-	name := "bbcs_t_" + sanitize(t.Name()) + "_" + randomHex(4)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		t.Fatalf("testenv: create database %s: %v", name, err)
+	for _, stmt := range []string{
+		"DROP DATABASE IF EXISTS `" + name + "`",
+		"CREATE DATABASE `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+	} {
+		if _, err := admin.ExecContext(ctx, stmt); err != nil {
+			return "", nil, fmt.Errorf("database %s: %w", name, err)
+		}
 	}
-	t.Cleanup(func() {
-		drop, err := sql.Open("mysql", cfg.FormatDSN())
+	drop = func() {
+		admin, err := sql.Open("mysql", server)
 		if err != nil {
 			return
 		}
-		defer drop.Close()
-		_, _ = drop.Exec("DROP DATABASE IF EXISTS `" + name + "`")
-	})
+		defer admin.Close()
+		_, _ = admin.Exec("DROP DATABASE IF EXISTS `" + name + "`")
+	}
 	cfg.DBName = name
-	return cfg.FormatDSN()
+	return cfg.FormatDSN(), drop, nil
 }
 
 // MySQL opens a migrated, empty database of this test's own.
@@ -102,7 +119,7 @@ func Redis(t testing.TB) (*redis.Client, string) {
 		c.Close()
 		t.Fatalf("testenv: Redis is not reachable at %s (%v). The tests need it: run ./scripts/test, which starts it, or start it with 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save \"\" --appendonly no'", RedisAddr(), err)
 	}
-	prefix := "bbcs-test:" + sanitize(t.Name()) + ":" + randomHex(4)
+	prefix := "bbcs-test:" + sanitize(t.Name()) + ":" + RandomHex(4)
 	t.Cleanup(func() {
 		ctx := context.Background()
 		iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
@@ -130,7 +147,8 @@ func sanitize(name string) string {
 	return b.String()
 }
 
-func randomHex(n int) string {
+// RandomHex is n random bytes in hex: names and secrets of a run's own.
+func RandomHex(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
 		panic(fmt.Sprintf("testenv: random: %v", err))
