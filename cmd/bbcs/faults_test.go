@@ -214,10 +214,10 @@ func TestAMessageHandledAgainAfterACrashTellsOnce(t *testing.T) {
 	const openid = "oCitizenCrash"
 	// crash sends message id, then takes back what it stored in Redis as
 	// though the process had died before the answer's MULTI/EXEC.
-	crash := func(send func(id int64) *wechattest.Response, dialogBefore string) (first, again string) {
+	crash := func(send func(id int64) *wechattest.Response, dialogBefore string) {
 		t.Helper()
 		id := nextID()
-		first = ca.reply(send(id))
+		ca.reply(send(id))
 		seen, _ := ca.app.redis.Keys(ca.ctx, fmt.Sprintf("*wechat:seen:%d", id)).Result()
 		if len(seen) != 1 {
 			t.Fatalf("message %d left seen %v", id, seen)
@@ -229,7 +229,7 @@ func TestAMessageHandledAgainAfterACrashTellsOnce(t *testing.T) {
 		} else {
 			ca.app.redis.Set(ca.ctx, dialog, dialogBefore, time.Hour)
 		}
-		return first, ca.reply(send(id))
+		ca.reply(send(id))
 	}
 	dialogNow := func() string {
 		t.Helper()
@@ -239,9 +239,9 @@ func TestAMessageHandledAgainAfterACrashTellsOnce(t *testing.T) {
 		}
 		return ca.app.redis.Get(ca.ctx, keys[0]).Val()
 	}
-	if first, again := crash(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "反映问题", id) }, ""); again != first {
-		t.Errorf("handled again, 反映问题 answered %q, first %q", again, first)
-	}
+	// The answers go as customer-service messages (no passive reply to
+	// compare): what counts is that each went once, checked below.
+	crash(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "反映问题", id) }, "")
 	menu := ca.customs(openid, 1)[0]
 	ca.click(openid, menu.Menu.Items[1].Content, 102)
 	ca.say(openid, "过户材料提交后超期未办结")
@@ -250,9 +250,7 @@ func TestAMessageHandledAgainAfterACrashTellsOnce(t *testing.T) {
 	ca.say(openid, "钱先生")
 	wantContains(t, ca.say(openid, "13500135000"), "请核对")
 	before := dialogNow()
-	if first, again := crash(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "确认", id) }, before); again != first {
-		t.Errorf("handled again, 确认 answered %q, first %q", again, first)
-	}
+	crash(func(id int64) *wechattest.Response { return ca.wx.Text(openid, "确认", id) }, before)
 	ca.customs(openid, 3)
 	time.Sleep(300 * time.Millisecond) // a second copy would have come by now
 	got := ca.fake.CustomsTo(openid)

@@ -480,11 +480,11 @@ func TestNoticesSurvivePlatformErrorsAndRateLimits(t *testing.T) {
 	// check say, keep their own pace).
 	var page string
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if _, page, _ = ma.do("GET", "/admin/notices", nil); !strings.Contains(pendingTable(page), c.No) {
+		if _, page, _ = ma.do("GET", "/admin/notices", nil); !strings.Contains(pendingTable(t, page), c.No) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after recovery the notices page still shows the case's notices waiting:\n%s", pendingTable(page))
+			t.Fatalf("after recovery the notices page still shows the case's notices waiting:\n%s", pendingTable(t, page))
 		}
 	}
 	metrics := g.scrape()
@@ -515,12 +515,14 @@ func TestNoticesSurvivePlatformErrorsAndRateLimits(t *testing.T) {
 	g.wecom.WaitFor(t, func() bool { return len(g.wecom.RobotMessagesTo(keyTax)) == 22 }, 5*time.Second)
 }
 
-// pendingTable is the notices page's table of what waits.
-func pendingTable(page string) string {
+// pendingTable is the notices page's table of what waits. A page without
+// it fails the test: "" would pass every "does not show" check.
+func pendingTable(t *testing.T, page string) string {
+	t.Helper()
 	start := strings.Index(page, `id="pending"`)
 	end := strings.Index(page, `id="failed"`)
 	if start < 0 || end < start {
-		return ""
+		t.Fatalf("the notices page has no pending table:\n%s", page)
 	}
 	return page[start:end]
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -36,24 +34,18 @@ type platformApps struct {
 
 // liveApps keeps the platformApps of the credentials in force.
 type liveApps struct {
-	dir *directorySnapshot
-	// build makes the clients of settings' credentials; prev is the ones
-	// they replace, nil at start.
-	build func(prev *platformApps, s models.Settings) *platformApps
+	dir   *directorySnapshot
+	build func(models.Settings) *platformApps // the clients of settings' credentials
 	log   *slog.Logger
 
-	mu     sync.Mutex
-	digest [32]byte // of the credentials cur was built from
-	gen    uint64   // of the directory reading they came from
-	cur    *platformApps
+	mu  sync.Mutex
+	gen uint64 // of the directory reading cur came from
+	cur *platformApps
 }
 
-func credentialsDigest(s models.Settings) [32]byte {
-	b, err := json.Marshal([]any{s.WeChat, s.WeCom, s.DingTalk})
-	if err != nil {
-		panic(err) // strings only
-	}
-	return sha256.Sum256(b)
+// sameCredentials tells whether two settings make the same clients.
+func sameCredentials(a, b models.Settings) bool {
+	return a.WeChat == b.WeChat && a.WeCom == b.WeCom && a.DingTalk == b.DingTalk
 }
 
 // start builds the first clients; bbcs does not start without them.
@@ -64,7 +56,7 @@ func (l *liveApps) start(ctx context.Context) (*platformApps, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.cur, l.digest, l.gen = l.build(nil, v.settings), credentialsDigest(v.settings), v.gen
+	l.cur, l.gen = l.build(v.settings), v.gen
 	return l.cur, nil
 }
 
@@ -81,8 +73,8 @@ func (l *liveApps) get(ctx context.Context) *platformApps {
 		return l.cur
 	}
 	l.gen = v.gen
-	if d := credentialsDigest(v.settings); d != l.digest {
-		l.cur, l.digest = l.build(l.cur, v.settings), d
+	if !sameCredentials(v.settings, l.cur.settings) {
+		l.cur = l.build(v.settings)
 		l.log.Info("platform credentials changed: clients rebuilt",
 			"wechat", wechatOn(v.settings), "wecom", wecomOn(v.settings), "dingtalk", dingtalkOn(v.settings))
 	}

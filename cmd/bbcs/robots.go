@@ -68,16 +68,22 @@ func (d *directorySnapshot) load(ctx context.Context, fresh bool) (*directoryVie
 		return d.view, nil
 	}
 	depts, err := d.cases.Departments(ctx)
-	if err != nil {
-		return nil, err
+	var list []models.Staff
+	if err == nil {
+		list, err = d.cases.AllStaff(ctx)
 	}
-	list, err := d.cases.AllStaff(ctx)
-	if err != nil {
-		return nil, err
+	var settings models.Settings
+	if err == nil {
+		settings, err = d.cases.Settings(ctx)
 	}
-	settings, err := d.cases.Settings(ctx)
 	if err != nil {
-		return nil, err
+		if d.view == nil {
+			return nil, err
+		}
+		// Serve the copy in hand for another TTL rather than queue every
+		// send and callback behind a database that is not answering.
+		d.read = time.Now()
+		return d.view, nil
 	}
 	staff := make(map[string]models.Staff, len(list))
 	for _, st := range list {
@@ -94,13 +100,13 @@ func (d *directorySnapshot) person(ctx context.Context, id string) (models.Staff
 	if err != nil {
 		return models.Staff{}, false, err
 	}
-	if st, ok := v.staff[id]; ok && st.Active {
-		return st, true, nil
-	}
-	if v, err = d.fresh(ctx); err != nil {
-		return models.Staff{}, false, err
-	}
 	st, ok := v.staff[id]
+	if !ok {
+		if v, err = d.fresh(ctx); err != nil {
+			return models.Staff{}, false, err
+		}
+		st, ok = v.staff[id]
+	}
 	return st, ok && st.Active, nil
 }
 
@@ -141,16 +147,17 @@ func (r *recipients) robot(ctx context.Context, target string) (platform, key, s
 	if g, ok := v.ownGroup(target); ok {
 		return g.Platform, g.Key, g.Secret, nil
 	}
-	if d := v.depts[target]; d.Active && d.RobotKey != "" {
-		return d.Platform, d.RobotKey, d.RobotSecret, nil
+	d, ok := v.depts[target]
+	if !ok {
+		if v, err = r.dir.fresh(ctx); err != nil {
+			return "", "", "", err
+		}
+		d = v.depts[target]
 	}
-	if v, err = r.dir.fresh(ctx); err != nil {
-		return "", "", "", err
+	if !d.Active {
+		return "", "", "", nil
 	}
-	if d := v.depts[target]; d.Active {
-		return d.Platform, d.RobotKey, d.RobotSecret, nil
-	}
-	return "", "", "", nil
+	return d.Platform, d.RobotKey, d.RobotSecret, nil
 }
 
 func (r *recipients) wecomKey(ctx context.Context, target string) (string, error) {

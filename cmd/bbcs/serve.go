@@ -167,12 +167,9 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		a.redis.Client, cfg.Redis.KeyPrefix, clk, hosts.Client(10*time.Second), log)
 	wecomHTTP, dingtalkHTTP := hosts.Client(10*time.Second), hosts.Client(10*time.Second)
 	var staff *handlers.Staff
-	a.apps = &liveApps{dir: to.dir, log: log, build: func(prev *platformApps, s models.Settings) *platformApps {
-		w, from := s.WeChat, account
-		if prev != nil {
-			from = prev.wechat // With compares: a new secret drops the old token
-		}
-		p := &platformApps{settings: s, wechat: from.With(w.AppID, w.AppSecret, w.Token, w.EncodingAESKey)}
+	a.apps = &liveApps{dir: to.dir, log: log, build: func(s models.Settings) *platformApps {
+		w := s.WeChat
+		p := &platformApps{settings: s, wechat: account.With(w.AppID, w.AppSecret, w.Token, w.EncodingAESKey)}
 		p.wechatIn = p.wechat.Callback(a.citizens.Handle, log)
 		wc := wecomConfig(s.WeCom, cfg.HTTP.PublicURL, to)
 		p.wecom = wecom.NewClient(wc, wecomHTTP, clk)
@@ -247,7 +244,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 			},
 			SignIn: map[string]func(context.Context, string) string{"wecom": func(ctx context.Context, back string) string {
 				w := a.apps.get(ctx).settings.WeCom
-				return wecomSignIn(w.CorpID, w.AgentID)(back)
+				return wecomSignIn(w.CorpID, w.AgentID, back)
 			}},
 			DingTalkCorpID: func(ctx context.Context) string { return a.apps.get(ctx).settings.DingTalk.CorpID },
 		},
@@ -294,7 +291,11 @@ func serve(ctx context.Context, path string, environ []string, stderr io.Writer)
 	if err := a.reconcile(ctx); err != nil {
 		log.Error("timers: first reconciliation failed; retrying in the background", "err", err)
 	}
-	a.catchUpDeductions(ctx)
+	caughtUp := make(chan struct{})
+	go func() { // not in the way of serving
+		defer close(caughtUp)
+		a.catchUpDeductions(ctx)
+	}()
 	fire := make(chan struct{})
 	go func() {
 		defer close(fire)
@@ -338,6 +339,7 @@ func serve(ctx context.Context, path string, environ []string, stderr io.Writer)
 	<-photos
 	<-fire
 	<-reconciling
+	<-caughtUp
 	return nil
 }
 
@@ -579,12 +581,10 @@ func sessionSecret(configured string, log *slog.Logger) []byte {
 
 // wecomSignIn is WeCom's OAuth for pages opened inside WeCom: it comes back
 // to back with a code that names the member (snsapi_base, no prompt).
-func wecomSignIn(corpID, agentID string) func(back string) string {
-	return func(back string) string {
-		q := url.Values{"appid": {corpID}, "redirect_uri": {back}, "response_type": {"code"},
-			"scope": {"snsapi_base"}, "state": {"bbcs"}, "agentid": {agentID}}
-		return "https://open.weixin.qq.com/connect/oauth2/authorize?" + q.Encode() + "#wechat_redirect"
-	}
+func wecomSignIn(corpID, agentID, back string) string {
+	q := url.Values{"appid": {corpID}, "redirect_uri": {back}, "response_type": {"code"},
+		"scope": {"snsapi_base"}, "state": {"bbcs"}, "agentid": {agentID}}
+	return "https://open.weixin.qq.com/connect/oauth2/authorize?" + q.Encode() + "#wechat_redirect"
 }
 
 // mustDuration reads a duration config.Validate has checked.

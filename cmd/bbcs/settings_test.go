@@ -63,8 +63,8 @@ func TestCentreSettingsChangedInTheConsoleApplyAtOnce(t *testing.T) {
 	c := g.newCase("realestate")
 	no := orderFor(c, "realestate")
 	g.noticesSent(c.No)
-	if r := g.wxBot.GroupText(wxGroupChat, "zhangwei", "@办事不成bot 签收 "+no, g.id()); r.Status == http.StatusOK && r.Reply != nil {
-		t.Fatalf("a command signed with the old token was worked: %d %+v", r.Status, r.Reply)
+	if r := g.wxBot.GroupText(wxGroupChat, "zhangwei", "@办事不成bot 签收 "+no, g.id()); r.Status != http.StatusForbidden {
+		t.Fatalf("a command signed with the old token: %d %+v, want 403", r.Status, r.Reply)
 	}
 	bot2 := &wecomtest.BotClient{URL: g.wxBot.URL, Token: botToken2, EncodingAESKey: botAESKey2, BotID: g.wxBot.BotID, Now: g.wxBot.Now}
 	for _, cmd := range []string{"签收 " + no, "回复 " + no + " 已补办过户登记"} {
@@ -115,8 +115,8 @@ func TestServiceAccountCredentialsChangedInTheConsole(t *testing.T) {
 	if _, page, _ := admin.do("GET", "/admin/settings", nil); strings.Contains(page, token2) || strings.Contains(page, aesKey2) || strings.Contains(page, wxSecret) {
 		t.Errorf("the settings page shows a service-account secret")
 	}
-	if r := ca.wx.Text(openid, "你好", nextID()); r.Status == http.StatusOK && r.Err == nil {
-		t.Errorf("a message signed with the old token was answered: %d %q", r.Status, r.Body)
+	if r := ca.wx.Text(openid, "你好", nextID()); r.Status != http.StatusForbidden {
+		t.Errorf("a message signed with the old token: %d %q, want 403", r.Status, r.Body)
 	}
 	ca.wx = &wechattest.Client{URL: ca.wx.URL, Token: token2, EncodingAESKey: aesKey2, AppID: wxAppID, Now: ca.wx.Now}
 	wantContains(t, ca.reply(ca.wx.Event(openid, "subscribe", "")), "欢迎关注")
