@@ -127,14 +127,11 @@ func (c *Console) showCase(w http.ResponseWriter, status int, r *http.Request, p
 	}
 	v := caseView{caseDetail: caseJSON(d, p.Me), Can: actionsFor(p.Me, d), FaultKinds: models.FaultKinds, UnitFailures: models.UnitFailures}
 	depts, _ := c.Cases.AllDepartments(r.Context())
+	related := relatedUnits(d)
 	for _, dept := range depts {
-		if slices.ContainsFunc(d.Orders, func(o models.WorkOrder) bool { return o.DepartmentCode == dept.Code }) ||
-			slices.ContainsFunc(d.Summons, func(s models.Summon) bool { return s.DepartmentCode == dept.Code }) {
+		if related[dept.Code] {
 			v.Related = append(v.Related, dept)
 		}
-	}
-	if len(v.Related) == 0 {
-		delete(v.Can, "unit-failure")
 	}
 	v.Depts = slices.DeleteFunc(depts, func(d models.Department) bool { return !d.Active })
 	people, _ := c.Cases.AllStaff(r.Context())
@@ -176,7 +173,7 @@ func actionsFor(me models.Staff, d *casework.Detail) map[string]bool {
 	}
 	// A verified staff fault (第十七条): after a 差评, or on the complaint.
 	can["fault"] = slices.Contains(deciders, me.Role)
-	can["unit-failure"] = can["fault"] // when the case has related units
+	can["unit-failure"] = can["fault"] && len(relatedUnits(d)) > 0
 	for _, s := range d.Summons {
 		if s.ArrivedAt == nil && owner {
 			can["arrive"] = true
@@ -194,6 +191,19 @@ func actionsFor(me models.Staff, d *casework.Detail) map[string]bool {
 	}
 	maps.DeleteFunc(can, func(_ string, ok bool) bool { return !ok })
 	return can
+}
+
+// relatedUnits are the units a case was handed to, by work order or
+// summons: those whose failure on it may be recorded (第十七条).
+func relatedUnits(d *casework.Detail) map[string]bool {
+	out := map[string]bool{}
+	for _, o := range d.Orders {
+		out[o.DepartmentCode] = true
+	}
+	for _, s := range d.Summons {
+		out[s.DepartmentCode] = true
+	}
+	return out
 }
 
 // caseAction runs one use case from a case page's form, then shows the

@@ -42,10 +42,6 @@ func (c *Console) showSettings(w http.ResponseWriter, status int, r *http.Reques
 		return
 	}
 	v := settingsView{
-		Groups: []groupView{
-			{Name: models.SettingSupervision, Label: models.CentreGroupLabels[models.SettingSupervision], Platform: s.Supervision.Platform, ChatID: s.Supervision.ChatID, RobotSet: s.Supervision.Key != "", SecretSet: s.Supervision.Secret != ""},
-			{Name: models.SettingLeaders, Label: models.CentreGroupLabels[models.SettingLeaders], Platform: s.Leaders.Platform, ChatID: s.Leaders.ChatID, RobotSet: s.Leaders.Key != "", SecretSet: s.Leaders.Secret != ""},
-		},
 		WeChat:   models.WeChatApp{AppID: s.WeChat.AppID},
 		WeCom:    models.WeComApp{CorpID: s.WeCom.CorpID, AgentID: s.WeCom.AgentID},
 		DingTalk: models.DingTalkApp{AppKey: s.DingTalk.AppKey, RobotCode: s.DingTalk.RobotCode, CorpID: s.DingTalk.CorpID},
@@ -55,6 +51,13 @@ func (c *Console) showSettings(w http.ResponseWriter, status int, r *http.Reques
 			"wecom.bot_token": s.WeCom.BotToken != "", "wecom.bot_encoding_aes_key": s.WeCom.BotEncodingAESKey != "",
 			"dingtalk.app_secret": s.DingTalk.AppSecret != "",
 		},
+	}
+	for _, g := range []struct {
+		name  string
+		group models.CentreGroup
+	}{{models.SettingSupervision, s.Supervision}, {models.SettingLeaders, s.Leaders}} {
+		v.Groups = append(v.Groups, groupView{Name: g.name, Label: models.CentreGroupLabels[g.name], Platform: g.group.Platform,
+			ChatID: g.group.ChatID, RobotSet: g.group.Key != "", SecretSet: g.group.Secret != ""})
 	}
 	p.Title = "中心设置"
 	p.Data = v
@@ -70,7 +73,7 @@ func (c *Console) saveSetting(w http.ResponseWriter, r *http.Request, p consoleP
 	case models.SettingSupervision, models.SettingLeaders:
 		err = c.Cases.SaveCentreGroup(ctx, p.Me, name, models.CentreGroup{Platform: f.Get("platform"), ChatID: f.Get("chat_id"),
 			Key: f.Get("robot_key"), Secret: f.Get("robot_secret")})
-		done = map[string]string{models.SettingSupervision: "已保存监督考核科群", models.SettingLeaders: "已保存领导群"}[name]
+		done = "已保存" + models.CentreGroupLabels[name]
 	case models.SettingWeChat:
 		err = c.Cases.SaveWeChatApp(ctx, p.Me, models.WeChatApp{AppID: f.Get("app_id"), AppSecret: f.Get("app_secret"),
 			Token: f.Get("token"), EncodingAESKey: f.Get("encoding_aes_key")})

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"bbcs/casework"
 	"bbcs/models"
@@ -468,7 +467,7 @@ func (s *Server) reportDeduction(w http.ResponseWriter, r *http.Request, actor m
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": d.ID, "department": d.DepartmentCode, "parent_unit": unit.ParentUnit,
-		"reported_at": d.ReportedAt.In(models.Shanghai).Format(time.RFC3339), "letter": "/admin/deductions/" + strconv.FormatUint(d.ID, 10) + "/report"})
+		"reported_at": formatTime(*d.ReportedAt), "letter": "/admin/deductions/" + strconv.FormatUint(d.ID, 10) + "/report"})
 }
 
 func (s *Server) decideDeduction(confirm bool) func(http.ResponseWriter, *http.Request, models.Staff) {

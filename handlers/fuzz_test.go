@@ -667,7 +667,7 @@ func FuzzCitizenDialog(f *testing.F) {
 				Cases: fuzzService(tx, clk, cal, log), Redis: rdb, Prefix: prefix, Clock: clk,
 				Centre: "县政务服务中心", Timers: timers, Log: log, Expiry: expiry,
 			}
-			keys := []string{c.key(fuzzOpenID), prefix + ":wechat:comment:" + fuzzOpenID}
+			keys := []string{c.key(fuzzOpenID), c.commentKey(fuzzOpenID)}
 			rdb.Del(ctx, keys...)
 			defer rdb.Del(ctx, keys...)
 			toCitizen := func() int64 {

@@ -17,7 +17,7 @@ func TestEachCallsEveryItemOnceWithinTheWorkerLimit(t *testing.T) {
 			now := running.Add(1)
 			for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
 			}
-			time.Sleep(time.Millisecond)
+			time.Sleep(5 * time.Millisecond)
 			running.Add(-1)
 			calls[i].Add(1)
 		})
@@ -28,6 +28,11 @@ func TestEachCallsEveryItemOnceWithinTheWorkerLimit(t *testing.T) {
 		}
 		if limit := int32(max(1, min(workers, n))); most.Load() > limit {
 			t.Errorf("workers %d: %d calls at once, want at most %d", workers, most.Load(), limit)
+		}
+		// Items that each take a while overlap when there are workers for
+		// it: a loop calling them one by one would pass the checks above.
+		if workers > 1 && most.Load() < 2 {
+			t.Errorf("workers %d: never more than one call at once", workers)
 		}
 	}
 }
