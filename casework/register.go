@@ -295,6 +295,26 @@ func (ch *change) onDuty() (models.Staff, error) {
 	return first, nil
 }
 
+// dutyLeader is the department leader on duty at the window today (第四条:
+// 分管领导在“办不成事”反映窗口轮流值班): the roster's leader for the day of
+// ch.now. ok is false when the roster names nobody, or somebody no longer
+// active; the caller then escalates to whom it would have told anyway.
+func (ch *change) dutyLeader() (leader models.Staff, ok bool, err error) {
+	date := ch.now.In(ch.cal.Location()).Format(time.DateOnly)
+	var day models.DutyDay
+	if err := ch.tx.Where("date = ?", date).Limit(1).Find(&day).Error; err != nil {
+		return models.Staff{}, false, fmt.Errorf("casework: read duty roster: %w", err)
+	}
+	if day.LeaderID == "" {
+		return models.Staff{}, false, nil
+	}
+	st, err := ch.staff(day.LeaderID)
+	if err != nil || !st.Active {
+		return models.Staff{}, false, nil
+	}
+	return st, true, nil
+}
+
 // Handover passes the case to another specialist (工作交接, 第七条).
 func (s *Service) Handover(ctx context.Context, actor models.Staff, no, toID, reason string) (*models.Case, error) {
 	reason, err := text("reason", "交接原因", reason, 500)
