@@ -109,7 +109,11 @@ func RenderCard(kind models.NoticeKind, d models.NoticeData) Card {
 			Mentions: d.Mentions,
 			Actions:  []Action{{Label: "答复结果", Command: "回复 " + d.OrderNo + " 办理结果"}, {Label: "申请延期", Command: "延期 " + d.OrderNo + " 工作日数 原因"}}}
 	case models.NoticeOverdue:
-		return Card{Title: fmt.Sprintf("⚠️ %s 已超期未答复（%s）", d.OrderNo, d.DepartmentName),
+		late := "已超期未答复"
+		if d.LateDays > 0 {
+			late = fmt.Sprintf("已超期 %d 个工作日未答复", d.LateDays)
+		}
+		return Card{Title: fmt.Sprintf("⚠️ %s %s（%s）", d.OrderNo, late, d.DepartmentName),
 			Lines: []string{"案件：" + d.CaseNo, "事项：" + d.Matter, "反映人：" + applicant, "答复时限：" + due(),
 				"已报告窗口负责人与分管领导；请尽快答复"},
 			Mentions: d.Mentions,
@@ -119,8 +123,17 @@ func RenderCard(kind models.NoticeKind, d models.NoticeData) Card {
 		if d.CapAt != nil {
 			capAt = models.FormatTime(*d.CapAt)
 		}
-		return Card{Title: fmt.Sprintf("🚨 %s 已满10个工作日仍未答复（%s）", d.OrderNo, d.DepartmentName),
+		what := "已满10个工作日仍未答复"
+		if d.LateDays > 0 {
+			what = fmt.Sprintf("已超过10个工作日的最长时限 %d 个工作日仍未答复", d.LateDays)
+		}
+		return Card{Title: fmt.Sprintf("🚨 %s %s（%s）", d.OrderNo, what, d.DepartmentName),
 			Lines: []string{"案件：" + d.CaseNo, "事项：" + d.Matter, "反映人：" + applicant, "最长时限：" + capAt, "首接负责人：" + d.OwnerName}}
+	case models.NoticeWaitReminder, models.NoticeWaitEscalated:
+		return waitCard(kind, d, applicant)
+	case models.NoticeOrderDelayed:
+		return Card{Title: fmt.Sprintf("【请告知反映人｜%s】%s", d.CaseNo, delayTitle(d)),
+			Lines: []string{"反映人：" + applicant + "（未使用服务号，请通过短信或电话告知）", "可发送的短信：" + d.Note}}
 	case models.NoticeSummonOverdue:
 		arrive := "—"
 		if d.ArriveBy != nil {
@@ -209,4 +222,46 @@ func clockOf(t *time.Time) string {
 		return "—"
 	}
 	return t.In(models.Shanghai).Format("15:04")
+}
+
+// waitCard draws a wait's reminder or escalation: a case not handled, a
+// 退回重办 without a new order, a 请示 unanswered.
+func waitCard(kind models.NoticeKind, d models.NoticeData, applicant string) Card {
+	due, since := "—", "—"
+	if d.DueAt != nil {
+		due = models.FormatTime(*d.DueAt)
+	}
+	if d.Since != nil {
+		since = models.FormatTime(*d.Since)
+	}
+	var what, todo string
+	lines := []string{"事项：" + d.Matter, "反映人：" + applicant}
+	switch d.Wait {
+	case "instruction":
+		what, todo = "的请示尚未答复", "请于 "+due+" 前答复请示"
+		lines = append(lines, "请示内容："+d.Note, "请示时间："+since)
+	case "reopen":
+		what, todo = fmt.Sprintf("已退回重办（第 %d 轮），尚未重新派发工单或答复", d.Round), "请于 "+due+" 前重新办理"
+		lines = append(lines, "退回时间："+since)
+	default:
+		what, todo = "受理后尚未研判处理", "请于 "+due+" 前研判处理：当场解决、通知窗口到现场或派发工单"
+		lines = append(lines, "受理时间："+since)
+	}
+	lines = append(lines, "首接负责人："+d.OwnerName)
+	if kind == models.NoticeWaitReminder {
+		return Card{Title: fmt.Sprintf("⏰ 提醒：案件 %s %s", d.CaseNo, what), Lines: append(lines, todo)}
+	}
+	return Card{Title: fmt.Sprintf("⚠️ 案件 %s %s，已 %d 个工作日", d.CaseNo, what, d.WaitedDays),
+		Lines: append(lines, "时限："+due+"，请督促办理")}
+}
+
+// delayTitle says why the applicant is to be told of a delay.
+func delayTitle(d models.NoticeData) string {
+	switch d.Delay {
+	case "escalated":
+		return d.DepartmentName + "已上报领导协调"
+	case "cap":
+		return d.DepartmentName + "已超过最长办理时限"
+	}
+	return d.DepartmentName + "超期未答复"
 }

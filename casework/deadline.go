@@ -111,6 +111,20 @@ func (s *Service) planCase(ctx context.Context, caseID uint64) {
 			want[id] = at
 		}
 	}
+	if c.ID != 0 {
+		if err := s.timers.CancelPrefix(ctx, waitPrefix(c.No)); err != nil {
+			s.log.Warn("timers: cancel waits", "case", c.No, "err", err)
+			return
+		}
+		waits, err := s.waitsOf(db, &c)
+		if err != nil {
+			s.log.Warn("timers: load waits", "case", c.No, "err", err)
+			return
+		}
+		for id, at := range s.waitTimers(&c, waits) {
+			want[id] = at
+		}
+	}
 	var follows []models.FollowUp
 	if err := db.Where("case_id = ? AND done_at IS NULL", caseID).Find(&follows).Error; err == nil {
 		for _, f := range follows {
@@ -183,6 +197,13 @@ func (s *Service) WantedTimers(ctx context.Context) (map[string]time.Time, error
 			want[id] = at
 		}
 	}
+	waiting, err := s.wantedWaits(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for id, at := range waiting {
+		want[id] = at
+	}
 	var follows []models.FollowUp
 	if err := s.db.WithContext(ctx).Where("done_at IS NULL").Find(&follows).Error; err != nil {
 		return nil, fmt.Errorf("casework: list follow-ups: %w", err)
@@ -202,7 +223,7 @@ func summonTimer(id uint64) string { return "summon:" + strconv.FormatUint(id, 1
 // database (reconciliation may drop such a timer when the database no
 // longer wants it).
 func OwnsTimer(id string) bool {
-	for _, p := range []string{"wo:", "summon:", "duty:", "rate:", "followup:", "monthly:"} {
+	for _, p := range []string{"wo:", "summon:", "duty:", "rate:", "followup:", "monthly:", "wait:"} {
 		if strings.HasPrefix(id, p) {
 			return true
 		}
@@ -237,6 +258,8 @@ func (s *Service) FireTimer(ctx context.Context, id string) error {
 	case strings.HasPrefix(id, "duty:"):
 		date, _ := isDutyTimer(id)
 		return s.fireDutyTimer(ctx, id, date)
+	case strings.HasPrefix(id, "wait:"):
+		return s.fireWaitTimer(ctx, id)
 	case strings.HasPrefix(id, "summon:"):
 		n, err := strconv.ParseUint(strings.TrimPrefix(id, "summon:"), 10, 64)
 		if err != nil {
@@ -328,21 +351,47 @@ func (s *Service) fireOrderTimer(ctx context.Context, id, orderNo, what string) 
 // errStale rolls back a timer that found nothing to do.
 var errStale = errors.New("casework: timer has nothing to do")
 
-// remind: 第十二条's deadline is today and the order is still open.
+// remind: 第十二条's deadline is today and the order is still open. A
+// reminder that fires after the deadline (after a restart, or a clock
+// that jumped) would say “今天到期” of a day gone: it stays silent, since
+// the overdue escalation, due as well, tells the same group how late the
+// order is (its firing stays recorded, so it does not come back).
 func (ch *change) remind(o *models.WorkOrder, dept models.Department, d models.NoticeData) error {
-	ch.record("reminded", o.No, fmt.Sprintf("提醒%s：今天 %s 到期，尚未答复", dept.Name, o.Deadline().In(ch.cal.Location()).Format("15:04")))
+	if !ch.now.Before(o.Deadline()) {
+		return nil
+	}
+	ch.record("reminded", o.No, fmt.Sprintf("提醒%s：%s 到期，尚未答复", dept.Name, ch.dueWhen(o.Deadline())))
 	d.Mentions = ch.handlers(o)
 	ch.notify(models.NoticeReminder, models.AudienceDepartment, dept.Code, d)
 	return nil
 }
 
+// dueWhen says when a deadline still to come falls: “今天 18:00” on its
+// day, else its date.
+func (ch *change) dueWhen(t time.Time) string {
+	loc := ch.cal.Location()
+	if t.In(loc).Format(time.DateOnly) == ch.now.In(loc).Format(time.DateOnly) {
+		return "今天 " + t.In(loc).Format("15:04")
+	}
+	return models.FormatTime(t)
+}
+
+// lateDays counts the working days from a deadline's day to now, as
+// deadlines count them: 0 on its own day.
+func (ch *change) lateDays(deadline time.Time) int {
+	return max(ch.cal.WorkdaysBetween(deadline, ch.now), 0)
+}
+
 // overdue: the deadline passed unanswered — the window head (第十八条), the
-// 分管领导 and the owner hear of it (R6).
+// 分管领导, the leader on duty today (第四条) and the owner hear of it (R6),
+// with how late it is when the timer fired late; the applicant hears the
+// latest date it may now take (第七条: 及时向反映人反馈).
 func (ch *change) overdue(o *models.WorkOrder, dept models.Department, d models.NoticeData) error {
 	heads, err := ch.staffOf(dept.Code, models.RoleWindowHead)
 	if err != nil {
 		return err
 	}
+	d.LateDays = ch.lateDays(o.Deadline())
 	var told []string
 	for _, h := range heads {
 		d.Mentions = append(d.Mentions, h.ID)
@@ -355,22 +404,55 @@ func (ch *change) overdue(o *models.WorkOrder, dept models.Department, d models.
 			ch.notify(models.NoticeOverdue, models.AudienceStaff, leader.ID, d)
 		}
 	}
+	duty, ok, err := ch.dutyLeader()
+	if err != nil {
+		return err
+	}
+	if ok && duty.ID != dept.LeaderID {
+		told = append(told, duty.Name+"（值班领导）")
+		ch.notify(models.NoticeOverdue, models.AudienceStaff, duty.ID, d)
+	}
 	ch.notify(models.NoticeOverdue, models.AudienceStaff, ch.c.OwnerID, d)
 	ch.notify(models.NoticeOverdue, models.AudienceDepartment, dept.Code, d)
-	ch.record("overdue", o.No, fmt.Sprintf("%s超期未答复（时限 %s），已报告 %s", dept.Name, models.FormatTime(o.Deadline()), strings.Join(told, "、")))
+	late := "超期未答复"
+	if d.LateDays > 0 {
+		late = fmt.Sprintf("已超期 %d 个工作日未答复", d.LateDays)
+	}
+	ch.record("overdue", o.No, fmt.Sprintf("%s%s（时限 %s），已报告 %s", dept.Name, late, models.FormatTime(o.Deadline()), strings.Join(told, "、")))
+	// Past the cap too, the cap's own alarm, due as well, tells the
+	// applicant: one message, not two.
+	if ch.now.Before(o.CapAt) || !o.CapAt.After(o.Deadline()) {
+		ch.tellDelay(o, dept, delayOverdue, nil)
+	}
 	return ch.proposeOverdue(o)
 }
 
-// capReached: 10 working days from receipt and still open — the 主要负责领导
-// and the supervision section (第十二条, R6).
+// capReached: 10 working days from receipt and still open — the 主要负责领导,
+// the leader on duty today and the supervision section (第十二条, R6); the
+// applicant, promised that date, hears that it passed.
 func (ch *change) capReached(o *models.WorkOrder, dept models.Department, d models.NoticeData) error {
+	d.LateDays = ch.lateDays(o.CapAt)
 	principal, err := ch.principal()
 	if err == nil {
 		ch.notify(models.NoticeCapReached, models.AudienceStaff, principal.ID, d)
 	}
+	told := "主要负责领导"
+	duty, ok, err := ch.dutyLeader()
+	if err != nil {
+		return err
+	}
+	if ok && duty.ID != principal.ID {
+		told += "、" + duty.Name + "（值班领导）"
+		ch.notify(models.NoticeCapReached, models.AudienceStaff, duty.ID, d)
+	}
 	ch.notify(models.NoticeCapReached, models.AudienceSupervision, "", d)
 	ch.notify(models.NoticeCapReached, models.AudienceStaff, ch.c.OwnerID, d)
-	ch.record("cap_reached", o.No, fmt.Sprintf("%s已满10个工作日仍未答复，已报告主要负责领导和监督考核科", dept.Name))
+	what := "已满10个工作日仍未答复"
+	if d.LateDays > 0 {
+		what = fmt.Sprintf("已超过10个工作日的最长时限 %d 个工作日仍未答复", d.LateDays)
+	}
+	ch.record("cap_reached", o.No, fmt.Sprintf("%s%s，已报告%s和监督考核科", dept.Name, what, told))
+	ch.tellDelay(o, dept, delayCap, nil)
 	return nil
 }
 

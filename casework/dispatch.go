@@ -485,6 +485,7 @@ func (s *Service) Escalate(ctx context.Context, actor models.Staff, orderNo, rea
 			}
 		}
 		ch.notify(models.NoticeEscalation, models.AudienceStaff, ch.c.OwnerID, d)
+		ch.tellDelay(o, dept, delayEscalated, names) // the applicant hears it too (第七条)
 		return nil
 	})
 }

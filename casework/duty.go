@@ -15,7 +15,8 @@ import (
 
 // The duty check (第四条, 第十七条): at the check-in time of each working
 // day, the specialist on duty must have checked in; if not, it is recorded
-// for the assessment and the supervision section is told.
+// for the assessment and the supervision section and the leader on duty
+// that day are told.
 //
 //	duty:YYYY-MM-DD  fires at duty.check_in on that working day
 
@@ -67,8 +68,18 @@ func (s *Service) fireDutyTimer(ctx context.Context, id, date string) error {
 			return err
 		}
 		d := models.NoticeData{ActorName: st.Name, Note: date}
-		return tx.Create(&models.Notice{Kind: models.NoticeDutyMissed, Audience: models.AudienceSupervision,
-			Payload: models.EncodeNoticeData(d), Status: models.NoticePending, NextAttemptAt: now, CreatedAt: now}).Error
+		notices := []models.Notice{{Kind: models.NoticeDutyMissed, Audience: models.AudienceSupervision,
+			Payload: models.EncodeNoticeData(d), Status: models.NoticePending, NextAttemptAt: now, CreatedAt: now}}
+		// The department leader on duty that day (第四条) hears it too.
+		leader, ok, err := ch.dutyLeader()
+		if err != nil {
+			return err
+		}
+		if ok {
+			notices = append(notices, models.Notice{Kind: models.NoticeDutyMissed, Audience: models.AudienceStaff, Target: leader.ID,
+				Payload: models.EncodeNoticeData(d), Status: models.NoticePending, NextAttemptAt: now, CreatedAt: now})
+		}
+		return tx.Create(&notices).Error
 	})
 	if errors.Is(err, errStale) {
 		return nil

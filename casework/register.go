@@ -108,6 +108,9 @@ func (s *Service) Register(ctx context.Context, actor models.Staff, r Registrati
 		s.counterDay.Store(nil)
 		out, err = s.register(ctx, actor, r, now, day)
 	}
+	if err == nil && out != nil {
+		s.planCase(ctx, out.ID) // the clock of a case not yet handled
+	}
 	if err != nil && r.SourceID != "" {
 		// The same message registered meanwhile (its unique source
 		// refused this second one), maybe on another day's counter (a

@@ -45,6 +45,15 @@ type Options struct {
 	RatingLinkTTL time.Duration
 	// PublicURL is where the rating page lives (links in messages).
 	PublicURL string
+	// The waits outside work orders, in working days: a registered case
+	// not yet handled (第九条 立即受理, 第十条 研判: the same or the next
+	// working day), a 退回重办 without a new order (handled afresh, as a new
+	// case), and a 请示 (第六条, on 第十二条's clock of 3 working days). The
+	// one who must act is reminded on the morning of the last day; at its
+	// end the wait is escalated.
+	TriageDays      int
+	ReopenDays      int
+	InstructionDays int
 }
 
 // Service runs the use cases.
@@ -92,6 +101,15 @@ func New(db *gorm.DB, clk clock.Clock, cal *workday.Calendar, opts Options, log 
 	}
 	if opts.RatingLinkTTL == 0 {
 		opts.RatingLinkTTL = 7 * 24 * time.Hour
+	}
+	if opts.TriageDays == 0 {
+		opts.TriageDays = 1
+	}
+	if opts.ReopenDays == 0 {
+		opts.ReopenDays = 1
+	}
+	if opts.InstructionDays == 0 {
+		opts.InstructionDays = 3
 	}
 	if opts.CheckIn == 0 {
 		opts.CheckIn = 8*time.Hour + 30*time.Minute

@@ -547,9 +547,13 @@ func TestEscalation(t *testing.T) {
 				t.Errorf("escalation payload = %+v", p)
 			}
 		}
-		// case_received, work_order, order_dispatched, then the three escalations.
-		if n := len(h.notices(c.No)); n != 6 {
-			t.Errorf("outbox after the escalation has %d rows, want 6", n)
+		// case_received, work_order, order_dispatched, the three escalations,
+		// then the text the owner passes on to the walk-in applicant (第七条).
+		if n := len(h.notices(c.No)); n != 7 {
+			t.Errorf("outbox after the escalation has %d rows, want 7", n)
+		}
+		if told := h.noticesOf(c.No, models.NoticeOrderDelayed, models.AudienceStaff); len(told) != 1 || told[0].Target != "wang" {
+			t.Errorf("the owner has no text for the applicant: %+v", told)
 		}
 
 		// 吴副主任 was not escalated to: he may not bring in other departments.

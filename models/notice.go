@@ -38,6 +38,9 @@ const (
 	NoticeRated            NoticeKind = "rated"             // owner: the applicant's rating
 	NoticeFollowUpDue      NoticeKind = "follow_up_due"     // owner: call the applicant (跟踪回访)
 	NoticeMonthly          NoticeKind = "monthly_summary"   // leaders' group: last month's summary (第十四条)
+	NoticeWaitReminder     NoticeKind = "wait_reminder"     // owner, or the leader asked: a case not handled, a 退回重办 without orders, a 请示 unanswered
+	NoticeWaitEscalated    NoticeKind = "wait_escalated"    // owner's 分管领导, duty leader, supervision (a 请示: 主要负责领导): the wait ran out
+	NoticeOrderDelayed     NoticeKind = "order_delayed"     // applicant (owner, for walk-ins): an order is late or escalated, and the latest date
 )
 
 // Audience says who a notice is for; Target says which one of them.
@@ -141,6 +144,16 @@ type NoticeData struct {
 	Link string     `json:"link,omitempty"`
 	Menu []MenuItem `json:"menu,omitempty"`
 	Tail string     `json:"tail,omitempty"`
+	// LateDays is how many working days past its time a deadline is
+	// when its notice goes (a timer that fired late says so).
+	LateDays int `json:"late_days,omitempty"`
+	// Wait names a wait outside work orders (triage, reopen, instruction);
+	// Since is when it began and WaitedDays the working days since.
+	Wait       string     `json:"wait,omitempty"`
+	Since      *time.Time `json:"since,omitempty"`
+	WaitedDays int        `json:"waited_days,omitempty"`
+	// Delay says why an applicant hears of a delay (overdue, escalated, cap).
+	Delay string `json:"delay,omitempty"`
 }
 
 // MenuItem is one clickable line of a menu message. WeChat returns the id

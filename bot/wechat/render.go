@@ -30,6 +30,8 @@ func Text(kind models.NoticeKind, d models.NoticeData) string {
 		return fmt.Sprintf("您反映的 %s 已有答复：\n%s", d.CaseNo, d.Result)
 	case models.NoticeCaseClosed:
 		return fmt.Sprintf("您反映的 %s 已办结。感谢您的反映，欢迎继续监督我们的工作！", d.CaseNo)
+	case models.NoticeOrderDelayed:
+		return delayText(d)
 	case models.NoticeDialogMenu:
 		return menuText(d)
 	case models.NoticeDialogExpired:
@@ -86,6 +88,20 @@ func TemplateFields(kind models.NoticeKind, d models.NoticeData) Fields {
 		f.First, f.Keyword2, f.Remark = "您反映的问题已办结", "已办结", "感谢您的反映！"
 	case models.NoticeRatingRequest, models.NoticeRatingReminder:
 		f.First, f.Keyword2, f.Remark = "请为处理结果评价", "已答复，待评价", "点击进入评价页面，为本次处理打分（链接7天内有效）。"
+	case models.NoticeOrderDelayed:
+		f.First, f.Remark = "您反映的问题暂未办结，办理进展如下", "给您带来不便，敬请谅解。回复“查询”可了解办理进度。"
+		switch d.Delay {
+		case "escalated":
+			f.Keyword2 = d.DepartmentName + "已报请领导协调"
+		case "cap":
+			f.Keyword2 = d.DepartmentName + "已超过最长办理时限，已报告主要负责领导督办"
+		default:
+			f.Keyword2 = d.DepartmentName + "超期未答复，已督促加快办理"
+		}
+		f.Keyword3 = "将尽快答复您"
+		if d.CapAt != nil {
+			f.Keyword3 = "最迟 " + models.FormatTime(*d.CapAt) + " 前答复"
+		}
 	default:
 		f.First, f.Keyword2 = "您反映的问题有新进展", "有新进展"
 	}
@@ -93,4 +109,25 @@ func TemplateFields(kind models.NoticeKind, d models.NoticeData) Fields {
 		f.Keyword3 = models.FormatTime(*d.DueAt) + " 前答复"
 	}
 	return f
+}
+
+// delayText tells a citizen that a department is late with their case or
+// took it to a leader, and by when they will have an answer at the latest
+// (casework sets that date only while it is still ahead).
+func delayText(d models.NoticeData) string {
+	s := fmt.Sprintf("您反映的 %s，", d.CaseNo)
+	switch d.Delay {
+	case "escalated":
+		s += d.DepartmentName + "无权单独办理，已报请领导协调解决"
+	case "cap":
+		s += d.DepartmentName + "已超过最长办理时限仍未办结，我们已报告主要负责领导督办"
+	default:
+		s += d.DepartmentName + "未能在承诺时限内答复，我们已督促其加快办理"
+	}
+	if d.CapAt != nil {
+		s += "，最迟将于 " + models.FormatTime(*d.CapAt) + " 前答复您。"
+	} else {
+		s += "，将尽快答复您。"
+	}
+	return s + "给您带来不便，敬请谅解。"
 }
