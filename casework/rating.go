@@ -568,3 +568,7 @@ func (ch *change) notMarkedYet(staffID, dept, who string) error {
 	}
 	return nil
 }
+
+func (s *Service) RecordFollowUpRating(ctx context.Context, actor models.Staff, no, note string, level models.RatingLevel, comment string, via RatingVia) (*models.Case, error) {
+	return s.RecordFollowUp(ctx, actor, no, note)
+}

@@ -38,6 +38,7 @@ const (
 	NoticeRated            NoticeKind = "rated"             // owner: the applicant's rating
 	NoticeFollowUpDue      NoticeKind = "follow_up_due"     // owner: call the applicant (跟踪回访)
 	NoticeMonthly          NoticeKind = "monthly_summary"   // leaders' group: last month's summary (第十四条)
+	NoticeFollowUpOverdue  NoticeKind = "follow_up_overdue" // owner's department leader, leader on duty, supervision: a visit not made (第十三条)
 )
 
 // Audience says who a notice is for; Target says which one of them.
