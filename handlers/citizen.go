@@ -718,10 +718,16 @@ func lastStep(p *casework.Progress) string {
 		return when + "已请示领导，等待答复"
 	case "summoned", "arrived":
 		return when + "已通知相关窗口工作人员到现场协调"
-	case "answered", "instruction_answered":
+	case "answered", "instruction_answered", "follow_up_planned", "rating_reminded", "follow_up_due", "follow_up_overdue":
 		return when + "已答复：" + p.Case.Result
 	case "rated":
 		return when + "已收到您的评价"
+	case "awaiting_follow_up":
+		return when + "已收到您的评价，首接负责人将回访您后办结"
+	case "not_rated":
+		return when + "评价期限已过，首接负责人将回访您"
+	case "followed_up":
+		return when + "首接负责人已回访"
 	case "reopened":
 		return when + "已退回重新办理"
 	case "closed":
