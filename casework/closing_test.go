@@ -175,3 +175,39 @@ func TestNotRatedInARehandledRoundWaitsForTheVisit(t *testing.T) {
 		t.Fatalf("after the visit: %s %s via %s", d.Case.Status, d.Case.Rating, d.Case.RatingVia)
 	}
 }
+
+// The rating reminder's menu names its case and round like the request's:
+// a click on either rates that round of that case.
+func TestRatingMenusNameTheirCaseAndRound(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.walkIn()
+	_, err := h.svc.Resolve(h.ctx, h.as("wang"), c.No, "已当场办结")
+	must(t, "resolve", err)
+	h.clock.Set(at("2026-03-12 10:01"))
+	must(t, "reminder", h.svc.FireTimer(h.ctx, "rate:"+c.No+":1:remind"))
+	for _, kind := range []models.NoticeKind{models.NoticeRatingRequest, models.NoticeRatingReminder} {
+		n := h.noticesOf(c.No, kind, models.AudienceStaff)
+		if len(n) != 1 {
+			t.Fatalf("%s: %d notices", kind, len(n))
+		}
+		menu := dataOf(t, n[0]).Menu
+		if len(menu) != len(models.RatingLevels) {
+			t.Fatalf("%s menu: %+v", kind, menu)
+		}
+		for i, it := range menu {
+			choice, ok := casework.ParseRatingMenuID(it.ID)
+			if !ok || choice.CaseID != c.ID || choice.Round != 1 || choice.Level != models.RatingLevels[i] {
+				t.Errorf("%s item %q (id %d) reads as %+v", kind, it.Label, it.ID, choice)
+			}
+		}
+	}
+	// The menus sent before name no case; the dialog's own ids are not ratings.
+	if choice, ok := casework.ParseRatingMenuID(502); !ok || choice.CaseID != 0 || choice.Level != models.RatingSatisfied {
+		t.Errorf("502 reads as %+v", choice)
+	}
+	for _, id := range []int64{0, 101, 107, 201, 202, 500, 506, -10011} {
+		if choice, ok := casework.ParseRatingMenuID(id); ok {
+			t.Errorf("%d reads as a rating: %+v", id, choice)
+		}
+	}
+}
