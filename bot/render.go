@@ -159,6 +159,10 @@ func RenderCard(kind models.NoticeKind, d models.NoticeData) Card {
 	case models.NoticeFollowUpDue:
 		return Card{Title: fmt.Sprintf("【跟踪回访｜%s】请今天回访反映人", d.CaseNo),
 			Lines: []string{"反映人：" + applicant, "事项：" + d.Matter, "上次评价：" + d.Reason, "回访后请记录回访情况"}}
+	case models.NoticeFollowUpOverdue:
+		return Card{Title: fmt.Sprintf("【跟踪回访逾期｜%s】差评重办后的回访未按时记录", d.CaseNo),
+			Lines: []string{"首接负责人：" + d.OwnerName, "应回访时间：" + due(), "反映人：" + applicant, "事项：" + d.Matter,
+				"差评重办的事项须跟踪回访（第十三条），记录回访后方能办结；请督促首接负责人尽快回访并记录"}}
 	case models.NoticeMonthly:
 		return Card{Title: d.Note, Lines: strings.Split(d.Text, "\n"), Link: d.Link}
 	case models.NoticeDutyMissed:

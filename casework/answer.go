@@ -3,7 +3,7 @@ package casework
 import (
 	"context"
 	"fmt"
-	"strings"
+	"time"
 
 	"bbcs/models"
 )
@@ -19,7 +19,10 @@ func (ch *change) answer(outcome models.Outcome, result string) error {
 	if ch.actor.ID != ch.c.OwnerID {
 		ch.notify(models.NoticeCaseAnswered, models.AudienceStaff, ch.c.OwnerID, d)
 	}
-	return ch.requestRating()
+	if err := ch.requestRating(); err != nil {
+		return err
+	}
+	return ch.planFollowUp()
 }
 
 // directAnswer is an answer the owner gives without (further) work orders.
@@ -35,10 +38,14 @@ func (s *Service) directAnswer(ctx context.Context, actor models.Staff, no strin
 	})
 }
 
-// Resolve answers a case solved on the spot (第十条).
+// Resolve answers a case solved on the spot (第十条). An answer that is a
+// refusal is no solution: 第六条's answers are the way for those.
 func (s *Service) Resolve(ctx context.Context, actor models.Staff, no, result string) (*models.Case, error) {
 	result, err := text("result", "处理结果", result, 2000)
 	if err != nil {
+		return nil, err
+	}
+	if err := models.CheckOnTheSpot(result); err != nil {
 		return nil, err
 	}
 	return s.directAnswer(ctx, actor, no, models.OutcomeOnTheSpot, result)
@@ -155,20 +162,33 @@ func (s *Service) AnswerInstruction(ctx context.Context, actor models.Staff, no,
 	})
 }
 
-// Close ends an answered case (闭环, 第七条).
+// Close was the owner ending an answered case by hand. 第十三条 has the
+// applicant rate every answer, so it only refuses now, saying how the
+// case will close: on the rating, on a rating the owner records as given
+// in person or by phone (Rate), or as 未评价 when the rating clocks run
+// out; a re-handled case after its follow-up visit (RecordFollowUp).
 func (s *Service) Close(ctx context.Context, actor models.Staff, no, note string) (*models.Case, error) {
 	return s.onCase(ctx, no, actor, func(ch *change) error {
 		if err := ch.requireOwner(); err != nil {
 			return err
 		}
-		if err := models.CheckClose(ch.c); err != nil {
+		owed, err := ch.visitOwed()
+		if err != nil {
 			return err
 		}
-		ch.close(strings.TrimSpace(note))
-		return nil
+		return models.CheckClose(ch.c, days(ch.s.opts.RateCloseAfter), owed)
 	})
 }
 
+// days says a duration as people read it: "7天", or hours.
+func days(d time.Duration) string {
+	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d天", d/(24*time.Hour))
+	}
+	return fmt.Sprintf("%d小时", int(d.Round(time.Hour)/time.Hour))
+}
+
+// close ends an answered case (闭环, 第七条), on its rating.
 func (ch *change) close(note string) {
 	ch.c.Status, ch.c.ClosedAt = models.CaseClosed, &ch.now
 	line := "办结"

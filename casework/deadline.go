@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -127,8 +128,8 @@ func (s *Service) planCase(ctx context.Context, caseID uint64) {
 	}
 	var follows []models.FollowUp
 	if err := db.Where("case_id = ? AND done_at IS NULL", caseID).Find(&follows).Error; err == nil {
-		for _, f := range follows {
-			want[followUpTimer(f.ID)] = f.DueAt
+		for i := range follows {
+			maps.Copy(want, s.followUpTimers(&follows[i]))
 		}
 	}
 	if err := s.dropFired(ctx, want); err != nil {
@@ -208,8 +209,8 @@ func (s *Service) WantedTimers(ctx context.Context) (map[string]time.Time, error
 	if err := s.db.WithContext(ctx).Where("done_at IS NULL").Find(&follows).Error; err != nil {
 		return nil, fmt.Errorf("casework: list follow-ups: %w", err)
 	}
-	for _, f := range follows {
-		want[followUpTimer(f.ID)] = f.DueAt
+	for i := range follows {
+		maps.Copy(want, s.followUpTimers(&follows[i]))
 	}
 	if err := s.dropFired(ctx, want); err != nil {
 		return nil, err
@@ -250,11 +251,7 @@ func (s *Service) FireTimer(ctx context.Context, id string) error {
 	case strings.HasPrefix(id, "rate:"):
 		return s.fireRatingTimer(ctx, id)
 	case strings.HasPrefix(id, "followup:"):
-		n, err := strconv.ParseUint(strings.TrimPrefix(id, "followup:"), 10, 64)
-		if err != nil {
-			return ErrUnknownTimer
-		}
-		return s.fireFollowUpTimer(ctx, id, n)
+		return s.fireFollowUpTimer(ctx, id)
 	case strings.HasPrefix(id, "duty:"):
 		date, _ := isDutyTimer(id)
 		return s.fireDutyTimer(ctx, id, date)

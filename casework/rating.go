@@ -32,15 +32,52 @@ const (
 	ViaNotRated       RatingVia = "not_rated" // closed without a rating (未评价)
 )
 
-// RatingMenuBase numbers the rating menu: 501 非常满意 … 505 非常不满意
-// (WeChat returns a clicked item's id as a number).
-const RatingMenuBase = 500
+// The rating menu's item ids name the case, the round and the level, so a
+// click rates what its menu asked about and nothing else (WeChat returns
+// a clicked item's id as a number, bizmsgmenuid, an int64):
+//
+//	id = (caseID × 1000 + round) × 10 + level   (level 1 非常满意 … 5 非常不满意)
+//
+// Case 1, round 1 gives 10011 and up, clear of the dialog's small ids.
+// Menus sent before carry LegacyRatingMenuBase+level (501…505) and name
+// no case.
+const (
+	ratingMenuRounds     = 1000
+	LegacyRatingMenuBase = 500
+)
 
-// RatingMenu is the five levels as a clickable menu.
-func RatingMenu() []models.MenuItem {
+// RatingMenuID is the id of one level of c's rating menu for round.
+func RatingMenuID(caseID uint64, round, level int) int64 {
+	return int64((caseID*ratingMenuRounds+uint64(round%ratingMenuRounds))*10 + uint64(level))
+}
+
+// RatingChoice is a click on a rating menu.
+type RatingChoice struct {
+	CaseID uint64 // 0: a menu of before, naming no case
+	Round  int
+	Level  models.RatingLevel
+}
+
+// ParseRatingMenuID reads a clicked rating menu item; false when the id
+// is not one.
+func ParseRatingMenuID(id int64) (RatingChoice, bool) {
+	if id > LegacyRatingMenuBase && id <= LegacyRatingMenuBase+int64(len(models.RatingLevels)) {
+		return RatingChoice{Level: models.RatingLevels[id-LegacyRatingMenuBase-1]}, true
+	}
+	level := int(id % 10)
+	rest := id / 10
+	caseID, round := uint64(rest/ratingMenuRounds), int(rest%ratingMenuRounds)
+	if id <= 0 || level < 1 || level > len(models.RatingLevels) || caseID == 0 || round == 0 {
+		return RatingChoice{}, false
+	}
+	return RatingChoice{CaseID: caseID, Round: round, Level: models.RatingLevels[level-1]}, true
+}
+
+// RatingMenu is the five levels of c's present round as a clickable menu.
+func RatingMenu(c *models.Case) []models.MenuItem {
 	items := make([]models.MenuItem, len(models.RatingLevels))
 	for i, l := range models.RatingLevels {
-		items[i] = models.MenuItem{ID: int64(RatingMenuBase + i + 1), Label: fmt.Sprintf("%d %s", i+1, l.Label())}
+		items[i] = models.MenuItem{ID: RatingMenuID(c.ID, c.Round, i+1), Label: fmt.Sprintf("%d %s", i+1, l.Label())}
 	}
 	return items
 }
@@ -57,7 +94,7 @@ func (ch *change) requestRating() error {
 	d := ch.data()
 	d.Result, d.Outcome, d.Link = ch.c.Result, ch.c.Outcome, link
 	d.Text = fmt.Sprintf("请为 %s 的处理结果评价：", ch.c.No)
-	d.Menu = RatingMenu()
+	d.Menu = RatingMenu(ch.c)
 	d.Tail = "点击选择，或回复数字 1–5。"
 	if ch.c.ApplicantOpenID != "" {
 		ch.notifyApplicant(models.NoticeRatingRequest, d)
@@ -147,6 +184,18 @@ func (ch *change) rate(level models.RatingLevel, comment string, via RatingVia) 
 	default:
 		return models.Errorf(models.ErrConflict, "案件 %s 正在办理中，有结果后再请您评价", ch.c.No)
 	}
+	rated, err := ch.ratedThisRound()
+	if err != nil {
+		return err
+	}
+	if rated {
+		return models.Errorf(models.ErrConflict, "案件 %s 本次处理结果已经评价过，正在等待首接负责人跟踪回访后办结。感谢您的评价！", ch.c.No)
+	}
+	if ch.c.RatingVia == string(ViaNotRated) && via != ViaInPerson && via != ViaPhone {
+		// Past the rating clocks the round stands as 未评价; the rating
+		// the applicant gives in the follow-up visit is the owner's to record.
+		return models.Errorf(models.ErrConflict, "案件 %s 的评价期限已过，已记为未评价。首接负责人将跟踪回访，届时可以当面或电话告诉我们您的评价", ch.c.No)
+	}
 	ch.c.Rating, ch.c.RatingNote, ch.c.RatingVia, ch.c.RatedAt = level, comment, string(via), &ch.now
 	r := models.Rating{CaseID: ch.c.ID, Round: ch.c.Round, Level: level, Comment: comment, Via: string(via), At: ch.now}
 	if err := ch.tx.Create(&r).Error; err != nil {
@@ -161,10 +210,69 @@ func (ch *change) rate(level models.RatingLevel, comment string, via RatingVia) 
 	d.Reason, d.Note = level.Label(), comment
 	ch.notify(models.NoticeRated, models.AudienceStaff, ch.c.OwnerID, d)
 	if !level.Bad() {
-		ch.close("")
-		return nil
+		return ch.settle()
 	}
 	return ch.reopen(line)
+}
+
+// ratedThisRound: the present round has its rating (an answered case
+// stays answered with it until the follow-up visit of a re-handled round).
+func (ch *change) ratedThisRound() (bool, error) {
+	var n int64
+	if err := ch.tx.Model(&models.Rating{}).Where("case_id = ? AND round = ?", ch.c.ID, ch.c.Round).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("casework: read ratings: %w", err)
+	}
+	return n > 0, nil
+}
+
+// visitOwed: a follow-up visit (跟踪回访) planned for the case is not yet
+// recorded.
+func (ch *change) visitOwed() (bool, error) {
+	var n int64
+	if err := ch.tx.Model(&models.FollowUp{}).Where("case_id = ? AND done_at IS NULL", ch.c.ID).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("casework: read follow-ups: %w", err)
+	}
+	return n > 0, nil
+}
+
+// settle closes an answered case whose round has its rating (or stands as
+// 未评价), unless a follow-up visit is still owed (第十三条): then the case
+// stays answered, and recording the visit closes it.
+func (ch *change) settle() error {
+	owed, err := ch.visitOwed()
+	if err != nil {
+		return err
+	}
+	if owed {
+		ch.record("awaiting_follow_up", "", "评价已记录；差评重办的事项，记录跟踪回访后办结")
+		return nil
+	}
+	ch.close("")
+	return nil
+}
+
+// planFollowUp plans the follow-up visit (跟踪回访, 第十三条) of a round
+// re-handled after a 差评, once its new result is given: the owner calls
+// the applicant on the next working day about that result. A round has
+// one visit (one planned at the 差评 by an earlier version counts).
+func (ch *change) planFollowUp() error {
+	if ch.c.Round < 2 {
+		return nil
+	}
+	var n int64
+	if err := ch.tx.Model(&models.FollowUp{}).Where("case_id = ? AND round = ?", ch.c.ID, ch.c.Round).Count(&n).Error; err != nil {
+		return fmt.Errorf("casework: read follow-ups: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	due := ch.cal.MorningOf(ch.cal.AddWorkdays(ch.now, 1))
+	f := models.FollowUp{CaseID: ch.c.ID, Round: ch.c.Round, DueAt: due, Created: ch.now}
+	if err := ch.tx.Create(&f).Error; err != nil {
+		return fmt.Errorf("casework: plan follow-up visit: %w", err)
+	}
+	ch.record("follow_up_planned", "", fmt.Sprintf("第 %d 轮重办已有结果，计划于 %s 跟踪回访", ch.c.Round, models.FormatTime(due)))
+	return nil
 }
 
 func viaLabel(v RatingVia) string {
@@ -182,8 +290,9 @@ func viaLabel(v RatingVia) string {
 }
 
 // reopen is 退回重办 (第十三条): a new round goes to the departments of the
-// last round with fresh deadlines, their window heads and 分管领导 are told,
-// and a follow-up visit (跟踪回访) is planned for the owner.
+// last round with fresh deadlines, their window heads and 分管领导 are told.
+// The follow-up visit (跟踪回访) is planned once the new result is given
+// (planFollowUp).
 func (ch *change) reopen(why string) error {
 	prev, err := ch.roundOrders()
 	if err != nil {
@@ -224,13 +333,6 @@ func (ch *change) reopen(why string) error {
 	d := ch.data()
 	d.Result, d.Reason = ch.c.Result, why
 	ch.notify(models.NoticeCaseReopened, models.AudienceStaff, ch.c.OwnerID, d)
-	// 跟踪回访: the owner calls the applicant on the next working day.
-	due := ch.cal.MorningOf(ch.cal.AddWorkdays(ch.now, 1))
-	f := models.FollowUp{CaseID: ch.c.ID, Round: ch.c.Round, DueAt: due, Created: ch.now}
-	if err := ch.tx.Create(&f).Error; err != nil {
-		return fmt.Errorf("casework: plan follow-up visit: %w", err)
-	}
-	ch.record("follow_up_planned", "", fmt.Sprintf("计划于 %s 跟踪回访", models.FormatTime(due)))
 	return nil
 }
 
@@ -275,10 +377,30 @@ func (s *Service) Comment(ctx context.Context, actor models.Staff, no, comment s
 }
 
 // RecordFollowUp is the owner's record of a follow-up visit (跟踪回访).
+// A re-handled case already rated (or past its rating clocks) closes with
+// it.
 func (s *Service) RecordFollowUp(ctx context.Context, actor models.Staff, no, note string) (*models.Case, error) {
+	return s.RecordFollowUpRating(ctx, actor, no, note, "", "", "")
+}
+
+// RecordFollowUpRating records the visit together with the rating the
+// applicant gave in it (level "" for none); via is in_person or phone
+// (default phone).
+func (s *Service) RecordFollowUpRating(ctx context.Context, actor models.Staff, no, note string, level models.RatingLevel, comment string, via RatingVia) (*models.Case, error) {
 	note, err := text("note", "回访情况", note, 2000)
 	if err != nil {
 		return nil, err
+	}
+	if level != "" {
+		if err := checkRating(level, comment); err != nil {
+			return nil, err
+		}
+		if via == "" {
+			via = ViaPhone
+		}
+		if via != ViaInPerson && via != ViaPhone {
+			return nil, models.Errorf(models.ErrInvalid, "回访中听取的评价，方式应为 in_person（当面）或 phone（电话）")
+		}
 	}
 	return s.onCase(ctx, no, actor, func(ch *change) error {
 		if err := ch.requireOwner(); err != nil {
@@ -289,6 +411,9 @@ func (s *Service) RecordFollowUp(ctx context.Context, actor models.Staff, no, no
 			return fmt.Errorf("casework: load follow-up: %w", err)
 		}
 		if f.ID == 0 {
+			if ch.c.Status == models.CaseReopened || ch.c.Status == models.CaseDispatched && ch.c.Round > 1 {
+				return models.Errorf(models.ErrConflict, "案件 %s 正在重新办理，跟踪回访在有新的处理结果后进行", ch.c.No)
+			}
 			return models.Errorf(models.ErrConflict, "案件 %s 没有待办的跟踪回访", ch.c.No)
 		}
 		f.DoneAt, f.DoneBy, f.Note = &ch.now, ch.actor.ID, note
@@ -296,8 +421,67 @@ func (s *Service) RecordFollowUp(ctx context.Context, actor models.Staff, no, no
 			return fmt.Errorf("casework: record follow-up: %w", err)
 		}
 		ch.record("followed_up", "", "跟踪回访："+note)
+		if level != "" {
+			return ch.rate(level, strings.TrimSpace(comment), via)
+		}
+		if ch.c.Status != models.CaseAnswered {
+			return nil
+		}
+		rated, err := ch.ratedThisRound()
+		if err != nil {
+			return err
+		}
+		if rated || ch.c.RatingVia == string(ViaNotRated) {
+			return ch.settle()
+		}
 		return nil
 	})
+}
+
+// RateOwnCase records a rating the applicant gives on the service account
+// for a case of their own (openid). round > 0 is the round the clicked
+// menu named: a menu of an earlier round, or of a round already rated,
+// rates nothing and says so.
+func (s *Service) RateOwnCase(ctx context.Context, openid, no string, round int, level models.RatingLevel) (*models.Case, error) {
+	return s.onCase(ctx, no, System, func(ch *change) error {
+		if openid == "" || ch.c.ApplicantOpenID != openid {
+			return models.Errorf(models.ErrNotFound, "没有找到您反映的编号为 %s 的事项", no)
+		}
+		ch.actor = Applicant(ch.c.ApplicantName)
+		if round > 0 && round != ch.c.Round {
+			return models.Errorf(models.ErrConflict, "您点击的是 %s 之前一次处理结果的评价选项，该事项已重新办理。请在最新一条评价消息中为新的处理结果评价，谢谢！", ch.c.No)
+		}
+		if ch.c.Status == models.CaseClosed {
+			return models.Errorf(models.ErrConflict, "%s 已经评价过或已办结，不需要再评价。感谢您的关注！", ch.c.No)
+		}
+		return ch.rate(level, "", ViaServiceAccount)
+	})
+}
+
+// RateMenuChoice records a click on a rating menu that names its case.
+func (s *Service) RateMenuChoice(ctx context.Context, openid string, choice RatingChoice) (*models.Case, error) {
+	var c models.Case
+	err := s.db.WithContext(ctx).Select("no").Where("id = ? AND applicant_open_id = ?", choice.CaseID, openid).Limit(1).Find(&c).Error
+	if err != nil {
+		return nil, fmt.Errorf("casework: find the rated case: %w", err)
+	}
+	if c.No == "" {
+		return nil, models.Errorf(models.ErrNotFound, "没有找到这条评价消息对应的事项，请回复“查询”查看您的事项")
+	}
+	return s.RateOwnCase(ctx, openid, c.No, choice.Round, choice.Level)
+}
+
+// AwaitingRating lists a citizen's cases whose present result waits for
+// their rating, newest first.
+func (s *Service) AwaitingRating(ctx context.Context, openid string) ([]models.Case, error) {
+	var list []models.Case
+	err := s.db.WithContext(ctx).Where("applicant_open_id = ? AND status = ? AND (rating_via IS NULL OR rating_via <> ?)", openid, models.CaseAnswered, string(ViaNotRated)).
+		Where("NOT EXISTS (SELECT 1 FROM ratings r WHERE r.case_id = cases.id AND r.round = cases.round)").
+		Order("answered_at DESC, id DESC").Limit(20).Find(&list).Error
+	if err != nil {
+		return nil, fmt.Errorf("casework: cases awaiting a rating: %w", err)
+	}
+	return list, nil
 }
 
 // RateByLink records a rating from the rating page. The link works once,
@@ -379,15 +563,31 @@ func linkUsable(l *models.RatingLink, now time.Time, round int) error {
 //	rate:BB…:<round>:remind  one reminder to rate
 //	rate:BB…:<round>:close   closed as 未评价, not counted as satisfied
 //	followup:<id>            the owner's follow-up visit is due
+//	followup:<id>:escalate   a working day later, still not recorded
 func ratingTimer(c *models.Case, what string) string {
 	return "rate:" + c.No + ":" + strconv.Itoa(c.Round) + ":" + what
 }
 
 func followUpTimer(id uint64) string { return "followup:" + strconv.FormatUint(id, 10) }
 
+const followUpEscalate = ":escalate"
+
+// followUpTimers are the clock of a visit not yet recorded: a reminder to
+// the owner when it is due, an escalation the next working day.
+func (s *Service) followUpTimers(f *models.FollowUp) map[string]time.Time {
+	if f.DoneAt != nil {
+		return nil
+	}
+	cal := s.Calendar()
+	return map[string]time.Time{
+		followUpTimer(f.ID):                    f.DueAt,
+		followUpTimer(f.ID) + followUpEscalate: cal.MorningOf(cal.AddWorkdays(f.DueAt, 1)),
+	}
+}
+
 // caseTimers are the rating clocks of a case awaiting its rating.
 func (s *Service) caseTimers(c *models.Case) map[string]time.Time {
-	if c.Status != models.CaseAnswered || c.AnsweredAt == nil {
+	if c.Status != models.CaseAnswered || c.AnsweredAt == nil || c.RatingVia == string(ViaNotRated) {
 		return nil
 	}
 	return map[string]time.Time{
@@ -410,8 +610,23 @@ func (s *Service) fireRatingTimer(ctx context.Context, id string) error {
 		if !ok || ch.now.Before(at) {
 			return errStale // rated, re-handled, or not yet
 		}
+		rated, err := ch.ratedThisRound()
+		if err != nil {
+			return err
+		}
+		if rated {
+			return nil // rated, waiting for the follow-up visit: done with
+		}
 		if what == "close" {
 			ch.c.RatingVia = string(ViaNotRated)
+			owed, err := ch.visitOwed()
+			if err != nil {
+				return err
+			}
+			if owed {
+				ch.record("not_rated", "", "未评价（不计入满意）；差评重办的事项，记录跟踪回访后办结")
+				return nil
+			}
 			ch.c.Status, ch.c.ClosedAt = models.CaseClosed, &ch.now
 			ch.record("closed", "", "未评价，自动办结（不计入满意）")
 			return nil
@@ -422,7 +637,7 @@ func (s *Service) fireRatingTimer(ctx context.Context, id string) error {
 			return err
 		}
 		d := ch.data()
-		d.Result, d.Menu, d.Tail, d.Link = ch.c.Result, RatingMenu(), "点击选择，或回复数字 1–5。", link
+		d.Result, d.Menu, d.Tail, d.Link = ch.c.Result, RatingMenu(ch.c), "点击选择，或回复数字 1–5。", link
 		d.Text = fmt.Sprintf("您反映的 %s 已有处理结果，还没有收到您的评价。请为本次处理评价：", ch.c.No)
 		if ch.c.ApplicantOpenID != "" {
 			ch.notifyApplicant(models.NoticeRatingReminder, d)
@@ -434,7 +649,12 @@ func (s *Service) fireRatingTimer(ctx context.Context, id string) error {
 	})
 }
 
-func (s *Service) fireFollowUpTimer(ctx context.Context, id string, followUpID uint64) error {
+func (s *Service) fireFollowUpTimer(ctx context.Context, id string) error {
+	rest, escalate := strings.CutSuffix(strings.TrimPrefix(id, "followup:"), followUpEscalate)
+	followUpID, err := strconv.ParseUint(rest, 10, 64)
+	if err != nil {
+		return ErrUnknownTimer
+	}
 	var f models.FollowUp
 	if err := s.db.WithContext(ctx).Where("id = ?", followUpID).First(&f).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -451,15 +671,53 @@ func (s *Service) fireFollowUpTimer(ctx context.Context, id string, followUpID u
 		if err := ch.tx.Where("id = ?", followUpID).First(&cur).Error; err != nil {
 			return err
 		}
-		if cur.DoneAt != nil || ch.now.Before(cur.DueAt) {
-			return errStale
+		at, ok := s.followUpTimers(&cur)[id]
+		if !ok || ch.now.Before(at) {
+			return errStale // recorded, or not yet
 		}
 		d := ch.data()
-		d.Reason = ch.c.Rating.Label()
-		ch.notify(models.NoticeFollowUpDue, models.AudienceStaff, ch.c.OwnerID, d)
-		ch.record("follow_up_due", "", "提醒首接负责人跟踪回访")
-		return nil
+		d.Reason, d.DueAt, d.Round = ch.c.Rating.Label(), &cur.DueAt, cur.Round
+		if !escalate {
+			ch.notify(models.NoticeFollowUpDue, models.AudienceStaff, ch.c.OwnerID, d)
+			ch.record("follow_up_due", "", "提醒首接负责人跟踪回访")
+			return nil
+		}
+		return ch.escalateFollowUp(d)
 	})
+}
+
+// escalateFollowUp tells the leader of the owner's department, the
+// leader on duty today and the supervision section that a follow-up
+// visit was not recorded a working day after it was due.
+func (ch *change) escalateFollowUp(d models.NoticeData) error {
+	owner, err := ch.staff(ch.c.OwnerID)
+	if err != nil {
+		return err
+	}
+	d.OwnerName = owner.Name
+	var leaders []string
+	if owner.DepartmentCode != "" {
+		dept, err := ch.departmentOnFile(owner.DepartmentCode)
+		if err != nil {
+			return err
+		}
+		if dept.LeaderID != "" {
+			leaders = append(leaders, dept.LeaderID)
+		}
+	}
+	duty, ok, err := ch.dutyLeader()
+	if err != nil {
+		return err
+	}
+	if ok && !slices.Contains(leaders, duty.ID) {
+		leaders = append(leaders, duty.ID)
+	}
+	for _, id := range leaders {
+		ch.notify(models.NoticeFollowUpOverdue, models.AudienceStaff, id, d)
+	}
+	ch.notify(models.NoticeFollowUpOverdue, models.AudienceSupervision, "", d)
+	ch.record("follow_up_overdue", "", fmt.Sprintf("跟踪回访应于 %s 进行，逾期未记录，已报告领导和监督考核科", models.FormatTime(*d.DueAt)))
+	return nil
 }
 
 // MarkFault is the supervision section's verdict on a case: a verified

@@ -687,19 +687,25 @@ func TestNoVetoAnswers(t *testing.T) {
 			t.Errorf("owner told of her own answer: %v", targets(n))
 		}
 
+		// 第十三条: the answer waits for the applicant's rating; the owner
+		// cannot close it by hand, but records a rating given in person.
 		h.clock.Set(at("2026-03-10 10:30"))
+		before := h.snap(c.No)
 		_, err = h.svc.Close(h.ctx, h.as("wang"), c.No, "申请人已知晓办理路径")
-		must(t, "close", err)
+		wantErr(t, err, models.ErrConflict, "评价")
+		h.unchanged(c.No, before)
+		_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingBasically, "申请人已知晓办理路径", casework.ViaInPerson)
+		must(t, "rate in person", err)
 		d = h.get(c.No)
 		if d.Case.Status != models.CaseClosed {
-			t.Errorf("status after close = %s", d.Case.Status)
+			t.Errorf("status after the rating = %s", d.Case.Status)
 		}
 		wantTime(t, "closed at", d.Case.ClosedAt, "2026-03-10 10:30")
-		wantEvent(t, d, "closed", "王芳", "申请人已知晓办理路径")
+		wantEvent(t, d, "closed", "王芳")
 		if n := h.noticesOf(c.No, models.NoticeCaseClosed, models.AudienceApplicant); len(n) != 1 {
 			t.Errorf("case_closed to the applicant = %d, want 1", len(n))
 		}
-		before := h.snap(c.No)
+		before = h.snap(c.No)
 		_, err = h.svc.Close(h.ctx, h.as("wang"), c.No, "")
 		wantErr(t, err, models.ErrConflict, "已办结")
 		h.unchanged(c.No, before)
@@ -725,9 +731,11 @@ func TestNoVetoAnswers(t *testing.T) {
 			t.Errorf("case_answered to the applicant = %+v", told)
 		}
 		_, err = h.svc.Close(h.ctx, h.as("wang"), c.No, "")
-		must(t, "close", err)
+		wantErr(t, err, models.ErrConflict, "评价")
+		_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingSatisfied, "", casework.ViaPhone)
+		must(t, "rate by phone", err)
 		if d := h.get(c.No); d.Case.Status != models.CaseClosed || d.Case.ClosedAt == nil {
-			t.Errorf("after close: %s, closed at %v", d.Case.Status, d.Case.ClosedAt)
+			t.Errorf("after the rating: %s, closed at %v", d.Case.Status, d.Case.ClosedAt)
 		}
 	})
 
@@ -1074,7 +1082,10 @@ func TestRatingAndReHandling(t *testing.T) {
 			t.Errorf("case = %s round %d closed %v rating %s; want dispatched again, round 2, open", d.Case.Status, d.Case.Round, d.Case.ClosedAt, d.Case.Rating)
 		}
 		wantAnyEvent(t, d, "reopened", "王芳", "差评退回重办", "第 2 轮")
-		wantEvent(t, d, "follow_up_planned", "王芳", "2026年3月13日（周五）09:00")
+		// The visit (跟踪回访) is about the new result: planned once it is given.
+		if len(d.FollowUps) != 0 {
+			t.Errorf("a follow-up visit planned at the 差评: %+v", d.FollowUps)
+		}
 		back := h.noticesOf(c.No, models.NoticeCaseReopened, models.AudienceStaff)
 		// The window heads and the 分管领导 of both departments, and the owner.
 		if got := targets(back); !slices.Equal(got, []string{"liu", "chen", "qian", "wu", "wang"}) {
@@ -1111,12 +1122,6 @@ func TestRatingAndReHandling(t *testing.T) {
 			t.Errorf("applicant not told the case is being handled again: %+v", p)
 		}
 
-		// The follow-up visit is recorded by the owner.
-		_, err = h.svc.RecordFollowUp(h.ctx, h.as("wang"), c.No, "已电话联系申请人，说明正在重新办理")
-		must(t, "follow-up", err)
-		_, err = h.svc.RecordFollowUp(h.ctx, h.as("wang"), c.No, "再记一次")
-		wantErr(t, err, models.ErrConflict, "没有待办的跟踪回访")
-
 		// Round 2's replies answer the case with round 2's results only.
 		_, err = h.svc.Reply(h.ctx, h.as("liu"), o.No, "已更正证书信息并重新发证")
 		must(t, "round-2 reply", err)
@@ -1126,8 +1131,17 @@ func TestRatingAndReHandling(t *testing.T) {
 		if d.Case.Status != models.CaseAnswered || d.Case.Result != "【不动产登记窗口】已更正证书信息并重新发证\n【市场监管窗口】已核实无误" {
 			t.Errorf("case = %s: %q", d.Case.Status, d.Case.Result)
 		}
+		wantAnyEvent(t, d, "follow_up_planned", "赵敏", "2026年3月13日（周五）09:00")
 		_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingVerySatisfied, "", casework.ViaPhone)
 		must(t, "rate round 2", err)
+		if d := h.get(c.No); d.Case.Status != models.CaseAnswered || d.Case.Rating != models.RatingVerySatisfied {
+			t.Errorf("before the visit: case = %s rating %s", d.Case.Status, d.Case.Rating)
+		}
+		// The follow-up visit is recorded by the owner, and closes the case.
+		_, err = h.svc.RecordFollowUp(h.ctx, h.as("wang"), c.No, "已电话回访，申请人认可重新办理结果")
+		must(t, "follow-up", err)
+		_, err = h.svc.RecordFollowUp(h.ctx, h.as("wang"), c.No, "再记一次")
+		wantErr(t, err, models.ErrConflict, "没有待办的跟踪回访")
 		if d := h.get(c.No); d.Case.Status != models.CaseClosed || d.Case.Rating != models.RatingVerySatisfied {
 			t.Errorf("case = %s rating %s", d.Case.Status, d.Case.Rating)
 		}

@@ -113,6 +113,7 @@ type caseView struct {
 	// supervision section may record (第十七条).
 	Related      []models.Department
 	UnitFailures map[models.FaultKind]string
+	Levels       []models.RatingLevel
 }
 
 func (c *Console) casePage(w http.ResponseWriter, r *http.Request, p consolePage) {
@@ -125,7 +126,8 @@ func (c *Console) showCase(w http.ResponseWriter, status int, r *http.Request, p
 		c.failed(w, p, "案件", err)
 		return
 	}
-	v := caseView{caseDetail: caseJSON(d, p.Me), Can: actionsFor(p.Me, d), FaultKinds: models.FaultKinds, UnitFailures: models.UnitFailures}
+	v := caseView{caseDetail: caseJSON(d, p.Me), Can: actionsFor(p.Me, d), FaultKinds: models.FaultKinds, UnitFailures: models.UnitFailures,
+		Levels: models.RatingLevels}
 	depts, _ := c.Cases.AllDepartments(r.Context())
 	related := relatedUnits(d)
 	for _, dept := range depts {
@@ -169,7 +171,9 @@ func actionsFor(me models.Staff, d *casework.Detail) map[string]bool {
 		"summon":        open && owner,
 		"handover":      st != models.CaseClosed && owner,
 		"instruction":   st != models.CaseClosed && owner,
-		"close":         st == models.CaseAnswered && owner,
+		// 第十三条: an answered case closes on its rating, never by hand:
+		// the owner records one the applicant gave in person or by phone.
+		"rate": st == models.CaseAnswered && owner && !ratedThisRound(d),
 	}
 	// A verified staff fault (第十七条): after a 差评, or on the complaint.
 	can["fault"] = slices.Contains(deciders, me.Role)
@@ -191,6 +195,17 @@ func actionsFor(me models.Staff, d *casework.Detail) map[string]bool {
 	}
 	maps.DeleteFunc(can, func(_ string, ok bool) bool { return !ok })
 	return can
+}
+
+// ratedThisRound: the present result has its rating (the case then
+// waits for the follow-up visit of a re-handled round).
+func ratedThisRound(d *casework.Detail) bool {
+	for _, r := range d.Ratings {
+		if r.Round == d.Case.Round {
+			return true
+		}
+	}
+	return false
 }
 
 // relatedUnits are the units a case was handed to, by work order or
@@ -241,10 +256,21 @@ func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, p consolePa
 		_, err = c.Cases.AnswerInstruction(ctx, p.Me, no, f.Get("answer"))
 		done = "已批示"
 	case "close":
+		// No form offers it any more; an old page's post hears how the
+		// case will close.
 		_, err = c.Cases.Close(ctx, p.Me, no, f.Get("note"))
 		done = "已办结"
+	case "rate":
+		via, verr := consoleVia(f.Get("via"))
+		if err = verr; err == nil {
+			_, err = c.Cases.Rate(ctx, p.Me, no, models.RatingLevel(f.Get("level")), f.Get("comment"), via)
+		}
+		done = "已记录评价"
 	case "follow-up":
-		_, err = c.Cases.RecordFollowUp(ctx, p.Me, no, f.Get("note"))
+		via, verr := consoleVia(f.Get("via"))
+		if err = verr; err == nil {
+			_, err = c.Cases.RecordFollowUpRating(ctx, p.Me, no, f.Get("note"), models.RatingLevel(f.Get("level")), f.Get("comment"), via)
+		}
 		done = "已记录回访"
 	case "fault":
 		_, err = c.Cases.MarkFault(ctx, p.Me, no, f.Get("staff"), models.FaultKind(f.Get("kind")), f.Get("note"))
@@ -263,6 +289,16 @@ func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, p consolePa
 	}
 	c.kick()
 	redirectDone(w, r, "/admin/cases/"+url.PathEscape(no), done)
+}
+
+// consoleVia is how a rating the owner records was given: in person or
+// by phone.
+func consoleVia(v string) (casework.RatingVia, error) {
+	switch via := casework.RatingVia(v); via {
+	case "", casework.ViaInPerson, casework.ViaPhone:
+		return via, nil
+	}
+	return "", models.Errorf(models.ErrInvalid, "评价方式应为当面或电话")
 }
 
 // kick wakes the outbox so notices go out now, not at its next poll.

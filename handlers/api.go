@@ -307,12 +307,14 @@ func (s *Server) comment(r *http.Request, actor models.Staff) (*models.Case, err
 	return s.Cases.Comment(r.Context(), actor, r.PathValue("no"), req.Comment)
 }
 
+// followUp records the visit; level, comment and via (optional) record
+// the rating the applicant gave in it, which closes the re-handled case.
 func (s *Server) followUp(r *http.Request, actor models.Staff) (*models.Case, error) {
-	var req struct{ Note string }
+	var req struct{ Note, Level, Comment, Via string }
 	if err := decodeInto(r, &req); err != nil {
 		return nil, err
 	}
-	return s.Cases.RecordFollowUp(r.Context(), actor, r.PathValue("no"), req.Note)
+	return s.Cases.RecordFollowUpRating(r.Context(), actor, r.PathValue("no"), req.Note, models.RatingLevel(req.Level), req.Comment, casework.RatingVia(req.Via))
 }
 
 func (s *Server) fault(r *http.Request, actor models.Staff) (*models.Case, error) {

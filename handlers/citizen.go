@@ -220,8 +220,13 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 // for the citizen's case awaiting one, and then a comment (第十三条). It
 // reports false when the message is not about a rating. d is the report
 // in progress, if any.
+//
+// A menu names its case and round: a click rates that round of that case
+// or nothing. A typed rating, or a click on a menu of before (501…505,
+// naming no case), is taken only when one case awaits a rating; with more
+// the citizen is asked which (“编号 数字”).
 func (c *Citizens) rating(ctx context.Context, openid string, d *dialog, text, button string) (string, bool) {
-	level, isLevel := ratingOf(text, button)
+	pick, isLevel := ratingOf(text, button)
 	commentKey := c.commentKey(openid)
 	if !isLevel {
 		no, err := requestOf(ctx).comment.Result()
@@ -246,17 +251,28 @@ func (c *Citizens) rating(ctx context.Context, openid string, d *dialog, text, b
 	if button == "" && d != nil {
 		return "", false // a digit in the middle of a report belongs to the report
 	}
-	awaiting, err := c.awaitingRating(ctx, openid)
-	if err != nil {
-		return c.busy(ctx, "find case to rate", err), true
-	}
-	if awaiting == nil {
-		if button != "" {
-			return "您的事项已经评价过或已办结，感谢您的评价！", true
+	var cs *models.Case
+	var err error
+	switch {
+	case pick.CaseID != 0:
+		cs, err = c.Cases.RateMenuChoice(ctx, openid, pick.RatingChoice)
+	case pick.no != "":
+		cs, err = c.Cases.RateOwnCase(ctx, openid, pick.no, 0, pick.Level)
+	default:
+		awaiting, aerr := c.Cases.AwaitingRating(ctx, openid)
+		if aerr != nil {
+			return c.busy(ctx, "find case to rate", aerr), true
 		}
-		return "", false
+		switch {
+		case len(awaiting) == 0 && button != "":
+			return "您的事项已经评价过或已办结，感谢您的评价！", true
+		case len(awaiting) == 0:
+			return "", false
+		case len(awaiting) > 1:
+			return whichCase(awaiting, button != ""), true
+		}
+		cs, err = c.Cases.RateOwnCase(ctx, openid, awaiting[0].No, awaiting[0].Round, pick.Level)
 	}
-	cs, err := c.Cases.Rate(ctx, casework.Applicant(awaiting.ApplicantName), awaiting.No, level, "", casework.ViaServiceAccount)
 	if outage(err) {
 		return c.busy(ctx, "record rating", err), true
 	}
@@ -264,17 +280,57 @@ func (c *Citizens) rating(ctx context.Context, openid string, d *dialog, text, b
 		return models.ErrorMessage(err), true
 	}
 	c.Redis.Set(ctx, commentKey, cs.No, 30*time.Minute) // at once: the rating is recorded
-	if level.Bad() {
-		return fmt.Sprintf("已记录您对 %s 的评价：%s。我们将退回重新办理，并安排专人回访您。\n如有具体意见，请直接回复文字告诉我们。", cs.No, level.Label()), true
+	if pick.Level.Bad() {
+		return fmt.Sprintf("已记录您对 %s 的评价：%s。我们将退回重新办理，并安排专人回访您。\n如有具体意见，请直接回复文字告诉我们。", cs.No, pick.Level.Label()), true
 	}
-	return fmt.Sprintf("已记录您对 %s 的评价：%s。感谢您的支持！\n如有意见或建议，可以直接回复文字（可选）。", cs.No, level.Label()), true
+	return fmt.Sprintf("已记录您对 %s 的评价：%s。感谢您的支持！\n如有意见或建议，可以直接回复文字（可选）。", cs.No, pick.Level.Label()), true
 }
 
-// ratingOf reads a rating from a menu click or a typed answer.
-func ratingOf(text, button string) (models.RatingLevel, bool) {
-	if id, err := strconv.Atoi(button); err == nil && id > casework.RatingMenuBase && id <= casework.RatingMenuBase+len(models.RatingLevels) {
-		return models.RatingLevels[id-casework.RatingMenuBase-1], true
+// whichCase asks a citizen with several cases awaiting a rating which one
+// a rating is for, rather than guessing.
+func whichCase(awaiting []models.Case, oldMenu bool) string {
+	var b strings.Builder
+	if oldMenu {
+		b.WriteString("您点击的是较早的评价消息，没法确定是哪一件事项的评价，所以还没有记录。")
+	} else {
+		b.WriteString("为了不记错，这次评价还没有记录。")
 	}
+	fmt.Fprintf(&b, "您有 %d 件事项在等待评价：\n", len(awaiting))
+	for _, cs := range awaiting {
+		fmt.Fprintf(&b, "%s｜%s｜%s\n", cs.No, cs.Category.Label(), shorten(cs.Result, 20))
+	}
+	fmt.Fprintf(&b, "请点击对应事项最新一条评价消息中的选项，或回复“编号 数字”，例如“%s 2”（1 非常满意 … 5 非常不满意）。", awaiting[0].No)
+	return b.String()
+}
+
+// ratingPick is a rating read from a message: a menu's choice, or a typed
+// level with the case it names (no), if any.
+type ratingPick struct {
+	casework.RatingChoice
+	no string
+}
+
+// ratingOf reads a rating from a menu click or a typed answer: “2”,
+// “满意”, or “BB20260310-004 2”.
+func ratingOf(text, button string) (ratingPick, bool) {
+	if id, err := strconv.ParseInt(button, 10, 64); err == nil {
+		if choice, ok := casework.ParseRatingMenuID(id); ok {
+			return ratingPick{RatingChoice: choice}, true
+		}
+	}
+	no := ""
+	if loc := caseNoRE.FindStringIndex(text); loc != nil && loc[0] == 0 {
+		no, text = strings.ToUpper(text[:loc[1]]), strings.TrimLeft(text[loc[1]:], " ：:，,")
+	}
+	level, ok := levelOf(text)
+	if !ok {
+		return ratingPick{}, false
+	}
+	return ratingPick{RatingChoice: casework.RatingChoice{Level: level}, no: no}, true
+}
+
+// levelOf reads a typed level: a digit 1–5 or the level's words.
+func levelOf(text string) (models.RatingLevel, bool) {
 	if n, err := strconv.Atoi(text); err == nil && n >= 1 && n <= len(models.RatingLevels) {
 		return models.RatingLevels[n-1], true
 	}
@@ -284,15 +340,6 @@ func ratingOf(text, button string) (models.RatingLevel, bool) {
 		}
 	}
 	return "", false
-}
-
-// awaitingRating is the citizen's latest answered case, nil when none.
-func (c *Citizens) awaitingRating(ctx context.Context, openid string) (*models.Case, error) {
-	list, _, err := c.Cases.List(ctx, casework.Filter{OpenID: openid, Status: models.CaseAnswered, Limit: 1})
-	if err != nil || len(list) == 0 {
-		return nil, err
-	}
-	return &list[0], nil
 }
 
 func isStart(text string) bool {
@@ -671,10 +718,16 @@ func lastStep(p *casework.Progress) string {
 		return when + "已请示领导，等待答复"
 	case "summoned", "arrived":
 		return when + "已通知相关窗口工作人员到现场协调"
-	case "answered", "instruction_answered":
+	case "answered", "instruction_answered", "follow_up_planned", "rating_reminded", "follow_up_due", "follow_up_overdue":
 		return when + "已答复：" + p.Case.Result
 	case "rated":
 		return when + "已收到您的评价"
+	case "awaiting_follow_up":
+		return when + "已收到您的评价，首接负责人将回访您后办结"
+	case "not_rated":
+		return when + "评价期限已过，首接负责人将回访您"
+	case "followed_up":
+		return when + "首接负责人已回访"
 	case "reopened":
 		return when + "已退回重新办理"
 	case "closed":

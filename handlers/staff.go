@@ -173,6 +173,13 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, text string) (s
 		if c, err = h.Cases.Dispatch(ctx, actor, no, codes, note, true); err == nil {
 			return fmt.Sprintf("%s 已指派%s联合办理 %s，各部门将在3个工作日内答复。", actor.Name, strings.Join(names, "、"), no), nil
 		}
+	case "办结":
+		// Nobody closes a case by hand (第十三条): the answer says how it
+		// will close.
+		if !staffCaseNoRE.MatchString(no) {
+			return "案件在反映人评价后自动办结；反映人当面或电话给出的评价，由首接负责人在系统中记录；期限内未评价的，自动按“未评价”办结。", nil
+		}
+		c, err = h.Cases.Close(ctx, actor, no, tail(1))
 	case "帮助", "":
 		return staffHelp, nil
 	default:
@@ -182,7 +189,7 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, text string) (s
 }
 
 // staffVerbs are the commands' first words.
-var staffVerbs = []string{"签收", "回复", "答复", "延期", "上报", "到达", "联办", "帮助"}
+var staffVerbs = []string{"签收", "回复", "答复", "延期", "上报", "到达", "联办", "办结", "帮助"}
 
 // splitVerb separates a command's verb from what follows when staff
 // write it without a space, or with a colon: "签收GD…", "签收：GD…".

@@ -61,11 +61,12 @@ func TestCaseTransitions(t *testing.T) {
 	allowed := map[string]map[CaseStatus]bool{
 		"dispatch": {CaseRegistered: true, CaseDispatched: true, CaseReopened: true},
 		"answer":   {CaseRegistered: true, CaseReopened: true},
-		"close":    {CaseAnswered: true},
+		"close":    {}, // 第十三条: a case closes on its rating, never by hand
 		"open":     {CaseRegistered: true, CaseDispatched: true, CaseAnswered: true, CaseReopened: true},
 	}
 	checks := map[string]func(*Case) error{
-		"dispatch": CheckDispatch, "answer": CheckDirectAnswer, "close": CheckClose, "open": CheckOpen,
+		"dispatch": CheckDispatch, "answer": CheckDirectAnswer, "open": CheckOpen,
+		"close": func(c *Case) error { return CheckClose(c, "7天", false) },
 	}
 	for name, check := range checks {
 		for _, st := range all {
@@ -133,5 +134,31 @@ func TestFormatTime(t *testing.T) {
 	}
 	if got := FormatTime(time.Time{}); got != "—" {
 		t.Errorf("zero time = %q", got)
+	}
+}
+
+// 第六条: an on-the-spot answer that reads as a refusal is refused; one
+// that says the matter was done passes, whatever else it mentions.
+func TestCheckOnTheSpot(t *testing.T) {
+	for result, refused := range map[string]bool{
+		"不符合条件，无法办理":    true,
+		"该事项不属于本中心受理范围": true,
+		"窗口拒绝办理":        true,
+		"这个办不了":         true,
+		"不予受理":          true,
+		"经核实，不能办":       true,
+		"已补办，不需要再跑":     false,
+		"已当场办结过户":       false,
+		"此前窗口以不符合条件为由拒绝受理，现已纠正并办结": false,
+		"已协调税务窗口补开完税证明":            false,
+		"当场协调解决": false,
+	} {
+		err := CheckOnTheSpot(result)
+		if (err != nil) != refused {
+			t.Errorf("%q: err = %v, want refused %v", result, err, refused)
+		}
+		if err != nil && (ErrorCode(err) != ErrInvalid || !strings.Contains(ErrorMessage(err), "请示")) {
+			t.Errorf("%q: %v", result, err)
+		}
 	}
 }

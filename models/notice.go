@@ -41,6 +41,7 @@ const (
 	NoticeWaitReminder     NoticeKind = "wait_reminder"     // owner, or the leader asked: a case not handled, a 退回重办 without orders, a 请示 unanswered
 	NoticeWaitEscalated    NoticeKind = "wait_escalated"    // owner's 分管领导, duty leader, supervision (a 请示: 主要负责领导): the wait ran out
 	NoticeOrderDelayed     NoticeKind = "order_delayed"     // applicant (owner, for walk-ins): an order is late or escalated, and the latest date
+	NoticeFollowUpOverdue  NoticeKind = "follow_up_overdue" // owner's department leader, leader on duty, supervision: a visit not made (第十三条)
 )
 
 // Audience says who a notice is for; Target says which one of them.

@@ -1,6 +1,10 @@
 package models
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // The pure rules of the workflow: whether a change is legal in the state a
 // case or order is in. casework calls them inside its transactions; they
@@ -40,16 +44,53 @@ func CheckOpen(c *Case) error {
 	return nil
 }
 
-// CheckClose: 第六条 — a case never ends in a bare “no”: it closes only
-// once the applicant has had an answer.
-func CheckClose(c *Case) error {
+// CheckClose: nobody closes a case by hand. 第六条 — a case never ends in
+// a bare “no”: it is answered first. 第十三条 — an answered case waits for
+// the applicant's rating: it closes on the rating (the applicant's, or one
+// the owner records as given in person or by phone), as 未评价 once
+// notRatedAfter has passed (e.g. "7天"), and after a re-handled round
+// only once the follow-up visit is recorded (visitOwed).
+func CheckClose(c *Case, notRatedAfter string, visitOwed bool) error {
 	switch c.Status {
 	case CaseAnswered:
-		return nil
+		msg := fmt.Sprintf("案件 %s 已答复反映人，正在等待评价，不能直接办结（第十三条）。案件将这样办结：反映人评价后自动办结；或由首接负责人记录反映人当面、电话给出的评价；或答复后 %s 内仍未评价的，自动按“未评价”办结", c.No, notRatedAfter)
+		if visitOwed {
+			msg += "。本案是差评重办的事项，还须记录跟踪回访后才能办结"
+		}
+		return Errorf(ErrConflict, "%s。", msg)
 	case CaseClosed:
 		return Errorf(ErrConflict, "案件 %s 已办结", c.No)
 	}
 	return Errorf(ErrConflict, "案件 %s 尚未答复申请人，不能办结（窗口无否决权：须当场解决、由部门答复，或告知办理方法路径、需补充的内容，或请示后答复）", c.No)
+}
+
+// refusalWords read as a bare “no” in an answer.
+var refusalWords = []string{"不予", "无法", "不能办", "办不了", "没法办", "办不成", "不能受理", "不受理", "不符合", "不属于", "拒绝", "不给办", "不办理"}
+
+// solvedWords say the matter was done, whatever else the answer mentions.
+var solvedWords = []string{"已办结", "已办好", "已办妥", "已办理完", "已办完", "已补办", "已解决", "已当场办", "已完成", "已领取", "已拿到", "已发放", "已发证", "已出具", "已开具", "已补开", "已更正", "已纠正", "已协调", "已受理并办"}
+
+// CheckOnTheSpot: 第六条 — 当场解决 is for a matter solved. An answer that
+// reads as a refusal (不予、无法、不符合、不属于、拒绝…) without saying the
+// matter was done is a bare “no”: it goes through the way and the path
+// (不属于受理范围), what to add and how (不符合办理条件), or a 请示.
+func CheckOnTheSpot(result string) error {
+	refusal := ""
+	for _, w := range refusalWords {
+		if strings.Contains(result, w) {
+			refusal = w
+			break
+		}
+	}
+	if refusal == "" {
+		return nil
+	}
+	for _, w := range solvedWords {
+		if strings.Contains(result, w) {
+			return nil
+		}
+	}
+	return Errorf(ErrInvalid, "“当场解决”的答复须是已经办成的结果，这条答复（“%s”）读来是不予办理。窗口无否决权，不能简单说“不”（第六条）：不属于受理范围的，请选择“不属于中心受理范围”，告知办理方法和路径；不符合办理条件的，请选择“不符合办理条件”，列明需补充的内容和改进方法；属模糊地带、空白领域的，请“请示领导”后答复。如事情已当场办成，请写明办成的结果（如“已当场办结”）", refusal)
 }
 
 // CheckSign: an order is signed for once.

@@ -205,10 +205,22 @@ func TestConsoleCaseActions(t *testing.T) {
 	if c.Status != "answered" || c.Result != "已协调不动产登记窗口当场办结过户。" {
 		t.Errorf("after the console's answer: %s %q", c.Status, c.Result)
 	}
+	// An answered case waits for the applicant's rating (第十三条): no
+	// 办结 button that can only fail, but a form to record a rating given
+	// in person or by phone; the API's close says how the case will close.
+	if _, page, _ := wang.do("GET", "/admin/cases/"+no, nil); strings.Contains(page, "/admin/cases/"+no+"/close") ||
+		!strings.Contains(page, "/admin/cases/"+no+"/rate") || !strings.Contains(page, "当面") {
+		t.Errorf("the answered case's page should offer recording a rating, not closing")
+	}
+	ta.refused(http.StatusConflict, "conflict", "wang", "POST", "/api/v1/cases/"+no+"/close", map[string]string{"note": "已知晓"}, "评价", "当面", "电话", "未评价")
 	// The supervision section records a verified fault (after a bad
 	// rating here); the specialist may not.
 	ma := signIn(t, ta, "ma")
-	ta.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+no+"/rate", map[string]string{"level": "dissatisfied", "comment": "态度不好"}, nil)
+	status, _, _ = wang.do("POST", "/admin/cases/"+no+"/rate", url.Values{"csrf": {csrf}, "level": {"dissatisfied"}, "via": {"phone"}, "comment": {"态度不好"}})
+	ta.must(http.StatusOK, "wang", "GET", "/api/v1/cases/"+no, nil, &c)
+	if status != http.StatusSeeOther || c.Rating == nil || c.Rating.Level != "dissatisfied" || c.Rating.Via != "phone" || c.Rounds != 2 {
+		t.Fatalf("the rating given by phone, recorded on the console: %d %+v", status, c.Rating)
+	}
 	if _, page, _ := wang.do("GET", "/admin/cases/"+no, nil); strings.Contains(page, "/fault") {
 		t.Errorf("a specialist is offered the supervision section's fault form")
 	}

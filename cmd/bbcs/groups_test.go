@@ -285,6 +285,14 @@ func TestWeComWindowGroupSignsAndReplies(t *testing.T) {
 	if got.Status != "answered" || !strings.Contains(got.Result, "材料缺少完税证明") {
 		t.Fatalf("case after the reply: %s %q", got.Status, got.Result)
 	}
+	// Nobody closes the answered case by a chat command: it waits for the
+	// applicant's rating (第十三条).
+	if r := g.wecomSays("zhangwei", "办结 "+c.No); !strings.Contains(r, "首接负责人") || g.get(c.No).Status != "answered" {
+		t.Errorf("办结 by chat: %q, case %s", r, g.get(c.No).Status)
+	}
+	if r := g.wecomSays("zhangwei", "办结"); !strings.Contains(r, "评价") || !strings.Contains(r, "未评价") {
+		t.Errorf("办结 without a case: %q", r)
+	}
 	g.noticesSent(c.No)
 	// The owner hears privately, the supervision section in its group.
 	var toOwner []string

@@ -4,12 +4,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"bbcs/bot/wechat/wechattest"
 	"bbcs/models"
 )
 
@@ -27,18 +29,34 @@ func (ca *citizenApp) answered(openid, result string) caseJSON {
 	return c
 }
 
-// ratingMenu waits for the rating menu of a case.
-func (ca *citizenApp) ratingMenu(openid, no string, n int) {
-	ca.t.Helper()
-	ca.fake.WaitFor(ca.t, func() bool {
-		count := 0
-		for _, m := range ca.fake.CustomsTo(openid) {
-			if m.Menu != nil && strings.Contains(m.Menu.Head, no) && len(m.Menu.Items) == 5 && m.Menu.Items[4].ID == "505" {
-				count++
-			}
+// ratingMenus are the rating menus a citizen has received for a case.
+func (ca *citizenApp) ratingMenus(openid, no string) []*wechattest.Menu {
+	var out []*wechattest.Menu
+	for _, m := range ca.fake.CustomsTo(openid) {
+		if m.Menu != nil && strings.Contains(m.Menu.Head, no) && len(m.Menu.Items) == 5 && strings.Contains(m.Menu.Items[4].Content, "非常不满意") {
+			out = append(out, m.Menu)
 		}
-		return count >= n
-	}, 5*time.Second)
+	}
+	return out
+}
+
+// ratingMenu waits for the n-th rating menu of a case and returns it.
+func (ca *citizenApp) ratingMenu(openid, no string, n int) *wechattest.Menu {
+	ca.t.Helper()
+	ca.fake.WaitFor(ca.t, func() bool { return len(ca.ratingMenus(openid, no)) >= n }, 5*time.Second)
+	return ca.ratingMenus(openid, no)[n-1]
+}
+
+// clickLevel clicks level (1 非常满意 … 5 非常不满意) on a rating menu, as
+// WeChat reports it: the item's label and its numeric id.
+func (ca *citizenApp) clickLevel(openid string, m *wechattest.Menu, level int) string {
+	ca.t.Helper()
+	it := m.Items[level-1]
+	id, err := strconv.ParseInt(it.ID, 10, 64)
+	if err != nil {
+		ca.t.Fatalf("menu item id %q is not the number WeChat sends back", it.ID)
+	}
+	return ca.click(openid, it.Content, id)
 }
 
 func (ca *citizenApp) caseNo(no string) caseJSON {
@@ -58,11 +76,11 @@ func TestCitizenRatesSatisfiedByMenu(t *testing.T) {
 	if c.Status != "answered" {
 		t.Fatalf("status %s", c.Status)
 	}
-	ca.ratingMenu(openid, c.No, 1)
-	got := ca.click(openid, "2 满意", 502)
+	menu := ca.ratingMenu(openid, c.No, 1)
+	got := ca.clickLevel(openid, menu, 2)
 	wantContains(t, got, "满意", c.No, "意见")
 	// A repeated click records one rating.
-	wantContains(t, ca.click(openid, "2 满意", 502), "已经评价过")
+	wantContains(t, ca.clickLevel(openid, menu, 2), "已经评价过")
 	wantContains(t, ca.say(openid, "窗口态度很好，办得很快"), "意见已记录")
 	got2 := ca.caseNo(c.No)
 	if got2.Status != "closed" || got2.ClosedAt == nil || got2.Rating == nil || got2.Rating.Level != "satisfied" || got2.Rating.Comment != "窗口态度很好，办得很快" {
@@ -80,19 +98,19 @@ func TestCitizenRatesSatisfiedByMenu(t *testing.T) {
 	}
 }
 
-// 非常不满意 reopens the case: a second round goes out with new deadlines,
-// a follow-up visit is planned, and after the second result a 基本满意
-// closes it with two rounds.
+// 非常不满意 reopens the case: a second round goes out with new deadlines;
+// after the second result a follow-up visit is planned (第十三条 跟踪回访),
+// the owner is reminded of it, and the case closes with the 基本满意 of
+// the second round once the visit is recorded.
 func TestBadRatingReopensForASecondRound(t *testing.T) {
 	ca := startCitizenApp(t)
 	ca.setClock("2026-03-10T10:00:00+08:00")
 	const openid = "oRaterBad"
 	c := ca.answered(openid, "已办结")
-	ca.ratingMenu(openid, c.No, 1)
 	ca.setClock("2026-03-11T10:00:00+08:00")
-	wantContains(t, ca.click(openid, "5 非常不满意", 505), "退回重新办理", "回访")
+	wantContains(t, ca.clickLevel(openid, ca.ratingMenu(openid, c.No, 1), 5), "退回重新办理", "回访")
 
-	var got struct {
+	type followUps struct {
 		caseJSON
 		FollowUps []struct {
 			Round  int
@@ -101,6 +119,7 @@ func TestBadRatingReopensForASecondRound(t *testing.T) {
 			Note   string
 		} `json:"follow_ups"`
 	}
+	var got followUps
 	ca.must(http.StatusOK, "admin", "GET", "/api/v1/cases/"+c.No, nil, &got)
 	if got.Status != "dispatched" || got.Rounds != 2 || len(got.WorkOrders) != 2 {
 		t.Fatalf("after 非常不满意: %s, %d rounds, %d orders", got.Status, got.Rounds, len(got.WorkOrders))
@@ -109,11 +128,23 @@ func TestBadRatingReopensForASecondRound(t *testing.T) {
 	if second.Round != 2 || second.ReceivedAt != "2026-03-11T10:00:00+08:00" || second.DueAt != "2026-03-16T18:00:00+08:00" {
 		t.Errorf("second round: %+v", second)
 	}
-	if len(got.FollowUps) != 1 || got.FollowUps[0].DueAt != "2026-03-12T09:00:00+08:00" || got.FollowUps[0].DoneAt != nil {
-		t.Fatalf("follow-ups: %+v", got.FollowUps)
+	if len(got.FollowUps) != 0 {
+		t.Fatalf("a visit planned before the new result: %+v", got.FollowUps)
 	}
-	// The owner is reminded of the visit, and records it.
-	ca.setClock("2026-03-12T09:00:01+08:00")
+
+	ca.setClock("2026-03-12T10:00:00+08:00")
+	ca.must(http.StatusOK, "zhang", "POST", "/api/v1/work-orders/"+second.No+"/reply", map[string]string{"result": "已更正证书信息并重新发证"}, nil)
+	ca.must(http.StatusOK, "admin", "GET", "/api/v1/cases/"+c.No, nil, &got)
+	if len(got.FollowUps) != 1 || got.FollowUps[0].Round != 2 || got.FollowUps[0].DueAt != "2026-03-13T09:00:00+08:00" || got.FollowUps[0].DoneAt != nil {
+		t.Fatalf("follow-ups after the new result: %+v", got.FollowUps)
+	}
+	wantContains(t, ca.clickLevel(openid, ca.ratingMenu(openid, c.No, 2), 3), "基本满意")
+	if rated := ca.caseNo(c.No); rated.Status != "answered" || rated.Rating == nil || rated.Rating.Level != "basically_satisfied" {
+		t.Fatalf("rated before the visit: %+v", rated)
+	}
+
+	// The owner is reminded of the visit, and records it: that closes the case.
+	ca.setClock("2026-03-13T09:00:01+08:00")
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(timelineActions(ca.caseNo(c.No)), "follow_up_due") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
@@ -121,11 +152,7 @@ func TestBadRatingReopensForASecondRound(t *testing.T) {
 	if !strings.Contains(timelineActions(ca.caseNo(c.No)), "follow_up_due") {
 		t.Fatal("the owner was not reminded of the follow-up visit")
 	}
-	ca.must(http.StatusOK, got.Owner.ID, "POST", "/api/v1/cases/"+c.No+"/follow-up", map[string]string{"note": "已电话回访，申请人同意等待重新办理结果"}, nil)
-
-	ca.must(http.StatusOK, "zhang", "POST", "/api/v1/work-orders/"+second.No+"/reply", map[string]string{"result": "已更正证书信息并重新发证"}, nil)
-	ca.ratingMenu(openid, c.No, 2)
-	wantContains(t, ca.say(openid, "基本满意"), "基本满意")
+	ca.must(http.StatusOK, got.Owner.ID, "POST", "/api/v1/cases/"+c.No+"/follow-up", map[string]string{"note": "已电话回访，申请人认可重新办理结果"}, nil)
 	final := ca.caseNo(c.No)
 	if final.Status != "closed" || final.Rounds != 2 || final.Rating == nil || final.Rating.Level != "basically_satisfied" {
 		t.Fatalf("final: %+v", final)
@@ -303,14 +330,13 @@ func TestLedgerShowsRatingsRoundsAndFollowUps(t *testing.T) {
 	ca.setClock("2026-03-10T10:00:00+08:00")
 	const openid = "oLedger"
 	c := ca.answered(openid, "已办结")
-	ca.ratingMenu(openid, c.No, 1)
-	ca.click(openid, "4 不满意", 504)
-	ca.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+c.No+"/follow-up", map[string]string{"note": "已电话回访"}, nil)
+	ca.clickLevel(openid, ca.ratingMenu(openid, c.No, 1), 4)
 	again := ca.caseNo(c.No)
 	ca.must(http.StatusOK, "zhang", "POST", "/api/v1/work-orders/"+again.WorkOrders[1].No+"/reply", map[string]string{"result": "已重新办结"}, nil)
-	ca.ratingMenu(openid, c.No, 2)
-	ca.click(openid, "1 非常满意", 501)
+	ca.clickLevel(openid, ca.ratingMenu(openid, c.No, 2), 1)
 	ca.say(openid, "第二次办得很好")
+	// The visit after the new result closes the re-handled case.
+	ca.must(http.StatusOK, again.Owner.ID, "POST", "/api/v1/cases/"+c.No+"/follow-up", map[string]string{"note": "已电话回访"}, nil)
 
 	rows := ca.ledgerRows("admin", "?month=2026-03")
 	if len(rows) != 2 {
@@ -353,4 +379,105 @@ func TestLedgerShowsRatingsRoundsAndFollowUps(t *testing.T) {
 		t.Errorf("April has %d rows", len(empty))
 	}
 	ca.refused(http.StatusBadRequest, "invalid", "admin", "GET", "/api/v1/ledger.xlsx?month=March", nil, "月份")
+}
+
+// A citizen with two answered cases rates each on its own menu, in either
+// order: a click rates the case and round its menu named, never another.
+func TestEachRatingMenuRatesTheCaseItNames(t *testing.T) {
+	ca := startCitizenApp(t)
+	ca.setClock("2026-03-10T10:00:00+08:00")
+	for _, olderFirst := range []bool{true, false} {
+		openid := "oTwoCases"
+		if !olderFirst {
+			openid = "oTwoCasesNewerFirst"
+		}
+		older := ca.answered(openid, "已补交完税证明并办结过户")
+		ca.ratingMenu(openid, older.No, 1) // its messages are out before the next report starts
+		newer := ca.answered(openid, "已重新核发营业执照")
+		first, second := older, newer
+		if !olderFirst {
+			first, second = newer, older
+		}
+		wantContains(t, ca.clickLevel(openid, ca.ratingMenu(openid, first.No, 1), 2), first.No, "满意")
+		if c := ca.caseNo(first.No); c.Status != "closed" || c.Rating == nil || c.Rating.Level != "satisfied" {
+			t.Fatalf("the case whose menu was clicked: %s %+v", c.Status, c.Rating)
+		}
+		if c := ca.caseNo(second.No); c.Status != "answered" || c.Rating != nil {
+			t.Fatalf("the other case was rated: %s %+v", c.Status, c.Rating)
+		}
+		wantContains(t, ca.clickLevel(openid, ca.ratingMenu(openid, second.No, 1), 1), second.No, "非常满意")
+		if c := ca.caseNo(second.No); c.Status != "closed" || c.Rating == nil || c.Rating.Level != "very_satisfied" {
+			t.Fatalf("the second case: %s %+v", c.Status, c.Rating)
+		}
+		if c := ca.caseNo(first.No); c.Rating == nil || c.Rating.Level != "satisfied" {
+			t.Fatalf("the first case's rating changed: %+v", c.Rating)
+		}
+	}
+}
+
+// With two cases awaiting a rating, a typed digit or a menu sent before
+// the menus named their case does not guess: the citizen is asked which
+// case, and nothing is rated until they say.
+func TestAnAmbiguousRatingAsksWhichCase(t *testing.T) {
+	ca := startCitizenApp(t)
+	ca.setClock("2026-03-10T10:00:00+08:00")
+	const openid = "oAmbiguous"
+	older := ca.answered(openid, "已补交完税证明并办结过户")
+	ca.ratingMenu(openid, older.No, 1) // its messages are out before the next report starts
+	newer := ca.answered(openid, "已重新核发营业执照")
+	ca.ratingMenu(openid, newer.No, 1)
+	for _, got := range []string{
+		ca.say(openid, "2"),
+		ca.say(openid, "满意"),
+		ca.click(openid, "2 满意", 502), // a menu of before this change: it names no case
+	} {
+		wantContains(t, got, older.No, newer.No)
+	}
+	for _, no := range []string{older.No, newer.No} {
+		if c := ca.caseNo(no); c.Status != "answered" || c.Rating != nil {
+			t.Fatalf("%s rated on a guess: %s %+v", no, c.Status, c.Rating)
+		}
+	}
+	// Naming the case settles it.
+	wantContains(t, ca.say(openid, older.No+" 2"), older.No, "满意")
+	if c := ca.caseNo(older.No); c.Status != "closed" || c.Rating == nil || c.Rating.Level != "satisfied" {
+		t.Fatalf("the named case: %s %+v", c.Status, c.Rating)
+	}
+	// One case left awaiting: an old menu's click or a digit is clear again.
+	wantContains(t, ca.click(openid, "1 非常满意", 501), newer.No, "非常满意")
+	if c := ca.caseNo(newer.No); c.Status != "closed" || c.Rating == nil || c.Rating.Level != "very_satisfied" {
+		t.Fatalf("the last case awaiting: %s %+v", c.Status, c.Rating)
+	}
+}
+
+// A menu of an earlier round, clicked after the re-handled answer, rates
+// nothing: the new result waits for its own rating.
+func TestAnOldRoundsMenuDoesNotRateTheNewRound(t *testing.T) {
+	ca := startCitizenApp(t)
+	ca.setClock("2026-03-10T10:00:00+08:00")
+	const openid = "oOldRound"
+	c := ca.answered(openid, "已办结")
+	first := ca.ratingMenu(openid, c.No, 1)
+	wantContains(t, ca.clickLevel(openid, first, 4), "不满意", "退回重新办理")
+	again := ca.caseNo(c.No)
+	ca.must(http.StatusOK, "zhang", "POST", "/api/v1/work-orders/"+again.WorkOrders[1].No+"/reply", map[string]string{"result": "已更正证书信息并重新发证"}, nil)
+	second := ca.ratingMenu(openid, c.No, 2)
+
+	wantContains(t, ca.clickLevel(openid, first, 1), "之前", "最新")
+	var got struct {
+		caseJSON
+		Ratings []struct {
+			Round int
+			Level string
+		} `json:"ratings"`
+	}
+	ca.must(http.StatusOK, "admin", "GET", "/api/v1/cases/"+c.No, nil, &got)
+	if got.Status != "answered" || len(got.Ratings) != 1 || got.Ratings[0].Round != 1 {
+		t.Fatalf("the old round's menu rated: %s %+v", got.Status, got.Ratings)
+	}
+	wantContains(t, ca.clickLevel(openid, second, 2), c.No, "满意")
+	ca.must(http.StatusOK, "admin", "GET", "/api/v1/cases/"+c.No, nil, &got)
+	if len(got.Ratings) != 2 || got.Ratings[1].Round != 2 || got.Ratings[1].Level != "satisfied" {
+		t.Fatalf("round 2's rating: %+v", got.Ratings)
+	}
 }

@@ -27,7 +27,7 @@ type caseJSON struct {
 	Result     string  `json:"result"`
 	Rounds     int     `json:"rounds"`
 	Rating     *struct {
-		Level, Comment string
+		Level, Comment, Via string
 	} `json:"rating"`
 	WorkOrders []struct {
 		No            string  `json:"no"`

@@ -1,0 +1,213 @@
+package casework_test
+
+import (
+	"slices"
+	"strconv"
+	"testing"
+
+	"bbcs/casework"
+	"bbcs/models"
+)
+
+// 第十三条: the applicant rates every answer. The owner cannot close an
+// answered case by hand: it closes on a rating (the applicant's, or one
+// the owner records as given in person or by phone), or as 未评价 when
+// the rating clocks run out.
+func TestAnAnsweredCaseClosesOnlyOnARating(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.walkIn()
+	_, err := h.svc.Resolve(h.ctx, h.as("wang"), c.No, "已协调不动产窗口当场办结过户")
+	must(t, "resolve", err)
+	before := h.snap(c.No)
+	_, err = h.svc.Close(h.ctx, h.as("wang"), c.No, "申请人已知晓")
+	wantErr(t, err, models.ErrConflict, "评价", "当面", "电话", "未评价")
+	h.unchanged(c.No, before)
+
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingSatisfied, "", casework.ViaInPerson)
+	must(t, "rate in person", err)
+	if d := h.get(c.No); d.Case.Status != models.CaseClosed || d.Case.Rating != models.RatingSatisfied {
+		t.Fatalf("after the rating given in person: %s %s", d.Case.Status, d.Case.Rating)
+	}
+}
+
+// 第六条: an on-the-spot answer that reads as a refusal is a bare “no”:
+// it must go through the way and path, what to add, or a 请示.
+func TestAnOnTheSpotAnswerIsNotABareNo(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	for _, result := range []string{
+		"不符合条件，无法办理",
+		"该事项不属于本中心受理范围",
+		"窗口拒绝办理",
+		"这个办不了",
+		"不予受理",
+		"经核实，不能办",
+	} {
+		c := h.walkIn()
+		before := h.snap(c.No)
+		_, err := h.svc.Resolve(h.ctx, h.as("wang"), c.No, result)
+		wantErr(t, err, models.ErrInvalid, "第六条", "办理方法", "需补充", "请示")
+		h.unchanged(c.No, before)
+	}
+	for _, result := range []string{
+		"已补办，不需要再跑",
+		"已当场办结过户。此前窗口以不符合条件为由拒绝受理，经核实属误解，已纠正",
+		"已协调税务窗口补开完税证明，无需再来",
+	} {
+		c := h.walkIn()
+		_, err := h.svc.Resolve(h.ctx, h.as("wang"), c.No, result)
+		must(t, "resolve "+result, err)
+		// Solved or not, the answer waits for the applicant's rating.
+		if d := h.get(c.No); d.Case.Status != models.CaseAnswered {
+			t.Errorf("after %q: %s", result, d.Case.Status)
+		}
+		_, err = h.svc.Close(h.ctx, h.as("wang"), c.No, "")
+		wantErr(t, err, models.ErrConflict, "评价")
+	}
+}
+
+// 第十三条: after a 差评 the case is handled again and the applicant is
+// visited (跟踪回访) about the new result: the visit is planned once that
+// result is given, the owner is reminded when it is due and the leaders
+// and the supervision section are told a working day later, and the case
+// closes only once the visit is recorded.
+func TestTheFollowUpVisitComesAfterTheNewResult(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	// The owner belongs to the market window: its leader 吴副主任 hears
+	// of a visit not made; 陈副主任 is on duty that day.
+	must(t, "owner's department", h.db.Model(&models.Staff{}).Where("id = ?", "wang").Update("department_code", "market").Error)
+	must(t, "duty roster", h.db.Create(&models.DutyDay{Date: "2026-03-16", SpecialistID: "li", LeaderID: "chen"}).Error)
+	c := h.dispatched("realestate")
+	_, err := h.svc.Reply(h.ctx, h.as("zhang"), "GD20260310-001-1", "已办结")
+	must(t, "reply", err)
+
+	h.clock.Set(at("2026-03-11 10:00"))
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "证书信息有误", casework.ViaPhone)
+	must(t, "差评", err)
+	d := h.get(c.No)
+	if len(d.FollowUps) != 0 {
+		t.Fatalf("a visit planned before the new result: %+v", d.FollowUps)
+	}
+	_, err = h.svc.RecordFollowUp(h.ctx, h.as("wang"), c.No, "提前回访")
+	wantErr(t, err, models.ErrConflict, "回访")
+
+	// Thu 12th: the second result; the visit is due Fri 13th 09:00.
+	h.clock.Set(at("2026-03-12 10:00"))
+	_, err = h.svc.Reply(h.ctx, h.as("zhang"), h.get(c.No).Orders[1].No, "已更正证书信息并重新发证")
+	must(t, "round-2 reply", err)
+	d = h.get(c.No)
+	if d.Case.Status != models.CaseAnswered || len(d.FollowUps) != 1 || d.FollowUps[0].Round != 2 {
+		t.Fatalf("after the new result: %s, follow-ups %+v", d.Case.Status, d.FollowUps)
+	}
+	wantTime(t, "visit due", &d.FollowUps[0].DueAt, "2026-03-13 09:00")
+	wantAnyEvent(t, d, "follow_up_planned", "张伟", "2026年3月13日（周五）09:00")
+	id := strconv.FormatUint(d.FollowUps[0].ID, 10)
+
+	// A good rating is recorded, but the case waits for the visit.
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingSatisfied, "", casework.ViaPhone)
+	must(t, "round-2 rating", err)
+	if d := h.get(c.No); d.Case.Status != models.CaseAnswered || d.Case.Rating != models.RatingSatisfied || d.Case.ClosedAt != nil {
+		t.Fatalf("rated before the visit: %s %s closed %v", d.Case.Status, d.Case.Rating, d.Case.ClosedAt)
+	}
+	_, err = h.svc.Close(h.ctx, h.as("wang"), c.No, "")
+	wantErr(t, err, models.ErrConflict, "回访")
+
+	// The clock of the visit: a reminder when due, an escalation a working
+	// day later (Fri → Mon).
+	must(t, "early timer", h.svc.FireTimer(h.ctx, "followup:"+id))
+	if n := h.noticesOf(c.No, models.NoticeFollowUpDue, models.AudienceStaff); len(n) != 0 {
+		t.Fatalf("reminded before the visit is due")
+	}
+	h.clock.Set(at("2026-03-13 09:00"))
+	must(t, "reminder", h.svc.FireTimer(h.ctx, "followup:"+id))
+	if n := h.noticesOf(c.No, models.NoticeFollowUpDue, models.AudienceStaff); len(n) != 1 || n[0].Target != "wang" {
+		t.Fatalf("follow_up_due = %v", targets(n))
+	}
+	h.clock.Set(at("2026-03-16 09:00"))
+	must(t, "escalation", h.svc.FireTimer(h.ctx, "followup:"+id+":escalate"))
+	if got := targets(h.noticesOf(c.No, models.NoticeFollowUpOverdue, models.AudienceStaff)); !slices.Equal(got, []string{"wu", "chen"}) {
+		t.Errorf("follow_up_overdue to %v, want the owner's department leader and the leader on duty", got)
+	}
+	if n := h.noticesOf(c.No, models.NoticeFollowUpOverdue, models.AudienceSupervision); len(n) != 1 {
+		t.Errorf("follow_up_overdue to the supervision section: %d", len(n))
+	}
+
+	_, err = h.svc.RecordFollowUp(h.ctx, h.as("wang"), c.No, "已电话回访，申请人认可重新办理结果")
+	must(t, "visit", err)
+	d = h.get(c.No)
+	if d.Case.Status != models.CaseClosed || d.Case.Rating != models.RatingSatisfied || d.FollowUps[0].DoneAt == nil {
+		t.Fatalf("after the visit: %s %s", d.Case.Status, d.Case.Rating)
+	}
+	if n := h.noticesOf(c.No, models.NoticeCaseClosed, models.AudienceApplicant); len(n) != 1 {
+		t.Errorf("case_closed to the applicant: %d", len(n))
+	}
+	// Recorded in time, the visit's escalation does nothing.
+	before := len(h.notices(c.No))
+	must(t, "late escalation", h.svc.FireTimer(h.ctx, "followup:"+id+":escalate"))
+	if len(h.notices(c.No)) != before {
+		t.Errorf("a recorded visit escalated")
+	}
+}
+
+// No rating in a re-handled round: the case stays open as 未评价 until
+// the visit; the owner records the visit with the rating given in it.
+func TestNotRatedInARehandledRoundWaitsForTheVisit(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.dispatched("realestate")
+	_, err := h.svc.Reply(h.ctx, h.as("zhang"), "GD20260310-001-1", "已办结")
+	must(t, "reply", err)
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingVeryDissatisfy, "", casework.ViaPhone)
+	must(t, "差评", err)
+	_, err = h.svc.Reply(h.ctx, h.as("zhang"), h.get(c.No).Orders[1].No, "已重新办理")
+	must(t, "round-2 reply", err)
+
+	h.clock.Set(at("2026-03-20 10:00")) // past the rating clocks
+	must(t, "not rated", h.svc.FireTimer(h.ctx, "rate:"+c.No+":2:close"))
+	d := h.get(c.No)
+	if d.Case.Status != models.CaseAnswered || d.Case.RatingVia != string(casework.ViaNotRated) {
+		t.Fatalf("not rated before the visit: %s via %s", d.Case.Status, d.Case.RatingVia)
+	}
+	wantAnyEvent(t, d, "not_rated", "系统", "未评价", "回访")
+
+	_, err = h.svc.RecordFollowUpRating(h.ctx, h.as("wang"), c.No, "已电话回访", models.RatingBasically, "还行", casework.ViaPhone)
+	must(t, "visit with its rating", err)
+	d = h.get(c.No)
+	if d.Case.Status != models.CaseClosed || d.Case.Rating != models.RatingBasically || d.Case.RatingVia != string(casework.ViaPhone) {
+		t.Fatalf("after the visit: %s %s via %s", d.Case.Status, d.Case.Rating, d.Case.RatingVia)
+	}
+}
+
+// The rating reminder's menu names its case and round like the request's:
+// a click on either rates that round of that case.
+func TestRatingMenusNameTheirCaseAndRound(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.walkIn()
+	_, err := h.svc.Resolve(h.ctx, h.as("wang"), c.No, "已当场办结")
+	must(t, "resolve", err)
+	h.clock.Set(at("2026-03-12 10:01"))
+	must(t, "reminder", h.svc.FireTimer(h.ctx, "rate:"+c.No+":1:remind"))
+	for _, kind := range []models.NoticeKind{models.NoticeRatingRequest, models.NoticeRatingReminder} {
+		n := h.noticesOf(c.No, kind, models.AudienceStaff)
+		if len(n) != 1 {
+			t.Fatalf("%s: %d notices", kind, len(n))
+		}
+		menu := dataOf(t, n[0]).Menu
+		if len(menu) != len(models.RatingLevels) {
+			t.Fatalf("%s menu: %+v", kind, menu)
+		}
+		for i, it := range menu {
+			choice, ok := casework.ParseRatingMenuID(it.ID)
+			if !ok || choice.CaseID != c.ID || choice.Round != 1 || choice.Level != models.RatingLevels[i] {
+				t.Errorf("%s item %q (id %d) reads as %+v", kind, it.Label, it.ID, choice)
+			}
+		}
+	}
+	// The menus sent before name no case; the dialog's own ids are not ratings.
+	if choice, ok := casework.ParseRatingMenuID(502); !ok || choice.CaseID != 0 || choice.Level != models.RatingSatisfied {
+		t.Errorf("502 reads as %+v", choice)
+	}
+	for _, id := range []int64{0, 101, 107, 201, 202, 500, 506, -10011} {
+		if choice, ok := casework.ParseRatingMenuID(id); ok {
+			t.Errorf("%d reads as a rating: %+v", id, choice)
+		}
+	}
+}
