@@ -171,7 +171,9 @@ func (d *Dispatcher) deliver(ctx context.Context, n *models.Notice) (bool, error
 	switch {
 	case errors.As(sendErr, &deferred):
 		// A rate limit, not a failure: wait for room, without using up a try.
-		updates["next_attempt_at"], updates["attempts"] = deferred.Until, gorm.Expr("attempts - 1")
+		// The platform's wait is in real time; the schedule in business
+		// time: the same length from now on either clock.
+		updates["next_attempt_at"], updates["attempts"] = done.Add(deferred.After), gorm.Expr("attempts - 1")
 	case sendErr == nil:
 		updates["status"], updates["sent_at"], updates["receipt"], updates["last_error"] = models.NoticeSent, done, truncate(receipt, 256), ""
 	case bot.IsPermanent(sendErr) || n.Attempts >= d.MaxAttempts || done.Sub(n.CreatedAt) > d.MaxAge:
