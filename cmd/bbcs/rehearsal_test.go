@@ -213,3 +213,80 @@ func TestRehearsalWithTheClockMovedOnRealGroups(t *testing.T) {
 		}
 	}
 }
+
+// A sign or token error from a platform is retried with a fresh sign or
+// token, and is never the end of a notice: DingTalk refusing a card's sign
+// once (310000) still lets the card through on the same try, and refusing
+// it three times in a row only delays it.
+func TestDingTalkSignRefusedStillDeliversTheCard(t *testing.T) {
+	g := startGroupsApp(t)
+	g.ding.FailNext(1, http.StatusOK, dingtalktest.ErrSecurity)
+	c := g.newCase("market")
+	g.ding.WaitFor(t, func() bool { return len(g.ding.RobotMessagesTo(tokMarket)) == 1 }, 5*time.Second)
+	g.noticesSent(c.No)
+	for _, n := range g.notices(c.No) {
+		if n.Kind == models.NoticeWorkOrder && n.Attempts != 1 {
+			t.Errorf("the card took %d tries, want 1 (signed again at once): %s", n.Attempts, n.LastError)
+		}
+	}
+
+	g.ding.FailNext(3, http.StatusOK, dingtalktest.ErrSecurity)
+	var c2 caseJSON
+	g.must(http.StatusCreated, "wang", "POST", "/api/v1/cases", map[string]string{
+		"applicant_name": "赵先生", "applicant_mobile": "13900139000", "category": "other", "matter": "第二件事",
+	}, &c2)
+	g.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+c2.No+"/dispatch", map[string]any{"departments": []string{"market"}}, &c2)
+	g.noticesSent(c2.No) // after the outbox's backoff
+	if n := len(g.ding.RobotMessagesTo(tokMarket)); n != 2 {
+		t.Errorf("the market group got %d cards, want 2", n)
+	}
+	if metrics := g.scrape(); !strings.Contains(metrics, "bbcs_outbox_failed 0\n") {
+		t.Errorf("a notice was given up after sign errors")
+	}
+}
+
+// WeChat saying the cached access token is stale (40001, 42001) makes the
+// sender fetch a new one and send again at once; twice in a row only
+// delays the message. It is never given up.
+func TestWeChatTokenErrorsStillDeliver(t *testing.T) {
+	ca := startCitizenApp(t)
+	ca.setClock("2026-03-10T10:00:00+08:00")
+	const openid = "oTokenStale"
+	ca.report(openid, "钱先生", "13500135000")
+	ca.fake.FailNext(1, http.StatusOK, 40001)
+	ca.say(openid, "确认")
+	if n := ca.receipts(openid, 10*time.Second); n != 1 {
+		t.Fatalf("%d receipts", n)
+	}
+	var receipt []models.Notice
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ca.app.db.Where("kind = ?", models.NoticeCaseReceived).Find(&receipt)
+		if (len(receipt) == 1 && receipt[0].Status == models.NoticeSent) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(receipt) != 1 || receipt[0].Status != models.NoticeSent || receipt[0].Attempts != 1 {
+		t.Fatalf("receipt notice %+v, want sent on the first try with a fresh token", receipt)
+	}
+
+	// Twice stale: the next try, a little later, goes through.
+	ca.fake.FailNext(2, http.StatusOK, 42001)
+	var c caseJSON
+	ca.must(http.StatusOK, "admin", "GET", "/api/v1/cases/"+receipt[0].CaseNo, nil, &c)
+	ca.must(http.StatusOK, c.Owner.ID, "POST", "/api/v1/cases/"+c.No+"/dispatch", map[string]any{"departments": []string{"realestate"}}, nil)
+	ca.fake.WaitFor(t, func() bool {
+		for _, m := range ca.fake.CustomsTo(openid) {
+			if strings.Contains(m.Text, c.No) && strings.Contains(m.Text, "不动产") {
+				return true
+			}
+		}
+		return false
+	}, 15*time.Second)
+	var failed int64
+	ca.app.db.Model(&models.Notice{}).Where("status = ?", models.NoticeFailed).Count(&failed)
+	if failed != 0 {
+		t.Errorf("%d notices given up after token errors", failed)
+	}
+}
