@@ -72,7 +72,7 @@ wechat:
 	return &rehearsal{groupsApp: g, citizen: ca}
 }
 
-// robotSaid waits for a group robot message containing every want.
+// waitRobot waits for a group robot message containing every want.
 func waitRobot(t *testing.T, what string, msgs func() []string, wants ...string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
