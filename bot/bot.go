@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode"
 
+	"bbcs/clock"
 	"bbcs/models"
 )
 
@@ -170,19 +171,22 @@ func UserIDs(ctx context.Context, users Users, staffIDs []string) (map[string]st
 	return out, nil
 }
 
-// MaxSkew is how far a signed webhook's timestamp may be from our clock.
+// MaxSkew is how far a signed webhook's timestamp may be from the wall
+// clock.
 // The platforms retry within seconds; a request older than this is a
 // replay of a captured one and is refused, even with a good signature.
 // (Within it, message ids make a replay harmless: it gets the first answer.)
 const MaxSkew = 5 * time.Minute
 
-// Fresh reports whether a Unix-seconds timestamp is within MaxSkew of now.
-func Fresh(unixSeconds string, now time.Time) bool {
+// Fresh reports whether a Unix-seconds timestamp is within MaxSkew of the
+// wall clock. The platform stamps it with its real time, whatever bbcs's
+// test clock says, so a Wall and not the business clock judges it.
+func Fresh(unixSeconds string, wall clock.Wall) bool {
 	sec, err := strconv.ParseInt(unixSeconds, 10, 64)
 	if err != nil {
 		return false
 	}
-	skew := now.Sub(time.Unix(sec, 0))
+	skew := wall.Now().Sub(time.Unix(sec, 0))
 	return skew <= MaxSkew && skew >= -MaxSkew
 }
 

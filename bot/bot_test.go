@@ -52,13 +52,16 @@ type countSender struct{ n int }
 func (s *countSender) Send(context.Context, *models.Notice) (string, error) { s.n++; return "ok", nil }
 
 // A group robot takes 20 messages a minute, counted in Redis across
-// replicas; the 21st waits for the oldest to leave the window.
+// replicas, in the platform's real time; the 21st waits for the oldest to
+// leave the window, and is told how long rather than until when (the
+// outbox schedules in business time).
 func TestThrottleHoldsAGroupToItsLimit(t *testing.T) {
 	rdb, prefix := testenv.Redis(t)
 	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+	wall := clock.WallFunc(clk.Now) // a wall clock the test moves
 	next := &countSender{}
 	mk := func() *bot.Throttle { // two replicas sharing Redis
-		return &bot.Throttle{Next: next, Redis: rdb, Prefix: prefix, Clock: clk, Limit: 20, Window: time.Minute,
+		return &bot.Throttle{Next: next, Redis: rdb, Prefix: prefix, Wall: wall, Limit: 20, Window: time.Minute,
 			Key: func(n *models.Notice) string { k, _ := bot.GroupTarget(n); return k }}
 	}
 	a, b := mk(), mk()
@@ -81,13 +84,14 @@ func TestThrottleHoldsAGroupToItsLimit(t *testing.T) {
 	if !errors.As(err, &deferred) {
 		t.Fatalf("the 21st message within a minute: %v, want deferred", err)
 	}
-	if want := time.Date(2026, 3, 10, 10, 1, 1, 0, models.Shanghai); !deferred.Until.Equal(want) {
-		t.Errorf("deferred until %v, want %v (the first message's minute over)", deferred.Until, want)
+	// Sent at 10:00:20; the first went at 10:00:01, so there is room at 10:01:01.
+	if want := 41 * time.Second; deferred.After != want {
+		t.Errorf("deferred for %v, want %v (the first message's minute over)", deferred.After, want)
 	}
 	if _, err := a.Send(ctx, &models.Notice{ID: 22, Audience: models.AudienceStaff, Target: "wang"}); err != nil {
 		t.Errorf("a private message is not held by a group's limit: %v", err)
 	}
-	clk.Set(deferred.Until)
+	clk.Advance(deferred.After)
 	if _, err := a.Send(ctx, group); err != nil {
 		t.Errorf("after the window moved: %v", err)
 	}

@@ -12,26 +12,31 @@ import (
 	"bbcs/models"
 )
 
-// DeferredError says a notice must wait until Until before it is tried:
+// DeferredError says a notice must wait After before it is tried again:
 // not a failure, so the outbox does not count it as an attempt.
+//
+// A wait, not a time: a platform's rate limit runs on the wall clock, the
+// outbox's schedule on business time (the test clock may be days away),
+// so only the length of the wait means the same on both.
 type DeferredError struct {
-	Until  time.Time
+	After  time.Duration
 	Reason string
 }
 
 func (e *DeferredError) Error() string {
-	return fmt.Sprintf("deferred until %s: %s", e.Until.Format(time.RFC3339), e.Reason)
+	return fmt.Sprintf("deferred for %s: %s", e.After.Round(time.Second), e.Reason)
 }
 
 // Throttle keeps a sender within a platform's rate limit per group: a
 // WeCom group robot and a DingTalk custom robot take 20 messages a minute
 // (DingTalk then blocks the robot for 10 minutes). The window lives in
-// Redis, so every replica counts against the same limit.
+// Redis, so every replica counts against the same limit. The window is the
+// platform's, in real time: Wall, never the test clock.
 type Throttle struct {
 	Next   Sender
 	Redis  *redis.Client
 	Prefix string
-	Clock  clock.Clock
+	Wall   clock.Wall
 	Limit  int           // messages per Window; 20
 	Window time.Duration // one minute
 	// Key names the limited resource a notice uses ("" = not limited).
@@ -59,14 +64,14 @@ func (t *Throttle) Send(ctx context.Context, n *models.Notice) (string, error) {
 	if key == "" {
 		return t.Next.Send(ctx, n)
 	}
-	now := t.Clock.Now()
+	now := t.Wall.Now()
 	free, err := take.Run(ctx, t.Redis, []string{t.Prefix + ":{throttle}:" + key},
 		now.UnixMilli(), t.Window.Milliseconds(), t.Limit, strconv.FormatUint(n.ID, 10)+":"+strconv.FormatInt(now.UnixNano(), 10)).Int64()
 	if err != nil {
 		return "", fmt.Errorf("throttle %s: %w", key, err)
 	}
 	if free > 0 {
-		return "", &DeferredError{Until: time.UnixMilli(free), Reason: key + " is at its limit of " + strconv.Itoa(t.Limit) + " messages a minute"}
+		return "", &DeferredError{After: time.UnixMilli(free).Sub(now), Reason: key + " is at its limit of " + strconv.Itoa(t.Limit) + " messages a minute"}
 	}
 	return t.Next.Send(ctx, n)
 }

@@ -11,8 +11,9 @@ import (
 // Token keeps one platform access token in memory and fetches a new one
 // when it is missing or within five minutes of its end. Platforms let
 // several tokens of an app be valid at once, so each replica keeps its own.
+// Its lifetime is the platform's, in real time: Wall, never the test clock.
 type Token struct {
-	Clock clock.Clock
+	Wall clock.Wall
 	// Fetch gets a new token and how long it lives.
 	Fetch func(ctx context.Context) (token string, lifetime time.Duration, err error)
 
@@ -25,14 +26,14 @@ type Token struct {
 func (t *Token) Get(ctx context.Context) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.token != "" && t.Clock.Now().Before(t.expires) {
+	if t.token != "" && t.Wall.Now().Before(t.expires) {
 		return t.token, nil
 	}
 	token, life, err := t.Fetch(ctx)
 	if err != nil {
 		return "", err
 	}
-	t.token, t.expires = token, t.Clock.Now().Add(life-5*time.Minute)
+	t.token, t.expires = token, t.Wall.Now().Add(life-5*time.Minute)
 	return token, nil
 }
 

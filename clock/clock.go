@@ -72,3 +72,31 @@ func (f *Fake) Advance(d time.Duration) time.Time {
 	f.base, f.movedAt = now.Add(d), f.wall()
 	return f.base
 }
+
+// Wall is the wall clock, for what the platforms check against their own
+// real time: signatures and their timestamps, the freshness of inbound
+// callbacks, access-token lifetimes, rate-limit windows. The test clock
+// of the black-box contract (POST /debug/clock) moves business time only;
+// a centre rehearses on its real groups with it moved, so nothing on the
+// wire may follow it.
+//
+// Its unexported method keeps the test clock out: a *Fake is a Clock but
+// never a Wall, so the compiler refuses to sign with business time.
+type Wall interface {
+	Now() time.Time
+	wall()
+}
+
+func (Real) wall() {}
+
+// WallFunc is a wall clock read from f: for tests that pin the wall time
+// of a client or a callback. Production code uses Real.
+type WallFunc func() time.Time
+
+// Now returns f().
+func (f WallFunc) Now() time.Time { return f() }
+
+func (WallFunc) wall() {}
+
+// WallAt is a wall clock that stands at t: for tests.
+func WallAt(t time.Time) Wall { return WallFunc(func() time.Time { return t }) }

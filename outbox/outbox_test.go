@@ -254,3 +254,60 @@ func TestNoticesDatedBeforeTheClockWentBackDoNotHoldUpTheirRecipient(t *testing.
 		t.Errorf("notice %d went out before its retry was due", retrying)
 	}
 }
+
+// deferSender answers every send with a platform's rate limit.
+type deferSender struct{ after time.Duration }
+
+func (s deferSender) Send(context.Context, *models.Notice) (string, error) {
+	return "", &bot.DeferredError{After: s.after, Reason: "rate limit"}
+}
+
+// A platform's rate-limit wait is real time; the outbox schedules in
+// business time, which the test clock may have put days away from the
+// wall clock. The wait is kept as a length: the notice is due that long
+// from now by the business clock, and no try is used up.
+func TestARateLimitWaitsItsLengthInBusinessTime(t *testing.T) {
+	db := testenv.MySQL(t)
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai)) // months from the wall clock
+	n := models.Notice{Kind: models.NoticeWorkOrder, Audience: models.AudienceDepartment, Target: "market", Payload: "{}",
+		Status: models.NoticePending, NextAttemptAt: clk.Now(), CreatedAt: clk.Now()}
+	if err := db.Create(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	d := outbox.New(db, clk, deferSender{after: 10 * time.Minute}, testenv.Quiet())
+	d.ClockGoesBack = true
+	d.DeliverDue(context.Background())
+	var got models.Notice
+	db.First(&got, n.ID)
+	if want := clk.Now().Add(10 * time.Minute); !got.NextAttemptAt.Equal(want) || got.Attempts != 0 || got.Status != models.NoticePending {
+		t.Errorf("rate-limited notice: next %s attempts %d %s, want next %s, no try used, pending", got.NextAttemptAt, got.Attempts, got.Status, want)
+	}
+}
+
+// With the test clock a jump of days is not a platform failing for days:
+// a notice that fails once after the clock moved is tried again, not given
+// up for its age (MaxAge is for real outages, and the clock of record here
+// is business time). MaxAttempts still bounds it.
+func TestAMovedTestClockDoesNotAgeANoticeOut(t *testing.T) {
+	db := testenv.MySQL(t)
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+	n := models.Notice{Kind: models.NoticeWorkOrder, Audience: models.AudienceDepartment, Target: "market", Payload: "{}",
+		Status: models.NoticePending, NextAttemptAt: clk.Now(), CreatedAt: clk.Now()}
+	if err := db.Create(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{failures: 1}
+	d := outbox.New(db, clk, rec, testenv.Quiet())
+	d.ClockGoesBack = true // the test clock is on
+	clk.Advance(72 * time.Hour)
+	d.DeliverDue(context.Background())
+	var got models.Notice
+	db.First(&got, n.ID)
+	if got.Status != models.NoticePending {
+		t.Fatalf("after one failure three (test-clock) days on: %s %q, want pending", got.Status, got.LastError)
+	}
+	clk.Advance(outbox.Backoff(1))
+	if sent, _ := d.DeliverDue(context.Background()); sent != 1 {
+		t.Errorf("the retry sent %d, want 1", sent)
+	}
+}

@@ -17,7 +17,7 @@ import (
 // MaxBody bounds an inbound callback.
 const MaxBody = 64 << 10
 
-// maxSkew is how far a callback's timestamp may be from our clock
+// maxSkew is how far a callback's timestamp may be from the wall clock
 // (DingTalk's own rule: one hour).
 const maxSkew = time.Hour
 
@@ -44,8 +44,9 @@ type incoming struct {
 
 // Callback is POST /dingtalk/callback: it checks the timestamp and sign
 // headers with the app secret, decodes the @-message, and answers in the
-// conversation through the HTTP response.
-func Callback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) http.Handler {
+// conversation through the HTTP response. DingTalk stamps the callback with
+// its real time, so wall, never the test clock, judges its freshness.
+func Callback(cfg Config, wall clock.Wall, handle Handle, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ts, sign := r.Header.Get("timestamp"), r.Header.Get("sign")
 		ms, err := strconv.ParseInt(ts, 10, 64)
@@ -53,7 +54,7 @@ func Callback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) http
 			http.Error(w, "missing timestamp or sign", http.StatusForbidden)
 			return
 		}
-		if skew := clk.Now().Sub(time.UnixMilli(ms)); skew > maxSkew || skew < -maxSkew {
+		if skew := wall.Now().Sub(time.UnixMilli(ms)); skew > maxSkew || skew < -maxSkew {
 			http.Error(w, "stale timestamp", http.StatusForbidden)
 			return
 		}

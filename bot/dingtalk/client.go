@@ -51,19 +51,21 @@ type Config struct {
 	PublicURL string
 }
 
-// Client calls DingTalk's APIs.
+// Client calls DingTalk's APIs. It knows only the wall clock: DingTalk
+// checks a robot's sign timestamp against its own real time (within an
+// hour) and ends tokens in real time, whatever bbcs's test clock says.
 type Client struct {
 	cfg   Config
 	http  *http.Client
-	clock clock.Clock
+	wall  clock.Wall
 	token *bot.Token
 }
 
 // NewClient returns a client; httpClient carries the host rewriting
 // (bot.Hosts).
-func NewClient(cfg Config, httpClient *http.Client, clk clock.Clock) *Client {
-	c := &Client{cfg: cfg, http: httpClient, clock: clk}
-	c.token = &bot.Token{Clock: clk, Fetch: c.fetchToken}
+func NewClient(cfg Config, httpClient *http.Client, wall clock.Wall) *Client {
+	c := &Client{cfg: cfg, http: httpClient, wall: wall}
+	c.token = &bot.Token{Wall: wall, Fetch: c.fetchToken}
 	return c
 }
 
@@ -87,10 +89,12 @@ func (e oapiError) err(what string) error {
 	}
 	err := fmt.Errorf("dingtalk %s: errcode %d: %s", what, e.ErrCode, e.ErrMsg)
 	switch e.ErrCode {
-	case 300001, 300005, 310000, 400101, 400102:
+	case 300001, 300005, 400101, 400102:
 		// (300001 and 300005 are the same "token is not exist", old and new.)
-		// No such robot, a wrong secret, a robot switched off: retrying
-		// cannot help until an administrator fixes config.
+		// No such robot, a robot switched off: retrying cannot help until
+		// an administrator fixes config. Not 310000 (sign mismatch or
+		// timestamp invalid): a fresh sign may pass, so it is tried again
+		// like any failure (SendGroup).
 		return bot.Permanent(err)
 	}
 	return err
@@ -129,33 +133,48 @@ func (c *Client) postJSON(ctx context.Context, u string, header http.Header, bod
 	return resp.StatusCode, nil
 }
 
-// SendGroup posts a message through a custom robot, signed with its secret.
+// ErrSign is DingTalk's 310000: the custom robot's sign does not match or
+// its timestamp is more than an hour from DingTalk's clock (or a keyword
+// or IP allowlist refused the message).
+const ErrSign = 310000
+
+// SendGroup posts a message through a custom robot, signed with its secret
+// at the wall-clock time. A 310000 is tried once more at once with a fresh
+// timestamp and sign, and after that is an ordinary failure the outbox
+// retries, never a permanent one: a clock that was off, or a secret the
+// administrator is correcting, must not lose the card.
 func (c *Client) SendGroup(ctx context.Context, r Robot, msg any) error {
 	if r.AccessToken == "" {
 		return bot.Permanent(fmt.Errorf("dingtalk: the group has no robot access token"))
 	}
-	q := url.Values{"access_token": {r.AccessToken}}
-	if r.Secret != "" {
-		ts := strconv.FormatInt(c.clock.Now().UnixMilli(), 10)
-		q.Set("timestamp", ts)
-		q.Set("sign", Sign(ts, r.Secret))
+	for attempt := 0; ; attempt++ {
+		q := url.Values{"access_token": {r.AccessToken}}
+		if r.Secret != "" {
+			ts := strconv.FormatInt(c.wall.Now().UnixMilli(), 10)
+			q.Set("timestamp", ts)
+			q.Set("sign", Sign(ts, r.Secret))
+		}
+		var out oapiError
+		status, err := c.postJSON(ctx, "https://"+OAPIHost+"/robot/send?"+q.Encode(), nil, msg, &out)
+		if err != nil {
+			return err
+		}
+		if status != http.StatusOK {
+			return fmt.Errorf("dingtalk robot/send: HTTP %d", status)
+		}
+		switch out.ErrCode {
+		case ErrSign:
+			if attempt == 0 {
+				continue
+			}
+		case 410100, 130101, 660026:
+			// Over 20 a minute (the code has changed over the years:
+			// documented 410100, older 130101, answered today 660026):
+			// DingTalk then blocks the robot for 10 minutes.
+			return &bot.DeferredError{After: 10 * time.Minute, Reason: fmt.Sprintf("custom robot rate limit (%d)", out.ErrCode)}
+		}
+		return out.err("robot/send")
 	}
-	var out oapiError
-	status, err := c.postJSON(ctx, "https://"+OAPIHost+"/robot/send?"+q.Encode(), nil, msg, &out)
-	if err != nil {
-		return err
-	}
-	if status != http.StatusOK {
-		return fmt.Errorf("dingtalk robot/send: HTTP %d", status)
-	}
-	switch out.ErrCode {
-	case 410100, 130101, 660026:
-		// Over 20 a minute (the code has changed over the years: documented
-		// 410100, older 130101, answered today 660026): DingTalk then blocks
-		// the robot for 10 minutes.
-		return &bot.DeferredError{Until: c.clock.Now().Add(10 * time.Minute), Reason: fmt.Sprintf("custom robot rate limit (%d)", out.ErrCode)}
-	}
-	return out.err("robot/send")
 }
 
 // fetchToken gets the app's token for the new API (api.dingtalk.com).
@@ -209,11 +228,15 @@ func (c *Client) SendPrivate(ctx context.Context, userIDs []string, msgKey strin
 			return "", err
 		}
 		switch {
-		case (status == http.StatusUnauthorized || out.Code == "InvalidAuthentication") && attempt == 0:
+		case status == http.StatusUnauthorized || out.Code == "InvalidAuthentication":
 			// A stale token: DingTalk answers 400 InvalidAuthentication
-			// (sometimes 401). Fetch a new one and try once more.
+			// (sometimes 401). Fetch a new one and try once more; a second
+			// refusal is tried again later, never given up for good.
 			c.token.Drop()
-			continue
+			if attempt == 0 {
+				continue
+			}
+			return "", fmt.Errorf("dingtalk batchSend: the access token was refused twice: HTTP %d %s", status, out.Code)
 		case status == http.StatusBadRequest:
 			return "", bot.Permanent(fmt.Errorf("dingtalk batchSend: %s %s", out.Code, out.Message))
 		case status != http.StatusOK:

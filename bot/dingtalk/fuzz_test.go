@@ -26,7 +26,7 @@ func FuzzCallback(f *testing.F) {
 		f.Add(seed)
 	}
 	now := time.UnixMilli(1773100000000)
-	h := Callback(Config{AppSecret: "secret"}, clock.NewFrozen(now), func(_ context.Context, m bot.Message) (string, error) {
+	h := Callback(Config{AppSecret: "secret"}, clock.WallAt(now), func(_ context.Context, m bot.Message) (string, error) {
 		if m.ID == "" {
 			panic("a message without an id reached the handler")
 		}

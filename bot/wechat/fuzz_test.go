@@ -33,7 +33,7 @@ func FuzzCallback(f *testing.F) {
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // the callback does not touch Redis itself
 	defer rdb.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := New(Config{AppID: "wx1", Token: "tok"}, rdb, "fuzz", clock.NewFrozen(time.Unix(1773100000, 0)), http.DefaultClient, log)
+	a := New(Config{AppID: "wx1", Token: "tok"}, rdb, "fuzz", clock.NewFrozen(time.Unix(1773100000, 0)), clock.WallAt(time.Unix(1773100000, 0)), http.DefaultClient, log)
 	h := a.Callback(func(_ context.Context, m bot.Message) (string, error) { return "收到：" + m.Text, nil }, log)
 	q := url.Values{"timestamp": {"1773100000"}, "nonce": {"n"}, "signature": {util.Signature("tok", "1773100000", "n")}, "openid": {"o1"}}
 	f.Fuzz(func(t *testing.T, body string) {

@@ -30,7 +30,9 @@ type Handle func(ctx context.Context, m bot.Message) (string, error)
 
 // BotCallback is GET|POST /wecom/callback for the smart robot (智能机器人,
 // API mode): JSON bodies encrypted with the robot's key, receive id "".
-func BotCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) http.Handler {
+// WeCom stamps callbacks with its real time: wall, never the test clock,
+// judges their freshness and stamps the replies.
+func BotCallback(cfg Config, wall clock.Wall, handle Handle, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		ts, nonce, sig := q.Get("timestamp"), q.Get("nonce"), q.Get("msg_signature")
@@ -54,7 +56,7 @@ func BotCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) h
 			http.Error(w, "invalid signature", http.StatusForbidden)
 			return
 		}
-		if !bot.Fresh(ts, clk.Now()) {
+		if !bot.Fresh(ts, wall) {
 			log.Warn("wecom: stale timestamp on robot callback", "remote", r.RemoteAddr)
 			http.Error(w, "stale timestamp", http.StatusForbidden)
 			return
@@ -69,7 +71,7 @@ func BotCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) h
 			http.Error(w, "malformed message", http.StatusBadRequest)
 			return
 		}
-		m := in.message(clk)
+		m := in.message(wall)
 		if m.Kind == "" {
 			io.WriteString(w, "")
 			return
@@ -95,7 +97,7 @@ func BotCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) h
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		now := strconv.FormatInt(clk.Now().Unix(), 10)
+		now := strconv.FormatInt(wall.Now().Unix(), 10)
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]string{
 			"encrypt": enc, "msgsignature": util.Signature(cfg.BotToken, now, nonce, enc),
@@ -127,8 +129,10 @@ type botMessage struct {
 	} `json:"event"`
 }
 
-func (in botMessage) message(clk clock.Clock) bot.Message {
-	m := bot.Message{Platform: bot.WeCom, ID: in.MsgID, UserID: in.From.UserID, At: clk.Now()}
+// message is the robot's message; At is when it arrived (the robot's
+// messages carry no time of their own).
+func (in botMessage) message(wall clock.Wall) bot.Message {
+	m := bot.Message{Platform: bot.WeCom, ID: in.MsgID, UserID: in.From.UserID, At: wall.Now()}
 	if in.ChatType == "group" {
 		m.GroupID = in.ChatID
 	}
@@ -143,8 +147,9 @@ func (in botMessage) message(clk clock.Clock) bot.Message {
 
 // AppCallback is GET|POST /wecom/app for the self-built app: XML bodies
 // encrypted with the app's key, receive id = corp id. Staff writing to the
-// app privately, and clicks on its template cards, arrive here.
-func AppCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) http.Handler {
+// app privately, and clicks on its template cards, arrive here. Freshness
+// and reply timestamps: the wall clock, as for BotCallback.
+func AppCallback(cfg Config, wall clock.Wall, handle Handle, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		ts, nonce, sig := q.Get("timestamp"), q.Get("nonce"), q.Get("msg_signature")
@@ -168,7 +173,7 @@ func AppCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) h
 			http.Error(w, "invalid signature", http.StatusForbidden)
 			return
 		}
-		if !bot.Fresh(ts, clk.Now()) {
+		if !bot.Fresh(ts, wall) {
 			log.Warn("wecom: stale timestamp on app callback", "remote", r.RemoteAddr)
 			http.Error(w, "stale timestamp", http.StatusForbidden)
 			return
@@ -212,13 +217,13 @@ func AppCallback(cfg Config, clk clock.Clock, handle Handle, log *slog.Logger) h
 			MsgType      string   `xml:"MsgType"`
 			Content      string   `xml:"Content"`
 		}
-		raw, _ := xml.Marshal(text{ToUserName: in.FromUserName, FromUserName: cfg.CorpID, CreateTime: clk.Now().Unix(), MsgType: "text", Content: reply})
+		raw, _ := xml.Marshal(text{ToUserName: in.FromUserName, FromUserName: cfg.CorpID, CreateTime: wall.Now().Unix(), MsgType: "text", Content: reply})
 		enc, err := encrypt(raw, cfg.CorpID, cfg.EncodingAESKey)
 		if err != nil {
 			io.WriteString(w, "success")
 			return
 		}
-		now := strconv.FormatInt(clk.Now().Unix(), 10)
+		now := strconv.FormatInt(wall.Now().Unix(), 10)
 		w.Header().Set("Content-Type", "application/xml")
 		xml.NewEncoder(w).Encode(struct {
 			XMLName      xml.Name `xml:"xml"`

@@ -41,20 +41,27 @@ type Config struct {
 
 // Client calls WeCom's API. It keeps the app's access token in memory: a
 // token is per app and cheap to fetch, and WeCom lets several be valid.
+// The token lives in WeCom's real time: the client knows only the wall
+// clock, never bbcs's test clock.
 type Client struct {
 	cfg   Config
 	http  *http.Client
-	clock clock.Clock
 	token *bot.Token
 }
 
 // NewClient returns a client; httpClient carries the host rewriting of
 // wecom.api_base (bot.Hosts).
-func NewClient(cfg Config, httpClient *http.Client, clk clock.Clock) *Client {
-	c := &Client{cfg: cfg, http: httpClient, clock: clk}
-	c.token = &bot.Token{Clock: clk, Fetch: c.fetchToken}
+func NewClient(cfg Config, httpClient *http.Client, wall clock.Wall) *Client {
+	c := &Client{cfg: cfg, http: httpClient}
+	c.token = &bot.Token{Wall: wall, Fetch: c.fetchToken}
 	return c
 }
+
+// staleToken reports whether errcode says the access token is no good:
+// 40001 invalid credential, 40014 invalid access_token, 42001 expired.
+// The call is made again with a fresh token, and is never a permanent
+// failure.
+func staleToken(errcode int) bool { return errcode == 40001 || errcode == 40014 || errcode == 42001 }
 
 // apiError is WeCom's error envelope.
 type apiError struct {
@@ -155,7 +162,7 @@ func (c *Client) withToken(ctx context.Context, path string, body any, what stri
 			return nil, err
 		}
 		code := int(numberOf(out["errcode"]))
-		if (code == 40014 || code == 42001 || code == 40001) && attempt == 0 {
+		if staleToken(code) && attempt == 0 {
 			c.token.Drop()
 			continue
 		}
@@ -184,7 +191,7 @@ func (c *Client) SendGroup(ctx context.Context, key string, msg any) error {
 	if out.ErrCode == 45009 {
 		// Over the robot's 20 a minute despite our throttle (another
 		// sender uses the same robot): wait for the minute to pass.
-		return &bot.DeferredError{Until: c.clock.Now().Add(time.Minute), Reason: "group robot rate limit (45009)"}
+		return &bot.DeferredError{After: time.Minute, Reason: "group robot rate limit (45009)"}
 	}
 	return out.err("group robot")
 }
@@ -223,7 +230,7 @@ func (c *Client) UserIDByCode(ctx context.Context, code string) (string, error) 
 		if err := c.do(req, "/cgi-bin/auth/getuserinfo", &out); err != nil {
 			return "", err
 		}
-		if (out.ErrCode == 40014 || out.ErrCode == 42001) && attempt == 0 {
+		if staleToken(out.ErrCode) && attempt == 0 {
 			c.token.Drop()
 			continue
 		}

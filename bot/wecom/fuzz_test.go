@@ -46,7 +46,7 @@ func FuzzBotCallback(f *testing.F) {
 		f.Add(seed)
 	}
 	cfg := Config{BotToken: fuzzToken, BotEncodingAESKey: fuzzKey}
-	clk := clock.NewFrozen(time.Unix(1773100000, 0))
+	clk := clock.WallAt(time.Unix(1773100000, 0))
 	h := BotCallback(cfg, clk, func(_ context.Context, m bot.Message) (string, error) {
 		if strings.HasPrefix(m.Text, "@") {
 			panic("mention not stripped: " + m.Text)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"bbcs/clock"
 	"bbcs/config"
 	"bbcs/internal/testenv"
 	"bbcs/models"
@@ -47,12 +48,19 @@ func startApp(t *testing.T, environ ...string) *testApp {
 
 func startAppWith(t *testing.T, path string, env []string) *testApp {
 	t.Helper()
+	return startAppWall(t, path, env, clock.Real{})
+}
+
+// startAppWall is startAppWith on the wall clock wall (what the platforms
+// check), for tests that let the platforms' real time pass.
+func startAppWall(t *testing.T, path string, env []string, wall clock.Wall) *testApp {
+	t.Helper()
 	cfg, err := config.Load(path, env)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
 	logs := &syncBuffer{}
-	a, err := build(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	a, err := buildWith(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), wall)
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}

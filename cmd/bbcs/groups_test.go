@@ -10,6 +10,7 @@ import (
 
 	"bbcs/bot/dingtalk/dingtalktest"
 	"bbcs/bot/wecom/wecomtest"
+	"bbcs/clock"
 	"bbcs/internal/testenv"
 	"bbcs/models"
 )
@@ -93,6 +94,14 @@ type groupsApp struct {
 
 func startGroupsApp(t *testing.T) *groupsApp {
 	t.Helper()
+	return startGroupsAppWall(t, nil)
+}
+
+// startGroupsAppWall is startGroupsApp in a world whose real time is wall
+// (nil: the wall clock): bbcs's wall clock, the fakes' and the clients'
+// signatures all read it, so a test can let a platform's minute pass.
+func startGroupsAppWall(t *testing.T, wall *clock.Fake) *groupsApp {
+	t.Helper()
 	wf := wecomtest.NewFake(t, corpID, corpSecret, agentID)
 	df := dingtalktest.NewFake(t, dingKey, dingSecret, dingRobot)
 	for _, k := range []string{keyRealty, keyTax, keySuper, "key-leaders"} {
@@ -112,7 +121,14 @@ func startGroupsApp(t *testing.T) *groupsApp {
 		"BBCS_WECOM_SECRET=" + corpSecret, "BBCS_DINGTALK_APP_SECRET=" + dingSecret,
 		"BBCS_STAFF_MA_PASSWORD_HASH=" + consoleHash, "BBCS_STAFF_ADMIN_PASSWORD_HASH=" + consoleHash,
 	}
-	ta := startAppWith(t, cfg, env)
+	var bbcsWall clock.Wall = clock.Real{}
+	var now func() time.Time // the clients' default: the wall clock
+	if wall != nil {
+		bbcsWall, now = clock.WallFunc(wall.Now), wall.Now
+		wf.SetNow(now)
+		df.SetNow(now)
+	}
+	ta := startAppWall(t, cfg, env, bbcsWall)
 	ta.runLoops()
 	t.Cleanup(func() { // decision 7: no group or person ever sees a full mobile
 		var all []string
@@ -134,9 +150,9 @@ func startGroupsApp(t *testing.T) *groupsApp {
 			}
 		}
 	})
-	now := ta.app.fake.Now
-	wf.SetNow(now)
-	df.SetNow(now)
+	// The platforms live in real time, whatever bbcs's test clock says: the
+	// fakes and the clients playing the platforms keep the wall clock (their
+	// default), as the real ones do (REQUIREMENTS.md, "Test clock").
 	return &groupsApp{
 		testApp: ta, wecom: wf, ding: df,
 		wxBot:   &wecomtest.BotClient{URL: ta.srv.URL + "/wecom/callback", Token: botToken, EncodingAESKey: botAESKey, BotID: "aibot1", Now: now},
@@ -334,12 +350,12 @@ func TestGroupCallbacksVerifyTheirSenders(t *testing.T) {
 		t.Errorf("a DingTalk callback with a wrong sign: %d, want 403", r.Status)
 	}
 	stale := *g.dingBot
-	stale.Now = func() time.Time { return g.app.fake.Now().Add(-2 * time.Hour) }
+	stale.Now = func() time.Time { return time.Now().Add(-2 * time.Hour) } // by the wall clock
 	if r := stale.GroupText(dingGroupCID, "群", "zhaomin", "赵敏", "帮助", g.id()); r.Status != http.StatusForbidden {
 		t.Errorf("a DingTalk callback two hours old: %d, want 403", r.Status)
 	}
 	staleBot, staleApp := *g.wxBot, *g.wxApp
-	staleBot.Now = func() time.Time { return g.app.fake.Now().Add(-10 * time.Minute) }
+	staleBot.Now = func() time.Time { return time.Now().Add(-10 * time.Minute) }
 	staleApp.Now = staleBot.Now
 	if r := staleBot.GroupText(wxGroupChat, "zhangwei", "@bot 帮助", g.id()); r.Status != http.StatusForbidden {
 		t.Errorf("a WeCom robot callback ten minutes old: %d, want 403", r.Status)
@@ -463,9 +479,11 @@ func TestEscalationReachesLeadersAndJointOrdersFollow(t *testing.T) {
 }
 
 // Platforms failing and rate-limiting for a while delay notices; each still
-// arrives once, after recovery.
+// arrives once, after recovery. A platform's rate limit runs in real time:
+// moving the test clock does not lift it, a minute of the wall clock does.
 func TestNoticesSurvivePlatformErrorsAndRateLimits(t *testing.T) {
-	g := startGroupsApp(t)
+	wall := clock.NewFake(time.Now())
+	g := startGroupsAppWall(t, wall)
 	g.wecom.FailNext(2, http.StatusServiceUnavailable, 0)
 	g.ding.FailNext(1, http.StatusOK, 410100) // DingTalk's “send too fast”
 	c := g.newCase("realestate", "market")
@@ -519,8 +537,21 @@ func TestNoticesSurvivePlatformErrorsAndRateLimits(t *testing.T) {
 	if n := len(g.wecom.RobotMessagesTo(keyTax)); n != 20 {
 		t.Fatalf("the tax robot took %d messages within a minute, want 20", n)
 	}
+	// The test clock moving on is not the platform's minute passing.
+	g.must(http.StatusOK, "", "POST", "/debug/clock", map[string]string{"advance": "61s"}, nil)
+	time.Sleep(300 * time.Millisecond)
+	if n := len(g.wecom.RobotMessagesTo(keyTax)); n != 20 {
+		t.Fatalf("moving the test clock let the tax robot take %d messages within a real minute, want 20", n)
+	}
+	// A real minute later (and as long of business time) the rest go.
+	wall.Advance(61 * time.Second)
 	g.must(http.StatusOK, "", "POST", "/debug/clock", map[string]string{"advance": "61s"}, nil)
 	g.wecom.WaitFor(t, func() bool { return len(g.wecom.RobotMessagesTo(keyTax)) == 22 }, 5*time.Second)
+	var failed int64
+	g.app.db.Model(&models.Notice{}).Where("status = ?", models.NoticeFailed).Count(&failed)
+	if failed != 0 {
+		t.Errorf("%d notices given up", failed)
+	}
 }
 
 // pendingTable is the notices page's table of what waits. A page without

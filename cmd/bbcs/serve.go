@@ -87,6 +87,12 @@ func (a *app) close() {
 // build wires every component from the config. Each gets only the settings
 // it needs.
 func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+	return buildWith(ctx, cfg, log, clock.Real{})
+}
+
+// buildWith is build on the wall clock wall: clock.Real, but for tests
+// that let a platform's real time pass (a rate limit's minute) faster.
+func buildWith(ctx context.Context, cfg *config.Config, log *slog.Logger, wall clock.Wall) (*app, error) {
 	a := &app{log: log, addr: cfg.HTTP.Addr, metrics: newMetrics()}
 	ok := false
 	defer func() {
@@ -103,6 +109,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	if err != nil {
 		return nil, err
 	}
+	// clk is business time: deadlines, timers, rating clocks, the 48-hour
+	// window, dialog expiry. wall is what the platforms check: signatures
+	// and their timestamps, callback freshness, token lifetimes, rate
+	// limits. The test clock moves clk only, so a centre can rehearse on
+	// its real groups (REQUIREMENTS.md, "Test clock").
 	var clk clock.Clock = clock.Real{}
 	if cfg.Clock.Fake {
 		a.fake = clock.NewFake(time.Now())
@@ -164,7 +175,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 	// customer-service window's record, Touch) and what each set of
 	// credentials shares (Redis, the HTTP client, templates).
 	account := wechat.New(wechat.Config{Templates: cfg.WeChat.Templates, CentreName: cfg.Centre.Name},
-		a.redis.Client, cfg.Redis.KeyPrefix, clk, hosts.Client(10*time.Second), log)
+		a.redis.Client, cfg.Redis.KeyPrefix, clk, wall, hosts.Client(10*time.Second), log)
 	wecomHTTP, dingtalkHTTP := hosts.Client(10*time.Second), hosts.Client(10*time.Second)
 	var staff *handlers.Staff
 	a.apps = &liveApps{dir: to.dir, log: log, build: func(s models.Settings) *platformApps {
@@ -172,15 +183,15 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 		p := &platformApps{settings: s, wechat: account.With(w.AppID, w.AppSecret, w.Token, w.EncodingAESKey)}
 		p.wechatIn = p.wechat.Callback(a.citizens.Handle, log)
 		wc := wecomConfig(s.WeCom, cfg.HTTP.PublicURL, to)
-		p.wecom = wecom.NewClient(wc, wecomHTTP, clk)
-		p.wecomBot, p.wecomApp = wecom.BotCallback(wc, clk, staff.Handle, log), wecom.AppCallback(wc, clk, staff.Handle, log)
+		p.wecom = wecom.NewClient(wc, wecomHTTP, wall)
+		p.wecomBot, p.wecomApp = wecom.BotCallback(wc, wall, staff.Handle, log), wecom.AppCallback(wc, wall, staff.Handle, log)
 		dc := dingtalkConfig(s.DingTalk, cfg.HTTP.PublicURL, to)
-		p.dingtalk = dingtalk.NewClient(dc, dingtalkHTTP, clk)
-		p.dingtalkIn = dingtalk.Callback(dc, clk, staff.Handle, log)
+		p.dingtalk = dingtalk.NewClient(dc, dingtalkHTTP, wall)
+		p.dingtalkIn = dingtalk.Callback(dc, wall, staff.Handle, log)
 		return p
 	}}
 	throttled := func(p bot.Platform, next bot.Sender) bot.Sender {
-		return &bot.Throttle{Next: next, Redis: a.redis.Client, Prefix: cfg.Redis.KeyPrefix, Clock: clk,
+		return &bot.Throttle{Next: next, Redis: a.redis.Client, Prefix: cfg.Redis.KeyPrefix, Wall: wall,
 			Limit: 20, Window: time.Minute, Key: func(n *models.Notice) string {
 				if target, ok := bot.GroupTarget(n); ok {
 					return string(p) + ":" + target

@@ -873,3 +873,22 @@ func TestClientPostBadHeaders(t *testing.T) {
 		t.Error("a transport error is reported")
 	}
 }
+
+// Left alone, the fake is DingTalk in real time: a custom robot call
+// signed with a timestamp days away from the wall clock — what a sender
+// reading a moved test clock would send — is refused with 310000
+// (签名过期), as DingTalk refuses it; one signed now is taken.
+func TestRobotSignIsCheckedAgainstTheWallClock(t *testing.T) {
+	f := NewFake(t, appKey, appSecret, robotCode)
+	f.AddRobot(robotTok, robotSec)
+	moved := time.Now().AddDate(0, 0, 3)
+	r := post(t, signedURL(f, robotTok, robotSec, moved), `{"msgtype":"text","text":{"content":"x"}}`)
+	wantErrcode(t, r, ErrSecurity)
+	if !strings.Contains(r.m["errmsg"].(string), "签名过期") {
+		t.Errorf("errmsg %q", r.m["errmsg"])
+	}
+	wantErrcode(t, post(t, signedURL(f, robotTok, robotSec, time.Now()), `{"msgtype":"text","text":{"content":"ok"}}`), 0)
+	if n := len(f.RobotMessagesTo(robotTok)); n != 1 {
+		t.Errorf("%d messages taken, want 1", n)
+	}
+}

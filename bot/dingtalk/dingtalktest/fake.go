@@ -194,6 +194,12 @@ func (f *Fake) AddCode(code, userID string) {
 // SetNow sets the fake's clock (nil: time.Now): sign timestamps, token,
 // session and code lifetimes, the robot rate limit and work notice days
 // all follow it.
+//
+// It is DingTalk's own clock, its real time: never point it at bbcs's
+// test clock. DingTalk refuses a custom robot call whose timestamp is more
+// than SignWindow from its real time (310000) whatever POST /debug/clock
+// did to bbcs, and a fake that followed bbcs's clock would hide exactly
+// that (REQUIREMENTS.md, "Test clock").
 func (f *Fake) SetNow(now func() time.Time) {
 	if now == nil {
 		now = time.Now

@@ -283,6 +283,12 @@ func (f *Fake) BotResponseURL(chatID, userID string) string {
 // SetNow sets the fake's clock (rate limits, token, code and response_code
 // expiry). The default is time.Now. now is called with the fake's lock
 // held: it must not call the Fake.
+//
+// It is WeCom's own clock, its real time: never point it at bbcs's test
+// clock. WeCom does not follow POST /debug/clock, and a fake that did
+// would hide a bbcs that lets business time reach the wire (REQUIREMENTS.md,
+// "Test clock"). A test lets real time pass faster by giving bbcs the
+// same wall clock (buildWith).
 func (f *Fake) SetNow(now func() time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
