@@ -141,6 +141,8 @@ func TestMonthlySummaryOfASeededMonth(t *testing.T) {
 	c.at("2026-03-10 11:00")
 	c.must(c.svc.Reply(c.ctx, zhao, c.order(c5, 2), "已重新办结"))
 	c.must(c.svc.Rate(c.ctx, wang, c5, models.RatingSatisfied, "", casework.ViaPhone))
+	// A re-handled case closes once its follow-up visit is on record (第十三条).
+	c.must(c.svc.RecordFollowUp(c.ctx, wang, c5, "电话回访，反映人对重新办理的结果满意"))
 
 	// C6: poor attitude again, solved on the spot, not rated yet: with C4, a
 	// problem that keeps coming back though it never reached a department.
