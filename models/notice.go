@@ -38,6 +38,10 @@ const (
 	NoticeRated            NoticeKind = "rated"             // owner: the applicant's rating
 	NoticeFollowUpDue      NoticeKind = "follow_up_due"     // owner: call the applicant (跟踪回访)
 	NoticeMonthly          NoticeKind = "monthly_summary"   // leaders' group: last month's summary (第十四条)
+	// NoticeLeaderInstruction is a leader's answer to a 请示 made while
+	// orders were out: an instruction to the owner and the departments'
+	// window groups, not the case's answer (第七条, 第十一条).
+	NoticeLeaderInstruction NoticeKind = "leader_instruction"
 )
 
 // Audience says who a notice is for; Target says which one of them.
@@ -141,6 +145,9 @@ type NoticeData struct {
 	Link string     `json:"link,omitempty"`
 	Menu []MenuItem `json:"menu,omitempty"`
 	Tail string     `json:"tail,omitempty"`
+	// ByOwner: the complaint window's owner, not the department, escalated
+	// the order (第七条, 第十一条); ActorName is who.
+	ByOwner bool `json:"by_owner,omitempty"`
 }
 
 // MenuItem is one clickable line of a menu message. WeChat returns the id
