@@ -164,7 +164,8 @@ func RenderCard(kind models.NoticeKind, d models.NoticeData) Card {
 		return Card{Title: fmt.Sprintf("【已答复｜%s】", d.CaseNo), Lines: []string{d.Outcome.Label() + "：" + d.Result}}
 	case models.NoticeInstructionAsked:
 		return Card{Title: fmt.Sprintf("【请示｜%s】", d.CaseNo),
-			Lines: []string{"事项：" + d.Matter, "请示内容：" + d.Note, "首接负责人：" + d.OwnerName}}
+			Lines:   []string{"事项：" + d.Matter, "请示内容：" + d.Note, "首接负责人：" + d.OwnerName},
+			Actions: []Action{{Label: "批示", Command: "批示 " + d.CaseNo + " 批示意见"}}}
 	case models.NoticeInstructionFiled:
 		return Card{Title: fmt.Sprintf("【请示报备｜%s】", d.CaseNo),
 			Lines: []string{"请示内容：" + d.Note, "领导答复：" + d.Result}}
