@@ -93,7 +93,7 @@ func (ch *change) requireDepartmentOrOwner(o *models.WorkOrder) (dept models.Dep
 		return dept, false, err
 	}
 	if ch.requireOwner() != nil {
-		return dept, false, models.Errorf(models.ErrForbidden, "工单 %s 由%s办理，只有该部门的工作人员或案件 %s 的首接负责人%s可以上报", o.No, dept.Name, ch.c.No, ch.owner.Name)
+		return dept, false, models.Errorf(models.ErrForbidden, "工单 %s 由%s办理，您不是该部门的工作人员，也不是案件 %s 的首接负责人（%s），不能上报", o.No, dept.Name, ch.c.No, ch.owner.Name)
 	}
 	return dept, true, nil
 }
