@@ -92,8 +92,12 @@ func RenderCard(kind models.NoticeKind, d models.NoticeData) Card {
 			Lines: []string{"案件：" + d.CaseNo, "反映人：" + applicant, "新的答复时限：" + due() + "（最长不超过10个工作日）", "原因：" + d.Reason, "申请人：" + d.ActorName}}
 	case models.NoticeEscalation:
 		title := fmt.Sprintf("【请您协调】%s", d.CaseNo)
+		first := fmt.Sprintf("%s报告超出本窗口权限（工单 %s）", d.DepartmentName, d.OrderNo)
+		if d.ByOwner {
+			first = fmt.Sprintf("首接负责人%s报告：%s的工单 %s 未能办结，需领导协调", d.ActorName, d.DepartmentName, d.OrderNo)
+		}
 		lines := []string{
-			fmt.Sprintf("%s报告超出本窗口权限（工单 %s）", d.DepartmentName, d.OrderNo),
+			first,
 			"反映人诉求：" + d.Matter,
 			"上报原因：" + d.Reason,
 		}
@@ -177,10 +181,21 @@ func RenderCard(kind models.NoticeKind, d models.NoticeData) Card {
 		return Card{Title: fmt.Sprintf("【已答复｜%s】", d.CaseNo), Lines: []string{d.Outcome.Label() + "：" + d.Result}}
 	case models.NoticeInstructionAsked:
 		return Card{Title: fmt.Sprintf("【请示｜%s】", d.CaseNo),
-			Lines: []string{"事项：" + d.Matter, "请示内容：" + d.Note, "首接负责人：" + d.OwnerName}}
+			Lines:   []string{"事项：" + d.Matter, "请示内容：" + d.Note, "首接负责人：" + d.OwnerName},
+			Actions: []Action{{Label: "批示", Command: "批示 " + d.CaseNo + " 批示意见"}}}
 	case models.NoticeInstructionFiled:
 		return Card{Title: fmt.Sprintf("【请示报备｜%s】", d.CaseNo),
 			Lines: []string{"请示内容：" + d.Note, "领导答复：" + d.Result}}
+	case models.NoticeLeaderInstruction:
+		lines := []string{"事项：" + d.Matter, "反映人：" + applicant, "请示内容：" + d.Note, d.ActorName + "批示：" + d.Result}
+		var actions []Action
+		if d.OrderNo != "" {
+			lines = append(lines, fmt.Sprintf("请按批示办理工单 %s，并于 %s 前答复", d.OrderNo, due()))
+			actions = append(actions, Action{Label: "答复结果", Command: "回复 " + d.OrderNo + " 办理结果"})
+		} else if len(d.Departments) > 0 {
+			lines = append(lines, "已转"+strings.Join(d.Departments, "、")+"按批示办理")
+		}
+		return Card{Title: fmt.Sprintf("【领导批示｜%s】", d.CaseNo), Lines: lines, Actions: actions}
 	case models.NoticeCaseReopened:
 		return Card{Title: fmt.Sprintf("【退回重办｜%s】", d.CaseNo), Lines: []string{d.Reason, "请重新派发工单并跟踪回访"}}
 	}

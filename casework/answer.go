@@ -92,7 +92,10 @@ func (s *Service) RequestInstruction(ctx context.Context, actor models.Staff, no
 		if err := ch.requireOwner(); err != nil {
 			return err
 		}
-		if err := models.CheckDirectAnswer(ch.c); err != nil {
+		// 第七条: with orders out the owner still 请示 — for the leader's
+		// instruction to those handling them (see AnswerInstruction).
+		dispatched := ch.c.Status == models.CaseDispatched
+		if err := models.CheckDirectAnswer(ch.c); err != nil && !dispatched {
 			return err
 		}
 		var open int64
@@ -118,7 +121,11 @@ func (s *Service) RequestInstruction(ctx context.Context, actor models.Staff, no
 		if err := ch.tx.Create(&in).Error; err != nil {
 			return fmt.Errorf("casework: record instruction request: %w", err)
 		}
-		ch.record("instruction_requested", "", fmt.Sprintf("属模糊地带、空白领域，向%s请示：%s", leader.Name, question))
+		why := "属模糊地带、空白领域"
+		if dispatched {
+			why = "工单办理中，需领导协调"
+		}
+		ch.record("instruction_requested", "", fmt.Sprintf("%s，向%s请示：%s", why, leader.Name, question))
 		d := ch.data()
 		d.Note = question
 		ch.notify(models.NoticeInstructionAsked, models.AudienceStaff, leader.ID, d)
@@ -127,7 +134,10 @@ func (s *Service) RequestInstruction(ctx context.Context, actor models.Staff, no
 }
 
 // AnswerInstruction is the leader's answer to a 请示: it goes to the
-// applicant, and the supervision section has it on file (报备).
+// applicant, and the supervision section has it on file (报备). When the
+// case has orders out (or already their answer), it is the leader's
+// instruction instead: to the owner and the departments' window groups,
+// filed likewise, and the case stays as it is (第七条, 第十一条).
 func (s *Service) AnswerInstruction(ctx context.Context, actor models.Staff, no, answer string) (*models.Case, error) {
 	answer, err := text("answer", "领导答复", answer, 2000)
 	if err != nil {
@@ -147,12 +157,16 @@ func (s *Service) AnswerInstruction(ctx context.Context, actor models.Staff, no,
 		if ch.actor.ID != in.LeaderID && ch.actor.Role != models.RolePrincipalLeader {
 			return models.Errorf(models.ErrForbidden, "此请示是向其他领导提出的，您不能代为答复")
 		}
-		if err := models.CheckDirectAnswer(ch.c); err != nil {
+		direct := models.CheckDirectAnswer(ch.c)
+		if err := models.CheckOpen(ch.c); err != nil {
 			return err
 		}
 		in.Answer, in.AnsweredAt = answer, &ch.now
 		if err := ch.tx.Save(&in).Error; err != nil {
 			return fmt.Errorf("casework: record instruction answer: %w", err)
+		}
+		if direct != nil {
+			return ch.instruct(in, answer)
 		}
 		ch.record("instruction_answered", "", fmt.Sprintf("%s答复请示：%s", ch.actor.Name, answer))
 		d := ch.data()

@@ -80,6 +80,41 @@ func (ch *change) requireDepartment(o *models.WorkOrder) (models.Department, err
 	return dept, models.Errorf(models.ErrForbidden, "工单 %s 由%s办理，您不是该部门的工作人员，不能操作", o.No, dept.Name)
 }
 
+// requireDepartmentOrOwner: 第七条, 第十一条 — the complaint window reports
+// an order to the leaders as well as the department does: the case's owner
+// (or an administrator in her place) may act too. byOwner says the owner
+// does, not the department.
+func (ch *change) requireDepartmentOrOwner(o *models.WorkOrder) (dept models.Department, byOwner bool, err error) {
+	dept, err = ch.requireDepartment(o)
+	if models.ErrorCode(err) != models.ErrForbidden {
+		return dept, false, err
+	}
+	if err := requireActive(ch.actor); err != nil {
+		return dept, false, err
+	}
+	if ch.requireOwner() != nil {
+		return dept, false, models.Errorf(models.ErrForbidden, "工单 %s 由%s办理，您不是该部门的工作人员，也不是案件 %s 的首接负责人（%s），不能上报", o.No, dept.Name, ch.c.No, ch.owner.Name)
+	}
+	return dept, true, nil
+}
+
+// requireArrivalWitness: 第十条 — the summoned department's window staff
+// confirm they reached the complaint window, or the owner there who sees
+// them arrive (an administrator may stand in). code is the department
+// the actor speaks for: their own, or for the owner the one she names.
+func (ch *change) requireArrivalWitness() (code string, byOwner bool, err error) {
+	if err := requireActive(ch.actor); err != nil {
+		return "", false, err
+	}
+	if ch.actor.Role == models.RoleWindowStaff || ch.actor.Role == models.RoleWindowHead {
+		return ch.actor.DepartmentCode, false, nil
+	}
+	if ch.requireOwner() == nil {
+		return "", true, nil
+	}
+	return "", false, models.Errorf(models.ErrForbidden, "只有被通知到场部门的窗口工作人员，或案件 %s 的首接负责人%s，可以确认到场", ch.c.No, ch.owner.Name)
+}
+
 // text checks a free-text field: present and of sensible length.
 func text(field, label string, v string, max int) (string, error) {
 	v = strings.TrimSpace(v)

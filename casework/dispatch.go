@@ -124,8 +124,33 @@ func (s *Service) Dispatch(ctx context.Context, actor models.Staff, no string, d
 		if err := ch.requireDispatcher(joint); err != nil {
 			return err
 		}
+		if joint {
+			if err := ch.requireJoint(departments); err != nil {
+				return err
+			}
+		}
 		return ch.dispatch(departments, note, joint)
 	})
+}
+
+// requireJoint: 第十一条 — 联合办理 is related units handling one matter
+// together: at least two departments, counting those that already hold
+// an open order of the round (a leader bringing in a second unit).
+func (ch *change) requireJoint(departments []string) error {
+	units := mergeCodes(nil, departments)
+	orders, err := ch.roundOrders()
+	if err != nil {
+		return err
+	}
+	for _, o := range orders {
+		if o.Open() {
+			units = mergeCodes(units, []string{o.DepartmentCode})
+		}
+	}
+	if len(units) < 2 {
+		return models.Errorf(models.ErrInvalid, "联合办理须有至少两个部门共同办理：请再选择一个相关部门，或不勾选“联合办理”按普通工单派发")
+	}
+	return nil
 }
 
 func (ch *change) dispatch(departments []string, note string, joint bool) error {
@@ -261,27 +286,66 @@ func (ch *change) summon(code, note string) error {
 	return nil
 }
 
-// ConfirmArrival records that the actor's department reached the complaint
+// ConfirmArrival records that a summoned department reached the complaint
 // window; after the summons' deadline it is recorded as late (第十七条).
+// Window staff confirm for their own department; the owner confirms the
+// one awaited department (ConfirmArrivalOf names one of several).
 func (s *Service) ConfirmArrival(ctx context.Context, actor models.Staff, no string) (*models.Case, error) {
+	return s.ConfirmArrivalOf(ctx, actor, no, "")
+}
+
+// ConfirmArrivalOf is ConfirmArrival for the department dept ("" = the
+// actor's own, or for the owner the only one awaited).
+func (s *Service) ConfirmArrivalOf(ctx context.Context, actor models.Staff, no, dept string) (*models.Case, error) {
 	return s.onCase(ctx, no, actor, func(ch *change) error {
-		if err := requireRole(ch.actor, models.RoleWindowStaff, models.RoleWindowHead); err != nil {
+		code, byOwner, err := ch.requireArrivalWitness()
+		if err != nil {
 			return err
 		}
-		var sm models.Summon
-		err := ch.tx.Where("case_id = ? AND department_code = ? AND arrived_at IS NULL", ch.c.ID, ch.actor.DepartmentCode).
-			Order("summoned_at").Limit(1).Find(&sm).Error
-		if err != nil {
+		if !byOwner && dept != "" && dept != code {
+			return models.Errorf(models.ErrForbidden, "您只能确认本部门工作人员到场")
+		}
+		if byOwner {
+			code = dept
+		}
+		var awaited []models.Summon
+		q := ch.tx.Where("case_id = ? AND arrived_at IS NULL", ch.c.ID)
+		if code != "" {
+			q = q.Where("department_code = ?", code)
+		}
+		if err := q.Order("summoned_at, id").Find(&awaited).Error; err != nil {
 			return fmt.Errorf("casework: read summons: %w", err)
 		}
-		if sm.ID == 0 {
+		if len(awaited) == 0 {
+			if byOwner {
+				return models.Errorf(models.ErrConflict, "案件 %s 没有正在等待到场的部门", ch.c.No)
+			}
 			return models.Errorf(models.ErrConflict, "案件 %s 没有通知您所在部门到现场，或已确认到达", ch.c.No)
+		}
+		sm := awaited[0]
+		if byOwner && code == "" && slices.ContainsFunc(awaited, func(o models.Summon) bool { return o.DepartmentCode != sm.DepartmentCode }) {
+			codes := make([]string, 0, len(awaited))
+			for _, a := range awaited {
+				codes = mergeCodes(codes, []string{a.DepartmentCode})
+			}
+			names, err := ch.departmentNames(codes)
+			if err != nil {
+				return err
+			}
+			return models.Errorf(models.ErrInvalid, "正在等待%s到场，请选择到场的部门", strings.Join(names, "、"))
 		}
 		sm.ArrivedAt, sm.ArrivedBy, sm.Late = &ch.now, ch.actor.ID, ch.now.After(sm.ArriveBy)
 		if err := ch.tx.Save(&sm).Error; err != nil {
 			return fmt.Errorf("casework: record arrival: %w", err)
 		}
 		note := "已到达“办不成事”反映窗口"
+		if byOwner {
+			d, err := ch.department(sm.DepartmentCode)
+			if err != nil {
+				return err
+			}
+			note = "确认" + d.Name + "工作人员" + note
+		}
 		if sm.Late {
 			note += fmt.Sprintf("（迟到，应于 %s 前到达）", models.FormatTime(sm.ArriveBy))
 			if err := propose(ch.tx, summonedLate(ch.yearOf(sm.SummonedAt), sm, ch.c.No)); err != nil {
@@ -440,7 +504,9 @@ func (s *Service) Escalate(ctx context.Context, actor models.Staff, orderNo, rea
 		return nil, err
 	}
 	return s.onOrder(ctx, orderNo, actor, func(ch *change, o *models.WorkOrder) error {
-		dept, err := ch.requireDepartment(o)
+		// 第七条, 第十一条: the department, or the complaint window (the owner)
+		// pushing an order that is stuck.
+		dept, byOwner, err := ch.requireDepartmentOrOwner(o)
 		if err != nil {
 			return err
 		}
@@ -471,9 +537,13 @@ func (s *Service) Escalate(ctx context.Context, actor models.Staff, orderNo, rea
 		}
 		o.EscalatedAt, o.EscalatedTo, o.EscalationNote = &ch.now, leader.ID, reason
 		ch.c.Departments = models.JoinCodes(mergeCodes(ch.c.DepartmentCodes(), involved))
-		ch.record("escalated", o.No, fmt.Sprintf("%s报告超出本窗口权限，已上报%s（%s），原因：%s", dept.Name, leader.Name, leader.Role.Label(), reason))
+		line := fmt.Sprintf("%s报告超出本窗口权限，已上报%s（%s），原因：%s", dept.Name, leader.Name, leader.Role.Label(), reason)
+		if byOwner {
+			line = fmt.Sprintf("首接负责人将%s的工单 %s 上报%s（%s）协调解决，原因：%s", dept.Name, o.No, leader.Name, leader.Role.Label(), reason)
+		}
+		ch.record("escalated", o.No, line)
 		d := ch.orderData(o, dept)
-		d.Reason, d.Departments = reason, names
+		d.Reason, d.Departments, d.ByOwner = reason, names, byOwner
 		ch.notify(models.NoticeEscalation, models.AudienceStaff, leader.ID, d)
 		heads, err := ch.staffOf(dept.Code, models.RoleWindowHead)
 		if err != nil {
@@ -484,7 +554,9 @@ func (s *Service) Escalate(ctx context.Context, actor models.Staff, orderNo, rea
 				ch.notify(models.NoticeEscalation, models.AudienceStaff, h.ID, d)
 			}
 		}
-		ch.notify(models.NoticeEscalation, models.AudienceStaff, ch.c.OwnerID, d)
+		if ch.actor.ID != ch.c.OwnerID {
+			ch.notify(models.NoticeEscalation, models.AudienceStaff, ch.c.OwnerID, d)
+		}
 		ch.tellDelay(o, dept, delayEscalated, names) // the applicant hears it too (第七条)
 		return nil
 	})

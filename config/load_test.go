@@ -159,8 +159,8 @@ func TestLoadYAMLFeatures(t *testing.T) {
 	if c.HTTP.Addr != ":8080" {
 		t.Errorf("http.addr = %q, want the default kept by a null", c.HTTP.Addr)
 	}
-	if c.Workday.ReplyDays != 5 || c.Workday.MaxDays != 10 {
-		t.Errorf("workday days = %d/%d, want 5/10", c.Workday.ReplyDays, c.Workday.MaxDays)
+	if c.Workday.ReplyDays != 2 || c.Workday.MaxDays != 10 {
+		t.Errorf("workday days = %d/%d, want 2/10", c.Workday.ReplyDays, c.Workday.MaxDays)
 	}
 	if !c.Clock.Fake {
 		t.Error(`clock.fake: "true" not read as true`)

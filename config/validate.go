@@ -116,15 +116,30 @@ func (v *checker) workday() {
 	}
 	v.clock("workday.end_of_day", w.EndOfDay)
 	v.clock("workday.reminder_time", w.ReminderTime)
-	if w.ReplyDays < 1 {
-		// 第十二条: a reply within 3 working days by default.
+	// 第十二条: a reply within 3 working days, an extension never past 10.
+	// A centre may be stricter, never laxer.
+	switch {
+	case w.ReplyDays < 1:
 		v.add("workday.reply_days", "must be at least 1, got %d", w.ReplyDays)
+	case w.ReplyDays > PolicyReplyDays:
+		v.add("workday.reply_days", "must be at most %d, got %d (第十二条：收到工单后3个工作日内回复 / Article 12: reply within 3 working days)", PolicyReplyDays, w.ReplyDays)
 	}
-	if w.MaxDays < w.ReplyDays {
-		// 第十二条: at most 10 working days, extension included.
+	switch {
+	case w.MaxDays < 1:
+		v.add("workday.max_days", "must be at least 1, got %d", w.MaxDays)
+	case w.MaxDays > PolicyMaxDays:
+		v.add("workday.max_days", "must be at most %d, got %d (第十二条：延时办理最长不超过10个工作日 / Article 12: at most 10 working days with extensions)", PolicyMaxDays, w.MaxDays)
+	case w.ReplyDays >= 1 && w.MaxDays < w.ReplyDays:
 		v.add("workday.max_days", "must be at least workday.reply_days (%d), got %d", w.ReplyDays, w.MaxDays)
 	}
 }
+
+// The limits of 第十二条: workday.reply_days and workday.max_days may be
+// lower (a stricter centre), never higher.
+const (
+	PolicyReplyDays = 3  // 3个工作日内回复
+	PolicyMaxDays   = 10 // 延时办理最长不超过10个工作日
+)
 
 func (v *checker) clock(path, s string) {
 	if _, err := ParseClock(s); err != nil {

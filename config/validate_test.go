@@ -33,6 +33,18 @@ func TestValidateRules(t *testing.T) {
 			`workday.reply_days: must be at least 1, got 0`},
 		{"max_days", func(c *Config) { c.Workday.MaxDays = 2 },
 			`workday.max_days: must be at least workday.reply_days (3), got 2`},
+		// 第十二条: 3个工作日内回复；延时办理最长不超过10个工作日. A centre may
+		// be stricter, never laxer; nothing is zero or negative.
+		{"reply_days past 第十二条", func(c *Config) { c.Workday.ReplyDays = 4 },
+			`workday.reply_days: must be at most 3, got 4 (第十二条：收到工单后3个工作日内回复 / Article 12: reply within 3 working days)`},
+		{"max_days past 第十二条", func(c *Config) { c.Workday.MaxDays = 15 },
+			`workday.max_days: must be at most 10, got 15 (第十二条：延时办理最长不超过10个工作日 / Article 12: at most 10 working days with extensions)`},
+		{"negative reply_days", func(c *Config) { c.Workday.ReplyDays = -3 },
+			`workday.reply_days: must be at least 1, got -3`},
+		{"zero max_days", func(c *Config) { c.Workday.MaxDays = 0 },
+			`workday.max_days: must be at least 1, got 0`},
+		{"negative max_days", func(c *Config) { c.Workday.MaxDays = -10 },
+			`workday.max_days: must be at least 1, got -10`},
 		{"centre name", func(c *Config) { c.Centre.Name = " " },
 			`centre.name: must not be empty`},
 		{"case prefix", func(c *Config) { c.Centre.CasePrefix = "B/B" },
@@ -176,7 +188,8 @@ func TestValidateAllowed(t *testing.T) {
 			c.DingTalk.OAPIBase = "http://fake-dingtalk:8080/oapi"
 		}},
 		{"sqlite path unused with a dsn", func(c *Config) { c.Database.SQLitePath = "" }},
-		{"reply_days equal max_days", func(c *Config) { c.Workday.ReplyDays, c.Workday.MaxDays = 10, 10 }},
+		{"reply_days equal max_days", func(c *Config) { c.Workday.ReplyDays, c.Workday.MaxDays = 3, 3 }},
+		{"stricter than 第十二条", func(c *Config) { c.Workday.ReplyDays, c.Workday.MaxDays = 1, 5 }},
 		{"midnight and last minute", func(c *Config) { c.Workday.EndOfDay, c.Workday.ReminderTime = "23:59", "00:00" }},
 		{"same chat on two platforms", func(c *Config) { c.Departments[1].Group.ChatID = "wrChatRealEstate" }},
 		{"staff in no department", func(c *Config) { c.Staff[0].Department = "" }},

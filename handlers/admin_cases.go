@@ -114,6 +114,10 @@ type caseView struct {
 	Related      []models.Department
 	UnitFailures map[models.FaultKind]string
 	Levels       []models.RatingLevel
+	// Awaited are the summoned departments not yet arrived; OpenOrders the
+	// round's orders not yet answered, which the owner may escalate.
+	Awaited    []models.Department
+	OpenOrders []orderJSON
 }
 
 func (c *Console) casePage(w http.ResponseWriter, r *http.Request, p consolePage) {
@@ -133,6 +137,16 @@ func (c *Console) showCase(w http.ResponseWriter, status int, r *http.Request, p
 	for _, dept := range depts {
 		if related[dept.Code] {
 			v.Related = append(v.Related, dept)
+		}
+	}
+	for _, sm := range d.Summons {
+		if i := slices.IndexFunc(depts, func(x models.Department) bool { return x.Code == sm.DepartmentCode }); sm.ArrivedAt == nil && i >= 0 {
+			v.Awaited = append(v.Awaited, depts[i])
+		}
+	}
+	for _, o := range v.WorkOrders {
+		if o.Round == d.Case.Round && o.Status != string(models.OrderReplied) {
+			v.OpenOrders = append(v.OpenOrders, o)
 		}
 	}
 	v.Depts = slices.DeleteFunc(depts, func(d models.Department) bool { return !d.Active })
@@ -178,9 +192,16 @@ func actionsFor(me models.Staff, d *casework.Detail) map[string]bool {
 	// A verified staff fault (第十七条): after a 差评, or on the complaint.
 	can["fault"] = slices.Contains(deciders, me.Role)
 	can["unit-failure"] = can["fault"] && len(relatedUnits(d)) > 0
+	// 第十条: the owner at the window sees the summoned staff arrive.
 	for _, s := range d.Summons {
 		if s.ArrivedAt == nil && owner {
 			can["arrive"] = true
+		}
+	}
+	// 第七条, 第十一条: the owner pushes an order that is stuck.
+	for _, o := range d.Orders {
+		if o.Round == d.Case.Round && o.Open() && owner && st == models.CaseDispatched {
+			can["escalate"] = true
 		}
 	}
 	for _, in := range d.Instructions {
@@ -244,8 +265,11 @@ func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, p consolePa
 		_, err = c.Cases.Summon(ctx, p.Me, no, f.Get("department"), f.Get("note"))
 		done = "已通知窗口人员到场"
 	case "arrive":
-		_, err = c.Cases.ConfirmArrival(ctx, p.Me, no)
+		_, err = c.Cases.ConfirmArrivalOf(ctx, p.Me, no, f.Get("department"))
 		done = "已确认到场"
+	case "escalate":
+		_, err = c.Cases.Escalate(ctx, p.Me, f.Get("order"), f.Get("reason"), nil)
+		done = "已上报领导协调"
 	case "handover":
 		_, err = c.Cases.Handover(ctx, p.Me, no, f.Get("to"), f.Get("reason"))
 		done = "已交接"

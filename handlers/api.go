@@ -235,8 +235,14 @@ func (s *Server) summon(r *http.Request, actor models.Staff) (*models.Case, erro
 	return s.Cases.Summon(r.Context(), actor, r.PathValue("no"), req.Department, req.Note)
 }
 
+// arrive confirms a summoned department's arrival (第十条): window staff
+// for their own; the owner names the department when several are awaited.
 func (s *Server) arrive(r *http.Request, actor models.Staff) (*models.Case, error) {
-	return s.Cases.ConfirmArrival(r.Context(), actor, r.PathValue("no"))
+	var req struct{ Department string }
+	if err := decodeInto(r, &req); err != nil {
+		return nil, err
+	}
+	return s.Cases.ConfirmArrivalOf(r.Context(), actor, r.PathValue("no"), req.Department)
 }
 
 func (s *Server) resolve(r *http.Request, actor models.Staff) (*models.Case, error) {

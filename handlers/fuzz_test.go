@@ -212,7 +212,7 @@ var fuzzActors = []struct {
 // when it did what it was told.
 var staffSuccess = map[string]string{
 	"签收": " 已签收 ", "回复": " 已答复 ", "答复": " 已答复 ", "延期": " 已将 ",
-	"上报": " 已上报 ", "到达": " 已确认到达", "联办": " 已指派",
+	"上报": " 已上报 ", "到达": " 已确认到达", "联办": " 已指派", "请示": " 已向", "批示": " 已批示",
 }
 
 var (
@@ -249,6 +249,8 @@ func FuzzStaffCommand(f *testing.F) {
 		{2, " 延期 GD20260310-001-2 2 需调取档案", ""},
 		{2, "", "签收 GD20260310-001-2"},
 		{5, "联办 BB20260310-003 市场监管窗口 税务窗口 请两部门联合核实", ""},
+		{5, "联办 BB20260310-003 税务窗口 一个部门不是联合办理", ""},
+		{6, "批示 BB20260310-001 按规定办理", ""},
 		{7, "@bot 签收 GD20990101-001-1", ""},
 		{0, "@办事不成bot 帮助", ""},
 		{0, "@办事不成bot", ""},
@@ -412,7 +414,7 @@ func FuzzStaffCommand(f *testing.F) {
 			if done {
 				no := strings.ToUpper(fields[1])
 				strict := strictOrderNo
-				if verb == "到达" || verb == "联办" {
+				if verb == "到达" || verb == "联办" || verb == "请示" || verb == "批示" {
 					strict = strictCaseNo
 				}
 				if !strict.MatchString(no) || !known[no] {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -21,8 +22,10 @@ import (
 //	签收 GD…                  sign for an order
 //	回复 GD… 结果…            reply with the result
 //	延期 GD… 5 原因…          extend by 5 working days (or to a date: 延期 GD… 2026-03-20 原因…)
-//	上报 GD… 原因…            beyond our authority: to the leaders
-//	到达 BB…                  arrived at the complaint window after a summons
+//	上报 GD… 原因…            beyond our authority (or, for the owner, stuck): to the leaders
+//	到达 BB… [部门]           arrived at the complaint window after a summons
+//	请示 BB… [领导] 内容…      (owner) ask a leader for instruction (第六条, 第七条)
+//	批示 BB… 意见…            (leader) answer a 请示
 //	联办 BB… 部门 部门 说明…  (主要负责领导) joint orders to the named departments
 //	帮助
 //
@@ -150,8 +153,37 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, text string) (s
 		if !staffCaseNoRE.MatchString(no) {
 			return "请写明案件编号，例如：到达 BB20260310-004", nil
 		}
-		if c, err = h.Cases.ConfirmArrival(ctx, actor, no); err == nil {
+		dept := ""
+		if len(args) > 1 { // the owner naming the department that arrived
+			if d, derr := h.Cases.DepartmentByName(ctx, args[1]); derr == nil {
+				dept = d.Code
+			} else if outage(derr) {
+				return "", derr
+			}
+		}
+		if c, err = h.Cases.ConfirmArrivalOf(ctx, actor, no, dept); err == nil {
 			return fmt.Sprintf("%s 已确认到达“办不成事”反映窗口（%s）。", actor.Name, no), nil
+		}
+	case "请示":
+		if !staffCaseNoRE.MatchString(no) || tail(1) == "" {
+			return "请写明案件编号、领导（可省略，默认主要负责领导）和请示内容，例如：请示 BB20260310-004 陈副主任 两部门意见不一，如何认定", nil
+		}
+		leader, question := h.leaderNamed(ctx, args[1]), tail(1)
+		if leader.ID != "" {
+			question = tail(2)
+		}
+		if c, err = h.Cases.RequestInstruction(ctx, actor, no, leader.ID, question); err == nil {
+			return fmt.Sprintf("%s 已向%s请示（%s），领导答复后会通知您。", actor.Name, cmp.Or(leader.Name, "主要负责领导"), no), nil
+		}
+	case "批示":
+		if !staffCaseNoRE.MatchString(no) || tail(1) == "" {
+			return "请写明案件编号和批示意见，例如：批示 BB20260310-004 以不动产登记窗口意见为准", nil
+		}
+		if c, err = h.Cases.AnswerInstruction(ctx, actor, no, tail(1)); err == nil {
+			if c.Status == models.CaseDispatched {
+				return fmt.Sprintf("%s 已批示（%s），已转首接负责人和办理部门，并报监督考核科备案。", actor.Name, no), nil
+			}
+			return fmt.Sprintf("%s 已批示（%s），已答复反映人，并报监督考核科备案。", actor.Name, no), nil
 		}
 	case "联办":
 		if !staffCaseNoRE.MatchString(no) || len(args) < 2 {
@@ -189,7 +221,7 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, text string) (s
 }
 
 // staffVerbs are the commands' first words.
-var staffVerbs = []string{"签收", "回复", "答复", "延期", "上报", "到达", "联办", "办结", "帮助"}
+var staffVerbs = []string{"签收", "回复", "答复", "延期", "上报", "到达", "联办", "请示", "批示", "办结", "帮助"}
 
 // splitVerb separates a command's verb from what follows when staff
 // write it without a space, or with a colon: "签收GD…", "签收：GD…".
@@ -201,6 +233,20 @@ func splitVerb(text string) string {
 		}
 	}
 	return text
+}
+
+// leaderNamed is the active leader called name, or none.
+func (h *Staff) leaderNamed(ctx context.Context, name string) models.Staff {
+	all, err := h.Cases.AllStaff(ctx)
+	if err != nil {
+		return models.Staff{}
+	}
+	for _, st := range all {
+		if st.Active && st.Name == name && (st.Role == models.RoleLeader || st.Role == models.RolePrincipalLeader) {
+			return st
+		}
+	}
+	return models.Staff{}
 }
 
 // orderLine fills an answer with the order's number and its deadline now;
@@ -217,6 +263,8 @@ const staffHelp = `可用指令（在群里 @我 发送）：
 签收 工单号
 回复 工单号 办理结果
 延期 工单号 工作日数 原因（或：延期 工单号 YYYY-MM-DD 原因；最长不超过10个工作日）
-上报 工单号 原因（超出本窗口权限，报告领导）
-到达 案件号（被通知到“办不成事”反映窗口后确认到达）
-联办 案件号 部门 部门 说明（主要负责领导指派联合办理）`
+上报 工单号 原因（超出本窗口权限，报告领导；首接负责人也可上报未能办结的工单）
+到达 案件号（被通知到“办不成事”反映窗口后确认到达；首接负责人可写：到达 案件号 部门）
+联办 案件号 部门 部门 说明（主要负责领导指派联合办理，至少两个部门）
+请示 案件号 领导姓名 请示内容（首接负责人；不写领导则请示主要负责领导）
+批示 案件号 批示意见（领导答复请示）`

@@ -42,6 +42,10 @@ const (
 	NoticeWaitEscalated    NoticeKind = "wait_escalated"    // owner's 分管领导, duty leader, supervision (a 请示: 主要负责领导): the wait ran out
 	NoticeOrderDelayed     NoticeKind = "order_delayed"     // applicant (owner, for walk-ins): an order is late or escalated, and the latest date
 	NoticeFollowUpOverdue  NoticeKind = "follow_up_overdue" // owner's department leader, leader on duty, supervision: a visit not made (第十三条)
+	// NoticeLeaderInstruction is a leader's answer to a 请示 made while
+	// orders were out: an instruction to the owner and the departments'
+	// window groups, not the case's answer (第七条, 第十一条).
+	NoticeLeaderInstruction NoticeKind = "leader_instruction"
 )
 
 // Audience says who a notice is for; Target says which one of them.
@@ -155,6 +159,9 @@ type NoticeData struct {
 	WaitedDays int        `json:"waited_days,omitempty"`
 	// Delay says why an applicant hears of a delay (overdue, escalated, cap).
 	Delay string `json:"delay,omitempty"`
+	// ByOwner: the complaint window's owner, not the department, escalated
+	// the order (第七条, 第十一条); ActorName is who.
+	ByOwner bool `json:"by_owner,omitempty"`
 }
 
 // MenuItem is one clickable line of a menu message. WeChat returns the id

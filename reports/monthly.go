@@ -20,6 +20,14 @@ type Reports struct {
 	db  *gorm.DB
 	loc *time.Location
 	now func() time.Time
+	// Centre is the centre's name (centre.name), for its own row: the
+	// problems it handled itself, its specialists' deductions.
+	Centre string
+}
+
+// centre is Centre, or a plain name when none is configured.
+func (r *Reports) centre() string {
+	return cmp.Or(r.Centre, "政务服务中心")
 }
 
 // New returns Reports on db; now is bbcs's clock (what is overdue "now").
@@ -29,36 +37,40 @@ func New(db *gorm.DB, loc *time.Location, now func() time.Time) *Reports {
 
 // Monthly is the monthly summary of 第十四条 (每月汇总分析).
 type Monthly struct {
-	Month           string            `json:"month"`
-	Received        int64             `json:"received"`
-	Closed          int64             `json:"closed"`
-	Open            int64             `json:"open"`
-	ByCategory      map[string]int64  `json:"by_category"`
-	ByOutcome       map[string]int64  `json:"by_outcome"`
-	ByStatus        map[string]int64  `json:"by_status"`
-	Departments     []DepartmentMonth `json:"departments"`
-	Orders          int64             `json:"orders"`
-	OnTime          int64             `json:"on_time"`
-	Overdue         int64             `json:"overdue"`
-	OnTimeRate      float64           `json:"on_time_rate"` // on time / (on time + overdue); 1 when none is due yet
-	Ratings         map[string]int64  `json:"ratings"`      // by level, plus "not_rated"
-	SatisfiedOrMore int64             `json:"satisfied_or_better"`
-	BadRatings      []BadRating       `json:"bad_ratings"`
-	Recurring       []Group           `json:"recurring"`
+	Month       string            `json:"month"`
+	Received    int64             `json:"received"`
+	Closed      int64             `json:"closed"`
+	Open        int64             `json:"open"`
+	ByCategory  map[string]int64  `json:"by_category"`
+	ByOutcome   map[string]int64  `json:"by_outcome"`
+	ByStatus    map[string]int64  `json:"by_status"`
+	Departments []DepartmentMonth `json:"departments"`
+	Orders      int64             `json:"orders"`
+	OnTime      int64             `json:"on_time"`
+	Overdue     int64             `json:"overdue"`
+	// OnTimeRate is on time / (on time + overdue); nil (null, shown “—”)
+	// when no order was due yet: nothing is known, and 100% would overstate.
+	OnTimeRate      *float64         `json:"on_time_rate"`
+	Ratings         map[string]int64 `json:"ratings"` // by level, plus "not_rated"
+	SatisfiedOrMore int64            `json:"satisfied_or_better"`
+	BadRatings      []BadRating      `json:"bad_ratings"`
+	Recurring       []Group          `json:"recurring"`
 	// PendingDeductions counts the month's proposed deductions still
 	// waiting for the supervision section.
 	PendingDeductions int64 `json:"pending_deductions"`
+	// Centre names the centre's own row (problems that reached no department).
+	Centre string `json:"centre"`
 }
 
 // DepartmentMonth is one department's month.
 type DepartmentMonth struct {
-	Department string  `json:"department"`
-	Name       string  `json:"name"`
-	Cases      int64   `json:"cases"`
-	Orders     int64   `json:"orders"`
-	OnTime     int64   `json:"on_time"`
-	Overdue    int64   `json:"overdue"`
-	OnTimeRate float64 `json:"on_time_rate"`
+	Department string   `json:"department"`
+	Name       string   `json:"name"`
+	Cases      int64    `json:"cases"`
+	Orders     int64    `json:"orders"`
+	OnTime     int64    `json:"on_time"`
+	Overdue    int64    `json:"overdue"`
+	OnTimeRate *float64 `json:"on_time_rate"` // nil when none was due
 }
 
 // BadRating is one 差评 of the month: input to fixing the process.
@@ -90,7 +102,7 @@ func (r *Reports) Monthly(ctx context.Context, month string) (*Monthly, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Monthly{Month: month, ByCategory: map[string]int64{}, ByOutcome: map[string]int64{}, ByStatus: map[string]int64{},
+	m := &Monthly{Month: month, Centre: r.centre(), ByCategory: map[string]int64{}, ByOutcome: map[string]int64{}, ByStatus: map[string]int64{},
 		Ratings: map[string]int64{}, BadRatings: []BadRating{}, Recurring: []Group{}, Departments: []DepartmentMonth{}}
 	// The two write different fields of m.
 	var ordersErr error
@@ -222,11 +234,13 @@ func (r *Reports) orders(ctx context.Context, from, to time.Time, m *Monthly) er
 	return nil
 }
 
-func rate(onTime, overdue int64) float64 {
+// rate is the on-time rate, nil when no order was due: “—”, not 100%.
+func rate(onTime, overdue int64) *float64 {
 	if onTime+overdue == 0 {
-		return 1
+		return nil
 	}
-	return float64(onTime) / float64(onTime+overdue)
+	r := float64(onTime) / float64(onTime+overdue)
+	return &r
 }
 
 // badRatings lists every 差评 of the month's cases (all rounds), by case
@@ -325,15 +339,12 @@ func (r *Reports) recurring(db, inMonth *gorm.DB, byID map[uint64]*monthCase, m 
 	return nil
 }
 
-// CentreName names, in the summary, the problems of cases that reached no
-// department.
-const CentreName = "未派工单"
-
 // DepartmentName is the name of a department in the month's figures, its
-// code when it has none there.
+// code when it has none there; "" is the centre itself, whose problems
+// reached no department.
 func (m *Monthly) DepartmentName(code string) string {
 	if code == "" {
-		return CentreName
+		return cmp.Or(m.Centre, "政务服务中心")
 	}
 	for _, d := range m.Departments {
 		if d.Department == code && d.Name != "" {
@@ -351,10 +362,17 @@ func (m *Monthly) Card(departmentNames map[string]string) (title string, lines [
 	// Every 差评 of the month, as the bad-rating list has them: one that
 	// sent a case back counts though a later round was rated better.
 	bad := len(m.BadRatings)
-	headline := fmt.Sprintf("受理 %d 件，办结 %d 件，按时答复率 %.0f%%；满意及以上 %d 件，差评 %d 件",
-		m.Received, m.Closed, m.OnTimeRate*100, m.SatisfiedOrMore, bad)
+	onTime := "—" // no order was due: nothing to rate
+	if m.OnTimeRate != nil {
+		onTime = fmt.Sprintf("%.0f%%", *m.OnTimeRate*100)
+	}
+	headline := fmt.Sprintf("受理 %d 件，办结 %d 件，按时答复率 %s；满意及以上 %d 件，差评 %d 件",
+		m.Received, m.Closed, onTime, m.SatisfiedOrMore, bad)
 	if bad > 0 {
 		headline += "（已退回重办）"
+	}
+	if m.Received == 0 && m.Orders == 0 {
+		headline = "本月没有受理反映事项。"
 	}
 	lines = append(lines, headline)
 	if len(m.Recurring) > 0 {

@@ -42,6 +42,7 @@ func newCentre(t *testing.T) *centre {
 	c := &centre{t: t, ctx: context.Background(), clk: clock.NewFrozen(at("2026-03-02 09:00"))}
 	c.svc = casework.New(db, c.clk, cal, casework.Options{}, testenv.Quiet())
 	c.rep = reports.New(db, cal.Location(), c.clk.Now)
+	c.rep.Centre = "某某县政务服务中心"
 	staff := []models.Staff{
 		{ID: "wang", Name: "王芳", Role: models.RoleSpecialist},
 		{ID: "zhang", Name: "张伟", Role: models.RoleWindowStaff, DepartmentCode: "realestate"},
@@ -169,17 +170,17 @@ func TestMonthlySummaryOfASeededMonth(t *testing.T) {
 	}
 	// Orders received in March: C1-1 on time, C2-1 late, C2-2 open past its
 	// deadline, C3-1 on time (extended), C5-1 and C5-2 on time.
-	if m.Orders != 6 || m.OnTime != 4 || m.Overdue != 2 || math.Abs(m.OnTimeRate-4.0/6) > 1e-9 {
-		t.Errorf("orders %d on time %d overdue %d rate %.3f, want 6, 4, 2, 0.667", m.Orders, m.OnTime, m.Overdue, m.OnTimeRate)
+	if m.Orders != 6 || m.OnTime != 4 || m.Overdue != 2 || m.OnTimeRate == nil || math.Abs(*m.OnTimeRate-4.0/6) > 1e-9 {
+		t.Errorf("orders %d on time %d overdue %d rate %v, want 6, 4, 2, 0.667", m.Orders, m.OnTime, m.Overdue, m.OnTimeRate)
 	}
 	if len(m.Departments) != 2 {
 		t.Fatalf("departments %+v", m.Departments)
 	}
 	mk, re := m.Departments[0], m.Departments[1]
-	if re.Department != "realestate" || re.Cases != 3 || re.Orders != 4 || re.OnTime != 2 || re.Overdue != 2 || re.OnTimeRate != 0.5 {
+	if re.Department != "realestate" || re.Cases != 3 || re.Orders != 4 || re.OnTime != 2 || re.Overdue != 2 || re.OnTimeRate == nil || *re.OnTimeRate != 0.5 {
 		t.Errorf("real estate %+v", re)
 	}
-	if mk.Department != "market" || mk.Cases != 1 || mk.Orders != 2 || mk.OnTime != 2 || mk.OnTimeRate != 1 {
+	if mk.Department != "market" || mk.Cases != 1 || mk.Orders != 2 || mk.OnTime != 2 || mk.OnTimeRate == nil || *mk.OnTimeRate != 1 {
 		t.Errorf("market %+v", mk)
 	}
 	if len(m.BadRatings) != 2 || m.BadRatings[0].CaseNo != c2 || m.BadRatings[0].Comment != "太慢" || m.BadRatings[1].CaseNo != c5 || m.BadRatings[1].Level != "dissatisfied" {
@@ -195,7 +196,7 @@ func TestMonthlySummaryOfASeededMonth(t *testing.T) {
 	if m.PendingDeductions != 1 {
 		t.Errorf("pending deductions %d, want 1", m.PendingDeductions)
 	}
-	if card := strings.Join(lines, "\n"); !strings.Contains(card, "3 件（不动产登记窗口，受理后超时未办结）") || !strings.Contains(card, "2 件（未派工单，服务态度差）") ||
+	if card := strings.Join(lines, "\n"); !strings.Contains(card, "3 件（不动产登记窗口，受理后超时未办结）") || !strings.Contains(card, "2 件（某某县政务服务中心，服务态度差）") ||
 		!strings.Contains(card, "差评 2 件（已退回重办）") || !strings.Contains(card, "扣分建议 1 项待监督考核科确认。") {
 		t.Errorf("the leaders' card:\n%s", card)
 	}

@@ -125,7 +125,7 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 	if err := db.Order("code").Find(&depts).Error; err != nil {
 		return nil, fmt.Errorf("reports: departments: %w", err)
 	}
-	units := map[string]*UnitScore{"": {Name: "政务服务中心（接诉即办专员）", RedFlagEligible: true, Recurring: []RecurringKind{}}}
+	units := map[string]*UnitScore{"": {Name: r.centre() + "（接诉即办专员）", RedFlagEligible: true, Recurring: []RecurringKind{}}}
 	order := []string{""}
 	parents := map[string]string{}
 	for _, d := range depts {

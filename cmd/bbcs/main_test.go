@@ -129,6 +129,20 @@ departments:
 	if !strings.Contains(out.String(), ": ok") {
 		t.Errorf("check of a good file printed %q", out.String())
 	}
+	// 第十二条's cap cannot be configured away: neither checked nor served.
+	// (Were the check missing, serve would start: on a stopped context, a
+	// free port and a database of the test's own, so it stops at once.)
+	laxer := []string{"BBCS_WORKDAY_MAX_DAYS=15", "BBCS_WORKDAY_REPLY_DAYS=5", "BBCS_HTTP_ADDR=127.0.0.1:0",
+		"BBCS_DATABASE_SQLITE_PATH=" + filepath.Join(t.TempDir(), "bbcs.db")}
+	stopped, stop := context.WithCancel(context.Background())
+	stop()
+	for _, cmd := range [][]string{{"config", "check", "--config", "../../config.example.yaml"}, {"serve", "--config", "../../config.example.yaml"}} {
+		err := run(stopped, cmd, laxer, &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), "workday.max_days: must be at most 10") || !strings.Contains(err.Error(), "workday.reply_days: must be at most 3") ||
+			!strings.Contains(err.Error(), "第十二条") {
+			t.Errorf("%v with %v: %v", cmd, laxer, err)
+		}
+	}
 	if err := run(context.Background(), []string{"frobnicate"}, nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "unknown command") {
 		t.Errorf("unknown command: %v", err)
 	}

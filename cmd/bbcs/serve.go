@@ -141,6 +141,7 @@ func buildWith(ctx context.Context, cfg *config.Config, log *slog.Logger, wall c
 		RatingLinkTTL: mustDuration(cfg.Rating.LinkTTL), PublicURL: cfg.HTTP.PublicURL,
 	}, log)
 	a.reports = reports.New(a.db, cal.Location(), clk.Now)
+	a.reports.Centre = cfg.Centre.Name
 	a.publicURL = cfg.HTTP.PublicURL
 	a.timers = timers.New(a.redis.Client, cfg.Redis.KeyPrefix, clk, timers.Options{}, log)
 	a.cases.SetTimers(a.timers)
@@ -238,7 +239,7 @@ func buildWith(ctx context.Context, cfg *config.Config, log *slog.Logger, wall c
 	a.handler = handlers.New(handlers.Deps{
 		Registry: reg,
 		Cases:    a.cases, Tokens: tokens, FakeClock: a.fake, Log: log,
-		Reports:     reports.New(a.db, cal.Location(), clk.Now),
+		Reports:     a.reports,
 		ClockMoved:  a.clockMoved,
 		WeChat:      a.apps.handler(func(p *platformApps) http.Handler { return p.wechatIn }),
 		WeComBot:    a.apps.handler(func(p *platformApps) http.Handler { return p.wecomBot }),
