@@ -419,7 +419,7 @@ func (ch *change) overdue(o *models.WorkOrder, dept models.Department, d models.
 	// Past the cap too, the cap's own alarm, due as well, tells the
 	// applicant: one message, not two.
 	if ch.now.Before(o.CapAt) || !o.CapAt.After(o.Deadline()) {
-		ch.tellDelay(o, dept, delayOverdue, nil)
+		ch.tellDelay(o, dept, models.DelayOverdue, nil)
 	}
 	return ch.proposeOverdue(o)
 }
@@ -449,7 +449,7 @@ func (ch *change) capReached(o *models.WorkOrder, dept models.Department, d mode
 		what = fmt.Sprintf("已超过10个工作日的最长时限 %d 个工作日仍未答复", d.LateDays)
 	}
 	ch.record("cap_reached", o.No, fmt.Sprintf("%s%s，已报告%s和监督考核科", dept.Name, what, told))
-	ch.tellDelay(o, dept, delayCap, nil)
+	ch.tellDelay(o, dept, models.DelayCap, nil)
 	return nil
 }
 

@@ -557,7 +557,7 @@ func (s *Service) Escalate(ctx context.Context, actor models.Staff, orderNo, rea
 		if ch.actor.ID != ch.c.OwnerID {
 			ch.notify(models.NoticeEscalation, models.AudienceStaff, ch.c.OwnerID, d)
 		}
-		ch.tellDelay(o, dept, delayEscalated, names) // the applicant hears it too (第七条)
+		ch.tellDelay(o, dept, models.DelayEscalated, names) // the applicant hears it too (第七条)
 		return nil
 	})
 }

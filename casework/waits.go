@@ -221,13 +221,6 @@ func (ch *change) waitEscalate(w wait, due time.Time) error {
 	return nil
 }
 
-// Why an applicant hears of a delay.
-const (
-	delayOverdue   = "overdue"
-	delayEscalated = "escalated"
-	delayCap       = "cap"
-)
-
 // tellDelay tells the applicant that an order is late or went up to a
 // leader (第七条: 就办理进展情况及时向反映人反馈), with the latest date it may
 // take: the 10-working-day cap of 第十二条, never a date already past. A
@@ -235,7 +228,7 @@ const (
 func (ch *change) tellDelay(o *models.WorkOrder, dept models.Department, why string, departments []string) {
 	d := ch.data()
 	d.Department, d.DepartmentName, d.Delay, d.Departments = dept.Code, dept.Name, why, departments
-	if why != delayCap && o.CapAt.After(ch.now) {
+	if why != models.DelayCap && o.CapAt.After(ch.now) {
 		capAt := o.CapAt
 		d.CapAt = &capAt
 	}
@@ -243,25 +236,6 @@ func (ch *change) tellDelay(o *models.WorkOrder, dept models.Department, why str
 		ch.notifyApplicant(models.NoticeOrderDelayed, d)
 		return
 	}
-	d.Note = delayText(d)
+	d.Note = d.DelayText()
 	ch.notify(models.NoticeOrderDelayed, models.AudienceStaff, ch.c.OwnerID, d)
-}
-
-// delayText is the SMS-ready text the owner sends a walk-in applicant.
-func delayText(d models.NoticeData) string {
-	s := fmt.Sprintf("您好！您反映的事项 %s，", d.CaseNo)
-	switch d.Delay {
-	case delayEscalated:
-		s += d.DepartmentName + "无权单独办理，已报请领导协调解决"
-	case delayCap:
-		s += d.DepartmentName + "已超过最长办理时限仍未办结，已报告主要负责领导督办"
-	default:
-		s += d.DepartmentName + "未能在承诺时限内答复，我们已督促其加快办理"
-	}
-	if d.CapAt != nil {
-		s += "，最迟将于 " + models.FormatTime(*d.CapAt) + " 前答复您"
-	} else {
-		s += "，我们将尽快答复您"
-	}
-	return s + "。给您带来不便，敬请谅解。"
 }

@@ -189,3 +189,32 @@ func (n *Notice) Data() (NoticeData, error) {
 	}
 	return d, nil
 }
+
+// Why an applicant hears of a delay (NoticeData.Delay).
+const (
+	DelayOverdue   = "overdue"   // the order passed its deadline
+	DelayEscalated = "escalated" // the department took it to a leader
+	DelayCap       = "cap"       // the 10-working-day limit passed
+)
+
+// DelayText tells the applicant, in plain words, that their matter is
+// late and why, and by when they will have an answer at the latest
+// (casework sets CapAt only while that date is still ahead). The service
+// account and the owner's ready-to-send SMS say the same.
+func (d NoticeData) DelayText() string {
+	s := fmt.Sprintf("您好！您反映的事项 %s，", d.CaseNo)
+	switch d.Delay {
+	case DelayEscalated:
+		s += d.DepartmentName + "无权单独办理，已报请领导协调解决"
+	case DelayCap:
+		s += d.DepartmentName + "已超过最长办理时限仍未办结，我们已报告主要负责领导督办"
+	default:
+		s += d.DepartmentName + "未能在承诺时限内答复，我们已督促其加快办理"
+	}
+	if d.CapAt != nil {
+		s += "，最迟将于 " + FormatTime(*d.CapAt) + " 前答复您"
+	} else {
+		s += "，我们将尽快答复您"
+	}
+	return s + "。给您带来不便，敬请谅解。"
+}

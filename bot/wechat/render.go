@@ -31,7 +31,7 @@ func Text(kind models.NoticeKind, d models.NoticeData) string {
 	case models.NoticeCaseClosed:
 		return fmt.Sprintf("您反映的 %s 已办结。感谢您的反映，欢迎继续监督我们的工作！", d.CaseNo)
 	case models.NoticeOrderDelayed:
-		return delayText(d)
+		return d.DelayText()
 	case models.NoticeDialogMenu:
 		return menuText(d)
 	case models.NoticeDialogExpired:
@@ -109,25 +109,4 @@ func TemplateFields(kind models.NoticeKind, d models.NoticeData) Fields {
 		f.Keyword3 = models.FormatTime(*d.DueAt) + " 前答复"
 	}
 	return f
-}
-
-// delayText tells a citizen that a department is late with their case or
-// took it to a leader, and by when they will have an answer at the latest
-// (casework sets that date only while it is still ahead).
-func delayText(d models.NoticeData) string {
-	s := fmt.Sprintf("您反映的 %s，", d.CaseNo)
-	switch d.Delay {
-	case "escalated":
-		s += d.DepartmentName + "无权单独办理，已报请领导协调解决"
-	case "cap":
-		s += d.DepartmentName + "已超过最长办理时限仍未办结，我们已报告主要负责领导督办"
-	default:
-		s += d.DepartmentName + "未能在承诺时限内答复，我们已督促其加快办理"
-	}
-	if d.CapAt != nil {
-		s += "，最迟将于 " + models.FormatTime(*d.CapAt) + " 前答复您。"
-	} else {
-		s += "，将尽快答复您。"
-	}
-	return s + "给您带来不便，敬请谅解。"
 }
