@@ -2,6 +2,7 @@ package casework
 
 import (
 	"context"
+	"time"
 
 	"bbcs/models"
 )
@@ -13,15 +14,15 @@ func (s *Service) PublicURL() string { return s.opts.PublicURL }
 // NewRatingLink makes a fresh rating link for the present round of an
 // answered case, for its owner to show at the window as a QR code or to
 // read out by phone (第十三条). Only the link's hash is stored, so a link
-// once shown cannot be shown again: each call makes a new one.
+// once shown cannot be shown again: each call makes a new one. expires
+// is when it stops working (rating.link_ttl).
 //
 // Links made before for the round stay valid until they expire: the
 // round takes one rating whichever link gives it (the first counts, the
 // others then hear that the round is rated), so a link already sent by
 // SMS still works after the applicant is shown a QR code at the window.
-func (s *Service) NewRatingLink(ctx context.Context, actor models.Staff, no string) (string, error) {
-	var link string
-	_, err := s.onCase(ctx, no, actor, func(ch *change) error {
+func (s *Service) NewRatingLink(ctx context.Context, actor models.Staff, no string) (link string, expires time.Time, err error) {
+	_, err = s.onCase(ctx, no, actor, func(ch *change) error {
 		if err := ch.requireOwner(); err != nil {
 			return err
 		}
@@ -32,13 +33,13 @@ func (s *Service) NewRatingLink(ctx context.Context, actor models.Staff, no stri
 			return models.Errorf(models.ErrConflict, "未配置公网地址（http.public_url），无法生成评价链接和二维码。请管理员在配置中填写反映人手机能访问的地址，例如 https://bbcs.example.gov.cn")
 		}
 		l, err := ch.ratingLink()
-		link = l
+		link, expires = l, ch.now.Add(s.opts.RatingLinkTTL)
 		return err
 	})
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
-	return link, nil
+	return link, expires, nil
 }
 
 // awaitsLinkRating: the case waits for a rating the applicant may give

@@ -86,6 +86,9 @@ func TestConsoleRatingQRCodeRatesTheCase(t *testing.T) {
 		t.Fatalf("the page does not show the link:\n%s", page)
 	}
 	link := m[1]
+	if !strings.Contains(page, "有效期至 2026年3月17日（周二）10:00") {
+		t.Errorf("the page does not say until when the link works (rating.link_ttl: 7 days)")
+	}
 	img := ratingQRImage.FindStringSubmatch(page)
 	if img == nil {
 		t.Fatalf("the page has no QR image:\n%s", page)
