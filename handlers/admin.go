@@ -75,6 +75,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/cases", c.signedIn(c.registerCase, registrars...))
 	mux.HandleFunc("GET /admin/cases/{no}", c.signedIn(c.casePage, all...))
 	mux.HandleFunc("POST /admin/cases/{no}/{action}", c.signedIn(c.caseAction, all...))
+	mux.HandleFunc("POST /admin/cases/{no}/rating-link", c.signedIn(c.newRatingLink, all...))
 	mux.HandleFunc("GET /admin/ledger.xlsx", c.signedIn(c.export, all...))
 	mux.HandleFunc("GET /admin/reports", c.signedIn(c.monthly, all...))
 	mux.HandleFunc("GET /admin/scores", c.signedIn(c.scores, all...))

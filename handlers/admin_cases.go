@@ -118,6 +118,7 @@ type caseView struct {
 	// round's orders not yet answered, which the owner may escalate.
 	Awaited    []models.Department
 	OpenOrders []orderJSON
+	RatingQR   ratingQR // admin_rating.go
 }
 
 func (c *Console) casePage(w http.ResponseWriter, r *http.Request, p consolePage) {
@@ -165,6 +166,7 @@ func (c *Console) showCase(w http.ResponseWriter, status int, r *http.Request, p
 			v.People = append(v.People, st) // faults are a unit's (R9)
 		}
 	}
+	v.RatingQR = c.ratingQRFor(r, d, p.Me)
 	p.Title = "案件 " + d.Case.No
 	p.Data = v
 	c.render(w, status, "console-case.html", p)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"bbcs/models"
 )
@@ -12,10 +13,17 @@ import (
 type NoticeBoard interface {
 	Backlog(ctx context.Context, limit int) (pending, failed []models.Notice, err error)
 	Retry(ctx context.Context, id uint64) error
+	LoggedNotices
 }
 
 type noticesView struct {
 	Pending, Failed []models.Notice
+	// Logged is how many notices were only logged, of those looked at
+	// (on the backlog's page, whether there is one); Tab is "logged" for
+	// their page.
+	Logged int
+	Tab    string
+	Log    loggedView
 }
 
 // notices shows what has not reached its recipient yet — during a
@@ -28,11 +36,30 @@ func (c *Console) notices(w http.ResponseWriter, r *http.Request, p consolePage)
 		c.render(w, http.StatusNotFound, "console-error.html", p)
 		return
 	}
-	pending, failed, err := c.Notices.Backlog(r.Context(), 200)
+	v := noticesView{Tab: r.URL.Query().Get("tab")}
+	if v.Tab == "logged" {
+		// Demo mode: what bbcs would have sent, rendered as its platform
+		// would show it.
+		v.Log = loggedView{Case: strings.TrimSpace(r.URL.Query().Get("case")), Limit: loggedLimit}
+		list, err := c.Notices.Logged(r.Context(), v.Log.Case, loggedLimit)
+		if err != nil {
+			p.Error = models.ErrorMessage(err)
+		}
+		v.Log.Notices, v.Logged = c.renderLogged(r.Context(), list), len(list)
+		p.Title = "仅记录的通知"
+		p.Data = v
+		c.render(w, http.StatusOK, "console-notices.html", p)
+		return
+	}
+	var err error
+	v.Pending, v.Failed, err = c.Notices.Backlog(r.Context(), 200)
 	if err != nil {
 		p.Error = models.ErrorMessage(err)
 	}
-	p.Data = noticesView{Pending: pending, Failed: failed}
+	if logged, err := c.Notices.Logged(r.Context(), "", 1); err == nil {
+		v.Logged = len(logged)
+	}
+	p.Data = v
 	c.render(w, http.StatusOK, "console-notices.html", p)
 }
 
