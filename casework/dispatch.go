@@ -218,7 +218,7 @@ func (ch *change) issueOrder(dept models.Department, note string, joint bool) er
 	line := fmt.Sprintf("%s至%s，请于 %s 前答复", what, dept.Name, models.FormatTime(o.DueAt))
 	if years := ch.cal.Unpublished(o.ReceivedAt, o.CapAt); len(years) > 0 {
 		// calendar.md: a missing official table is noticed, not silently wrong.
-		line += fmt.Sprintf("（注意：%v 年的官方节假日安排尚未载入，时限按法定节假日估算）", years)
+		line += fmt.Sprintf("（注意：%s 年的官方节假日安排尚未载入，时限按法定节假日估算）", models.FormatYears(years))
 		ch.s.log.Warn("deadline estimated without official holiday table", "case", ch.c.No, "order", o.No, "years", years)
 	}
 	ch.record("dispatched", o.No, line)

@@ -180,6 +180,9 @@ func (ch *change) rate(level models.RatingLevel, comment string, via RatingVia) 
 	switch ch.c.Status {
 	case models.CaseAnswered:
 	case models.CaseClosed:
+		if ch.actor.ID != "applicant" { // staff recording a rating: no pleasantries
+			return models.Errorf(models.ErrConflict, "案件 %s 已办结，不能再评价", ch.c.No)
+		}
 		return models.Errorf(models.ErrConflict, "案件 %s 已办结，不能再评价。感谢您的关注！", ch.c.No)
 	default:
 		return models.Errorf(models.ErrConflict, "案件 %s 正在办理中，有结果后再请您评价", ch.c.No)

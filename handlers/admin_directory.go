@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"bbcs/casework"
@@ -202,14 +203,19 @@ type holidaysView struct {
 	Overrides []models.CalendarOverride
 	Year      int
 	Data      string
+	Holidays  []string
+	// Preview is set once the year was checked: the open orders whose
+	// deadlines saving it moves (maybe none), to confirm before it is saved.
+	Preview   []casework.DeadlineMove
+	Previewed bool
 }
 
 func (c *Console) holidays(w http.ResponseWriter, r *http.Request, p consolePage) {
 	next := c.Clock.Now().In(models.Shanghai).Year() + 1
-	c.showHolidays(w, http.StatusOK, r, p, next, "")
+	c.showHolidays(w, http.StatusOK, r, p, next, "", nil, false)
 }
 
-func (c *Console) showHolidays(w http.ResponseWriter, status int, r *http.Request, p consolePage, year int, data string) {
+func (c *Console) showHolidays(w http.ResponseWriter, status int, r *http.Request, p consolePage, year int, data string, preview []casework.DeadlineMove, previewed bool) {
 	list, err := c.Cases.CalendarOverrides(r.Context())
 	if err != nil {
 		p.Error = models.ErrorMessage(err)
@@ -225,22 +231,40 @@ func (c *Console) showHolidays(w http.ResponseWriter, status int, r *http.Reques
 		}
 	}
 	p.Title = "节假日"
-	p.Data = holidaysView{Years: c.Cases.Calendar().Years(), Overrides: list, Year: year, Data: data}
+	p.Data = holidaysView{Years: c.Cases.Calendar().Years(), Overrides: list, Year: year, Data: data, Holidays: workday.Holidays, Preview: preview, Previewed: previewed}
 	c.render(w, status, "console-holidays.html", p)
 }
 
+// saveHolidays checks a year and shows which open orders' deadlines it
+// would move (预览); only the confirmation (确认保存, confirm=1) saves it.
+// A year that is not whole is refused and changes nothing.
 func (c *Console) saveHolidays(w http.ResponseWriter, r *http.Request, p consolePage) {
 	f := r.PostForm
-	year, err := strconv.Atoi(f.Get("year"))
+	year, err := strconv.Atoi(strings.TrimSpace(f.Get("year")))
 	if err != nil || year < 2000 || year > 2100 {
 		p.Error = "请填写年份，例如 2027。"
-		c.showHolidays(w, http.StatusBadRequest, r, p, year, f.Get("data"))
+		c.showHolidays(w, http.StatusBadRequest, r, p, year, f.Get("data"), nil, false)
 		return
 	}
-	if err := c.Cases.SaveCalendarOverride(r.Context(), p.Me, year, f.Get("data")); err != nil {
+	if f.Get("confirm") == "" {
+		moves, err := c.Cases.PreviewCalendarOverride(r.Context(), p.Me, year, f.Get("data"))
+		if err != nil {
+			p.Error = models.ErrorMessage(err)
+			c.showHolidays(w, statusOf(models.ErrorCode(err)), r, p, year, f.Get("data"), nil, false)
+			return
+		}
+		c.showHolidays(w, http.StatusOK, r, p, year, f.Get("data"), moves, true)
+		return
+	}
+	moves, err := c.Cases.SaveCalendarOverride(r.Context(), p.Me, year, f.Get("data"))
+	if err != nil {
 		p.Error = models.ErrorMessage(err)
-		c.showHolidays(w, statusOf(models.ErrorCode(err)), r, p, year, f.Get("data"))
+		c.showHolidays(w, statusOf(models.ErrorCode(err)), r, p, year, f.Get("data"), nil, false)
 		return
 	}
-	redirectDone(w, r, "/admin/holidays?year="+strconv.Itoa(year), "已保存 "+strconv.Itoa(year)+" 年节假日安排，新派发的工单按此计算时限")
+	done := "已保存 " + strconv.Itoa(year) + " 年节假日安排，新派发的工单按此计算时限"
+	if len(moves) > 0 {
+		done += "；" + strconv.Itoa(len(moves)) + " 张未办结工单的时限已随之调整，见各案件的办理过程"
+	}
+	redirectDone(w, r, "/admin/holidays?year="+strconv.Itoa(year), done)
 }

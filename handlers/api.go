@@ -118,14 +118,17 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request, actor models.St
 
 func (s *Server) listCases(w http.ResponseWriter, r *http.Request, actor models.Staff) {
 	q := r.URL.Query()
+	if d := q.Get("department"); d != "" {
+		q.Set("department", s.departmentCode(r, d))
+	}
 	f := filterOf(q)
 	var err error
 	if f.Limit, err = intParam(q.Get("limit")); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid", "limit 应为正整数")
+		writeError(w, http.StatusBadRequest, "invalid", "每页条数（limit）应为正整数")
 		return
 	}
 	if f.Offset, err = intParam(q.Get("offset")); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid", "offset 应为非负整数")
+		writeError(w, http.StatusBadRequest, "invalid", "起始位置（offset）应为 0 或正整数")
 		return
 	}
 	list, total, err := s.Cases.List(r.Context(), f)
@@ -138,9 +141,19 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request, actor models.
 		fail(w, s.Log, r, err)
 		return
 	}
+	staff, err := s.Cases.AllStaff(r.Context())
+	if err != nil {
+		fail(w, s.Log, r, err)
+		return
+	}
+	names := make(map[string]string, len(staff))
+	for _, st := range staff {
+		names[st.ID] = st.Name
+	}
 	out := make([]caseSummary, len(list))
 	for i := range list {
 		out[i] = summaryJSON(&list[i], depts, actor)
+		out[i].Owner.Name = names[list[i].OwnerID]
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"cases": out, "total": total})
 }
@@ -180,7 +193,7 @@ func (s *Server) registerCase(w http.ResponseWriter, r *http.Request, actor mode
 		ApplicantName: req.ApplicantName, ApplicantMobile: req.ApplicantMobile,
 		ApplicantKind: models.ApplicantKind(req.ApplicantKind), Company: req.Company,
 		Category: models.Category(req.Category), Matter: req.Matter, Channel: channel,
-		Departments: req.Departments,
+		Departments: s.departmentCodes(r, req.Departments),
 	})
 	if err != nil {
 		fail(w, s.Log, r, err)
@@ -202,7 +215,7 @@ func (s *Server) triage(r *http.Request, actor models.Staff) (*models.Case, erro
 		return nil, err
 	}
 	return s.Cases.Triage(r.Context(), actor, r.PathValue("no"), casework.Triage{
-		Category: models.Category(req.Category), Departments: req.Departments,
+		Category: models.Category(req.Category), Departments: s.departmentCodes(r, req.Departments),
 		Decision: casework.Decision(req.Decision), Note: req.Note, Result: req.Result,
 	})
 }
@@ -216,7 +229,7 @@ func (s *Server) dispatch(r *http.Request, actor models.Staff) (*models.Case, er
 	if err := decodeInto(r, &req); err != nil {
 		return nil, err
 	}
-	return s.Cases.Dispatch(r.Context(), actor, r.PathValue("no"), req.Departments, req.Note, req.Joint)
+	return s.Cases.Dispatch(r.Context(), actor, r.PathValue("no"), s.departmentCodes(r, req.Departments), req.Note, req.Joint)
 }
 
 func (s *Server) handover(r *http.Request, actor models.Staff) (*models.Case, error) {
@@ -232,7 +245,7 @@ func (s *Server) summon(r *http.Request, actor models.Staff) (*models.Case, erro
 	if err := decodeInto(r, &req); err != nil {
 		return nil, err
 	}
-	return s.Cases.Summon(r.Context(), actor, r.PathValue("no"), req.Department, req.Note)
+	return s.Cases.Summon(r.Context(), actor, r.PathValue("no"), s.departmentCode(r, req.Department), req.Note)
 }
 
 // arrive confirms a summoned department's arrival (第十条): window staff
@@ -242,7 +255,7 @@ func (s *Server) arrive(r *http.Request, actor models.Staff) (*models.Case, erro
 	if err := decodeInto(r, &req); err != nil {
 		return nil, err
 	}
-	return s.Cases.ConfirmArrivalOf(r.Context(), actor, r.PathValue("no"), req.Department)
+	return s.Cases.ConfirmArrivalOf(r.Context(), actor, r.PathValue("no"), s.departmentCode(r, req.Department))
 }
 
 func (s *Server) resolve(r *http.Request, actor models.Staff) (*models.Case, error) {
@@ -300,7 +313,7 @@ func (s *Server) rate(r *http.Request, actor models.Staff) (*models.Case, error)
 	}
 	via := casework.RatingVia(req.Via)
 	if via != "" && via != casework.ViaInPerson && via != casework.ViaPhone {
-		return nil, models.Errorf(models.ErrInvalid, "via 应为 in_person（当面）或 phone（电话）")
+		return nil, models.Errorf(models.ErrInvalid, "评价方式（via）应为 in_person（当面）或 phone（电话）")
 	}
 	return s.Cases.Rate(r.Context(), actor, r.PathValue("no"), models.RatingLevel(req.Level), req.Comment, via)
 }
@@ -339,7 +352,7 @@ func (s *Server) unitFailure(r *http.Request, actor models.Staff) (*models.Case,
 	if err := decodeInto(r, &req); err != nil {
 		return nil, err
 	}
-	return s.Cases.MarkUnitFailure(r.Context(), actor, r.PathValue("no"), req.Departments, models.FaultKind(req.Kind), req.Note)
+	return s.Cases.MarkUnitFailure(r.Context(), actor, r.PathValue("no"), s.departmentCodes(r, req.Departments), models.FaultKind(req.Kind), req.Note)
 }
 
 func (s *Server) sign(r *http.Request, actor models.Staff) (*models.Case, error) {
@@ -373,7 +386,7 @@ func (s *Server) escalate(r *http.Request, actor models.Staff) (*models.Case, er
 	if err := decodeInto(r, &req); err != nil {
 		return nil, err
 	}
-	return s.Cases.Escalate(r.Context(), actor, r.PathValue("no"), req.Reason, req.Departments)
+	return s.Cases.Escalate(r.Context(), actor, r.PathValue("no"), req.Reason, s.departmentCodes(r, req.Departments))
 }
 
 func (s *Server) checkIn(w http.ResponseWriter, r *http.Request, actor models.Staff) {
@@ -395,7 +408,11 @@ func (s *Server) me(w http.ResponseWriter, _ *http.Request, actor models.Staff) 
 // (.xlsx, 第十五条). Window staff get masked mobiles, as everywhere.
 func (s *Server) ledger(w http.ResponseWriter, r *http.Request, actor models.Staff) {
 	allowLongResponse(w)
-	book, name, err := buildLedger(r.Context(), s.Cases, r.URL.Query(), actor)
+	q := r.URL.Query()
+	if d := q.Get("department"); d != "" {
+		q.Set("department", s.departmentCode(r, d))
+	}
+	book, name, err := buildLedger(r.Context(), s.Cases, q, actor)
 	if err != nil {
 		fail(w, s.Log, r, err)
 		return
@@ -451,10 +468,10 @@ func (s *Server) reviewRecurrence(w http.ResponseWriter, r *http.Request, actor 
 		return
 	}
 	if req.Decision != "confirm" && req.Decision != "dismiss" {
-		writeError(w, http.StatusBadRequest, "invalid", "decision 应为 confirm（确认为同类问题）或 dismiss（不属同类问题）")
+		writeError(w, http.StatusBadRequest, "invalid", "认定结果（decision）应为 confirm（确认为同类问题）或 dismiss（不属同类问题）")
 		return
 	}
-	if err := s.Cases.ReviewRecurrence(r.Context(), actor, year, req.Department, req.Cases, req.Decision == "confirm", req.Note); err != nil {
+	if err := s.Cases.ReviewRecurrence(r.Context(), actor, year, s.departmentCode(r, req.Department), req.Cases, req.Decision == "confirm", req.Note); err != nil {
 		fail(w, s.Log, r, err)
 		return
 	}
@@ -500,4 +517,39 @@ func (s *Server) decideDeduction(confirm bool) func(http.ResponseWriter, *http.R
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"id": d.ID, "status": d.Status, "note": d.Note})
 	}
+}
+
+// departmentCode takes a department's name (税务窗口) where its code (tax)
+// is expected, as people write it; anything else goes on as it is, for
+// the use case to refuse by name.
+func (s *Server) departmentCode(r *http.Request, nameOrCode string) string {
+	codes := s.departmentCodes(r, []string{nameOrCode})
+	return codes[0]
+}
+
+func (s *Server) departmentCodes(r *http.Request, in []string) []string {
+	if len(in) == 0 {
+		return in
+	}
+	all, err := s.Cases.AllDepartments(r.Context())
+	if err != nil {
+		return in // the use case reads them again and says what failed
+	}
+	out := make([]string, len(in))
+	byName := map[string]string{}
+	codes := map[string]bool{}
+	for _, d := range all {
+		codes[d.Code] = true
+		if _, seen := byName[d.Name]; !seen || d.Active {
+			byName[d.Name] = d.Code // an active department wins a name
+		}
+	}
+	for i, v := range in {
+		v = strings.TrimSpace(v)
+		out[i] = v
+		if code, ok := byName[v]; ok && !codes[v] {
+			out[i] = code
+		}
+	}
+	return out
 }

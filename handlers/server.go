@@ -5,8 +5,10 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -115,7 +117,32 @@ func New(d Deps) *Server {
 		s.mux.Handle("POST /dingtalk/callback", s.instrument("POST /dingtalk/callback", d.DingTalkBot))
 	}
 	s.routeAPI()
+	// Under /api/v1/ even a wrong address or method is answered in the
+	// JSON {code, message} of the contract, in Chinese.
+	s.mux.Handle(apiPrefix, s.instrument(apiPrefix, http.HandlerFunc(s.apiFallback)))
 	return s
+}
+
+const apiPrefix = "/api/v1/"
+
+// apiFallback answers what no API route took: 405 with Allow when the
+// address exists for other methods, else 404.
+func (s *Server) apiFallback(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != apiPrefix {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed",
+			fmt.Sprintf("接口 %s 不支持 %s 请求，请使用 %s", r.URL.Path, r.Method, strings.Join(allowed, " 或 ")))
+		return
+	}
+	writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("没有接口 %s %s，请对照 README 的接口列表检查地址", r.Method, r.URL.Path))
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }

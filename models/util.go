@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -68,4 +69,13 @@ func FormatTime(t time.Time) string {
 		return "—"
 	}
 	return FormatDate(t) + t.In(Shanghai).Format("15:04")
+}
+
+// FormatYears lists years as people write them: 2027、2028.
+func FormatYears(years []int) string {
+	parts := make([]string, len(years))
+	for i, y := range years {
+		parts[i] = strconv.Itoa(y)
+	}
+	return strings.Join(parts, "、")
 }

@@ -39,16 +39,22 @@ type DataError struct {
 }
 
 func (e *DataError) Error() string {
+	return e.File + " " + e.Message()
+}
+
+// Message is the error without the file's name, for a page where the
+// administrator typed the text: "第 3 行（日期 2027/01/01）：…".
+func (e *DataError) Message() string {
 	var b strings.Builder
-	b.WriteString(e.File)
 	if e.Line > 0 {
-		b.WriteString(":")
-		b.WriteString(strconv.Itoa(e.Line))
+		fmt.Fprintf(&b, "第 %d 行", e.Line)
 	}
 	if e.Date != "" {
-		fmt.Fprintf(&b, ": date %s", e.Date)
+		fmt.Fprintf(&b, "（日期 %s）", e.Date)
 	}
-	b.WriteString(": ")
+	if b.Len() > 0 {
+		b.WriteString("：")
+	}
 	b.WriteString(e.Err.Error())
 	return b.String()
 }
@@ -189,12 +195,12 @@ func (p *parser) errAt(off int, date string, err error) error {
 func (p *parser) syntaxErr(err error) error {
 	var syn *json.SyntaxError
 	if !errors.As(err, &syn) {
-		return p.errAt(0, "", fmt.Errorf("invalid JSON: %w", err))
+		return p.errAt(0, "", errors.New("不是有效的 JSON"))
 	}
 	if int(syn.Offset) >= len(p.data) {
-		return p.errAt(len(p.data), "", errors.New("invalid JSON: unexpected end of file: a string, bracket or brace is not closed"))
+		return p.errAt(len(p.data), "", errors.New("JSON 不完整：有引号、方括号或花括号没有闭合"))
 	}
-	return p.errAt(int(syn.Offset)-1, "", fmt.Errorf("invalid JSON: %w", err))
+	return p.errAt(int(syn.Offset)-1, "", fmt.Errorf("不是有效的 JSON：%s", jsonSyntax(syn)))
 }
 
 // jsonErr reports a value that is valid JSON but of the wrong kind, on the
@@ -207,25 +213,26 @@ func (p *parser) jsonErr(off int, field string, err error) error {
 		if typ.Field != "" {
 			field = typ.Field
 		}
-		return p.errAt(off, "", fmt.Errorf("field %q: want %s, found %s", field, jsonKind(typ.Type), typ.Value))
+		return p.errAt(off, "", fmt.Errorf("字段 %q 应为%s，实为%s", field, jsonKind(typ.Type), jsonValueKind(typ.Value)))
 	case strings.Contains(err.Error(), "unknown field"):
 		// Only day objects are decoded with DisallowUnknownFields; a typo
 		// such as "of" would otherwise turn a day off into a missing field.
-		return p.errAt(off, "", fmt.Errorf("%s in a day: want name, date, off", strings.TrimPrefix(err.Error(), "json: ")))
+		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		return p.errAt(off, "", fmt.Errorf("日期条目中有未知字段 %s：只能有 name、date、off", field))
 	}
-	return p.errAt(off, "", fmt.Errorf("invalid JSON: %w", err))
+	return p.errAt(off, "", errors.New("不是有效的 JSON"))
 }
 
 func jsonKind(t reflect.Type) string {
 	switch t.Kind() {
 	case reflect.Bool:
-		return "true or false"
+		return " true 或 false"
 	case reflect.Int:
-		return "a number"
+		return "数字"
 	case reflect.String:
-		return "a string"
+		return "字符串"
 	case reflect.Slice:
-		return "an array"
+		return "数组"
 	default:
 		return t.String()
 	}
@@ -238,7 +245,7 @@ func (p *parser) delim(want json.Delim) error {
 		return p.jsonErr(off, "", err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != want {
-		return p.errAt(off, "", fmt.Errorf("want %q, found %v", string(want), tok))
+		return p.errAt(off, "", fmt.Errorf("此处应为 %q，实为 %v", string(want), tok))
 	}
 	return nil
 }
@@ -247,7 +254,7 @@ func (p *parser) year() (yearData, error) {
 	start := p.next()
 	y := yearData{line: p.line(start)}
 	if p.peek() != '{' {
-		return y, p.errAt(start, "", errors.New("want a year object {\"year\": …, \"source\": …, \"days\": […]}"))
+		return y, p.errAt(start, "", errors.New("应为一个年度对象 {\"year\": …, \"source\": …, \"days\": […]}"))
 	}
 	if err := p.delim('{'); err != nil {
 		return y, err
@@ -284,7 +291,7 @@ func (p *parser) year() (yearData, error) {
 			sawDays = true
 			continue
 		default:
-			return y, p.errAt(off, "", fmt.Errorf("unknown field %q: want year, source, note, days", key))
+			return y, p.errAt(off, "", fmt.Errorf("未知字段 %q：年度对象只能有 year、source、note、days", key))
 		}
 		valOff := p.next()
 		if err := p.dec.Decode(dst); err != nil {
@@ -300,20 +307,20 @@ func (p *parser) year() (yearData, error) {
 		y.source = strings.Join(f.Papers, " ")
 	}
 	if f.Year < minYear || f.Year > maxYear {
-		return y, p.errAt(start, "", fmt.Errorf("\"year\" missing or not between %d and %d (got %d)", minYear, maxYear, f.Year))
+		return y, p.errAt(start, "", fmt.Errorf("缺少 \"year\"，或年份不在 %d 到 %d 之间（实为 %d）", minYear, maxYear, f.Year))
 	}
 	if !sawDays || len(y.days) == 0 {
 		// holiday-cn keeps empty placeholder files for years not yet
 		// published: loading one would mark the year published with no
 		// holidays at all.
-		return y, p.errAt(start, "", fmt.Errorf("year %d lists no days: a published arrangement always has holidays", f.Year))
+		return y, p.errAt(start, "", fmt.Errorf("%d 年没有列出任何日期：正式发布的安排总有放假日", f.Year))
 	}
 	return y, nil
 }
 
 func (p *parser) days() ([]dayData, error) {
 	if p.peek() != '[' {
-		return nil, p.errAt(p.next(), "", errors.New("\"days\" must be an array of days [{\"name\": …, \"date\": \"YYYY-MM-DD\", \"off\": true}, …]"))
+		return nil, p.errAt(p.next(), "", errors.New("\"days\" 应为日期数组 [{\"name\": …, \"date\": \"YYYY-MM-DD\", \"off\": true}, …]"))
 	}
 	if err := p.delim('['); err != nil {
 		return nil, err
@@ -341,18 +348,18 @@ func (p *parser) days() ([]dayData, error) {
 func checkDay(f fileDay) (dayData, error) {
 	d := dayData{name: strings.TrimSpace(f.Name), date: f.Date}
 	if f.Date == "" {
-		return d, errors.New("day without \"date\"")
+		return d, errors.New("缺少 \"date\"")
 	}
 	t, err := time.Parse(time.DateOnly, f.Date)
 	if err != nil {
-		return d, fmt.Errorf("not a date as YYYY-MM-DD: %w", err)
+		return d, errors.New("不是有效的日期，应为 YYYY-MM-DD，例如 2027-01-01")
 	}
 	d.day = civil(t)
 	switch {
 	case f.Off == nil && f.IsOffDay == nil:
-		return d, errors.New("\"off\" missing: true for a day off, false for a make-up working day")
+		return d, errors.New("缺少 \"off\"：放假日为 true，调休上班日为 false")
 	case f.Off != nil && f.IsOffDay != nil && *f.Off != *f.IsOffDay:
-		return d, errors.New("\"off\" and \"isOffDay\" disagree")
+		return d, errors.New("\"off\" 与 \"isOffDay\" 不一致")
 	case f.Off != nil:
 		d.off = *f.Off
 	default:
@@ -369,15 +376,15 @@ func validate(name string, years []yearData) error {
 	seenDay := map[int]int{}
 	for _, y := range years {
 		if first, dup := seenYear[y.year]; dup {
-			return &DataError{File: name, Line: y.line, Err: fmt.Errorf("year %d listed twice (first at line %d)", y.year, first)}
+			return &DataError{File: name, Line: y.line, Err: fmt.Errorf("%d 年重复出现（第一次在第 %d 行）", y.year, first)}
 		}
 		seenYear[y.year] = y.line
 		for _, d := range y.days {
 			if dy := yearOf(d.day); dy < y.year-1 || dy > y.year+1 {
-				return &DataError{File: name, Line: d.line, Date: d.date, Err: fmt.Errorf("outside year %d (a notice reaches at most into the neighbouring years)", y.year)}
+				return &DataError{File: name, Line: d.line, Date: d.date, Err: fmt.Errorf("不在 %d 年内（一年的安排最多涉及前后相邻的年份）", y.year)}
 			}
 			if first, dup := seenDay[d.day]; dup {
-				return &DataError{File: name, Line: d.line, Date: d.date, Err: fmt.Errorf("listed twice (first at line %d)", first)}
+				return &DataError{File: name, Line: d.line, Date: d.date, Err: fmt.Errorf("重复出现（第一次在第 %d 行）", first)}
 			}
 			seenDay[d.day] = d.line
 		}
@@ -440,3 +447,35 @@ var loadEmbedded = sync.OnceValues(func() (*embeddedData, error) {
 	}
 	return e, nil
 })
+
+// jsonSyntax says in Chinese what encoding/json found wrong.
+func jsonSyntax(e *json.SyntaxError) string {
+	msg := e.Error()
+	switch {
+	case strings.Contains(msg, "after top-level value"):
+		return "一个年度对象之后还有多余内容；多个年度请放在 [ ] 中，用逗号分隔"
+	case strings.Contains(msg, "looking for beginning of value"):
+		return "多余的逗号或缺少值"
+	case strings.Contains(msg, "after object key:value pair"), strings.Contains(msg, "after array element"):
+		return "缺少逗号"
+	case strings.Contains(msg, "after object key"):
+		return "字段名后缺少冒号"
+	}
+	return "格式错误"
+}
+
+func jsonValueKind(v string) string {
+	switch v {
+	case "string":
+		return "字符串"
+	case "number":
+		return "数字"
+	case "bool":
+		return " true 或 false"
+	case "array":
+		return "数组"
+	case "object":
+		return "对象"
+	}
+	return v
+}

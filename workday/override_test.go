@@ -139,20 +139,20 @@ func TestOverrideErrors(t *testing.T) {
 			name:     "bad JSON",
 			data:     "[\n  {\"year\": 2027,\n   \"days\": [\n     {\"name\": \"元旦\", \"date\": \"2027-01-01\", \"off\": true},\n   ]}\n]\n",
 			wantLine: 5,
-			want:     "invalid JSON",
+			want:     "多余的逗号",
 		},
 		{
 			name:     "unterminated",
 			data:     "{\"year\": 2027,\n \"days\": [\n  {\"date\": \"2027-01-01\", \"off\": true}\n",
 			wantLine: 4,
-			want:     "not closed",
+			want:     "没有闭合",
 		},
 		{
 			name:     "bad date",
 			data:     "{\"year\": 2027,\n \"days\": [\n  {\"date\": \"2027-01-01\", \"off\": true},\n  {\"date\": \"2027-02-30\", \"off\": true}\n]}",
 			wantLine: 4,
 			wantDate: "2027-02-30",
-			want:     "YYYY-MM-DD",
+			want:     "应为 YYYY-MM-DD",
 		},
 		{
 			name:     "date not as YYYY-MM-DD",
@@ -166,82 +166,82 @@ func TestOverrideErrors(t *testing.T) {
 			data:     "{\"year\": 2027,\n \"days\": [\n  {\"date\": \"2027-10-01\", \"off\": true},\n  {\"date\": \"2027-10-02\", \"off\": true},\n  {\"date\": \"2027-10-01\", \"off\": false}\n]}",
 			wantLine: 5,
 			wantDate: "2027-10-01",
-			want:     "listed twice (first at line 3)",
+			want:     "重复出现（第一次在第 3 行）",
 		},
 		{
 			name:     "duplicate date across years",
 			data:     "[{\"year\": 2026,\n \"days\": [{\"date\": \"2026-12-31\", \"off\": true}]},\n {\"year\": 2027,\n \"days\": [{\"date\": \"2026-12-31\", \"off\": true}]}]",
 			wantLine: 4,
 			wantDate: "2026-12-31",
-			want:     "listed twice",
+			want:     "重复出现",
 		},
 		{
 			name:     "duplicate year",
 			data:     "[{\"year\": 2027, \"days\": [{\"date\": \"2027-01-01\", \"off\": true}]},\n {\"year\": 2027, \"days\": [{\"date\": \"2027-01-02\", \"off\": true}]}]",
 			wantLine: 2,
-			want:     "year 2027 listed twice",
+			want:     "2027 年重复出现",
 		},
 		{
 			name:     "off missing",
 			data:     "{\"year\": 2027,\n \"days\": [\n  {\"name\": \"元旦\", \"date\": \"2027-01-01\"}\n]}",
 			wantLine: 3,
 			wantDate: "2027-01-01",
-			want:     `"off" missing`,
+			want:     `缺少 "off"`,
 		},
 		{
 			name:     "off not a boolean",
 			data:     "{\"year\": 2027,\n \"days\": [\n  {\"date\": \"2027-01-01\", \"off\": \"yes\"}\n]}",
 			wantLine: 3,
-			want:     `field "off": want true or false, found string`,
+			want:     `字段 "off" 应为 true 或 false，实为字符串`,
 		},
 		{
 			name:     "misspelt field",
 			data:     "{\"year\": 2027,\n \"days\": [\n  {\"date\": \"2027-01-01\", \"of\": true}\n]}",
 			wantLine: 3,
-			want:     `unknown field "of"`,
+			want:     `未知字段 "of"`,
 		},
 		{
 			name:     "unknown year field",
 			data:     "{\"year\": 2027,\n \"day\": []}",
 			wantLine: 2,
-			want:     `unknown field "day"`,
+			want:     `未知字段 "day"`,
 		},
 		{
 			name:     "year not a number",
 			data:     "{\"year\": \"2027\", \"days\": []}",
 			wantLine: 1,
-			want:     `field "year": want a number`,
+			want:     `字段 "year" 应为数字`,
 		},
 		{
 			name:     "year missing",
 			data:     "{\n \"days\": [{\"date\": \"2027-01-01\", \"off\": true}]}",
 			wantLine: 1,
-			want:     `"year" missing`,
+			want:     `缺少 "year"`,
 		},
 		{
 			name:     "date far from its year",
 			data:     "{\"year\": 2027,\n \"days\": [\n  {\"date\": \"2029-01-01\", \"off\": true}\n]}",
 			wantLine: 3,
 			wantDate: "2029-01-01",
-			want:     "outside year 2027",
+			want:     "不在 2027 年内",
 		},
 		{
 			name:     "placeholder year without days",
 			data:     `{"year": 2027, "papers": [], "days": []}`,
 			wantLine: 1,
-			want:     "lists no days",
+			want:     "没有列出任何日期",
 		},
 		{
 			name:     "not an object",
 			data:     `"2027"`,
 			wantLine: 1,
-			want:     "want a year object",
+			want:     "应为一个年度对象",
 		},
 		{
 			name:     "trailing data",
 			data:     "{\"year\": 2027, \"days\": [{\"date\": \"2027-01-01\", \"off\": true}]}\n{}",
 			wantLine: 2,
-			want:     "after top-level value",
+			want:     "多余内容",
 		},
 	}
 	for _, tc := range tests {
@@ -257,7 +257,7 @@ func TestOverrideErrors(t *testing.T) {
 			if de.File != "holidays.json" || de.Line != tc.wantLine || de.Date != tc.wantDate {
 				t.Errorf("DataError at %s:%d date %q, want holidays.json:%d date %q (%v)", de.File, de.Line, de.Date, tc.wantLine, tc.wantDate, err)
 			}
-			if msg := err.Error(); !strings.Contains(msg, tc.want) || !strings.HasPrefix(msg, "workday: load override: holidays.json:") {
+			if msg := err.Error(); !strings.Contains(msg, tc.want) || !strings.HasPrefix(msg, "workday: load override: holidays.json 第 ") {
 				t.Errorf("error %q, want it to name the file and say %q", msg, tc.want)
 			}
 		})

@@ -3,6 +3,7 @@ package workday
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -85,4 +86,114 @@ func (c *Calendar) statutoryHoliday(n int) string {
 		}
 	}
 	return strings.Join(names, "、")
+}
+
+// statutoryDay is one day 《全国年节及纪念日放假办法》 gives off.
+type statutoryDay struct {
+	holiday string // 元旦, 春节, …
+	day     int    // civil day number
+	label   string // e.g. "除夕", "正月初一", "" for a fixed date
+}
+
+// Holidays is the list of statutory holidays every year's arrangement has,
+// in the order of the law.
+var Holidays = []string{"元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"}
+
+// statutoryDays lists year's statutory days off under the 2024 revision, or
+// nil when the lunar dates of year are not in the precomputed table.
+func (c *Calendar) statutoryDays(year int) []statutoryDay {
+	s, ok := c.statutory[year]
+	if !ok {
+		return nil
+	}
+	fixed := func(m time.Month, d int) int { return civil(time.Date(year, m, d, 0, 0, 0, 0, time.UTC)) }
+	return []statutoryDay{
+		{"元旦", fixed(time.January, 1), ""},
+		{"春节", s.chuxi, "除夕"}, {"春节", s.chuxi + 1, "正月初一"}, {"春节", s.chuxi + 2, "正月初二"}, {"春节", s.chuxi + 3, "正月初三"},
+		{"清明节", s.qingming, "清明"},
+		{"劳动节", fixed(time.May, 1), ""}, {"劳动节", fixed(time.May, 2), ""},
+		{"端午节", s.duanwu, "农历五月初五"},
+		{"中秋节", s.zhongqiu, "农历八月十五"},
+		{"国庆节", fixed(time.October, 1), ""}, {"国庆节", fixed(time.October, 2), ""}, {"国庆节", fixed(time.October, 3), ""},
+	}
+}
+
+// CheckYear reads one year's arrangement the way the console takes it: a
+// single year object for year, in the override format (see
+// [Options.Override]), that is whole: every statutory holiday of
+// 《全国年节及纪念日放假办法》 (元旦, 春节, 清明节, 劳动节, 端午节, 中秋节,
+// 国庆节) is listed, and every day the law gives off is a day off. Half a
+// year would silently turn 除夕 into a working day. Errors are *DataError
+// in Chinese, naming the line; name is their File.
+func (c *Calendar) CheckYear(name string, year int, data []byte) error {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return &DataError{File: name, Err: fmt.Errorf("请填写 %d 年的节假日安排", year)}
+	}
+	years, err := parseFile(name, data)
+	if err != nil {
+		var de *DataError
+		if errors.As(err, &de) {
+			return de
+		}
+		return &DataError{File: name, Err: err}
+	}
+	if trimmed[0] == '[' || len(years) != 1 {
+		return &DataError{File: name, Line: 1, Err: fmt.Errorf("请只填写 %d 年一个年度的安排（一个 JSON 对象，不要放在 [ ] 中）", year)}
+	}
+	y := years[0]
+	if y.year != year {
+		return &DataError{File: name, Line: y.line, Err: fmt.Errorf("\"year\" 为 %d，与所选年份 %d 不一致", y.year, year)}
+	}
+	listed := make(map[int]dayData, len(y.days))
+	named := map[string]bool{}
+	for _, d := range y.days {
+		listed[d.day] = d
+		if d.off {
+			for _, h := range Holidays {
+				if strings.Contains(d.name, strings.TrimSuffix(h, "节")) {
+					named[h] = true
+				}
+			}
+		}
+	}
+	law := "《全国年节及纪念日放假办法》"
+	if days := c.statutoryDays(year); days != nil {
+		// The law fixes the days; a notice only adds to them.
+		for _, h := range Holidays {
+			var missing []string
+			for _, s := range days {
+				if s.holiday != h {
+					continue
+				}
+				d, ok := listed[s.day]
+				if ok && !d.off {
+					return &DataError{File: name, Line: d.line, Date: d.date, Err: fmt.Errorf("%s是%s规定的%s假日，不能是调休上班日（\"off\" 应为 true）", dateLabel(s), law, h)}
+				}
+				if !ok {
+					missing = append(missing, dateLabel(s))
+				}
+			}
+			if len(missing) > 0 {
+				return &DataError{File: name, Line: y.line, Err: fmt.Errorf("%d 年的安排不完整：缺少%s。%s规定 %s 放假，安排中没有列为放假日。请按国务院办公厅的通知录入全年安排（%s）", year, h, law, strings.Join(missing, "、"), strings.Join(Holidays, "、"))}
+			}
+		}
+		return nil
+	}
+	// Beyond the precomputed lunar dates only the names can be checked.
+	for _, h := range Holidays {
+		if !named[h] {
+			return &DataError{File: name, Line: y.line, Err: fmt.Errorf("%d 年的安排不完整：没有名为“%s”的放假日。请按国务院办公厅的通知录入全年安排（%s）", year, h, strings.Join(Holidays, "、"))}
+		}
+	}
+	return nil
+}
+
+func dateLabel(s statutoryDay) string {
+	y, m, d := dateOf(s.day)
+	out := fmt.Sprintf("%04d-%02d-%02d", y, int(m), d)
+	if s.label != "" {
+		out += "（" + s.label + "）"
+	}
+	return out
 }

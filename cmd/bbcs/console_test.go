@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -516,9 +517,38 @@ func TestConsoleDirectory(t *testing.T) {
 	if status, page, _ := admin.do("POST", "/admin/holidays", url.Values{"csrf": {csrf}, "year": {"2027"}, "data": {`{"year": 2027, "days": [{"date": "2027-01-01"}]`}}); status != http.StatusBadRequest || !strings.Contains(page, "JSON") {
 		t.Errorf("broken JSON: %d", status)
 	}
-	override := `{"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
-	 "days": [{"name": "元旦", "date": "2027-01-01", "off": true}, {"name": "元旦", "date": "2027-01-04", "off": true}]}`
-	if status, _, _ := admin.do("POST", "/admin/holidays", url.Values{"csrf": {csrf}, "year": {"2027"}, "data": {override}}); status != http.StatusSeeOther {
+	// Half a year (only 元旦) is refused, in Chinese, naming the line, and
+	// changes nothing: 除夕 stays a day off (《全国年节及纪念日放假办法》).
+	half := "{\"year\": 2027, \"source\": \"国务院办公厅关于2027年部分节假日安排的通知\",\n \"days\": [{\"name\": \"元旦\", \"date\": \"2027-01-01\", \"off\": true}, {\"name\": \"元旦\", \"date\": \"2027-01-04\", \"off\": true}]}"
+	for _, confirm := range []string{"", "1"} {
+		status, page, _ := admin.do("POST", "/admin/holidays", url.Values{"csrf": {csrf}, "year": {"2027"}, "data": {half}, "confirm": {confirm}})
+		if status != http.StatusBadRequest || !strings.Contains(page, "第 1 行") || !strings.Contains(page, "不完整") || !strings.Contains(page, "缺少春节") || !strings.Contains(page, "除夕") {
+			t.Errorf("half a year (confirm=%q): %d, want 400 saying 第 1 行 … 缺少春节", confirm, status)
+		}
+	}
+	if _, page, _ := admin.do("GET", "/admin/holidays", nil); strings.Contains(page, "国务院办公厅关于2027年部分节假日安排的通知</td>") {
+		t.Errorf("a refused year is listed on the holidays page")
+	}
+	if due := dispatch(); !strings.HasPrefix(due, "2027-01-05T18:00") {
+		t.Fatalf("after a refused year the order is due %s, want 5 January still", due)
+	}
+	// The whole year: the preview names the open orders whose deadlines
+	// move, old and new; only 确认保存 saves it.
+	fixture, err := os.ReadFile("../../workday/testdata/override-2027.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	override := strings.TrimSpace(string(fixture))
+	override = strings.Replace(strings.TrimSpace(override[1:len(override)-1]), `{"name": "元旦", "date": "2027-01-03", "off": true},`,
+		`{"name": "元旦", "date": "2027-01-03", "off": true}, {"name": "元旦", "date": "2027-01-04", "off": true},`, 1)
+	status, page, _ = admin.do("POST", "/admin/holidays", url.Values{"csrf": {csrf}, "year": {"2027"}, "data": {override}})
+	if status != http.StatusOK || !strings.Contains(page, "确认保存") || strings.Count(page, "2027年1月5日（周二）18:00") != 2 || strings.Count(page, "2027年1月6日（周三）18:00") != 2 {
+		t.Fatalf("the preview of 2027: %d, want both open orders moving from 5 to 6 January:\n%s", status, page)
+	}
+	if due := dispatch(); !strings.HasPrefix(due, "2027-01-05T18:00") {
+		t.Fatalf("the preview saved the year: the order is due %s", due)
+	}
+	if status, _, _ := admin.do("POST", "/admin/holidays", url.Values{"csrf": {csrf}, "year": {"2027"}, "data": {override}, "confirm": {"1"}}); status != http.StatusSeeOther {
 		t.Fatalf("entering 2027: %d", status)
 	}
 	if due := dispatch(); !strings.HasPrefix(due, "2027-01-06T18:00") {
