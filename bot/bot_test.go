@@ -99,3 +99,24 @@ func TestThrottleHoldsAGroupToItsLimit(t *testing.T) {
 		t.Errorf("%d messages went out, want 22", next.n)
 	}
 }
+
+// A citizen may type a number into the matter; the group must not read it
+// (personal data: a mobile is masked in every group message).
+func TestCardsMaskAMobileTypedIntoFreeText(t *testing.T) {
+	for _, matter := range []string{"请回电13800138000，谢谢", "电话 138 0013 8000", "手机+86-13800138000", "13800138000"} {
+		d := models.NoticeData{CaseNo: "BB20260310-001", OrderNo: "GD20260310-001-1", Matter: matter,
+			ApplicantName: "李女士", MaskedMobile: "138****8000"}
+		md := bot.RenderCard(models.NoticeWorkOrder, d).Markdown(func(string) string { return "" })
+		if strings.Contains(strings.NewReplacer(" ", "", "-", "").Replace(md), "13800138000") {
+			t.Errorf("matter %q: the card shows the full mobile:\n%s", matter, md)
+		}
+		if !strings.Contains(md, "138****8000") {
+			t.Errorf("matter %q: no masked mobile on the card:\n%s", matter, md)
+		}
+	}
+	// A case number or an order number is not a mobile.
+	d := models.NoticeData{CaseNo: "BB20260310-001", Matter: "工单号 GD20261310001 与 20261388888888 号文件"}
+	if md := bot.RenderCard(models.NoticeWorkOrder, d).Markdown(func(string) string { return "" }); strings.Contains(md, "****") {
+		t.Errorf("a long number was masked as a mobile:\n%s", md)
+	}
+}

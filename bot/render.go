@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -36,8 +37,33 @@ type Action struct {
 }
 
 // RenderCard turns a staff-facing notice into a Card (STORIES.md §2, §4).
-// Mobiles appear masked only: the payload never holds a full one.
+// Mobiles appear masked only: the payload never holds a full one in its
+// fields, and one a citizen typed into the matter, a comment or a reason
+// ("请回电13800138000") is masked on the card as well.
 func RenderCard(kind models.NoticeKind, d models.NoticeData) Card {
+	c := renderCard(kind, d)
+	c.Title = maskMobilesIn(c.Title)
+	for i, l := range c.Lines {
+		c.Lines[i] = maskMobilesIn(l)
+	}
+	return c
+}
+
+// typedMobile is a mainland mobile inside free text, with an optional +86
+// and the spaces or dashes people type: not part of a longer number.
+var typedMobile = regexp.MustCompile(`(^|[^0-9])((?:\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]){8})([^0-9]|$)`)
+
+// maskMobilesIn masks every mobile typed into s as 138****5678.
+func maskMobilesIn(s string) string {
+	return typedMobile.ReplaceAllStringFunc(s, func(m string) string {
+		sub := typedMobile.FindStringSubmatch(m)
+		digits := strings.NewReplacer(" ", "", "-", "", "+", "").Replace(sub[2])
+		digits = digits[len(digits)-11:]
+		return sub[1] + models.MaskMobile(digits) + sub[3]
+	})
+}
+
+func renderCard(kind models.NoticeKind, d models.NoticeData) Card {
 	due := func() string {
 		if d.DueAt == nil {
 			return "—"
