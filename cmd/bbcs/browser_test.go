@@ -51,7 +51,8 @@ func artifacts(t *testing.T) string {
 
 // The console in a real browser on a 390-pixel-wide phone screen: sign in,
 // filter the ledger, open a case, confirm a deduction, read the monthly
-// summary, and find the export; a screenshot of each page.
+// summary, and find the export; a screenshot of each page, and the cells a
+// decision needs in sight on each (keyCellsJS).
 func TestConsoleInABrowser(t *testing.T) {
 	exe := chromium(t)
 	ta := startAppWith(t, "../../config.example.yaml", consoleEnv(t, "ma", "admin"))
@@ -128,16 +129,20 @@ func TestConsoleInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keyCellsVisible(t, ctx, "ledger", "#ledger » 类别", "#ledger » 事项", "#ledger » 状态", "#ledger » 评价")
 	shot("ledger")
 	do("open the case", chromedp.Click(`a[href="/admin/cases/`+c.No+`"]`), shown(`#timeline`))
 	casePage := text("main")
+	keyCellsVisible(t, ctx, "case", "#overdue", "#orders » 状态", "#orders » 延期至", "#timeline » 内容")
 	shot("case")
 	do("open the scores", chromedp.Navigate(base+"/admin/scores?year=2026"), shown(`#deductions`))
+	keyCellsVisible(t, ctx, "scores", `#deductions button[value=confirm]`, `#deductions button[value=waive]`)
 	shot("scores")
 	do("confirm a deduction", chromedp.Click(`#deductions button[value=confirm]`), shown(`section.ok`))
 	scores := text("main")
 	do("open the monthly summary", chromedp.Navigate(base+"/admin/reports?month=2026-03"), shown(`.bars`))
 	monthly := text("main")
+	keyCellsVisible(t, ctx, "monthly", "#counts", "#by-department » 案件", "#by-department » 工单", "#by-department » 按时率")
 	shot("monthly")
 	do("open the notices", chromedp.Navigate(base+"/admin/notices"), shown(`#pending`))
 	shot("notices")
@@ -344,18 +349,25 @@ func (b *console) shot(name string) {
 // without scrolling sideways.
 func (b *console) visible(page string, keys ...string) {
 	b.t.Helper()
+	keyCellsVisible(b.t, b.ctx, page, keys...)
+	b.shot(page)
+}
+
+// keyCellsVisible fails the test for each key cell of the page in ctx
+// that keyCellsJS finds out of sight.
+func keyCellsVisible(t *testing.T, ctx context.Context, page string, keys ...string) {
+	t.Helper()
 	quoted := make([]string, len(keys))
 	for i, k := range keys {
 		quoted[i] = strconv.Quote(k)
 	}
-	bad, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](keyCellsJS+`([`+strings.Join(quoted, ",")+`])`))
+	bad, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](keyCellsJS+`([`+strings.Join(quoted, ",")+`])`))
 	if err != nil {
-		b.t.Fatalf("%s: %v", page, err)
+		t.Fatalf("%s: %v", page, err)
 	}
 	for _, s := range bad {
-		b.t.Errorf("%s: %s", page, s)
+		t.Errorf("%s: %s", page, s)
 	}
-	b.shot(page)
 }
 
 func (b *console) signIn(id string) {
