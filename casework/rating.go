@@ -212,6 +212,10 @@ func (ch *change) rate(level models.RatingLevel, comment string, via RatingVia) 
 	d := ch.data()
 	d.Reason, d.Note = level.Label(), comment
 	ch.notify(models.NoticeRated, models.AudienceStaff, ch.c.OwnerID, d)
+	// What follows — closing, waiting for the visit, sending the case back
+	// to the windows — bbcs does by itself: the timeline says 系统, not the
+	// applicant nor the owner who recorded the rating (第十五条).
+	ch.actor = System
 	if !level.Bad() {
 		return ch.settle()
 	}

@@ -701,7 +701,7 @@ func TestNoVetoAnswers(t *testing.T) {
 			t.Errorf("status after the rating = %s", d.Case.Status)
 		}
 		wantTime(t, "closed at", d.Case.ClosedAt, "2026-03-10 10:30")
-		wantEvent(t, d, "closed", "王芳")
+		wantEvent(t, d, "closed", "系统") // closed on the rating, by bbcs itself
 		if n := h.noticesOf(c.No, models.NoticeCaseClosed, models.AudienceApplicant); len(n) != 1 {
 			t.Errorf("case_closed to the applicant = %d, want 1", len(n))
 		}
@@ -1039,7 +1039,7 @@ func TestRatingAndReHandling(t *testing.T) {
 		if e := eventsOf(d, "rated"); len(e) != 1 || e[0].ActorName != "王芳" || e[0].Note != "第 1 轮评价：满意（当面）；意见：办事效率高" {
 			t.Errorf("rated lines = %+v", e)
 		}
-		wantEvent(t, d, "closed", "王芳")
+		wantEvent(t, d, "closed", "系统") // the rating is 王芳's record; the closing follows by itself
 		if n := h.noticesOf(c.No, models.NoticeCaseClosed, models.AudienceApplicant); len(n) != 1 {
 			t.Errorf("case_closed to the applicant = %d, want 1", len(n))
 		}
@@ -1080,7 +1080,7 @@ func TestRatingAndReHandling(t *testing.T) {
 		if d.Case.Status != models.CaseDispatched || d.Case.Round != 2 || d.Case.ClosedAt != nil || d.Case.Rating != models.RatingVeryDissatisfy {
 			t.Errorf("case = %s round %d closed %v rating %s; want dispatched again, round 2, open", d.Case.Status, d.Case.Round, d.Case.ClosedAt, d.Case.Rating)
 		}
-		wantAnyEvent(t, d, "reopened", "王芳", "差评退回重办", "第 2 轮")
+		wantAnyEvent(t, d, "reopened", "系统", "差评退回重办", "第 2 轮")
 		// The visit (跟踪回访) is about the new result: planned once it is given.
 		if len(d.FollowUps) != 0 {
 			t.Errorf("a follow-up visit planned at the 差评: %+v", d.FollowUps)
@@ -1111,7 +1111,7 @@ func TestRatingAndReHandling(t *testing.T) {
 		wantTime(t, "round-2 received", &o.ReceivedAt, "2026-03-12 10:00")
 		wantTime(t, "round-2 due", &o.DueAt, "2026-03-17 18:00")
 		wantTime(t, "round-2 cap", &o.CapAt, "2026-03-26 18:00")
-		wantAnyEvent(t, d, "dispatched", "王芳", "（退回重办）", "2026年3月17日（周二）18:00")
+		wantAnyEvent(t, d, "dispatched", "系统", "（退回重办）", "2026年3月17日（周二）18:00")
 		cards := h.noticesOf(c.No, models.NoticeWorkOrder, models.AudienceDepartment)
 		if p := dataOf(t, cards[len(cards)-2]); !p.Reopened || p.Round != 2 || p.OrderNo != o.No {
 			t.Errorf("round-2 card = %+v, want reopened, round 2", p)

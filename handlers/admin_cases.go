@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -119,6 +120,32 @@ type caseView struct {
 	Awaited    []models.Department
 	OpenOrders []orderJSON
 	RatingQR   ratingQR // admin_rating.go
+	// Orders are the work orders as the page shows them: with how late an
+	// open one is. Overdue is the case's plainest line about it, beside
+	// its status ("" when nothing is late).
+	Orders  []orderRow
+	Overdue string
+	// Round is the case's present round; Current its result, if it has
+	// one yet; Earlier the results of the rounds sent back (退回重办).
+	Round         int
+	Current       string
+	Earlier       []roundResult
+	CurrentRating *roundRatingJSON
+	EarlierRating []roundRatingJSON
+}
+
+// orderRow is a work order on the case page.
+type orderRow struct {
+	orderJSON
+	// Late is "已超期 N 个工作日" for an open order past its deadline, or
+	// "超期答复" for one answered after it.
+	Late string
+}
+
+// roundResult is the answer the applicant was given in one round.
+type roundResult struct {
+	Round  int
+	Result string
 }
 
 func (c *Console) casePage(w http.ResponseWriter, r *http.Request, p consolePage) {
@@ -150,6 +177,8 @@ func (c *Console) showCase(w http.ResponseWriter, status int, r *http.Request, p
 			v.OpenOrders = append(v.OpenOrders, o)
 		}
 	}
+	c.lateness(&v, d)
+	c.rounds(&v, d)
 	v.Depts = slices.DeleteFunc(depts, func(d models.Department) bool { return !d.Active })
 	people, _ := c.Cases.AllStaff(r.Context())
 	for _, st := range people {
@@ -170,6 +199,62 @@ func (c *Console) showCase(w http.ResponseWriter, status int, r *http.Request, p
 	p.Title = "案件 " + d.Case.No
 	p.Data = v
 	c.render(w, status, "console-case.html", p)
+}
+
+// lateness marks the orders past their deadline (第十一条, 第十二条): an
+// open one says how many working days late it is, as the reminders do.
+func (c *Console) lateness(v *caseView, d *casework.Detail) {
+	now, cal := c.Clock.Now(), c.Cases.Calendar()
+	worst := -1
+	for i, o := range d.Orders {
+		row := orderRow{orderJSON: v.WorkOrders[i]}
+		switch {
+		case o.Open() && now.After(o.Deadline()):
+			days := max(cal.WorkdaysBetween(o.Deadline(), now), 0)
+			row.Late = "已超期"
+			if days > 0 {
+				row.Late = fmt.Sprintf("已超期 %d 个工作日", days)
+			}
+			if o.Round == d.Case.Round && days > worst {
+				worst, v.Overdue = days, row.Late
+			}
+		case !o.Open() && o.RepliedAt != nil && o.RepliedAt.After(o.Deadline()):
+			row.Late = "超期答复"
+		}
+		v.Orders = append(v.Orders, row)
+	}
+}
+
+// rounds splits the results and ratings by round: the page shows the
+// present round's, and the earlier ones labelled as such. A round's
+// result is its "answered" line; rounds are counted by "reopened" lines.
+func (c *Console) rounds(v *caseView, d *casework.Detail) {
+	v.Round = max(d.Case.Round, 1)
+	round := 1
+	results := map[int]string{}
+	for _, e := range d.Timeline {
+		switch e.Action {
+		case "reopened":
+			round++
+		case "answered":
+			results[round] = e.Note
+		}
+	}
+	if _, ok := results[v.Round]; ok || len(results) == 0 {
+		v.Current = d.Case.Result // answered in this round (or seeded without a timeline)
+	}
+	for r := 1; r < v.Round; r++ {
+		if res, ok := results[r]; ok {
+			v.Earlier = append(v.Earlier, roundResult{Round: r, Result: res})
+		}
+	}
+	for _, r := range v.Ratings {
+		if r.Round == v.Round {
+			v.CurrentRating = &r
+		} else {
+			v.EarlierRating = append(v.EarlierRating, r)
+		}
+	}
 }
 
 // actionsFor decides which forms the case page offers. It mirrors the
