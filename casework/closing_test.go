@@ -99,7 +99,7 @@ func TestTheFollowUpVisitComesAfterTheNewResult(t *testing.T) {
 		t.Fatalf("after the new result: %s, follow-ups %+v", d.Case.Status, d.FollowUps)
 	}
 	wantTime(t, "visit due", &d.FollowUps[0].DueAt, "2026-03-13 09:00")
-	wantAnyEvent(t, d, "follow_up_planned", "张伟", "2026年3月13日（周五）09:00")
+	wantAnyEvent(t, d, "follow_up_planned", "系统", "2026年3月13日（周五）09:00")
 	id := strconv.FormatUint(d.FollowUps[0].ID, 10)
 
 	// A good rating is recorded, but the case waits for the visit.

@@ -278,7 +278,11 @@ func (ch *change) planFollowUp() error {
 	if err := ch.tx.Create(&f).Error; err != nil {
 		return fmt.Errorf("casework: plan follow-up visit: %w", err)
 	}
+	// bbcs plans the visit by itself, whoever's answer set it off.
+	actor := ch.actor
+	ch.actor = System
 	ch.record("follow_up_planned", "", fmt.Sprintf("第 %d 轮重办已有结果，计划于 %s 跟踪回访", ch.c.Round, models.FormatTime(due)))
+	ch.actor = actor
 	return nil
 }
 

@@ -1130,7 +1130,7 @@ func TestRatingAndReHandling(t *testing.T) {
 		if d.Case.Status != models.CaseAnswered || d.Case.Result != "【不动产登记窗口】已更正证书信息并重新发证\n【市场监管窗口】已核实无误" {
 			t.Errorf("case = %s: %q", d.Case.Status, d.Case.Result)
 		}
-		wantAnyEvent(t, d, "follow_up_planned", "赵敏", "2026年3月13日（周五）09:00")
+		wantAnyEvent(t, d, "follow_up_planned", "系统", "2026年3月13日（周五）09:00")
 		_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingVerySatisfied, "", casework.ViaPhone)
 		must(t, "rate round 2", err)
 		if d := h.get(c.No); d.Case.Status != models.CaseAnswered || d.Case.Rating != models.RatingVerySatisfied {
