@@ -49,9 +49,14 @@ func (r *Registration) normalise() error {
 		return err
 	}
 	r.ApplicantMobile = strings.TrimSpace(r.ApplicantMobile)
-	if !models.ValidMobile(r.ApplicantMobile) {
-		return models.Errorf(models.ErrInvalid, "手机号 %q 不正确：应为 11 位数字，以 13–19 开头", r.ApplicantMobile)
+	if r.ApplicantMobile == "" {
+		return models.Errorf(models.ErrInvalid, "请填写联系电话：手机号，或带区号的固定电话（如 0739-1234567）")
 	}
+	phone, ok := models.NormalisePhone(r.ApplicantMobile)
+	if !ok {
+		return models.Errorf(models.ErrInvalid, "联系电话“%s”不正确：请填写 11 位手机号，或带区号的固定电话（如 0739-1234567）", r.ApplicantMobile)
+	}
+	r.ApplicantMobile = phone
 	if r.ApplicantKind == "" {
 		r.ApplicantKind = models.ApplicantPerson
 	}
@@ -64,6 +69,9 @@ func (r *Registration) normalise() error {
 	}
 	if utf8.RuneCountInString(r.Company) > 100 {
 		return models.Errorf(models.ErrInvalid, "企业名称过长，最多 100 字")
+	}
+	if r.Category == "" {
+		return models.Errorf(models.ErrInvalid, "请选择事项类别，可选：%s", categoryCodes())
 	}
 	if !r.Category.Valid() {
 		return models.Errorf(models.ErrInvalid, "事项类别 %q 不正确，可选：%s", r.Category, categoryCodes())
