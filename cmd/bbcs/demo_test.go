@@ -27,7 +27,9 @@ func TestDemoSaysHowToSignInAndItWorks(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--config", "../../config.example.yaml"}, env, &bytes.Buffer{}, logs) }()
+	go func() {
+		done <- run(ctx, []string{"--config", "../../config.example.yaml"}, env, &bytes.Buffer{}, logs)
+	}()
 	defer func() {
 		cancel()
 		select {
