@@ -400,3 +400,29 @@ func (s *Service) CheckIn(ctx context.Context, actor models.Staff) (*models.Chec
 	}
 	return ci, nil
 }
+
+// DutyToday tells whether st is the specialist on duty today, a working
+// day, and when they checked in today (nil: not yet), for the console to
+// offer the check-in to the one who owes it.
+func (s *Service) DutyToday(ctx context.Context, st models.Staff) (onDuty bool, in *models.CheckIn, err error) {
+	if st.Role != models.RoleSpecialist {
+		return false, nil, nil
+	}
+	now := s.clock.Now()
+	local := now.In(s.Calendar().Location())
+	db := s.db.WithContext(ctx)
+	if s.Calendar().IsWorkday(local) {
+		ch := &change{s: s, tx: db, now: now, cal: s.Calendar(), actor: st, c: &models.Case{}}
+		if duty, err := ch.onDuty(); err == nil && duty.ID == st.ID {
+			onDuty = true
+		}
+	}
+	var list []models.CheckIn
+	if err := db.Where("date = ? AND staff_id = ?", local.Format(time.DateOnly), st.ID).Limit(1).Find(&list).Error; err != nil {
+		return false, nil, fmt.Errorf("casework: read check-ins: %w", err)
+	}
+	if len(list) > 0 {
+		in = &list[0]
+	}
+	return onDuty, in, nil
+}
