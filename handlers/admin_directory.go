@@ -125,10 +125,10 @@ type rosterView struct {
 	Days        []rosterDay
 	Specialists []models.Staff
 	Leaders     []models.Staff
-	Turn        map[string]int // a specialist's place in the rotation, from 1
+	Turn        map[string]int    // a specialist's place in the rotation, from 1
 	CanEdit     bool              // administrators edit; the others read
 	Names       map[string]string // staff names by id
-	NoRotation  bool           // it could not be read: no form to clear it with
+	NoRotation  bool              // it could not be read: no form to clear it with
 }
 
 // roster shows the next 20 working days and the rotation; a day nobody
