@@ -75,7 +75,10 @@ func NormalisePhone(s string) (string, bool) {
 	}
 	switch s[0] {
 	case '1':
-		return s, ValidMobile(s)
+		if !ValidMobile(s) {
+			return "", false
+		}
+		return s, true
 	case '0':
 		// 010 and 02X are three digits long, every other area code four;
 		// local numbers have 7 or 8 digits.
