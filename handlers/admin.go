@@ -88,7 +88,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/departments", c.signedIn(c.saveDepartment, admins...))
 	mux.HandleFunc("GET /admin/staff", c.signedIn(c.staff, admins...))
 	mux.HandleFunc("POST /admin/staff", c.signedIn(c.saveStaff, admins...))
-	mux.HandleFunc("GET /admin/roster", c.signedIn(c.roster, all...)) // editable by administrators
+	mux.HandleFunc("GET /admin/roster", c.signedIn(c.roster, all...))                    // editable by administrators
 	mux.HandleFunc("POST /admin/check-in", c.signedIn(c.checkIn, models.RoleSpecialist)) // the duty check-in (第四条)
 	mux.HandleFunc("POST /admin/roster", c.signedIn(c.saveRoster, admins...))
 	mux.HandleFunc("POST /admin/roster/rotation", c.signedIn(c.saveRotation, admins...))
