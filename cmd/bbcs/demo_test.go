@@ -38,8 +38,13 @@ func TestDemoSaysHowToSignInAndItWorks(t *testing.T) {
 			t.Error("serve did not shut down")
 		}
 	}()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(logs.String(), "bbcs listening") {
+		select {
+		case err := <-done:
+			t.Fatalf("bbcs stopped: %v\n%s", err, logs.String())
+		default:
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("bbcs did not start:\n%s", logs.String())
 		}

@@ -43,8 +43,17 @@ func (a *app) signInNotice(ctx context.Context, cfg *config.Config, log *slog.Lo
 	url := consoleURL(cfg, a.addr)
 	consoleRoles := []models.Role{models.RoleSpecialist, models.RoleSupervisor, models.RoleLeader, models.RolePrincipalLeader, models.RoleAdmin}
 	var demo []config.Staff
+	isDemo := map[string]bool{} // by hash: a bcrypt comparison is slow on purpose
 	for _, st := range cfg.Staff {
-		if st.PasswordHash != "" && bcrypt.CompareHashAndPassword([]byte(st.PasswordHash), []byte(demoPassword)) == nil {
+		if st.PasswordHash == "" {
+			continue
+		}
+		d, seen := isDemo[st.PasswordHash]
+		if !seen {
+			d = bcrypt.CompareHashAndPassword([]byte(st.PasswordHash), []byte(demoPassword)) == nil
+			isDemo[st.PasswordHash] = d
+		}
+		if d {
 			demo = append(demo, st)
 		}
 	}
