@@ -49,9 +49,14 @@ func (r *Registration) normalise() error {
 		return err
 	}
 	r.ApplicantMobile = strings.TrimSpace(r.ApplicantMobile)
-	if !models.ValidMobile(r.ApplicantMobile) {
-		return models.Errorf(models.ErrInvalid, "手机号 %q 不正确：应为 11 位数字，以 13–19 开头", r.ApplicantMobile)
+	if r.ApplicantMobile == "" {
+		return models.Errorf(models.ErrInvalid, "请填写联系电话：手机号，或带区号的固定电话（如 0739-1234567）")
 	}
+	phone, ok := models.NormalisePhone(r.ApplicantMobile)
+	if !ok {
+		return models.Errorf(models.ErrInvalid, "联系电话“%s”不正确：请填写 11 位手机号，或带区号的固定电话（如 0739-1234567）", r.ApplicantMobile)
+	}
+	r.ApplicantMobile = phone
 	if r.ApplicantKind == "" {
 		r.ApplicantKind = models.ApplicantPerson
 	}
@@ -64,6 +69,9 @@ func (r *Registration) normalise() error {
 	}
 	if utf8.RuneCountInString(r.Company) > 100 {
 		return models.Errorf(models.ErrInvalid, "企业名称过长，最多 100 字")
+	}
+	if r.Category == "" {
+		return models.Errorf(models.ErrInvalid, "请选择事项类别，可选：%s", categoryCodes())
 	}
 	if !r.Category.Valid() {
 		return models.Errorf(models.ErrInvalid, "事项类别 %q 不正确，可选：%s", r.Category, categoryCodes())
@@ -391,4 +399,30 @@ func (s *Service) CheckIn(ctx context.Context, actor models.Staff) (*models.Chec
 		return nil, err
 	}
 	return ci, nil
+}
+
+// DutyToday tells whether st is the specialist on duty today, a working
+// day, and when they checked in today (nil: not yet), for the console to
+// offer the check-in to the one who owes it.
+func (s *Service) DutyToday(ctx context.Context, st models.Staff) (onDuty bool, in *models.CheckIn, err error) {
+	if st.Role != models.RoleSpecialist {
+		return false, nil, nil
+	}
+	now := s.clock.Now()
+	local := now.In(s.Calendar().Location())
+	db := s.db.WithContext(ctx)
+	if s.Calendar().IsWorkday(local) {
+		ch := &change{s: s, tx: db, now: now, cal: s.Calendar(), actor: st, c: &models.Case{}}
+		if duty, err := ch.onDuty(); err == nil && duty.ID == st.ID {
+			onDuty = true
+		}
+	}
+	var list []models.CheckIn
+	if err := db.Where("date = ? AND staff_id = ?", local.Format(time.DateOnly), st.ID).Limit(1).Find(&list).Error; err != nil {
+		return false, nil, fmt.Errorf("casework: read check-ins: %w", err)
+	}
+	if len(list) > 0 {
+		in = &list[0]
+	}
+	return onDuty, in, nil
 }

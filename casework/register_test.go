@@ -95,7 +95,9 @@ func TestRegisterRefusesBadForms(t *testing.T) {
 		want   string
 	}{
 		{"short mobile", func(r *casework.Registration) { r.ApplicantMobile = "1380013800" }, "手机号"},
-		{"landline", func(r *casework.Registration) { r.ApplicantMobile = "07395551234" }, "手机号"},
+		// A landline with its area code is a telephone (issue 14); a cut one is not.
+		{"short landline", func(r *casework.Registration) { r.ApplicantMobile = "0739-55512" }, "固定电话"},
+		{"no category", func(r *casework.Registration) { r.Category = "" }, "请选择事项类别"},
 		{"no name", func(r *casework.Registration) { r.ApplicantName = "  " }, "反映人姓名"},
 		{"no matter", func(r *casework.Registration) { r.Matter = "" }, "反映事项"},
 		{"bad category", func(r *casework.Registration) { r.Category = "rude" }, "事项类别"},

@@ -89,7 +89,8 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/departments", c.signedIn(c.saveDepartment, admins...))
 	mux.HandleFunc("GET /admin/staff", c.signedIn(c.staff, admins...))
 	mux.HandleFunc("POST /admin/staff", c.signedIn(c.saveStaff, admins...))
-	mux.HandleFunc("GET /admin/roster", c.signedIn(c.roster, admins...))
+	mux.HandleFunc("GET /admin/roster", c.signedIn(c.roster, all...))                    // editable by administrators
+	mux.HandleFunc("POST /admin/check-in", c.signedIn(c.checkIn, models.RoleSpecialist)) // the duty check-in (第四条)
 	mux.HandleFunc("POST /admin/roster", c.signedIn(c.saveRoster, admins...))
 	mux.HandleFunc("POST /admin/roster/rotation", c.signedIn(c.saveRotation, admins...))
 	mux.HandleFunc("GET /admin/settings", c.signedIn(c.settings, admins...))
@@ -105,6 +106,13 @@ type consolePage struct {
 	Error   string
 	Message string
 	Data    any
+	Duty    *dutyBanner // the specialist on duty today: the check-in
+}
+
+// dutyBanner offers the check-in to the specialist on duty today, or says
+// when she checked in.
+type dutyBanner struct {
+	At string // when checked in today; "" not yet
 }
 
 func (c *Console) mac(v string) string {
@@ -156,7 +164,11 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, consolePag
 			}
 		}
 		// ?done= is what the form before the redirect did.
-		h(w, r, consolePage{Me: me, CSRF: csrf, Message: r.URL.Query().Get("done")})
+		p := consolePage{Me: me, CSRF: csrf, Message: r.URL.Query().Get("done")}
+		if r.Method == http.MethodGet {
+			p.Duty = c.dutyBanner(r, me)
+		}
+		h(w, r, p)
 	}
 }
 
@@ -198,6 +210,43 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		next = "/admin/cases"
 	}
 	http.Redirect(w, r, next, http.StatusFound)
+}
+
+// dutyBanner is the check-in offer for me, nil when me is not on duty
+// today (or the directory cannot say).
+func (c *Console) dutyBanner(r *http.Request, me models.Staff) *dutyBanner {
+	if me.Role != models.RoleSpecialist {
+		return nil
+	}
+	onDuty, in, err := c.Cases.DutyToday(r.Context(), me)
+	switch {
+	case err != nil:
+		return nil
+	case in != nil:
+		return &dutyBanner{At: in.At.In(models.Shanghai).Format("15:04")}
+	case onDuty:
+		return &dutyBanner{}
+	}
+	return nil
+}
+
+// checkIn is the duty specialist's check-in (第四条) from the console.
+func (c *Console) checkIn(w http.ResponseWriter, r *http.Request, p consolePage) {
+	ci, err := c.Cases.CheckIn(r.Context(), p.Me)
+	if err != nil {
+		c.failed(w, p, "签到", err)
+		return
+	}
+	c.kick()
+	done := "已签到（" + models.FormatTime(ci.At) + "）"
+	if ci.Late {
+		done += "，晚于规定的到岗时间，已记为迟到，待监督考核科确认"
+	}
+	back := "/admin/cases"
+	if ref, err := url.Parse(r.Referer()); err == nil && strings.HasPrefix(ref.Path, "/admin/") && ref.Path != "/admin/login" {
+		back = ref.Path
+	}
+	redirectDone(w, r, back, done)
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, _ consolePage) {

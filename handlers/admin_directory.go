@@ -126,8 +126,10 @@ type rosterView struct {
 	Days        []rosterDay
 	Specialists []models.Staff
 	Leaders     []models.Staff
-	Turn        map[string]int // a specialist's place in the rotation, from 1
-	NoRotation  bool           // it could not be read: no form to clear it with
+	Turn        map[string]int    // a specialist's place in the rotation, from 1
+	CanEdit     bool              // administrators edit; the others read
+	Names       map[string]string // staff names by id
+	NoRotation  bool              // it could not be read: no form to clear it with
 }
 
 // roster shows the next 20 working days and the rotation; a day nobody
@@ -162,7 +164,7 @@ func (c *Console) showRoster(w http.ResponseWriter, status int, r *http.Request,
 			}
 		}
 	}
-	v := rosterView{Days: days, Turn: map[string]int{}}
+	v := rosterView{Days: days, Turn: map[string]int{}, CanEdit: p.Me.Role == models.RoleAdmin, Names: map[string]string{}}
 	s, err := c.Cases.Settings(r.Context())
 	if err != nil {
 		// Shown empty, the rotation would be cleared by the next save.
@@ -174,6 +176,7 @@ func (c *Console) showRoster(w http.ResponseWriter, status int, r *http.Request,
 	}
 	staff, _ := c.Cases.AllStaff(r.Context())
 	for _, st := range staff {
+		v.Names[st.ID] = st.Name
 		switch {
 		case !st.Active:
 		case st.Role == models.RoleSpecialist:

@@ -27,6 +27,8 @@ import (
 //	请示 BB… [领导] 内容…      (owner) ask a leader for instruction (第六条, 第七条)
 //	批示 BB… 意见…            (leader) answer a 请示
 //	联办 BB… 部门 部门 说明…  (主要负责领导) joint orders to the named departments
+//	登记 姓名 电话 类别 事项   (specialist) register a walk-in or phone case (R1; chatregister.go)
+//	到岗                      (specialist) the duty check-in (第四条; also 签到)
 //	帮助
 //
 // Every action is authorised by casework against the sender's department
@@ -67,7 +69,7 @@ func (h *Staff) handle(ctx context.Context, m bot.Message) (string, error) {
 		// A card button's key is a command with its number: "签收 GD…".
 		text = m.ButtonKey
 	}
-	reply, err := h.run(ctx, actor, text)
+	reply, err := h.run(ctx, actor, string(m.Platform)+":"+m.ID, text)
 	if err != nil {
 		return "", err
 	}
@@ -77,8 +79,8 @@ func (h *Staff) handle(ctx context.Context, m bot.Message) (string, error) {
 	return reply, nil
 }
 
-func (h *Staff) run(ctx context.Context, actor models.Staff, text string) (string, error) {
-	reply, err := h.command(ctx, actor, text)
+func (h *Staff) run(ctx context.Context, actor models.Staff, source, text string) (string, error) {
+	reply, err := h.command(ctx, actor, source, text)
 	if outage(err) {
 		return "", unavailable(err)
 	}
@@ -89,7 +91,8 @@ func (h *Staff) run(ctx context.Context, actor models.Staff, text string) (strin
 }
 
 // command runs one staff command; err is the use case's refusal or failure.
-func (h *Staff) command(ctx context.Context, actor models.Staff, text string) (string, error) {
+// source names the message, so that a delivery again registers nothing new.
+func (h *Staff) command(ctx context.Context, actor models.Staff, source, text string) (string, error) {
 	verb, rest, _ := strings.Cut(strings.Join(strings.Fields(splitVerb(text)), " "), " ")
 	args := strings.Fields(rest)
 	no := ""
@@ -212,6 +215,25 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, text string) (s
 			return "案件在反映人评价后自动办结；反映人当面或电话给出的评价，由首接负责人在系统中记录；期限内未评价的，自动按“未评价”办结。", nil
 		}
 		c, err = h.Cases.Close(ctx, actor, no, tail(1))
+	case "登记":
+		reg, missing, badPhone := chatRegistration(rest)
+		if len(missing) > 0 || badPhone {
+			return registerHelp(missing, badPhone), nil
+		}
+		reg.SourceID = source
+		if c, err = h.Cases.Register(ctx, actor, reg); err == nil {
+			return h.registeredReply(ctx, c), nil
+		}
+	case "到岗", "签到":
+		ci, err := h.Cases.CheckIn(ctx, actor)
+		if err != nil {
+			return "", err
+		}
+		msg := fmt.Sprintf("%s 已签到（%s）。", actor.Name, models.FormatTime(ci.At))
+		if ci.Late {
+			msg += "今天您值班，签到晚于规定的到岗时间，已记为迟到，待监督考核科确认。"
+		}
+		return msg, nil
 	case "帮助", "":
 		return staffHelp, nil
 	default:
@@ -221,7 +243,7 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, text string) (s
 }
 
 // staffVerbs are the commands' first words.
-var staffVerbs = []string{"签收", "回复", "答复", "延期", "上报", "到达", "联办", "请示", "批示", "办结", "帮助"}
+var staffVerbs = []string{"签收", "回复", "答复", "延期", "上报", "到达", "联办", "请示", "批示", "办结", "登记", "到岗", "签到", "帮助"}
 
 // splitVerb separates a command's verb from what follows when staff
 // write it without a space, or with a colon: "签收GD…", "签收：GD…".
@@ -233,6 +255,22 @@ func splitVerb(text string) string {
 		}
 	}
 	return text
+}
+
+// registeredReply tells the specialist the new case's number and what
+// comes next; the number is masked, for a group hears it.
+func (h *Staff) registeredReply(ctx context.Context, c *models.Case) string {
+	owner := c.OwnerID
+	if st, err := h.Cases.Staff(ctx, c.OwnerID); err == nil {
+		owner = st.Name
+	}
+	who := c.ApplicantName
+	if c.Company != "" {
+		who += "（" + c.Company + "）"
+	}
+	return fmt.Sprintf("已登记，案件编号 %s。\n反映人：%s %s（%s）\n类别：%s\n首接负责人：%s\n"+
+		"下一步：请将案件编号告知反映人；在管理后台“台账”中打开本案，派发工单给办理部门。",
+		c.No, who, models.MaskMobile(c.ApplicantMobile), c.Channel.Label(), c.Category.Label(), owner)
 }
 
 // leaderNamed is the active leader called name, or none.
@@ -267,4 +305,6 @@ const staffHelp = `可用指令（在群里 @我 发送）：
 到达 案件号（被通知到“办不成事”反映窗口后确认到达；首接负责人可写：到达 案件号 部门）
 联办 案件号 部门 部门 说明（主要负责领导指派联合办理，至少两个部门）
 请示 案件号 领导姓名 请示内容（首接负责人；不写领导则请示主要负责领导）
-批示 案件号 批示意见（领导答复请示）`
+批示 案件号 批示意见（领导答复请示）
+登记 姓名 电话 类别 事项（接诉即办专员登记现场或电话反映，电话来件加“来电”；也可写 姓名：… 电话：… 类别：… 事项：…）
+到岗（值班的接诉即办专员每个工作日签到）`

@@ -8,9 +8,13 @@ import (
 	"unicode/utf8"
 )
 
-// MaskMobile hides the middle of a mobile number (138****5678) so a group
-// can see whose case it is without learning the number.
+// MaskMobile hides the middle of a mobile number (138****5678), or the
+// local number of a landline but its last four digits (0739-***4567), so a
+// group can see whose case it is without learning the number.
 func MaskMobile(m string) string {
+	if area, local, ok := strings.Cut(m, "-"); ok && len(local) > 4 {
+		return area + "-" + strings.Repeat("*", len(local)-4) + local[len(local)-4:]
+	}
 	if utf8.RuneCountInString(m) != 11 {
 		if len(m) <= 4 {
 			return strings.Repeat("*", len(m))
@@ -25,12 +29,71 @@ func ValidMobile(m string) bool {
 	if len(m) != 11 || m[0] != '1' || m[1] < '3' || m[1] > '9' {
 		return false
 	}
-	for i := 0; i < len(m); i++ {
-		if m[i] < '0' || m[i] > '9' {
+	return allDigits(m)
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}
-	return true
+	return s != ""
+}
+
+// phoneNoise is what people write around a number's digits.
+var phoneNoise = strings.NewReplacer(" ", "", "\u3000", "", "-", "", "－", "", "—", "", "–", "", "(", "", ")", "", "（", "", "）", "", ".", "")
+
+// NormalisePhone reads a telephone number as people write it: a mobile
+// (138 0013 8000, +86 138…, 86-138…, 0086…) or a mainland landline with its
+// area code (0739-1234567, 07391234567, (010) 1234 5678, +86 739 1234567),
+// full-width digits too. It returns a mobile as its 11 digits and a
+// landline as area code, dash, local number (0739-1234567); ok is false
+// for anything else.
+func NormalisePhone(s string) (string, bool) {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r >= '０' && r <= '９':
+			return '0' + (r - '０')
+		case r == '＋':
+			return '+'
+		}
+		return r
+	}, strings.TrimSpace(s))
+	s = phoneNoise.Replace(s)
+	international := false
+	for _, cc := range []string{"+86", "0086", "86"} {
+		if rest, ok := strings.CutPrefix(s, cc); ok {
+			s, international = rest, true
+			break
+		}
+	}
+	if !allDigits(s) {
+		return "", false
+	}
+	if international && s[0] >= '2' && s[0] <= '9' {
+		s = "0" + s // +86 739 1234567: the area code without its trunk 0
+	}
+	switch s[0] {
+	case '1':
+		if !ValidMobile(s) {
+			return "", false
+		}
+		return s, true
+	case '0':
+		// 010 and 02X are three digits long, every other area code four;
+		// local numbers have 7 or 8 digits.
+		area := 4
+		if len(s) > 1 && (s[1] == '1' || s[1] == '2') {
+			area = 3
+		}
+		local := s[min(area, len(s)):]
+		if len(s) < 3 || s[1] == '0' || len(local) < 7 || len(local) > 8 || local[0] == '0' {
+			return "", false
+		}
+		return s[:area] + "-" + local, true
+	}
+	return "", false
 }
 
 // JoinCodes and splitCodes store a list of department codes in one column.

@@ -4,9 +4,11 @@
 //	bbcs migrate [--config FILE]      create or extend the database schema
 //	bbcs config check --config FILE   name every wrong key by its path
 //	bbcs health [--url URL]           probe a running bbcs (Docker HEALTHCHECK)
+//	bbcs hash-password                ask for a password, print its bcrypt hash
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -36,6 +38,9 @@ func main() {
 	}
 }
 
+// stdin is what `bbcs hash-password` reads (tests replace it).
+var stdin io.Reader = os.Stdin
+
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
@@ -45,7 +50,8 @@ const usage = `usage:
   bbcs migrate [--config FILE]      create or extend the database schema, then exit
   bbcs config check --config FILE   check a config file and name each wrong key
   bbcs health [--url URL]           exit 0 when a running bbcs answers /healthz (container health checks)
-  bbcs hash-password < password     print the bcrypt hash for staff[].password_hash (admin console)`
+  bbcs hash-password                ask for a password (one line) and print its bcrypt hash
+                                    for staff[].password_hash (admin console sign-in)`
 
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	cmd := "serve"
@@ -74,7 +80,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	case "health":
 		return health(ctx, args, environ, stdout)
 	case "hash-password":
-		return hashPassword(os.Stdin, stdout)
+		return hashPassword(stdin, stdout, stderr)
 	case "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -115,14 +121,21 @@ func health(ctx context.Context, args, environ []string, stdout io.Writer) error
 	return nil
 }
 
-// hashPassword reads a password on stdin and prints its bcrypt hash, so a
-// password never sits in the config or the shell history in clear.
-func hashPassword(stdin io.Reader, stdout io.Writer) error {
-	b, err := io.ReadAll(io.LimitReader(stdin, 1024))
-	if err != nil {
+// hashPassword asks for a password on stderr, reads one line of stdin and
+// prints its bcrypt hash on stdout (alone, for $(bbcs hash-password)), so a
+// password never sits in the config or the shell history in clear. It
+// answers on Enter: a terminal's end of input is not needed.
+func hashPassword(stdin io.Reader, stdout, stderr io.Writer) error {
+	fmt.Fprint(stderr, "请输入密码（至少 8 个字符，输入后按回车）/ password: ")
+	line, err := bufio.NewReader(io.LimitReader(stdin, 1024)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
-	pw := strings.TrimRight(string(b), "\r\n")
+	fmt.Fprintln(stderr)
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return usageError{"bbcs hash-password: no password given (type it and press Enter, or pipe one line)"}
+	}
 	if len([]rune(pw)) < 8 {
 		return usageError{"bbcs hash-password: the password must have at least 8 characters"}
 	}

@@ -65,7 +65,8 @@ func TestServeOnEmbeddedDefaults(t *testing.T) {
 		t.Fatal("serve did not shut down")
 	}
 	out := logs.String()
-	for _, want := range []string{"embedded SQLite", "redis: in-process", "bbcs listening"} {
+	// Nobody has a console password there: the log says how to give one.
+	for _, want := range []string{"embedded SQLite", "redis: in-process", "bbcs listening", "nobody can sign in", "bbcs hash-password", "http://" + addr + "/admin/"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("start-up log lacks %q:\n%s", want, out)
 		}

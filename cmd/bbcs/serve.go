@@ -331,6 +331,7 @@ func serve(ctx context.Context, path string, environ []string, stderr io.Writer)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
+	a.signInNotice(ctx, cfg, log, stderr)
 	log.Info("bbcs listening", "addr", a.addr)
 
 	select {
