@@ -401,8 +401,14 @@ func consoleWalk(t *testing.T, width, height int, mobile bool) {
 	ledgerKeys := []string{"#ledger » 编号", "#ledger » 类别", "#ledger » 事项", "#ledger » 状态", "#ledger » 评价"}
 	caseKeys := []string{"#orders » 状态", "#orders » 延期至", "#orders » 结果", "#timeline » 办理人", "#timeline » 内容"}
 
-	// 王芳 registers a walk-in and dispatches it to the real-estate window.
+	// 王芳, on duty today, checks in from her first page (第四条, 第十七条),
+	// then registers a walk-in and dispatches it to the real-estate window.
 	b.signIn("wang")
+	b.visible("duty", "#duty button")
+	b.do("check in", chromedp.Click(`#duty button`), b.shown(`#duty .muted`))
+	if s := b.text(`#duty`); !strings.Contains(s, "已签到") {
+		t.Errorf("after checking in: %q", s)
+	}
 	b.do("open the registration form", chromedp.Click(`header a[href="/admin/cases/new"]`), b.shown(`textarea[name=matter]`))
 	b.do("register", chromedp.SendKeys(`input[name=name]`, "李女士"), chromedp.SendKeys(`input[name=mobile]`, "13800138000"),
 		chromedp.SetValue(`select[name=category]`, "not_completed_in_time"),
@@ -432,8 +438,7 @@ func consoleWalk(t *testing.T, width, height int, mobile bool) {
 	// Ten days on, nobody at the real-estate window has signed: the page says so.
 	ta.setClock("2026-03-20T10:00:00+08:00")
 	ta.fireDueTimers("wo:")
-	b.signIn("wang") // a console session lasts 12 hours of the clock
-	b.open(page, `#overdue`)
+	b.open(page, `#overdue`) // still signed in: a session lives by the wall clock
 	b.visible("overdue", append(caseKeys, "#overdue")...)
 	if s := b.text(`#overdue`); s != "已超期 5 个工作日" {
 		t.Errorf("the overdue mark: %q", s)
