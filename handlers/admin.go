@@ -143,7 +143,7 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, consolePag
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, csrf := c.staffOf(r)
 		if id == "" {
-			http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
+			http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(afterSignIn(r)), http.StatusFound)
 			return
 		}
 		me, err := c.Cases.Staff(r.Context(), id)
@@ -210,6 +210,21 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		next = "/admin/cases"
 	}
 	http.Redirect(w, r, next, http.StatusFound)
+}
+
+// afterSignIn is where a signed-out request goes once its person signs in
+// again: the page itself for a GET, and for a form posted from an expired
+// session (yesterday's tab, the 签到 button in the morning) the page the
+// form was on, since the browser cannot post it again and a GET of the
+// form's address is no page at all.
+func afterSignIn(r *http.Request) string {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && strings.HasPrefix(ref.Path, "/admin/") && ref.Path != "/admin/login" {
+		return ref.RequestURI()
+	}
+	return "/admin/cases"
 }
 
 // dutyBanner is the check-in offer for me, nil when me is not on duty

@@ -142,7 +142,7 @@ func (s *Server) apiFallback(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("接口 %s 不支持 %s 请求，请使用 %s", r.URL.Path, r.Method, strings.Join(allowed, " 或 ")))
 		return
 	}
-	writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("没有接口 %s %s，请对照 README 的接口列表检查地址", r.Method, r.URL.Path))
+	writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("没有接口 %s %s，请对照接口文档（docs/api.md）检查地址", r.Method, r.URL.Path))
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }

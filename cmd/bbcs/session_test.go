@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -19,5 +21,36 @@ func TestMovingTheTestClockKeepsTheConsoleSignedIn(t *testing.T) {
 	ta.setClock("2026-01-05T10:00:00+08:00") // and back before the sign-in
 	if status, _, loc := b.do("GET", "/admin/cases?month=2026-03", nil); status != http.StatusOK {
 		t.Fatalf("after the clock moved back, the console answers %d → %s", status, loc)
+	}
+}
+
+// A form posted from a tab whose session ran out (the 签到 button the next
+// morning) sends its person to sign in and then back to the page the form
+// was on: a GET of the form's own address is no page, and the browser
+// cannot post the form again.
+func TestAFormFromAnExpiredSessionReturnsToItsPage(t *testing.T) {
+	ta := startAppWith(t, "../../config.example.yaml", consoleEnv(t, "wang"))
+	req, err := http.NewRequest("POST", ta.srv.URL+"/admin/check-in", strings.NewReader("csrf=old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Referer", ta.srv.URL+"/admin/roster?from=2026-03-10")
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/admin/login?next="+url.QueryEscape("/admin/roster?from=2026-03-10") {
+		t.Fatalf("a form from an expired session: %d → %s; want the sign-in, then the page it was on", resp.StatusCode, loc)
+	}
+	// Signed in again, the person lands on that page, not on a 405.
+	b := signIn(t, ta, "wang")
+	if status, _, loc := b.do("POST", "/admin/login", url.Values{"staff": {"wang"}, "password": {"correct horse"}, "next": {"/admin/roster?from=2026-03-10"}}); status != http.StatusFound || loc != "/admin/roster?from=2026-03-10" {
+		t.Fatalf("signing in again: %d → %s", status, loc)
+	}
+	if status, _, _ := b.do("GET", "/admin/roster?from=2026-03-10", nil); status != http.StatusOK {
+		t.Fatalf("the page the form was on: %d", status)
 	}
 }
