@@ -148,6 +148,14 @@ func (c *Calendar) override(src Source) error {
 		return fmt.Errorf("workday: load override: %w", err)
 	}
 	for _, y := range over {
+		// A year bbcs does not ship must come whole: half of one would
+		// silently turn 除夕 into a working day. A shipped year may be
+		// corrected a day at a time.
+		if _, shipped := c.years[y.year]; !shipped {
+			if err := c.whole(src.Name, y); err != nil {
+				return fmt.Errorf("workday: load override: %w", err)
+			}
+		}
 		c.add(y)
 		info := c.years[y.year]
 		info.Year, info.Override = y.year, true

@@ -107,6 +107,18 @@ func TestOverrideHolidayCNFormat(t *testing.T) {
     "papers": ["https://www.gov.cn/zhengce/example-2027.htm"],
     "days": [
         {"name": "元旦", "date": "2027-01-01", "isOffDay": true},
+        {"name": "春节", "date": "2027-02-05", "isOffDay": true},
+        {"name": "春节", "date": "2027-02-06", "isOffDay": true},
+        {"name": "春节", "date": "2027-02-07", "isOffDay": true},
+        {"name": "春节", "date": "2027-02-08", "isOffDay": true},
+        {"name": "清明节", "date": "2027-04-05", "isOffDay": true},
+        {"name": "劳动节", "date": "2027-05-01", "isOffDay": true},
+        {"name": "劳动节", "date": "2027-05-02", "isOffDay": true},
+        {"name": "端午节", "date": "2027-06-09", "isOffDay": true},
+        {"name": "中秋节", "date": "2027-09-15", "isOffDay": true},
+        {"name": "国庆节", "date": "2027-10-01", "isOffDay": true},
+        {"name": "国庆节", "date": "2027-10-02", "isOffDay": true},
+        {"name": "国庆节", "date": "2027-10-03", "isOffDay": true},
         {"name": "春节", "date": "2027-02-14", "isOffDay": false}
     ]
 }`)})
@@ -273,10 +285,28 @@ func TestLoadOverrideFile(t *testing.T) {
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
 		t.Errorf("missing file: %v, want ErrNotExist naming %s", err, missing)
 	}
-	if err := os.WriteFile(missing, []byte(`{"year": 2027, "days": [{"date": "2027-01-01", "off": true}]}`), 0o600); err != nil {
+	whole, err := os.ReadFile(override2027)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(missing, whole, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if c := loadOverride(t, missing); !c.Published(2027) {
 		t.Error("override file not applied")
+	}
+}
+
+// A year bbcs does not ship comes whole in the override file too: with only
+// 元旦 listed, 除夕 would silently be a working day and legal deadlines
+// would move. A shipped year may still be corrected a day at a time.
+func TestOverrideFileRefusesHalfANewYear(t *testing.T) {
+	_, err := workday.New(workday.Options{OverrideName: "holidays.json",
+		Override: []byte(`{"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "off": true}]}`)})
+	if err == nil || !strings.Contains(err.Error(), "holidays.json 第 1 行") || !strings.Contains(err.Error(), "缺少春节") || !strings.Contains(err.Error(), "国庆节") {
+		t.Fatalf("half of 2027 in the override file: %v; want it refused, naming the line and every missing holiday", err)
+	}
+	if _, err := workday.New(workday.Options{Override: []byte(`{"year": 2026, "days": [{"name": "调休", "date": "2026-10-10", "off": true}]}`)}); err != nil {
+		t.Fatalf("one day of a shipped year corrected: %v", err)
 	}
 }

@@ -145,6 +145,14 @@ func (c *Calendar) CheckYear(name string, year int, data []byte) error {
 	if y.year != year {
 		return &DataError{File: name, Line: y.line, Err: fmt.Errorf("\"year\" 为 %d，与所选年份 %d 不一致", y.year, year)}
 	}
+	return c.whole(name, y)
+}
+
+// whole checks that a year's arrangement lists every statutory holiday,
+// each day the law gives off as a day off, and names every holiday it
+// misses at once, so an administrator mends the file in one go.
+func (c *Calendar) whole(name string, y yearData) error {
+	year := y.year
 	listed := make(map[int]dayData, len(y.days))
 	named := map[string]bool{}
 	for _, d := range y.days {
@@ -158,6 +166,7 @@ func (c *Calendar) CheckYear(name string, year int, data []byte) error {
 		}
 	}
 	law := "《全国年节及纪念日放假办法》"
+	var gaps []string
 	if days := c.statutoryDays(year); days != nil {
 		// The law fixes the days; a notice only adds to them.
 		for _, h := range Holidays {
@@ -175,16 +184,22 @@ func (c *Calendar) CheckYear(name string, year int, data []byte) error {
 				}
 			}
 			if len(missing) > 0 {
-				return &DataError{File: name, Line: y.line, Err: fmt.Errorf("%d 年的安排不完整：缺少%s。%s规定 %s 放假，安排中没有列为放假日。请按国务院办公厅的通知录入全年安排（%s）", year, h, law, strings.Join(missing, "、"), strings.Join(Holidays, "、"))}
+				gaps = append(gaps, fmt.Sprintf("%s（%s）", h, strings.Join(missing, "、")))
 			}
+		}
+		if len(gaps) > 0 {
+			return &DataError{File: name, Line: y.line, Err: fmt.Errorf("%d 年的安排不完整：缺少%s。%s规定这些日子放假，安排中没有列为放假日。请按国务院办公厅的通知录入全年安排（%s）", year, strings.Join(gaps, "；"), law, strings.Join(Holidays, "、"))}
 		}
 		return nil
 	}
 	// Beyond the precomputed lunar dates only the names can be checked.
 	for _, h := range Holidays {
 		if !named[h] {
-			return &DataError{File: name, Line: y.line, Err: fmt.Errorf("%d 年的安排不完整：没有名为“%s”的放假日。请按国务院办公厅的通知录入全年安排（%s）", year, h, strings.Join(Holidays, "、"))}
+			gaps = append(gaps, "“"+h+"”")
 		}
+	}
+	if len(gaps) > 0 {
+		return &DataError{File: name, Line: y.line, Err: fmt.Errorf("%d 年的安排不完整：没有名为%s的放假日。请按国务院办公厅的通知录入全年安排（%s）", year, strings.Join(gaps, "、"), strings.Join(Holidays, "、"))}
 	}
 	return nil
 }

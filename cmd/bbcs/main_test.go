@@ -148,3 +148,16 @@ departments:
 		t.Errorf("unknown command: %v", err)
 	}
 }
+
+// `config check` reads the holiday file too: half of a year bbcs does not
+// ship is refused there, naming the key, before a start would move legal
+// deadlines.
+func TestConfigCheckRefusesHalfAYearOfHolidays(t *testing.T) {
+	half := writeFile(t, "holidays.json", `{"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "off": true}]}`)
+	cfg := writeFile(t, "bbcs.yaml", "workday:\n  override_file: "+half+"\n")
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"config", "check", "--config", cfg}, nil, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "workday.override_file") || !strings.Contains(err.Error(), "缺少春节") {
+		t.Fatalf("config check with half of 2027: %v; want it refused, naming workday.override_file and the missing holidays", err)
+	}
+}

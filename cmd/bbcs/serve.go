@@ -35,8 +35,18 @@ func checkConfig(path string, environ []string, stdout io.Writer) error {
 	if path == "" {
 		return usageError{"bbcs config check: --config FILE is required"}
 	}
-	if _, err := config.Load(path, environ); err != nil {
+	cfg, err := config.Load(path, environ)
+	if err != nil {
 		return fmt.Errorf("%s is not valid:\n%w", path, err)
+	}
+	// The holiday file is part of the configuration: a year it adds must
+	// be whole, and the check says so before a start would.
+	build, err := calendarBuilder(cfg.Workday)
+	if err == nil {
+		_, err = build(nil)
+	}
+	if err != nil {
+		return fmt.Errorf("%s is not valid:\nworkday.override_file: %w", path, err)
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
 	return nil
