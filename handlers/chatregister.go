@@ -73,12 +73,29 @@ func chatCategory(s string, numbers bool) (models.Category, bool) {
 
 var phoneChars = regexp.MustCompile(`^[+＋()（）\-－0-9０-９]+$`)
 
+// labelsOf finds the labels of a 登记 message. The matter is the citizen's
+// own words and runs to the end: a label inside it ("…，电话：139…") is
+// part of the matter, and so is a second label of a kind already given.
+func labelsOf(rest string) [][]int {
+	var out [][]int
+	seen := map[string]bool{}
+	for _, loc := range registerLabelRE.FindAllStringSubmatchIndex(rest, -1) {
+		kind := registerLabels[rest[loc[2]:loc[3]]]
+		if seen["matter"] || seen[kind] {
+			continue
+		}
+		seen[kind] = true
+		out = append(out, loc)
+	}
+	return out
+}
+
 // chatRegistration reads a 登记 message; missing names what it lacks, and
 // badPhone is set when something like a number was given but is none.
 func chatRegistration(rest string) (r casework.Registration, missing []string, badPhone bool) {
 	r.Channel = models.ChannelWalkIn
 	var positional []string
-	if locs := registerLabelRE.FindAllStringSubmatchIndex(rest, -1); locs != nil {
+	if locs := labelsOf(rest); locs != nil {
 		positional = strings.Fields(rest[:locs[0][0]])
 		for i, loc := range locs {
 			end := len(rest)

@@ -212,6 +212,9 @@ func TestConsoleCaseActions(t *testing.T) {
 	if _, page, _ := wang.do("GET", "/admin/cases/"+no, nil); strings.Contains(page, "/admin/cases/"+no+"/close") ||
 		!strings.Contains(page, "/admin/cases/"+no+"/rate") || !strings.Contains(page, "当面") {
 		t.Errorf("the answered case's page should offer recording a rating, not closing")
+	} else if !strings.Contains(page, `<option value="" disabled selected>请选择评价</option>`) {
+		// A hurried specialist must choose: a default level would be recorded unheard.
+		t.Errorf("the rating form should start on 请选择评价, not on a level")
 	}
 	ta.refused(http.StatusConflict, "conflict", "wang", "POST", "/api/v1/cases/"+no+"/close", map[string]string{"note": "已知晓"}, "评价", "当面", "电话", "未评价")
 	// The supervision section records a verified fault (after a bad
