@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/term"
 )
 
 func main() {
@@ -126,18 +127,47 @@ func health(ctx context.Context, args, environ []string, stdout io.Writer) error
 // password never sits in the config or the shell history in clear. It
 // answers on Enter: a terminal's end of input is not needed.
 func hashPassword(stdin io.Reader, stdout, stderr io.Writer) error {
-	fmt.Fprint(stderr, "请输入密码（至少 8 个字符，输入后按回车）/ password: ")
-	line, err := bufio.NewReader(io.LimitReader(stdin, 1024)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+	prompt := "请输入密码（至少 8 个字符，输入后按回车）/ password: "
+	read := func() (string, error) {
+		fmt.Fprint(stderr, prompt)
+		line, err := bufio.NewReader(io.LimitReader(stdin, 1024)).ReadString('\n')
+		fmt.Fprintln(stderr)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", err
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	// At a terminal the password is not shown as it is typed, and it is
+	// asked twice: a typo would make a password nobody knows.
+	f, tty := stdin.(*os.File)
+	tty = tty && term.IsTerminal(int(f.Fd()))
+	if tty {
+		read = func() (string, error) {
+			fmt.Fprint(stderr, prompt)
+			b, err := term.ReadPassword(int(f.Fd()))
+			fmt.Fprintln(stderr)
+			return string(b), err
+		}
+	}
+	pw, err := read()
+	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stderr)
-	pw := strings.TrimRight(line, "\r\n")
 	if pw == "" {
 		return usageError{"bbcs hash-password: no password given (type it and press Enter, or pipe one line)"}
 	}
 	if len([]rune(pw)) < 8 {
 		return usageError{"bbcs hash-password: the password must have at least 8 characters"}
+	}
+	if tty {
+		prompt = "请再输入一次 / again: "
+		again, err := read()
+		if err != nil {
+			return err
+		}
+		if again != pw {
+			return usageError{"bbcs hash-password: the two passwords differ; nothing was printed"}
+		}
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
 	if err != nil {
