@@ -127,6 +127,7 @@ type rosterView struct {
 	Specialists []models.Staff
 	Leaders     []models.Staff
 	Turn        map[string]int    // a specialist's place in the rotation, from 1
+	Rotation    []string          // the rotation's names, in turn order
 	CanEdit     bool              // administrators edit; the others read
 	Names       map[string]string // staff names by id
 	NoRotation  bool              // it could not be read: no form to clear it with
@@ -177,6 +178,13 @@ func (c *Console) showRoster(w http.ResponseWriter, status int, r *http.Request,
 	staff, _ := c.Cases.AllStaff(r.Context())
 	for _, st := range staff {
 		v.Names[st.ID] = st.Name
+	}
+	for _, id := range s.Rotation {
+		if name, ok := v.Names[id]; ok {
+			v.Rotation = append(v.Rotation, name)
+		}
+	}
+	for _, st := range staff {
 		switch {
 		case !st.Active:
 		case st.Role == models.RoleSpecialist:
