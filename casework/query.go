@@ -314,3 +314,27 @@ func (s *Service) Ledger(ctx context.Context, f Filter, emit func([]LedgerEntry)
 	}
 	return nil
 }
+
+// OpenOrders are the open work orders of the current rounds of cases, by
+// case id: the ledger marks a case whose order is past its deadline.
+func (s *Service) OpenOrders(ctx context.Context, cases []models.Case) (map[uint64][]models.WorkOrder, error) {
+	if len(cases) == 0 {
+		return nil, nil
+	}
+	ids := make([]uint64, len(cases))
+	round := make(map[uint64]int, len(cases))
+	for i, c := range cases {
+		ids[i], round[c.ID] = c.ID, c.Round
+	}
+	var orders []models.WorkOrder
+	if err := s.db.WithContext(ctx).Where("case_id IN ? AND status <> ?", ids, models.OrderReplied).Find(&orders).Error; err != nil {
+		return nil, fmt.Errorf("casework: list open orders: %w", err)
+	}
+	out := map[uint64][]models.WorkOrder{}
+	for _, o := range orders {
+		if o.Round == round[o.CaseID] {
+			out[o.CaseID] = append(out[o.CaseID], o)
+		}
+	}
+	return out, nil
+}

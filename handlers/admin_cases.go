@@ -25,6 +25,9 @@ type casesView struct {
 type caseRow struct {
 	Case   models.Case
 	Mobile string
+	// Late is "已超期 N 个工作日" when an open order of the case's round is
+	// past its deadline: the ledger shows which cases are late at a glance.
+	Late string
 }
 
 func (c *Console) cases(w http.ResponseWriter, r *http.Request, p consolePage) {
@@ -39,11 +42,28 @@ func (c *Console) cases(w http.ResponseWriter, r *http.Request, p consolePage) {
 		list, total, _ = c.Cases.List(r.Context(), f)
 	}
 	depts, _ := c.Cases.Departments(r.Context())
+	open, err := c.Cases.OpenOrders(r.Context(), list)
+	if err != nil {
+		c.log().Warn("console: open orders of the ledger", "err", err) // the list still shows, without marks
+	}
+	now, cal := c.Clock.Now(), c.Cases.Calendar()
 	rows := make([]caseRow, len(list))
 	for i, cs := range list {
 		rows[i] = caseRow{Case: cs, Mobile: cs.ApplicantMobile}
 		if !seesFullMobile(p.Me) {
 			rows[i].Mobile = models.MaskMobile(cs.ApplicantMobile)
+		}
+		worst := -1
+		for _, o := range open[cs.ID] {
+			if days := cal.WorkdaysBetween(o.Deadline(), now); now.After(o.Deadline()) && days > worst {
+				worst = max(days, 0)
+			}
+		}
+		switch {
+		case worst > 0:
+			rows[i].Late = fmt.Sprintf("已超期 %d 个工作日", worst)
+		case worst == 0:
+			rows[i].Late = "已超期"
 		}
 	}
 	p.Data = casesView{Filter: f, Cases: rows, Total: total, Depts: depts, Export: "/admin/ledger.xlsx?" + q.Encode(),

@@ -66,6 +66,10 @@ func TestAdminConsole(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(body, c.No) || !strings.Contains(body, "13800138000") || !strings.Contains(body, "/admin/ledger.xlsx?") {
 		t.Fatalf("the ledger page: %d", status)
 	}
+	// The late case stands out in the list, without opening it.
+	if !strings.Contains(body, `<span class="late">已超期 5 个工作日</span>`) {
+		t.Errorf("the ledger does not mark the overdue case")
+	}
 	if _, body, _ := b.do("GET", "/admin/cases?month=2026-04", nil); strings.Contains(body, c.No) {
 		t.Errorf("April's ledger lists a March case")
 	}
