@@ -378,3 +378,34 @@ func TestTheDutyLeaderHearsTheDaysEscalations(t *testing.T) {
 		t.Errorf("missed check-in told %v, want the duty leader chen and supervision", to)
 	}
 }
+
+// An order extended to exactly its 10-working-day cap (R6, 第十二条): when
+// that deadline passes unanswered it has reached the cap as well, so the
+// 主要负责领导 and the supervision section hear of it, once, and the
+// applicant gets the cap's text, not the plain overdue one.
+func TestAnOrderExtendedToItsCapReachesThePrincipal(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.serviceAccountCase("realestate")
+	o := h.orderOf(c.No, "realestate")
+	_, err := h.svc.Extend(h.ctx, h.as("zhang"), o.No, "2026-03-24", "需要外调材料")
+	must(t, "extend to the cap", err)
+	before := len(h.notices(c.No))
+	h.clock.Set(at("2026-03-25 09:00"))
+	h.fireDue("wo:")
+	h.fireDue("wo:") // an engine may hand timers out twice
+	got := h.since(c.No, before)
+	if p := cardsTo(t, got, models.AudienceStaff, "zhou"); len(p) != 1 {
+		t.Errorf("the 主要负责领导 read %q, want one notice", p)
+	}
+	if s := cardsTo(t, got, models.AudienceSupervision, ""); len(s) != 1 {
+		t.Errorf("the supervision section read %q, want one notice", s)
+	}
+	cit := citizenTexts(t, got)
+	if len(cit) != 1 {
+		t.Fatalf("the applicant read %q, want one message", cit)
+	}
+	if !strings.Contains(cit[0], "已超过最长办理时限") || strings.Contains(cit[0], "未能在承诺时限内答复") {
+		t.Errorf("the applicant read %q, want the cap's text (已超过最长办理时限…主要负责领导督办)", cit[0])
+	}
+	wantAnyEvent(t, h.get(c.No), "cap_reached", "系统", "主要负责领导", "监督考核科")
+}
