@@ -288,6 +288,9 @@ func waitCard(kind models.NoticeKind, d models.NoticeData, applicant string) Car
 	case "reopen":
 		what, todo = fmt.Sprintf("已退回重办（第 %d 轮），尚未重新派发工单或答复", d.Round), "请于 "+due+" 前重新办理"
 		lines = append(lines, "退回时间："+since)
+	case "answer":
+		what, todo = "已研判/已通知窗口到现场，尚未答复申请人", "请于 "+due+" 前答复申请人（登记办理结果，或派发工单）"
+		lines = append(lines, "研判或通知时间："+since)
 	default:
 		what, todo = "受理后尚未研判处理", "请于 "+due+" 前研判处理：当场解决、通知窗口到现场或派发工单"
 		lines = append(lines, "受理时间："+since)
