@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -103,14 +104,26 @@ func TestThrottleHoldsAGroupToItsLimit(t *testing.T) {
 // A citizen may type a number into the matter; the group must not read it
 // (personal data: a mobile is masked in every group message).
 func TestCardsMaskAMobileTypedIntoFreeText(t *testing.T) {
-	for _, matter := range []string{"请回电13800138000，谢谢", "电话 138 0013 8000", "手机+86-13800138000", "13800138000"} {
+	// Typed on a phone's keyboard a number may come in full-width digits,
+	// or grouped with dots: masked all the same.
+	plain := func(s string) string {
+		s = strings.Map(func(r rune) rune {
+			if r >= '０' && r <= '９' {
+				return '0' + (r - '０')
+			}
+			return r
+		}, s)
+		return strings.NewReplacer(" ", "", "-", "", ".", "").Replace(s)
+	}
+	for _, matter := range []string{"请回电13800138000，谢谢", "电话 138 0013 8000", "手机+86-13800138000", "13800138000",
+		"请回电１３８００１３８０００", "电话１３８ ００１３ ８０００。", "手机138.0013.8000", "＋８６ １３８００１３８０００"} {
 		d := models.NoticeData{CaseNo: "BB20260310-001", OrderNo: "GD20260310-001-1", Matter: matter,
 			ApplicantName: "李女士", MaskedMobile: "138****8000"}
 		md := bot.RenderCard(models.NoticeWorkOrder, d).Markdown(func(string) string { return "" })
-		if strings.Contains(strings.NewReplacer(" ", "", "-", "").Replace(md), "13800138000") {
+		if strings.Contains(plain(md), "13800138000") {
 			t.Errorf("matter %q: the card shows the full mobile:\n%s", matter, md)
 		}
-		if !strings.Contains(md, "138****8000") {
+		if !regexp.MustCompile(`事项：[^\n]*138\*\*\*\*8000`).MatchString(md) {
 			t.Errorf("matter %q: no masked mobile on the card:\n%s", matter, md)
 		}
 	}
@@ -118,5 +131,10 @@ func TestCardsMaskAMobileTypedIntoFreeText(t *testing.T) {
 	d := models.NoticeData{CaseNo: "BB20260310-001", Matter: "工单号 GD20261310001 与 20261388888888 号文件"}
 	if md := bot.RenderCard(models.NoticeWorkOrder, d).Markdown(func(string) string { return "" }); strings.Contains(md, "****") {
 		t.Errorf("a long number was masked as a mobile:\n%s", md)
+	}
+	// Full-width digits that are no mobile are left as typed.
+	d = models.NoticeData{CaseNo: "BB20260310-001", Matter: "３号楼２单元，２０２６年３月办理"}
+	if md := bot.RenderCard(models.NoticeWorkOrder, d).Markdown(func(string) string { return "" }); !strings.Contains(md, "３号楼２单元，２０２６年３月办理") {
+		t.Errorf("the matter was changed:\n%s", md)
 	}
 }

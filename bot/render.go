@@ -50,14 +50,19 @@ func RenderCard(kind models.NoticeKind, d models.NoticeData) Card {
 }
 
 // typedMobile is a mainland mobile inside free text, with an optional +86
-// and the spaces or dashes people type: not part of a longer number.
-var typedMobile = regexp.MustCompile(`(^|[^0-9])((?:\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]){8})([^0-9]|$)`)
+// and the spaces, dots or dashes people type, in ASCII or full-width
+// digits (a phone's keyboard): not part of a longer number.
+var typedMobile = regexp.MustCompile(`(^|[^0-9０-９])((?:[+＋]?[8８][6６][ .-]?)?[1１][3-9３-９][0-9０-９](?:[ .-]?[0-9０-９]){8})([^0-9０-９]|$)`)
 
-// maskMobilesIn masks every mobile typed into s as 138****5678.
+// mobileNoise is what typedMobile allows between a mobile's digits.
+var mobileNoise = strings.NewReplacer(" ", "", "-", "", ".", "", "+", "")
+
+// maskMobilesIn masks every mobile typed into s as 138****5678; the rest
+// of s stays as typed.
 func maskMobilesIn(s string) string {
 	return typedMobile.ReplaceAllStringFunc(s, func(m string) string {
 		sub := typedMobile.FindStringSubmatch(m)
-		digits := strings.NewReplacer(" ", "", "-", "", "+", "").Replace(sub[2])
+		digits := mobileNoise.Replace(models.HalfWidthDigits(sub[2]))
 		digits = digits[len(digits)-11:]
 		return sub[1] + models.MaskMobile(digits) + sub[3]
 	})
@@ -288,6 +293,9 @@ func waitCard(kind models.NoticeKind, d models.NoticeData, applicant string) Car
 	case "reopen":
 		what, todo = fmt.Sprintf("已退回重办（第 %d 轮），尚未重新派发工单或答复", d.Round), "请于 "+due+" 前重新办理"
 		lines = append(lines, "退回时间："+since)
+	case "answer":
+		what, todo = "已研判/已通知窗口到现场，尚未答复申请人", "请于 "+due+" 前答复申请人（登记办理结果，或派发工单）"
+		lines = append(lines, "研判或通知时间："+since)
 	default:
 		what, todo = "受理后尚未研判处理", "请于 "+due+" 前研判处理：当场解决、通知窗口到现场或派发工单"
 		lines = append(lines, "受理时间："+since)

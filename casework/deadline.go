@@ -416,9 +416,23 @@ func (ch *change) overdue(o *models.WorkOrder, dept models.Department, d models.
 		late = fmt.Sprintf("已超期 %d 个工作日未答复", d.LateDays)
 	}
 	ch.record("overdue", o.No, fmt.Sprintf("%s%s（时限 %s），已报告 %s", dept.Name, late, models.FormatTime(o.Deadline()), strings.Join(told, "、")))
+	if !o.CapAt.After(o.Deadline()) {
+		// Extended to the cap itself: this deadline is the cap, whose
+		// alarm is this one (OrderTimers), so the cap's escalation goes
+		// with it (R6); the leader on duty and the owner heard already.
+		d.Mentions = nil
+		skip := map[string]bool{ch.c.OwnerID: true}
+		if ok {
+			skip[duty.ID] = true
+		}
+		if err := ch.reachCap(o, dept, d, skip); err != nil {
+			return err
+		}
+		return ch.proposeOverdue(o)
+	}
 	// Past the cap too, the cap's own alarm, due as well, tells the
 	// applicant: one message, not two.
-	if ch.now.Before(o.CapAt) || !o.CapAt.After(o.Deadline()) {
+	if ch.now.Before(o.CapAt) {
 		ch.tellDelay(o, dept, models.DelayOverdue, nil)
 	}
 	return ch.proposeOverdue(o)
@@ -428,6 +442,12 @@ func (ch *change) overdue(o *models.WorkOrder, dept models.Department, d models.
 // the leader on duty today and the supervision section (第十二条, R6); the
 // applicant, promised that date, hears that it passed.
 func (ch *change) capReached(o *models.WorkOrder, dept models.Department, d models.NoticeData) error {
+	return ch.reachCap(o, dept, d, nil)
+}
+
+// reachCap is capReached less the staff in skip, who heard of the order
+// already (the overdue alarm of an order extended to its cap).
+func (ch *change) reachCap(o *models.WorkOrder, dept models.Department, d models.NoticeData, skip map[string]bool) error {
 	d.LateDays = ch.lateDays(o.CapAt)
 	principal, err := ch.principal()
 	if err == nil {
@@ -440,10 +460,14 @@ func (ch *change) capReached(o *models.WorkOrder, dept models.Department, d mode
 	}
 	if ok && duty.ID != principal.ID {
 		told += "、" + duty.Name + "（值班领导）"
-		ch.notify(models.NoticeCapReached, models.AudienceStaff, duty.ID, d)
+		if !skip[duty.ID] {
+			ch.notify(models.NoticeCapReached, models.AudienceStaff, duty.ID, d)
+		}
 	}
 	ch.notify(models.NoticeCapReached, models.AudienceSupervision, "", d)
-	ch.notify(models.NoticeCapReached, models.AudienceStaff, ch.c.OwnerID, d)
+	if !skip[ch.c.OwnerID] {
+		ch.notify(models.NoticeCapReached, models.AudienceStaff, ch.c.OwnerID, d)
+	}
 	what := "已满10个工作日仍未答复"
 	if d.LateDays > 0 {
 		what = fmt.Sprintf("已超过10个工作日的最长时限 %d 个工作日仍未答复", d.LateDays)

@@ -640,6 +640,9 @@ func (s *Service) fireRatingTimer(ctx context.Context, id string) error {
 			}
 			ch.c.Status, ch.c.ClosedAt = models.CaseClosed, &ch.now
 			ch.record("closed", "", "未评价，自动办结（不计入满意）")
+			d := ch.data()
+			d.Outcome, d.Result, d.Note = ch.c.Outcome, ch.c.Result, "未评价"
+			ch.notifyApplicant(models.NoticeCaseClosed, d)
 			return nil
 		}
 		ch.record("rating_reminded", "", "提醒反映人评价")

@@ -15,7 +15,8 @@ import (
 // The waits outside work orders: each has its working-day clock, like an
 // order's (第十二条), so no case sits forever where nobody looks.
 //
-//	wait:BB…:triage:remind|escalate          registered, not yet answered or dispatched (第九条, 第十条)
+//	wait:BB…:triage:remind|escalate          registered, not yet triaged, summoned or dispatched (第九条, 第十条)
+//	wait:BB…:answer:remind|escalate          triaged (当场解决) or window staff summoned, the applicant not yet answered
 //	wait:BB…:reopen:<round>:remind|escalate  退回重办 without a new work order (第十三条)
 //	wait:BB…:ask:<id>:remind|escalate        a 请示 the leader has not answered (第六条)
 //
@@ -27,6 +28,7 @@ import (
 // a firing re-reads it and does nothing when the wait has ended.
 const (
 	waitTriage      = "triage"
+	waitAnswer      = "answer"
 	waitReopen      = "reopen"
 	waitInstruction = "instruction"
 )
@@ -60,6 +62,16 @@ func (s *Service) waitsOf(db *gorm.DB, c *models.Case) ([]wait, error) {
 	}
 	switch c.Status {
 	case models.CaseRegistered:
+		// Triaged (当场解决 without the result yet) or summoned, the case
+		// is handled and awaits its answer, from the latest such step.
+		var e models.TimelineEvent
+		if err := db.Where("case_id = ? AND action IN ?", c.ID, []string{"triaged", "summoned"}).Order("seq DESC").Limit(1).Find(&e).Error; err != nil {
+			return nil, fmt.Errorf("casework: read the triage of %s: %w", c.No, err)
+		}
+		if e.ID != 0 {
+			out = append(out, wait{kind: waitAnswer, key: waitAnswer, since: e.At, days: s.opts.TriageDays, who: c.OwnerID})
+			break
+		}
 		out = append(out, wait{kind: waitTriage, key: waitTriage, since: c.AcceptedAt, days: s.opts.TriageDays, who: c.OwnerID})
 	case models.CaseReopened:
 		var e models.TimelineEvent
@@ -164,6 +176,8 @@ func waitWhat(w wait) string {
 		return "退回重办后尚未重新派发工单或答复"
 	case waitInstruction:
 		return "请示尚未答复"
+	case waitAnswer:
+		return "已研判/已通知窗口到现场，尚未答复申请人"
 	}
 	return "受理后尚未研判处理（当场解决、通知窗口到现场或派发工单）"
 }

@@ -378,3 +378,93 @@ func TestTheDutyLeaderHearsTheDaysEscalations(t *testing.T) {
 		t.Errorf("missed check-in told %v, want the duty leader chen and supervision", to)
 	}
 }
+
+// An order extended to exactly its 10-working-day cap (R6, 第十二条): when
+// that deadline passes unanswered it has reached the cap as well, so the
+// 主要负责领导 and the supervision section hear of it, once, and the
+// applicant gets the cap's text, not the plain overdue one.
+func TestAnOrderExtendedToItsCapReachesThePrincipal(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.serviceAccountCase("realestate")
+	o := h.orderOf(c.No, "realestate")
+	_, err := h.svc.Extend(h.ctx, h.as("zhang"), o.No, "2026-03-24", "需要外调材料")
+	must(t, "extend to the cap", err)
+	before := len(h.notices(c.No))
+	h.clock.Set(at("2026-03-25 09:00"))
+	h.fireDue("wo:")
+	h.fireDue("wo:") // an engine may hand timers out twice
+	got := h.since(c.No, before)
+	if p := cardsTo(t, got, models.AudienceStaff, "zhou"); len(p) != 1 {
+		t.Errorf("the 主要负责领导 read %q, want one notice", p)
+	}
+	if s := cardsTo(t, got, models.AudienceSupervision, ""); len(s) != 1 {
+		t.Errorf("the supervision section read %q, want one notice", s)
+	}
+	cit := citizenTexts(t, got)
+	if len(cit) != 1 {
+		t.Fatalf("the applicant read %q, want one message", cit)
+	}
+	if !strings.Contains(cit[0], "已超过最长办理时限") || strings.Contains(cit[0], "未能在承诺时限内答复") {
+		t.Errorf("the applicant read %q, want the cap's text (已超过最长办理时限…主要负责领导督办)", cit[0])
+	}
+	wantAnyEvent(t, h.get(c.No), "cap_reached", "系统", "主要负责领导", "监督考核科")
+}
+
+// Once the owner has triaged a case (当场解决 without a result yet) or
+// summoned the window staff, it still waits — for the applicant's answer,
+// not for triage: its own wait, from that moment, with its own words.
+// Triaged Wed 03-11 08:30: reminded Thu 03-12 09:00, escalated after
+// 18:00; nothing says the case was never triaged.
+func TestATriagedOrSummonedCaseWaitsForItsAnswer(t *testing.T) {
+	for name, act := range map[string]func(h *harness, no string) error{
+		"on the spot, no result yet": func(h *harness, no string) error {
+			_, err := h.svc.Triage(h.ctx, h.as("wang"), no, casework.Triage{Decision: casework.DecideOnTheSpot, Note: "请窗口当场核实"})
+			return err
+		},
+		"triaged to summon": func(h *harness, no string) error {
+			_, err := h.svc.Triage(h.ctx, h.as("wang"), no, casework.Triage{Decision: casework.DecideSummon, Departments: []string{"tax"}})
+			return err
+		},
+		"summoned": func(h *harness, no string) error {
+			_, err := h.svc.Summon(h.ctx, h.as("wang"), no, "tax", "")
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, "2026-03-10 10:00")
+			h.roster("2026-03-12", "li", "chen")
+			c := h.walkIn()
+			h.clock.Set(at("2026-03-11 08:30"))
+			must(t, name, act(h, c.No))
+			before := len(h.notices(c.No))
+
+			h.clock.Set(at("2026-03-11 18:01"))
+			if ids := h.fireDue(c.No); len(ids) != 0 {
+				t.Fatalf("fired on the triage clock: %v", ids)
+			}
+			h.clock.Set(at("2026-03-12 09:00"))
+			ids := h.fireDue(c.No)
+			if len(ids) != 1 || !strings.Contains(ids[0], ":answer:remind") {
+				t.Errorf("fired %v, want the answer wait's reminder", ids)
+			}
+			got := h.since(c.No, before)
+			cards := cardsTo(t, got, models.AudienceStaff, "wang")
+			if len(cards) != 1 || !strings.Contains(cards[0], "尚未答复申请人") || strings.Contains(cards[0], "尚未研判") {
+				t.Fatalf("the owner read %q, want one reminder to answer the applicant", cards)
+			}
+			h.clock.Set(at("2026-03-12 18:01"))
+			h.fireDue(c.No)
+			got = h.since(c.No, before+1)
+			sup := cardsTo(t, got, models.AudienceSupervision, "")
+			if len(sup) != 1 || !strings.Contains(sup[0], "尚未答复申请人") || strings.Contains(sup[0], "尚未研判") {
+				t.Errorf("supervision read %q, want the case escalated as not yet answered", sup)
+			}
+			wantAnyEvent(t, h.get(c.No), "wait_escalated", "系统", "已研判/已通知窗口到现场，尚未答复申请人")
+			for _, e := range eventsOf(h.get(c.No), "wait_escalated") {
+				if strings.Contains(e.Note, "尚未研判") {
+					t.Errorf("timeline says the case was not triaged: %q", e.Note)
+				}
+			}
+		})
+	}
+}

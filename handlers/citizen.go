@@ -691,12 +691,14 @@ func (c *Citizens) caseStatus(ctx context.Context, openid, no string) string {
 		// The same answer whether the case is someone else's or none at all.
 		return fmt.Sprintf("没有找到您反映的编号为 %s 的事项，请核对编号，或回复“查询”查看您的全部事项。", no)
 	}
-	return fmt.Sprintf("编号 %s\n类别：%s\n状态：%s\n最新进展：%s", p.Case.No, p.Case.Category.Label(), p.Case.Status.Label(), lastStep(p))
+	return fmt.Sprintf("编号 %s\n类别：%s\n状态：%s\n最新进展：%s", p.Case.No, p.Case.Category.Label(), p.Case.Status.Label(), lastStep(p, c.Clock.Now()))
 }
 
 // lastStep tells the latest step in words a citizen understands, without
-// staff names or internal numbers.
-func lastStep(p *casework.Progress) string {
+// staff names or internal numbers. An open order past its deadline is
+// not promised by that date again: it is overdue and pressed (督办), to be
+// answered by the 10-working-day cap while that is ahead (第十二条).
+func lastStep(p *casework.Progress, now time.Time) string {
 	e := p.Last
 	if e == nil {
 		return "已受理"
@@ -704,10 +706,22 @@ func lastStep(p *casework.Progress) string {
 	when := e.At.In(models.Shanghai).Format("1月2日 15:04") + " "
 	dept := cmp.Or(p.Department.Name, "相关部门")
 	switch e.Action {
+	case "dispatched", "signed", "extended", "reminded", "overdue", "cap_reached":
+		if p.Order.No == "" || !p.Order.Open() || now.Before(p.Order.Deadline()) {
+			break
+		}
+		if now.Before(p.Order.CapAt) {
+			return fmt.Sprintf("%s办理已超期，我们已督办，最迟将于 %s 前答复您", dept, models.FormatTime(p.Order.CapAt))
+		}
+		return dept + "办理已超期，超过了最长办理时限，我们已报告主要负责领导督办，将尽快答复您"
+	}
+	switch e.Action {
 	case "dispatched":
 		return when + fmt.Sprintf("已转交%s办理，将于 %s 前答复您", dept, models.FormatTime(p.Order.Deadline()))
 	case "signed":
 		return when + fmt.Sprintf("%s已签收，正在办理，将于 %s 前答复您", dept, models.FormatTime(p.Order.Deadline()))
+	case "reminded":
+		return when + fmt.Sprintf("已提醒%s抓紧办理，将于 %s 前答复您", dept, models.FormatTime(p.Order.Deadline()))
 	case "extended":
 		return when + fmt.Sprintf("%s申请延期，将于 %s 前答复您", dept, models.FormatTime(p.Order.Deadline()))
 	case "replied":

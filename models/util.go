@@ -44,14 +44,10 @@ func allDigits(s string) bool {
 // phoneNoise is what people write around a number's digits.
 var phoneNoise = strings.NewReplacer(" ", "", "\u3000", "", "-", "", "－", "", "—", "", "–", "", "(", "", ")", "", "（", "", "）", "", ".", "")
 
-// NormalisePhone reads a telephone number as people write it: a mobile
-// (138 0013 8000, +86 138…, 86-138…, 0086…) or a mainland landline with its
-// area code (0739-1234567, 07391234567, (010) 1234 5678, +86 739 1234567),
-// full-width digits too. It returns a mobile as its 11 digits and a
-// landline as area code, dash, local number (0739-1234567); ok is false
-// for anything else.
-func NormalisePhone(s string) (string, bool) {
-	s = strings.Map(func(r rune) rune {
+// HalfWidthDigits turns the full-width digits and plus sign a phone's
+// keyboard may type (１３８…, ＋８６) into ASCII; the rest stays as it is.
+func HalfWidthDigits(s string) string {
+	return strings.Map(func(r rune) rune {
 		switch {
 		case r >= '０' && r <= '９':
 			return '0' + (r - '０')
@@ -59,8 +55,17 @@ func NormalisePhone(s string) (string, bool) {
 			return '+'
 		}
 		return r
-	}, strings.TrimSpace(s))
-	s = phoneNoise.Replace(s)
+	}, s)
+}
+
+// NormalisePhone reads a telephone number as people write it: a mobile
+// (138 0013 8000, +86 138…, 86-138…, 0086…) or a mainland landline with its
+// area code (0739-1234567, 07391234567, (010) 1234 5678, +86 739 1234567),
+// full-width digits too. It returns a mobile as its 11 digits and a
+// landline as area code, dash, local number (0739-1234567); ok is false
+// for anything else.
+func NormalisePhone(s string) (string, bool) {
+	s = phoneNoise.Replace(HalfWidthDigits(strings.TrimSpace(s)))
 	international := false
 	for _, cc := range []string{"+86", "0086", "86"} {
 		if rest, ok := strings.CutPrefix(s, cc); ok {

@@ -372,7 +372,8 @@ func (m *Monthly) Card(departmentNames map[string]string) (title string, lines [
 		headline += "（已退回重办）"
 	}
 	if m.Received == 0 && m.Orders == 0 {
-		headline = "本月没有受理反映事项。"
+		// Pushed in the following month: “本月” would be the wrong one.
+		headline = fmt.Sprintf("%d年%d月没有受理反映事项。", t.Year(), t.Month())
 	}
 	lines = append(lines, headline)
 	if len(m.Recurring) > 0 {

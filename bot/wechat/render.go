@@ -11,6 +11,11 @@ import (
 // department names but never staff names or internal order numbers.
 
 // Text renders a notice as a customer-service text message.
+
+// notRated is the note of a case closed because the applicant did not
+// rate it in time (casework's rating timer).
+const notRated = "未评价"
+
 func Text(kind models.NoticeKind, d models.NoticeData) string {
 	switch kind {
 	case models.NoticeCaseReceived:
@@ -29,6 +34,9 @@ func Text(kind models.NoticeKind, d models.NoticeData) string {
 	case models.NoticeCaseAnswered:
 		return fmt.Sprintf("您反映的 %s 已有答复：\n%s", d.CaseNo, d.Result)
 	case models.NoticeCaseClosed:
+		if d.Note == notRated {
+			return fmt.Sprintf("您反映的 %s 在评价期限内未收到您的评价，已按“未评价”办结。感谢您的反映，如对处理结果仍有意见，欢迎再次反映！", d.CaseNo)
+		}
 		return fmt.Sprintf("您反映的 %s 已办结。感谢您的反映，欢迎继续监督我们的工作！", d.CaseNo)
 	case models.NoticeOrderDelayed:
 		return d.DelayText()
@@ -86,6 +94,9 @@ func TemplateFields(kind models.NoticeKind, d models.NoticeData) Fields {
 		f.First, f.Keyword2, f.Remark = "您反映的问题已有答复", "已答复", d.Result
 	case models.NoticeCaseClosed:
 		f.First, f.Keyword2, f.Remark = "您反映的问题已办结", "已办结", "感谢您的反映！"
+		if d.Note == notRated {
+			f.Keyword2, f.Remark = "评价期限已过，按未评价办结", "感谢您的反映！如对处理结果仍有意见，欢迎再次反映。"
+		}
 	case models.NoticeRatingRequest, models.NoticeRatingReminder:
 		f.First, f.Keyword2, f.Remark = "请为处理结果评价", "已答复，待评价", "点击进入评价页面，为本次处理打分（链接7天内有效）。"
 	case models.NoticeOrderDelayed:
