@@ -3,6 +3,7 @@ package casework_test
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"bbcs/casework"
@@ -209,5 +210,35 @@ func TestRatingMenusNameTheirCaseAndRound(t *testing.T) {
 		if choice, ok := casework.ParseRatingMenuID(id); ok {
 			t.Errorf("%d reads as a rating: %+v", id, choice)
 		}
+	}
+}
+
+// 第六条 through 研判: an owner who decides 当场解决 at triage and gives the
+// answer there is held to the same rules as Resolve — no bare “no”, no
+// over-long answer — so the triage route is no way around 窗口无否决权.
+func TestTriageOnTheSpotIsNotABareNoEither(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	for _, result := range []string{
+		"不符合条件，无法办理",
+		"不予受理",
+		"经核实，不能办",
+	} {
+		c := h.walkIn()
+		before := h.snap(c.No)
+		_, err := h.svc.Triage(h.ctx, h.as("wang"), c.No, casework.Triage{Decision: casework.DecideOnTheSpot, Result: result})
+		wantErr(t, err, models.ErrInvalid, "第六条", "办理方法", "需补充", "请示")
+		h.unchanged(c.No, before)
+	}
+	c := h.walkIn()
+	before := h.snap(c.No)
+	_, err := h.svc.Triage(h.ctx, h.as("wang"), c.No, casework.Triage{Decision: casework.DecideOnTheSpot, Result: strings.Repeat("已", 2001)})
+	wantErr(t, err, models.ErrInvalid, "处理结果", "2000")
+	h.unchanged(c.No, before)
+
+	c = h.walkIn()
+	_, err = h.svc.Triage(h.ctx, h.as("wang"), c.No, casework.Triage{Decision: casework.DecideOnTheSpot, Result: "  已协调税务窗口补开完税证明  "})
+	must(t, "triage on the spot", err)
+	if d := h.get(c.No); d.Case.Status != models.CaseAnswered || d.Case.Result != "已协调税务窗口补开完税证明" {
+		t.Errorf("after triage: %s %q", d.Case.Status, d.Case.Result)
 	}
 }
