@@ -242,3 +242,102 @@ func TestTriageOnTheSpotIsNotABareNoEither(t *testing.T) {
 		t.Errorf("after triage: %s %q", d.Case.Status, d.Case.Result)
 	}
 }
+
+// 第十三条 after two 差评 in a row: the visit of round 2 was about a
+// result the applicant rejected again. Round 3 takes it over: the round-2
+// visit is closed as merged into round 3's, its reminder and escalation do
+// not fire, no "visit" is recorded before round 3 has a result, and the
+// visit recorded then is round 3's.
+func TestASecondBadRatingMovesTheVisitToTheNewRound(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.dispatched("realestate")
+	_, err := h.svc.Reply(h.ctx, h.as("zhang"), "GD20260310-001-1", "已办结")
+	must(t, "reply", err)
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "证书信息有误", casework.ViaPhone)
+	must(t, "first 差评", err)
+	_, err = h.svc.Reply(h.ctx, h.as("zhang"), h.get(c.No).Orders[1].No, "已更正证书信息")
+	must(t, "round-2 reply", err)
+	d := h.get(c.No)
+	if len(d.FollowUps) != 1 || d.FollowUps[0].Round != 2 {
+		t.Fatalf("round-2 visit: %+v", d.FollowUps)
+	}
+	id2 := strconv.FormatUint(d.FollowUps[0].ID, 10)
+
+	// The applicant rejects the second result too: round 3.
+	h.clock.Set(at("2026-03-11 15:00"))
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingVeryDissatisfy, "还是错的", casework.ViaPhone)
+	must(t, "second 差评", err)
+	d = h.get(c.No)
+	if d.Case.Round != 3 || d.Case.Status != models.CaseDispatched {
+		t.Fatalf("after the second 差评: round %d %s", d.Case.Round, d.Case.Status)
+	}
+	if len(d.FollowUps) != 1 || d.FollowUps[0].DoneAt == nil || !strings.Contains(d.FollowUps[0].Note, "第 3 轮") {
+		t.Fatalf("the round-2 visit is still open: %+v", d.FollowUps)
+	}
+	wantAnyEvent(t, d, "follow_up_superseded", "系统", "第 3 轮")
+	want, err := h.svc.WantedTimers(h.ctx)
+	must(t, "wanted timers", err)
+	for tid := range want {
+		if strings.HasPrefix(tid, "followup:"+id2) {
+			t.Errorf("round-2 visit timer still wanted: %s", tid)
+		}
+	}
+
+	// Its clock, firing anyway, tells nobody.
+	h.clock.Set(at("2026-03-12 09:00"))
+	must(t, "round-2 reminder", h.svc.FireTimer(h.ctx, "followup:"+id2))
+	h.clock.Set(at("2026-03-13 09:00"))
+	must(t, "round-2 escalation", h.svc.FireTimer(h.ctx, "followup:"+id2+":escalate"))
+	if n := h.noticesOf(c.No, models.NoticeFollowUpDue, models.AudienceStaff); len(n) != 0 {
+		t.Errorf("round-2 visit reminded during round 3: %v", targets(n))
+	}
+	if n := h.noticesOf(c.No, models.NoticeFollowUpOverdue, models.AudienceSupervision); len(n) != 0 {
+		t.Errorf("round-2 visit escalated during round 3")
+	}
+
+	// No visit before round 3 has its result.
+	_, err = h.svc.RecordFollowUp(h.ctx, h.as("wang"), c.No, "提前回访")
+	wantErr(t, err, models.ErrConflict, "重新办理", "新的处理结果")
+
+	// Round 3's result plans round 3's visit; recording it closes the case.
+	_, err = h.svc.Reply(h.ctx, h.as("zhang"), h.get(c.No).Orders[2].No, "已重新核对并发证")
+	must(t, "round-3 reply", err)
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingSatisfied, "", casework.ViaPhone)
+	must(t, "round-3 rating", err)
+	_, err = h.svc.RecordFollowUp(h.ctx, h.as("wang"), c.No, "已电话回访，申请人认可")
+	must(t, "round-3 visit", err)
+	d = h.get(c.No)
+	if d.Case.Status != models.CaseClosed || len(d.FollowUps) != 2 {
+		t.Fatalf("after the round-3 visit: %s, %+v", d.Case.Status, d.FollowUps)
+	}
+	if f := d.FollowUps[1]; f.Round != 3 || f.DoneAt == nil || f.Note != "已电话回访，申请人认可" || f.DoneBy != "wang" {
+		t.Errorf("round-3 visit: %+v", f)
+	}
+	if f := d.FollowUps[0]; strings.Contains(f.Note, "申请人认可") {
+		t.Errorf("the owner's visit went to round 2: %+v", f)
+	}
+}
+
+// A visit of an earlier round left open by an earlier version (before a
+// new 差评 closed it) is not the present round's: it is not recorded in
+// its place, it does not hold the case open, and its clock tells nobody.
+func TestAnOpenVisitOfAnEarlierRoundIsNotThePresentOne(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.walkIn()
+	_, err := h.svc.Resolve(h.ctx, h.as("wang"), c.No, "已当场办结")
+	must(t, "resolve", err)
+	stale := models.FollowUp{CaseID: c.ID, Round: 0, DueAt: at("2026-03-11 09:00"), Created: at("2026-03-10 10:00")}
+	must(t, "legacy visit", h.db.Create(&stale).Error)
+	_, err = h.svc.RecordFollowUp(h.ctx, h.as("wang"), c.No, "回访")
+	wantErr(t, err, models.ErrConflict, "没有待办的跟踪回访")
+	h.clock.Set(at("2026-03-12 09:00"))
+	must(t, "stale reminder", h.svc.FireTimer(h.ctx, "followup:"+strconv.FormatUint(stale.ID, 10)))
+	if n := h.noticesOf(c.No, models.NoticeFollowUpDue, models.AudienceStaff); len(n) != 0 {
+		t.Errorf("an earlier round's visit reminded: %v", targets(n))
+	}
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingSatisfied, "", casework.ViaPhone)
+	must(t, "rating", err)
+	if d := h.get(c.No); d.Case.Status != models.CaseClosed {
+		t.Errorf("a good rating of round 1 waits for an earlier round's visit: %s", d.Case.Status)
+	}
+}
