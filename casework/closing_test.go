@@ -341,3 +341,33 @@ func TestAnOpenVisitOfAnEarlierRoundIsNotThePresentOne(t *testing.T) {
 		t.Errorf("a good rating of round 1 waits for an earlier round's visit: %s", d.Case.Status)
 	}
 }
+
+// A rating reminder that fires late — bbcs was down past the rating
+// clock's end — asks for nothing: the case is closing as 未评价 and a
+// request for a rating then would be answered by “已办结，不能再评价”.
+func TestALateRatingReminderStaysSilent(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.walkIn()
+	_, err := h.svc.Resolve(h.ctx, h.as("wang"), c.No, "已当场办结")
+	must(t, "resolve", err)
+	h.clock.Set(at("2026-03-17 10:05")) // past the 7 days of the rating clock
+	must(t, "late reminder", h.svc.FireTimer(h.ctx, "rate:"+c.No+":1:remind"))
+	if n := h.noticesOf(c.No, models.NoticeRatingReminder, models.AudienceStaff); len(n) != 0 {
+		t.Errorf("a late reminder asked for a rating: %v", targets(n))
+	}
+	if n := h.noticesOf(c.No, models.NoticeRatingReminder, models.AudienceApplicant); len(n) != 0 {
+		t.Errorf("a late reminder asked the applicant for a rating")
+	}
+	if e := eventsOf(h.get(c.No), "rating_reminded"); len(e) != 0 {
+		t.Errorf("a late reminder recorded as sent: %+v", e)
+	}
+	want, err := h.svc.WantedTimers(h.ctx)
+	must(t, "wanted timers", err)
+	if _, ok := want["rate:"+c.No+":1:remind"]; ok {
+		t.Errorf("the late reminder is still wanted after it fired")
+	}
+	must(t, "close", h.svc.FireTimer(h.ctx, "rate:"+c.No+":1:close"))
+	if d := h.get(c.No); d.Case.Status != models.CaseClosed {
+		t.Errorf("not closed as 未评价: %s", d.Case.Status)
+	}
+}

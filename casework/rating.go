@@ -667,6 +667,12 @@ func (s *Service) fireRatingTimer(ctx context.Context, id string) error {
 			ch.record("closed", "", "未评价，自动办结（不计入满意）")
 			return nil
 		}
+		if closeAt := s.caseTimers(ch.c)[ratingTimer(ch.c, "close")]; !ch.now.Before(closeAt) {
+			// Fired late, past the rating clock's end: the round closes
+			// as 未评价 now, a request for a rating would only meet
+			// “已办结”. The firing is recorded; nothing is sent.
+			return nil
+		}
 		ch.record("rating_reminded", "", "提醒反映人评价")
 		link, err := ch.ratingLink()
 		if err != nil {
