@@ -371,3 +371,28 @@ func TestALateRatingReminderStaysSilent(t *testing.T) {
 		t.Errorf("not closed as 未评价: %s", d.Case.Status)
 	}
 }
+
+// The owner recording a rating for a round already rated gets a plain
+// staff message — not the applicant's “感谢您的评价！”.
+func TestStaffRecordingASecondRatingGetAPlainMessage(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.dispatched("realestate")
+	_, err := h.svc.Reply(h.ctx, h.as("zhang"), "GD20260310-001-1", "已办结")
+	must(t, "reply", err)
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "证书信息有误", casework.ViaPhone)
+	must(t, "差评", err)
+	_, err = h.svc.Reply(h.ctx, h.as("zhang"), h.get(c.No).Orders[1].No, "已更正证书信息")
+	must(t, "round-2 reply", err)
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingSatisfied, "", casework.ViaPhone)
+	must(t, "round-2 rating", err)
+	before := h.snap(c.No)
+	_, err = h.svc.RecordFollowUpRating(h.ctx, h.as("wang"), c.No, "已电话回访", models.RatingVerySatisfied, "", casework.ViaPhone)
+	wantErr(t, err, models.ErrConflict, c.No, "第 2 轮", "已记录", "回访")
+	if msg := models.ErrorMessage(err); strings.Contains(msg, "感谢") || strings.Contains(msg, "您的评价") {
+		t.Errorf("staff got the applicant's message: %s", msg)
+	}
+	h.unchanged(c.No, before)
+	// The applicant still gets theirs.
+	_, err = h.svc.Rate(h.ctx, casework.Applicant(""), c.No, models.RatingVerySatisfied, "", casework.ViaServiceAccount)
+	wantErr(t, err, models.ErrConflict, "感谢您的评价")
+}

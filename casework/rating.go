@@ -192,6 +192,9 @@ func (ch *change) rate(level models.RatingLevel, comment string, via RatingVia) 
 		return err
 	}
 	if rated {
+		if ch.actor.ID != "applicant" { // the owner recording a rating: say what stands, plainly
+			return models.Errorf(models.ErrConflict, "案件 %s 第 %d 轮处理结果已记录评价（%s），不能重复记录。如只记录跟踪回访，请不要填写评价", ch.c.No, ch.c.Round, ch.c.Rating.Label())
+		}
 		return models.Errorf(models.ErrConflict, "案件 %s 本次处理结果已经评价过，正在等待首接负责人跟踪回访后办结。感谢您的评价！", ch.c.No)
 	}
 	if ch.c.RatingVia == string(ViaNotRated) && via != ViaInPerson && via != ViaPhone {
