@@ -41,14 +41,25 @@ func (s *Service) directAnswer(ctx context.Context, actor models.Staff, no strin
 // Resolve answers a case solved on the spot (第十条). An answer that is a
 // refusal is no solution: 第六条's answers are the way for those.
 func (s *Service) Resolve(ctx context.Context, actor models.Staff, no, result string) (*models.Case, error) {
-	result, err := text("result", "处理结果", result, 2000)
+	result, err := onTheSpotResult(result)
 	if err != nil {
 		return nil, err
 	}
-	if err := models.CheckOnTheSpot(result); err != nil {
-		return nil, err
-	}
 	return s.directAnswer(ctx, actor, no, models.OutcomeOnTheSpot, result)
+}
+
+// onTheSpotResult is the one check of a 当场解决 answer, whether it comes
+// with Resolve or with the 研判 (Triage): present, not over-long, and not
+// a bare “no” (第六条).
+func onTheSpotResult(result string) (string, error) {
+	result, err := text("result", "处理结果", result, 2000)
+	if err != nil {
+		return "", err
+	}
+	if err := models.CheckOnTheSpot(result); err != nil {
+		return "", err
+	}
+	return result, nil
 }
 
 // OutOfScope answers a matter the centre does not accept — never with a

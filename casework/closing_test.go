@@ -3,6 +3,7 @@ package casework_test
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"bbcs/casework"
@@ -210,4 +211,188 @@ func TestRatingMenusNameTheirCaseAndRound(t *testing.T) {
 			t.Errorf("%d reads as a rating: %+v", id, choice)
 		}
 	}
+}
+
+// 第六条 through 研判: an owner who decides 当场解决 at triage and gives the
+// answer there is held to the same rules as Resolve — no bare “no”, no
+// over-long answer — so the triage route is no way around 窗口无否决权.
+func TestTriageOnTheSpotIsNotABareNoEither(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	for _, result := range []string{
+		"不符合条件，无法办理",
+		"不予受理",
+		"经核实，不能办",
+	} {
+		c := h.walkIn()
+		before := h.snap(c.No)
+		_, err := h.svc.Triage(h.ctx, h.as("wang"), c.No, casework.Triage{Decision: casework.DecideOnTheSpot, Result: result})
+		wantErr(t, err, models.ErrInvalid, "第六条", "办理方法", "需补充", "请示")
+		h.unchanged(c.No, before)
+	}
+	c := h.walkIn()
+	before := h.snap(c.No)
+	_, err := h.svc.Triage(h.ctx, h.as("wang"), c.No, casework.Triage{Decision: casework.DecideOnTheSpot, Result: strings.Repeat("已", 2001)})
+	wantErr(t, err, models.ErrInvalid, "处理结果", "2000")
+	h.unchanged(c.No, before)
+
+	c = h.walkIn()
+	_, err = h.svc.Triage(h.ctx, h.as("wang"), c.No, casework.Triage{Decision: casework.DecideOnTheSpot, Result: "  已协调税务窗口补开完税证明  "})
+	must(t, "triage on the spot", err)
+	if d := h.get(c.No); d.Case.Status != models.CaseAnswered || d.Case.Result != "已协调税务窗口补开完税证明" {
+		t.Errorf("after triage: %s %q", d.Case.Status, d.Case.Result)
+	}
+}
+
+// 第十三条 after two 差评 in a row: the visit of round 2 was about a
+// result the applicant rejected again. Round 3 takes it over: the round-2
+// visit is closed as merged into round 3's, its reminder and escalation do
+// not fire, no "visit" is recorded before round 3 has a result, and the
+// visit recorded then is round 3's.
+func TestASecondBadRatingMovesTheVisitToTheNewRound(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.dispatched("realestate")
+	_, err := h.svc.Reply(h.ctx, h.as("zhang"), "GD20260310-001-1", "已办结")
+	must(t, "reply", err)
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "证书信息有误", casework.ViaPhone)
+	must(t, "first 差评", err)
+	_, err = h.svc.Reply(h.ctx, h.as("zhang"), h.get(c.No).Orders[1].No, "已更正证书信息")
+	must(t, "round-2 reply", err)
+	d := h.get(c.No)
+	if len(d.FollowUps) != 1 || d.FollowUps[0].Round != 2 {
+		t.Fatalf("round-2 visit: %+v", d.FollowUps)
+	}
+	id2 := strconv.FormatUint(d.FollowUps[0].ID, 10)
+
+	// The applicant rejects the second result too: round 3.
+	h.clock.Set(at("2026-03-11 15:00"))
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingVeryDissatisfy, "还是错的", casework.ViaPhone)
+	must(t, "second 差评", err)
+	d = h.get(c.No)
+	if d.Case.Round != 3 || d.Case.Status != models.CaseDispatched {
+		t.Fatalf("after the second 差评: round %d %s", d.Case.Round, d.Case.Status)
+	}
+	if len(d.FollowUps) != 1 || d.FollowUps[0].DoneAt == nil || !strings.Contains(d.FollowUps[0].Note, "第 3 轮") {
+		t.Fatalf("the round-2 visit is still open: %+v", d.FollowUps)
+	}
+	wantAnyEvent(t, d, "follow_up_superseded", "系统", "第 3 轮")
+	want, err := h.svc.WantedTimers(h.ctx)
+	must(t, "wanted timers", err)
+	for tid := range want {
+		if strings.HasPrefix(tid, "followup:"+id2) {
+			t.Errorf("round-2 visit timer still wanted: %s", tid)
+		}
+	}
+
+	// Its clock, firing anyway, tells nobody.
+	h.clock.Set(at("2026-03-12 09:00"))
+	must(t, "round-2 reminder", h.svc.FireTimer(h.ctx, "followup:"+id2))
+	h.clock.Set(at("2026-03-13 09:00"))
+	must(t, "round-2 escalation", h.svc.FireTimer(h.ctx, "followup:"+id2+":escalate"))
+	if n := h.noticesOf(c.No, models.NoticeFollowUpDue, models.AudienceStaff); len(n) != 0 {
+		t.Errorf("round-2 visit reminded during round 3: %v", targets(n))
+	}
+	if n := h.noticesOf(c.No, models.NoticeFollowUpOverdue, models.AudienceSupervision); len(n) != 0 {
+		t.Errorf("round-2 visit escalated during round 3")
+	}
+
+	// No visit before round 3 has its result.
+	_, err = h.svc.RecordFollowUp(h.ctx, h.as("wang"), c.No, "提前回访")
+	wantErr(t, err, models.ErrConflict, "重新办理", "新的处理结果")
+
+	// Round 3's result plans round 3's visit; recording it closes the case.
+	_, err = h.svc.Reply(h.ctx, h.as("zhang"), h.get(c.No).Orders[2].No, "已重新核对并发证")
+	must(t, "round-3 reply", err)
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingSatisfied, "", casework.ViaPhone)
+	must(t, "round-3 rating", err)
+	_, err = h.svc.RecordFollowUp(h.ctx, h.as("wang"), c.No, "已电话回访，申请人认可")
+	must(t, "round-3 visit", err)
+	d = h.get(c.No)
+	if d.Case.Status != models.CaseClosed || len(d.FollowUps) != 2 {
+		t.Fatalf("after the round-3 visit: %s, %+v", d.Case.Status, d.FollowUps)
+	}
+	if f := d.FollowUps[1]; f.Round != 3 || f.DoneAt == nil || f.Note != "已电话回访，申请人认可" || f.DoneBy != "wang" {
+		t.Errorf("round-3 visit: %+v", f)
+	}
+	if f := d.FollowUps[0]; strings.Contains(f.Note, "申请人认可") {
+		t.Errorf("the owner's visit went to round 2: %+v", f)
+	}
+}
+
+// A visit of an earlier round left open by an earlier version (before a
+// new 差评 closed it) is not the present round's: it is not recorded in
+// its place, it does not hold the case open, and its clock tells nobody.
+func TestAnOpenVisitOfAnEarlierRoundIsNotThePresentOne(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.walkIn()
+	_, err := h.svc.Resolve(h.ctx, h.as("wang"), c.No, "已当场办结")
+	must(t, "resolve", err)
+	stale := models.FollowUp{CaseID: c.ID, Round: 0, DueAt: at("2026-03-11 09:00"), Created: at("2026-03-10 10:00")}
+	must(t, "legacy visit", h.db.Create(&stale).Error)
+	_, err = h.svc.RecordFollowUp(h.ctx, h.as("wang"), c.No, "回访")
+	wantErr(t, err, models.ErrConflict, "没有待办的跟踪回访")
+	h.clock.Set(at("2026-03-12 09:00"))
+	must(t, "stale reminder", h.svc.FireTimer(h.ctx, "followup:"+strconv.FormatUint(stale.ID, 10)))
+	if n := h.noticesOf(c.No, models.NoticeFollowUpDue, models.AudienceStaff); len(n) != 0 {
+		t.Errorf("an earlier round's visit reminded: %v", targets(n))
+	}
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingSatisfied, "", casework.ViaPhone)
+	must(t, "rating", err)
+	if d := h.get(c.No); d.Case.Status != models.CaseClosed {
+		t.Errorf("a good rating of round 1 waits for an earlier round's visit: %s", d.Case.Status)
+	}
+}
+
+// A rating reminder that fires late — bbcs was down past the rating
+// clock's end — asks for nothing: the case is closing as 未评价 and a
+// request for a rating then would be answered by “已办结，不能再评价”.
+func TestALateRatingReminderStaysSilent(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.walkIn()
+	_, err := h.svc.Resolve(h.ctx, h.as("wang"), c.No, "已当场办结")
+	must(t, "resolve", err)
+	h.clock.Set(at("2026-03-17 10:05")) // past the 7 days of the rating clock
+	must(t, "late reminder", h.svc.FireTimer(h.ctx, "rate:"+c.No+":1:remind"))
+	if n := h.noticesOf(c.No, models.NoticeRatingReminder, models.AudienceStaff); len(n) != 0 {
+		t.Errorf("a late reminder asked for a rating: %v", targets(n))
+	}
+	if n := h.noticesOf(c.No, models.NoticeRatingReminder, models.AudienceApplicant); len(n) != 0 {
+		t.Errorf("a late reminder asked the applicant for a rating")
+	}
+	if e := eventsOf(h.get(c.No), "rating_reminded"); len(e) != 0 {
+		t.Errorf("a late reminder recorded as sent: %+v", e)
+	}
+	want, err := h.svc.WantedTimers(h.ctx)
+	must(t, "wanted timers", err)
+	if _, ok := want["rate:"+c.No+":1:remind"]; ok {
+		t.Errorf("the late reminder is still wanted after it fired")
+	}
+	must(t, "close", h.svc.FireTimer(h.ctx, "rate:"+c.No+":1:close"))
+	if d := h.get(c.No); d.Case.Status != models.CaseClosed {
+		t.Errorf("not closed as 未评价: %s", d.Case.Status)
+	}
+}
+
+// The owner recording a rating for a round already rated gets a plain
+// staff message — not the applicant's “感谢您的评价！”.
+func TestStaffRecordingASecondRatingGetAPlainMessage(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.dispatched("realestate")
+	_, err := h.svc.Reply(h.ctx, h.as("zhang"), "GD20260310-001-1", "已办结")
+	must(t, "reply", err)
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "证书信息有误", casework.ViaPhone)
+	must(t, "差评", err)
+	_, err = h.svc.Reply(h.ctx, h.as("zhang"), h.get(c.No).Orders[1].No, "已更正证书信息")
+	must(t, "round-2 reply", err)
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingSatisfied, "", casework.ViaPhone)
+	must(t, "round-2 rating", err)
+	before := h.snap(c.No)
+	_, err = h.svc.RecordFollowUpRating(h.ctx, h.as("wang"), c.No, "已电话回访", models.RatingVerySatisfied, "", casework.ViaPhone)
+	wantErr(t, err, models.ErrConflict, c.No, "第 2 轮", "已记录", "回访")
+	if msg := models.ErrorMessage(err); strings.Contains(msg, "感谢") || strings.Contains(msg, "您的评价") {
+		t.Errorf("staff got the applicant's message: %s", msg)
+	}
+	h.unchanged(c.No, before)
+	// The applicant still gets theirs.
+	_, err = h.svc.Rate(h.ctx, casework.Applicant(""), c.No, models.RatingVerySatisfied, "", casework.ViaServiceAccount)
+	wantErr(t, err, models.ErrConflict, "感谢您的评价")
 }

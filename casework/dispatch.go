@@ -76,10 +76,14 @@ func (s *Service) Triage(ctx context.Context, actor models.Staff, no string, t T
 			if strings.TrimSpace(t.Result) == "" {
 				return nil // the answer follows with Resolve
 			}
+			result, err := onTheSpotResult(t.Result)
+			if err != nil {
+				return err
+			}
 			if err := models.CheckDirectAnswer(ch.c); err != nil {
 				return err
 			}
-			return ch.answer(models.OutcomeOnTheSpot, strings.TrimSpace(t.Result))
+			return ch.answer(models.OutcomeOnTheSpot, result)
 		case DecideSummon:
 			for _, code := range t.Departments {
 				if err := ch.summon(code, t.Note); err != nil {

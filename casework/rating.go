@@ -192,6 +192,9 @@ func (ch *change) rate(level models.RatingLevel, comment string, via RatingVia) 
 		return err
 	}
 	if rated {
+		if ch.actor.ID != "applicant" { // the owner recording a rating: say what stands, plainly
+			return models.Errorf(models.ErrConflict, "案件 %s 第 %d 轮处理结果已记录评价（%s），不能重复记录。如只记录跟踪回访，请不要填写评价", ch.c.No, ch.c.Round, ch.c.Rating.Label())
+		}
 		return models.Errorf(models.ErrConflict, "案件 %s 本次处理结果已经评价过，正在等待首接负责人跟踪回访后办结。感谢您的评价！", ch.c.No)
 	}
 	if ch.c.RatingVia == string(ViaNotRated) && via != ViaInPerson && via != ViaPhone {
@@ -232,11 +235,12 @@ func (ch *change) ratedThisRound() (bool, error) {
 	return n > 0, nil
 }
 
-// visitOwed: a follow-up visit (跟踪回访) planned for the case is not yet
-// recorded.
+// visitOwed: the follow-up visit (跟踪回访) planned for the present round
+// is not yet recorded. A visit of an earlier round is not owed: a new
+// 差评 merged it into this round's (reopen).
 func (ch *change) visitOwed() (bool, error) {
 	var n int64
-	if err := ch.tx.Model(&models.FollowUp{}).Where("case_id = ? AND done_at IS NULL", ch.c.ID).Count(&n).Error; err != nil {
+	if err := ch.tx.Model(&models.FollowUp{}).Where("case_id = ? AND round = ? AND done_at IS NULL", ch.c.ID, ch.c.Round).Count(&n).Error; err != nil {
 		return false, fmt.Errorf("casework: read follow-ups: %w", err)
 	}
 	return n > 0, nil
@@ -312,6 +316,9 @@ func (ch *change) reopen(why string) error {
 	ch.c.Status = models.CaseReopened
 	ch.c.Round++
 	ch.record("reopened", "", fmt.Sprintf("差评退回重办，进入第 %d 轮办理", ch.c.Round))
+	if err := ch.supersedeVisits(); err != nil {
+		return err
+	}
 	var depts []string
 	for _, o := range prev {
 		if !containsStr(depts, o.DepartmentCode) {
@@ -344,6 +351,27 @@ func (ch *change) reopen(why string) error {
 	d := ch.data()
 	d.Result, d.Reason = ch.c.Result, why
 	ch.notify(models.NoticeCaseReopened, models.AudienceStaff, ch.c.OwnerID, d)
+	return nil
+}
+
+// supersedeVisits closes the visits still open from earlier rounds when a
+// new 差评 starts another round: they were to ask about a result the
+// applicant has now rejected, so the visit of the new round, planned with
+// its result, takes their place. Closed, their reminders and escalations
+// are no longer wanted (followUpTimers).
+func (ch *change) supersedeVisits() error {
+	var open []models.FollowUp
+	if err := ch.tx.Where("case_id = ? AND round < ? AND done_at IS NULL", ch.c.ID, ch.c.Round).Order("id").Find(&open).Error; err != nil {
+		return fmt.Errorf("casework: read follow-ups: %w", err)
+	}
+	for i := range open {
+		f := &open[i]
+		f.DoneAt, f.DoneBy, f.Note = &ch.now, System.ID, fmt.Sprintf("再次差评，并入第 %d 轮回访", ch.c.Round)
+		if err := ch.tx.Save(f).Error; err != nil {
+			return fmt.Errorf("casework: close follow-up: %w", err)
+		}
+		ch.record("follow_up_superseded", "", fmt.Sprintf("第 %d 轮的跟踪回访未进行即再次差评，并入第 %d 轮回访", f.Round, ch.c.Round))
+	}
 	return nil
 }
 
@@ -418,7 +446,7 @@ func (s *Service) RecordFollowUpRating(ctx context.Context, actor models.Staff, 
 			return err
 		}
 		var f models.FollowUp
-		if err := ch.tx.Where("case_id = ? AND done_at IS NULL", ch.c.ID).Order("id").Limit(1).Find(&f).Error; err != nil {
+		if err := ch.tx.Where("case_id = ? AND round = ? AND done_at IS NULL", ch.c.ID, ch.c.Round).Order("id").Limit(1).Find(&f).Error; err != nil {
 			return fmt.Errorf("casework: load follow-up: %w", err)
 		}
 		if f.ID == 0 {
@@ -645,6 +673,12 @@ func (s *Service) fireRatingTimer(ctx context.Context, id string) error {
 			ch.notifyApplicant(models.NoticeCaseClosed, d)
 			return nil
 		}
+		if closeAt := s.caseTimers(ch.c)[ratingTimer(ch.c, "close")]; !ch.now.Before(closeAt) {
+			// Fired late, past the rating clock's end: the round closes
+			// as 未评价 now, a request for a rating would only meet
+			// “已办结”. The firing is recorded; nothing is sent.
+			return nil
+		}
 		ch.record("rating_reminded", "", "提醒反映人评价")
 		link, err := ch.ratingLink()
 		if err != nil {
@@ -686,8 +720,8 @@ func (s *Service) fireFollowUpTimer(ctx context.Context, id string) error {
 			return err
 		}
 		at, ok := s.followUpTimers(&cur)[id]
-		if !ok || ch.now.Before(at) {
-			return errStale // recorded, or not yet
+		if !ok || ch.now.Before(at) || cur.Round != ch.c.Round {
+			return errStale // recorded, not yet, or of a round a new 差评 replaced
 		}
 		d := ch.data()
 		d.Reason, d.DueAt, d.Round = ch.c.Rating.Label(), &cur.DueAt, cur.Round

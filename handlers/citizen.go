@@ -222,9 +222,11 @@ func (c *Citizens) handle(ctx context.Context, m bot.Message) string {
 // in progress, if any.
 //
 // A menu names its case and round: a click rates that round of that case
-// or nothing. A typed rating, or a click on a menu of before (501…505,
-// naming no case), is taken only when one case awaits a rating; with more
-// the citizen is asked which (“编号 数字”).
+// or nothing. A typed rating is taken only when one case awaits a rating;
+// with more the citizen is asked which (“编号 数字”). A click on a menu of
+// before (501…505) names no case nor round — the case may be in a later
+// round than the menu was sent for — so it never rates: the citizen is
+// asked to use the latest rating message or “编号 数字”.
 func (c *Citizens) rating(ctx context.Context, openid string, d *dialog, text, button string) (string, bool) {
 	pick, isLevel := ratingOf(text, button)
 	commentKey := c.commentKey(openid)
@@ -268,6 +270,8 @@ func (c *Citizens) rating(ctx context.Context, openid string, d *dialog, text, b
 			return "您的事项已经评价过或已办结，感谢您的评价！", true
 		case len(awaiting) == 0:
 			return "", false
+		case pick.legacy:
+			return whichCase(awaiting, true), true
 		case len(awaiting) > 1:
 			return whichCase(awaiting, button != ""), true
 		}
@@ -286,12 +290,12 @@ func (c *Citizens) rating(ctx context.Context, openid string, d *dialog, text, b
 	return fmt.Sprintf("已记录您对 %s 的评价：%s。感谢您的支持！\n如有意见或建议，可以直接回复文字（可选）。", cs.No, pick.Level.Label()), true
 }
 
-// whichCase asks a citizen with several cases awaiting a rating which one
-// a rating is for, rather than guessing.
+// whichCase asks a citizen which case (and, after a menu of before, which
+// result) a rating is for, rather than guessing.
 func whichCase(awaiting []models.Case, oldMenu bool) string {
 	var b strings.Builder
 	if oldMenu {
-		b.WriteString("您点击的是较早的评价消息，没法确定是哪一件事项的评价，所以还没有记录。")
+		b.WriteString("您点击的是较早的评价消息，它没有写明是哪一件事项、哪一次处理结果的评价，为了不记错，还没有记录。")
 	} else {
 		b.WriteString("为了不记错，这次评价还没有记录。")
 	}
@@ -307,7 +311,8 @@ func whichCase(awaiting []models.Case, oldMenu bool) string {
 // level with the case it names (no), if any.
 type ratingPick struct {
 	casework.RatingChoice
-	no string
+	no     string
+	legacy bool // a click on a menu of before, naming no case nor round
 }
 
 // ratingOf reads a rating from a menu click or a typed answer: “2”,
@@ -315,7 +320,7 @@ type ratingPick struct {
 func ratingOf(text, button string) (ratingPick, bool) {
 	if id, err := strconv.ParseInt(button, 10, 64); err == nil {
 		if choice, ok := casework.ParseRatingMenuID(id); ok {
-			return ratingPick{RatingChoice: choice}, true
+			return ratingPick{RatingChoice: choice, legacy: choice.CaseID == 0}, true
 		}
 	}
 	no := ""

@@ -171,6 +171,20 @@ func TestCheckOnTheSpot(t *testing.T) {
 		"此前窗口以不符合条件为由拒绝受理，现已纠正并办结": false,
 		"已协调税务窗口补开完税证明":            false,
 		"当场协调解决": false,
+		// A bare “no” in other words.
+		"这个不行":     true,
+		"办不到":      true,
+		"没办法":      true,
+		"不可以":      true,
+		"请自行到市局咨询": true,
+		// A “done” word elsewhere does not excuse the refusal.
+		"已完成审核，不予办理": true,
+		"已协调，仍无法办理":  true,
+		"已受理，但无法办理":  true,
+		// A refusal reported, then corrected or done, is a solution.
+		"窗口曾说不予办理，现已办结":     false,
+		"原窗口无法出具，已协调税务窗口补开": false,
+		"不需要再跑，已补办":         false,
 	} {
 		err := CheckOnTheSpot(result)
 		if (err != nil) != refused {

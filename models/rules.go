@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The pure rules of the workflow: whether a change is legal in the state a
@@ -65,28 +66,57 @@ func CheckClose(c *Case, notRatedAfter string, visitOwed bool) error {
 }
 
 // refusalWords read as a bare “no” in an answer.
-var refusalWords = []string{"不予", "无法", "不能办", "办不了", "没法办", "办不成", "不能受理", "不受理", "不符合", "不属于", "拒绝", "不给办", "不办理"}
+var refusalWords = []string{"不予", "无法", "不能办", "办不了", "没法办", "办不成", "办不到", "没办法", "不能受理", "不受理", "不符合", "不属于", "拒绝", "不给办", "不办理", "不行", "不可以"}
 
-// solvedWords say the matter was done, whatever else the answer mentions.
-var solvedWords = []string{"已办结", "已办好", "已办妥", "已办理完", "已办完", "已补办", "已解决", "已当场办", "已完成", "已领取", "已拿到", "已发放", "已发证", "已出具", "已开具", "已补开", "已更正", "已纠正", "已协调", "已受理并办"}
+// referralWords with “咨询” in one clause send the applicant off to ask
+// elsewhere (“请自行到市局咨询”): a “no” without the way and the path.
+var referralWords = []string{"自行", "请到", "请去", "请前往"}
 
-// CheckOnTheSpot: 第六条 — 当场解决 is for a matter solved. An answer that
-// reads as a refusal (不予、无法、不符合、不属于、拒绝…) without saying the
-// matter was done is a bare “no”: it goes through the way and the path
-// (不属于受理范围), what to add and how (不符合办理条件), or a 请示.
-func CheckOnTheSpot(result string) error {
-	refusal := ""
+// solvedWords say the matter was done, or a refusal corrected.
+var solvedWords = []string{"已办结", "已办好", "已办妥", "已办理完", "已办完", "已补办", "已解决", "已当场办", "已完成", "已领取", "已拿到", "已发放", "已发证", "已出具", "已开具", "已补开", "已更正", "已纠正", "已协调", "已受理并办", "现已"}
+
+// lastRefusal finds the last place the answer says “no”: the refusal
+// and where it ends; end -1 for none.
+func lastRefusal(result string) (refusal string, end int) {
+	end = -1
 	for _, w := range refusalWords {
-		if strings.Contains(result, w) {
-			refusal = w
-			break
+		if i := strings.LastIndex(result, w); i >= 0 && i+len(w) > end {
+			refusal, end = w, i+len(w)
 		}
 	}
-	if refusal == "" {
+	from := 0
+	for i, r := range result + "。" {
+		if !strings.ContainsRune("，。；;,！!？?\n", r) {
+			continue
+		}
+		clause := result[from:min(i, len(result))]
+		from = i + utf8.RuneLen(r)
+		if !strings.Contains(clause, "咨询") {
+			continue
+		}
+		for _, w := range referralWords {
+			if strings.Contains(clause, w) && i > end {
+				refusal, end = strings.TrimSpace(clause), i
+			}
+		}
+	}
+	return refusal, end
+}
+
+// CheckOnTheSpot: 第六条 — 当场解决 is for a matter solved. An answer that
+// reads as a refusal (不予、无法、不行、不符合、不属于、拒绝、请自行咨询…) is a
+// bare “no” unless what follows it says the matter was done or the
+// refusal corrected (“此前窗口拒绝受理，现已纠正并办结”): a “done” before
+// the refusal does not excuse it (“已完成审核，不予办理”). A bare “no” goes
+// through the way and the path (不属于受理范围), what to add and how
+// (不符合办理条件), or a 请示.
+func CheckOnTheSpot(result string) error {
+	refusal, end := lastRefusal(result)
+	if end < 0 {
 		return nil
 	}
 	for _, w := range solvedWords {
-		if strings.Contains(result, w) {
+		if strings.Contains(result[end:], w) {
 			return nil
 		}
 	}

@@ -443,10 +443,44 @@ func TestAnAmbiguousRatingAsksWhichCase(t *testing.T) {
 	if c := ca.caseNo(older.No); c.Status != "closed" || c.Rating == nil || c.Rating.Level != "satisfied" {
 		t.Fatalf("the named case: %s %+v", c.Status, c.Rating)
 	}
-	// One case left awaiting: an old menu's click or a digit is clear again.
-	wantContains(t, ca.click(openid, "1 非常满意", 501), newer.No, "非常满意")
+	// One case left awaiting: a menu of before still rates nothing — it
+	// names no case nor round, and the case may be in a later round than
+	// the menu was for — it asks for the latest message or “编号 数字”.
+	wantContains(t, ca.click(openid, "1 非常满意", 501), "较早的评价消息", "还没有记录", newer.No, "最新", newer.No+" 2")
+	if c := ca.caseNo(newer.No); c.Status != "answered" || c.Rating != nil {
+		t.Fatalf("an old menu rated the last case awaiting: %s %+v", c.Status, c.Rating)
+	}
+	// A digit is clear again.
+	wantContains(t, ca.say(openid, "1"), newer.No, "非常满意")
 	if c := ca.caseNo(newer.No); c.Status != "closed" || c.Rating == nil || c.Rating.Level != "very_satisfied" {
 		t.Fatalf("the last case awaiting: %s %+v", c.Status, c.Rating)
+	}
+}
+
+// A menu of before (501…505) names no case nor round: clicked after a
+// 差评 sent the only case awaiting into round 2, it must not rate round 2.
+func TestAnOldMenuNeverRatesARehandledRound(t *testing.T) {
+	ca := startCitizenApp(t)
+	ca.setClock("2026-03-10T10:00:00+08:00")
+	const openid = "oLegacyRound"
+	c := ca.answered(openid, "已办结")
+	first := ca.ratingMenu(openid, c.No, 1)
+	wantContains(t, ca.clickLevel(openid, first, 4), "不满意", "退回重新办理")
+	again := ca.caseNo(c.No)
+	ca.must(http.StatusOK, "zhang", "POST", "/api/v1/work-orders/"+again.WorkOrders[1].No+"/reply", map[string]string{"result": "已更正证书信息并重新发证"}, nil)
+	ca.ratingMenu(openid, c.No, 2)
+
+	wantContains(t, ca.click(openid, "1 非常满意", 501), "较早的评价消息", "还没有记录", c.No)
+	var got struct {
+		caseJSON
+		Ratings []struct {
+			Round int
+			Level string
+		} `json:"ratings"`
+	}
+	ca.must(http.StatusOK, "admin", "GET", "/api/v1/cases/"+c.No, nil, &got)
+	if got.Status != "answered" || len(got.Ratings) != 1 || got.Ratings[0].Round != 1 {
+		t.Fatalf("a menu of before rated round 2: %s %+v", got.Status, got.Ratings)
 	}
 }
 
