@@ -66,6 +66,7 @@ var (
 // may open it; the use cases behind the forms check again.
 func (c *Console) Routes(mux *http.ServeMux) {
 	all := consoleRoles
+	mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) { c.notFound(mux, w, r) })
 	mux.HandleFunc("GET /admin/{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/admin/cases", http.StatusFound) })
 	mux.HandleFunc("GET /admin/login", c.loginPage)
 	mux.HandleFunc("POST /admin/login", c.login)
@@ -210,6 +211,31 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		next = "/admin/cases"
 	}
 	http.Redirect(w, r, next, http.StatusFound)
+}
+
+// notFound answers an address of the console that is no page, in the
+// console's own words: a form's address opened by hand (a bookmark, a
+// reload after a sign-in) is told to go back to its page, anything else
+// that there is no such page. Go's plain-text 404 and 405 are no answer
+// for a specialist.
+func (c *Console) notFound(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
+	p := consolePage{Title: "页面不存在", Error: "没有这个页面。请从上方菜单进入，或回到台账。"}
+	if id, csrf := c.staffOf(r); id != "" {
+		if me, err := c.Cases.Staff(r.Context(), id); err == nil && me.Active {
+			p.Me, p.CSRF = me, csrf
+		}
+	}
+	status := http.StatusNotFound
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); m != r.Method && pattern != "" && pattern != "/admin/" {
+			status = http.StatusMethodNotAllowed
+			w.Header().Set("Allow", m)
+			p.Title, p.Error = "请在页面上操作", "这个地址是页面上的按钮或表单提交用的，不能直接打开。请回到原来的页面再操作一次。"
+		}
+	}
+	c.render(w, status, "console-error.html", p)
 }
 
 // afterSignIn is where a signed-out request goes once its person signs in

@@ -54,3 +54,21 @@ func TestAFormFromAnExpiredSessionReturnsToItsPage(t *testing.T) {
 		t.Fatalf("the page the form was on: %d", status)
 	}
 }
+
+// An address of the console that is no page answers in the console's own
+// words, not with Go's plain-text 404 or 405.
+func TestConsoleAddressesThatAreNoPageSaySoInChinese(t *testing.T) {
+	ta := startAppWith(t, "../../config.example.yaml", consoleEnv(t, "wang"))
+	b := signIn(t, ta, "wang")
+	status, body, _ := b.do("GET", "/admin/nope", nil)
+	if status != http.StatusNotFound || !strings.Contains(body, "没有这个页面") || !strings.Contains(body, "王芳") {
+		t.Errorf("an unknown console page: %d\n%s", status, body)
+	}
+	status, body, _ = b.do("GET", "/admin/check-in", nil) // a form's address, opened by hand
+	if status != http.StatusMethodNotAllowed || !strings.Contains(body, "不能直接打开") {
+		t.Errorf("a form's address opened by hand: %d\n%s", status, body)
+	}
+	if status, body, _ := b.do("GET", "/admin/cases", nil); status != http.StatusOK || !strings.Contains(body, "台账") {
+		t.Errorf("the ledger after the catch-all: %d", status)
+	}
+}
