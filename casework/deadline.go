@@ -111,8 +111,6 @@ func (s *Service) planCase(ctx context.Context, caseID uint64) {
 		for id, at := range s.caseTimers(&c) {
 			want[id] = at
 		}
-	}
-	if c.ID != 0 {
 		if err := s.timers.CancelPrefix(ctx, waitPrefix(c.No)); err != nil {
 			s.log.Warn("timers: cancel waits", "case", c.No, "err", err)
 			return

@@ -117,7 +117,7 @@ func (s *Service) Register(ctx context.Context, actor models.Staff, r Registrati
 		out, err = s.register(ctx, actor, r, now, day)
 	}
 	if err == nil && out != nil {
-		s.planCase(ctx, out.ID) // the clock of a case not yet handled
+		s.planNew(ctx, out) // the clock of a case not yet handled
 	}
 	if err != nil && r.SourceID != "" {
 		// The same message registered meanwhile (its unique source

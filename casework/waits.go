@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -45,44 +46,100 @@ type wait struct {
 	ask   *models.Instruction
 }
 
-// waitsOf reads a case's open waits. While a 请示 is open the owner waits
-// for the leader: the leader's clock runs, not the owner's.
-func (s *Service) waitsOf(db *gorm.DB, c *models.Case) ([]wait, error) {
-	var asks []models.Instruction
-	if err := db.Where("case_id = ? AND answered_at IS NULL", c.ID).Order("id").Find(&asks).Error; err != nil {
-		return nil, fmt.Errorf("casework: read instructions of %s: %w", c.No, err)
+// waitFacts are what a case's waits are read from: its open 请示 and the
+// latest triage, summons and reopening on its timeline.
+type waitFacts struct {
+	asks []models.Instruction
+	last map[string]models.TimelineEvent // by action
+}
+
+// waitActions are the timeline steps a wait starts from.
+var waitActions = []string{"triaged", "summoned", "reopened"}
+
+// loadWaitFacts reads the facts of the waits of the cases ids in two
+// queries per 500 cases, however many cases there are: reconciliation
+// reads every waiting case at once.
+func loadWaitFacts(db *gorm.DB, ids []uint64) (map[uint64]*waitFacts, error) {
+	facts := make(map[uint64]*waitFacts, len(ids))
+	for _, id := range ids {
+		facts[id] = &waitFacts{last: map[string]models.TimelineEvent{}}
 	}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		var asks []models.Instruction
+		if err := db.Where("case_id IN ? AND answered_at IS NULL", chunk).Order("id").Find(&asks).Error; err != nil {
+			return nil, fmt.Errorf("casework: read open instructions: %w", err)
+		}
+		for _, a := range asks {
+			facts[a.CaseID].asks = append(facts[a.CaseID].asks, a)
+		}
+		var events []models.TimelineEvent
+		if err := db.Where("case_id IN ? AND action IN ?", chunk, waitActions).Find(&events).Error; err != nil {
+			return nil, fmt.Errorf("casework: read the steps waits start from: %w", err)
+		}
+		for _, e := range events {
+			if cur, ok := facts[e.CaseID].last[e.Action]; !ok || e.Seq > cur.Seq {
+				facts[e.CaseID].last[e.Action] = e
+			}
+		}
+	}
+	return facts, nil
+}
+
+// waitsOf reads a case's open waits.
+func (s *Service) waitsOf(db *gorm.DB, c *models.Case) ([]wait, error) {
+	facts, err := loadWaitFacts(db, []uint64{c.ID})
+	if err != nil {
+		return nil, err
+	}
+	return s.waitsFrom(c, facts[c.ID]), nil
+}
+
+// waitsFrom are a case's open waits, from its facts. While a 请示 is open
+// the owner waits for the leader: the leader's clock runs, not the owner's.
+func (s *Service) waitsFrom(c *models.Case, f *waitFacts) []wait {
 	var out []wait
-	for i := range asks {
-		out = append(out, wait{kind: waitInstruction, key: "ask:" + strconv.FormatUint(asks[i].ID, 10),
-			since: asks[i].AskedAt, days: s.opts.InstructionDays, who: asks[i].LeaderID, ask: &asks[i]})
+	for i := range f.asks {
+		out = append(out, wait{kind: waitInstruction, key: "ask:" + strconv.FormatUint(f.asks[i].ID, 10),
+			since: f.asks[i].AskedAt, days: s.opts.InstructionDays, who: f.asks[i].LeaderID, ask: &f.asks[i]})
 	}
 	if len(out) > 0 {
-		return out, nil
+		return out
 	}
 	switch c.Status {
 	case models.CaseRegistered:
 		// Triaged (当场解决 without the result yet) or summoned, the case
 		// is handled and awaits its answer, from the latest such step.
-		var e models.TimelineEvent
-		if err := db.Where("case_id = ? AND action IN ?", c.ID, []string{"triaged", "summoned"}).Order("seq DESC").Limit(1).Find(&e).Error; err != nil {
-			return nil, fmt.Errorf("casework: read the triage of %s: %w", c.No, err)
+		e, ok := f.last["triaged"]
+		if sm, summoned := f.last["summoned"]; summoned && (!ok || sm.Seq > e.Seq) {
+			e, ok = sm, true
 		}
-		if e.ID != 0 {
-			out = append(out, wait{kind: waitAnswer, key: waitAnswer, since: e.At, days: s.opts.TriageDays, who: c.OwnerID})
-			break
+		if ok {
+			return append(out, wait{kind: waitAnswer, key: waitAnswer, since: e.At, days: s.opts.TriageDays, who: c.OwnerID})
 		}
 		out = append(out, wait{kind: waitTriage, key: waitTriage, since: c.AcceptedAt, days: s.opts.TriageDays, who: c.OwnerID})
 	case models.CaseReopened:
-		var e models.TimelineEvent
-		if err := db.Where("case_id = ? AND action = ?", c.ID, "reopened").Order("seq DESC").Limit(1).Find(&e).Error; err != nil {
-			return nil, fmt.Errorf("casework: read the reopening of %s: %w", c.No, err)
-		}
-		if e.ID != 0 {
+		if e, ok := f.last["reopened"]; ok {
 			out = append(out, wait{kind: waitReopen, key: waitReopen + ":" + strconv.Itoa(c.Round), since: e.At, days: s.opts.ReopenDays, who: c.OwnerID})
 		}
 	}
-	return out, nil
+	return out
+}
+
+// planNew arms the clock of a case just registered. Its one wait is
+// triage, known from the case alone, so registration reads nothing back
+// (planCase would read orders, summons, waits and firings of a case that
+// has none). A case found again by its source was planned when it was
+// made; a firing that finds it moved on does nothing.
+func (s *Service) planNew(ctx context.Context, c *models.Case) {
+	if s.timers == nil || c.Status != models.CaseRegistered {
+		return
+	}
+	for id, at := range s.waitTimers(c, s.waitsFrom(c, &waitFacts{})) {
+		if err := s.timers.Schedule(ctx, id, at); err != nil {
+			s.log.Warn("timers: schedule", "timer", id, "err", err)
+		}
+	}
 }
 
 // dueOf is when a wait runs out.
@@ -110,15 +167,17 @@ func (s *Service) wantedWaits(ctx context.Context) (map[string]time.Time, error)
 	if err := db.Where("status IN ? OR id IN (?)", []models.CaseStatus{models.CaseRegistered, models.CaseReopened}, asking).Find(&cases).Error; err != nil {
 		return nil, fmt.Errorf("casework: list waiting cases: %w", err)
 	}
+	ids := make([]uint64, len(cases))
+	for i := range cases {
+		ids[i] = cases[i].ID
+	}
+	facts, err := loadWaitFacts(db, ids)
+	if err != nil {
+		return nil, err
+	}
 	want := map[string]time.Time{}
 	for i := range cases {
-		waits, err := s.waitsOf(db, &cases[i])
-		if err != nil {
-			return nil, err
-		}
-		for id, at := range s.waitTimers(&cases[i], waits) {
-			want[id] = at
-		}
+		maps.Copy(want, s.waitTimers(&cases[i], s.waitsFrom(&cases[i], facts[cases[i].ID])))
 	}
 	return want, nil
 }
@@ -162,7 +221,7 @@ func (ch *change) waitData(w wait, due time.Time) models.NoticeData {
 	d := ch.data()
 	since := w.since
 	d.Wait, d.Since, d.DueAt = w.kind, &since, &due
-	d.WaitedDays = max(ch.cal.WorkdaysBetween(w.since, ch.now), 0)
+	d.WaitedDays = ch.lateDays(w.since)
 	if w.ask != nil {
 		d.Note = w.ask.Question
 	}
