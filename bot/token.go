@@ -43,3 +43,8 @@ func (t *Token) Drop() {
 	t.token = ""
 	t.mu.Unlock()
 }
+
+// StaleToken reports the errcodes WeChat and WeCom answer for an access
+// token that is invalid (40001, 40014) or expired (42001): get a fresh one
+// and send again, never give the notice up.
+func StaleToken(errcode int) bool { return errcode == 40001 || errcode == 40014 || errcode == 42001 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -89,14 +90,14 @@ func (c *Console) renderLogged(ctx context.Context, list []models.Notice) []logg
 		case models.AudienceDepartment:
 			dept := depts[n.Target]
 			platform = dept.Platform
-			v.To = models.AudienceDepartment.Label() + " " + orCode(dept.Name, n.Target)
+			v.To = models.AudienceDepartment.Label() + " " + cmp.Or(dept.Name, n.Target)
 		case models.AudienceSupervision:
 			platform, v.To = settings.Supervision.Platform, n.Audience.Label()
 		case models.AudienceLeaders:
 			platform, v.To = settings.Leaders.Platform, n.Audience.Label()
 		case models.AudienceStaff:
 			st := staff[n.Target]
-			v.To = "工作人员 " + orCode(st.Name, n.Target) + "（私信）"
+			v.To = "工作人员 " + cmp.Or(st.Name, n.Target) + "（私信）"
 			switch {
 			case st.WeComUserID != "":
 				platform = string(bot.WeCom)
@@ -121,13 +122,6 @@ func (c *Console) renderLogged(ctx context.Context, list []models.Notice) []logg
 		out = append(out, v)
 	}
 	return out
-}
-
-func orCode(name, code string) string {
-	if name == "" {
-		return code
-	}
-	return name
 }
 
 func platformLabel(p string) string {

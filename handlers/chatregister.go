@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"bbcs/casework"
 	"bbcs/models"
@@ -40,13 +42,7 @@ var registerLabelRE = func() *regexp.Regexp {
 		labels = append(labels, l)
 	}
 	// Longer first, so 联系电话 wins over 电话 and 反映事项 over 事项.
-	for i := range labels {
-		for j := i + 1; j < len(labels); j++ {
-			if len([]rune(labels[j])) > len([]rune(labels[i])) {
-				labels[i], labels[j] = labels[j], labels[i]
-			}
-		}
-	}
+	slices.SortFunc(labels, func(a, b string) int { return utf8.RuneCountInString(b) - utf8.RuneCountInString(a) })
 	return regexp.MustCompile(`(` + strings.Join(labels, "|") + `)\s*[:：]`)
 }()
 
@@ -190,22 +186,13 @@ func chatRegistration(rest string) (r casework.Registration, missing []string, b
 	if r.ApplicantMobile == "" && !badPhone {
 		missing = append(missing, "联系电话")
 	}
-	if r.Category == "" && !containsStr(missing, "类别") {
+	if r.Category == "" && !slices.Contains(missing, "类别") {
 		missing = append(missing, "类别")
 	}
 	if r.Matter == "" {
 		missing = append(missing, "事项")
 	}
 	return r, missing, badPhone
-}
-
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // registerHelp answers a 登记 that cannot be registered; it never repeats

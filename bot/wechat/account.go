@@ -224,17 +224,13 @@ func (a *Account) sendTemplate(ctx context.Context, n *models.Notice, d models.N
 	return "template:" + strconv.FormatInt(msgID, 10), nil
 }
 
-// staleToken reports whether errcode says the access token is no good:
-// 40001 invalid credential, 40014 invalid access_token, 42001 expired.
-func staleToken(errcode int) bool { return errcode == 40001 || errcode == 40014 || errcode == 42001 }
-
 // withFreshToken calls send, and once more with a fresh access token when
 // WeChat says the cached one is stale (another system refreshed it, or it
 // ran out): the SDK does not do this itself. A second refusal is left to
 // the outbox to try again later, never given up for good.
 func (a *Account) withFreshToken(ctx context.Context, send func() error) error {
 	err := send()
-	if staleToken(errCode(err)) {
+	if bot.StaleToken(errCode(err)) {
 		a.dropToken(ctx)
 		err = send()
 	}
@@ -266,7 +262,7 @@ var tokenRE = regexp.MustCompile(`access_token=[^&\s"]+`)
 // the whole URL, access token included, into its errors: the token is cut
 // out before the error reaches a log or the outbox.
 func (a *Account) classify(what string, err error) error {
-	if staleToken(errCode(err)) {
+	if bot.StaleToken(errCode(err)) {
 		// The cached token is stale (another system refreshed it): drop it so
 		// the retry fetches a new one. The SDK does not do this itself.
 		a.dropToken(context.Background())

@@ -57,12 +57,6 @@ func NewClient(cfg Config, httpClient *http.Client, wall clock.Wall) *Client {
 	return c
 }
 
-// staleToken reports whether errcode says the access token is no good:
-// 40001 invalid credential, 40014 invalid access_token, 42001 expired.
-// The call is made again with a fresh token, and is never a permanent
-// failure.
-func staleToken(errcode int) bool { return errcode == 40001 || errcode == 40014 || errcode == 42001 }
-
 // apiError is WeCom's error envelope.
 type apiError struct {
 	ErrCode int    `json:"errcode"`
@@ -162,7 +156,7 @@ func (c *Client) withToken(ctx context.Context, path string, body any, what stri
 			return nil, err
 		}
 		code := int(numberOf(out["errcode"]))
-		if staleToken(code) && attempt == 0 {
+		if bot.StaleToken(code) && attempt == 0 {
 			c.token.Drop()
 			continue
 		}
@@ -230,7 +224,7 @@ func (c *Client) UserIDByCode(ctx context.Context, code string) (string, error) 
 		if err := c.do(req, "/cgi-bin/auth/getuserinfo", &out); err != nil {
 			return "", err
 		}
-		if staleToken(out.ErrCode) && attempt == 0 {
+		if bot.StaleToken(out.ErrCode) && attempt == 0 {
 			c.token.Drop()
 			continue
 		}
