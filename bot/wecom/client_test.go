@@ -33,11 +33,24 @@ func TestStaleTokenIsRefreshedAndNeverPermanent(t *testing.T) {
 			t.Errorf("errcode %d once: %v, want sent with a fresh token", code, err)
 		}
 	}
+	// The platform's own refusal: the cached token expired. Only a fresh
+	// token gets through, so the message arriving proves the refresh.
+	if _, err := c.SendApp(ctx, msg()); err != nil {
+		t.Fatal(err)
+	}
+	before := f.TokenRequests()
+	f.ExpireTokens()
+	if _, err := c.SendApp(ctx, msg()); err != nil {
+		t.Errorf("after the token expired: %v, want sent with a fresh one", err)
+	}
+	if n := f.TokenRequests() - before; n != 1 {
+		t.Errorf("%d token requests after it expired, want 1", n)
+	}
 	f.FailNext(2, http.StatusOK, 42001)
 	if _, err := c.SendApp(ctx, msg()); err == nil || bot.IsPermanent(err) {
 		t.Errorf("a stale token twice: %v, want an error to retry later", err)
 	}
-	if n := len(f.AppMessagesTo("zhangwei")); n != 3 {
-		t.Errorf("%d messages, want 3", n)
+	if n := len(f.AppMessagesTo("zhangwei")); n != 5 {
+		t.Errorf("%d messages, want 5", n)
 	}
 }
