@@ -32,52 +32,14 @@ const (
 	ViaNotRated       RatingVia = "not_rated" // closed without a rating (未评价)
 )
 
-// The rating menu's item ids name the case, the round and the level, so a
-// click rates what its menu asked about and nothing else (WeChat returns
-// a clicked item's id as a number, bizmsgmenuid, an int64):
-//
-//	id = (caseID × 1000 + round) × 10 + level   (level 1 非常满意 … 5 非常不满意)
-//
-// Case 1, round 1 gives 10011 and up, clear of the dialog's small ids.
-// Menus sent before carry LegacyRatingMenuBase+level (501…505) and name
-// no case.
-const (
-	ratingMenuRounds     = 1000
-	LegacyRatingMenuBase = 500
-)
-
-// RatingMenuID is the id of one level of c's rating menu for round.
-func RatingMenuID(caseID uint64, round, level int) int64 {
-	return int64((caseID*ratingMenuRounds+uint64(round%ratingMenuRounds))*10 + uint64(level))
-}
-
-// RatingChoice is a click on a rating menu.
-type RatingChoice struct {
-	CaseID uint64 // 0: a menu of before, naming no case
-	Round  int
-	Level  models.RatingLevel
-}
-
-// ParseRatingMenuID reads a clicked rating menu item; false when the id
-// is not one.
-func ParseRatingMenuID(id int64) (RatingChoice, bool) {
-	if id > LegacyRatingMenuBase && id <= LegacyRatingMenuBase+int64(len(models.RatingLevels)) {
-		return RatingChoice{Level: models.RatingLevels[id-LegacyRatingMenuBase-1]}, true
-	}
-	level := int(id % 10)
-	rest := id / 10
-	caseID, round := uint64(rest/ratingMenuRounds), int(rest%ratingMenuRounds)
-	if id <= 0 || level < 1 || level > len(models.RatingLevels) || caseID == 0 || round == 0 {
-		return RatingChoice{}, false
-	}
-	return RatingChoice{CaseID: caseID, Round: round, Level: models.RatingLevels[level-1]}, true
-}
-
 // RatingMenu is the five levels of c's present round as a clickable menu.
+// Each item names the case, the round and the level it rates, so a click
+// rates what its menu asked about and nothing else; the platform numbers
+// the items (bot/wechat.RatingMenuID).
 func RatingMenu(c *models.Case) []models.MenuItem {
 	items := make([]models.MenuItem, len(models.RatingLevels))
 	for i, l := range models.RatingLevels {
-		items[i] = models.MenuItem{ID: RatingMenuID(c.ID, c.Round, i+1), Label: fmt.Sprintf("%d %s", i+1, l.Label())}
+		items[i] = models.MenuItem{Label: fmt.Sprintf("%d %s", i+1, l.Label()), Rates: &models.RatingChoice{CaseID: c.ID, Round: c.Round, Level: l}}
 	}
 	return items
 }
@@ -498,7 +460,7 @@ func (s *Service) RateOwnCase(ctx context.Context, openid, no string, round int,
 }
 
 // RateMenuChoice records a click on a rating menu that names its case.
-func (s *Service) RateMenuChoice(ctx context.Context, openid string, choice RatingChoice) (*models.Case, error) {
+func (s *Service) RateMenuChoice(ctx context.Context, openid string, choice models.RatingChoice) (*models.Case, error) {
 	var c models.Case
 	err := s.db.WithContext(ctx).Select("no").Where("id = ? AND applicant_open_id = ?", choice.CaseID, openid).Limit(1).Find(&c).Error
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"bbcs/bot"
+	"bbcs/bot/wechat"
 	"bbcs/casework"
 	"bbcs/clock"
 	"bbcs/models"
@@ -310,7 +311,7 @@ func whichCase(awaiting []models.Case, oldMenu bool) string {
 // ratingPick is a rating read from a message: a menu's choice, or a typed
 // level with the case it names (no), if any.
 type ratingPick struct {
-	casework.RatingChoice
+	models.RatingChoice
 	no     string
 	legacy bool // a click on a menu of before, naming no case nor round
 }
@@ -319,7 +320,7 @@ type ratingPick struct {
 // “满意”, or “BB20260310-004 2”.
 func ratingOf(text, button string) (ratingPick, bool) {
 	if id, err := strconv.ParseInt(button, 10, 64); err == nil {
-		if choice, ok := casework.ParseRatingMenuID(id); ok {
+		if choice, ok := wechat.ParseRatingMenuID(id); ok {
 			return ratingPick{RatingChoice: choice, legacy: choice.CaseID == 0}, true
 		}
 	}
@@ -331,7 +332,7 @@ func ratingOf(text, button string) (ratingPick, bool) {
 	if !ok {
 		return ratingPick{}, false
 	}
-	return ratingPick{RatingChoice: casework.RatingChoice{Level: level}, no: no}, true
+	return ratingPick{RatingChoice: models.RatingChoice{Level: level}, no: no}, true
 }
 
 // levelOf reads a typed level: a digit 1–5 or the level's words.

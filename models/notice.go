@@ -165,10 +165,22 @@ type NoticeData struct {
 }
 
 // MenuItem is one clickable line of a menu message. WeChat returns the id
-// as a number (bizmsgmenuid), so ids are numeric.
+// as a number (bizmsgmenuid), so ids are numeric. An item of a rating
+// menu has no id of its own but the rating it gives (Rates); the platform
+// numbers it (bot/wechat.RatingMenuID).
 type MenuItem struct {
-	ID    int64  `json:"id"`
-	Label string `json:"label"`
+	ID    int64         `json:"id,omitempty"`
+	Label string        `json:"label"`
+	Rates *RatingChoice `json:"rates,omitempty"`
+}
+
+// RatingChoice is one level for one round of a case: what an item of a
+// rating menu rates. CaseID 0 names no case nor round: a click on a menu
+// of before, which carried the level alone.
+type RatingChoice struct {
+	CaseID uint64      `json:"case_id,omitempty"`
+	Round  int         `json:"round,omitempty"`
+	Level  RatingLevel `json:"level"`
 }
 
 // EncodeNoticeData renders a payload for the outbox.

@@ -178,7 +178,7 @@ func (a *Account) Send(ctx context.Context, n *models.Notice) (string, error) {
 func menuMessage(openid string, d models.NoticeData) *message.CustomerMessage {
 	items := make([]message.MsgmenuItem, len(d.Menu))
 	for i, it := range d.Menu {
-		items[i] = message.MsgmenuItem{ID: strconv.FormatInt(it.ID, 10), Content: it.Label}
+		items[i] = message.MsgmenuItem{ID: strconv.FormatInt(MenuItemID(it), 10), Content: it.Label}
 	}
 	return &message.CustomerMessage{
 		ToUser: openid, Msgtype: message.MsgType("msgmenu"),
