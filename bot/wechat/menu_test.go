@@ -10,29 +10,26 @@ import (
 // level counted 1 非常满意 … 5 非常不满意. These ids are on the wire and in
 // menus already sent, so they are written out here, not computed.
 func TestRatingMenuIDs(t *testing.T) {
-	for _, tc := range []struct {
-		id   int64
-		want models.RatingChoice
-	}{
-		{10011, models.RatingChoice{CaseID: 1, Round: 1, Level: models.RatingVerySatisfied}},
-		{10012, models.RatingChoice{CaseID: 1, Round: 1, Level: models.RatingSatisfied}},
-		{10013, models.RatingChoice{CaseID: 1, Round: 1, Level: models.RatingBasically}},
-		{10014, models.RatingChoice{CaseID: 1, Round: 1, Level: models.RatingDissatisfied}},
-		{10015, models.RatingChoice{CaseID: 1, Round: 1, Level: models.RatingVeryDissatisfy}},
-		{10025, models.RatingChoice{CaseID: 1, Round: 2, Level: models.RatingVeryDissatisfy}},
-		{420032, models.RatingChoice{CaseID: 42, Round: 3, Level: models.RatingSatisfied}},
-		{79991, models.RatingChoice{CaseID: 7, Round: 999, Level: models.RatingVerySatisfied}},
-		{1234567_0011, models.RatingChoice{CaseID: 1234567, Round: 1, Level: models.RatingVerySatisfied}},
+	for id, want := range map[int64]models.RatingChoice{
+		10011:        {CaseID: 1, Round: 1, Level: models.RatingVerySatisfied},
+		10012:        {CaseID: 1, Round: 1, Level: models.RatingSatisfied},
+		10013:        {CaseID: 1, Round: 1, Level: models.RatingBasically},
+		10014:        {CaseID: 1, Round: 1, Level: models.RatingDissatisfied},
+		10015:        {CaseID: 1, Round: 1, Level: models.RatingVeryDissatisfy},
+		10025:        {CaseID: 1, Round: 2, Level: models.RatingVeryDissatisfy},
+		420032:       {CaseID: 42, Round: 3, Level: models.RatingSatisfied},
+		79991:        {CaseID: 7, Round: 999, Level: models.RatingVerySatisfied},
+		1234567_0011: {CaseID: 1234567, Round: 1, Level: models.RatingVerySatisfied},
 	} {
-		if got := RatingMenuID(tc.want); got != tc.id {
-			t.Errorf("RatingMenuID(%+v) = %d, want %d", tc.want, got, tc.id)
+		if got := RatingMenuID(want); got != id {
+			t.Errorf("RatingMenuID(%+v) = %d, want %d", want, got, id)
 		}
-		if got, ok := ParseRatingMenuID(tc.id); !ok || got != tc.want {
-			t.Errorf("ParseRatingMenuID(%d) = %+v, %v; want %+v", tc.id, got, ok, tc.want)
+		if got, ok := ParseRatingMenuID(id); !ok || got != want {
+			t.Errorf("ParseRatingMenuID(%d) = %+v, %v; want %+v", id, got, ok, want)
 		}
-		item := models.MenuItem{Label: "x", Rates: &tc.want}
-		if got := MenuItemID(item); got != tc.id {
-			t.Errorf("MenuItemID(rates %+v) = %d, want %d", tc.want, got, tc.id)
+		item := models.MenuItem{Label: "x", Rates: &want}
+		if got := MenuItemID(item); got != id {
+			t.Errorf("MenuItemID(rates %+v) = %d, want %d", want, got, id)
 		}
 	}
 	// Round 1000 is round 0 again: the round is counted modulo 1000.
