@@ -15,8 +15,10 @@ import (
 // A citizen's dialog lives in Redis under two keys: the report in
 // progress (key) and the case a comment would be about, just after a
 // rating (commentKey). A message reads both with its de-duplication mark
-// (load) and queues its changes on the MULTI/EXEC that commits its answer
-// (save, drop; see once), so Redis sees it twice whatever it does.
+// (load) and queues the report's changes on the MULTI/EXEC that commits
+// its answer (save, drop; see once), so a step of the report costs no
+// round trip of its own. The comment key alone is written at once, when
+// a rating or a comment is recorded (see rating).
 
 func (c *Citizens) key(openid string) string { return c.Prefix + ":wechat:dialog:" + openid }
 
