@@ -3,6 +3,7 @@ package models
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -60,6 +61,35 @@ func RecurrenceKey(dept string, cases []string) string {
 	h := sha256.Sum256([]byte(dept + "|" + strings.Join(cases, ",")))
 	return hex.EncodeToString(h[:])
 }
+
+// RedFlagRecurrences is how many times the same problem (同类问题) handed
+// to a unit in a year makes it recurring: confirmed, the unit loses
+// 红旗窗口 eligibility (第十七条).
+const RedFlagRecurrences = 3
+
+// Recurring: 第十七条 — a problem handed to a unit RedFlagRecurrences times
+// or more in the year.
+func Recurring(cases int) bool { return cases >= RedFlagRecurrences }
+
+// The source keys of deductions (Deduction.SourceKey), one per source, so
+// a rule proposes each once.
+
+// DutyDeductionKey is a day of duty's: a missed or late check-in share it,
+// one deduction per day, whichever came first.
+func DutyDeductionKey(date string) string { return "duty:" + date }
+
+// SummonDeductionKey is a summons answered late or not at all.
+func SummonDeductionKey(id uint64) string { return "summon:" + strconv.FormatUint(id, 10) }
+
+// FaultDeductionKey is a verified staff fault's.
+func FaultDeductionKey(id uint64) string { return "fault:" + strconv.FormatUint(id, 10) }
+
+// UnitDeductionKey is the related-unit rule's: a unit that did not get a
+// case finished as required loses one point for it (第十七条, 各1分),
+// whether its order ran late, in one round or two, or the supervision
+// section found it shirked — the first of these proposes, the others add
+// their reason.
+func UnitDeductionKey(caseNo, dept string) string { return "unit:" + caseNo + ":" + dept }
 
 // DeductionRule names the rule of 第十七条 a deduction comes from.
 type DeductionRule string

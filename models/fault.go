@@ -39,3 +39,15 @@ var UnitFailures = map[FaultKind]string{
 	"shirked":     "推脱责任",
 	"ineffective": "落实不力",
 }
+
+// ComplaintKinds are the staff faults 第十七条 counts towards 服务明星:
+// 业务不熟、审核不严、服务态度差.
+var ComplaintKinds = []FaultKind{"unfamiliar", "careless", "poor_attitude"}
+
+// ServiceStarComplaints is how many verified complaints (ComplaintKinds) in
+// a year cost a person 服务明星 eligibility (第十七条).
+const ServiceStarComplaints = 3
+
+// ServiceStarEligible: 第十七条 — fewer than ServiceStarComplaints
+// complaints in the year.
+func ServiceStarEligible(complaints int) bool { return complaints < ServiceStarComplaints }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -107,9 +106,6 @@ func (r *Reports) handed(db *gorm.DB, from, to time.Time) ([]Item, error) {
 	return items, nil
 }
 
-// complaintKinds are the faults 第十七条 counts towards 服务明星.
-var complaintKinds = []models.FaultKind{"unfamiliar", "careless", "poor_attitude"}
-
 // Scores computes a year's assessment from the deductions (as proposed
 // and decided so far), the cases and the verified faults.
 func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
@@ -199,7 +195,7 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 		reviewed[rv.Key] = rv
 	}
 	for _, g := range GroupSimilar(handed) {
-		if u := units[g.Department]; u != nil && len(g.Cases) >= 3 {
+		if u := units[g.Department]; u != nil && models.Recurring(len(g.Cases)) {
 			k := RecurringKind{Category: g.Category, Count: len(g.Cases), Sample: g.Sample, Cases: g.Cases, Review: string(models.DeductionProposed)}
 			if rv, ok := reviewed[models.RecurrenceKey(g.Department, g.Cases)]; ok {
 				k.Review, k.Note = string(rv.Decision), rv.Note
@@ -225,16 +221,16 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 		StaffID string
 	}
 	if err := db.Model(&models.Fault{}).Select("id, staff_id").
-		Where("at >= ? AND at < ? AND kind IN ? AND staff_id <> ''", from, to, complaintKinds).Scan(&faults).Error; err != nil {
+		Where("at >= ? AND at < ? AND kind IN ? AND staff_id <> ''", from, to, models.ComplaintKinds).Scan(&faults).Error; err != nil {
 		return nil, fmt.Errorf("reports: complaints: %w", err)
 	}
 	for _, f := range faults {
-		if st := staff[f.StaffID]; st != nil && !waived["fault:"+strconv.FormatUint(f.ID, 10)] {
+		if st := staff[f.StaffID]; st != nil && !waived[models.FaultDeductionKey(f.ID)] {
 			st.Complaints++
 		}
 	}
 	for _, st := range staff {
-		st.ServiceStarEligible = st.Complaints < 3
+		st.ServiceStarEligible = models.ServiceStarEligible(st.Complaints)
 	}
 
 	for _, code := range order {
