@@ -107,20 +107,13 @@ func (ch *change) requestRating() error {
 
 // smsText is what the owner sends a walk-in applicant by SMS.
 func smsText(c *models.Case, link string) string {
-	s := fmt.Sprintf("您好！您反映的事项 %s 已有处理结果：%s", c.No, shorten(c.Result, 60))
+	s := fmt.Sprintf("您好！您反映的事项 %s 已有处理结果：%s", c.No, models.Shorten(c.Result, 60))
 	if link != "" {
 		s += "。请点击为本次处理评价（7天内有效）：" + link
 	} else {
 		s += "。请回复“非常满意”“满意”“基本满意”“不满意”或“非常不满意”为本次处理评价。"
 	}
 	return s
-}
-
-func shorten(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "……"
 }
 
 // ratingLink makes a one-time rating link; only its hash is stored.

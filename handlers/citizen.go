@@ -301,7 +301,7 @@ func whichCase(awaiting []models.Case, oldMenu bool) string {
 	}
 	fmt.Fprintf(&b, "您有 %d 件事项在等待评价：\n", len(awaiting))
 	for _, cs := range awaiting {
-		fmt.Fprintf(&b, "%s｜%s｜%s\n", cs.No, cs.Category.Label(), shorten(cs.Result, 20))
+		fmt.Fprintf(&b, "%s｜%s｜%s\n", cs.No, cs.Category.Label(), models.Shorten(cs.Result, 20))
 	}
 	fmt.Fprintf(&b, "请点击对应事项最新一条评价消息中的选项，或回复“编号 数字”，例如“%s 2”（1 非常满意 … 5 非常不满意）。", awaiting[0].No)
 	return b.String()
@@ -449,7 +449,7 @@ func (c *Citizens) summary(d *dialog) string {
 	var b strings.Builder
 	b.WriteString("请核对：\n")
 	fmt.Fprintf(&b, "类别：%s\n", d.Category.Label())
-	fmt.Fprintf(&b, "事项：%s\n", shorten(d.Matter, 60))
+	fmt.Fprintf(&b, "事项：%s\n", models.Shorten(d.Matter, 60))
 	if len(d.Photos) > 0 {
 		fmt.Fprintf(&b, "照片：%d 张\n", len(d.Photos))
 	}
@@ -459,13 +459,6 @@ func (c *Citizens) summary(d *dialog) string {
 	fmt.Fprintf(&b, "联系人：%s %s\n", d.Name, models.MaskMobile(d.Mobile))
 	b.WriteString("回复“确认”提交，回复“上一步”修改，回复“取消”放弃。")
 	return b.String()
-}
-
-func shorten(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "……"
 }
 
 // step takes the answer to d's present step.
