@@ -4,18 +4,13 @@ import "testing"
 
 // Shorten counts characters, not bytes, and says where it cut.
 func TestShorten(t *testing.T) {
-	for _, tc := range []struct {
-		s    string
-		n    int
-		want string
-	}{
-		{"过户超期", 4, "过户超期"},
-		{"过户超期未办", 4, "过户超期……"},
-		{"", 3, ""},
-		{"abc", 2, "ab……"},
-	} {
-		if got := Shorten(tc.s, tc.n); got != tc.want {
-			t.Errorf("Shorten(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
-		}
+	if got := Shorten("过户超期", 4); got != "过户超期" {
+		t.Errorf("a text as long as the limit became %q", got)
+	}
+	if got := Shorten("过户超期未办", 4); got != "过户超期……" {
+		t.Errorf("four characters of 过户超期未办 = %q, want 过户超期……", got)
+	}
+	if got := Shorten("abc", 2); got != "ab……" {
+		t.Errorf("two characters of abc = %q, want ab……", got)
 	}
 }
