@@ -3,6 +3,7 @@ package models
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -70,6 +71,15 @@ const RedFlagRecurrences = 3
 // Recurring: 第十七条 — a problem handed to a unit RedFlagRecurrences times
 // or more in the year.
 func Recurring(cases int) bool { return cases >= RedFlagRecurrences }
+
+// RedFlagStanding is a unit's 红旗窗口 standing from the supervision
+// section's word on each of its recurring problems of the year: one
+// confirmed settles it (not eligible); one still proposed holds it
+// (pending); those waived are not one problem and do not count.
+func RedFlagStanding(reviews []DeductionStatus) (eligible, pending bool) {
+	confirmed, proposed := slices.Contains(reviews, DeductionConfirmed), slices.Contains(reviews, DeductionProposed)
+	return !confirmed && !proposed, proposed && !confirmed
+}
 
 // The source keys of deductions (Deduction.SourceKey), one per source, so
 // a rule proposes each once.

@@ -35,3 +35,23 @@ func TestDeductionKeys(t *testing.T) {
 		}
 	}
 }
+
+// 红旗窗口 under review: one confirmed recurring problem loses it, one
+// awaiting the supervision section's word holds it, waived ones do not count.
+func TestRedFlagStanding(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		reviews           []DeductionStatus
+		eligible, pending bool
+	}{
+		{"no recurring problem", nil, true, false},
+		{"all waived", []DeductionStatus{DeductionWaived, DeductionWaived}, true, false},
+		{"one awaiting review", []DeductionStatus{DeductionWaived, DeductionProposed}, false, true},
+		{"one confirmed", []DeductionStatus{DeductionProposed, DeductionConfirmed}, false, false},
+	} {
+		eligible, pending := RedFlagStanding(tc.reviews)
+		if eligible != tc.eligible || pending != tc.pending {
+			t.Errorf("%s: eligible %v, pending %v; want %v, %v", tc.name, eligible, pending, tc.eligible, tc.pending)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package reports
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -204,13 +203,11 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 		}
 	}
 	for _, u := range units {
-		// One confirmed problem settles it; one awaiting review holds it.
-		has := func(review models.DeductionStatus) bool {
-			return slices.ContainsFunc(u.Recurring, func(k RecurringKind) bool { return k.Review == string(review) })
+		reviews := make([]models.DeductionStatus, len(u.Recurring))
+		for i, k := range u.Recurring {
+			reviews[i] = models.DeductionStatus(k.Review)
 		}
-		confirmed, proposed := has(models.DeductionConfirmed), has(models.DeductionProposed)
-		u.RedFlagEligible = !confirmed && !proposed
-		u.RedFlagPending = proposed && !confirmed
+		u.RedFlagEligible, u.RedFlagPending = models.RedFlagStanding(reviews)
 	}
 
 	// 服务明星: 3+ complaints for unfamiliarity, careless review or
