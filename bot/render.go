@@ -92,7 +92,7 @@ func renderCard(kind models.NoticeKind, d models.NoticeData) Card {
 			"事项：" + d.Matter,
 			"反映人：" + applicant,
 			"首接负责人：" + d.OwnerName,
-			fmt.Sprintf("请于 %s 前答复（3个工作日）", due()),
+			fmt.Sprintf("请于 %s 前答复（%d个工作日）", due(), d.ReplyWorkdays()),
 		}
 		if d.Note != "" {
 			lines = append(lines, "说明："+d.Note)
@@ -158,9 +158,9 @@ func renderCard(kind models.NoticeKind, d models.NoticeData) Card {
 		if d.CapAt != nil {
 			capAt = models.FormatTime(*d.CapAt)
 		}
-		what := "已满10个工作日仍未答复"
+		what := fmt.Sprintf("已满%d个工作日仍未答复", d.MaxWorkdays())
 		if d.LateDays > 0 {
-			what = fmt.Sprintf("已超过10个工作日的最长时限 %d 个工作日仍未答复", d.LateDays)
+			what = fmt.Sprintf("已超过%d个工作日的最长时限 %d 个工作日仍未答复", d.MaxWorkdays(), d.LateDays)
 		}
 		return Card{Title: fmt.Sprintf("🚨 %s %s（%s）", d.OrderNo, what, d.DepartmentName),
 			Lines: []string{"案件：" + d.CaseNo, "事项：" + d.Matter, "反映人：" + applicant, "最长时限：" + capAt, "首接负责人：" + d.OwnerName}}

@@ -466,9 +466,9 @@ func (ch *change) reachCap(o *models.WorkOrder, dept models.Department, d models
 	if !skip[ch.c.OwnerID] {
 		ch.notify(models.NoticeCapReached, models.AudienceStaff, ch.c.OwnerID, d)
 	}
-	what := "已满10个工作日仍未答复"
+	what := fmt.Sprintf("已满%d个工作日仍未答复", ch.s.opts.MaxDays)
 	if d.LateDays > 0 {
-		what = fmt.Sprintf("已超过10个工作日的最长时限 %d 个工作日仍未答复", d.LateDays)
+		what = fmt.Sprintf("已超过%d个工作日的最长时限 %d 个工作日仍未答复", ch.s.opts.MaxDays, d.LateDays)
 	}
 	ch.record("cap_reached", o.No, fmt.Sprintf("%s%s，已报告%s和监督考核科", dept.Name, what, told))
 	ch.tellDelay(o, dept, models.DelayCap, nil)

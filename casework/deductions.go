@@ -43,37 +43,30 @@ func (ch *change) yearOf(t time.Time) int { return t.In(ch.cal.Location()).Year(
 // the order's receipt.
 
 func dutyMissed(year int, m models.DutyMiss, name string) models.Deduction {
-	return models.Deduction{Year: year, Rule: models.RuleDutyLate, SourceKey: "duty:" + m.Date,
+	return models.Deduction{Year: year, Rule: models.RuleDutyLate, SourceKey: models.DutyDeductionKey(m.Date),
 		Reason: fmt.Sprintf("%s 值班日 %s 未按时到岗签到", name, m.Date), At: m.At}
 }
 
 // checkedInLate shares its key with dutyMissed: one deduction per day,
 // whichever came first.
 func checkedInLate(year int, ci models.CheckIn, name string) models.Deduction {
-	return models.Deduction{Year: year, Rule: models.RuleDutyLate, SourceKey: "duty:" + ci.Date,
+	return models.Deduction{Year: year, Rule: models.RuleDutyLate, SourceKey: models.DutyDeductionKey(ci.Date),
 		Reason: fmt.Sprintf("%s 值班日 %s 迟到，%s 签到", name, ci.Date, ci.At.In(models.Shanghai).Format("15:04")), At: ci.At}
 }
 
 func summonedLate(year int, sm models.Summon, caseNo string) models.Deduction {
-	return models.Deduction{Year: year, Rule: models.RuleSummonLate, SourceKey: "summon:" + strconv.FormatUint(sm.ID, 10),
+	return models.Deduction{Year: year, Rule: models.RuleSummonLate, SourceKey: models.SummonDeductionKey(sm.ID),
 		DepartmentCode: sm.DepartmentCode, CaseNo: caseNo,
 		Reason: fmt.Sprintf("被通知后未在 %s 前到“办不成事”反映窗口", models.FormatTime(sm.ArriveBy)), At: sm.SummonedAt}
 }
 
-// unitKey is the source of the related-unit rule: a unit that did not get
-// a case finished as required loses one point for it (第十七条, 各1分),
-// whether its order ran late, in one round or two, or the supervision
-// section found it shirked — the first of these proposes, the others add
-// their reason.
-func unitKey(caseNo, dept string) string { return "unit:" + caseNo + ":" + dept }
-
 // faulted is a staff fault (the unit and the person −1) or, with no
 // person, a related unit's failure (that unit −1).
 func faulted(year int, f models.Fault, caseNo, name string) models.Deduction {
-	d := models.Deduction{Year: year, SourceKey: "fault:" + strconv.FormatUint(f.ID, 10), DepartmentCode: f.DepartmentCode,
+	d := models.Deduction{Year: year, SourceKey: models.FaultDeductionKey(f.ID), DepartmentCode: f.DepartmentCode,
 		CaseNo: caseNo, At: f.At}
 	if f.StaffID == "" {
-		d.Rule, d.SourceKey = models.RuleUnitFailure, unitKey(caseNo, f.DepartmentCode)
+		d.Rule, d.SourceKey = models.RuleUnitFailure, models.UnitDeductionKey(caseNo, f.DepartmentCode)
 		d.Reason = unitFailureTopic(f.Kind) + freeText(f.Note)
 		return d
 	}
@@ -92,7 +85,7 @@ func overdue(year int, o models.WorkOrder, caseNo string) models.Deduction {
 	if o.RepliedAt != nil {
 		what = "超期答复（" + models.FormatTime(*o.RepliedAt) + "）"
 	}
-	return models.Deduction{Year: year, Rule: models.RuleOrderOverdue, SourceKey: unitKey(caseNo, o.DepartmentCode), DepartmentCode: o.DepartmentCode,
+	return models.Deduction{Year: year, Rule: models.RuleOrderOverdue, SourceKey: models.UnitDeductionKey(caseNo, o.DepartmentCode), DepartmentCode: o.DepartmentCode,
 		CaseNo: caseNo, Reason: overdueTopic(o.No) + what + "，时限 " + models.FormatTime(o.Deadline()), At: o.Deadline()}
 }
 
@@ -227,13 +220,13 @@ func (s *Service) ProposeDeductions(ctx context.Context, year int) error {
 	// deduction is on file under its old key (order:…, fault:…).
 	legacy := map[string][]string{}
 	for _, o := range orders {
-		k := unitKey(o.CaseNo, o.DepartmentCode)
+		k := models.UnitDeductionKey(o.CaseNo, o.DepartmentCode)
 		legacy[k] = append(legacy[k], "order:"+o.No)
 	}
 	for _, f := range faults {
 		if f.StaffID == "" {
-			k := unitKey(f.No, f.DepartmentCode)
-			legacy[k] = append(legacy[k], "fault:"+strconv.FormatUint(f.ID, 10))
+			k := models.UnitDeductionKey(f.No, f.DepartmentCode)
+			legacy[k] = append(legacy[k], models.FaultDeductionKey(f.ID))
 		}
 	}
 	var fresh []models.Deduction
@@ -377,7 +370,7 @@ func (s *Service) ReviewRecurrence(ctx context.Context, actor models.Staff, year
 		}
 	}
 	cases = slices.Compact(slices.Sorted(slices.Values(cases)))
-	if len(cases) < 3 {
+	if !models.Recurring(len(cases)) {
 		return models.Errorf(models.ErrInvalid, "同类问题至少有 3 件不同的案件")
 	}
 	r := models.RecurrenceReview{Year: year, Key: models.RecurrenceKey(dept, cases), DepartmentCode: dept,

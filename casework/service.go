@@ -85,10 +85,10 @@ func New(db *gorm.DB, clk clock.Clock, cal *workday.Calendar, opts Options, log 
 		opts.OrderPrefix = "GD"
 	}
 	if opts.ReplyDays == 0 {
-		opts.ReplyDays = 3
+		opts.ReplyDays = models.DefaultReplyDays
 	}
 	if opts.MaxDays == 0 {
-		opts.MaxDays = 10
+		opts.MaxDays = models.DefaultMaxDays
 	}
 	if opts.SummonWithin == 0 {
 		opts.SummonWithin = 30 * time.Minute
@@ -127,6 +127,10 @@ func (s *Service) Clock() clock.Clock { return s.clock }
 
 // Calendar is the working-day calendar deadlines follow.
 func (s *Service) Calendar() *workday.Calendar { return s.cal.Load() }
+
+// ReplyDays is the working days a department has to answer a work order
+// (第十二条, workday.reply_days).
+func (s *Service) ReplyDays() int { return s.opts.ReplyDays }
 
 // inTx runs fn in one transaction, again when it lost a race (deadlock,
 // lock wait, busy file): the loser retries from a fresh read, so concurrent
@@ -288,6 +292,7 @@ func (ch *change) data() models.NoticeData {
 		ApplicantName: ch.c.ApplicantName, ApplicantKind: ch.c.ApplicantKind, Company: ch.c.Company,
 		MaskedMobile: models.MaskMobile(ch.c.ApplicantMobile),
 		OwnerID:      ch.owner.ID, OwnerName: ch.owner.Name, ActorName: ch.actor.Name, Round: ch.c.Round,
+		ReplyDays: ch.s.opts.ReplyDays, MaxDays: ch.s.opts.MaxDays,
 	}
 }
 

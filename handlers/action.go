@@ -38,7 +38,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"orderStatus": func(s string) string { return models.OrderStatus(s).Label() },
 	"event":       models.EventLabel,
 	"when":        isoTime,
-	"short":       func(s string) string { return shorten(s, 40) }, // a long matter, cut to a line
+	"short":       func(s string) string { return models.Shorten(s, 40) }, // a long matter, cut to a line
 	"pct":         func(f float64) string { return strconv.FormatFloat(f*100, 'f', 0, 64) + "%" },
 	"bar": func(n, total int64) int64 {
 		if total == 0 {

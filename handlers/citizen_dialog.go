@@ -120,7 +120,7 @@ func (c *Citizens) summary(d *dialog) string {
 	var b strings.Builder
 	b.WriteString("请核对：\n")
 	fmt.Fprintf(&b, "类别：%s\n", d.Category.Label())
-	fmt.Fprintf(&b, "事项：%s\n", shorten(d.Matter, 60))
+	fmt.Fprintf(&b, "事项：%s\n", models.Shorten(d.Matter, 60))
 	if len(d.Photos) > 0 {
 		fmt.Fprintf(&b, "照片：%d 张\n", len(d.Photos))
 	}
@@ -130,13 +130,6 @@ func (c *Citizens) summary(d *dialog) string {
 	fmt.Fprintf(&b, "联系人：%s %s\n", d.Name, models.MaskMobile(d.Mobile))
 	b.WriteString("回复“确认”提交，回复“上一步”修改，回复“取消”放弃。")
 	return b.String()
-}
-
-func shorten(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "……"
 }
 
 // step takes the answer to d's present step.

@@ -97,7 +97,7 @@ func whichCase(awaiting []models.Case, oldMenu bool) string {
 	}
 	fmt.Fprintf(&b, "您有 %d 件事项在等待评价：\n", len(awaiting))
 	for _, cs := range awaiting {
-		fmt.Fprintf(&b, "%s｜%s｜%s\n", cs.No, cs.Category.Label(), shorten(cs.Result, 20))
+		fmt.Fprintf(&b, "%s｜%s｜%s\n", cs.No, cs.Category.Label(), models.Shorten(cs.Result, 20))
 	}
 	fmt.Fprintf(&b, "请点击对应事项最新一条评价消息中的选项，或回复“编号 数字”，例如“%s 2”（1 非常满意 … 5 非常不满意）。", awaiting[0].No)
 	return b.String()

@@ -206,7 +206,7 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, source, text st
 			codes, names = append(codes, d.Code), append(names, d.Name)
 		}
 		if c, err = h.Cases.Dispatch(ctx, actor, no, codes, note, true); err == nil {
-			return fmt.Sprintf("%s 已指派%s联合办理 %s，各部门将在3个工作日内答复。", actor.Name, strings.Join(names, "、"), no), nil
+			return fmt.Sprintf("%s 已指派%s联合办理 %s，各部门将在%d个工作日内答复。", actor.Name, strings.Join(names, "、"), no, h.Cases.ReplyDays()), nil
 		}
 	case "办结":
 		// Nobody closes a case by hand (第十三条): the answer says how it

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -162,7 +163,28 @@ type NoticeData struct {
 	// ByOwner: the complaint window's owner, not the department, escalated
 	// the order (第七条, 第十一条); ActorName is who.
 	ByOwner bool `json:"by_owner,omitempty"`
+	// ReplyDays and MaxDays are 第十二条's deadlines as the centre
+	// configured them (workday.reply_days, workday.max_days) when the
+	// notice was written; read them with ReplyWorkdays and MaxWorkdays.
+	ReplyDays int `json:"reply_days,omitempty"`
+	MaxDays   int `json:"max_days,omitempty"`
 }
+
+// 第十二条: a work order is answered within 3 working days of receipt, and
+// an extension never passes 10. The configuration may only shorten them.
+const (
+	DefaultReplyDays = 3
+	DefaultMaxDays   = 10
+)
+
+// ReplyWorkdays is the working days a department has to answer an order:
+// the configured days, or 第十二条's 3 for a notice written before the
+// payload carried them.
+func (d NoticeData) ReplyWorkdays() int { return cmp.Or(d.ReplyDays, DefaultReplyDays) }
+
+// MaxWorkdays is the longest an order may take, extensions included: the
+// configured days, or 第十二条's 10.
+func (d NoticeData) MaxWorkdays() int { return cmp.Or(d.MaxDays, DefaultMaxDays) }
 
 // MenuItem is one clickable line of a menu message. WeChat returns the id
 // as a number (bizmsgmenuid), so ids are numeric. An item of a rating

@@ -210,6 +210,19 @@ func (d DingTalkApp) keeping(old DingTalkApp) DingTalkApp {
 	return d
 }
 
+// Complete reports whether the service account can send (customer-service
+// and template messages): its AppID and AppSecret are set. Without them a
+// citizen's notice is only logged.
+func (w WeChatApp) Complete() bool { return w.AppID != "" && w.AppSecret != "" }
+
+// Complete reports whether the WeCom app can send private messages: the
+// corp, its AgentId and Secret are set together.
+func (w WeComApp) Complete() bool { return w.CorpID != "" && w.AgentID != "" && w.Secret != "" }
+
+// Complete reports whether the DingTalk app can send private messages:
+// AppKey, AppSecret and RobotCode are set together.
+func (d DingTalkApp) Complete() bool { return d.AppKey != "" && d.AppSecret != "" && d.RobotCode != "" }
+
 // Check tells, in Chinese for the console, what a group still lacks.
 func (g CentreGroup) Check(label string) error {
 	if g.Platform != "" && g.Platform != "wecom" && g.Platform != "dingtalk" {
@@ -226,7 +239,7 @@ func (g CentreGroup) Check(label string) error {
 
 // Check tells what the service account's credentials still lack.
 func (w WeChatApp) Check() error {
-	if w.AppID != "" && (w.AppSecret == "" || w.Token == "") {
+	if w.AppID != "" && (!w.Complete() || w.Token == "") {
 		return Errorf(ErrInvalid, "服务号：填写或更换 AppID 时，请同时填写 AppSecret 和令牌（Token）")
 	}
 	if w.AppID == "" && (w.AppSecret != "" || w.EncodingAESKey != "") {
@@ -239,7 +252,7 @@ func (w WeChatApp) Check() error {
 func (w WeComApp) Check() error {
 	// The smart robot stands alone; the app (private messages, its
 	// callback) needs the corp, its AgentId and Secret together.
-	if (w.AgentID != "" || w.Secret != "" || w.Token != "") && (w.CorpID == "" || w.AgentID == "" || w.Secret == "") {
+	if (w.AgentID != "" || w.Secret != "" || w.Token != "") && !w.Complete() {
 		return Errorf(ErrInvalid, "企业微信：应用需要同时填写企业 ID（CorpID）、AgentId 和 Secret；更换 CorpID 或 AgentId 时请重新填写 Secret")
 	}
 	if (w.Token == "") != (w.EncodingAESKey == "") {
@@ -253,7 +266,7 @@ func (w WeComApp) Check() error {
 
 // Check tells what the DingTalk credentials still lack.
 func (d DingTalkApp) Check() error {
-	if (d.AppKey != "" || d.AppSecret != "" || d.RobotCode != "") && (d.AppKey == "" || d.AppSecret == "" || d.RobotCode == "") {
+	if (d.AppKey != "" || d.AppSecret != "" || d.RobotCode != "") && !d.Complete() {
 		return Errorf(ErrInvalid, "钉钉：需要同时填写 AppKey、AppSecret 和 RobotCode；更换 AppKey 时请重新填写 AppSecret")
 	}
 	return nil

@@ -38,3 +38,40 @@ func TestSettingsKeepSecretsWhereTheyBelong(t *testing.T) {
 		t.Errorf("an app with no secret passed")
 	}
 }
+
+// An app sends once its credentials are all there: the service account
+// with AppID and AppSecret; WeCom with the corp, AgentId and Secret;
+// DingTalk with AppKey, AppSecret and RobotCode. What Check accepts with
+// any of the app's fields set is complete.
+func TestAppsComplete(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		got  bool
+		want bool
+	}{
+		{"wechat: nothing", WeChatApp{}.Complete(), false},
+		{"wechat: AppID only", WeChatApp{AppID: "wx1", Token: "t"}.Complete(), false},
+		{"wechat: AppID and AppSecret", WeChatApp{AppID: "wx1", AppSecret: "s"}.Complete(), true},
+		{"wecom: the smart robot alone", WeComApp{BotToken: "b", BotEncodingAESKey: "k"}.Complete(), false},
+		{"wecom: no AgentId", WeComApp{CorpID: "ww", Secret: "s"}.Complete(), false},
+		{"wecom: corp, AgentId and Secret", WeComApp{CorpID: "ww", AgentID: "1", Secret: "s"}.Complete(), true},
+		{"dingtalk: no RobotCode", DingTalkApp{AppKey: "a", AppSecret: "s"}.Complete(), false},
+		{"dingtalk: AppKey, AppSecret and RobotCode", DingTalkApp{AppKey: "a", AppSecret: "s", RobotCode: "r"}.Complete(), true},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: complete = %v, want %v", tc.name, tc.got, tc.want)
+		}
+	}
+	if err := (WeChatApp{AppID: "wx1", AppSecret: "s", Token: "t"}).Check(); err != nil {
+		t.Errorf("a complete service account: %v", err)
+	}
+	if err := (WeComApp{CorpID: "ww", AgentID: "1", Secret: "s"}).Check(); err != nil {
+		t.Errorf("a complete WeCom app: %v", err)
+	}
+	if err := (DingTalkApp{AppKey: "a", AppSecret: "s", RobotCode: "r"}).Check(); err != nil {
+		t.Errorf("a complete DingTalk app: %v", err)
+	}
+	if err := (DingTalkApp{AppKey: "a", AppSecret: "s"}).Check(); err == nil {
+		t.Error("a DingTalk app without RobotCode passed")
+	}
+}

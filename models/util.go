@@ -147,3 +147,12 @@ func FormatYears(years []int) string {
 	}
 	return strings.Join(parts, "、")
 }
+
+// Shorten cuts a text people read to its first n characters (runes), with
+// “……” where it was cut: a matter or an answer quoted in a line.
+func Shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "……"
+}

@@ -384,19 +384,11 @@ func (m *Monthly) Card(departmentNames map[string]string) (title string, lines [
 				break
 			}
 			name := cmp.Or(departmentNames[g.Department], m.DepartmentName(g.Department))
-			lines = append(lines, fmt.Sprintf("· %s —— %d 件（%s，%s）", shortText(g.Sample, 30), len(g.Cases), name, models.Category(g.Category).Label()))
+			lines = append(lines, fmt.Sprintf("· %s —— %d 件（%s，%s）", models.Shorten(g.Sample, 30), len(g.Cases), name, models.Category(g.Category).Label()))
 		}
 	}
 	if m.PendingDeductions > 0 {
 		lines = append(lines, fmt.Sprintf("扣分建议 %d 项待监督考核科确认。", m.PendingDeductions))
 	}
 	return title, lines
-}
-
-func shortText(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "……"
 }

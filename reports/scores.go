@@ -3,8 +3,6 @@ package reports
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -107,9 +105,6 @@ func (r *Reports) handed(db *gorm.DB, from, to time.Time) ([]Item, error) {
 	return items, nil
 }
 
-// complaintKinds are the faults 第十七条 counts towards 服务明星.
-var complaintKinds = []models.FaultKind{"unfamiliar", "careless", "poor_attitude"}
-
 // Scores computes a year's assessment from the deductions (as proposed
 // and decided so far), the cases and the verified faults.
 func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
@@ -199,7 +194,7 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 		reviewed[rv.Key] = rv
 	}
 	for _, g := range GroupSimilar(handed) {
-		if u := units[g.Department]; u != nil && len(g.Cases) >= 3 {
+		if u := units[g.Department]; u != nil && models.Recurring(len(g.Cases)) {
 			k := RecurringKind{Category: g.Category, Count: len(g.Cases), Sample: g.Sample, Cases: g.Cases, Review: string(models.DeductionProposed)}
 			if rv, ok := reviewed[models.RecurrenceKey(g.Department, g.Cases)]; ok {
 				k.Review, k.Note = string(rv.Decision), rv.Note
@@ -208,13 +203,11 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 		}
 	}
 	for _, u := range units {
-		// One confirmed problem settles it; one awaiting review holds it.
-		has := func(review models.DeductionStatus) bool {
-			return slices.ContainsFunc(u.Recurring, func(k RecurringKind) bool { return k.Review == string(review) })
+		reviews := make([]models.DeductionStatus, len(u.Recurring))
+		for i, k := range u.Recurring {
+			reviews[i] = models.DeductionStatus(k.Review)
 		}
-		confirmed, proposed := has(models.DeductionConfirmed), has(models.DeductionProposed)
-		u.RedFlagEligible = !confirmed && !proposed
-		u.RedFlagPending = proposed && !confirmed
+		u.RedFlagEligible, u.RedFlagPending = models.RedFlagStanding(reviews)
 	}
 
 	// 服务明星: 3+ complaints for unfamiliarity, careless review or
@@ -225,16 +218,16 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 		StaffID string
 	}
 	if err := db.Model(&models.Fault{}).Select("id, staff_id").
-		Where("at >= ? AND at < ? AND kind IN ? AND staff_id <> ''", from, to, complaintKinds).Scan(&faults).Error; err != nil {
+		Where("at >= ? AND at < ? AND kind IN ? AND staff_id <> ''", from, to, models.ComplaintKinds).Scan(&faults).Error; err != nil {
 		return nil, fmt.Errorf("reports: complaints: %w", err)
 	}
 	for _, f := range faults {
-		if st := staff[f.StaffID]; st != nil && !waived["fault:"+strconv.FormatUint(f.ID, 10)] {
+		if st := staff[f.StaffID]; st != nil && !waived[models.FaultDeductionKey(f.ID)] {
 			st.Complaints++
 		}
 	}
 	for _, st := range staff {
-		st.ServiceStarEligible = st.Complaints < 3
+		st.ServiceStarEligible = models.ServiceStarEligible(st.Complaints)
 	}
 
 	for _, code := range order {

@@ -19,8 +19,8 @@ const notRated = "未评价"
 func Text(kind models.NoticeKind, d models.NoticeData) string {
 	switch kind {
 	case models.NoticeCaseReceived:
-		return fmt.Sprintf("已受理，编号 %s。首接负责人：%s（接诉即办专员），将跟进到办结。\n需要部门办理的，部门将在3个工作日内答复您；您可随时回复“查询”了解进度。",
-			d.CaseNo, d.OwnerName)
+		return fmt.Sprintf("已受理，编号 %s。首接负责人：%s（接诉即办专员），将跟进到办结。\n需要部门办理的，部门将在%d个工作日内答复您；您可随时回复“查询”了解进度。",
+			d.CaseNo, d.OwnerName, d.ReplyWorkdays())
 	case models.NoticeOrderDispatched:
 		s := fmt.Sprintf("您反映的 %s 已转交%s办理", d.CaseNo, strings.Join(d.Departments, "、"))
 		if d.Reopened {
@@ -83,7 +83,7 @@ func TemplateFields(kind models.NoticeKind, d models.NoticeData) Fields {
 	switch kind {
 	case models.NoticeCaseReceived:
 		f.First, f.Keyword2 = "您反映的问题已受理", "已受理，首接负责人："+d.OwnerName
-		f.Remark = "需要部门办理的，部门将在3个工作日内答复您。"
+		f.Remark = fmt.Sprintf("需要部门办理的，部门将在%d个工作日内答复您。", d.ReplyWorkdays())
 	case models.NoticeOrderDispatched:
 		f.First, f.Keyword2 = "您反映的问题已转交部门办理", "转交"+strings.Join(d.Departments, "、")
 	case models.NoticeOrderReplied:
