@@ -78,17 +78,17 @@ func buildWith(ctx context.Context, cfg *config.Config, log *slog.Logger, wall c
 		}
 	}()
 	clk := a.newClock(cfg.Clock)
-	if err := a.openStores(ctx, cfg); err != nil {
+	if err = a.openStores(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if err := a.newCasework(ctx, cfg, clk); err != nil {
+	if err = a.newCasework(ctx, cfg, clk); err != nil {
 		return nil, err
 	}
-	if err := a.newPlatforms(cfg, clk, wall); err != nil {
+	if err = a.newPlatforms(cfg, clk, wall); err != nil {
 		return nil, err
 	}
 	a.newOutbox(cfg, clk)
-	if err := a.newInbound(ctx, cfg, clk); err != nil {
+	if err = a.newInbound(ctx, cfg, clk); err != nil {
 		return nil, err
 	}
 	a.newJobs(cfg)
