@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"bbcs/models"
+	"bbcs/timers"
 )
 
 // Timers is the index of deadlines casework keeps in Redis (decision 3):
@@ -40,7 +41,7 @@ const (
 	timerCap    = "cap"
 )
 
-func orderTimerPrefix(orderNo string) string { return "wo:" + orderNo + ":" }
+func orderTimerPrefix(orderNo string) string { return orderNS + orderNo + ":" }
 
 // OrderTimers lists the timers an open order needs, with when they fire.
 func (s *Service) OrderTimers(o *models.WorkOrder) map[string]time.Time {
@@ -216,53 +217,55 @@ func (s *Service) WantedTimers(ctx context.Context) (map[string]time.Time, error
 	return want, nil
 }
 
-func summonTimer(id uint64) string { return "summon:" + strconv.FormatUint(id, 10) }
+func summonTimer(id uint64) string { return summonNS + strconv.FormatUint(id, 10) }
 
-// OwnsTimer reports whether a timer id is one casework plans from the
-// database (reconciliation may drop such a timer when the database no
-// longer wants it).
-func OwnsTimer(id string) bool {
-	for _, p := range []string{"wo:", "summon:", "duty:", "rate:", "followup:", "monthly:", "wait:"} {
-		if strings.HasPrefix(id, p) {
-			return true
-		}
-	}
-	return false
-}
+// The namespaces of the timers casework plans from the database and
+// fires (each documented with its planning): the prefixes of their ids.
+const (
+	orderNS    = "wo:"
+	summonNS   = "summon:"
+	dutyNS     = "duty:"
+	ratingNS   = "rate:"
+	followUpNS = "followup:"
+	waitNS     = "wait:"
+)
 
 // ErrUnknownTimer is a timer id no handler knows: the engine drops it.
-var ErrUnknownTimer = errors.New("casework: unknown timer")
+var ErrUnknownTimer = timers.ErrUnknownTimer
 
-// FireTimer acts on a due timer, once: it re-reads the database and does
-// nothing when the order was answered, re-planned or the timer already
-// fired; otherwise it writes the timeline line and the notices in one
-// transaction with the record that it fired.
-func (s *Service) FireTimer(ctx context.Context, id string) error {
-	switch {
-	case strings.HasPrefix(id, "wo:"):
-		rest := strings.TrimPrefix(id, "wo:")
-		i := strings.Index(rest, ":")
-		if i < 0 {
+// HandleTimers registers casework's timers with m. Each firing acts on a
+// due timer once: it re-reads the database and does nothing when the
+// order was answered, re-planned or the timer already fired; otherwise it
+// writes the timeline line and the notices in one transaction with the
+// record that it fired.
+func (s *Service) HandleTimers(m *timers.Mux) {
+	m.Handle(orderNS, byID(func(ctx context.Context, id string) error {
+		orderNo, what, ok := strings.Cut(strings.TrimPrefix(id, orderNS), ":")
+		if !ok {
 			return ErrUnknownTimer
 		}
-		return s.fireOrderTimer(ctx, id, rest[:i], rest[i+1:])
-	case strings.HasPrefix(id, "rate:"):
-		return s.fireRatingTimer(ctx, id)
-	case strings.HasPrefix(id, "followup:"):
-		return s.fireFollowUpTimer(ctx, id)
-	case strings.HasPrefix(id, "duty:"):
+		return s.fireOrderTimer(ctx, id, orderNo, what)
+	}))
+	m.Handle(ratingNS, byID(s.fireRatingTimer))
+	m.Handle(followUpNS, byID(s.fireFollowUpTimer))
+	m.Handle(dutyNS, byID(func(ctx context.Context, id string) error {
 		date, _ := isDutyTimer(id)
 		return s.fireDutyTimer(ctx, id, date)
-	case strings.HasPrefix(id, "wait:"):
-		return s.fireWaitTimer(ctx, id)
-	case strings.HasPrefix(id, "summon:"):
-		n, err := strconv.ParseUint(strings.TrimPrefix(id, "summon:"), 10, 64)
+	}))
+	m.Handle(waitNS, byID(s.fireWaitTimer))
+	m.Handle(summonNS, byID(func(ctx context.Context, id string) error {
+		n, err := strconv.ParseUint(strings.TrimPrefix(id, summonNS), 10, 64)
 		if err != nil {
 			return ErrUnknownTimer
 		}
 		return s.fireSummonTimer(ctx, id, n)
-	}
-	return ErrUnknownTimer
+	}))
+}
+
+// byID is a timer handler that reads the database's time, not the due
+// time the engine passes.
+func byID(fire func(ctx context.Context, id string) error) timers.Handler {
+	return func(ctx context.Context, id string, _ time.Time) error { return fire(ctx, id) }
 }
 
 // fired records the firing; false when it had fired already.

@@ -20,7 +20,7 @@ import (
 //
 //	duty:YYYY-MM-DD  fires at duty.check_in on that working day
 
-func dutyTimer(date string) string { return "duty:" + date }
+func dutyTimer(date string) string { return dutyNS + date }
 
 // dutyTimers are the checks of today (if a working day) and of the next
 // working day.
@@ -96,13 +96,18 @@ func (s *Service) DutyMisses(ctx context.Context) ([]models.DutyMiss, error) {
 	return list, nil
 }
 
-func isDutyTimer(id string) (string, bool) { return strings.CutPrefix(id, "duty:") }
+func isDutyTimer(id string) (string, bool) { return strings.CutPrefix(id, dutyNS) }
 
 // The monthly summary (第十四条) goes to the leaders' group on the first
 // working day of each month:
 //
 //	monthly:YYYY-MM  fires at the reminder time of the first working day after that month
-func monthlyTimer(month string) string { return "monthly:" + month }
+//
+// casework plans these timers; the push itself, which needs the reports,
+// registers their handler (see bbcs/jobs).
+const MonthlyTimerPrefix = "monthly:"
+
+func monthlyTimer(month string) string { return MonthlyTimerPrefix + month }
 
 // monthlyTimers are the pushes of last month's and this month's summary.
 func (s *Service) monthlyTimers(now time.Time) map[string]time.Time {

@@ -34,7 +34,7 @@ const (
 	waitInstruction = "instruction"
 )
 
-func waitPrefix(caseNo string) string { return "wait:" + caseNo + ":" }
+func waitPrefix(caseNo string) string { return waitNS + caseNo + ":" }
 
 // wait is one open wait of a case.
 type wait struct {
@@ -184,7 +184,7 @@ func (s *Service) wantedWaits(ctx context.Context) (map[string]time.Time, error)
 
 // fireWaitTimer: wait:<case no>:<key>:remind|escalate.
 func (s *Service) fireWaitTimer(ctx context.Context, id string) error {
-	rest := strings.TrimPrefix(id, "wait:")
+	rest := strings.TrimPrefix(id, waitNS)
 	no, key, ok := strings.Cut(rest, ":")
 	i := strings.LastIndex(key, ":")
 	if !ok || i < 0 {

@@ -126,13 +126,13 @@ func checkLogs(t *testing.T, logs string, cfg *config.Config) {
 func (ta *testApp) runLoops() {
 	ta.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := ta.app.reconcile(ctx); err != nil {
+	if err := ta.app.jobs.Reconcile(ctx); err != nil {
 		ta.t.Fatal(err)
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); ta.app.outbox.Run(ctx, 50*time.Millisecond) }()
-	go func() { defer wg.Done(); ta.app.timers.Run(ctx, ta.app.fireTimer) }()
+	go func() { defer wg.Done(); ta.app.timers.Run(ctx, ta.app.jobs.Fire) }()
 	ta.t.Cleanup(func() { cancel(); wg.Wait() })
 }
 
@@ -149,7 +149,7 @@ func (ta *testApp) fireDueTimers(prefix string) {
 	now := ta.app.cases.Clock().Now()
 	for id, at := range want {
 		if strings.HasPrefix(id, prefix) && !at.After(now) {
-			if err := ta.app.fireTimer(ctx, id, at); err != nil {
+			if err := ta.app.jobs.Fire(ctx, id, at); err != nil {
 				ta.t.Fatalf("timer %s: %v", id, err)
 			}
 		}

@@ -237,7 +237,7 @@ func TestAProcessDyingMidFireLosesNoTimer(t *testing.T) {
 func TestMissedDutyCheckInIsRecorded(t *testing.T) {
 	g := startGroupsApp(t)
 	g.at("2026-03-09T18:00:00+08:00")
-	if err := g.app.reconcile(context.Background()); err != nil { // plans 03-09's and the next working day's checks
+	if err := g.app.jobs.Reconcile(context.Background()); err != nil { // plans 03-09's and the next working day's checks
 		t.Fatal(err)
 	}
 	g.at("2026-03-10T08:20:00+08:00")
@@ -247,7 +247,7 @@ func TestMissedDutyCheckInIsRecorded(t *testing.T) {
 		t.Fatalf("check-in at 08:20: %v", ci)
 	}
 	g.at("2026-03-10T08:31:00+08:00")
-	if err := g.app.reconcile(context.Background()); err != nil { // plans 03-11's check
+	if err := g.app.jobs.Reconcile(context.Background()); err != nil { // plans 03-11's check
 		t.Fatal(err)
 	}
 	g.at("2026-03-11T08:31:00+08:00") // nobody checks in on 03-11
@@ -281,7 +281,7 @@ func TestMonthlySummaryIsPushedToTheLeaders(t *testing.T) {
 	c := g.newCase("realestate")
 	g.wecomSays("zhangwei", "回复 "+orderFor(c, "realestate")+" 已办结")
 	g.at("2026-03-31T20:00:00+08:00")
-	if err := g.app.reconcile(context.Background()); err != nil { // plans March's push for 04-01 09:00
+	if err := g.app.jobs.Reconcile(context.Background()); err != nil { // plans March's push for 04-01 09:00
 		t.Fatal(err)
 	}
 	g.at("2026-04-01T08:59:00+08:00")
@@ -298,7 +298,7 @@ func TestMonthlySummaryIsPushedToTheLeaders(t *testing.T) {
 		}
 		return false
 	}, 5*time.Second)
-	if err := g.app.reconcile(context.Background()); err != nil {
+	if err := g.app.jobs.Reconcile(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	g.at("2026-04-01T09:30:00+08:00")

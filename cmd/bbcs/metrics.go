@@ -78,7 +78,11 @@ func (a *app) registerMetrics(reg *prometheus.Registry) {
 	)
 }
 
-// measured counts what a platform's sender answers.
+// measure counts what a platform's sender answers.
+func (m *metrics) measure(p bot.Platform, next bot.Sender) bot.Sender {
+	return measured{p, next, m.platformSends}
+}
+
 type measured struct {
 	platform bot.Platform
 	next     bot.Sender

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"bbcs/bot/live"
 	"bbcs/casework"
 	"bbcs/clock"
 	"bbcs/internal/testenv"
@@ -34,22 +35,35 @@ func TestTheDirectoryCopyLooksAgainOnlyForStrangers(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	to := &recipients{dir: &directorySnapshot{cases: here}}
-	if platform, key, _, err := to.robot(ctx, "tax"); err != nil || platform != "wecom" || key != "" {
+	reads := &countedReads{Service: here}
+	to := live.NewRoutes(reads)
+	if platform, key, _, err := to.Robot(ctx, "tax"); err != nil || platform != "wecom" || key != "" {
 		t.Fatalf("tax, no robot: %q %q %v", platform, key, err)
 	}
-	first := to.dir.gen
+	first := reads.n
 
 	if _, err := there.SaveDepartment(ctx, admin, models.Department{Code: "pension", Name: "社保窗口", Platform: "dingtalk",
 		RobotKey: "tok", RobotSecret: "SEC", Active: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := to.robot(ctx, "tax"); err != nil || to.dir.gen != first {
-		t.Errorf("a known department without a robot read the directory again (generation %d → %d)", first, to.dir.gen)
+	if _, _, _, err := to.Robot(ctx, "tax"); err != nil || reads.n != first {
+		t.Errorf("a known department without a robot read the directory again (readings %d → %d)", first, reads.n)
 	}
 	time.Sleep(60 * time.Millisecond) // past the instant in which a copy is fresh enough
-	platform, key, secret, err := to.robot(ctx, "pension")
+	platform, key, secret, err := to.Robot(ctx, "pension")
 	if err != nil || platform != "dingtalk" || key != "tok" || secret != "SEC" {
 		t.Errorf("a department added on the other replica: %q %q %q %v", platform, key, secret, err)
 	}
+}
+
+// countedReads counts the readings of the directory (one reads every
+// department).
+type countedReads struct {
+	*casework.Service
+	n int
+}
+
+func (c *countedReads) Departments(ctx context.Context) (map[string]models.Department, error) {
+	c.n++
+	return c.Service.Departments(ctx)
 }

@@ -318,7 +318,7 @@ func TestPhotosAreFetchedIntoTheCase(t *testing.T) {
 	wantContains(t, ca.say(openid, "13700137000"), "照片：1 张")
 	ca.say(openid, "确认")
 
-	ca.app.fetchPhotosOnce(ca.ctx, ca.app.apps.get(ca.ctx).wechat)
+	ca.app.jobs.FetchPhotos(ca.ctx)
 	var att []models.Attachment
 	if err := ca.app.db.Find(&att).Error; err != nil {
 		t.Fatal(err)
