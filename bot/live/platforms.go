@@ -90,7 +90,7 @@ func (p *Platforms) Start(ctx context.Context, citizens, staff Handle) error {
 	if v.settings.WeChat.Token == "" {
 		p.cfg.Log.Warn("wechat.token is not set: /wechat/oa accepts messages signed with the development token", "token", wechat.DevToken)
 	}
-	if !wechatOn(v.settings) {
+	if !v.settings.WeChat.Complete() {
 		p.cfg.Log.Info("service account not configured (wechat.app_id, wechat.app_secret, or the console): citizens' notices are only logged")
 	}
 	return nil
@@ -140,7 +140,7 @@ func (p *Platforms) current(ctx context.Context) *apps {
 	if !sameCredentials(v.settings, p.cur.settings) {
 		p.cur = p.build(v.settings)
 		p.cfg.Log.Info("platform credentials changed: clients rebuilt",
-			"wechat", wechatOn(v.settings), "wecom", wecomOn(v.settings), "dingtalk", dingtalkOn(v.settings))
+			"wechat", v.settings.WeChat.Complete(), "wecom", v.settings.WeCom.Complete(), "dingtalk", v.settings.DingTalk.Complete())
 	}
 	return p.cur
 }

@@ -66,15 +66,6 @@ func (r *Routes) users(id func(models.Staff) string) bot.Users {
 	}
 }
 
-// The apps a private message or a citizen's notice needs, complete.
-func wechatOn(s models.Settings) bool { return s.WeChat.AppID != "" && s.WeChat.AppSecret != "" }
-func wecomOn(s models.Settings) bool {
-	return s.WeCom.CorpID != "" && s.WeCom.Secret != "" && s.WeCom.AgentID != ""
-}
-func dingtalkOn(s models.Settings) bool {
-	return s.DingTalk.AppKey != "" && s.DingTalk.AppSecret != "" && s.DingTalk.RobotCode != ""
-}
-
 // Route decides a notice's platform. A reader whose platform has no
 // credentials gets "" — the log-only sender — so a demo or a
 // half-configured centre logs instead of failing.
@@ -85,7 +76,7 @@ func (r *Routes) Route(ctx context.Context, n *models.Notice) (bot.Platform, err
 		if err != nil {
 			return "", err
 		}
-		if n.Target != "" && wechatOn(v.settings) {
+		if n.Target != "" && v.settings.WeChat.Complete() {
 			return bot.WeChat, nil
 		}
 	case models.AudienceDepartment, models.AudienceSupervision, models.AudienceLeaders:
@@ -109,10 +100,10 @@ func (r *Routes) Route(ctx context.Context, n *models.Notice) (bot.Platform, err
 		if err != nil {
 			return "", err
 		}
-		if st.WeComUserID != "" && wecomOn(v.settings) {
+		if st.WeComUserID != "" && v.settings.WeCom.Complete() {
 			return bot.WeCom, nil
 		}
-		if st.DingTalkUserID != "" && dingtalkOn(v.settings) {
+		if st.DingTalkUserID != "" && v.settings.DingTalk.Complete() {
 			return bot.DingTalk, nil
 		}
 	}
