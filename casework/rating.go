@@ -559,10 +559,10 @@ func linkUsable(l *models.RatingLink, now time.Time, round int) error {
 //	followup:<id>            the owner's follow-up visit is due
 //	followup:<id>:escalate   a working day later, still not recorded
 func ratingTimer(c *models.Case, what string) string {
-	return "rate:" + c.No + ":" + strconv.Itoa(c.Round) + ":" + what
+	return ratingNS + c.No + ":" + strconv.Itoa(c.Round) + ":" + what
 }
 
-func followUpTimer(id uint64) string { return "followup:" + strconv.FormatUint(id, 10) }
+func followUpTimer(id uint64) string { return followUpNS + strconv.FormatUint(id, 10) }
 
 const followUpEscalate = ":escalate"
 
@@ -591,7 +591,7 @@ func (s *Service) caseTimers(c *models.Case) map[string]time.Time {
 }
 
 func (s *Service) fireRatingTimer(ctx context.Context, id string) error {
-	parts := strings.Split(strings.TrimPrefix(id, "rate:"), ":")
+	parts := strings.Split(strings.TrimPrefix(id, ratingNS), ":")
 	if len(parts) != 3 {
 		return ErrUnknownTimer
 	}
@@ -653,7 +653,7 @@ func (s *Service) fireRatingTimer(ctx context.Context, id string) error {
 }
 
 func (s *Service) fireFollowUpTimer(ctx context.Context, id string) error {
-	rest, escalate := strings.CutSuffix(strings.TrimPrefix(id, "followup:"), followUpEscalate)
+	rest, escalate := strings.CutSuffix(strings.TrimPrefix(id, followUpNS), followUpEscalate)
 	followUpID, err := strconv.ParseUint(rest, 10, 64)
 	if err != nil {
 		return ErrUnknownTimer
