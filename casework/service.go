@@ -177,8 +177,8 @@ type change struct {
 	events  []models.TimelineEvent
 	notices []models.Notice
 	// writes are rows written at commit with the case, its events and its
-	// notices, in one round trip (store.Tuned): saves of rows loaded
-	// (a work order), creates of new ones (a rating link).
+	// notices, in one round trip (store.Tuned): the work order of an order
+	// use case, new rows (a rating link).
 	writes []write
 	// depts are the active departments read so far, by code.
 	depts map[string]models.Department
@@ -189,9 +189,6 @@ type write struct {
 	row    any
 	create bool
 }
-
-// later saves row (an existing one) at commit.
-func (ch *change) later(row any) { ch.writes = append(ch.writes, write{row: row}) }
 
 // laterCreate inserts row at commit; its id is not read back.
 func (ch *change) laterCreate(row any) { ch.writes = append(ch.writes, write{row: row, create: true}) }
@@ -381,17 +378,17 @@ func (s *Service) writeAll(tx *gorm.DB, rows []write) error {
 		vars []any
 	)
 	for _, w := range rows {
-		var st *gorm.Statement
+		var q *gorm.DB
 		if w.create {
-			st = dry.Create(w.row).Statement
+			q = dry.Create(w.row)
 		} else {
-			st = dry.Save(w.row).Statement
+			q = dry.Save(w.row)
 		}
-		if st.Error != nil {
-			return st.Error
+		if q.Error != nil {
+			return q.Error
 		}
-		sqls = append(sqls, st.SQL.String())
-		vars = append(vars, st.Vars...)
+		sqls = append(sqls, q.Statement.SQL.String())
+		vars = append(vars, q.Statement.Vars...)
 	}
 	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, strings.Join(sqls, ";\n"), vars...)
 	return err
