@@ -363,7 +363,14 @@ func (s *Service) ConfirmArrivalOf(ctx context.Context, actor models.Staff, no, 
 
 // Sign is 签收: a window officer takes the order.
 func (s *Service) Sign(ctx context.Context, actor models.Staff, orderNo string) (*models.Case, error) {
-	return s.onOrder(ctx, orderNo, actor, func(ch *change, o *models.WorkOrder) error {
+	c, _, err := s.SignOrder(ctx, actor, orderNo)
+	return c, err
+}
+
+// SignOrder is Sign, with the order as signed (its deadline for the
+// answer). Signing moves no deadline, so the timers stay as they are.
+func (s *Service) SignOrder(ctx context.Context, actor models.Staff, orderNo string) (*models.Case, *models.WorkOrder, error) {
+	c, o, _, err := s.onOrderUnplanned(ctx, orderNo, actor, func(ch *change, o *models.WorkOrder) error {
 		dept, err := ch.requireDepartment(o)
 		if err != nil {
 			return err
@@ -381,6 +388,7 @@ func (s *Service) Sign(ctx context.Context, actor models.Staff, orderNo string) 
 		ch.notify(models.NoticeOrderSigned, models.AudienceStaff, ch.c.OwnerID, d)
 		return nil
 	})
+	return c, o, err
 }
 
 // Reply gives the order's result. 第十二条: the applicant, the complaint
@@ -391,7 +399,20 @@ func (s *Service) Reply(ctx context.Context, actor models.Staff, orderNo, result
 	if err != nil {
 		return nil, err
 	}
-	return s.onOrder(ctx, orderNo, actor, func(ch *change, o *models.WorkOrder) error {
+	c, o, before, err := s.onOrderUnplanned(ctx, orderNo, actor, func(ch *change, o *models.WorkOrder) error {
+		// The round's orders and all their departments, in two reads: the
+		// last reply names every department in the answer.
+		orders, err := ch.roundOrders()
+		if err != nil {
+			return err
+		}
+		codes := []string{o.DepartmentCode}
+		for i := range orders {
+			codes = append(codes, orders[i].DepartmentCode)
+		}
+		if err := ch.departments(codes); err != nil {
+			return err
+		}
 		dept, err := ch.requireDepartment(o)
 		if err != nil {
 			return err
@@ -414,11 +435,6 @@ func (s *Service) Reply(ctx context.Context, actor models.Staff, orderNo, result
 		ch.notify(models.NoticeOrderReplied, models.AudienceSupervision, "", d)
 		ch.notify(models.NoticeOrderReplied, models.AudienceDepartment, dept.Code, d)
 
-		orders, err := ch.roundOrders()
-		if err != nil {
-			return err
-		}
-		var results []string
 		for i := range orders {
 			if orders[i].ID == o.ID {
 				orders[i] = *o
@@ -428,6 +444,9 @@ func (s *Service) Reply(ctx context.Context, actor models.Staff, orderNo, result
 				ch.notifyApplicant(models.NoticeOrderReplied, d)
 				return nil
 			}
+		}
+		var results []string
+		for i := range orders {
 			name := orders[i].DepartmentCode
 			if od, err := ch.department(orders[i].DepartmentCode); err == nil {
 				name = od.Name
@@ -436,6 +455,42 @@ func (s *Service) Reply(ctx context.Context, actor models.Staff, orderNo, result
 		}
 		return ch.answer(models.OutcomeWorkOrders, strings.Join(results, "\n"))
 	})
+	if err != nil {
+		return nil, err
+	}
+	s.planReply(ctx, c, o, before)
+	return c, nil
+}
+
+// planReply re-plans the timers a reply changes: the answered order's go;
+// a case answered by it starts its rating clocks. Anything less plain (a
+// case that was not simply dispatched, a re-handled round with its
+// follow-up visit) is planned whole, as every other use case is.
+func (s *Service) planReply(ctx context.Context, c *models.Case, o *models.WorkOrder, before models.CaseStatus) {
+	if s.timers == nil {
+		return
+	}
+	if before != models.CaseDispatched || c.Round > 1 || (c.Status != models.CaseDispatched && c.Status != models.CaseAnswered) {
+		s.planCase(ctx, c.ID)
+		return
+	}
+	if err := s.timers.CancelPrefix(ctx, orderTimerPrefix(o.No)); err != nil {
+		s.log.Warn("timers: cancel", "case", c.No, "order", o.No, "err", err)
+		return
+	}
+	want := s.caseTimers(c) // none while the case waits for other orders
+	if len(want) == 0 {
+		return
+	}
+	if err := s.dropFired(ctx, want); err != nil {
+		s.log.Warn("timers: read firings", "err", err)
+		return
+	}
+	for id, at := range want {
+		if err := s.timers.Schedule(ctx, id, at); err != nil {
+			s.log.Warn("timers: schedule", "timer", id, "err", err)
+		}
+	}
 }
 
 // Extend grants a new due date (第十二条): a working day, later than the

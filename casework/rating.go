@@ -89,9 +89,7 @@ func (ch *change) ratingLink() (string, error) {
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	l := models.RatingLink{TokenHash: hashToken(token), CaseID: ch.c.ID, Round: ch.c.Round, ExpiresAt: ch.now.Add(ch.s.opts.RatingLinkTTL)}
-	if err := ch.tx.Create(&l).Error; err != nil {
-		return "", fmt.Errorf("casework: store rating link: %w", err)
-	}
+	ch.laterCreate(&l) // with the case, at commit
 	return strings.TrimRight(ch.s.opts.PublicURL, "/") + "/rate/" + token, nil
 }
 

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -74,6 +76,9 @@ type Service struct {
 	// calendarFrom is the digest of the console's overrides cal was last
 	// built with: ReloadCalendar rebuilds only when they changed.
 	calendarFrom atomic.Pointer[string]
+	// tuned: the database's sessions run at READ COMMITTED already and
+	// take a use case's writes in one round trip (store.Tuned).
+	tuned bool
 }
 
 // New returns a Service. Zero options take the policy's defaults.
@@ -117,7 +122,7 @@ func New(db *gorm.DB, clk clock.Clock, cal *workday.Calendar, opts Options, log 
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{db: db, clock: clk, opts: opts, log: log}
+	s := &Service{db: db, clock: clk, opts: opts, log: log, tuned: store.Tuned(db)}
 	s.cal.Store(cal)
 	return s
 }
@@ -150,9 +155,11 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 // txOptions runs MySQL transactions at READ COMMITTED: every use case
 // locks its case row first, and then must read what the previous holder of
 // that lock committed, not a snapshot from before it waited. SQLite
-// serialises writers on its one connection and takes no options.
+// serialises writers on its one connection and takes no options. Sessions
+// that start at READ COMMITTED (store.Tuned) need no option, which would
+// cost a SET TRANSACTION round trip before each transaction.
 func (s *Service) txOptions() *sql.TxOptions {
-	if s.db.Dialector.Name() == "mysql" {
+	if s.db.Dialector.Name() == "mysql" && !s.tuned {
 		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 	}
 	return nil
@@ -173,7 +180,22 @@ type change struct {
 	owner   models.Staff
 	events  []models.TimelineEvent
 	notices []models.Notice
+	// writes are rows written at commit with the case, its events and its
+	// notices, in one round trip (store.Tuned): the work order of an order
+	// use case, new rows (a rating link).
+	writes []write
+	// depts are the active departments read so far, by code.
+	depts map[string]models.Department
 }
+
+// write is a row to save (update) or create at commit.
+type write struct {
+	row    any
+	create bool
+}
+
+// laterCreate inserts row at commit; its id is not read back.
+func (ch *change) laterCreate(row any) { ch.writes = append(ch.writes, write{row: row, create: true}) }
 
 // onCase loads the case numbered no under its row lock, runs fn and commits
 // the case, its events and its notices.
@@ -203,40 +225,55 @@ func (s *Service) onCase(ctx context.Context, no string, actor models.Staff, fn 
 // onOrder is onCase for a use case on one work order. The case row is
 // locked before the order's, the same order every use case takes.
 func (s *Service) onOrder(ctx context.Context, orderNo string, actor models.Staff, fn func(ch *change, o *models.WorkOrder) error) (*models.Case, error) {
-	// Find the case outside the transaction: a plain read inside it would
-	// fix MySQL's snapshot before the case lock is ours, and the use case
-	// would then miss what the previous holder of that lock committed.
-	var probe models.WorkOrder
-	if err := s.db.WithContext(ctx).Select("case_id").Where("no = ?", orderNo).First(&probe).Error; err != nil {
-		return nil, notFound(err, "工单 %s 不存在", orderNo)
+	c, _, _, err := s.onOrderUnplanned(ctx, orderNo, actor, fn)
+	if err == nil {
+		s.planCase(ctx, c.ID)
 	}
-	var out *models.Case
+	return c, err
+}
+
+// onOrderUnplanned is onOrder that leaves the timers to its caller, which
+// knows what the use case changed: the order after it, and the case's
+// status before it.
+func (s *Service) onOrderUnplanned(ctx context.Context, orderNo string, actor models.Staff, fn func(ch *change, o *models.WorkOrder) error) (*models.Case, *models.WorkOrder, models.CaseStatus, error) {
+	var (
+		out    *models.Case
+		order  models.WorkOrder
+		before models.CaseStatus
+	)
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		c, err := lockCase(tx, "id = ?", probe.CaseID)
-		if err != nil {
-			return err
+		// The case is found by the order's number in the statement that
+		// locks it: the subquery is a plain read, which locks nothing (the
+		// order's row is locked next, after the case's), and at READ
+		// COMMITTED every statement reads what was committed before it.
+		var c models.Case
+		owner := tx.Model(&models.WorkOrder{}).Select("case_id").Where("no = ?", orderNo)
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = (?)", owner).First(&c).Error; err != nil {
+			return notFound(err, "工单 %s 不存在", orderNo)
 		}
 		var o models.WorkOrder
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("no = ?", orderNo).First(&o).Error; err != nil {
 			return fmt.Errorf("casework: load work order %s: %w", orderNo, err)
 		}
-		ch, err := s.begin(tx, actor, c)
+		before = c.Status
+		ch, err := s.begin(tx, actor, &c)
 		if err != nil {
 			return err
 		}
 		if err := fn(ch, &o); err != nil {
 			return err
 		}
-		if err := tx.Save(&o).Error; err != nil {
-			return fmt.Errorf("casework: save work order %s: %w", o.No, err)
+		ch.writes = append([]write{{row: &o}}, ch.writes...) // the order first, as before
+		if err := ch.commit(); err != nil {
+			return err
 		}
-		out = c
-		return ch.commit()
+		out, order = &c, o
+		return nil
 	})
-	if err == nil {
-		s.planCase(ctx, out.ID)
+	if err != nil {
+		return nil, nil, "", err
 	}
-	return out, err
+	return out, &order, before, nil
 }
 
 func lockCase(tx *gorm.DB, where string, arg any) (*models.Case, error) {
@@ -297,27 +334,69 @@ func (ch *change) data() models.NoticeData {
 }
 
 func (ch *change) commit() error {
+	var rows []write
 	if ch.c.ID == 0 {
+		// A new case first, alone: its id numbers its timeline.
 		if err := ch.tx.Create(ch.c).Error; err != nil {
 			return fmt.Errorf("casework: create case %s: %w", ch.c.No, err)
 		}
-	} else if err := ch.tx.Save(ch.c).Error; err != nil {
-		return fmt.Errorf("casework: save case %s: %w", ch.c.No, err)
+		rows = append(rows, ch.writes...)
+	} else {
+		rows = append(append(rows, ch.writes...), write{row: ch.c})
 	}
 	for i := range ch.events {
 		ch.events[i].CaseID = ch.c.ID
 	}
 	if len(ch.events) > 0 {
-		if err := ch.tx.Create(&ch.events).Error; err != nil {
-			return fmt.Errorf("casework: write timeline of %s: %w", ch.c.No, err)
-		}
+		rows = append(rows, write{row: &ch.events, create: true})
 	}
 	if len(ch.notices) > 0 {
-		if err := ch.tx.Create(&ch.notices).Error; err != nil {
-			return fmt.Errorf("casework: write outbox for %s: %w", ch.c.No, err)
-		}
+		rows = append(rows, write{row: &ch.notices, create: true})
+	}
+	if err := ch.s.writeAll(ch.tx, rows); err != nil {
+		return fmt.Errorf("casework: write case %s: %w", ch.c.No, err)
 	}
 	return nil
+}
+
+// writeAll saves and creates rows in order: on a tuned MySQL (store.Tuned)
+// as one Exec of their statements, one round trip; else one by one. Rows
+// created in one Exec do not learn their ids.
+func (s *Service) writeAll(tx *gorm.DB, rows []write) error {
+	if !s.tuned || len(rows) < 2 {
+		for _, w := range rows {
+			var err error
+			if w.create {
+				err = tx.Create(w.row).Error
+			} else {
+				err = tx.Save(w.row).Error
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	dry := tx.Session(&gorm.Session{DryRun: true, NewDB: true})
+	var (
+		sqls []string
+		vars []any
+	)
+	for _, w := range rows {
+		var q *gorm.DB
+		if w.create {
+			q = dry.Create(w.row)
+		} else {
+			q = dry.Save(w.row)
+		}
+		if q.Error != nil {
+			return q.Error
+		}
+		sqls = append(sqls, q.Statement.SQL.String())
+		vars = append(vars, q.Statement.Vars...)
+	}
+	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, strings.Join(sqls, ";\n"), vars...)
+	return err
 }
 
 func (ch *change) staff(id string) (models.Staff, error) {
@@ -329,11 +408,43 @@ func (ch *change) staff(id string) (models.Staff, error) {
 }
 
 func (ch *change) department(code string) (models.Department, error) {
+	if d, ok := ch.depts[code]; ok {
+		return d, nil
+	}
 	var d models.Department
 	if err := ch.tx.Where("code = ? AND active = ?", code, true).First(&d).Error; err != nil {
 		return d, notFound(err, "部门 %s 不存在", code)
 	}
+	if ch.depts == nil {
+		ch.depts = map[string]models.Department{}
+	}
+	ch.depts[code] = d
 	return d, nil
+}
+
+// departments reads the active departments of codes not read yet, in one
+// query; a code with none stays unknown (department then says so).
+func (ch *change) departments(codes []string) error {
+	var want []string
+	for _, code := range codes {
+		if _, ok := ch.depts[code]; !ok && !slices.Contains(want, code) {
+			want = append(want, code)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	var list []models.Department
+	if err := ch.tx.Where("code IN ? AND active = ?", want, true).Find(&list).Error; err != nil {
+		return fmt.Errorf("casework: read departments: %w", err)
+	}
+	if ch.depts == nil {
+		ch.depts = map[string]models.Department{}
+	}
+	for _, d := range list {
+		ch.depts[d.Code] = d
+	}
+	return nil
 }
 
 // departmentOnFile is a department, retired or not: what happened on a

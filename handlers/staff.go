@@ -115,8 +115,9 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, source, text st
 		if !orderNoRE.MatchString(no) {
 			return "请写明工单编号，例如：签收 GD20260310-004-1", nil
 		}
-		if c, err = h.Cases.Sign(ctx, actor, no); err == nil {
-			return actor.Name + h.orderLine(ctx, no, " 已签收 %s，请于 %s 前答复。"), nil
+		var o *models.WorkOrder
+		if c, o, err = h.Cases.SignOrder(ctx, actor, no); err == nil {
+			return fmt.Sprintf("%s 已签收 %s，请于 %s 前答复。", actor.Name, no, models.FormatTime(o.Deadline())), nil
 		}
 	case "回复", "答复":
 		if !orderNoRE.MatchString(no) || tail(1) == "" {
@@ -222,7 +223,7 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, source, text st
 		}
 		reg.SourceID = source
 		if c, err = h.Cases.Register(ctx, actor, reg); err == nil {
-			return h.registeredReply(ctx, c), nil
+			return h.registeredReply(ctx, actor, c), nil
 		}
 	case "到岗", "签到":
 		ci, err := h.Cases.CheckIn(ctx, actor)
@@ -259,9 +260,11 @@ func splitVerb(text string) string {
 
 // registeredReply tells the specialist the new case's number and what
 // comes next; the number is masked, for a group hears it.
-func (h *Staff) registeredReply(ctx context.Context, c *models.Case) string {
+func (h *Staff) registeredReply(ctx context.Context, actor models.Staff, c *models.Case) string {
 	owner := c.OwnerID
-	if st, err := h.Cases.Staff(ctx, c.OwnerID); err == nil {
+	if c.OwnerID == actor.ID {
+		owner = actor.Name // a walk-in's owner is who received it
+	} else if st, err := h.Cases.Staff(ctx, c.OwnerID); err == nil {
 		owner = st.Name
 	}
 	who := c.ApplicantName

@@ -171,8 +171,8 @@ func printReport(w io.Writer, rep *report) {
 			"connections go through counting proxies in this program (MySQL command packets, RESP commands), %d requests of each "+
 			"kind, the outbox's delivery of what they queued included, less bbcs's idle polling:", probeCitizens)
 		p("")
-		p("| request | p50 | p99 | SQL round trips | SQL statements | commits (log flushes) | Redis commands | Redis round trips |")
-		p("|---|---:|---:|---:|---:|---:|---:|---:|")
+		p("| request | p50 | p99 | SQL round trips | of them the outbox delivering | SQL statements | transactions | commits (log flushes) | Redis commands | Redis round trips |")
+		p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 		n := max(len(rep.probe), len(rep.probeCounted))
 		var cycle map[string]float64 = map[string]float64{}
 		for i := range n {
@@ -198,21 +198,23 @@ func printReport(w io.Writer, rep *report) {
 					cycle[k] += v
 				}
 			}
-			p("| %s | %s | %s | %s | %s | %s | %s | %s |", name, ms(lat.p50), ms(lat.p99), c("sql round trips"), c("sql statements"),
-				c("sql commits"), c("redis commands"), c("redis round trips"))
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", name, ms(lat.p50), ms(lat.p99), c("sql round trips"), c("sql outbox round trips"),
+				c("sql statements"), c("sql transactions"), c("sql commits"), c("redis commands"), c("redis round trips"))
 		}
 		if len(cycle) > 0 {
-			p("| **the citizen's ten messages together** | | | %.0f | %.0f | %.0f | %.0f | %.0f |", cycle["sql round trips"],
-				cycle["sql statements"], cycle["sql commits"], cycle["redis commands"], cycle["redis round trips"])
+			p("| **the citizen's ten messages together** | | | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |", cycle["sql round trips"],
+				cycle["sql outbox round trips"], cycle["sql statements"], cycle["sql transactions"], cycle["sql commits"],
+				cycle["redis commands"], cycle["redis round trips"])
 			p("")
 			p("Of the cycle's %.0f SQL statements, %.0f are prepared (`COM_STMT_PREPARE` then `COM_STMT_EXECUTE`: two round trips each); "+
 				"%.0f of its %.0f commits are single writes outside a transaction (autocommit); "+
 				"by verb: %s. Redis by command: %s.", cycle["sql statements"], cycle["sql prepared"], cycle["sql autocommit writes"], cycle["sql commits"], verbs(cycle, "sql ", map[string]bool{
-				"sql round trips": true, "sql statements": true, "sql prepared": true, "sql commits": true, "sql autocommit writes": true}), verbs(cycle, "redis ", map[string]bool{
+				"sql round trips": true, "sql statements": true, "sql prepared": true, "sql commits": true, "sql autocommit writes": true,
+				"sql outbox round trips": true, "sql transactions": true}), verbs(cycle, "redis ", map[string]bool{
 				"redis commands": true, "redis round trips": true}))
 		}
 		skip := map[string]bool{"sql round trips": true, "sql statements": true, "sql prepared": true, "sql commits": true,
-			"sql autocommit writes": true}
+			"sql autocommit writes": true, "sql outbox round trips": true, "sql transactions": true}
 		for i, r := range rep.probeCounted {
 			if i < len(steps) || r.counts == nil || r.step == "idle bbcs, per second" {
 				continue
