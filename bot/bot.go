@@ -145,18 +145,52 @@ func TrimMention(s string) string {
 // console keep; an error there fails the send for now, to be tried again.
 type Users func(ctx context.Context, staffID string) (string, error)
 
-// Addressees are the staff a notice names: those its card mentions, and
-// its reader when it goes to one person.
-func Addressees(n *models.Notice, c Card) []string {
-	ids := slices.Clone(c.Mentions)
-	if n.Audience == models.AudienceStaff {
-		ids = append(ids, n.Target)
-	}
-	return ids
+// Staff is a notice to staff made ready for one platform: its card, the
+// platform's user id of each staff member it names, and where it goes —
+// a group, or one person.
+type Staff struct {
+	Card  Card
+	IDs   map[string]string // staff id → the platform's user id ("" when none)
+	Group string            // the group's target; "" for a private message
+	User  string            // the reader's user id, for a private message
 }
 
-// UserIDs finds the user ids of the staff a card mentions, by staff id.
-func UserIDs(ctx context.Context, users Users, staffIDs []string) (map[string]string, error) {
+// PrepareStaff renders n as platform p shows it and finds the user ids it
+// needs. What no retry can mend (an unreadable payload, a reader with no
+// account on p, an audience p cannot reach) is a Permanent error.
+func PrepareStaff(ctx context.Context, n *models.Notice, p Platform, publicURL string, users Users) (*Staff, error) {
+	d, err := n.Data()
+	if err != nil {
+		return nil, Permanent(err)
+	}
+	card := RenderCard(n.Kind, d)
+	if n.Kind == models.NoticeWorkOrder {
+		card.Link = ActionLink(publicURL, d.OrderNo, p)
+	}
+	names := slices.Clone(card.Mentions)
+	if n.Audience == models.AudienceStaff {
+		names = append(names, n.Target)
+	}
+	ids, err := userIDs(ctx, users, names)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	out := &Staff{Card: card, IDs: ids}
+	if target, ok := GroupTarget(n); ok {
+		out.Group = target
+		return out, nil
+	}
+	if n.Audience != models.AudienceStaff {
+		return nil, Permanent(fmt.Errorf("%s: cannot reach audience %s", p, n.Audience))
+	}
+	if out.User = ids[n.Target]; out.User == "" {
+		return nil, Permanent(fmt.Errorf("%s: staff %s has no %s_user_id", p, n.Target, p))
+	}
+	return out, nil
+}
+
+// userIDs finds the user ids of staff, by staff id.
+func userIDs(ctx context.Context, users Users, staffIDs []string) (map[string]string, error) {
 	out := make(map[string]string, len(staffIDs))
 	if users == nil {
 		return out, nil
