@@ -33,37 +33,10 @@ type Handle func(ctx context.Context, m bot.Message) (string, error)
 // WeCom stamps callbacks with its real time: wall, never the test clock,
 // judges their freshness and stamps the replies.
 func BotCallback(cfg Config, wall clock.Wall, handle Handle, log *slog.Logger) http.Handler {
+	robot := endpoint{name: "robot", token: cfg.BotToken, aesKey: cfg.BotEncodingAESKey, envelope: jsonEnvelope}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		ts, nonce, sig := q.Get("timestamp"), q.Get("nonce"), q.Get("msg_signature")
-		if r.Method == http.MethodGet {
-			verifyURL(w, q.Get("echostr"), cfg.BotToken, cfg.BotEncodingAESKey, "", ts, nonce, sig)
-			return
-		}
-		body, ok := bot.ReadBody(w, r, MaxBody)
+		plain, nonce, ok := robot.open(w, r, wall, log)
 		if !ok {
-			return
-		}
-		var env struct {
-			Encrypt string `json:"encrypt"`
-		}
-		if err := json.Unmarshal(body, &env); err != nil || env.Encrypt == "" {
-			http.Error(w, "malformed callback", http.StatusBadRequest)
-			return
-		}
-		if !hmac.Equal([]byte(util.Signature(cfg.BotToken, ts, nonce, env.Encrypt)), []byte(sig)) {
-			log.Warn("wecom: bad signature on robot callback", "remote", r.RemoteAddr)
-			http.Error(w, "invalid signature", http.StatusForbidden)
-			return
-		}
-		if !bot.Fresh(ts, wall) {
-			log.Warn("wecom: stale timestamp on robot callback", "remote", r.RemoteAddr)
-			http.Error(w, "stale timestamp", http.StatusForbidden)
-			return
-		}
-		plain, err := decrypt(cfg.BotEncodingAESKey, "", env.Encrypt)
-		if err != nil {
-			http.Error(w, "cannot decrypt", http.StatusBadRequest)
 			return
 		}
 		var in botMessage
@@ -76,10 +49,8 @@ func BotCallback(cfg Config, wall clock.Wall, handle Handle, log *slog.Logger) h
 			io.WriteString(w, "")
 			return
 		}
-		reply, err := handle(r.Context(), m)
-		if err != nil {
-			log.Warn("wecom: message not handled, asking WeCom to deliver it again", "err", err)
-			http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		reply, ok := handled(w, r, handle, m, log)
+		if !ok {
 			return
 		}
 		if reply == "" {
@@ -150,37 +121,10 @@ func (in botMessage) message(wall clock.Wall) bot.Message {
 // app privately, and clicks on its template cards, arrive here. Freshness
 // and reply timestamps: the wall clock, as for BotCallback.
 func AppCallback(cfg Config, wall clock.Wall, handle Handle, log *slog.Logger) http.Handler {
+	app := endpoint{name: "app", token: cfg.Token, aesKey: cfg.EncodingAESKey, receiveID: cfg.CorpID, envelope: xmlEnvelope}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		ts, nonce, sig := q.Get("timestamp"), q.Get("nonce"), q.Get("msg_signature")
-		if r.Method == http.MethodGet {
-			verifyURL(w, q.Get("echostr"), cfg.Token, cfg.EncodingAESKey, cfg.CorpID, ts, nonce, sig)
-			return
-		}
-		body, ok := bot.ReadBody(w, r, MaxBody)
+		plain, nonce, ok := app.open(w, r, wall, log)
 		if !ok {
-			return
-		}
-		var env struct {
-			Encrypt string `xml:"Encrypt"`
-		}
-		if err := xml.Unmarshal(body, &env); err != nil || env.Encrypt == "" {
-			http.Error(w, "malformed callback", http.StatusBadRequest)
-			return
-		}
-		if !hmac.Equal([]byte(util.Signature(cfg.Token, ts, nonce, env.Encrypt)), []byte(sig)) {
-			log.Warn("wecom: bad signature on app callback", "remote", r.RemoteAddr)
-			http.Error(w, "invalid signature", http.StatusForbidden)
-			return
-		}
-		if !bot.Fresh(ts, wall) {
-			log.Warn("wecom: stale timestamp on app callback", "remote", r.RemoteAddr)
-			http.Error(w, "stale timestamp", http.StatusForbidden)
-			return
-		}
-		plain, err := decrypt(cfg.EncodingAESKey, cfg.CorpID, env.Encrypt)
-		if err != nil {
-			http.Error(w, "cannot decrypt", http.StatusBadRequest)
 			return
 		}
 		var in appMessage
@@ -199,10 +143,8 @@ func AppCallback(cfg Config, wall clock.Wall, handle Handle, log *slog.Logger) h
 			io.WriteString(w, "success")
 			return
 		}
-		reply, err := handle(r.Context(), m)
-		if err != nil {
-			log.Warn("wecom: message not handled, asking WeCom to deliver it again", "err", err)
-			http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		reply, ok := handled(w, r, handle, m, log)
+		if !ok {
 			return
 		}
 		if reply == "" {
@@ -272,4 +214,77 @@ func encrypt(plain []byte, receiveID, aesKey string) (string, error) {
 	}
 	out, err := util.EncryptMsg(random, plain, receiveID, aesKey)
 	return string(out), err
+}
+
+// endpoint is one of WeCom's encrypted callback addresses: the token and
+// key it is configured with, its receive id ("" for the robot, the corp id
+// for the app) and how its body carries the ciphertext.
+type endpoint struct {
+	name, token, aesKey, receiveID string
+	envelope                       func(body []byte) (string, error)
+}
+
+func jsonEnvelope(body []byte) (string, error) {
+	var env struct {
+		Encrypt string `json:"encrypt"`
+	}
+	err := json.Unmarshal(body, &env)
+	return env.Encrypt, err
+}
+
+func xmlEnvelope(body []byte) (string, error) {
+	var env struct {
+		Encrypt string `xml:"Encrypt"`
+	}
+	err := xml.Unmarshal(body, &env)
+	return env.Encrypt, err
+}
+
+// open answers a GET (WeCom checking the URL) itself; of a POST it checks
+// the signature and the freshness by the wall clock, and decrypts. ok is
+// false when open has answered the request.
+func (e endpoint) open(w http.ResponseWriter, r *http.Request, wall clock.Wall, log *slog.Logger) (plain []byte, nonce string, ok bool) {
+	q := r.URL.Query()
+	ts, nonce, sig := q.Get("timestamp"), q.Get("nonce"), q.Get("msg_signature")
+	if r.Method == http.MethodGet {
+		verifyURL(w, q.Get("echostr"), e.token, e.aesKey, e.receiveID, ts, nonce, sig)
+		return nil, "", false
+	}
+	body, ok := bot.ReadBody(w, r, MaxBody)
+	if !ok {
+		return nil, "", false
+	}
+	encrypted, err := e.envelope(body)
+	if err != nil || encrypted == "" {
+		http.Error(w, "malformed callback", http.StatusBadRequest)
+		return nil, "", false
+	}
+	if !hmac.Equal([]byte(util.Signature(e.token, ts, nonce, encrypted)), []byte(sig)) {
+		log.Warn("wecom: bad signature on "+e.name+" callback", "remote", r.RemoteAddr)
+		http.Error(w, "invalid signature", http.StatusForbidden)
+		return nil, "", false
+	}
+	if !bot.Fresh(ts, wall) {
+		log.Warn("wecom: stale timestamp on "+e.name+" callback", "remote", r.RemoteAddr)
+		http.Error(w, "stale timestamp", http.StatusForbidden)
+		return nil, "", false
+	}
+	plain, err = decrypt(e.aesKey, e.receiveID, encrypted)
+	if err != nil {
+		http.Error(w, "cannot decrypt", http.StatusBadRequest)
+		return nil, "", false
+	}
+	return plain, nonce, true
+}
+
+// handled hands m to handle. When handle fails (an outage) it answers 503,
+// so that WeCom delivers the message again, and ok is false.
+func handled(w http.ResponseWriter, r *http.Request, handle Handle, m bot.Message, log *slog.Logger) (reply string, ok bool) {
+	reply, err := handle(r.Context(), m)
+	if err != nil {
+		log.Warn("wecom: message not handled, asking WeCom to deliver it again", "err", err)
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return "", false
+	}
+	return reply, true
 }
