@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"bbcs/bot/internal/faketest"
 )
 
 // DefaultOriginalID is the account's original id (原始ID) the Client uses
@@ -88,7 +90,7 @@ func (c *Client) originalID() string {
 // the token, timestamp, nonce and extra (the Encrypt value for
 // msg_signature).
 func (c *Client) Sign(timestamp, nonce string, extra ...string) string {
-	return signature(append([]string{c.Token, timestamp, nonce}, extra...)...)
+	return faketest.Signature(append([]string{c.Token, timestamp, nonce}, extra...)...)
 }
 
 func nonce() string {
@@ -190,9 +192,9 @@ func (c *Client) Deliver(xmlBody string) *Response {
 	q := url.Values{"signature": {c.Sign(ts, n)}, "timestamp": {ts}, "nonce": {n}, "openid": {hdr.FromUserName}}
 	body := xmlBody
 	if c.EncodingAESKey != "" {
-		enc, err := Encrypt(c.EncodingAESKey, c.AppID, []byte(xmlBody))
+		enc, err := faketest.Encrypt(c.EncodingAESKey, c.AppID, []byte(xmlBody))
 		if err != nil {
-			return &Response{Err: err}
+			return &Response{Err: fmt.Errorf("wechattest: %w", err)}
 		}
 		q.Set("encrypt_type", "aes")
 		q.Set("msg_signature", c.Sign(ts, n, enc))
@@ -271,9 +273,9 @@ func (c *Client) readReply(body []byte, safe bool) (*Reply, error) {
 		if want := c.Sign(x.TimeStamp, x.Nonce, *x.Encrypt); x.MsgSignature != want {
 			return nil, fmt.Errorf("wechattest: reply MsgSignature %q, want %q", x.MsgSignature, want)
 		}
-		plain, err := Decrypt(c.EncodingAESKey, c.AppID, *x.Encrypt)
+		plain, err := faketest.Decrypt(c.EncodingAESKey, c.AppID, *x.Encrypt)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("wechattest: cannot decrypt the reply: %w", err)
 		}
 		if len(strings.TrimSpace(string(plain))) == 0 {
 			return nil, errors.New("wechattest: encrypted empty reply (WeChat shows the user 该公众号暂时无法提供服务; answer \"success\" instead)")

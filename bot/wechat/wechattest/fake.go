@@ -8,9 +8,10 @@
 //     webhook, signed and (in safe mode) encrypted, and checks and decrypts
 //     the passive reply the way WeChat would.
 //
-// The crypto is implemented here from the published scheme (the package
-// does not import silenceper/wechat), and the package's tests cross-check
-// it against the SDK bbcs uses.
+// The crypto (bot/internal/faketest, shared with wecomtest: WeCom uses the
+// same scheme) is written from the published scheme, not taken from
+// silenceper/wechat, and the package's tests cross-check it against the
+// SDK bbcs uses.
 package wechattest
 
 import (

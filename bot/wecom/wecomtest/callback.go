@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"bbcs/bot/internal/faketest"
 )
 
 // Response is bbcs's answer to one callback, as WeCom's server sees it.
@@ -99,13 +101,13 @@ func nonce() string {
 // verifyGET plays WeCom's URL check: echostr encrypted for receiveID, signed
 // with msg_signature; the answer must be the plaintext.
 func verifyGET(client *http.Client, base, tok, key, receiveID, echostr string, now time.Time) (int, string) {
-	enc, err := Encrypt(key, receiveID, []byte(echostr))
+	enc, err := faketest.Encrypt(key, receiveID, []byte(echostr))
 	if err != nil {
 		return 0, err.Error()
 	}
 	ts, n := strconv.FormatInt(now.Unix(), 10), nonce()
 	u, err := withQuery(base, url.Values{
-		"msg_signature": {Signature(tok, ts, n, enc)}, "timestamp": {ts}, "nonce": {n}, "echostr": {enc},
+		"msg_signature": {faketest.Signature(tok, ts, n, enc)}, "timestamp": {ts}, "nonce": {n}, "echostr": {enc},
 	})
 	if err != nil {
 		return 0, err.Error()
@@ -184,14 +186,14 @@ func (c *AppClient) CardEvent(userID, eventKey, taskID, responseCode string) *Re
 }
 
 func (c *AppClient) deliver(plain []byte, event string) *Response {
-	enc, err := Encrypt(c.EncodingAESKey, c.CorpID, plain)
+	enc, err := faketest.Encrypt(c.EncodingAESKey, c.CorpID, plain)
 	if err != nil {
 		return &Response{Err: err}
 	}
 	ts, n := strconv.FormatInt(nowOr(c.Now).Unix(), 10), nonce()
 	body := fmt.Sprintf("<xml><ToUserName>%s</ToUserName><AgentID>%s</AgentID><Encrypt>%s</Encrypt></xml>",
 		cdata(c.CorpID), cdata(c.AgentID), cdata(enc))
-	q := url.Values{"msg_signature": {Signature(c.Token, ts, n, enc)}, "timestamp": {ts}, "nonce": {n}}
+	q := url.Values{"msg_signature": {faketest.Signature(c.Token, ts, n, enc)}, "timestamp": {ts}, "nonce": {n}}
 	resp, ok := post(defaultHTTP(c.HTTP), c.URL, q, []byte(body), "text/xml")
 	if ok {
 		resp.Reply, resp.Err = c.openReply(resp.Body, event)
@@ -221,7 +223,7 @@ func (c *AppClient) openReply(body, event string) (*Reply, error) {
 	if err := xml.Unmarshal([]byte(body), &env); err != nil || env.Encrypt == "" {
 		return nil, fmt.Errorf("wecomtest: the reply is not the encrypted XML envelope: %.200q", body)
 	}
-	plain, err := Decrypt(c.EncodingAESKey, c.CorpID, env.Encrypt)
+	plain, err := faketest.Decrypt(c.EncodingAESKey, c.CorpID, env.Encrypt)
 	if err != nil {
 		return nil, fmt.Errorf("wecomtest: cannot decrypt the reply: %w", err)
 	}
@@ -246,7 +248,7 @@ func (c *AppClient) openReply(body, event string) (*Reply, error) {
 			rep.Rejected = msg.MsgType + " answers only a template_card_event (doc 90241)"
 		}
 	}
-	if want := Signature(c.Token, env.TimeStamp, env.Nonce, env.Encrypt); env.MsgSignature != want {
+	if want := faketest.Signature(c.Token, env.TimeStamp, env.Nonce, env.Encrypt); env.MsgSignature != want {
 		return rep, fmt.Errorf("wecomtest: reply MsgSignature %q, want %q", env.MsgSignature, want)
 	}
 	return rep, nil
@@ -361,13 +363,13 @@ func (c *BotClient) deliver(msg any, ctx botContext) *Response {
 	if err != nil {
 		return &Response{Err: err}
 	}
-	enc, err := Encrypt(c.EncodingAESKey, "", plain)
+	enc, err := faketest.Encrypt(c.EncodingAESKey, "", plain)
 	if err != nil {
 		return &Response{Err: err}
 	}
 	body, _ := json.Marshal(map[string]string{"encrypt": enc})
 	ts, n := strconv.FormatInt(nowOr(c.Now).Unix(), 10), nonce()
-	q := url.Values{"msg_signature": {Signature(c.Token, ts, n, enc)}, "timestamp": {ts}, "nonce": {n}}
+	q := url.Values{"msg_signature": {faketest.Signature(c.Token, ts, n, enc)}, "timestamp": {ts}, "nonce": {n}}
 	resp, ok := post(defaultHTTP(c.HTTP), c.URL, q, body, "application/json")
 	if ok {
 		resp.Reply, resp.Err = c.openReply(resp.Body, n, ctx)
@@ -402,13 +404,13 @@ func (c *BotClient) openReply(body, wantNonce string, ctx botContext) (*Reply, e
 	if err := json.Unmarshal(env.Timestamp, &ts); err != nil || ts == "" {
 		return nil, fmt.Errorf("wecomtest: the reply's timestamp %s is not a number or string", env.Timestamp)
 	}
-	plain, err := Decrypt(c.EncodingAESKey, "", env.Encrypt)
+	plain, err := faketest.Decrypt(c.EncodingAESKey, "", env.Encrypt)
 	if err != nil {
 		return nil, fmt.Errorf("wecomtest: cannot decrypt the reply: %w", err)
 	}
 	rep := decodeBotReply(plain, ctx)
 	var errs []error
-	if want := Signature(c.Token, string(ts), env.Nonce, env.Encrypt); env.MsgSignature != want {
+	if want := faketest.Signature(c.Token, string(ts), env.Nonce, env.Encrypt); env.MsgSignature != want {
 		errs = append(errs, fmt.Errorf("wecomtest: reply msgsignature %q, want %q", env.MsgSignature, want))
 	}
 	if wantNonce != "" && env.Nonce != wantNonce {

@@ -26,6 +26,8 @@ import (
 	workConfig "github.com/silenceper/wechat/v2/work/config"
 	"github.com/silenceper/wechat/v2/work/message"
 	"github.com/silenceper/wechat/v2/work/robot"
+
+	"bbcs/bot/internal/faketest"
 )
 
 // The SDK tests use util.SetURIModifier, a global: no t.Parallel here.
@@ -166,39 +168,39 @@ func TestCryptoMatchesSilenceper(t *testing.T) {
 	msgs := []string{"x", strings.Repeat("a", 11), strings.Repeat("b", 12), strings.Repeat("c", 44),
 		"<xml><Content><![CDATA[签收 GD2026]]></Content></xml>", strings.Repeat("长", 1000)}
 	for _, m := range msgs {
-		enc, err := Encrypt(encKey, corpID, []byte(m))
+		enc, err := faketest.Encrypt(encKey, corpID, []byte(m))
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, got, err := util.DecryptMsg(corpID, enc, encKey)
 		if err != nil || string(got) != m {
-			t.Fatalf("silenceper cannot read our Encrypt(%d bytes): %q %v", len(m), got, err)
+			t.Fatalf("silenceper cannot read our faketest.Encrypt(%d bytes): %q %v", len(m), got, err)
 		}
 		theirs, err := util.EncryptMsg([]byte("0123456789abcdef"), []byte(m), corpID, encKey)
 		if err != nil {
 			t.Fatal(err)
 		}
-		mine, err := Decrypt(encKey, corpID, string(theirs))
+		mine, err := faketest.Decrypt(encKey, corpID, string(theirs))
 		if err != nil || string(mine) != m {
 			t.Fatalf("Decrypt of silenceper's EncryptMsg: %q %v", mine, err)
 		}
 		// Receive id "" (the smart robot): silenceper encrypts it fine.
 		theirs, _ = util.EncryptMsg([]byte("0123456789abcdef"), []byte(m), "", encKey)
-		if mine, err := Decrypt(encKey, "", string(theirs)); err != nil || string(mine) != m {
+		if mine, err := faketest.Decrypt(encKey, "", string(theirs)); err != nil || string(mine) != m {
 			t.Fatalf("Decrypt with receive id \"\": %q %v", mine, err)
 		}
-		if _, err := Decrypt(encKey, "other", string(theirs)); err == nil {
+		if _, err := faketest.Decrypt(encKey, "other", string(theirs)); err == nil {
 			t.Fatal("Decrypt accepted a message for another receive id")
 		}
 	}
-	if _, err := Decrypt(encKey, corpID, "!!!"); err == nil {
+	if _, err := faketest.Decrypt(encKey, corpID, "!!!"); err == nil {
 		t.Fatal("Decrypt accepted non-base64")
 	}
-	if _, err := Encrypt("short", corpID, nil); err == nil {
+	if _, err := faketest.Encrypt("short", corpID, nil); err == nil {
 		t.Fatal("Encrypt accepted a short key")
 	}
 	parts := []string{cbToken, "1700000000", "123456", "ENCRYPTED/+=="}
-	if got, want := Signature(parts...), util.Signature(append([]string(nil), parts...)...); got != want {
+	if got, want := faketest.Signature(parts...), util.Signature(append([]string(nil), parts...)...); got != want {
 		t.Fatalf("Signature %s, silenceper %s", got, want)
 	}
 	if parts[0] != cbToken {
@@ -210,7 +212,7 @@ func TestCryptoMatchesSilenceper(t *testing.T) {
 // receive id is "" ("msg length too large"): it cannot read the smart
 // robot's callbacks. A handler using util.DecryptMsg("", ...) never works.
 func TestSilenceperDecryptMsgRefusesEmptyReceiveID(t *testing.T) {
-	enc, err := Encrypt(encKey, "", []byte(`{"msgid":"1"}`))
+	enc, err := faketest.Encrypt(encKey, "", []byte(`{"msgid":"1"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
