@@ -27,6 +27,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"bbcs/bot/internal/faketest"
 )
 
 // TokenTTL is the lifetime WeChat gives an access token (expires_in).
@@ -95,15 +97,12 @@ type Fake struct {
 	tokenRequests int
 	closed        map[string]bool // openids outside the customer-service window
 	allowed       map[string]bool // registered template ids
-	customs       []Custom
-	templates     []Template
+	customs       faketest.Log[Custom]
+	templates     faketest.Log[Template]
 	clientMsgIDs  map[string]sent // touser + "\x00" + client_msg_id
 	nextMsgID     int64
 	media         map[string]media
-	failN         int
-	failStatus    int
-	failCode      int
-	down          bool
+	faults        faketest.Faults
 }
 
 // NewFake starts a fake WeChat API for the account appID/appSecret; the
@@ -190,44 +189,26 @@ func (f *Fake) AddMedia(mediaID, contentType string, data []byte) {
 // carrying errcode (e.g. 45009) and WeChat's errmsg for it. Failed calls
 // are not recorded.
 func (f *Fake) FailNext(n int, status int, errcode int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failN, f.failStatus, f.failCode = n, status, errcode
+	f.faults.FailNext(n, status, errcode)
 }
 
 // Down makes every request, token calls included, answer 502 while true.
-func (f *Fake) Down(down bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.down = down
-}
+func (f *Fake) Down(down bool) { f.faults.SetDown(down) }
 
 // Customs returns the customer-service messages accepted so far.
 func (f *Fake) Customs() []Custom {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Custom(nil), f.customs...)
+	return f.customs.All()
 }
 
 // CustomsTo returns the customer-service messages accepted for openid.
 func (f *Fake) CustomsTo(openid string) []Custom {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []Custom
-	for _, c := range f.customs {
-		if c.ToUser == openid {
-			out = append(out, c)
-		}
-	}
-	return out
+	return f.customs.Where(func(c Custom) bool { return c.ToUser == openid })
 }
 
 // Templates returns the template messages accepted so far (a repeated
 // client_msg_id is recorded once).
 func (f *Fake) Templates() []Template {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Template(nil), f.templates...)
+	return f.templates.All()
 }
 
 // Reset forgets the recorded messages. Server state stays: tokens,
@@ -236,39 +217,29 @@ func (f *Fake) Templates() []Template {
 func (f *Fake) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.customs, f.templates = nil, nil
+	f.customs.Reset()
+	f.templates.Reset()
 }
 
 // WaitFor polls cond (outbox delivery is asynchronous) until it holds, or
 // fails the test after timeout with what the fake has recorded.
 func (f *Fake) WaitFor(t testing.TB, cond func() bool, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return
+	faketest.WaitFor(t, "wechattest", cond, timeout, func() string {
+		var b strings.Builder
+		for _, c := range f.Customs() {
+			fmt.Fprintf(&b, "\n  custom   %s", c.Raw)
 		}
-		if time.Now().After(deadline) {
-			break
+		for _, m := range f.Templates() {
+			fmt.Fprintf(&b, "\n  template %s", m.Raw)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	var b strings.Builder
-	for _, c := range f.Customs() {
-		fmt.Fprintf(&b, "\n  custom   %s", c.Raw)
-	}
-	for _, m := range f.Templates() {
-		fmt.Fprintf(&b, "\n  template %s", m.Raw)
-	}
-	t.Fatalf("wechattest: condition not met within %v; recorded:%s", timeout, b.String())
+		return b.String()
+	})
 }
 
 // ServeHTTP answers like api.weixin.qq.com.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	down := f.down
-	f.mu.Unlock()
-	if down {
+	if f.faults.IsDown() {
 		http.Error(w, "502 Bad Gateway", http.StatusBadGateway)
 		return
 	}
@@ -456,11 +427,7 @@ func (f *Fake) validLocked(tok string) int {
 // api runs the checks every API call goes through: injected faults, the
 // HTTP method, the access token.
 func (f *Fake) api(w http.ResponseWriter, r *http.Request, method string, h func(http.ResponseWriter, *http.Request, []byte)) {
-	f.mu.Lock()
-	if f.failN > 0 {
-		f.failN--
-		status, code := f.failStatus, f.failCode
-		f.mu.Unlock()
+	if status, code, ok := f.faults.Take(); ok {
 		if status != http.StatusOK && status != 0 {
 			http.Error(w, fmt.Sprintf("%d %s", status, http.StatusText(status)), status)
 		} else {
@@ -468,6 +435,7 @@ func (f *Fake) api(w http.ResponseWriter, r *http.Request, method string, h func
 		}
 		return
 	}
+	f.mu.Lock()
 	code := f.validLocked(r.URL.Query().Get("access_token"))
 	f.mu.Unlock()
 	if method != "" && r.Method != method {
@@ -596,7 +564,7 @@ func (f *Fake) customSend(w http.ResponseWriter, _ *http.Request, body []byte) {
 		writeErr(w, 45015)
 		return
 	}
-	f.customs = append(f.customs, c)
+	f.customs.Add(c)
 	writeErr(w, 0)
 }
 
@@ -661,7 +629,7 @@ func (f *Fake) templateSend(w http.ResponseWriter, _ *http.Request, body []byte)
 	for k, v := range m.Data {
 		tm.Data[k] = v.Value
 	}
-	f.templates = append(f.templates, tm)
+	f.templates.Add(tm)
 	writeJSON(w, templateAnswer{0, "ok", id})
 }
 
