@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,7 +120,7 @@ type Fake struct {
 	now            func() time.Time
 	token          string
 	tokenExpires   time.Time
-	tokenRequests  int
+	tokenRequests  atomic.Int64
 	robots         map[string]*robot
 	users          map[string]bool
 	codes          map[string]authCode
@@ -227,9 +228,7 @@ func (f *Fake) Now() time.Time {
 //     batchSend answers 200 with every recipient in
 //     flowControlledStaffIdList (delivered to none); groupMessages/send
 //     answers 400 send.too.fast. errcode is not used there.
-func (f *Fake) FailNext(n, status, errcode int) {
-	f.faults.FailNext(n, status, errcode)
-}
+func (f *Fake) FailNext(n, status, errcode int) { f.faults.FailNext(n, status, errcode) }
 
 // Down makes every request, token calls included, answer 502 while true.
 func (f *Fake) Down(down bool) { f.faults.SetDown(down) }
@@ -245,11 +244,7 @@ func (f *Fake) ExpireTokens() {
 
 // TokenRequests counts the calls that reached /gettoken and
 // /v1.0/oauth2/accessToken, successful or not (not those refused by Down).
-func (f *Fake) TokenRequests() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.tokenRequests
-}
+func (f *Fake) TokenRequests() int { return int(f.tokenRequests.Load()) }
 
 // AccessToken returns a valid app access token without counting a token
 // request, for tests that call the fake by hand.
@@ -260,9 +255,7 @@ func (f *Fake) AccessToken() string {
 }
 
 // RobotMessages returns the messages the custom robots accepted.
-func (f *Fake) RobotMessages() []RobotMessage {
-	return f.robotMsgs.All()
-}
+func (f *Fake) RobotMessages() []RobotMessage { return f.robotMsgs.All() }
 
 // RobotMessagesTo returns the messages the custom robot accessToken accepted.
 func (f *Fake) RobotMessagesTo(accessToken string) []RobotMessage {
@@ -271,9 +264,7 @@ func (f *Fake) RobotMessagesTo(accessToken string) []RobotMessage {
 
 // PrivateMessages returns the robot one-to-one messages and work notices
 // delivered to at least one user.
-func (f *Fake) PrivateMessages() []PrivateMessage {
-	return f.privateMsgs.All()
-}
+func (f *Fake) PrivateMessages() []PrivateMessage { return f.privateMsgs.All() }
 
 // PrivateMessagesTo returns the private messages delivered to userID.
 func (f *Fake) PrivateMessagesTo(userID string) []PrivateMessage {
@@ -282,21 +273,15 @@ func (f *Fake) PrivateMessagesTo(userID string) []PrivateMessage {
 
 // GroupMessages returns the messages the enterprise robot posted with
 // robot/groupMessages/send.
-func (f *Fake) GroupMessages() []GroupMessage {
-	return f.groupMsgs.All()
-}
+func (f *Fake) GroupMessages() []GroupMessage { return f.groupMsgs.All() }
 
 // SessionReplies returns the messages posted to sessionWebhooks.
-func (f *Fake) SessionReplies() []RobotMessage {
-	return f.sessionReplies.All()
-}
+func (f *Fake) SessionReplies() []RobotMessage { return f.sessionReplies.All() }
 
 // Reset forgets the recorded messages. Server state stays: tokens, robots
 // (with their rate limits and msgUuids), users, codes, sessions, the work
 // notices users got today, pending faults.
 func (f *Fake) Reset() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.robotMsgs.Reset()
 	f.privateMsgs.Reset()
 	f.groupMsgs.Reset()
@@ -545,7 +530,7 @@ func (f *Fake) getToken(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.tokenRequests++
+	f.tokenRequests.Add(1)
 	switch {
 	case q.Get("appkey") == "":
 		writeErrcode(w, false, ErrMissingParam, "缺少参数 corpid or appkey")
@@ -572,7 +557,7 @@ func (f *Fake) accessToken(w http.ResponseWriter, r *http.Request) {
 	err := json.Unmarshal(body, &req)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.tokenRequests++
+	f.tokenRequests.Add(1)
 	switch {
 	case r.Method != http.MethodPost:
 		writeNewErr(w, http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,15 +81,16 @@ func Get(c *http.Client, u string) (status int, body string) {
 	return resp.StatusCode, string(b)
 }
 
-// Post sends req's body to u with header h and returns the answer's
-// status and body; err is a transport error.
+// Post posts body to u with exactly the header h (and what net/http adds)
+// and returns the answer's status and body; err is a transport error, or
+// one reading the answer.
 func Post(c *http.Client, u string, h http.Header, body []byte) (status int, answer string, err error) {
 	req, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return 0, "", err
 	}
 	for k, v := range h {
-		req.Header[k] = v
+		req.Header[k] = slices.Clone(v)
 	}
 	resp, err := c.Do(req)
 	if err != nil {

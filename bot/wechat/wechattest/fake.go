@@ -25,6 +25,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,7 +95,7 @@ type Fake struct {
 	mu            sync.Mutex
 	tokens        map[string]*token
 	stable        string // current stable_token
-	tokenRequests int
+	tokenRequests atomic.Int64
 	closed        map[string]bool // openids outside the customer-service window
 	allowed       map[string]bool // registered template ids
 	customs       faketest.Log[Custom]
@@ -127,11 +128,7 @@ func (f *Fake) URL() string { return f.srv.URL }
 
 // TokenRequests counts the calls that reached /cgi-bin/token and
 // /cgi-bin/stable_token (successful or not; not those refused by Down).
-func (f *Fake) TokenRequests() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.tokenRequests
-}
+func (f *Fake) TokenRequests() int { return int(f.tokenRequests.Load()) }
 
 // AccessToken issues a valid access token without counting a token
 // request, for tests that call the fake by hand.
@@ -188,17 +185,13 @@ func (f *Fake) AddMedia(mediaID, contentType string, data []byte) {
 // status when status is not 200 (e.g. 503), otherwise with a 200 answer
 // carrying errcode (e.g. 45009) and WeChat's errmsg for it. Failed calls
 // are not recorded.
-func (f *Fake) FailNext(n int, status int, errcode int) {
-	f.faults.FailNext(n, status, errcode)
-}
+func (f *Fake) FailNext(n int, status int, errcode int) { f.faults.FailNext(n, status, errcode) }
 
 // Down makes every request, token calls included, answer 502 while true.
 func (f *Fake) Down(down bool) { f.faults.SetDown(down) }
 
 // Customs returns the customer-service messages accepted so far.
-func (f *Fake) Customs() []Custom {
-	return f.customs.All()
-}
+func (f *Fake) Customs() []Custom { return f.customs.All() }
 
 // CustomsTo returns the customer-service messages accepted for openid.
 func (f *Fake) CustomsTo(openid string) []Custom {
@@ -207,16 +200,12 @@ func (f *Fake) CustomsTo(openid string) []Custom {
 
 // Templates returns the template messages accepted so far (a repeated
 // client_msg_id is recorded once).
-func (f *Fake) Templates() []Template {
-	return f.templates.All()
-}
+func (f *Fake) Templates() []Template { return f.templates.All() }
 
 // Reset forgets the recorded messages. Server state stays: tokens,
 // windows, templates, media, pending faults and the client_msg_ids
 // WeChat remembers (a repeat within 10 minutes is still not sent again).
 func (f *Fake) Reset() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.customs.Reset()
 	f.templates.Reset()
 }
@@ -352,7 +341,7 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.tokenRequests++
+	f.tokenRequests.Add(1)
 	if q.Get("grant_type") != "client_credential" {
 		writeErr(w, 40002)
 		return
@@ -369,7 +358,7 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 // back with its remaining lifetime.
 func (f *Fake) stableToken(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	f.tokenRequests++
+	f.tokenRequests.Add(1)
 	f.mu.Unlock()
 	if r.Method != http.MethodPost {
 		writeErr(w, 43002)

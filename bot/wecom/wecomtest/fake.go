@@ -70,6 +70,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -194,7 +195,7 @@ type Fake struct {
 	codes         map[string]*oauthCode
 	tokens        map[string]*token
 	current       string
-	tokenRequests int
+	tokenRequests atomic.Int64
 	faults        faketest.Faults
 	robotSends    map[string][]time.Time
 	taskIDs       map[string]bool
@@ -300,9 +301,7 @@ func (f *Fake) SetNow(now func() time.Time) {
 
 // FailNext makes the next n calls other than gettoken fail: with that HTTP
 // status, or, when status is 200, with {"errcode":errcode,...}.
-func (f *Fake) FailNext(n, status, errcode int) {
-	f.faults.FailNext(n, status, errcode)
-}
+func (f *Fake) FailNext(n, status, errcode int) { f.faults.FailNext(n, status, errcode) }
 
 // Down makes every call fail at the connection (it is accepted and closed
 // without an answer) until Down(false).
@@ -320,16 +319,10 @@ func (f *Fake) ExpireTokens() {
 }
 
 // TokenRequests counts calls of gettoken (failed ones included).
-func (f *Fake) TokenRequests() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.tokenRequests
-}
+func (f *Fake) TokenRequests() int { return int(f.tokenRequests.Load()) }
 
 // RobotMessages returns every message the group robots accepted.
-func (f *Fake) RobotMessages() []RobotMessage {
-	return f.robotMsgs.All()
-}
+func (f *Fake) RobotMessages() []RobotMessage { return f.robotMsgs.All() }
 
 // RobotMessagesTo returns the messages the robot with that key accepted.
 func (f *Fake) RobotMessagesTo(key string) []RobotMessage {
@@ -337,9 +330,7 @@ func (f *Fake) RobotMessagesTo(key string) []RobotMessage {
 }
 
 // AppMessages returns every message the app sent.
-func (f *Fake) AppMessages() []AppMessage {
-	return f.appMsgs.All()
-}
+func (f *Fake) AppMessages() []AppMessage { return f.appMsgs.All() }
 
 // AppMessagesTo returns the app messages that reached userID.
 func (f *Fake) AppMessagesTo(userID string) []AppMessage {
@@ -349,14 +340,10 @@ func (f *Fake) AppMessagesTo(userID string) []AppMessage {
 }
 
 // CardUpdates returns every accepted update_template_card call.
-func (f *Fake) CardUpdates() []CardUpdate {
-	return f.updates.All()
-}
+func (f *Fake) CardUpdates() []CardUpdate { return f.updates.All() }
 
 // BotResponses returns every message posted to a smart robot response_url.
-func (f *Fake) BotResponses() []BotResponse {
-	return f.botResponses.All()
-}
+func (f *Fake) BotResponses() []BotResponse { return f.botResponses.All() }
 
 // WaitFor polls cond (every few milliseconds, real time) until it holds; on
 // timeout it fails the test listing everything the fake recorded.
@@ -547,7 +534,7 @@ func (f *Fake) badJSON(w http.ResponseWriter, r *http.Request) {
 // ---- gettoken ----
 
 func (f *Fake) getToken(w http.ResponseWriter, r *http.Request) {
-	f.tokenRequests++
+	f.tokenRequests.Add(1)
 	q := r.URL.Query()
 	switch {
 	case q.Get("corpid") == "":
