@@ -339,8 +339,10 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.URL.Path {
 	case "/gettoken":
+		f.tokenRequests.Add(1)
 		f.getToken(w, r)
 	case "/v1.0/oauth2/accessToken":
+		f.tokenRequests.Add(1)
 		f.accessToken(w, r)
 	case "/robot/send":
 		f.oapi(w, r, false, f.robotSend)
@@ -530,7 +532,6 @@ func (f *Fake) getToken(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.tokenRequests.Add(1)
 	switch {
 	case q.Get("appkey") == "":
 		writeErrcode(w, false, ErrMissingParam, "缺少参数 corpid or appkey")
@@ -557,7 +558,6 @@ func (f *Fake) accessToken(w http.ResponseWriter, r *http.Request) {
 	err := json.Unmarshal(body, &req)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.tokenRequests.Add(1)
 	switch {
 	case r.Method != http.MethodPost:
 		writeNewErr(w, http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")

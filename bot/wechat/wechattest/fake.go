@@ -234,8 +234,10 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.URL.Path {
 	case "/cgi-bin/token":
+		f.tokenRequests.Add(1)
 		f.token(w, r)
 	case "/cgi-bin/stable_token":
+		f.tokenRequests.Add(1)
 		f.stableToken(w, r)
 	case "/cgi-bin/message/custom/send":
 		f.api(w, r, http.MethodPost, f.customSend)
@@ -341,7 +343,6 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.tokenRequests.Add(1)
 	if q.Get("grant_type") != "client_credential" {
 		writeErr(w, 40002)
 		return
@@ -358,7 +359,6 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 // back with its remaining lifetime.
 func (f *Fake) stableToken(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	f.tokenRequests.Add(1)
 	f.mu.Unlock()
 	if r.Method != http.MethodPost {
 		writeErr(w, 43002)
