@@ -162,51 +162,7 @@ func getToken(t *testing.T, f *Fake) string {
 	return m["access_token"].(string)
 }
 
-// ---- crypto ----
-
-func TestCryptoMatchesSilenceper(t *testing.T) {
-	msgs := []string{"x", strings.Repeat("a", 11), strings.Repeat("b", 12), strings.Repeat("c", 44),
-		"<xml><Content><![CDATA[签收 GD2026]]></Content></xml>", strings.Repeat("长", 1000)}
-	for _, m := range msgs {
-		enc, err := faketest.Encrypt(encKey, corpID, []byte(m))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, got, err := util.DecryptMsg(corpID, enc, encKey)
-		if err != nil || string(got) != m {
-			t.Fatalf("silenceper cannot read our faketest.Encrypt(%d bytes): %q %v", len(m), got, err)
-		}
-		theirs, err := util.EncryptMsg([]byte("0123456789abcdef"), []byte(m), corpID, encKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mine, err := faketest.Decrypt(encKey, corpID, string(theirs))
-		if err != nil || string(mine) != m {
-			t.Fatalf("Decrypt of silenceper's EncryptMsg: %q %v", mine, err)
-		}
-		// Receive id "" (the smart robot): silenceper encrypts it fine.
-		theirs, _ = util.EncryptMsg([]byte("0123456789abcdef"), []byte(m), "", encKey)
-		if mine, err := faketest.Decrypt(encKey, "", string(theirs)); err != nil || string(mine) != m {
-			t.Fatalf("Decrypt with receive id \"\": %q %v", mine, err)
-		}
-		if _, err := faketest.Decrypt(encKey, "other", string(theirs)); err == nil {
-			t.Fatal("Decrypt accepted a message for another receive id")
-		}
-	}
-	if _, err := faketest.Decrypt(encKey, corpID, "!!!"); err == nil {
-		t.Fatal("Decrypt accepted non-base64")
-	}
-	if _, err := faketest.Encrypt("short", corpID, nil); err == nil {
-		t.Fatal("Encrypt accepted a short key")
-	}
-	parts := []string{cbToken, "1700000000", "123456", "ENCRYPTED/+=="}
-	if got, want := faketest.Signature(parts...), util.Signature(append([]string(nil), parts...)...); got != want {
-		t.Fatalf("Signature %s, silenceper %s", got, want)
-	}
-	if parts[0] != cbToken {
-		t.Fatal("Signature sorted the caller's slice")
-	}
-}
+// ---- crypto (faketest's, cross-checked with silenceper there) ----
 
 // silenceper's DecryptMsg (and AESDecryptMsg) refuse a message whose
 // receive id is "" ("msg length too large"): it cannot read the smart
