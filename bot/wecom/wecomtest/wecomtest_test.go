@@ -28,6 +28,7 @@ import (
 	"github.com/silenceper/wechat/v2/work/robot"
 
 	"bbcs/bot/internal/faketest"
+	"bbcs/clock"
 )
 
 // The SDK tests use util.SetURIModifier, a global: no t.Parallel here.
@@ -94,24 +95,7 @@ func sdk(t *testing.T, f *Fake) *work.Work {
 	return work.NewWork(&workConfig.Config{CorpID: corpID, CorpSecret: secret, AgentID: agentID, Cache: newMapCache()})
 }
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} }
+func newClock() *clock.Fake { return clock.NewFrozen(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)) }
 
 func call(t *testing.T, method, u string, body any) map[string]any {
 	t.Helper()
@@ -237,7 +221,7 @@ func TestRobotThroughSilenceper(t *testing.T) {
 
 	// 20 a minute: 3 sent at clk; 17 more fill the window.
 	for i := 0; i < 17; i++ {
-		clk.Add(time.Second)
+		clk.Advance(time.Second)
 		if info, _ := rb.RobotBroadcast("robot-key-1", text); info.ErrCode != 0 {
 			t.Fatalf("message %d: %+v", i+4, info)
 		}
@@ -246,7 +230,7 @@ func TestRobotThroughSilenceper(t *testing.T) {
 		!strings.HasPrefix(info.ErrMsg, "api freq out of limit") {
 		t.Fatalf("21st message in a minute: %+v", info)
 	}
-	clk.Add(43 * time.Second) // the first three are now 60 s old
+	clk.Advance(43 * time.Second) // the first three are now 60 s old
 	for i := 0; i < 3; i++ {
 		if info, _ := rb.RobotBroadcast("robot-key-1", text); info.ErrCode != 0 {
 			t.Fatalf("after the window moved, message %d: %+v", i, info)
@@ -520,7 +504,7 @@ func TestUpdateTemplateCard(t *testing.T) {
 	}
 
 	old := f.IssueResponseCode("T1")
-	clk.Add(72 * time.Hour)
+	clk.Advance(72 * time.Hour)
 	q = "?access_token=" + getToken(t, f) // the old token ended with the clock
 	if m := call(t, "POST", f.URL()+"/cgi-bin/message/update_template_card"+q, map[string]any{
 		"userids": []string{"zhangsan"}, "agentid": agentID, "response_code": old, "button": map[string]string{"replace_name": "x"},
@@ -552,7 +536,7 @@ func TestOAuthCodes(t *testing.T) {
 	if err != nil || old.UserID != "lisi" {
 		t.Fatalf("UserFromCode: %+v %v", old, err)
 	}
-	clk.Add(5 * time.Minute)
+	clk.Advance(5 * time.Minute)
 	q := "?access_token=" + getToken(t, f)
 	if m := call(t, "GET", f.URL()+"/cgi-bin/auth/getuserinfo"+q+"&code=code-3", nil); errcode(m) != 40029 {
 		t.Fatalf("expired code: %v", m)
