@@ -730,7 +730,7 @@ func (p topParams) str(k string) string {
 	if !ok {
 		return ""
 	}
-	var s flexString
+	var s faketest.FlexString
 	if json.Unmarshal(raw, &s) != nil {
 		return ""
 	}

@@ -443,24 +443,6 @@ func (f *Fake) api(w http.ResponseWriter, r *http.Request, method string, h func
 	h(w, r, bytes.TrimSpace(body))
 }
 
-// flexString accepts a JSON string or number (msgmenu ids are documented
-// as strings; a number is taken too).
-type flexString string
-
-func (s *flexString) UnmarshalJSON(b []byte) error {
-	var str string
-	if err := json.Unmarshal(b, &str); err == nil {
-		*s = flexString(str)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return err
-	}
-	*s = flexString(n.String())
-	return nil
-}
-
 type mediaRef struct {
 	MediaID string `json:"media_id"`
 }
@@ -487,8 +469,8 @@ func (f *Fake) customSend(w http.ResponseWriter, _ *http.Request, body []byte) {
 		Msgmenu *struct {
 			HeadContent string `json:"head_content"`
 			List        []struct {
-				ID      flexString `json:"id"`
-				Content string     `json:"content"`
+				ID      faketest.FlexString `json:"id"`
+				Content string              `json:"content"`
 			} `json:"list"`
 			TailContent string `json:"tail_content"`
 		} `json:"msgmenu"`

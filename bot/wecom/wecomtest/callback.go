@@ -347,7 +347,7 @@ func (c *BotClient) openReply(body, wantNonce string, ctx botContext) (*Reply, e
 	if err := json.Unmarshal([]byte(body), &env); err != nil || env.Encrypt == "" {
 		return nil, fmt.Errorf("wecomtest: the reply is not the encrypted JSON envelope: %.200q", body)
 	}
-	var ts flexString
+	var ts faketest.FlexString
 	if err := json.Unmarshal(env.Timestamp, &ts); err != nil || ts == "" {
 		return nil, fmt.Errorf("wecomtest: the reply's timestamp %s is not a number or string", env.Timestamp)
 	}

@@ -56,7 +56,6 @@
 package wecomtest
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -503,30 +502,6 @@ func readBody(r *http.Request) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r.Body, maxBody))
 }
 
-// flexString is a JSON string or number (agentid).
-type flexString string
-
-func (s *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if string(b) == "null" {
-		return nil
-	}
-	if len(b) > 0 && b[0] == '"' {
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
-		}
-		*s = flexString(v)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return err
-	}
-	*s = flexString(n.String())
-	return nil
-}
-
 func (f *Fake) badJSON(w http.ResponseWriter, r *http.Request) {
 	f.fail(w, r, 40058, "invalid Request Parameter, Warning: wrong json format.")
 }
@@ -734,11 +709,11 @@ func (f *Fake) webhookSend(w http.ResponseWriter, r *http.Request) {
 // ---- app messages ----
 
 type appBody struct {
-	ToUser   flexString                `json:"touser"`
-	ToParty  flexString                `json:"toparty"`
-	ToTag    flexString                `json:"totag"`
+	ToUser   faketest.FlexString       `json:"touser"`
+	ToParty  faketest.FlexString       `json:"toparty"`
+	ToTag    faketest.FlexString       `json:"totag"`
 	MsgType  string                    `json:"msgtype"`
-	AgentID  flexString                `json:"agentid"`
+	AgentID  faketest.FlexString       `json:"agentid"`
 	Text     *struct{ Content string } `json:"text"`
 	Markdown *struct{ Content string } `json:"markdown"`
 	TextCard *struct {
@@ -970,7 +945,7 @@ func (f *Fake) updateTemplateCard(w http.ResponseWriter, r *http.Request) {
 	}
 	var (
 		userIDs []string
-		agentID flexString
+		agentID faketest.FlexString
 		atAll   int
 		rc      string
 		button  struct {
