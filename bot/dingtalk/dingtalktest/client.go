@@ -47,12 +47,7 @@ type Client struct {
 // nothing would be posted or the status is not 200. Err is a transport
 // error, or a reply DingTalk would refuse (not JSON, unknown msgtype,
 // missing fields: Err carries DingTalk's errcode and errmsg).
-type Response struct {
-	Status int
-	Body   string
-	Reply  *RobotMessage
-	Err    error
-}
+type Response = faketest.Response[RobotMessage]
 
 func (c *Client) now() time.Time {
 	if c.Now == nil && c.Fake != nil {

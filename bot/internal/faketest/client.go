@@ -100,3 +100,15 @@ func Post(c *http.Client, u string, h http.Header, body []byte) (status int, ans
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), err
 }
+
+// Response is bbcs's answer to a callback as the platform's server reads
+// it: the status and body, the reply R the platform would show (nil when
+// there is none), and Err for a callback that could not be delivered or
+// an answer the platform would refuse. Each fake's package says what its
+// platform refuses.
+type Response[R any] struct {
+	Status int
+	Body   string
+	Reply  *R
+	Err    error
+}

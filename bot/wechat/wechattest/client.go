@@ -47,12 +47,7 @@ type Client struct {
 // without MsgType, or one whose ToUserName/FromUserName are not the
 // message's FromUserName/ToUserName. Reply is still set when it could be
 // parsed.
-type Response struct {
-	Status int
-	Body   string
-	Reply  *Reply
-	Err    error
-}
+type Response = faketest.Response[Reply]
 
 // Reply is a passive reply (被动回复) as WeChat reads it.
 type Reply struct {

@@ -15,17 +15,13 @@ import (
 )
 
 // Response is bbcs's answer to one callback, as WeCom's server sees it.
-type Response struct {
-	Status int
-	Body   string
-	// Reply is the decrypted passive reply; nil when bbcs answered an empty
-	// body or "success" (no reply), or the answer was not a 200.
-	Reply *Reply
-	// Err is set when the callback could not be delivered or the answer is
-	// one WeCom would throw away: not the encrypted envelope, a wrong
-	// signature or nonce, or ciphertext that does not decrypt.
-	Err error
-}
+//
+// Reply is the decrypted passive reply; nil when bbcs answered an empty
+// body or "success" (no reply), or the answer was not a 200. Err is set
+// when the callback could not be delivered or the answer is one WeCom
+// would throw away: not the encrypted envelope, a wrong signature or
+// nonce, or ciphertext that does not decrypt.
+type Response = faketest.Response[Reply]
 
 // Reply is a decrypted passive reply.
 type Reply struct {
