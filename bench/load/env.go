@@ -218,18 +218,7 @@ func (d *database) caseOf(ctx context.Context, openid string) (no, owner string,
 
 // deleteKeys removes the benchmark's Redis keys.
 func deleteKeys(ctx context.Context, rdb *redis.Client, prefix string) {
-	iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-	var batch []string
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == 500 {
-			rdb.Unlink(ctx, batch...)
-			batch = batch[:0]
-		}
-	}
-	if len(batch) > 0 {
-		rdb.Unlink(ctx, batch...)
-	}
+	testenv.DeleteKeys(ctx, rdb, prefix+":*")
 }
 
 // server is a web server under test running as a child process: bbcs, or
