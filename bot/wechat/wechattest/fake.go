@@ -414,7 +414,7 @@ func (f *Fake) validLocked(tok string) int {
 }
 
 // api runs the checks every API call goes through: injected faults, the
-// HTTP method, the access token.
+// HTTP method, the access token, and a POST's body (44002 when empty).
 func (f *Fake) api(w http.ResponseWriter, r *http.Request, method string, h func(http.ResponseWriter, *http.Request, []byte)) {
 	if status, code, ok := f.faults.Take(); ok {
 		if status != http.StatusOK && status != 0 {
@@ -440,7 +440,12 @@ func (f *Fake) api(w http.ResponseWriter, r *http.Request, method string, h func
 		writeErr(w, -1)
 		return
 	}
-	h(w, r, bytes.TrimSpace(body))
+	body = bytes.TrimSpace(body)
+	if method == http.MethodPost && len(body) == 0 {
+		writeErr(w, 44002)
+		return
+	}
+	h(w, r, body)
 }
 
 type mediaRef struct {
@@ -449,10 +454,6 @@ type mediaRef struct {
 
 // customSend: POST /cgi-bin/message/custom/send.
 func (f *Fake) customSend(w http.ResponseWriter, _ *http.Request, body []byte) {
-	if len(body) == 0 {
-		writeErr(w, 44002)
-		return
-	}
 	var m struct {
 		ToUser  string `json:"touser"`
 		MsgType string `json:"msgtype"`
@@ -549,10 +550,6 @@ type templateAnswer struct {
 // client_msg_id repeated for the same touser within 10 minutes (WeChat's
 // 防重入) is answered ok with the first send's msgid and not recorded again.
 func (f *Fake) templateSend(w http.ResponseWriter, _ *http.Request, body []byte) {
-	if len(body) == 0 {
-		writeErr(w, 44002)
-		return
-	}
 	var m struct {
 		ToUser      string `json:"touser"`
 		TemplateID  string `json:"template_id"`

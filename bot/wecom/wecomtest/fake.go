@@ -498,8 +498,19 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	h(w, r)
 }
 
-func readBody(r *http.Request) ([]byte, error) {
-	return io.ReadAll(io.LimitReader(r.Body, maxBody))
+// readJSON reads the request's body (up to maxBody) into v and returns it;
+// a body that cannot be read or is no JSON gets WeCom's answer for bad
+// JSON (badJSON), and ok is false.
+func (f *Fake) readJSON(w http.ResponseWriter, r *http.Request, v any) (raw []byte, ok bool) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err == nil {
+		err = json.Unmarshal(raw, v)
+	}
+	if err != nil {
+		f.badJSON(w, r)
+		return nil, false
+	}
+	return raw, true
 }
 
 func (f *Fake) badJSON(w http.ResponseWriter, r *http.Request) {
@@ -608,14 +619,9 @@ func (f *Fake) webhookSend(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, 93000, "invalid webhook url")
 		return
 	}
-	raw, err := readBody(r)
-	if err != nil {
-		f.badJSON(w, r)
-		return
-	}
 	var body webhookBody
-	if err := json.Unmarshal(raw, &body); err != nil {
-		f.badJSON(w, r)
+	raw, ok := f.readJSON(w, r, &body)
+	if !ok {
 		return
 	}
 	m := RobotMessage{Key: key, MsgType: body.MsgType, Raw: json.RawMessage(raw)}
@@ -783,14 +789,9 @@ func (f *Fake) messageSend(w http.ResponseWriter, r *http.Request) {
 	if !f.checkToken(w, r) {
 		return
 	}
-	raw, err := readBody(r)
-	if err != nil {
-		f.badJSON(w, r)
-		return
-	}
 	var body appBody
-	if err := json.Unmarshal(raw, &body); err != nil {
-		f.badJSON(w, r)
+	raw, ok := f.readJSON(w, r, &body)
+	if !ok {
 		return
 	}
 	if body.AgentID == "" {
@@ -933,14 +934,9 @@ func (f *Fake) updateTemplateCard(w http.ResponseWriter, r *http.Request) {
 	if !f.checkToken(w, r) {
 		return
 	}
-	raw, err := readBody(r)
-	if err != nil {
-		f.badJSON(w, r)
-		return
-	}
 	var body map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &body); err != nil {
-		f.badJSON(w, r)
+	raw, ok := f.readJSON(w, r, &body)
+	if !ok {
 		return
 	}
 	var (
@@ -1075,11 +1071,6 @@ func (f *Fake) aibotResponse(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, 40058, "invalid response_code. invalid Request Parameter") // UNVERIFIED errcode
 		return
 	}
-	raw, err := readBody(r)
-	if err != nil {
-		f.badJSON(w, r)
-		return
-	}
 	var body struct {
 		MsgType  string `json:"msgtype"`
 		Markdown *struct {
@@ -1087,8 +1078,8 @@ func (f *Fake) aibotResponse(w http.ResponseWriter, r *http.Request) {
 		} `json:"markdown"`
 		TemplateCard json.RawMessage `json:"template_card"`
 	}
-	if err := json.Unmarshal(raw, &body); err != nil {
-		f.badJSON(w, r)
+	raw, ok := f.readJSON(w, r, &body)
+	if !ok {
 		return
 	}
 	resp := BotResponse{ResponseCode: rc, ChatID: u.chatID, ChatType: u.chatType, UserID: u.userID, MsgType: body.MsgType, Raw: json.RawMessage(raw), At: now}
