@@ -15,8 +15,9 @@ import (
 	"bbcs/workday"
 )
 
-// harness is a centre with three departments and staff in every role, on
-// a database of the test's own, with a frozen clock.
+// harness is the demo centre (three departments and staff in every role,
+// testenv.Demo) with li and chen on duty on 2026-03-10, on a database of
+// the test's own, with a frozen clock.
 type harness struct {
 	t     *testing.T
 	ctx   context.Context
@@ -39,35 +40,11 @@ func at(s string) time.Time {
 
 func newHarness(t *testing.T, now string) *harness {
 	t.Helper()
-	cal, err := workday.New(workday.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cal := testenv.Calendar(t)
 	h := &harness{t: t, ctx: context.Background(), db: testenv.MySQL(t), clock: clock.NewFrozen(at(now)), cal: cal}
 	h.svc = casework.New(h.db, h.clock, cal, casework.Options{}, testenv.Quiet())
-	dir := casework.Directory{
-		Departments: []models.Department{
-			{Code: "realestate", Name: "不动产登记窗口", Platform: "wecom", LeaderID: "chen"},
-			{Code: "market", Name: "市场监管窗口", Platform: "dingtalk", LeaderID: "wu"},
-			{Code: "tax", Name: "税务窗口", Platform: "wecom"},
-		},
-		Staff: []models.Staff{
-			{ID: "wang", Name: "王芳", Role: models.RoleSpecialist},
-			{ID: "li", Name: "李明", Role: models.RoleSpecialist},
-			{ID: "zhang", Name: "张伟", Role: models.RoleWindowStaff, DepartmentCode: "realestate", WeComUserID: "zhangwei"},
-			{ID: "liu", Name: "刘强", Role: models.RoleWindowHead, DepartmentCode: "realestate", WeComUserID: "liuqiang"},
-			{ID: "zhao", Name: "赵敏", Role: models.RoleWindowStaff, DepartmentCode: "market", DingTalkUserID: "zhaomin"},
-			{ID: "qian", Name: "钱进", Role: models.RoleWindowHead, DepartmentCode: "market", DingTalkUserID: "qianjin"},
-			{ID: "sun", Name: "孙丽", Role: models.RoleWindowStaff, DepartmentCode: "tax"},
-			{ID: "chen", Name: "陈副主任", Role: models.RoleLeader},
-			{ID: "wu", Name: "吴副主任", Role: models.RoleLeader},
-			{ID: "zhou", Name: "周主任", Role: models.RolePrincipalLeader},
-			{ID: "ma", Name: "马科长", Role: models.RoleSupervisor},
-			{ID: "admin", Name: "管理员", Role: models.RoleAdmin},
-		},
-		Roster:   []models.DutyDay{{Date: "2026-03-10", SpecialistID: "li", LeaderID: "chen"}},
-		Settings: models.Settings{Rotation: []string{"wang", "li"}},
-	}
+	dir := testenv.Demo(t)
+	dir.Roster = []models.DutyDay{{Date: "2026-03-10", SpecialistID: "li", LeaderID: "chen"}}
 	if err := h.svc.SyncDirectory(h.ctx, dir); err != nil {
 		t.Fatal(err)
 	}

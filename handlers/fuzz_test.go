@@ -49,44 +49,17 @@ import (
 // fuzzNow is a working Tuesday morning in the centre's zone.
 var fuzzNow = time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai)
 
-// fuzzDirectory is the demo centre of config.example.yaml.
-var fuzzDirectory = casework.Directory{
-	Departments: []models.Department{
-		{Code: "realestate", Name: "不动产登记窗口", Platform: "wecom", LeaderID: "chen"},
-		{Code: "market", Name: "市场监管窗口", Platform: "dingtalk", LeaderID: "wu"},
-		{Code: "tax", Name: "税务窗口", Platform: "wecom"},
-	},
-	Staff: []models.Staff{
-		{ID: "wang", Name: "王芳", Role: models.RoleSpecialist},
-		{ID: "li", Name: "李明", Role: models.RoleSpecialist},
-		{ID: "zhang", Name: "张伟", Role: models.RoleWindowStaff, DepartmentCode: "realestate", WeComUserID: "zhangwei"},
-		{ID: "liu", Name: "刘强", Role: models.RoleWindowHead, DepartmentCode: "realestate", WeComUserID: "liuqiang"},
-		{ID: "zhao", Name: "赵敏", Role: models.RoleWindowStaff, DepartmentCode: "market", DingTalkUserID: "zhaomin"},
-		{ID: "qian", Name: "钱进", Role: models.RoleWindowHead, DepartmentCode: "market", DingTalkUserID: "qianjin"},
-		{ID: "sun", Name: "孙丽", Role: models.RoleWindowStaff, DepartmentCode: "tax", WeComUserID: "sunli"},
-		{ID: "chen", Name: "陈副主任", Role: models.RoleLeader, WeComUserID: "chenfz"},
-		{ID: "wu", Name: "吴副主任", Role: models.RoleLeader, DingTalkUserID: "wufz"},
-		{ID: "zhou", Name: "周主任", Role: models.RolePrincipalLeader, WeComUserID: "zhouzr"},
-		{ID: "ma", Name: "马科长", Role: models.RoleSupervisor, WeComUserID: "makz"},
-		{ID: "admin", Name: "管理员", Role: models.RoleAdmin},
-	},
-	Settings: models.Settings{Rotation: []string{"wang", "li"}},
-}
-
 func fuzzService(db *gorm.DB, clk clock.Clock, cal *workday.Calendar, log *slog.Logger) *casework.Service {
 	return casework.New(db, clk, cal, casework.Options{Principal: "zhou"}, log)
 }
 
 // fuzzCentre is a migrated database of the target's own with the demo
-// centre in it.
+// centre of config.example.yaml (testenv.Demo) in it.
 func fuzzCentre(tb testing.TB) (*gorm.DB, *workday.Calendar) {
 	tb.Helper()
-	cal, err := workday.New(workday.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	cal := testenv.Calendar(tb)
 	db := testenv.MySQL(tb)
-	if err := fuzzService(db, clock.NewFrozen(fuzzNow), cal, testenv.Quiet()).SyncDirectory(context.Background(), fuzzDirectory); err != nil {
+	if err := fuzzService(db, clock.NewFrozen(fuzzNow), cal, testenv.Quiet()).SyncDirectory(context.Background(), testenv.Demo(tb)); err != nil {
 		tb.Fatal(err)
 	}
 	return db, cal
@@ -303,7 +276,7 @@ func FuzzStaffCommand(f *testing.F) {
 		known[no] = true
 	}
 	names := map[string]string{}
-	for _, st := range fuzzDirectory.Staff {
+	for _, st := range testenv.Demo(f).Staff {
 		names[st.ID] = st.Name
 	}
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -31,19 +30,6 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
-}
-
-// moduleRoot is the directory of bbcs's go.mod.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("run bench/load from inside the bbcs module")
-	}
-	return filepath.Dir(gomod), nil
 }
 
 // pprofHook is added to package main of cmd/bbcs with go build -overlay
@@ -232,18 +218,7 @@ func (d *database) caseOf(ctx context.Context, openid string) (no, owner string,
 
 // deleteKeys removes the benchmark's Redis keys.
 func deleteKeys(ctx context.Context, rdb *redis.Client, prefix string) {
-	iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-	var batch []string
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == 500 {
-			rdb.Unlink(ctx, batch...)
-			batch = batch[:0]
-		}
-	}
-	if len(batch) > 0 {
-		rdb.Unlink(ctx, batch...)
-	}
+	testenv.DeleteKeys(ctx, rdb, prefix+":*")
 }
 
 // server is a web server under test running as a child process: bbcs, or

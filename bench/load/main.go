@@ -143,7 +143,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 
-	root, err := moduleRoot()
+	root, err := testenv.ModuleRoot()
 	if err != nil {
 		return err
 	}

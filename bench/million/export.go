@@ -17,6 +17,7 @@ import (
 	"bbcs/casework"
 	"bbcs/clock"
 	"bbcs/handlers"
+	"bbcs/internal/testenv"
 	"bbcs/models"
 	"bbcs/reports"
 	"bbcs/store"
@@ -58,10 +59,10 @@ func NewCentre(o Options) (*Centre, error) {
 	}
 	clk := clock.NewFrozen(Snapshot)
 	c := &Centre{DB: db, Token: "bench-million-token"}
-	c.Cases = casework.New(db, clk, cal, casework.Options{}, Quiet())
+	c.Cases = casework.New(db, clk, cal, casework.Options{}, testenv.Quiet())
 	c.Reports = reports.New(db, cal.Location(), clk.Now)
 	c.Server = handlers.New(handlers.Deps{
-		Cases: c.Cases, Reports: c.Reports, Tokens: map[string]string{c.Token: admin}, Log: Quiet(),
+		Cases: c.Cases, Reports: c.Reports, Tokens: map[string]string{c.Token: admin}, Log: testenv.Quiet(),
 	})
 	return c, nil
 }

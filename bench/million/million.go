@@ -15,10 +15,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,7 +28,7 @@ import (
 
 	"bbcs/casework"
 	"bbcs/clock"
-	"bbcs/config"
+	"bbcs/internal/testenv"
 	"bbcs/models"
 	"bbcs/store"
 	"bbcs/workday"
@@ -55,11 +52,8 @@ type Options struct {
 // BBCS_MILLION_CONFIG (config.example.yaml at the module root).
 func FromEnv() Options {
 	o := Options{
-		ServerDSN: os.Getenv("BBCS_TEST_MYSQL"), Database: os.Getenv("BBCS_MILLION_DB"),
+		ServerDSN: testenv.MySQLServerDSN(), Database: os.Getenv("BBCS_MILLION_DB"),
 		Config: os.Getenv("BBCS_MILLION_CONFIG"), Batch: 2000, Workers: 3, Cases: 1_000_000,
-	}
-	if o.ServerDSN == "" {
-		o.ServerDSN = "root@tcp(127.0.0.1:3306)/"
 	}
 	if o.Database == "" {
 		o.Database = "bbcs_million"
@@ -89,9 +83,6 @@ func (o Options) DSN() (string, error) {
 	return cfg.FormatDSN(), nil
 }
 
-// Quiet drops every log line.
-func Quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 // Open connects to the seeded database the way bbcs does (store.OpenDatabase:
 // its DSN normalisation, pool settings and migration).
 func Open(o Options) (*gorm.DB, error) {
@@ -99,42 +90,17 @@ func Open(o Options) (*gorm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return store.OpenDatabase(dsn, "", Quiet())
+	return store.OpenDatabase(dsn, "", testenv.Quiet())
 }
 
-// Directory is the organisation of the config file, as cmd/bbcs syncs it.
+// Directory is the organisation of the config file (o.Config, or the demo
+// centre of config.example.yaml), as cmd/bbcs syncs it.
 func Directory(o Options) (casework.Directory, error) {
-	path := o.Config
-	if path == "" {
-		root, err := moduleRoot()
-		if err != nil {
-			return casework.Directory{}, err
-		}
-		path = filepath.Join(root, "config.example.yaml")
-	}
-	cfg, err := config.Load(path, nil)
+	dir, err := testenv.DirectoryOf(o.Config)
 	if err != nil {
-		return casework.Directory{}, fmt.Errorf("million: %s: %w", path, err)
+		return casework.Directory{}, fmt.Errorf("million: %w (set BBCS_MILLION_CONFIG)", err)
 	}
-	departments, staff, roster := cfg.Directory()
-	return casework.Directory{Departments: departments, Staff: staff, Roster: roster, Settings: cfg.Settings()}, nil
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.HasPrefix(string(data), "module bbcs\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("million: not inside the bbcs module (set BBCS_MILLION_CONFIG)")
-		}
-		dir = parent
-	}
+	return dir, nil
 }
 
 // Calendar is bbcs's default working-day calendar.
@@ -181,7 +147,7 @@ func Seed(ctx context.Context, o Options) (SeedStats, error) {
 		return st, err
 	}
 	cfg.InterpolateParams = true
-	db, err := store.OpenDatabase(cfg.FormatDSN(), "", Quiet())
+	db, err := store.OpenDatabase(cfg.FormatDSN(), "", testenv.Quiet())
 	if err != nil {
 		return st, err
 	}
@@ -201,7 +167,7 @@ func Seed(ctx context.Context, o Options) (SeedStats, error) {
 	if err != nil {
 		return st, err
 	}
-	svc := casework.New(db, clock.NewFrozen(Snapshot), cal, casework.Options{}, Quiet())
+	svc := casework.New(db, clock.NewFrozen(Snapshot), cal, casework.Options{}, testenv.Quiet())
 	if err := svc.SyncDirectory(ctx, dir); err != nil {
 		return st, err
 	}

@@ -12,18 +12,7 @@ import (
 // raw sends body as it is, as staff member who, and reads a JSON error.
 func (ta *testApp) raw(who, method, path string, body []byte) (int, http.Header, apiError, string) {
 	ta.t.Helper()
-	req, err := http.NewRequest(method, ta.srv.URL+path, bytes.NewReader(body))
-	if err != nil {
-		ta.t.Fatal(err)
-	}
-	if who != "" {
-		req.Header.Set("Authorization", "Bearer "+tokens[who])
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := ta.srv.Client().Do(req)
-	if err != nil {
-		ta.t.Fatal(err)
-	}
+	resp := ta.request(who, method, path, bytes.NewReader(body))
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	var e apiError

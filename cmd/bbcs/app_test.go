@@ -168,6 +168,21 @@ func (ta *testApp) call(who, method, path string, in, out any) int {
 		}
 		body = bytes.NewReader(b)
 	}
+	resp := ta.request(who, method, path, body)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			ta.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// request sends body as staff member who ("" for none), as JSON, and
+// returns the answer.
+func (ta *testApp) request(who, method, path string, body io.Reader) *http.Response {
+	ta.t.Helper()
 	req, err := http.NewRequest(method, ta.srv.URL+path, body)
 	if err != nil {
 		ta.t.Fatal(err)
@@ -180,14 +195,7 @@ func (ta *testApp) call(who, method, path string, in, out any) int {
 	if err != nil {
 		ta.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			ta.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, raw, err)
-		}
-	}
-	return resp.StatusCode
+	return resp
 }
 
 // must is call that expects a status.

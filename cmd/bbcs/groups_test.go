@@ -82,6 +82,25 @@ duty: {rotation: [wang]}
 		keyRealty, keyTax, tokMarket, secMarket, wxGroupChat, dingGroupCID, keySuper)
 }
 
+// groupsFakes are WeCom and DingTalk as groupsConfig's centre uses them:
+// its group robots and the platform ids of its staff.
+func groupsFakes(t *testing.T) (*wecomtest.Fake, *dingtalktest.Fake) {
+	t.Helper()
+	wf := wecomtest.NewFake(t, corpID, corpSecret, agentID)
+	df := dingtalktest.NewFake(t, dingKey, dingSecret, dingRobot)
+	for _, k := range []string{keyRealty, keyTax, keySuper, "key-leaders"} {
+		wf.AddRobot(k)
+	}
+	for _, u := range []string{"wangfang", "zhangwei", "liuqiang", "sunli", "chenfz", "zhouzr", "makz"} {
+		wf.AddUser(u)
+	}
+	df.AddRobot(tokMarket, secMarket)
+	for _, u := range []string{"zhaomin", "qianjin", "wufz", "sunli_dt"} {
+		df.AddUser(u)
+	}
+	return wf, df
+}
+
 type groupsApp struct {
 	*testApp
 	wecom   *wecomtest.Fake
@@ -102,18 +121,7 @@ func startGroupsApp(t *testing.T) *groupsApp {
 // signatures all read it, so a test can let a platform's minute pass.
 func startGroupsAppWall(t *testing.T, wall *clock.Fake) *groupsApp {
 	t.Helper()
-	wf := wecomtest.NewFake(t, corpID, corpSecret, agentID)
-	df := dingtalktest.NewFake(t, dingKey, dingSecret, dingRobot)
-	for _, k := range []string{keyRealty, keyTax, keySuper, "key-leaders"} {
-		wf.AddRobot(k)
-	}
-	for _, u := range []string{"wangfang", "zhangwei", "liuqiang", "sunli", "chenfz", "zhouzr", "makz"} {
-		wf.AddUser(u)
-	}
-	df.AddRobot(tokMarket, secMarket)
-	for _, u := range []string{"zhaomin", "qianjin", "wufz", "sunli_dt"} {
-		df.AddUser(u)
-	}
+	wf, df := groupsFakes(t)
 	cfg := writeFile(t, "bbcs.yaml", groupsConfig(wf.URL(), df.URL()))
 	env := []string{
 		"BBCS_DATABASE_DSN=" + testenv.MySQLDSN(t), "BBCS_REDIS_ADDR=" + testenv.RedisAddr(),

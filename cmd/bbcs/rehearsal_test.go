@@ -31,19 +31,8 @@ type rehearsal struct {
 
 func startRehearsal(t *testing.T) *rehearsal {
 	t.Helper()
-	wf := wecomtest.NewFake(t, corpID, corpSecret, agentID)
-	df := dingtalktest.NewFake(t, dingKey, dingSecret, dingRobot)
+	wf, df := groupsFakes(t)
 	xf := wechattest.NewFake(t, wxAppID, wxSecret)
-	for _, k := range []string{keyRealty, keyTax, keySuper, "key-leaders"} {
-		wf.AddRobot(k)
-	}
-	for _, u := range []string{"wangfang", "zhangwei", "liuqiang", "sunli", "chenfz", "zhouzr", "makz"} {
-		wf.AddUser(u)
-	}
-	df.AddRobot(tokMarket, secMarket)
-	for _, u := range []string{"zhaomin", "qianjin", "wufz", "sunli_dt"} {
-		df.AddUser(u)
-	}
 	cfg := writeFile(t, "bbcs.yaml", groupsConfig(wf.URL(), df.URL())+`
 wechat:
   api_base: `+xf.URL()+`

@@ -121,14 +121,27 @@ func Redis(t testing.TB) (*redis.Client, string) {
 	}
 	prefix := "bbcs-test:" + sanitize(t.Name()) + ":" + RandomHex(4)
 	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
+		DeleteKeys(context.Background(), c, prefix+"*")
 		c.Close()
 	})
 	return c, prefix
+}
+
+// DeleteKeys removes the keys that match the pattern match (a test's or a
+// benchmark's prefix and "*"), 500 at a time.
+func DeleteKeys(ctx context.Context, c *redis.Client, match string) {
+	iter := c.Scan(ctx, 0, match, 1000).Iterator()
+	var batch []string
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == 500 {
+			c.Unlink(ctx, batch...)
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		c.Unlink(ctx, batch...)
+	}
 }
 
 func sanitize(name string) string {

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"bbcs/bot/internal/faketest"
 )
 
 // DefaultCorpID is the organisation's corpId the Client uses when CorpID is
@@ -18,9 +19,7 @@ const DefaultCorpID = "ding5c1e9b3c7f2a4d60"
 // CallbackTimeout is the Client's default HTTP timeout. UNVERIFIED: the
 // docs do not say how long DingTalk waits for a robot's HTTP callback
 // (public code quotes 3 s); the Client allows 5 s.
-const CallbackTimeout = 5 * time.Second
-
-var defaultHTTP = &http.Client{Timeout: CallbackTimeout}
+const CallbackTimeout = faketest.CallbackTimeout
 
 // Client plays DingTalk delivering messages to an enterprise internal
 // robot whose 消息接收模式 is HTTP: a POST of the message JSON to the robot's
@@ -48,28 +47,13 @@ type Client struct {
 // nothing would be posted or the status is not 200. Err is a transport
 // error, or a reply DingTalk would refuse (not JSON, unknown msgtype,
 // missing fields: Err carries DingTalk's errcode and errmsg).
-type Response struct {
-	Status int
-	Body   string
-	Reply  *RobotMessage
-	Err    error
-}
+type Response = faketest.Response[RobotMessage]
 
 func (c *Client) now() time.Time {
-	switch {
-	case c.Now != nil:
-		return c.Now()
-	case c.Fake != nil:
+	if c.Now == nil && c.Fake != nil {
 		return c.Fake.Now()
 	}
-	return time.Now()
-}
-
-func (c *Client) http() *http.Client {
-	if c.HTTP != nil {
-		return c.HTTP
-	}
-	return defaultHTTP
+	return faketest.Now(c.Now)
 }
 
 func (c *Client) corpID() string {
@@ -195,24 +179,12 @@ func (c *Client) SingleText(senderStaffID, senderNick, content, msgID string) *R
 // stale timestamps and malformed bodies, and reads the answer as DingTalk
 // would.
 func (c *Client) Post(headers http.Header, body []byte) *Response {
-	req, err := http.NewRequest(http.MethodPost, c.URL, bytes.NewReader(body))
-	if err != nil {
-		return &Response{Err: err}
-	}
-	for k, vs := range headers {
-		req.Header[k] = append([]string(nil), vs...)
-	}
-	resp, err := c.http().Do(req)
-	if err != nil {
-		return &Response{Err: err}
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	r := &Response{Status: resp.StatusCode, Body: string(b), Err: err}
-	if err != nil || resp.StatusCode != http.StatusOK {
+	status, b, err := faketest.Post(faketest.HTTP(c.HTTP), c.URL, headers, body)
+	r := &Response{Status: status, Body: b, Err: err}
+	if err != nil || status != http.StatusOK {
 		return r
 	}
-	r.Reply, r.Err = readReply(b)
+	r.Reply, r.Err = readReply([]byte(b))
 	return r
 }
 

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"bbcs/clock"
 )
 
 const (
@@ -25,27 +27,9 @@ const (
 	robotSec  = "SEC5a3ecf88f2b3eb50db30ecfc00f53033ac909c99bf7f88fd612bda89d7f3a9dc"
 )
 
-// clock is a settable fake clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newFake(t *testing.T) (*Fake, *clock) {
+func newFake(t *testing.T) (*Fake, *clock.Fake) {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 3, 2, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))}
+	clk := clock.NewFrozen(time.Date(2026, 3, 2, 9, 30, 0, 0, time.FixedZone("CST", 8*3600)))
 	f := NewFake(t, appKey, appSecret, robotCode)
 	f.SetNow(clk.Now)
 	f.AddRobot(robotTok, robotSec)
@@ -276,7 +260,7 @@ func TestRobotRateLimit(t *testing.T) {
 	}
 	for i := range RobotRateLimit {
 		wantErrcode(t, send(), 0)
-		clk.Add(2 * time.Second) // 20 messages within 40 s
+		clk.Advance(2 * time.Second) // 20 messages within 40 s
 		_ = i
 	}
 	r := send()
@@ -285,9 +269,9 @@ func TestRobotRateLimit(t *testing.T) {
 		t.Errorf("errmsg %q", r.m["errmsg"])
 	}
 	// Throttled for 10 minutes even once the minute has passed.
-	clk.Add(61 * time.Second)
+	clk.Advance(61 * time.Second)
 	wantErrcode(t, send(), ErrSendTooFast)
-	clk.Add(RobotThrottle)
+	clk.Advance(RobotThrottle)
 	wantErrcode(t, send(), 0)
 	if n := len(f.RobotMessages()); n != RobotRateLimit+1 {
 		t.Fatalf("recorded %d", n)
@@ -296,7 +280,7 @@ func TestRobotRateLimit(t *testing.T) {
 	f2, clk2 := newFake(t)
 	for range 60 {
 		wantErrcode(t, post(t, signedURL(f2, robotTok, robotSec, clk2.Now()), `{"msgtype":"text","text":{"content":"x"}}`), 0)
-		clk2.Add(3 * time.Second)
+		clk2.Advance(3 * time.Second)
 	}
 }
 
@@ -320,7 +304,7 @@ func TestAccessTokenNewAPI(t *testing.T) {
 	}
 	tok := r.m["accessToken"].(string)
 	// Within validity: the same token.
-	clk.Add(time.Hour)
+	clk.Advance(time.Hour)
 	if r2 := post(t, f.URL()+"/v1.0/oauth2/accessToken", `{"appKey":"`+appKey+`","appSecret":"`+appSecret+`"}`); r2.m["accessToken"] != tok {
 		t.Fatalf("within validity the same token comes back; got %s", r2.body)
 	}
@@ -351,7 +335,7 @@ func TestAccessTokenNewAPI(t *testing.T) {
 	}
 	// Lifetime follows the fake clock.
 	tok2 := r.m["accessToken"].(string)
-	clk.Add(TokenTTL)
+	clk.Advance(TokenTTL)
 	if r := batch(t, f, tok2, `{"robotCode":"`+robotCode+`","userIds":["u1"],"msgKey":"sampleText","msgParam":"{\"content\":\"z\"}"}`); r.status != 400 {
 		t.Fatalf("token past its TTL: %d %s", r.status, r.body)
 	}
@@ -520,7 +504,7 @@ func TestAsyncSendV2(t *testing.T) {
 		t.Fatalf("form body: %+v", ms)
 	}
 	// A day later the same content is delivered again.
-	clk.Add(24 * time.Hour)
+	clk.Advance(24 * time.Hour)
 	wantErrcode(t, post(t, f.URL()+"/topapi/message/corpconversation/asyncsend_v2?access_token="+f.AccessToken(),
 		`{"agent_id":"2980912345","userid_list":"u1","msg":{"msgtype":"action_card","action_card":{"title":"待办","markdown":"### 投诉 #9 待受理","btn_orientation":"1","btn_json_list":[{"title":"受理","action_url":"https://x/a"},{"title":"退回","action_url":"https://x/r"}]}}}`), 0)
 	if n := len(f.PrivateMessagesTo("u1")); n != 2 {
@@ -563,7 +547,7 @@ func TestGetUserInfo(t *testing.T) {
 	// Unknown.
 	wantErrcode(t, post(t, u, `{"code":"nope"}`), ErrInvalidAuthCode)
 	// Five minutes.
-	clk.Add(CodeTTL)
+	clk.Advance(CodeTTL)
 	wantErrcode(t, post(t, u, `{"code":"bab02f63c1e030fbb0002"}`), ErrInvalidAuthCode)
 	// Invalid token.
 	r = post(t, f.URL()+"/topapi/v2/user/getuserinfo?access_token=bogus", `{"code":"x"}`)
@@ -586,7 +570,7 @@ func TestSessionWebhook(t *testing.T) {
 		t.Fatalf("recorded %+v", rs)
 	}
 	wantErrcode(t, post(t, hook, `{"msgtype":"bogus"}`), ErrUnsupportedMsgType)
-	clk.Add(SessionTTL)
+	clk.Advance(SessionTTL)
 	r := post(t, hook, `{"msgtype":"text","text":{"content":"late"}}`)
 	wantErrcode(t, r, ErrSessionNotExist)
 	if r.m["errmsg"] != "session 不存在" {
@@ -692,7 +676,7 @@ func TestConcurrent(t *testing.T) {
 				_ = f.RobotMessagesTo(tok)
 				_ = f.PrivateMessagesTo("u1")
 			}
-			clk.Add(time.Millisecond)
+			clk.Advance(time.Millisecond)
 		}()
 	}
 	wg.Wait()

@@ -33,8 +33,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"bbcs/bot/internal/faketest"
 )
 
 const (
@@ -117,21 +120,18 @@ type Fake struct {
 	now            func() time.Time
 	token          string
 	tokenExpires   time.Time
-	tokenRequests  int
+	tokenRequests  atomic.Int64
 	robots         map[string]*robot
 	users          map[string]bool
 	codes          map[string]authCode
 	sessions       map[string]session
 	notices        map[string][]noticeRec // userID → work notices received
-	robotMsgs      []RobotMessage
-	privateMsgs    []PrivateMessage
-	groupMsgs      []GroupMessage
-	sessionReplies []RobotMessage
+	robotMsgs      faketest.Log[RobotMessage]
+	privateMsgs    faketest.Log[PrivateMessage]
+	groupMsgs      faketest.Log[GroupMessage]
+	sessionReplies faketest.Log[RobotMessage]
 	nextTaskID     int64
-	failN          int
-	failStatus     int
-	failCode       int
-	down           bool
+	faults         faketest.Faults
 }
 
 // NewFake starts a fake DingTalk for the enterprise internal app
@@ -228,18 +228,10 @@ func (f *Fake) Now() time.Time {
 //     batchSend answers 200 with every recipient in
 //     flowControlledStaffIdList (delivered to none); groupMessages/send
 //     answers 400 send.too.fast. errcode is not used there.
-func (f *Fake) FailNext(n, status, errcode int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failN, f.failStatus, f.failCode = n, status, errcode
-}
+func (f *Fake) FailNext(n, status, errcode int) { f.faults.FailNext(n, status, errcode) }
 
 // Down makes every request, token calls included, answer 502 while true.
-func (f *Fake) Down(down bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.down = down
-}
+func (f *Fake) Down(down bool) { f.faults.SetDown(down) }
 
 // ExpireTokens ends the app's current access token: calls with it fail
 // (oapi: errcode 88 sub_code 40014; api: HTTP 400 InvalidAuthentication)
@@ -252,11 +244,7 @@ func (f *Fake) ExpireTokens() {
 
 // TokenRequests counts the calls that reached /gettoken and
 // /v1.0/oauth2/accessToken, successful or not (not those refused by Down).
-func (f *Fake) TokenRequests() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.tokenRequests
-}
+func (f *Fake) TokenRequests() int { return int(f.tokenRequests.Load()) }
 
 // AccessToken returns a valid app access token without counting a token
 // request, for tests that call the fake by hand.
@@ -267,68 +255,37 @@ func (f *Fake) AccessToken() string {
 }
 
 // RobotMessages returns the messages the custom robots accepted.
-func (f *Fake) RobotMessages() []RobotMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.robotMsgs)
-}
+func (f *Fake) RobotMessages() []RobotMessage { return f.robotMsgs.All() }
 
 // RobotMessagesTo returns the messages the custom robot accessToken accepted.
 func (f *Fake) RobotMessagesTo(accessToken string) []RobotMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []RobotMessage
-	for _, m := range f.robotMsgs {
-		if m.AccessToken == accessToken {
-			out = append(out, m)
-		}
-	}
-	return out
+	return f.robotMsgs.Where(func(m RobotMessage) bool { return m.AccessToken == accessToken })
 }
 
 // PrivateMessages returns the robot one-to-one messages and work notices
 // delivered to at least one user.
-func (f *Fake) PrivateMessages() []PrivateMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.privateMsgs)
-}
+func (f *Fake) PrivateMessages() []PrivateMessage { return f.privateMsgs.All() }
 
 // PrivateMessagesTo returns the private messages delivered to userID.
 func (f *Fake) PrivateMessagesTo(userID string) []PrivateMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []PrivateMessage
-	for _, m := range f.privateMsgs {
-		if slices.Contains(m.UserIDs, userID) {
-			out = append(out, m)
-		}
-	}
-	return out
+	return f.privateMsgs.Where(func(m PrivateMessage) bool { return slices.Contains(m.UserIDs, userID) })
 }
 
 // GroupMessages returns the messages the enterprise robot posted with
 // robot/groupMessages/send.
-func (f *Fake) GroupMessages() []GroupMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.groupMsgs)
-}
+func (f *Fake) GroupMessages() []GroupMessage { return f.groupMsgs.All() }
 
 // SessionReplies returns the messages posted to sessionWebhooks.
-func (f *Fake) SessionReplies() []RobotMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.sessionReplies)
-}
+func (f *Fake) SessionReplies() []RobotMessage { return f.sessionReplies.All() }
 
 // Reset forgets the recorded messages. Server state stays: tokens, robots
 // (with their rate limits and msgUuids), users, codes, sessions, the work
 // notices users got today, pending faults.
 func (f *Fake) Reset() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.robotMsgs, f.privateMsgs, f.groupMsgs, f.sessionReplies = nil, nil, nil, nil
+	f.robotMsgs.Reset()
+	f.privateMsgs.Reset()
+	f.groupMsgs.Reset()
+	f.sessionReplies.Reset()
 }
 
 // SessionWebhook opens a session for conversationID as DingTalk does with
@@ -352,40 +309,29 @@ func (f *Fake) newSession(conversationID string) (string, time.Time) {
 // fails the test after timeout (real time) with what the fake recorded.
 func (f *Fake) WaitFor(t testing.TB, cond func() bool, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return
+	faketest.WaitFor(t, "dingtalktest", cond, timeout, func() string {
+		var b strings.Builder
+		for _, m := range f.RobotMessages() {
+			fmt.Fprintf(&b, "\n  robot   %s %s", m.AccessToken, m.Raw)
 		}
-		if time.Now().After(deadline) {
-			break
+		for _, m := range f.SessionReplies() {
+			fmt.Fprintf(&b, "\n  session %s %s", m.ConversationID, m.Raw)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	var b strings.Builder
-	for _, m := range f.RobotMessages() {
-		fmt.Fprintf(&b, "\n  robot   %s %s", m.AccessToken, m.Raw)
-	}
-	for _, m := range f.SessionReplies() {
-		fmt.Fprintf(&b, "\n  session %s %s", m.ConversationID, m.Raw)
-	}
-	for _, m := range f.PrivateMessages() {
-		fmt.Fprintf(&b, "\n  %-7s %v %s", m.Via, m.UserIDs, m.Raw)
-	}
-	for _, m := range f.GroupMessages() {
-		fmt.Fprintf(&b, "\n  group   %s %s", m.ConversationID, m.Raw)
-	}
-	t.Fatalf("dingtalktest: condition not met within %v; recorded:%s", timeout, b.String())
+		for _, m := range f.PrivateMessages() {
+			fmt.Fprintf(&b, "\n  %-7s %v %s", m.Via, m.UserIDs, m.Raw)
+		}
+		for _, m := range f.GroupMessages() {
+			fmt.Fprintf(&b, "\n  group   %s %s", m.ConversationID, m.Raw)
+		}
+		return b.String()
+	})
 }
 
 // ---- HTTP ----
 
 // ServeHTTP answers like oapi.dingtalk.com and api.dingtalk.com.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	down := f.down
-	f.mu.Unlock()
-	if down {
+	if f.faults.IsDown() {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = io.WriteString(w, "<html><body><h1>502 Bad Gateway</h1></body></html>")
@@ -393,8 +339,10 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.URL.Path {
 	case "/gettoken":
+		f.tokenRequests.Add(1)
 		f.getToken(w, r)
 	case "/v1.0/oauth2/accessToken":
+		f.tokenRequests.Add(1)
 		f.accessToken(w, r)
 	case "/robot/send":
 		f.oapi(w, r, false, f.robotSend)
@@ -468,15 +416,7 @@ func writeNewErr(w http.ResponseWriter, status int, code, message string) {
 }
 
 // takeFault consumes one injected fault.
-func (f *Fake) takeFault() (status, code int, ok bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.failN <= 0 {
-		return 0, 0, false
-	}
-	f.failN--
-	return f.failStatus, f.failCode, true
-}
+func (f *Fake) takeFault() (status, code int, ok bool) { return f.faults.Take() }
 
 func readBody(r *http.Request) []byte {
 	b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -592,7 +532,6 @@ func (f *Fake) getToken(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.tokenRequests++
 	switch {
 	case q.Get("appkey") == "":
 		writeErrcode(w, false, ErrMissingParam, "缺少参数 corpid or appkey")
@@ -619,7 +558,6 @@ func (f *Fake) accessToken(w http.ResponseWriter, r *http.Request) {
 	err := json.Unmarshal(body, &req)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.tokenRequests++
 	switch {
 	case r.Method != http.MethodPost:
 		writeNewErr(w, http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
@@ -682,7 +620,7 @@ func (f *Fake) acceptRobot(tok string, q url.Values, body []byte) (int, string) 
 	}
 	rb.sent = append(rb.sent, now)
 	m.AccessToken = tok
-	f.robotMsgs = append(f.robotMsgs, m)
+	f.robotMsgs.Add(m)
 	return 0, "ok"
 }
 
@@ -744,7 +682,7 @@ func (f *Fake) sessionSend(w http.ResponseWriter, r *http.Request, body []byte, 
 		return
 	}
 	m.ConversationID = s.conversationID
-	f.sessionReplies = append(f.sessionReplies, m)
+	f.sessionReplies.Add(m)
 	writeErrcode(w, false, 0, "ok")
 }
 
@@ -792,7 +730,7 @@ func (p topParams) str(k string) string {
 	if !ok {
 		return ""
 	}
-	var s flexString
+	var s faketest.FlexString
 	if json.Unmarshal(raw, &s) != nil {
 		return ""
 	}
@@ -896,7 +834,7 @@ func (f *Fake) asyncSend(w http.ResponseWriter, _ *http.Request, _ []byte, p top
 	}
 	f.nextTaskID++
 	if len(got) > 0 {
-		f.privateMsgs = append(f.privateMsgs, PrivateMessage{
+		f.privateMsgs.Add(PrivateMessage{
 			Via: "work_notice", AgentID: agentID, UserIDs: got, MsgKey: msgType,
 			Title: dp.Title, Text: dp.Text, Buttons: dp.Buttons, Raw: json.RawMessage(bytes.Clone(raw)),
 		})
@@ -1024,7 +962,7 @@ func (f *Fake) batchSend(w http.ResponseWriter, body []byte, fault bool) {
 		}
 	}
 	if len(got) > 0 {
-		f.privateMsgs = append(f.privateMsgs, PrivateMessage{
+		f.privateMsgs.Add(PrivateMessage{
 			Via: "robot", UserIDs: got, MsgKey: msgKey,
 			Title: dp.Title, Text: dp.Text, Buttons: dp.Buttons, Raw: json.RawMessage(bytes.Clone(body)),
 		})
@@ -1053,7 +991,7 @@ func (f *Fake) groupSend(w http.ResponseWriter, body []byte, fault bool) {
 		return
 	}
 	f.mu.Lock()
-	f.groupMsgs = append(f.groupMsgs, GroupMessage{
+	f.groupMsgs.Add(GroupMessage{
 		ConversationID: cid, MsgKey: msgKey, Title: dp.Title, Text: dp.Text, Buttons: dp.Buttons,
 		Raw: json.RawMessage(bytes.Clone(body)),
 	})

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"bbcs/bot/internal/faketest"
 )
 
 // Button is a jump button: an actionCard's singleTitle/singleURL or one of
@@ -166,24 +168,6 @@ func (b *flexBool) UnmarshalJSON(p []byte) error {
 	return nil
 }
 
-// flexString accepts a JSON string or number (btnOrientation, hideAvatar,
-// agent_id are documented as strings or numbers and sent as either).
-type flexString string
-
-func (s *flexString) UnmarshalJSON(p []byte) error {
-	var str string
-	if err := json.Unmarshal(p, &str); err == nil {
-		*s = flexString(str)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(p, &n); err != nil {
-		return err
-	}
-	*s = flexString(n.String())
-	return nil
-}
-
 // robotBody is the webhook message (自定义机器人发送群消息; the same body for
 // sendBySession and for an HTTP-mode callback's answer).
 type robotBody struct {
@@ -203,12 +187,12 @@ type robotBody struct {
 		MessageURL string `json:"messageUrl"`
 	} `json:"link"`
 	ActionCard *struct {
-		Title          string     `json:"title"`
-		Text           string     `json:"text"`
-		SingleTitle    string     `json:"singleTitle"`
-		SingleURL      string     `json:"singleURL"`
-		BtnOrientation flexString `json:"btnOrientation"`
-		HideAvatar     flexString `json:"hideAvatar"`
+		Title          string              `json:"title"`
+		Text           string              `json:"text"`
+		SingleTitle    string              `json:"singleTitle"`
+		SingleURL      string              `json:"singleURL"`
+		BtnOrientation faketest.FlexString `json:"btnOrientation"`
+		HideAvatar     faketest.FlexString `json:"hideAvatar"`
 		Btns           []struct {
 			Title     string `json:"title"`
 			ActionURL string `json:"actionURL"`
@@ -419,11 +403,11 @@ type workNoticeMsg struct {
 		PicURL     string `json:"picUrl"`
 	} `json:"link"`
 	ActionCard *struct {
-		Title          string     `json:"title"`
-		Markdown       string     `json:"markdown"`
-		SingleTitle    string     `json:"single_title"`
-		SingleURL      string     `json:"single_url"`
-		BtnOrientation flexString `json:"btn_orientation"`
+		Title          string              `json:"title"`
+		Markdown       string              `json:"markdown"`
+		SingleTitle    string              `json:"single_title"`
+		SingleURL      string              `json:"single_url"`
+		BtnOrientation faketest.FlexString `json:"btn_orientation"`
 		BtnJSONList    []struct {
 			Title     string `json:"title"`
 			ActionURL string `json:"action_url"`

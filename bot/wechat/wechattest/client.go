@@ -1,17 +1,16 @@
 package wechattest
 
 import (
-	"crypto/rand"
-	"encoding/binary"
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"bbcs/bot/internal/faketest"
 )
 
 // DefaultOriginalID is the account's original id (原始ID) the Client uses
@@ -20,9 +19,7 @@ const DefaultOriginalID = "gh_3a5b7c9d1e2f"
 
 // ReplyTimeout is how long WeChat waits for a webhook's answer before it
 // gives up (and retries): the Client's default HTTP timeout.
-const ReplyTimeout = 5 * time.Second
-
-var defaultHTTP = &http.Client{Timeout: ReplyTimeout}
+const ReplyTimeout = faketest.CallbackTimeout
 
 // Client plays WeChat's server delivering messages and events to a
 // webhook (the account's 服务器地址), the way WeChat does: plain mode
@@ -36,7 +33,7 @@ type Client struct {
 	// OriginalID is the account's original id ("gh_…"), the ToUserName of
 	// the messages; DefaultOriginalID when empty.
 	OriginalID string
-	HTTP       *http.Client     // default: a client with WeChat's 5 s timeout
+	HTTP       *http.Client     // default: a client with WeChat's 5 s timeout (ReplyTimeout)
 	Now        func() time.Time // CreateTime / timestamp source; default time.Now
 }
 
@@ -50,31 +47,12 @@ type Client struct {
 // without MsgType, or one whose ToUserName/FromUserName are not the
 // message's FromUserName/ToUserName. Reply is still set when it could be
 // parsed.
-type Response struct {
-	Status int
-	Body   string
-	Reply  *Reply
-	Err    error
-}
+type Response = faketest.Response[Reply]
 
 // Reply is a passive reply (被动回复) as WeChat reads it.
 type Reply struct {
 	MsgType, Content, ToUserName, FromUserName string
 	CreateTime                                 int64
-}
-
-func (c *Client) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
-}
-
-func (c *Client) http() *http.Client {
-	if c.HTTP != nil {
-		return c.HTTP
-	}
-	return defaultHTTP
 }
 
 func (c *Client) originalID() string {
@@ -88,26 +66,7 @@ func (c *Client) originalID() string {
 // the token, timestamp, nonce and extra (the Encrypt value for
 // msg_signature).
 func (c *Client) Sign(timestamp, nonce string, extra ...string) string {
-	return signature(append([]string{c.Token, timestamp, nonce}, extra...)...)
-}
-
-func nonce() string {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return strconv.FormatUint(uint64(binary.BigEndian.Uint32(b[:])), 10)
-}
-
-func (c *Client) target(q url.Values) (string, error) {
-	u, err := url.Parse(c.URL)
-	if err != nil {
-		return "", err
-	}
-	merged := u.Query()
-	for k, vs := range q {
-		merged[k] = vs
-	}
-	u.RawQuery = merged.Encode()
-	return u.String(), nil
+	return faketest.Signature(append([]string{c.Token, timestamp, nonce}, extra...)...)
 }
 
 // Verify performs the URL check (服务器配置验证) WeChat does when the
@@ -115,34 +74,22 @@ func (c *Client) target(q url.Values) (string, error) {
 // The webhook must answer echostr as is. status is 0 on a transport error,
 // with the error as body.
 func (c *Client) Verify(echostr string) (status int, body string) {
-	ts, n := strconv.FormatInt(c.now().Unix(), 10), nonce()
-	u, err := c.target(url.Values{
+	ts, n := strconv.FormatInt(faketest.Now(c.Now).Unix(), 10), faketest.Nonce()
+	u, err := faketest.WithQuery(c.URL, url.Values{
 		"signature": {c.Sign(ts, n)}, "timestamp": {ts}, "nonce": {n}, "echostr": {echostr},
 	})
 	if err != nil {
 		return 0, err.Error()
 	}
-	resp, err := c.http().Get(u)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, err.Error()
-	}
-	return resp.StatusCode, string(b)
+	return faketest.Get(faketest.HTTP(c.HTTP), u)
 }
 
-// cdata wraps s in CDATA sections, splitting any "]]>" as WeChat's XML
-// writers do.
-func cdata(s string) string {
-	return "<![CDATA[" + strings.ReplaceAll(s, "]]>", "]]]]><![CDATA[>") + "]]>"
-}
+// cdata wraps s in CDATA sections, as WeChat's XML writers do.
+var cdata = faketest.CDATA
 
 func (c *Client) head(openid, msgType string) string {
 	return "<xml><ToUserName>" + cdata(c.originalID()) + "</ToUserName><FromUserName>" + cdata(openid) +
-		"</FromUserName><CreateTime>" + strconv.FormatInt(c.now().Unix(), 10) + "</CreateTime><MsgType>" +
+		"</FromUserName><CreateTime>" + strconv.FormatInt(faketest.Now(c.Now).Unix(), 10) + "</CreateTime><MsgType>" +
 		cdata(msgType) + "</MsgType>"
 }
 
@@ -186,13 +133,13 @@ func (c *Client) Deliver(xmlBody string) *Response {
 	if err := xml.Unmarshal([]byte(xmlBody), &hdr); err != nil {
 		return &Response{Err: fmt.Errorf("wechattest: Deliver needs a message XML: %w", err)}
 	}
-	ts, n := strconv.FormatInt(c.now().Unix(), 10), nonce()
+	ts, n := strconv.FormatInt(faketest.Now(c.Now).Unix(), 10), faketest.Nonce()
 	q := url.Values{"signature": {c.Sign(ts, n)}, "timestamp": {ts}, "nonce": {n}, "openid": {hdr.FromUserName}}
 	body := xmlBody
 	if c.EncodingAESKey != "" {
-		enc, err := Encrypt(c.EncodingAESKey, c.AppID, []byte(xmlBody))
+		enc, err := faketest.Encrypt(c.EncodingAESKey, c.AppID, []byte(xmlBody))
 		if err != nil {
-			return &Response{Err: err}
+			return &Response{Err: fmt.Errorf("wechattest: %w", err)}
 		}
 		q.Set("encrypt_type", "aes")
 		q.Set("msg_signature", c.Sign(ts, n, enc))
@@ -209,27 +156,17 @@ func (c *Client) PostRaw(query url.Values, body []byte) *Response {
 }
 
 func (c *Client) post(q url.Values, body []byte, wantTo, wantFrom *string) *Response {
-	u, err := c.target(q)
+	u, err := faketest.WithQuery(c.URL, q)
 	if err != nil {
 		return &Response{Err: err}
 	}
-	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(string(body)))
-	if err != nil {
-		return &Response{Err: err}
-	}
-	req.Header.Set("Content-Type", "text/xml")
-	req.Header.Set("User-Agent", "Mozilla/4.0")
-	resp, err := c.http().Do(req)
-	if err != nil {
-		return &Response{Err: err}
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	r := &Response{Status: resp.StatusCode, Body: string(b), Err: err}
-	if err != nil || resp.StatusCode != http.StatusOK {
+	h := http.Header{"Content-Type": {"text/xml"}, "User-Agent": {"Mozilla/4.0"}}
+	status, b, err := faketest.Post(faketest.HTTP(c.HTTP), u, h, body)
+	r := &Response{Status: status, Body: b, Err: err}
+	if err != nil || status != http.StatusOK {
 		return r
 	}
-	r.Reply, r.Err = c.readReply(b, q.Get("encrypt_type") == "aes")
+	r.Reply, r.Err = c.readReply([]byte(b), q.Get("encrypt_type") == "aes")
 	if r.Err == nil && r.Reply != nil && wantTo != nil {
 		switch {
 		case r.Reply.ToUserName != *wantTo:
@@ -271,9 +208,9 @@ func (c *Client) readReply(body []byte, safe bool) (*Reply, error) {
 		if want := c.Sign(x.TimeStamp, x.Nonce, *x.Encrypt); x.MsgSignature != want {
 			return nil, fmt.Errorf("wechattest: reply MsgSignature %q, want %q", x.MsgSignature, want)
 		}
-		plain, err := Decrypt(c.EncodingAESKey, c.AppID, *x.Encrypt)
+		plain, err := faketest.Decrypt(c.EncodingAESKey, c.AppID, *x.Encrypt)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("wechattest: cannot decrypt the reply: %w", err)
 		}
 		if len(strings.TrimSpace(string(plain))) == 0 {
 			return nil, errors.New("wechattest: encrypted empty reply (WeChat shows the user 该公众号暂时无法提供服务; answer \"success\" instead)")

@@ -8,9 +8,10 @@
 //     webhook, signed and (in safe mode) encrypted, and checks and decrypts
 //     the passive reply the way WeChat would.
 //
-// The crypto is implemented here from the published scheme (the package
-// does not import silenceper/wechat), and the package's tests cross-check
-// it against the SDK bbcs uses.
+// The crypto (bot/internal/faketest, shared with wecomtest: WeCom uses the
+// same scheme) is written from the published scheme, not taken from
+// silenceper/wechat, and the package's tests cross-check it against the
+// SDK bbcs uses.
 package wechattest
 
 import (
@@ -24,8 +25,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"bbcs/bot/internal/faketest"
 )
 
 // TokenTTL is the lifetime WeChat gives an access token (expires_in).
@@ -91,18 +95,15 @@ type Fake struct {
 	mu            sync.Mutex
 	tokens        map[string]*token
 	stable        string // current stable_token
-	tokenRequests int
+	tokenRequests atomic.Int64
 	closed        map[string]bool // openids outside the customer-service window
 	allowed       map[string]bool // registered template ids
-	customs       []Custom
-	templates     []Template
+	customs       faketest.Log[Custom]
+	templates     faketest.Log[Template]
 	clientMsgIDs  map[string]sent // touser + "\x00" + client_msg_id
 	nextMsgID     int64
 	media         map[string]media
-	failN         int
-	failStatus    int
-	failCode      int
-	down          bool
+	faults        faketest.Faults
 }
 
 // NewFake starts a fake WeChat API for the account appID/appSecret; the
@@ -127,11 +128,7 @@ func (f *Fake) URL() string { return f.srv.URL }
 
 // TokenRequests counts the calls that reached /cgi-bin/token and
 // /cgi-bin/stable_token (successful or not; not those refused by Down).
-func (f *Fake) TokenRequests() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.tokenRequests
-}
+func (f *Fake) TokenRequests() int { return int(f.tokenRequests.Load()) }
 
 // AccessToken issues a valid access token without counting a token
 // request, for tests that call the fake by hand.
@@ -188,93 +185,59 @@ func (f *Fake) AddMedia(mediaID, contentType string, data []byte) {
 // status when status is not 200 (e.g. 503), otherwise with a 200 answer
 // carrying errcode (e.g. 45009) and WeChat's errmsg for it. Failed calls
 // are not recorded.
-func (f *Fake) FailNext(n int, status int, errcode int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failN, f.failStatus, f.failCode = n, status, errcode
-}
+func (f *Fake) FailNext(n int, status int, errcode int) { f.faults.FailNext(n, status, errcode) }
 
 // Down makes every request, token calls included, answer 502 while true.
-func (f *Fake) Down(down bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.down = down
-}
+func (f *Fake) Down(down bool) { f.faults.SetDown(down) }
 
 // Customs returns the customer-service messages accepted so far.
-func (f *Fake) Customs() []Custom {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Custom(nil), f.customs...)
-}
+func (f *Fake) Customs() []Custom { return f.customs.All() }
 
 // CustomsTo returns the customer-service messages accepted for openid.
 func (f *Fake) CustomsTo(openid string) []Custom {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []Custom
-	for _, c := range f.customs {
-		if c.ToUser == openid {
-			out = append(out, c)
-		}
-	}
-	return out
+	return f.customs.Where(func(c Custom) bool { return c.ToUser == openid })
 }
 
 // Templates returns the template messages accepted so far (a repeated
 // client_msg_id is recorded once).
-func (f *Fake) Templates() []Template {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Template(nil), f.templates...)
-}
+func (f *Fake) Templates() []Template { return f.templates.All() }
 
 // Reset forgets the recorded messages. Server state stays: tokens,
 // windows, templates, media, pending faults and the client_msg_ids
 // WeChat remembers (a repeat within 10 minutes is still not sent again).
 func (f *Fake) Reset() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.customs, f.templates = nil, nil
+	f.customs.Reset()
+	f.templates.Reset()
 }
 
 // WaitFor polls cond (outbox delivery is asynchronous) until it holds, or
 // fails the test after timeout with what the fake has recorded.
 func (f *Fake) WaitFor(t testing.TB, cond func() bool, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return
+	faketest.WaitFor(t, "wechattest", cond, timeout, func() string {
+		var b strings.Builder
+		for _, c := range f.Customs() {
+			fmt.Fprintf(&b, "\n  custom   %s", c.Raw)
 		}
-		if time.Now().After(deadline) {
-			break
+		for _, m := range f.Templates() {
+			fmt.Fprintf(&b, "\n  template %s", m.Raw)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	var b strings.Builder
-	for _, c := range f.Customs() {
-		fmt.Fprintf(&b, "\n  custom   %s", c.Raw)
-	}
-	for _, m := range f.Templates() {
-		fmt.Fprintf(&b, "\n  template %s", m.Raw)
-	}
-	t.Fatalf("wechattest: condition not met within %v; recorded:%s", timeout, b.String())
+		return b.String()
+	})
 }
 
 // ServeHTTP answers like api.weixin.qq.com.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	down := f.down
-	f.mu.Unlock()
-	if down {
+	if f.faults.IsDown() {
 		http.Error(w, "502 Bad Gateway", http.StatusBadGateway)
 		return
 	}
 	switch r.URL.Path {
 	case "/cgi-bin/token":
+		f.tokenRequests.Add(1)
 		f.token(w, r)
 	case "/cgi-bin/stable_token":
+		f.tokenRequests.Add(1)
 		f.stableToken(w, r)
 	case "/cgi-bin/message/custom/send":
 		f.api(w, r, http.MethodPost, f.customSend)
@@ -380,7 +343,6 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.tokenRequests++
 	if q.Get("grant_type") != "client_credential" {
 		writeErr(w, 40002)
 		return
@@ -397,7 +359,6 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 // back with its remaining lifetime.
 func (f *Fake) stableToken(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	f.tokenRequests++
 	f.mu.Unlock()
 	if r.Method != http.MethodPost {
 		writeErr(w, 43002)
@@ -453,13 +414,9 @@ func (f *Fake) validLocked(tok string) int {
 }
 
 // api runs the checks every API call goes through: injected faults, the
-// HTTP method, the access token.
+// HTTP method, the access token, and a POST's body (44002 when empty).
 func (f *Fake) api(w http.ResponseWriter, r *http.Request, method string, h func(http.ResponseWriter, *http.Request, []byte)) {
-	f.mu.Lock()
-	if f.failN > 0 {
-		f.failN--
-		status, code := f.failStatus, f.failCode
-		f.mu.Unlock()
+	if status, code, ok := f.faults.Take(); ok {
 		if status != http.StatusOK && status != 0 {
 			http.Error(w, fmt.Sprintf("%d %s", status, http.StatusText(status)), status)
 		} else {
@@ -467,6 +424,7 @@ func (f *Fake) api(w http.ResponseWriter, r *http.Request, method string, h func
 		}
 		return
 	}
+	f.mu.Lock()
 	code := f.validLocked(r.URL.Query().Get("access_token"))
 	f.mu.Unlock()
 	if method != "" && r.Method != method {
@@ -482,25 +440,12 @@ func (f *Fake) api(w http.ResponseWriter, r *http.Request, method string, h func
 		writeErr(w, -1)
 		return
 	}
-	h(w, r, bytes.TrimSpace(body))
-}
-
-// flexString accepts a JSON string or number (msgmenu ids are documented
-// as strings; a number is taken too).
-type flexString string
-
-func (s *flexString) UnmarshalJSON(b []byte) error {
-	var str string
-	if err := json.Unmarshal(b, &str); err == nil {
-		*s = flexString(str)
-		return nil
+	body = bytes.TrimSpace(body)
+	if method == http.MethodPost && len(body) == 0 {
+		writeErr(w, 44002)
+		return
 	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return err
-	}
-	*s = flexString(n.String())
-	return nil
+	h(w, r, body)
 }
 
 type mediaRef struct {
@@ -509,10 +454,6 @@ type mediaRef struct {
 
 // customSend: POST /cgi-bin/message/custom/send.
 func (f *Fake) customSend(w http.ResponseWriter, _ *http.Request, body []byte) {
-	if len(body) == 0 {
-		writeErr(w, 44002)
-		return
-	}
 	var m struct {
 		ToUser  string `json:"touser"`
 		MsgType string `json:"msgtype"`
@@ -529,8 +470,8 @@ func (f *Fake) customSend(w http.ResponseWriter, _ *http.Request, body []byte) {
 		Msgmenu *struct {
 			HeadContent string `json:"head_content"`
 			List        []struct {
-				ID      flexString `json:"id"`
-				Content string     `json:"content"`
+				ID      faketest.FlexString `json:"id"`
+				Content string              `json:"content"`
 			} `json:"list"`
 			TailContent string `json:"tail_content"`
 		} `json:"msgmenu"`
@@ -595,7 +536,7 @@ func (f *Fake) customSend(w http.ResponseWriter, _ *http.Request, body []byte) {
 		writeErr(w, 45015)
 		return
 	}
-	f.customs = append(f.customs, c)
+	f.customs.Add(c)
 	writeErr(w, 0)
 }
 
@@ -609,10 +550,6 @@ type templateAnswer struct {
 // client_msg_id repeated for the same touser within 10 minutes (WeChat's
 // 防重入) is answered ok with the first send's msgid and not recorded again.
 func (f *Fake) templateSend(w http.ResponseWriter, _ *http.Request, body []byte) {
-	if len(body) == 0 {
-		writeErr(w, 44002)
-		return
-	}
 	var m struct {
 		ToUser      string `json:"touser"`
 		TemplateID  string `json:"template_id"`
@@ -660,7 +597,7 @@ func (f *Fake) templateSend(w http.ResponseWriter, _ *http.Request, body []byte)
 	for k, v := range m.Data {
 		tm.Data[k] = v.Value
 	}
-	f.templates = append(f.templates, tm)
+	f.templates.Add(tm)
 	writeJSON(w, templateAnswer{0, "ok", id})
 }
 

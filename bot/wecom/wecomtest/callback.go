@@ -1,33 +1,27 @@
 package wecomtest
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"bbcs/bot/internal/faketest"
 )
 
 // Response is bbcs's answer to one callback, as WeCom's server sees it.
-type Response struct {
-	Status int
-	Body   string
-	// Reply is the decrypted passive reply; nil when bbcs answered an empty
-	// body or "success" (no reply), or the answer was not a 200.
-	Reply *Reply
-	// Err is set when the callback could not be delivered or the answer is
-	// one WeCom would throw away: not the encrypted envelope, a wrong
-	// signature or nonce, or ciphertext that does not decrypt.
-	Err error
-}
+//
+// Reply is the decrypted passive reply; nil when bbcs answered an empty
+// body or "success" (no reply), or the answer was not a 200. Err is set
+// when the callback could not be delivered or the answer is one WeCom
+// would throw away: not the encrypted envelope, a wrong signature or
+// nonce, or ciphertext that does not decrypt.
+type Response = faketest.Response[Reply]
 
 // Reply is a decrypted passive reply.
 type Reply struct {
@@ -59,80 +53,32 @@ type Reply struct {
 	Raw string
 }
 
-func defaultHTTP(c *http.Client) *http.Client {
-	if c != nil {
-		return c
-	}
-	// WeCom waits 5 s for an answer (docs 90930, 101027).
-	return &http.Client{Timeout: 5 * time.Second}
-}
-
-func nowOr(now func() time.Time) time.Time {
-	if now != nil {
-		return now()
-	}
-	return time.Now()
-}
-
-func withQuery(base string, q url.Values) (string, error) {
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", err
-	}
-	all := u.Query()
-	for k, v := range q {
-		all[k] = v
-	}
-	u.RawQuery = all.Encode()
-	return u.String(), nil
-}
-
-// nonce is a random decimal string, as WeCom's nonces are.
-func nonce() string {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	return strconv.FormatUint(binary.BigEndian.Uint64(b[:])%10000000000, 10)
-}
-
 // verifyGET plays WeCom's URL check: echostr encrypted for receiveID, signed
 // with msg_signature; the answer must be the plaintext.
 func verifyGET(client *http.Client, base, tok, key, receiveID, echostr string, now time.Time) (int, string) {
-	enc, err := Encrypt(key, receiveID, []byte(echostr))
+	enc, err := faketest.Encrypt(key, receiveID, []byte(echostr))
 	if err != nil {
 		return 0, err.Error()
 	}
-	ts, n := strconv.FormatInt(now.Unix(), 10), nonce()
-	u, err := withQuery(base, url.Values{
-		"msg_signature": {Signature(tok, ts, n, enc)}, "timestamp": {ts}, "nonce": {n}, "echostr": {enc},
+	ts, n := strconv.FormatInt(now.Unix(), 10), faketest.Nonce()
+	u, err := faketest.WithQuery(base, url.Values{
+		"msg_signature": {faketest.Signature(tok, ts, n, enc)}, "timestamp": {ts}, "nonce": {n}, "echostr": {enc},
 	})
 	if err != nil {
 		return 0, err.Error()
 	}
-	resp, err := client.Get(u)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return faketest.Get(client, u)
 }
 
 // post sends one signed callback and returns the raw answer.
 func post(client *http.Client, base string, q url.Values, body []byte, contentType string) (*Response, bool) {
-	u, err := withQuery(base, q)
+	u, err := faketest.WithQuery(base, q)
 	if err != nil {
 		return &Response{Err: err}, false
 	}
-	resp, err := client.Post(u, contentType, bytes.NewReader(body))
-	if err != nil {
-		return &Response{Err: err}, false
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	out := &Response{Status: resp.StatusCode, Body: string(b), Err: err}
-	if err != nil || resp.StatusCode != http.StatusOK {
+	status, b, err := faketest.Post(client, u, http.Header{"Content-Type": {contentType}}, body)
+	out := &Response{Status: status, Body: b, Err: err}
+	if err != nil || status != http.StatusOK {
 		return out, false
 	}
 	s := strings.TrimSpace(out.Body)
@@ -153,18 +99,17 @@ type AppClient struct {
 // echostr); bbcs must answer the decrypted echostr. A transport error comes
 // back as status 0 with the error text as body.
 func (c *AppClient) Verify(echostr string) (status int, body string) {
-	return verifyGET(defaultHTTP(c.HTTP), c.URL, c.Token, c.EncodingAESKey, c.CorpID, echostr, nowOr(c.Now))
+	return verifyGET(faketest.HTTP(c.HTTP), c.URL, c.Token, c.EncodingAESKey, c.CorpID, echostr, faketest.Now(c.Now))
 }
 
-func cdata(s string) string {
-	return "<![CDATA[" + strings.ReplaceAll(s, "]]>", "]]]]><![CDATA[>") + "]]>"
-}
+// cdata wraps s in CDATA sections, as WeCom's XML writers do.
+var cdata = faketest.CDATA
 
 // Text delivers a text message userID wrote to the app (doc 90239).
 func (c *AppClient) Text(userID, content string, msgID int64) *Response {
 	plain := fmt.Sprintf("<xml><ToUserName>%s</ToUserName><FromUserName>%s</FromUserName><CreateTime>%d</CreateTime>"+
 		"<MsgType>%s</MsgType><Content>%s</Content><MsgId>%d</MsgId><AgentID>%s</AgentID></xml>",
-		cdata(c.CorpID), cdata(userID), nowOr(c.Now).Unix(), cdata("text"), cdata(content), msgID, c.AgentID)
+		cdata(c.CorpID), cdata(userID), faketest.Now(c.Now).Unix(), cdata("text"), cdata(content), msgID, c.AgentID)
 	return c.deliver([]byte(plain), "")
 }
 
@@ -178,21 +123,21 @@ func (c *AppClient) CardEvent(userID, eventKey, taskID, responseCode string) *Re
 	plain := fmt.Sprintf("<xml><ToUserName>%s</ToUserName><FromUserName>%s</FromUserName><CreateTime>%d</CreateTime>"+
 		"<MsgType>%s</MsgType><Event>%s</Event><EventKey>%s</EventKey><TaskId>%s</TaskId><CardType>%s</CardType>"+
 		"<ResponseCode>%s</ResponseCode><AgentID>%s</AgentID></xml>",
-		cdata(c.CorpID), cdata(userID), nowOr(c.Now).Unix(), cdata("event"), cdata("template_card_event"),
+		cdata(c.CorpID), cdata(userID), faketest.Now(c.Now).Unix(), cdata("event"), cdata("template_card_event"),
 		cdata(eventKey), cdata(taskID), cdata("button_interaction"), cdata(responseCode), c.AgentID)
 	return c.deliver([]byte(plain), "template_card_event")
 }
 
 func (c *AppClient) deliver(plain []byte, event string) *Response {
-	enc, err := Encrypt(c.EncodingAESKey, c.CorpID, plain)
+	enc, err := faketest.Encrypt(c.EncodingAESKey, c.CorpID, plain)
 	if err != nil {
 		return &Response{Err: err}
 	}
-	ts, n := strconv.FormatInt(nowOr(c.Now).Unix(), 10), nonce()
+	ts, n := strconv.FormatInt(faketest.Now(c.Now).Unix(), 10), faketest.Nonce()
 	body := fmt.Sprintf("<xml><ToUserName>%s</ToUserName><AgentID>%s</AgentID><Encrypt>%s</Encrypt></xml>",
 		cdata(c.CorpID), cdata(c.AgentID), cdata(enc))
-	q := url.Values{"msg_signature": {Signature(c.Token, ts, n, enc)}, "timestamp": {ts}, "nonce": {n}}
-	resp, ok := post(defaultHTTP(c.HTTP), c.URL, q, []byte(body), "text/xml")
+	q := url.Values{"msg_signature": {faketest.Signature(c.Token, ts, n, enc)}, "timestamp": {ts}, "nonce": {n}}
+	resp, ok := post(faketest.HTTP(c.HTTP), c.URL, q, []byte(body), "text/xml")
 	if ok {
 		resp.Reply, resp.Err = c.openReply(resp.Body, event)
 	}
@@ -202,7 +147,7 @@ func (c *AppClient) deliver(plain []byte, event string) *Response {
 // PostRaw posts body with query as it is (nothing signed or encrypted for
 // you): for tests of bad signatures and malformed callbacks.
 func (c *AppClient) PostRaw(query url.Values, body []byte) *Response {
-	resp, ok := post(defaultHTTP(c.HTTP), c.URL, query, body, "text/xml")
+	resp, ok := post(faketest.HTTP(c.HTTP), c.URL, query, body, "text/xml")
 	if ok {
 		resp.Reply, resp.Err = c.openReply(resp.Body, "")
 	}
@@ -221,7 +166,7 @@ func (c *AppClient) openReply(body, event string) (*Reply, error) {
 	if err := xml.Unmarshal([]byte(body), &env); err != nil || env.Encrypt == "" {
 		return nil, fmt.Errorf("wecomtest: the reply is not the encrypted XML envelope: %.200q", body)
 	}
-	plain, err := Decrypt(c.EncodingAESKey, c.CorpID, env.Encrypt)
+	plain, err := faketest.Decrypt(c.EncodingAESKey, c.CorpID, env.Encrypt)
 	if err != nil {
 		return nil, fmt.Errorf("wecomtest: cannot decrypt the reply: %w", err)
 	}
@@ -246,7 +191,7 @@ func (c *AppClient) openReply(body, event string) (*Reply, error) {
 			rep.Rejected = msg.MsgType + " answers only a template_card_event (doc 90241)"
 		}
 	}
-	if want := Signature(c.Token, env.TimeStamp, env.Nonce, env.Encrypt); env.MsgSignature != want {
+	if want := faketest.Signature(c.Token, env.TimeStamp, env.Nonce, env.Encrypt); env.MsgSignature != want {
 		return rep, fmt.Errorf("wecomtest: reply MsgSignature %q, want %q", env.MsgSignature, want)
 	}
 	return rep, nil
@@ -268,7 +213,7 @@ type BotClient struct {
 
 // Verify sends the URL check; bbcs must answer the decrypted echostr.
 func (c *BotClient) Verify(echostr string) (status int, body string) {
-	return verifyGET(defaultHTTP(c.HTTP), c.URL, c.Token, c.EncodingAESKey, "", echostr, nowOr(c.Now))
+	return verifyGET(faketest.HTTP(c.HTTP), c.URL, c.Token, c.EncodingAESKey, "", echostr, faketest.Now(c.Now))
 }
 
 func (c *BotClient) responseURL(chatID, userID string) string {
@@ -345,7 +290,7 @@ func (c *BotClient) CardEvent(chatID, userID, eventKey, taskID, msgID string) *R
 		MsgType     string  `json:"msgtype"`
 		Event       event   `json:"event"`
 	}{
-		MsgID: msgID, CreateTime: nowOr(c.Now).Unix(), AIBotID: c.BotID, From: botFrom{userID},
+		MsgID: msgID, CreateTime: faketest.Now(c.Now).Unix(), AIBotID: c.BotID, From: botFrom{userID},
 		ChatID: chatID, ChatType: chatType, ResponseURL: c.responseURL(chatID, userID), MsgType: "event",
 		Event: event{"template_card_event", cardEvent{"button_interaction", eventKey, taskID}},
 	}, botContext{kind: "card", taskID: taskID})
@@ -361,14 +306,14 @@ func (c *BotClient) deliver(msg any, ctx botContext) *Response {
 	if err != nil {
 		return &Response{Err: err}
 	}
-	enc, err := Encrypt(c.EncodingAESKey, "", plain)
+	enc, err := faketest.Encrypt(c.EncodingAESKey, "", plain)
 	if err != nil {
 		return &Response{Err: err}
 	}
 	body, _ := json.Marshal(map[string]string{"encrypt": enc})
-	ts, n := strconv.FormatInt(nowOr(c.Now).Unix(), 10), nonce()
-	q := url.Values{"msg_signature": {Signature(c.Token, ts, n, enc)}, "timestamp": {ts}, "nonce": {n}}
-	resp, ok := post(defaultHTTP(c.HTTP), c.URL, q, body, "application/json")
+	ts, n := strconv.FormatInt(faketest.Now(c.Now).Unix(), 10), faketest.Nonce()
+	q := url.Values{"msg_signature": {faketest.Signature(c.Token, ts, n, enc)}, "timestamp": {ts}, "nonce": {n}}
+	resp, ok := post(faketest.HTTP(c.HTTP), c.URL, q, body, "application/json")
 	if ok {
 		resp.Reply, resp.Err = c.openReply(resp.Body, n, ctx)
 	}
@@ -378,7 +323,7 @@ func (c *BotClient) deliver(msg any, ctx botContext) *Response {
 // PostRaw posts body with query as it is (nothing signed or encrypted for
 // you): for tests of bad signatures and malformed callbacks.
 func (c *BotClient) PostRaw(query url.Values, body []byte) *Response {
-	resp, ok := post(defaultHTTP(c.HTTP), c.URL, query, body, "application/json")
+	resp, ok := post(faketest.HTTP(c.HTTP), c.URL, query, body, "application/json")
 	if ok {
 		resp.Reply, resp.Err = c.openReply(resp.Body, query.Get("nonce"), botContext{})
 	}
@@ -398,17 +343,17 @@ func (c *BotClient) openReply(body, wantNonce string, ctx botContext) (*Reply, e
 	if err := json.Unmarshal([]byte(body), &env); err != nil || env.Encrypt == "" {
 		return nil, fmt.Errorf("wecomtest: the reply is not the encrypted JSON envelope: %.200q", body)
 	}
-	var ts flexString
+	var ts faketest.FlexString
 	if err := json.Unmarshal(env.Timestamp, &ts); err != nil || ts == "" {
 		return nil, fmt.Errorf("wecomtest: the reply's timestamp %s is not a number or string", env.Timestamp)
 	}
-	plain, err := Decrypt(c.EncodingAESKey, "", env.Encrypt)
+	plain, err := faketest.Decrypt(c.EncodingAESKey, "", env.Encrypt)
 	if err != nil {
 		return nil, fmt.Errorf("wecomtest: cannot decrypt the reply: %w", err)
 	}
 	rep := decodeBotReply(plain, ctx)
 	var errs []error
-	if want := Signature(c.Token, string(ts), env.Nonce, env.Encrypt); env.MsgSignature != want {
+	if want := faketest.Signature(c.Token, string(ts), env.Nonce, env.Encrypt); env.MsgSignature != want {
 		errs = append(errs, fmt.Errorf("wecomtest: reply msgsignature %q, want %q", env.MsgSignature, want))
 	}
 	if wantNonce != "" && env.Nonce != wantNonce {

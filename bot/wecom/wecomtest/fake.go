@@ -56,7 +56,6 @@
 package wecomtest
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -66,12 +65,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"bbcs/bot/internal/faketest"
 )
 
 // PublicHost is the host the fake stands in for.
@@ -191,19 +194,16 @@ type Fake struct {
 	codes         map[string]*oauthCode
 	tokens        map[string]*token
 	current       string
-	tokenRequests int
-	failN         int
-	failStatus    int
-	failCode      int
-	down          bool
+	tokenRequests atomic.Int64
+	faults        faketest.Faults
 	robotSends    map[string][]time.Time
 	taskIDs       map[string]bool
 	respCodes     map[string]*responseCode
 	botURLs       map[string]*botURL
-	robotMsgs     []RobotMessage
-	appMsgs       []AppMessage
-	updates       []CardUpdate
-	botResponses  []BotResponse
+	robotMsgs     faketest.Log[RobotMessage]
+	appMsgs       faketest.Log[AppMessage]
+	updates       faketest.Log[CardUpdate]
+	botResponses  faketest.Log[BotResponse]
 	hint          int
 }
 
@@ -300,19 +300,11 @@ func (f *Fake) SetNow(now func() time.Time) {
 
 // FailNext makes the next n calls other than gettoken fail: with that HTTP
 // status, or, when status is 200, with {"errcode":errcode,...}.
-func (f *Fake) FailNext(n, status, errcode int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failN, f.failStatus, f.failCode = n, status, errcode
-}
+func (f *Fake) FailNext(n, status, errcode int) { f.faults.FailNext(n, status, errcode) }
 
 // Down makes every call fail at the connection (it is accepted and closed
 // without an answer) until Down(false).
-func (f *Fake) Down(down bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.down = down
-}
+func (f *Fake) Down(down bool) { f.faults.SetDown(down) }
 
 // ExpireTokens ends every access token handed out: calls with them answer
 // 42001 and gettoken hands out a new one.
@@ -326,104 +318,60 @@ func (f *Fake) ExpireTokens() {
 }
 
 // TokenRequests counts calls of gettoken (failed ones included).
-func (f *Fake) TokenRequests() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.tokenRequests
-}
+func (f *Fake) TokenRequests() int { return int(f.tokenRequests.Load()) }
 
 // RobotMessages returns every message the group robots accepted.
-func (f *Fake) RobotMessages() []RobotMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]RobotMessage(nil), f.robotMsgs...)
-}
+func (f *Fake) RobotMessages() []RobotMessage { return f.robotMsgs.All() }
 
 // RobotMessagesTo returns the messages the robot with that key accepted.
 func (f *Fake) RobotMessagesTo(key string) []RobotMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []RobotMessage
-	for _, m := range f.robotMsgs {
-		if m.Key == key {
-			out = append(out, m)
-		}
-	}
-	return out
+	return f.robotMsgs.Where(func(m RobotMessage) bool { return m.Key == key })
 }
 
 // AppMessages returns every message the app sent.
-func (f *Fake) AppMessages() []AppMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]AppMessage(nil), f.appMsgs...)
-}
+func (f *Fake) AppMessages() []AppMessage { return f.appMsgs.All() }
 
 // AppMessagesTo returns the app messages that reached userID.
 func (f *Fake) AppMessagesTo(userID string) []AppMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []AppMessage
-	for _, m := range f.appMsgs {
-		for _, u := range m.ToUser {
-			if strings.EqualFold(u, userID) {
-				out = append(out, m)
-				break
-			}
-		}
-	}
-	return out
+	return f.appMsgs.Where(func(m AppMessage) bool {
+		return slices.ContainsFunc(m.ToUser, func(u string) bool { return strings.EqualFold(u, userID) })
+	})
 }
 
 // CardUpdates returns every accepted update_template_card call.
-func (f *Fake) CardUpdates() []CardUpdate {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]CardUpdate(nil), f.updates...)
-}
+func (f *Fake) CardUpdates() []CardUpdate { return f.updates.All() }
 
 // BotResponses returns every message posted to a smart robot response_url.
-func (f *Fake) BotResponses() []BotResponse {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]BotResponse(nil), f.botResponses...)
-}
+func (f *Fake) BotResponses() []BotResponse { return f.botResponses.All() }
 
 // WaitFor polls cond (every few milliseconds, real time) until it holds; on
 // timeout it fails the test listing everything the fake recorded.
 func (f *Fake) WaitFor(t testing.TB, cond func() bool, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("wecomtest: condition not met within %v; the fake recorded:\n%s", timeout, f.Dump())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	faketest.WaitFor(t, "wecomtest", cond, timeout, func() string { return "\n" + f.Dump() })
 }
 
 // Dump describes everything recorded, for failure messages.
 func (f *Fake) Dump() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	var b strings.Builder
-	fmt.Fprintf(&b, "robot messages (%d):\n", len(f.robotMsgs))
-	for _, m := range f.robotMsgs {
+	robot, app, updates, responses := f.robotMsgs.All(), f.appMsgs.All(), f.updates.All(), f.botResponses.All()
+	fmt.Fprintf(&b, "robot messages (%d):\n", len(robot))
+	for _, m := range robot {
 		fmt.Fprintf(&b, "  key=%s %s\n", m.Key, m.Raw)
 	}
-	fmt.Fprintf(&b, "app messages (%d):\n", len(f.appMsgs))
-	for _, m := range f.appMsgs {
+	fmt.Fprintf(&b, "app messages (%d):\n", len(app))
+	for _, m := range app {
 		fmt.Fprintf(&b, "  to=%v invalid=%v %s\n", m.ToUser, m.InvalidUser, m.Raw)
 	}
-	fmt.Fprintf(&b, "card updates (%d):\n", len(f.updates))
-	for _, u := range f.updates {
+	fmt.Fprintf(&b, "card updates (%d):\n", len(updates))
+	for _, u := range updates {
 		fmt.Fprintf(&b, "  %s\n", u.Raw)
 	}
-	fmt.Fprintf(&b, "bot responses (%d):\n", len(f.botResponses))
-	for _, r := range f.botResponses {
+	fmt.Fprintf(&b, "bot responses (%d):\n", len(responses))
+	for _, r := range responses {
 		fmt.Fprintf(&b, "  chat=%s %s\n", r.ChatID, r.Raw)
 	}
-	fmt.Fprintf(&b, "token requests: %d\n", f.tokenRequests)
+	fmt.Fprintf(&b, "token requests: %d\n", f.TokenRequests())
 	return b.String()
 }
 
@@ -434,10 +382,12 @@ func (f *Fake) Dump() string {
 func (f *Fake) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.robotMsgs, f.appMsgs, f.updates, f.botResponses = nil, nil, nil, nil
+	f.robotMsgs.Reset()
+	f.appMsgs.Reset()
+	f.updates.Reset()
+	f.botResponses.Reset()
 	f.robotSends = map[string][]time.Time{}
-	f.failN, f.failStatus, f.failCode = 0, 0, 0
-	f.down = false
+	f.faults.Clear()
 }
 
 // clock is the fake's now; f.mu must be held.
@@ -494,7 +444,7 @@ var knownErrors = map[int]string{
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.down {
+	if f.faults.IsDown() {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				conn.Close()
@@ -504,18 +454,19 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 		return
 	}
-	if r.URL.Path != "/cgi-bin/gettoken" && f.failN > 0 {
-		f.failN--
-		if f.failStatus != 0 && f.failStatus != http.StatusOK {
-			http.Error(w, fmt.Sprintf("wecomtest: injected HTTP %d", f.failStatus), f.failStatus)
+	if r.URL.Path != "/cgi-bin/gettoken" {
+		if status, code, ok := f.faults.Take(); ok {
+			if status != 0 && status != http.StatusOK {
+				http.Error(w, fmt.Sprintf("wecomtest: injected HTTP %d", status), status)
+				return
+			}
+			msg := knownErrors[code]
+			if msg == "" {
+				msg = "wecomtest: injected error"
+			}
+			f.fail(w, r, code, msg)
 			return
 		}
-		msg := knownErrors[f.failCode]
-		if msg == "" {
-			msg = "wecomtest: injected error"
-		}
-		f.fail(w, r, f.failCode, msg)
-		return
 	}
 	method := http.MethodPost
 	var h func(http.ResponseWriter, *http.Request)
@@ -547,32 +498,19 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	h(w, r)
 }
 
-func readBody(r *http.Request) ([]byte, error) {
-	return io.ReadAll(io.LimitReader(r.Body, maxBody))
-}
-
-// flexString is a JSON string or number (agentid).
-type flexString string
-
-func (s *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if string(b) == "null" {
-		return nil
+// readJSON reads the request's body (up to maxBody) into v and returns it;
+// a body that cannot be read or is no JSON gets WeCom's answer for bad
+// JSON (badJSON), and ok is false.
+func (f *Fake) readJSON(w http.ResponseWriter, r *http.Request, v any) (raw []byte, ok bool) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err == nil {
+		err = json.Unmarshal(raw, v)
 	}
-	if len(b) > 0 && b[0] == '"' {
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
-		}
-		*s = flexString(v)
-		return nil
+	if err != nil {
+		f.badJSON(w, r)
+		return nil, false
 	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return err
-	}
-	*s = flexString(n.String())
-	return nil
+	return raw, true
 }
 
 func (f *Fake) badJSON(w http.ResponseWriter, r *http.Request) {
@@ -582,7 +520,7 @@ func (f *Fake) badJSON(w http.ResponseWriter, r *http.Request) {
 // ---- gettoken ----
 
 func (f *Fake) getToken(w http.ResponseWriter, r *http.Request) {
-	f.tokenRequests++
+	f.tokenRequests.Add(1)
 	q := r.URL.Query()
 	switch {
 	case q.Get("corpid") == "":
@@ -681,14 +619,9 @@ func (f *Fake) webhookSend(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, 93000, "invalid webhook url")
 		return
 	}
-	raw, err := readBody(r)
-	if err != nil {
-		f.badJSON(w, r)
-		return
-	}
 	var body webhookBody
-	if err := json.Unmarshal(raw, &body); err != nil {
-		f.badJSON(w, r)
+	raw, ok := f.readJSON(w, r, &body)
+	if !ok {
 		return
 	}
 	m := RobotMessage{Key: key, MsgType: body.MsgType, Raw: json.RawMessage(raw)}
@@ -775,18 +708,18 @@ func (f *Fake) webhookSend(w http.ResponseWriter, r *http.Request) {
 	}
 	f.robotSends[key] = append(recent, now)
 	m.At = now
-	f.robotMsgs = append(f.robotMsgs, m)
+	f.robotMsgs.Add(m)
 	writeJSON(w, errAnswer{0, "ok"})
 }
 
 // ---- app messages ----
 
 type appBody struct {
-	ToUser   flexString                `json:"touser"`
-	ToParty  flexString                `json:"toparty"`
-	ToTag    flexString                `json:"totag"`
+	ToUser   faketest.FlexString       `json:"touser"`
+	ToParty  faketest.FlexString       `json:"toparty"`
+	ToTag    faketest.FlexString       `json:"totag"`
 	MsgType  string                    `json:"msgtype"`
-	AgentID  flexString                `json:"agentid"`
+	AgentID  faketest.FlexString       `json:"agentid"`
 	Text     *struct{ Content string } `json:"text"`
 	Markdown *struct{ Content string } `json:"markdown"`
 	TextCard *struct {
@@ -856,14 +789,9 @@ func (f *Fake) messageSend(w http.ResponseWriter, r *http.Request) {
 	if !f.checkToken(w, r) {
 		return
 	}
-	raw, err := readBody(r)
-	if err != nil {
-		f.badJSON(w, r)
-		return
-	}
 	var body appBody
-	if err := json.Unmarshal(raw, &body); err != nil {
-		f.badJSON(w, r)
+	raw, ok := f.readJSON(w, r, &body)
+	if !ok {
 		return
 	}
 	if body.AgentID == "" {
@@ -998,7 +926,7 @@ func (f *Fake) messageSend(w http.ResponseWriter, r *http.Request) {
 		f.respCodes[ans.ResponseCode] = &responseCode{taskID: m.TaskID, issued: now}
 	}
 	m.ToUser, m.InvalidUser, m.MsgID, m.ResponseCode, m.At = valid, invalid, ans.MsgID, ans.ResponseCode, now
-	f.appMsgs = append(f.appMsgs, m)
+	f.appMsgs.Add(m)
 	writeJSON(w, ans)
 }
 
@@ -1006,19 +934,14 @@ func (f *Fake) updateTemplateCard(w http.ResponseWriter, r *http.Request) {
 	if !f.checkToken(w, r) {
 		return
 	}
-	raw, err := readBody(r)
-	if err != nil {
-		f.badJSON(w, r)
-		return
-	}
 	var body map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &body); err != nil {
-		f.badJSON(w, r)
+	raw, ok := f.readJSON(w, r, &body)
+	if !ok {
 		return
 	}
 	var (
 		userIDs []string
-		agentID flexString
+		agentID faketest.FlexString
 		atAll   int
 		rc      string
 		button  struct {
@@ -1078,7 +1001,7 @@ func (f *Fake) updateTemplateCard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code.used = true
-	f.updates = append(f.updates, CardUpdate{
+	f.updates.Add(CardUpdate{
 		UserIDs: valid, AtAll: atAll != 0, ResponseCode: rc, TaskID: code.taskID,
 		ReplaceName: button.ReplaceName, Card: card, Raw: json.RawMessage(raw), At: now,
 	})
@@ -1148,11 +1071,6 @@ func (f *Fake) aibotResponse(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, 40058, "invalid response_code. invalid Request Parameter") // UNVERIFIED errcode
 		return
 	}
-	raw, err := readBody(r)
-	if err != nil {
-		f.badJSON(w, r)
-		return
-	}
 	var body struct {
 		MsgType  string `json:"msgtype"`
 		Markdown *struct {
@@ -1160,8 +1078,8 @@ func (f *Fake) aibotResponse(w http.ResponseWriter, r *http.Request) {
 		} `json:"markdown"`
 		TemplateCard json.RawMessage `json:"template_card"`
 	}
-	if err := json.Unmarshal(raw, &body); err != nil {
-		f.badJSON(w, r)
+	raw, ok := f.readJSON(w, r, &body)
+	if !ok {
 		return
 	}
 	resp := BotResponse{ResponseCode: rc, ChatID: u.chatID, ChatType: u.chatType, UserID: u.userID, MsgType: body.MsgType, Raw: json.RawMessage(raw), At: now}
@@ -1193,6 +1111,6 @@ func (f *Fake) aibotResponse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.used = true
-	f.botResponses = append(f.botResponses, resp)
+	f.botResponses.Add(resp)
 	writeJSON(w, errAnswer{0, "ok"})
 }

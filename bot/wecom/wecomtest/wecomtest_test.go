@@ -26,6 +26,9 @@ import (
 	workConfig "github.com/silenceper/wechat/v2/work/config"
 	"github.com/silenceper/wechat/v2/work/message"
 	"github.com/silenceper/wechat/v2/work/robot"
+
+	"bbcs/bot/internal/faketest"
+	"bbcs/clock"
 )
 
 // The SDK tests use util.SetURIModifier, a global: no t.Parallel here.
@@ -92,24 +95,7 @@ func sdk(t *testing.T, f *Fake) *work.Work {
 	return work.NewWork(&workConfig.Config{CorpID: corpID, CorpSecret: secret, AgentID: agentID, Cache: newMapCache()})
 }
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} }
+func newClock() *clock.Fake { return clock.NewFrozen(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)) }
 
 func call(t *testing.T, method, u string, body any) map[string]any {
 	t.Helper()
@@ -160,57 +146,13 @@ func getToken(t *testing.T, f *Fake) string {
 	return m["access_token"].(string)
 }
 
-// ---- crypto ----
-
-func TestCryptoMatchesSilenceper(t *testing.T) {
-	msgs := []string{"x", strings.Repeat("a", 11), strings.Repeat("b", 12), strings.Repeat("c", 44),
-		"<xml><Content><![CDATA[签收 GD2026]]></Content></xml>", strings.Repeat("长", 1000)}
-	for _, m := range msgs {
-		enc, err := Encrypt(encKey, corpID, []byte(m))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, got, err := util.DecryptMsg(corpID, enc, encKey)
-		if err != nil || string(got) != m {
-			t.Fatalf("silenceper cannot read our Encrypt(%d bytes): %q %v", len(m), got, err)
-		}
-		theirs, err := util.EncryptMsg([]byte("0123456789abcdef"), []byte(m), corpID, encKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mine, err := Decrypt(encKey, corpID, string(theirs))
-		if err != nil || string(mine) != m {
-			t.Fatalf("Decrypt of silenceper's EncryptMsg: %q %v", mine, err)
-		}
-		// Receive id "" (the smart robot): silenceper encrypts it fine.
-		theirs, _ = util.EncryptMsg([]byte("0123456789abcdef"), []byte(m), "", encKey)
-		if mine, err := Decrypt(encKey, "", string(theirs)); err != nil || string(mine) != m {
-			t.Fatalf("Decrypt with receive id \"\": %q %v", mine, err)
-		}
-		if _, err := Decrypt(encKey, "other", string(theirs)); err == nil {
-			t.Fatal("Decrypt accepted a message for another receive id")
-		}
-	}
-	if _, err := Decrypt(encKey, corpID, "!!!"); err == nil {
-		t.Fatal("Decrypt accepted non-base64")
-	}
-	if _, err := Encrypt("short", corpID, nil); err == nil {
-		t.Fatal("Encrypt accepted a short key")
-	}
-	parts := []string{cbToken, "1700000000", "123456", "ENCRYPTED/+=="}
-	if got, want := Signature(parts...), util.Signature(append([]string(nil), parts...)...); got != want {
-		t.Fatalf("Signature %s, silenceper %s", got, want)
-	}
-	if parts[0] != cbToken {
-		t.Fatal("Signature sorted the caller's slice")
-	}
-}
+// ---- crypto (faketest's, cross-checked with silenceper there) ----
 
 // silenceper's DecryptMsg (and AESDecryptMsg) refuse a message whose
 // receive id is "" ("msg length too large"): it cannot read the smart
 // robot's callbacks. A handler using util.DecryptMsg("", ...) never works.
 func TestSilenceperDecryptMsgRefusesEmptyReceiveID(t *testing.T) {
-	enc, err := Encrypt(encKey, "", []byte(`{"msgid":"1"}`))
+	enc, err := faketest.Encrypt(encKey, "", []byte(`{"msgid":"1"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +221,7 @@ func TestRobotThroughSilenceper(t *testing.T) {
 
 	// 20 a minute: 3 sent at clk; 17 more fill the window.
 	for i := 0; i < 17; i++ {
-		clk.Add(time.Second)
+		clk.Advance(time.Second)
 		if info, _ := rb.RobotBroadcast("robot-key-1", text); info.ErrCode != 0 {
 			t.Fatalf("message %d: %+v", i+4, info)
 		}
@@ -288,7 +230,7 @@ func TestRobotThroughSilenceper(t *testing.T) {
 		!strings.HasPrefix(info.ErrMsg, "api freq out of limit") {
 		t.Fatalf("21st message in a minute: %+v", info)
 	}
-	clk.Add(43 * time.Second) // the first three are now 60 s old
+	clk.Advance(43 * time.Second) // the first three are now 60 s old
 	for i := 0; i < 3; i++ {
 		if info, _ := rb.RobotBroadcast("robot-key-1", text); info.ErrCode != 0 {
 			t.Fatalf("after the window moved, message %d: %+v", i, info)
@@ -562,7 +504,7 @@ func TestUpdateTemplateCard(t *testing.T) {
 	}
 
 	old := f.IssueResponseCode("T1")
-	clk.Add(72 * time.Hour)
+	clk.Advance(72 * time.Hour)
 	q = "?access_token=" + getToken(t, f) // the old token ended with the clock
 	if m := call(t, "POST", f.URL()+"/cgi-bin/message/update_template_card"+q, map[string]any{
 		"userids": []string{"zhangsan"}, "agentid": agentID, "response_code": old, "button": map[string]string{"replace_name": "x"},
@@ -594,7 +536,7 @@ func TestOAuthCodes(t *testing.T) {
 	if err != nil || old.UserID != "lisi" {
 		t.Fatalf("UserFromCode: %+v %v", old, err)
 	}
-	clk.Add(5 * time.Minute)
+	clk.Advance(5 * time.Minute)
 	q := "?access_token=" + getToken(t, f)
 	if m := call(t, "GET", f.URL()+"/cgi-bin/auth/getuserinfo"+q+"&code=code-3", nil); errcode(m) != 40029 {
 		t.Fatalf("expired code: %v", m)
