@@ -86,8 +86,7 @@ func newTripsCentre(t *testing.T) *tripsCentre {
 	engine := timers.New(rdb, prefix, clk, timers.Options{}, testenv.Quiet())
 	svc.SetTimers(engine)
 	ctx := context.Background()
-	dir := fuzzDirectory
-	dir.Staff = append([]models.Staff(nil), dir.Staff...)
+	dir := testenv.Demo(t)
 	dir.Staff[0].WeComUserID = "wangfang" // the specialist registers in the group
 	if err := svc.SyncDirectory(ctx, dir); err != nil {
 		t.Fatal(err)
