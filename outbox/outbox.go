@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -44,50 +45,90 @@ type Dispatcher struct {
 	// which POST /debug/clock can move back and forth: see pass and
 	// agedOut.
 	ClockGoesBack bool
-	kick          chan struct{}
+	// One kick per lane: see lanes.
+	kick [2]chan struct{}
 }
+
+// The outbox delivers in two lanes, each with a loop of its own (Run): a
+// citizen's private messages — the dialog's menus, the receipt, the
+// answer — and everything else (group cards, staff's private messages,
+// leaders' and supervision's notices). A citizen in the middle of a report
+// waits for the next menu; a burst of staff work or a group held up by its
+// platform's rate limit must not queue in front of it. The lanes split by
+// audience, so each recipient's notices stay in one lane and in order.
+const (
+	laneCitizens = iota // audience applicant
+	laneOthers          // every other audience
+)
+
+var laneNames = [2]string{"citizens", "others"}
 
 // New returns a Dispatcher with sensible defaults.
 func New(db *gorm.DB, clk clock.Clock, sender bot.Sender, log *slog.Logger) *Dispatcher {
 	return &Dispatcher{db: db, clock: clk, sender: sender, log: log, Lease: time.Minute, MaxAttempts: 20, MaxAge: 24 * time.Hour, Batch: 100, Workers: 8,
-		kick: make(chan struct{}, 1)}
+		kick: [2]chan struct{}{make(chan struct{}, 1), make(chan struct{}, 1)}}
 }
 
 // Kick wakes Run for a pass now: a reply in a chat dialog should not wait
 // for the next tick.
 func (d *Dispatcher) Kick() {
-	select {
-	case d.kick <- struct{}{}:
-	default: // a pass is already due
+	for _, k := range d.kick {
+		select {
+		case k <- struct{}{}:
+		default: // a pass is already due
+		}
 	}
 }
 
-// Run delivers due notices every interval until ctx ends.
+// Run delivers due notices every interval until ctx ends, each lane in a
+// loop of its own.
 func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
+	var wg sync.WaitGroup
+	for lane := range d.kick {
+		wg.Go(func() { d.runLane(ctx, interval, lane) })
+	}
+	wg.Wait()
+}
+
+func (d *Dispatcher) runLane(ctx context.Context, interval time.Duration, lane int) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
-			d.log.Error("outbox pass failed", "err", err)
+		if _, err := d.deliverLane(ctx, lane); err != nil && ctx.Err() == nil {
+			d.log.Error("outbox pass failed", "lane", laneNames[lane], "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-d.kick:
+		case <-d.kick[lane]:
 		}
 	}
 }
 
-// DeliverDue sends the notices due now and returns how many were sent.
-// It goes in passes; each sends, for each recipient, its oldest pending
-// notice if that one is due. A recipient's notices thus arrive in the
-// order they were written: while the first waits out a platform's failure
-// or rate limit, the ones after it wait too, and none overtakes another.
+// DeliverDue sends the notices due now, the citizens' first, and returns
+// how many were sent. It goes in passes; each sends, for each recipient,
+// its oldest pending notice if that one is due. A recipient's notices thus
+// arrive in the order they were written: while the first waits out a
+// platform's failure or rate limit, the ones after it wait too, and none
+// overtakes another.
 func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 	total := 0
+	for lane := range d.kick {
+		sent, err := d.deliverLane(ctx, lane)
+		total += sent
+		if err != nil || ctx.Err() != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// deliverLane is DeliverDue for one lane.
+func (d *Dispatcher) deliverLane(ctx context.Context, lane int) (int, error) {
+	total := 0
 	for total < 10*d.Batch { // then let Run breathe; the rest go next tick
-		sent, err := d.pass(ctx)
+		sent, err := d.pass(ctx, lane)
 		total += sent
 		if err != nil || sent == 0 || ctx.Err() != nil {
 			return total, err
@@ -96,7 +137,7 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 	return total, nil
 }
 
-func (d *Dispatcher) pass(ctx context.Context) (int, error) {
+func (d *Dispatcher) pass(ctx context.Context, lane int) (int, error) {
 	now := d.clock.Now()
 	db := d.db.WithContext(ctx)
 	free := d.db.Where("claimed_until IS NULL OR claimed_until < ?", now)
@@ -114,7 +155,12 @@ func (d *Dispatcher) pass(ctx context.Context) (int, error) {
 		free = free.Or("claimed_until > ?", horizon)
 		isDue = isDue.Or("next_attempt_at > ?", horizon)
 	}
-	heads := db.Model(&models.Notice{}).Select("MIN(id)").Where("status = ?", models.NoticePending).Group("audience, target")
+	inLane := "audience = ?"
+	if lane == laneOthers {
+		inLane = "audience <> ?"
+	}
+	heads := db.Model(&models.Notice{}).Select("MIN(id)").Where("status = ?", models.NoticePending).Where(inLane, models.AudienceApplicant).
+		Group("audience, target")
 	var due []uint64
 	err := db.Model(&models.Notice{}).Where("id IN (?)", heads).Where(isDue).Where(free).
 		Order("next_attempt_at, id").Limit(d.Batch).Pluck("id", &due).Error

@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -309,5 +310,100 @@ func TestAMovedTestClockDoesNotAgeANoticeOut(t *testing.T) {
 	clk.Advance(outbox.Backoff(1))
 	if sent, _ := d.DeliverDue(context.Background()); sent != 1 {
 		t.Errorf("the retry sent %d, want 1", sent)
+	}
+}
+
+// lanes is a platform on which group sends hang until released, as a
+// busy or rate-limited platform does, while citizens' messages go through.
+type lanes struct {
+	release chan struct{}
+	mu      sync.Mutex
+	got     []uint64
+	citizen chan uint64
+}
+
+func (l *lanes) Send(ctx context.Context, n *models.Notice) (string, error) {
+	if n.Audience != models.AudienceApplicant {
+		select {
+		case <-l.release:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	l.mu.Lock()
+	l.got = append(l.got, n.ID)
+	l.mu.Unlock()
+	if n.Audience == models.AudienceApplicant {
+		l.citizen <- n.ID
+	}
+	return "ok", nil
+}
+
+// A citizen's next menu, written after hundreds of group cards and staff
+// messages whose platform is slow, goes out at once: citizens have a lane
+// of their own, and each notice is still sent once.
+func TestACitizensMenuIsNotQueuedBehindGroupNotices(t *testing.T) {
+	db := testenv.MySQL(t)
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+	var backlog []models.Notice
+	for i := range 300 {
+		aud, target := models.AudienceDepartment, []string{"realestate", "tax", "market"}[i%3]
+		if i%2 == 1 {
+			aud, target = models.AudienceStaff, fmt.Sprintf("s%03d", i) // a recipient each: all heads
+		}
+		backlog = append(backlog, models.Notice{Kind: models.NoticeWorkOrder, Audience: aud, Target: target, Payload: "{}",
+			Status: models.NoticePending, NextAttemptAt: clk.Now().Add(-time.Minute), CreatedAt: clk.Now().Add(-time.Minute)})
+	}
+	if err := db.Create(&backlog).Error; err != nil {
+		t.Fatal(err)
+	}
+	menu := models.Notice{Kind: models.NoticeDialogMenu, Audience: models.AudienceApplicant, Target: "o-citizen", Payload: "{}",
+		Status: models.NoticePending, NextAttemptAt: clk.Now(), CreatedAt: clk.Now()}
+	if err := db.Create(&menu).Error; err != nil {
+		t.Fatal(err)
+	}
+	l := &lanes{release: make(chan struct{}), citizen: make(chan uint64, 1)}
+	d := outbox.New(db, clk, l, testenv.Quiet())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Run(ctx, 50*time.Millisecond)
+	}()
+	d.Kick()
+	select {
+	case id := <-l.citizen:
+		if id != menu.ID {
+			t.Errorf("citizen received notice %d, want the menu %d", id, menu.ID)
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("the citizen's menu waited behind the group notices")
+	}
+	close(l.release) // the platform recovers: the backlog goes out
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var pending int64
+		db.Model(&models.Notice{}).Where("status <> ?", models.NoticeSent).Count(&pending)
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d notices still not sent", pending)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	seen := map[uint64]bool{}
+	for _, id := range l.got {
+		if seen[id] {
+			t.Errorf("notice %d sent twice", id)
+		}
+		seen[id] = true
+	}
+	if len(seen) != 301 {
+		t.Errorf("%d notices sent, want 301", len(seen))
 	}
 }
