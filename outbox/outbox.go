@@ -38,8 +38,11 @@ type Dispatcher struct {
 	MaxAge time.Duration
 	// Batch is how many notices one pass delivers at most.
 	Batch int
-	// Workers is how many notices of a pass go out at once (each to a
-	// recipient of its own).
+	// Workers is how many notices of a lane go out at once, each to a
+	// recipient of its own (a claim in flight holds its recipient's next
+	// back). Under a load that saturates the machine every send waits for
+	// the CPU, the database and Redis with the webhooks' requests: the
+	// citizens' menus keep up only with this many side by side.
 	Workers int
 	// ClockGoesBack is set when the clock is the test clock (clock.fake),
 	// which POST /debug/clock can move back and forth: see pass and
@@ -65,7 +68,7 @@ var laneNames = [2]string{"citizens", "others"}
 
 // New returns a Dispatcher with sensible defaults.
 func New(db *gorm.DB, clk clock.Clock, sender bot.Sender, log *slog.Logger) *Dispatcher {
-	return &Dispatcher{db: db, clock: clk, sender: sender, log: log, Lease: time.Minute, MaxAttempts: 20, MaxAge: 24 * time.Hour, Batch: 100, Workers: 8,
+	return &Dispatcher{db: db, clock: clk, sender: sender, log: log, Lease: time.Minute, MaxAttempts: 20, MaxAge: 24 * time.Hour, Batch: 100, Workers: 32,
 		kick: [2]chan struct{}{make(chan struct{}, 1), make(chan struct{}, 1)}}
 }
 
@@ -90,12 +93,51 @@ func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
 	wg.Wait()
 }
 
+// runLane is a lane's loop: it claims what is due as workers come free
+// and sends each claimed notice at once in a goroutine of its own, never
+// more than Workers at a time. A pass does not wait for the slowest send
+// of the one before: a citizen's menu written now goes out as soon as a
+// worker is free, not after a whole batch. A claimed notice in flight
+// holds its recipient's later ones back (they are not the recipient's
+// oldest pending), as in DeliverDue.
 func (d *Dispatcher) runLane(ctx context.Context, interval time.Duration, lane int) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var busy sync.WaitGroup
+	defer busy.Wait()
+	slots := make(chan struct{}, d.Workers)
 	for {
-		if _, err := d.deliverLane(ctx, lane); err != nil && ctx.Err() == nil {
-			d.log.Error("outbox pass failed", "lane", laneNames[lane], "err", err)
+		for ctx.Err() == nil {
+			free := d.Workers - len(slots)
+			if free <= 0 {
+				break // a finishing send kicks the lane
+			}
+			limit := min(free, d.Batch)
+			mine, err := d.claim(ctx, lane, limit)
+			if err != nil {
+				if ctx.Err() == nil {
+					d.log.Error("outbox pass failed", "lane", laneNames[lane], "err", err)
+				}
+				break
+			}
+			for i := range mine {
+				slots <- struct{}{} // never waits: at most free were claimed
+				busy.Go(func() {
+					defer func() {
+						<-slots
+						d.kickLane(lane) // room for the next, and the recipient's next is its oldest now
+					}()
+					if ctx.Err() != nil {
+						return // a claim not tried is retried after the lease
+					}
+					if _, err := d.deliver(ctx, &mine[i]); err != nil {
+						d.log.Error("outbox delivery failed", "lane", laneNames[lane], "err", err)
+					}
+				})
+			}
+			if len(mine) < limit {
+				break // nothing more is due now
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -103,6 +145,13 @@ func (d *Dispatcher) runLane(ctx context.Context, interval time.Duration, lane i
 		case <-t.C:
 		case <-d.kick[lane]:
 		}
+	}
+}
+
+func (d *Dispatcher) kickLane(lane int) {
+	select {
+	case d.kick[lane] <- struct{}{}:
+	default:
 	}
 }
 
@@ -127,7 +176,7 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 // deliverLane is DeliverDue for one lane.
 func (d *Dispatcher) deliverLane(ctx context.Context, lane int) (int, error) {
 	total := 0
-	for total < 10*d.Batch { // then let Run breathe; the rest go next tick
+	for total < 10*d.Batch { // then let the caller breathe; the rest go next time
 		sent, err := d.pass(ctx, lane)
 		total += sent
 		if err != nil || sent == 0 || ctx.Err() != nil {
@@ -137,7 +186,34 @@ func (d *Dispatcher) deliverLane(ctx context.Context, lane int) (int, error) {
 	return total, nil
 }
 
+// pass claims up to Batch notices of a lane and sends them, Workers at a
+// time, returning when all have been tried.
 func (d *Dispatcher) pass(ctx context.Context, lane int) (int, error) {
+	mine, err := d.claim(ctx, lane, d.Batch)
+	if err != nil {
+		return 0, err
+	}
+	// Each notice of a pass has a recipient of its own, so sending them
+	// side by side keeps every recipient's order.
+	sent, errs := make([]bool, len(mine)), make([]error, len(mine))
+	par.Each(len(mine), d.Workers, func(i int) {
+		if ctx.Err() == nil { // a claim not tried is retried after the lease
+			sent[i], errs[i] = d.deliver(ctx, &mine[i])
+		}
+	})
+	n := 0
+	for _, ok := range sent {
+		if ok {
+			n++
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// claim takes up to limit of a lane's notices that are due now: of each
+// recipient, its oldest pending notice, if that one is due and nobody
+// holds it.
+func (d *Dispatcher) claim(ctx context.Context, lane, limit int) ([]models.Notice, error) {
 	now := d.clock.Now()
 	db := d.db.WithContext(ctx)
 	free := d.db.Where("claimed_until IS NULL OR claimed_until < ?", now)
@@ -161,45 +237,42 @@ func (d *Dispatcher) pass(ctx context.Context, lane int) (int, error) {
 	}
 	heads := db.Model(&models.Notice{}).Select("MIN(id)").Where("status = ?", models.NoticePending).Where(inLane, models.AudienceApplicant).
 		Group("audience, target")
-	var due []uint64
-	err := db.Model(&models.Notice{}).Where("id IN (?)", heads).Where(isDue).Where(free).
-		Order("next_attempt_at, id").Limit(d.Batch).Pluck("id", &due).Error
+	var due []models.Notice
+	err := db.Where("id IN (?)", heads).Where(isDue).Where(free).Order("next_attempt_at, id").Limit(limit).Find(&due).Error
 	if err != nil {
-		return 0, fmt.Errorf("outbox: list due notices: %w", err)
+		return nil, fmt.Errorf("outbox: list due notices: %w", err)
 	}
 	if len(due) == 0 {
-		return 0, nil
+		return nil, nil
+	}
+	ids := make([]uint64, len(due))
+	for i := range due {
+		ids[i] = due[i].ID
 	}
 	// One statement claims the pass's notices, marked with a token so we
 	// know which ones are ours where another replica claimed some first.
-	token := claimToken()
+	token, until := claimToken(), now.Add(d.Lease)
 	claim := db.Model(&models.Notice{}).
-		Where("id IN ? AND status = ?", due, models.NoticePending).Where(free).
-		Updates(map[string]any{"claimed_until": now.Add(d.Lease), "claim_token": token, "attempts": gorm.Expr("attempts + 1")})
+		Where("id IN ? AND status = ?", ids, models.NoticePending).Where(free).
+		Updates(map[string]any{"claimed_until": until, "claim_token": token, "attempts": gorm.Expr("attempts + 1")})
 	if claim.Error != nil {
-		return 0, fmt.Errorf("outbox: claim notices: %w", claim.Error)
+		return nil, fmt.Errorf("outbox: claim notices: %w", claim.Error)
+	}
+	if claim.RowsAffected == int64(len(due)) {
+		// All ours, as they were read: no need to read them again.
+		for i := range due {
+			due[i].ClaimedUntil, due[i].ClaimToken = &until, token
+			due[i].Attempts++
+		}
+		return due, nil
 	}
 	var mine []models.Notice
 	if claim.RowsAffected > 0 {
-		if err := db.Where("id IN ? AND claim_token = ?", due, token).Order("next_attempt_at, id").Find(&mine).Error; err != nil {
-			return 0, fmt.Errorf("outbox: read claimed notices: %w", err)
+		if err := db.Where("id IN ? AND claim_token = ?", ids, token).Order("next_attempt_at, id").Find(&mine).Error; err != nil {
+			return nil, fmt.Errorf("outbox: read claimed notices: %w", err)
 		}
 	}
-	// Each notice of a pass has a recipient of its own, so sending them
-	// side by side keeps every recipient's order.
-	sent, errs := make([]bool, len(mine)), make([]error, len(mine))
-	par.Each(len(mine), d.Workers, func(i int) {
-		if ctx.Err() == nil { // a claim not tried is retried after the lease
-			sent[i], errs[i] = d.deliver(ctx, &mine[i])
-		}
-	})
-	n := 0
-	for _, ok := range sent {
-		if ok {
-			n++
-		}
-	}
-	return n, errors.Join(errs...)
+	return mine, nil
 }
 
 // claimToken names one pass's claim.

@@ -407,3 +407,72 @@ func TestACitizensMenuIsNotQueuedBehindGroupNotices(t *testing.T) {
 		t.Errorf("%d notices sent, want 301", len(seen))
 	}
 }
+
+// ordered records what each recipient received, in order.
+type ordered struct {
+	mu  sync.Mutex
+	got map[string][]uint64
+	n   int
+}
+
+func (o *ordered) Send(_ context.Context, n *models.Notice) (string, error) {
+	time.Sleep(time.Millisecond) // a platform's round trip: sends overlap
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.got[string(n.Audience)+":"+n.Target] = append(o.got[string(n.Audience)+":"+n.Target], n.ID)
+	o.n++
+	return "ok", nil
+}
+
+// Two replicas' Run loops, each sending a lane's notices as workers come
+// free: every notice goes out once, and each recipient's in the order
+// they were written.
+func TestRunLoopsOfTwoReplicasSendOnceAndInOrder(t *testing.T) {
+	db := testenv.MySQL(t)
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+	want := map[string][]uint64{}
+	for i := range 240 {
+		aud, target := models.AudienceApplicant, fmt.Sprintf("o%02d", i%30)
+		if i%3 == 0 {
+			aud, target = models.AudienceStaff, fmt.Sprintf("s%02d", i%10)
+		}
+		n := models.Notice{Kind: models.NoticeDialogMenu, Audience: aud, Target: target, Payload: "{}",
+			Status: models.NoticePending, NextAttemptAt: clk.Now(), CreatedAt: clk.Now()}
+		if err := db.Create(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		want[string(aud)+":"+target] = append(want[string(aud)+":"+target], n.ID)
+	}
+	o := &ordered{got: map[string][]uint64{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 2 {
+		d := outbox.New(db, clk, o, testenv.Quiet())
+		d.Workers = 5
+		wg.Go(func() { d.Run(ctx, 20*time.Millisecond) })
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var pending int64
+		db.Model(&models.Notice{}).Where("status <> ?", models.NoticeSent).Count(&pending)
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d notices still not sent", pending)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	wg.Wait()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.n != 240 {
+		t.Errorf("%d sends, want 240", o.n)
+	}
+	for r, ids := range want {
+		if !slices.Equal(o.got[r], ids) {
+			t.Errorf("%s received %v, want %v", r, o.got[r], ids)
+		}
+	}
+}

@@ -101,6 +101,26 @@ func printReport(w io.Writer, rep *report) {
 			orDash(rep.floorClosed != nil, fmt.Sprintf("%.0f msg/s", ft)), ratio, verdict(rep.floorClosed != nil && ct >= ft/2))
 		p("| closed loop latency p50 / p99 | %s / %s | %s | | |", ms(c.p50), ms(c.p99), orDash(rep.floorClosed != nil, ms(fs.p50)+" / "+ms(fs.p99)))
 		p("| closed loop errors | %d of %d | %s | | |", c.errs, c.n, orDash(rep.floorClosed != nil, fmt.Sprintf("%d of %d", fs.errs, fs.n)))
+		if w := summarise(rep.waits["closed"], 0); w.n > 0 {
+			p("| closed loop: menus and receipts through the outbox, wait p50 / p99 | %s / %s | | | p99 < 1 s: %s |", ms(w.p50), ms(w.p99),
+				verdict(w.p99 < time.Second && rep.drainLeft["closed"] == 0))
+		}
+	}
+	for _, lp := range []struct{ name, bbcs, floor string }{{"open", "bbcs open", "floor open"}, {"closed", "bbcs closed", "floor closed"}} {
+		b, inLoop, ok := rep.cpuPerMsg(lp.bbcs)
+		if !ok {
+			continue
+		}
+		f, _, fok := rep.cpuPerMsg(lp.floor)
+		ratio, target := "—", ""
+		if fok && f > 0 {
+			ratio = fmt.Sprintf("%.2f", float64(b)/float64(f))
+			if lp.name == "closed" {
+				target = "≤ 2: " + verdict(b <= 2*f)
+			}
+		}
+		p("| %s loop: server CPU per message (bbcs: its notices' delivery included, to the end of the drain; during the loop alone) | %s (%s) | %s | %s | %s |",
+			lp.name, ms(b), ms(inLoop), orDash(fok, ms(f)), ratio, target)
 	}
 	p("")
 	p("The message mix of both loops, for bbcs and the floor alike: citizens who subscribe, report through the guided "+
