@@ -7,6 +7,7 @@ package outbox
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -86,9 +87,11 @@ func (d *Dispatcher) Kick() {
 // Run delivers due notices every interval until ctx ends, each lane in a
 // loop of its own.
 func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
+	r := d.newReserve()
+	defer r.close()
 	var wg sync.WaitGroup
 	for lane := range d.kick {
-		wg.Go(func() { d.runLane(ctx, interval, lane) })
+		wg.Go(func() { d.runLane(ctx, r, interval, lane) })
 	}
 	wg.Wait()
 }
@@ -100,7 +103,7 @@ func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
 // worker is free, not after a whole batch. A claimed notice in flight
 // holds its recipient's later ones back (they are not the recipient's
 // oldest pending), as in DeliverDue.
-func (d *Dispatcher) runLane(ctx context.Context, interval time.Duration, lane int) {
+func (d *Dispatcher) runLane(ctx context.Context, r *reserve, interval time.Duration, lane int) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	var busy sync.WaitGroup
@@ -113,7 +116,7 @@ func (d *Dispatcher) runLane(ctx context.Context, interval time.Duration, lane i
 				break // a finishing send kicks the lane
 			}
 			limit := min(free, d.Batch)
-			mine, err := d.claim(ctx, lane, limit)
+			mine, err := d.claim(ctx, r, lane, limit)
 			if err != nil {
 				if ctx.Err() == nil {
 					d.log.Error("outbox pass failed", "lane", laneNames[lane], "err", err)
@@ -130,7 +133,7 @@ func (d *Dispatcher) runLane(ctx context.Context, interval time.Duration, lane i
 					if ctx.Err() != nil {
 						return // a claim not tried is retried after the lease
 					}
-					if _, err := d.deliver(ctx, &mine[i]); err != nil {
+					if _, err := d.deliver(ctx, r, &mine[i]); err != nil {
 						d.log.Error("outbox delivery failed", "lane", laneNames[lane], "err", err)
 					}
 				})
@@ -189,7 +192,7 @@ func (d *Dispatcher) deliverLane(ctx context.Context, lane int) (int, error) {
 // pass claims up to Batch notices of a lane and sends them, Workers at a
 // time, returning when all have been tried.
 func (d *Dispatcher) pass(ctx context.Context, lane int) (int, error) {
-	mine, err := d.claim(ctx, lane, d.Batch)
+	mine, err := d.claim(ctx, nil, lane, d.Batch)
 	if err != nil {
 		return 0, err
 	}
@@ -198,7 +201,7 @@ func (d *Dispatcher) pass(ctx context.Context, lane int) (int, error) {
 	sent, errs := make([]bool, len(mine)), make([]error, len(mine))
 	par.Each(len(mine), d.Workers, func(i int) {
 		if ctx.Err() == nil { // a claim not tried is retried after the lease
-			sent[i], errs[i] = d.deliver(ctx, &mine[i])
+			sent[i], errs[i] = d.deliver(ctx, nil, &mine[i])
 		}
 	})
 	n := 0
@@ -213,9 +216,16 @@ func (d *Dispatcher) pass(ctx context.Context, lane int) (int, error) {
 // claim takes up to limit of a lane's notices that are due now: of each
 // recipient, its oldest pending notice, if that one is due and nobody
 // holds it.
-func (d *Dispatcher) claim(ctx context.Context, lane, limit int) ([]models.Notice, error) {
+func (d *Dispatcher) claim(ctx context.Context, r *reserve, lane, limit int) (mine []models.Notice, err error) {
+	err = r.do(ctx, d.db, func(db *gorm.DB) error {
+		mine, err = d.claimOn(db, lane, limit)
+		return err
+	})
+	return mine, err
+}
+
+func (d *Dispatcher) claimOn(db *gorm.DB, lane, limit int) ([]models.Notice, error) {
 	now := d.clock.Now()
-	db := d.db.WithContext(ctx)
 	free := d.db.Where("claimed_until IS NULL OR claimed_until < ?", now)
 	isDue := d.db.Where("next_attempt_at <= ?", now)
 	if d.ClockGoesBack {
@@ -275,6 +285,84 @@ func (d *Dispatcher) claim(ctx context.Context, lane, limit int) ([]models.Notic
 	return mine, nil
 }
 
+// Reserved is how many of the database pool's connections Run holds for
+// the outbox's own statements (claims and outcomes), when the pool has
+// room for it (at least four times as many; not SQLite's one).
+const Reserved = 4
+
+// reserve is the connections Run holds. Under a load that keeps every
+// pooled connection busy, the outbox's statements would otherwise queue
+// with the webhooks' for one — a claim or an outcome waiting behind
+// hundreds of requests — and a citizen's menu would arrive seconds after
+// the message that asked for it. A nil reserve is the shared pool.
+type reserve struct {
+	pool  *sql.DB
+	slots chan *sql.Conn // nil: not taken from the pool yet, or given back after an error
+}
+
+func (d *Dispatcher) newReserve() *reserve {
+	pool, err := d.db.DB()
+	if err != nil {
+		return nil
+	}
+	if open := pool.Stats().MaxOpenConnections; open != 0 && open < 4*Reserved {
+		return nil
+	}
+	r := &reserve{pool: pool, slots: make(chan *sql.Conn, Reserved)}
+	// Taken now, before any load: a connection not to be had now (the
+	// database is down) is taken at its first use.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for range Reserved {
+		c, _ := pool.Conn(ctx)
+		r.slots <- c
+	}
+	return r
+}
+
+// do runs fn on one of the reserved connections (taking it from the pool
+// the first time), or on the shared pool when r is nil.
+func (r *reserve) do(ctx context.Context, db *gorm.DB, fn func(db *gorm.DB) error) error {
+	if r == nil {
+		return fn(db.WithContext(ctx))
+	}
+	var c *sql.Conn
+	select {
+	case c = <-r.slots:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if c == nil {
+		var err error
+		if c, err = r.pool.Conn(ctx); err != nil {
+			r.slots <- nil
+			return err
+		}
+	}
+	tx := db.WithContext(ctx)
+	tx.Statement.ConnPool = c
+	err := fn(tx)
+	if err != nil {
+		// Perhaps a broken connection: give it back, take another next time.
+		c.Close()
+		c = nil
+	}
+	r.slots <- c
+	return err
+}
+
+// close gives the reserved connections back to the pool.
+func (r *reserve) close() {
+	if r == nil {
+		return
+	}
+	for range Reserved {
+		if c := <-r.slots; c != nil {
+			c.Close()
+		}
+	}
+}
+
 // claimToken names one pass's claim.
 func claimToken() string {
 	b := make([]byte, 12)
@@ -283,7 +371,7 @@ func claimToken() string {
 }
 
 // deliver sends one claimed notice and records the outcome.
-func (d *Dispatcher) deliver(ctx context.Context, n *models.Notice) (bool, error) {
+func (d *Dispatcher) deliver(ctx context.Context, r *reserve, n *models.Notice) (bool, error) {
 	receipt, sendErr := d.sender.Send(ctx, n)
 	done := d.clock.Now()
 	updates := map[string]any{"claimed_until": nil}
@@ -306,7 +394,7 @@ func (d *Dispatcher) deliver(ctx context.Context, n *models.Notice) (bool, error
 	// The claim is ours: record the outcome even if ctx was cancelled
 	// meanwhile, and keep trying while the lease holds — a sent notice
 	// left unrecorded would go out again after the lease.
-	if err := d.record(n.ID, updates); err != nil {
+	if err := d.record(r, n.ID, updates); err != nil {
 		return false, fmt.Errorf("outbox: record delivery of notice %d: %w", n.ID, err)
 	}
 	return sendErr == nil, nil
@@ -323,10 +411,12 @@ func (d *Dispatcher) agedOut(n *models.Notice, now time.Time) bool {
 // record writes a delivery's outcome, trying again for as long as the
 // lease (by the wall clock: the database, not bbcs's clock, is what we
 // wait for).
-func (d *Dispatcher) record(id uint64, updates map[string]any) error {
+func (d *Dispatcher) record(r *reserve, id uint64, updates map[string]any) error {
 	giveUp := time.Now().Add(d.Lease)
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		err := d.db.Model(&models.Notice{}).Where("id = ?", id).Updates(updates).Error
+		err := r.do(context.Background(), d.db, func(db *gorm.DB) error {
+			return db.Model(&models.Notice{}).Where("id = ?", id).Updates(updates).Error
+		})
 		if err == nil || time.Now().Add(wait).After(giveUp) {
 			return err
 		}

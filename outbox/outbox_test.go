@@ -2,6 +2,7 @@ package outbox_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,11 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"bbcs/bot"
 	"bbcs/clock"
 	"bbcs/internal/testenv"
 	"bbcs/models"
 	"bbcs/outbox"
+	"bbcs/store"
 )
 
 // recorder is a Sender that records what it sent and fails while told to.
@@ -474,5 +478,72 @@ func TestRunLoopsOfTwoReplicasSendOnceAndInOrder(t *testing.T) {
 		if !slices.Equal(o.got[r], ids) {
 			t.Errorf("%s received %v, want %v", r, o.got[r], ids)
 		}
+	}
+}
+
+// Every connection of the database pool but the outbox's own is held (as
+// by hundreds of webhook requests under a saturating load): a citizen's
+// menu still goes out at once, its claim and its outcome written on the
+// connections Run reserved.
+func TestRunDeliversWhileThePoolIsExhausted(t *testing.T) {
+	dsn := testenv.MySQLDSN(t)
+	open := func() *gorm.DB {
+		db, err := store.OpenDatabase(dsn, "", testenv.Quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.CloseDatabase(db) })
+		return db
+	}
+	db, other := open(), open()
+	pool, _ := db.DB()
+	pool.SetMaxOpenConns(4 * outbox.Reserved)
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+	o := &ordered{got: map[string][]uint64{}}
+	d := outbox.New(db, clk, o, testenv.Quiet())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Run(ctx, 20*time.Millisecond)
+	}()
+	for deadline := time.Now().Add(5 * time.Second); pool.Stats().InUse < outbox.Reserved; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Run holds %d connections, want %d", pool.Stats().InUse, outbox.Reserved)
+		}
+	}
+	var held []*sql.Conn
+	for pool.Stats().InUse < 4*outbox.Reserved {
+		c, err := pool.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	menu := models.Notice{Kind: models.NoticeDialogMenu, Audience: models.AudienceApplicant, Target: "o-busy", Payload: "{}",
+		Status: models.NoticePending, NextAttemptAt: clk.Now(), CreatedAt: clk.Now()}
+	if err := other.Create(&menu).Error; err != nil {
+		t.Fatal(err)
+	}
+	d.Kick()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var got models.Notice
+		other.First(&got, menu.ID)
+		if got.Status == models.NoticeSent {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("with the pool exhausted the menu is %s after 5 s (sent %v)", got.Status, o.got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	cancel()
+	<-done
+	if s := pool.Stats(); s.InUse != 0 {
+		t.Errorf("Run left %d connections in use", s.InUse)
 	}
 }
