@@ -109,6 +109,7 @@ type report struct {
 	open, closed            *recorder
 	floorOpen, floorClosed  *recorder
 	waits                   map[string][]time.Duration
+	outboxWaits             map[string][]time.Duration // phase → menus' and receipts' time in the outbox (written → sent)
 	msgs                    map[string]int
 	cpu                     map[string]cpuUse
 	cpuSecs                 map[string]float64 // the phase's wall time
@@ -130,7 +131,7 @@ type report struct {
 }
 
 func run(ctx context.Context) error {
-	rep := &report{peakRSS: map[string]uint64{}, waits: map[string][]time.Duration{}, msgs: map[string]int{}, cpu: map[string]cpuUse{},
+	rep := &report{peakRSS: map[string]uint64{}, waits: map[string][]time.Duration{}, outboxWaits: map[string][]time.Duration{}, msgs: map[string]int{}, cpu: map[string]cpuUse{},
 		cpuSecs: map[string]float64{}, serverTicks0: map[string]float64{}, delivered: map[string]float64{}, drain: map[string]time.Duration{}, drainLeft: map[string]int{}, drainRate: map[string]float64{}}
 	rep.mode = "safe mode (安全模式: AES-encrypted and signed both ways)"
 	if *plainMode {
@@ -311,19 +312,23 @@ func run(ctx context.Context) error {
 	}
 	log.Printf("bbcs: open loop, %.0f msg/s for %v", *rate, *duration)
 	rep.unanswered += plat.arrivals.setPhase("open")
+	id0 := db.lastNoticeID(ctx)
 	prof.start("open-loop", *duration)
 	rep.open = openLoopRun(ctx, wx, cs, bb.pid(), "bbcs open", rep)
 	prof.wait(rep)
 	drain(ctx, db, plat.arrivals, "open", rep)
 	rep.deliveredCPU("bbcs open", bb.pid())
+	rep.outboxWaits["open"] = db.outboxWaits(ctx, id0)
 
 	log.Printf("bbcs: closed loop, %d senders for %v", *senders, *duration)
 	rep.unanswered += plat.arrivals.setPhase("closed")
+	id0 = db.lastNoticeID(ctx)
 	prof.start("closed-loop", *duration)
 	rep.closed = closedLoopRun(ctx, wx, cs, bb.pid(), "bbcs closed", rep)
 	prof.wait(rep)
 	drain(ctx, db, plat.arrivals, "closed", rep)
 	rep.deliveredCPU("bbcs closed", bb.pid())
+	rep.outboxWaits["closed"] = db.outboxWaits(ctx, id0)
 	rep.unanswered += plat.arrivals.setPhase("end")
 	for _, ph := range []string{"day", "open", "closed"} {
 		rep.waits[ph] = plat.arrivals.waits(ph)
