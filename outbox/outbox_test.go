@@ -2,17 +2,22 @@ package outbox_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 
 	"bbcs/bot"
 	"bbcs/clock"
 	"bbcs/internal/testenv"
 	"bbcs/models"
 	"bbcs/outbox"
+	"bbcs/store"
 )
 
 // recorder is a Sender that records what it sent and fails while told to.
@@ -309,5 +314,236 @@ func TestAMovedTestClockDoesNotAgeANoticeOut(t *testing.T) {
 	clk.Advance(outbox.Backoff(1))
 	if sent, _ := d.DeliverDue(context.Background()); sent != 1 {
 		t.Errorf("the retry sent %d, want 1", sent)
+	}
+}
+
+// lanes is a platform on which group sends hang until released, as a
+// busy or rate-limited platform does, while citizens' messages go through.
+type lanes struct {
+	release chan struct{}
+	mu      sync.Mutex
+	got     []uint64
+	citizen chan uint64
+}
+
+func (l *lanes) Send(ctx context.Context, n *models.Notice) (string, error) {
+	if n.Audience != models.AudienceApplicant {
+		select {
+		case <-l.release:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	l.mu.Lock()
+	l.got = append(l.got, n.ID)
+	l.mu.Unlock()
+	if n.Audience == models.AudienceApplicant {
+		l.citizen <- n.ID
+	}
+	return "ok", nil
+}
+
+// A citizen's next menu, written after hundreds of group cards and staff
+// messages whose platform is slow, goes out at once: citizens have a lane
+// of their own, and each notice is still sent once.
+func TestACitizensMenuIsNotQueuedBehindGroupNotices(t *testing.T) {
+	db := testenv.MySQL(t)
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+	var backlog []models.Notice
+	for i := range 300 {
+		aud, target := models.AudienceDepartment, []string{"realestate", "tax", "market"}[i%3]
+		if i%2 == 1 {
+			aud, target = models.AudienceStaff, fmt.Sprintf("s%03d", i) // a recipient each: all heads
+		}
+		backlog = append(backlog, models.Notice{Kind: models.NoticeWorkOrder, Audience: aud, Target: target, Payload: "{}",
+			Status: models.NoticePending, NextAttemptAt: clk.Now().Add(-time.Minute), CreatedAt: clk.Now().Add(-time.Minute)})
+	}
+	if err := db.Create(&backlog).Error; err != nil {
+		t.Fatal(err)
+	}
+	menu := models.Notice{Kind: models.NoticeDialogMenu, Audience: models.AudienceApplicant, Target: "o-citizen", Payload: "{}",
+		Status: models.NoticePending, NextAttemptAt: clk.Now(), CreatedAt: clk.Now()}
+	if err := db.Create(&menu).Error; err != nil {
+		t.Fatal(err)
+	}
+	l := &lanes{release: make(chan struct{}), citizen: make(chan uint64, 1)}
+	d := outbox.New(db, clk, l, testenv.Quiet())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Run(ctx, 50*time.Millisecond)
+	}()
+	d.Kick()
+	select {
+	case id := <-l.citizen:
+		if id != menu.ID {
+			t.Errorf("citizen received notice %d, want the menu %d", id, menu.ID)
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("the citizen's menu waited behind the group notices")
+	}
+	close(l.release) // the platform recovers: the backlog goes out
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var pending int64
+		db.Model(&models.Notice{}).Where("status <> ?", models.NoticeSent).Count(&pending)
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d notices still not sent", pending)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	seen := map[uint64]bool{}
+	for _, id := range l.got {
+		if seen[id] {
+			t.Errorf("notice %d sent twice", id)
+		}
+		seen[id] = true
+	}
+	if len(seen) != 301 {
+		t.Errorf("%d notices sent, want 301", len(seen))
+	}
+}
+
+// ordered records what each recipient received, in order.
+type ordered struct {
+	mu  sync.Mutex
+	got map[string][]uint64
+	n   int
+}
+
+func (o *ordered) Send(_ context.Context, n *models.Notice) (string, error) {
+	time.Sleep(time.Millisecond) // a platform's round trip: sends overlap
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.got[string(n.Audience)+":"+n.Target] = append(o.got[string(n.Audience)+":"+n.Target], n.ID)
+	o.n++
+	return "ok", nil
+}
+
+// Two replicas' Run loops, each sending a lane's notices as workers come
+// free: every notice goes out once, and each recipient's in the order
+// they were written.
+func TestRunLoopsOfTwoReplicasSendOnceAndInOrder(t *testing.T) {
+	db := testenv.MySQL(t)
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+	want := map[string][]uint64{}
+	for i := range 240 {
+		aud, target := models.AudienceApplicant, fmt.Sprintf("o%02d", i%30)
+		if i%3 == 0 {
+			aud, target = models.AudienceStaff, fmt.Sprintf("s%02d", i%10)
+		}
+		n := models.Notice{Kind: models.NoticeDialogMenu, Audience: aud, Target: target, Payload: "{}",
+			Status: models.NoticePending, NextAttemptAt: clk.Now(), CreatedAt: clk.Now()}
+		if err := db.Create(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		want[string(aud)+":"+target] = append(want[string(aud)+":"+target], n.ID)
+	}
+	o := &ordered{got: map[string][]uint64{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 2 {
+		d := outbox.New(db, clk, o, testenv.Quiet())
+		d.Workers = 5
+		wg.Go(func() { d.Run(ctx, 20*time.Millisecond) })
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var pending int64
+		db.Model(&models.Notice{}).Where("status <> ?", models.NoticeSent).Count(&pending)
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d notices still not sent", pending)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	wg.Wait()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.n != 240 {
+		t.Errorf("%d sends, want 240", o.n)
+	}
+	for r, ids := range want {
+		if !slices.Equal(o.got[r], ids) {
+			t.Errorf("%s received %v, want %v", r, o.got[r], ids)
+		}
+	}
+}
+
+// Every connection of the database pool but the outbox's own is held (as
+// by hundreds of webhook requests under a saturating load): a citizen's
+// menu still goes out at once, its claim and its outcome written on the
+// connections Run reserved.
+func TestRunDeliversWhileThePoolIsExhausted(t *testing.T) {
+	dsn := testenv.MySQLDSN(t)
+	open := func() *gorm.DB {
+		db, err := store.OpenDatabase(dsn, "", testenv.Quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.CloseDatabase(db) })
+		return db
+	}
+	db, other := open(), open()
+	pool, _ := db.DB()
+	pool.SetMaxOpenConns(4 * outbox.Reserved)
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+	o := &ordered{got: map[string][]uint64{}}
+	d := outbox.New(db, clk, o, testenv.Quiet())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Run(ctx, 20*time.Millisecond)
+	}()
+	for deadline := time.Now().Add(5 * time.Second); pool.Stats().InUse < outbox.Reserved; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Run holds %d connections, want %d", pool.Stats().InUse, outbox.Reserved)
+		}
+	}
+	var held []*sql.Conn
+	for pool.Stats().InUse < 4*outbox.Reserved {
+		c, err := pool.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	menu := models.Notice{Kind: models.NoticeDialogMenu, Audience: models.AudienceApplicant, Target: "o-busy", Payload: "{}",
+		Status: models.NoticePending, NextAttemptAt: clk.Now(), CreatedAt: clk.Now()}
+	if err := other.Create(&menu).Error; err != nil {
+		t.Fatal(err)
+	}
+	d.Kick()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var got models.Notice
+		other.First(&got, menu.ID)
+		if got.Status == models.NoticeSent {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("with the pool exhausted the menu is %s after 5 s (sent %v)", got.Status, o.got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	cancel()
+	<-done
+	if s := pool.Stats(); s.InUse != 0 {
+		t.Errorf("Run left %d connections in use", s.InUse)
 	}
 }

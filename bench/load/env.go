@@ -146,6 +146,33 @@ func (d *database) dueNotices(ctx context.Context, grace time.Duration) (int, er
 	return n, err
 }
 
+// lastNoticeID is the newest notice's id (0 for none).
+func (d *database) lastNoticeID(ctx context.Context) int64 {
+	var id int64
+	_ = d.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM notices").Scan(&id)
+	return id
+}
+
+// outboxWaits is, for each menu and receipt written after notice after and
+// sent, its time in the outbox: from the write (in the webhook's
+// transaction) to the platform's answer to the send.
+func (d *database) outboxWaits(ctx context.Context, after int64) []time.Duration {
+	rows, err := d.db.QueryContext(ctx, "SELECT TIMESTAMPDIFF(MICROSECOND, created_at, sent_at) FROM notices "+
+		"WHERE id > ? AND status = 'sent' AND kind IN ('dialog_menu', 'case_received')", after)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var out []time.Duration
+	for rows.Next() {
+		var us int64
+		if rows.Scan(&us) == nil {
+			out = append(out, time.Duration(us)*time.Microsecond)
+		}
+	}
+	return out
+}
+
 // sentNotices counts the notices delivered.
 func (d *database) sentNotices(ctx context.Context) int {
 	var n int

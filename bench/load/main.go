@@ -109,9 +109,12 @@ type report struct {
 	open, closed            *recorder
 	floorOpen, floorClosed  *recorder
 	waits                   map[string][]time.Duration
+	outboxWaits             map[string][]time.Duration // phase → menus' and receipts' time in the outbox (written → sent)
 	msgs                    map[string]int
 	cpu                     map[string]cpuUse
 	cpuSecs                 map[string]float64 // the phase's wall time
+	serverTicks0            map[string]float64 // the server's CPU ticks at the phase's start
+	delivered               map[string]float64 // the server's CPU seconds from the phase's start to the end of its drain
 	drain                   map[string]time.Duration
 	drainLeft               map[string]int
 	drainRate               map[string]float64
@@ -128,8 +131,8 @@ type report struct {
 }
 
 func run(ctx context.Context) error {
-	rep := &report{peakRSS: map[string]uint64{}, waits: map[string][]time.Duration{}, msgs: map[string]int{}, cpu: map[string]cpuUse{},
-		cpuSecs: map[string]float64{}, drain: map[string]time.Duration{}, drainLeft: map[string]int{}, drainRate: map[string]float64{}}
+	rep := &report{peakRSS: map[string]uint64{}, waits: map[string][]time.Duration{}, outboxWaits: map[string][]time.Duration{}, msgs: map[string]int{}, cpu: map[string]cpuUse{},
+		cpuSecs: map[string]float64{}, serverTicks0: map[string]float64{}, delivered: map[string]float64{}, drain: map[string]time.Duration{}, drainLeft: map[string]int{}, drainRate: map[string]float64{}}
 	rep.mode = "safe mode (安全模式: AES-encrypted and signed both ways)"
 	if *plainMode {
 		rep.mode = "plain mode (明文模式: signed, not encrypted)"
@@ -309,17 +312,23 @@ func run(ctx context.Context) error {
 	}
 	log.Printf("bbcs: open loop, %.0f msg/s for %v", *rate, *duration)
 	rep.unanswered += plat.arrivals.setPhase("open")
+	id0 := db.lastNoticeID(ctx)
 	prof.start("open-loop", *duration)
 	rep.open = openLoopRun(ctx, wx, cs, bb.pid(), "bbcs open", rep)
 	prof.wait(rep)
 	drain(ctx, db, plat.arrivals, "open", rep)
+	rep.deliveredCPU("bbcs open", bb.pid())
+	rep.outboxWaits["open"] = db.outboxWaits(ctx, id0)
 
 	log.Printf("bbcs: closed loop, %d senders for %v", *senders, *duration)
 	rep.unanswered += plat.arrivals.setPhase("closed")
+	id0 = db.lastNoticeID(ctx)
 	prof.start("closed-loop", *duration)
 	rep.closed = closedLoopRun(ctx, wx, cs, bb.pid(), "bbcs closed", rep)
 	prof.wait(rep)
 	drain(ctx, db, plat.arrivals, "closed", rep)
+	rep.deliveredCPU("bbcs closed", bb.pid())
+	rep.outboxWaits["closed"] = db.outboxWaits(ctx, id0)
 	rep.unanswered += plat.arrivals.setPhase("end")
 	for _, ph := range []string{"day", "open", "closed"} {
 		rep.waits[ph] = plat.arrivals.waits(ph)
@@ -385,9 +394,37 @@ func startPhase(pid int) *phase {
 
 func (p *phase) end(name string, rep *report, msgs int) {
 	rep.cpuSecs[name] = time.Since(p.cpu.wall).Seconds()
+	rep.serverTicks0[name] = p.cpu.start["server"]
 	rep.cpu[name] = p.cpu.finish()
 	rep.peakRSS[name] = p.rss.finish()
 	rep.msgs[name] = msgs
+}
+
+// deliveredCPU notes the server's CPU time from the start of phase name
+// to now, after the drain: a message's whole cost, the delivery of the
+// menus and receipts it queued included, even where the outbox fell
+// behind during the loop and caught up after it.
+func (rep *report) deliveredCPU(name string, pid int) {
+	if t0, ok := rep.serverTicks0[name]; ok {
+		rep.delivered[name] = (procTicks(pid) - t0) / clockTicks
+	}
+}
+
+// cpuPerMsg is the server's CPU time per message of a loop: from the
+// phase's start to the end of its drain where that was measured (bbcs),
+// else over the phase (the floor queues nothing).
+func (rep *report) cpuPerMsg(name string) (perMsg, inLoop time.Duration, ok bool) {
+	n := rep.msgs[name]
+	u, measured := rep.cpu[name]
+	if n == 0 || !measured {
+		return 0, 0, false
+	}
+	inLoop = time.Duration(u.server * rep.cpuSecs[name] / float64(n) * float64(time.Second))
+	perMsg = inLoop
+	if secs, ok := rep.delivered[name]; ok {
+		perMsg = time.Duration(secs / float64(n) * float64(time.Second))
+	}
+	return perMsg, inLoop, true
 }
 
 // openLoopRun: the open loop of service-account messages against base.

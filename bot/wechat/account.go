@@ -65,6 +65,7 @@ type Account struct {
 	// The SDK makes these lazily without a lock: make them once, here.
 	custom   *message.Manager
 	template *message.Template
+	tokens   *tokenCache
 	rdb      *redis.Client
 	prefix   string
 	// clock is business time: the customer-service window of 48 hours
@@ -106,9 +107,10 @@ func (a *Account) With(appID, appSecret, token, encodingAESKey string) *Account 
 
 func (a *Account) with(cfg Config) *Account {
 	b := &Account{cfg: cfg, rdb: a.rdb, prefix: a.prefix, clock: a.clock, wall: a.wall, http: a.http, log: a.log}
+	b.tokens = &tokenCache{rdb: a.rdb, prefix: tokenPrefix(a.prefix, cfg.AppSecret), wall: a.wall}
 	b.oa = officialaccount.NewOfficialAccount(&offConfig.Config{
 		AppID: cfg.AppID, AppSecret: cfg.AppSecret, Token: cfg.Token, EncodingAESKey: cfg.EncodingAESKey,
-		Cache: &tokenCache{rdb: a.rdb, prefix: tokenPrefix(a.prefix, cfg.AppSecret)},
+		Cache: b.tokens,
 		// The stable token does not invalidate the one another replica holds.
 		UseStableAK: true,
 	})
@@ -231,7 +233,7 @@ func (a *Account) sendTemplate(ctx context.Context, n *models.Notice, d models.N
 func (a *Account) withFreshToken(ctx context.Context, send func() error) error {
 	err := send()
 	if bot.StaleToken(errCode(err)) {
-		a.dropToken(ctx)
+		a.dropToken()
 		err = send()
 	}
 	return err
@@ -265,7 +267,7 @@ func (a *Account) classify(what string, err error) error {
 	if bot.StaleToken(errCode(err)) {
 		// The cached token is stale (another system refreshed it): drop it so
 		// the retry fetches a new one. The SDK does not do this itself.
-		a.dropToken(context.Background())
+		a.dropToken()
 	}
 	return a.classifyNoCache(what, err)
 }
@@ -280,8 +282,8 @@ func tokenPrefix(prefix, secret string) string {
 }
 
 // dropToken forgets the account's cached access token.
-func (a *Account) dropToken(ctx context.Context) {
-	a.rdb.Del(ctx, tokenPrefix(a.prefix, a.cfg.AppSecret)+fmt.Sprintf("%s_stable_access_token_%s", credential.CacheKeyOfficialAccountPrefix, a.cfg.AppID))
+func (a *Account) dropToken() {
+	a.tokens.Delete(fmt.Sprintf("%s_stable_access_token_%s", credential.CacheKeyOfficialAccountPrefix, a.cfg.AppID))
 }
 
 // classifyNoCache is classify without touching the token cache.

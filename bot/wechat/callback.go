@@ -40,15 +40,19 @@ func (a *Account) Callback(handle Handle, log *slog.Logger) http.Handler {
 			http.Error(w, "invalid signature", http.StatusForbidden)
 			return
 		}
+		// Checked: Serve would check it again, parsing the query three more
+		// times (3 % of bbcs's CPU per message in bench/load's loops).
+		srv.SkipValidate(true)
+		q := r.URL.Query()
 		// WeChat stamps the message with its real time: the wall clock, not
 		// the test clock, judges it.
-		if r.Method == http.MethodPost && !bot.Fresh(r.URL.Query().Get("timestamp"), a.wall) {
+		if r.Method == http.MethodPost && !bot.Fresh(q.Get("timestamp"), a.wall) {
 			log.Warn("wechat: stale timestamp", "remote", r.RemoteAddr)
 			http.Error(w, "stale timestamp", http.StatusForbidden)
 			return
 		}
 		if r.Method == http.MethodGet {
-			if r.URL.Query().Get("echostr") == "" {
+			if q.Get("echostr") == "" {
 				http.Error(w, "echostr missing", http.StatusBadRequest)
 				return
 			}
