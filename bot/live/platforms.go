@@ -22,7 +22,8 @@ import (
 // app) are managed in config and the console (R10). The clients and the
 // callbacks that verify inbound messages are built from the credentials in
 // force, and built again when they change: from the next message or notice
-// on this replica, and within snapshotTTL on the others, with no restart.
+// on this replica, and on the others within snapshotTTL and one reading of
+// the directory, with no restart.
 
 // Handle answers an inbound message: the citizens' dialog, the staff's
 // commands.
