@@ -131,6 +131,12 @@ func (s *Service) planCase(ctx context.Context, caseID uint64) {
 			maps.Copy(want, s.followUpTimers(&follows[i]))
 		}
 	}
+	s.scheduleWanted(ctx, want)
+}
+
+// scheduleWanted schedules the timers in want that have not fired yet.
+// A failure is logged: reconciliation puts any timer missed back.
+func (s *Service) scheduleWanted(ctx context.Context, want map[string]time.Time) {
 	if err := s.dropFired(ctx, want); err != nil {
 		s.log.Warn("timers: read firings", "err", err)
 		return

@@ -482,15 +482,7 @@ func (s *Service) planReply(ctx context.Context, c *models.Case, o *models.WorkO
 	if len(want) == 0 {
 		return
 	}
-	if err := s.dropFired(ctx, want); err != nil {
-		s.log.Warn("timers: read firings", "err", err)
-		return
-	}
-	for id, at := range want {
-		if err := s.timers.Schedule(ctx, id, at); err != nil {
-			s.log.Warn("timers: schedule", "timer", id, "err", err)
-		}
-	}
+	s.scheduleWanted(ctx, want)
 }
 
 // Extend grants a new due date (第十二条): a working day, later than the
