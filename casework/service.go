@@ -68,6 +68,9 @@ type Service struct {
 	timers Timers // nil: deadlines only in the database
 	// counterDay is the day whose case counter row this process has made.
 	counterDay atomic.Pointer[string]
+	// rotation is the duty rotation's day count of the last date asked
+	// (rotationDay).
+	rotation atomic.Pointer[rotationCount]
 	// directoryEdits counts this process's changes to departments and
 	// staff, for readers that keep a copy (DirectoryEdits).
 	directoryEdits atomic.Uint64

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -28,6 +29,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	tuneGC(os.Environ())
 	if err := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr); err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -36,6 +38,23 @@ func main() {
 		}
 		fmt.Fprintln(os.Stderr, "bbcs:", err)
 		os.Exit(1)
+	}
+}
+
+// tuneGC trades memory for CPU unless the operator chose: without GOGC,
+// the heap may grow to five times what is live before a collection
+// (GOGC=400, not 100), and without GOMEMLIMIT a soft limit of 512 MiB makes
+// the collector work harder as it nears that, so a small centre's server
+// never grows without bound. bench/load's closed loop spent 16 % of
+// bbcs's CPU allocating and 7 % in the collector's mark workers at the
+// default; bbcs's live heap is a few tens of MiB.
+func tuneGC(environ []string) {
+	if lookupEnv(environ, "GOGC") != "" {
+		return
+	}
+	debug.SetGCPercent(400)
+	if lookupEnv(environ, "GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(512 << 20)
 	}
 }
 
