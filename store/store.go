@@ -182,6 +182,7 @@ func readCommittedSessions(dsn string) (_ string, rc bool, _ error) {
 // CloseDatabase closes db's connections.
 func CloseDatabase(db *gorm.DB) {
 	if sqlDB, err := db.DB(); err == nil {
+		tuned.Delete(sqlDB)
 		sqlDB.Close()
 	}
 }
