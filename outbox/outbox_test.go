@@ -384,18 +384,7 @@ func TestACitizensMenuIsNotQueuedBehindGroupNotices(t *testing.T) {
 		t.Errorf("the citizen's menu waited behind the group notices")
 	}
 	close(l.release) // the platform recovers: the backlog goes out
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var pending int64
-		db.Model(&models.Notice{}).Where("status <> ?", models.NoticeSent).Count(&pending)
-		if pending == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d notices still not sent", pending)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitAllSent(t, db, 20*time.Second)
 	cancel()
 	<-done
 	l.mu.Lock()
@@ -455,18 +444,7 @@ func TestRunLoopsOfTwoReplicasSendOnceAndInOrder(t *testing.T) {
 		d.Workers = 5
 		wg.Go(func() { d.Run(ctx, 20*time.Millisecond) })
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var pending int64
-		db.Model(&models.Notice{}).Where("status <> ?", models.NoticeSent).Count(&pending)
-		if pending == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d notices still not sent", pending)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitAllSent(t, db, 30*time.Second)
 	cancel()
 	wg.Wait()
 	o.mu.Lock()
@@ -545,5 +523,23 @@ func TestRunDeliversWhileThePoolIsExhausted(t *testing.T) {
 	<-done
 	if s := pool.Stats(); s.InUse != 0 {
 		t.Errorf("Run left %d connections in use", s.InUse)
+	}
+}
+
+// waitAllSent waits until every notice in db is sent, failing the test
+// when some are not within d.
+func waitAllSent(t *testing.T, db *gorm.DB, d time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
+		var pending int64
+		if err := db.Model(&models.Notice{}).Where("status <> ?", models.NoticeSent).Count(&pending).Error; err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d notices still not sent", pending)
+		}
 	}
 }
