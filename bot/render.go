@@ -120,7 +120,7 @@ func renderCard(kind models.NoticeKind, d models.NoticeData) Card {
 			Lines: []string{"案件：" + d.CaseNo, "类别：" + d.Category.Label(), "反映人：" + applicant, "答复人：" + d.ActorName, "办理结果：" + d.Result}}
 	case models.NoticeOrderExtended:
 		return Card{Title: fmt.Sprintf("【延期｜%s｜%s】", d.OrderNo, d.DepartmentName),
-			Lines: []string{"案件：" + d.CaseNo, "反映人：" + applicant, "新的答复时限：" + due() + "（最长不超过10个工作日）", "原因：" + d.Reason, "申请人：" + d.ActorName}}
+			Lines: []string{"案件：" + d.CaseNo, "反映人：" + applicant, "新的答复时限：" + due() + fmt.Sprintf("（最长不超过%d个工作日）", d.MaxWorkdays()), "原因：" + d.Reason, "申请人：" + d.ActorName}}
 	case models.NoticeEscalation:
 		title := fmt.Sprintf("【请您协调】%s", d.CaseNo)
 		first := fmt.Sprintf("%s报告超出本窗口权限（工单 %s）", d.DepartmentName, d.OrderNo)

@@ -529,8 +529,8 @@ func (s *Service) extend(ctx context.Context, actor models.Staff, orderNo, reaso
 		if !until.After(ch.now) {
 			return models.Errorf(models.ErrInvalid, "新的办理时限 %s 已经过去，请选择今后的一个工作日", models.FormatTime(until))
 		}
-		// 第十二条: at most 10 working days from receipt.
-		if err := models.CheckExtend(o, ch.now, until); err != nil {
+		// 第十二条: at most max_days (10 or fewer) working days from receipt.
+		if err := models.CheckExtend(o, ch.now, until, ch.s.opts.MaxDays); err != nil {
 			return err
 		}
 		o.Status, o.ExtendedDueAt, o.ExtensionReason = models.OrderExtended, &until, reason

@@ -87,3 +87,36 @@ func TestOldNoticesReadThePolicysDays(t *testing.T) {
 		t.Errorf("an old receipt:\n%s", text)
 	}
 }
+
+// An extension is held to workday.max_days, and every message about it
+// names that number: a centre that caps at 8 must not tell its staff and
+// its citizens 10.
+func TestExtensionsSayTheConfiguredCap(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00") // a Tuesday
+	h.svc = casework.New(h.db, h.clock, h.cal, casework.Options{ReplyDays: 2, MaxDays: 8}, testenv.Quiet())
+	if got := h.svc.MaxDays(); got != 8 {
+		t.Errorf("MaxDays() = %d, want 8", got)
+	}
+	c := h.walkIn()
+	_, err := h.svc.Dispatch(h.ctx, h.as("wang"), c.No, []string{"realestate"}, "", false)
+	must(t, "dispatch", err)
+	o := h.orderOf(c.No, "realestate")
+	_, err = h.svc.Sign(h.ctx, h.as("zhang"), o.No)
+	must(t, "sign", err)
+
+	// The cap is Friday 20 March; Monday 23 March is past it.
+	_, err = h.svc.Extend(h.ctx, h.as("zhang"), o.No, "2026-03-23", "需调取档案")
+	if want := "延时办理最长不超过8个工作日：工单 " + o.No + " 最晚只能延至 2026年3月20日（周五）"; models.ErrorMessage(err) != want {
+		t.Errorf("extending past the cap: %v\nwant: %s", err, want)
+	}
+	_, err = h.svc.Extend(h.ctx, h.as("zhang"), o.No, "2026-03-20", "需调取档案")
+	must(t, "extend to the cap", err)
+	extended := h.noticesOf(c.No, models.NoticeOrderExtended, models.AudienceSupervision)
+	if len(extended) != 1 {
+		t.Fatalf("extension notices to supervision = %d, want 1", len(extended))
+	}
+	card := bot.RenderCard(models.NoticeOrderExtended, dataOf(t, extended[0]))
+	if text := strings.Join(card.Lines, "\n"); !strings.Contains(text, "（最长不超过8个工作日）") {
+		t.Errorf("the extension card does not name the cap of 8 working days:\n%s", text)
+	}
+}

@@ -140,6 +140,10 @@ func (s *Service) Calendar() *workday.Calendar { return s.cal.Load() }
 // (第十二条, workday.reply_days).
 func (s *Service) ReplyDays() int { return s.opts.ReplyDays }
 
+// MaxDays is workday.max_days: an order's longest time, extensions
+// included (第十二条: at most 10 working days).
+func (s *Service) MaxDays() int { return s.opts.MaxDays }
+
 // inTx runs fn in one transaction, again when it lost a race (deadlock,
 // lock wait, busy file): the loser retries from a fresh read, so concurrent
 // use cases serialise instead of failing.

@@ -161,6 +161,7 @@ type actionPage struct {
 	CorpID   string
 	MinDate  string
 	MaxDate  string
+	MaxDays  int // workday.max_days
 }
 
 // ServeHTTP routes GET and POST /act/{order}.
@@ -243,7 +244,7 @@ func (a *Actions) show(w http.ResponseWriter, r *http.Request, actor models.Staf
 	a.render(w, status, "action.html", actionPage{
 		Order: *o, Due: o.Deadline(), Dept: depts[o.DepartmentCode].Name, Case: *c, Mobile: models.MaskMobile(c.ApplicantMobile),
 		Staff: actor, CSRF: a.csrf(actor.ID, orderNo), Message: msg, Error: errMsg,
-		MinDate: a.Clock.Now().In(models.Shanghai).Format("2006-01-02"), MaxDate: o.CapAt.In(models.Shanghai).Format("2006-01-02"),
+		MinDate: a.Clock.Now().In(models.Shanghai).Format("2006-01-02"), MaxDate: o.CapAt.In(models.Shanghai).Format("2006-01-02"), MaxDays: a.Cases.MaxDays(),
 	})
 }
 

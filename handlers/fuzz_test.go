@@ -365,11 +365,11 @@ func FuzzStaffCommand(f *testing.F) {
 			outcome, isVerb := staffSuccess[verb]
 			switch {
 			case verb == "" || verb == "帮助":
-				if reply != staffHelp {
+				if reply != fmt.Sprintf(staffHelp, models.DefaultMaxDays) {
 					t.Fatalf("%q: want the help text, got %q", cmd, reply)
 				}
 			case !isVerb:
-				if !strings.HasSuffix(reply, staffHelp) || reply == staffHelp {
+				if !strings.HasSuffix(reply, fmt.Sprintf(staffHelp, models.DefaultMaxDays)) || reply == fmt.Sprintf(staffHelp, models.DefaultMaxDays) {
 					t.Fatalf("unknown verb %q: want “not understood” and the help text, got %q", verb, reply)
 				}
 			case len(fields) < 2:

@@ -144,7 +144,7 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, source, text st
 			return "延期请写工作日数或日期，例如：延期 " + no + " 5 需调取档案，或：延期 " + no + " 2026-03-20 需调取档案", nil
 		}
 		if err == nil {
-			return actor.Name + h.orderLine(ctx, no, " 已将 %s 延期，新的答复时限为 %s（最长不超过10个工作日），已告知反映人、首接负责人和监督考核科。"), nil
+			return actor.Name + h.orderLine(ctx, no, " 已将 %s 延期，新的答复时限为 %s（最长不超过"+strconv.Itoa(h.Cases.MaxDays())+"个工作日），已告知反映人、首接负责人和监督考核科。"), nil
 		}
 	case "上报":
 		if !orderNoRE.MatchString(no) || tail(1) == "" {
@@ -236,9 +236,9 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, source, text st
 		}
 		return msg, nil
 	case "帮助", "":
-		return staffHelp, nil
+		return h.help(), nil
 	default:
-		return "没看懂这条指令。\n" + staffHelp, nil
+		return "没看懂这条指令。\n" + h.help(), nil
 	}
 	return "", err
 }
@@ -300,10 +300,14 @@ func (h *Staff) orderLine(ctx context.Context, orderNo, format string) string {
 	return fmt.Sprintf(format, orderNo, "—")
 }
 
+// help is the list of commands, with the centre's longest time for an
+// order (workday.max_days).
+func (h *Staff) help() string { return fmt.Sprintf(staffHelp, h.Cases.MaxDays()) }
+
 const staffHelp = `可用指令（在群里 @我 发送）：
 签收 工单号
 回复 工单号 办理结果
-延期 工单号 工作日数 原因（或：延期 工单号 YYYY-MM-DD 原因；最长不超过10个工作日）
+延期 工单号 工作日数 原因（或：延期 工单号 YYYY-MM-DD 原因；最长不超过%d个工作日）
 上报 工单号 原因（超出本窗口权限，报告领导；首接负责人也可上报未能办结的工单）
 到达 案件号（被通知到“办不成事”反映窗口后确认到达；首接负责人可写：到达 案件号 部门）
 联办 案件号 部门 部门 说明（主要负责领导指派联合办理，至少两个部门）

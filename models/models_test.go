@@ -117,9 +117,9 @@ func TestOrderTransitions(t *testing.T) {
 			o.SignedAt = &signed
 		}
 		if (CheckSign(o) == nil) != tc.sign || (CheckReply(o) == nil) != tc.reply ||
-			(CheckEscalate(o) == nil) != tc.escalate || (CheckExtend(o, signed, o.DueAt.Add(24*time.Hour)) == nil) != tc.extend {
+			(CheckEscalate(o) == nil) != tc.escalate || (CheckExtend(o, signed, o.DueAt.Add(24*time.Hour), DefaultMaxDays) == nil) != tc.extend {
 			t.Errorf("order %s: sign %v reply %v escalate %v extend %v", tc.status,
-				CheckSign(o), CheckReply(o), CheckEscalate(o), CheckExtend(o, signed, o.DueAt.Add(24*time.Hour)))
+				CheckSign(o), CheckReply(o), CheckEscalate(o), CheckExtend(o, signed, o.DueAt.Add(24*time.Hour), DefaultMaxDays))
 		}
 	}
 }
@@ -131,17 +131,17 @@ func TestCheckExtend(t *testing.T) {
 	capAt := time.Date(2026, 3, 24, 18, 0, 0, 0, Shanghai)
 	o := &WorkOrder{No: "GD20260310-001-1", Status: OrderAccepted, DueAt: due, CapAt: capAt}
 	before := due.Add(-time.Hour)
-	if err := CheckExtend(o, before, capAt); err != nil {
+	if err := CheckExtend(o, before, capAt, DefaultMaxDays); err != nil {
 		t.Errorf("extending to the cap itself: %v", err)
 	}
-	err := CheckExtend(o, before, capAt.Add(24*time.Hour))
+	err := CheckExtend(o, before, capAt.Add(24*time.Hour), DefaultMaxDays)
 	if ErrorCode(err) != ErrLimit || ErrorMessage(err) != "延时办理最长不超过10个工作日：工单 GD20260310-001-1 最晚只能延至 2026年3月24日（周二）" {
 		t.Errorf("past the cap: %v", err)
 	}
-	if err := CheckExtend(o, before, due); ErrorCode(err) != ErrInvalid {
+	if err := CheckExtend(o, before, due, DefaultMaxDays); ErrorCode(err) != ErrInvalid {
 		t.Errorf("extending to the present due time: %v", err)
 	}
-	if err := CheckExtend(o, due.Add(time.Minute), capAt); ErrorCode(err) != ErrConflict || !strings.Contains(ErrorMessage(err), "已超过办理时限") {
+	if err := CheckExtend(o, due.Add(time.Minute), capAt, DefaultMaxDays); ErrorCode(err) != ErrConflict || !strings.Contains(ErrorMessage(err), "已超过办理时限") {
 		t.Errorf("extending once overdue: %v", err)
 	}
 }

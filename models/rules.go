@@ -153,7 +153,7 @@ func CheckEscalate(o *WorkOrder) error {
 // CheckExtend: 第十二条 — an extension is asked for before the deadline
 // passes, names a later due time and never passes 10 working days from
 // receipt (CapAt).
-func CheckExtend(o *WorkOrder, now, until time.Time) error {
+func CheckExtend(o *WorkOrder, now, until time.Time, maxDays int) error {
 	if o.Status == OrderReplied {
 		return Errorf(ErrConflict, "工单 %s 已答复，不能再延期", o.No)
 	}
@@ -167,7 +167,7 @@ func CheckExtend(o *WorkOrder, now, until time.Time) error {
 		return Errorf(ErrInvalid, "延期后的办理时限须晚于当前时限 %s", FormatTime(o.Deadline()))
 	}
 	if until.After(o.CapAt) {
-		return Errorf(ErrLimit, "延时办理最长不超过10个工作日：工单 %s 最晚只能延至 %s", o.No, FormatDate(o.CapAt))
+		return Errorf(ErrLimit, "延时办理最长不超过%d个工作日：工单 %s 最晚只能延至 %s", maxDays, o.No, FormatDate(o.CapAt))
 	}
 	return nil
 }
