@@ -24,6 +24,7 @@ type Config struct {
 	Supervision Supervision  `yaml:"supervision"`
 	Duty        Duty         `yaml:"duty"`
 	Rating      Rating       `yaml:"rating"`
+	Province    Province     `yaml:"province"`
 	Log         Log          `yaml:"log"`
 }
 
@@ -198,6 +199,28 @@ type Rating struct {
 	RemindAfter string `yaml:"remind_after"` // default "48h"
 	CloseAfter  string `yaml:"close_after"`  // default "168h"
 	LinkTTL     string `yaml:"link_ttl"`     // default "168h"
+	// RectifyDays is how many working days a unit has to verify a 差评,
+	// put it right and report back (差评整改); local rules run 5–15.
+	RectifyDays int `yaml:"rectify_days"` // default 5
+	// AppealDays is how many working days a unit has to appeal a 差评 or a
+	// deduction (申诉), from the rating or the deduction's proposal.
+	AppealDays int `yaml:"appeal_days"` // default 5
+	// UnratedAsSatisfied counts a case closed without a rating (未评价) as
+	// 满意 in the figures, for a centre whose local rule says so. Off by
+	// default: no rating is not satisfaction, and the figures say which
+	// rule they follow.
+	UnratedAsSatisfied bool `yaml:"unrated_as_satisfied"`
+}
+
+// Province is the provincial 好差评 platform that each rating's record is
+// pushed to, where a centre configures it. No national API is published:
+// bbcs posts each record as JSON, signed, through the outbox; Fields maps
+// the record's field names to the platform's.
+type Province struct {
+	URL    string            `yaml:"url"`                  // empty: no push
+	AppID  string            `yaml:"app_id"`               // the centre's id on the platform
+	Secret string            `yaml:"secret" secret:"true"` // HMAC-SHA256 key of the signature
+	Fields map[string]string `yaml:"fields"`               // record field → the platform's name; unnamed fields keep theirs
 }
 
 // Log controls slog.

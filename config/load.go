@@ -68,7 +68,7 @@ func Default() *Config {
 		WeCom:    WeCom{APIBase: "https://qyapi.weixin.qq.com"},
 		DingTalk: DingTalk{OAPIBase: "https://oapi.dingtalk.com", APIBase: "https://api.dingtalk.com"},
 		Duty:     Duty{CheckIn: "08:30"},
-		Rating:   Rating{RemindAfter: "48h", CloseAfter: "168h", LinkTTL: "168h"},
+		Rating:   Rating{RemindAfter: "48h", CloseAfter: "168h", LinkTTL: "168h", RectifyDays: 5, AppealDays: 5},
 		Log:      Log{Level: "info", Format: "text"},
 	}
 }

@@ -187,6 +187,18 @@ func (v *checker) platforms() {
 			}
 		}
 	}
+	if d := v.c.Rating.RectifyDays; d < 1 || d > 30 {
+		v.add("rating.rectify_days", "want 1–30 working days (local rules run 5–15), got %d", d)
+	}
+	if d := v.c.Rating.AppealDays; d < 1 || d > 30 {
+		v.add("rating.appeal_days", "want 1–30 working days, got %d", d)
+	}
+	if p := v.c.Province; p.URL != "" {
+		v.url("province.url", p.URL)
+	}
+	if p := v.c.Province; p.URL != "" && p.Secret == "" {
+		v.add("province.secret", "required when province.url is set (the records are signed)")
+	}
 	if w := v.c.WeChat; w.AppID != "" {
 		// A real account must not fall back to the development URL token.
 		if w.Token == "" {

@@ -155,6 +155,24 @@ func (r RatingLevel) Label() string {
 // Valid reports whether r is one of the five levels.
 func (r RatingLevel) Valid() bool { _, ok := ratingLabels[r]; return ok }
 
+// Score is the level's score in the 好差评 record: 10, 8, 6, 3 and 0
+// from 非常满意 down; -1 for no level.
+func (r RatingLevel) Score() int {
+	switch r {
+	case RatingVerySatisfied:
+		return 10
+	case RatingSatisfied:
+		return 8
+	case RatingBasically:
+		return 6
+	case RatingDissatisfied:
+		return 3
+	case RatingVeryDissatisfy:
+		return 0
+	}
+	return -1
+}
+
 // Bad reports a 差评: 第十三条 sends these back for re-handling.
 func (r RatingLevel) Bad() bool { return r == RatingDissatisfied || r == RatingVeryDissatisfy }
 
