@@ -37,6 +37,10 @@ type Console struct {
 	Notices   NoticeBoard  // nil: no notices page
 	Log       *slog.Logger // nil: slog.Default()
 	Centre    string       // the centre's name, as letters sign it
+
+	// UnratedAsSatisfied is rating.unrated_as_satisfied, for the 好差评
+	// workbook of the 月报 page.
+	UnratedAsSatisfied bool
 }
 
 func (c *Console) log() *slog.Logger {
@@ -79,6 +83,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/cases/{no}/rating-link", c.signedIn(c.newRatingLink, all...))
 	mux.HandleFunc("GET /admin/ledger.xlsx", c.signedIn(c.export, all...))
 	mux.HandleFunc("GET /admin/reports", c.signedIn(c.monthly, all...))
+	mux.HandleFunc("GET /admin/ratings.xlsx", c.signedIn(c.ratingsExport, all...))
 	mux.HandleFunc("GET /admin/scores", c.signedIn(c.scores, all...))
 	mux.HandleFunc("POST /admin/deductions/{id}", c.signedIn(c.decide, deciders...))
 	mux.HandleFunc("POST /admin/deductions/{id}/report", c.signedIn(c.report, deciders...))

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 
@@ -54,28 +56,56 @@ func (s *Server) ratings(w http.ResponseWriter, r *http.Request, _ models.Staff)
 	writeJSON(w, http.StatusOK, out)
 }
 
-// ratingsBook is the same month as an .xlsx workbook, built whole before
-// any byte goes out so a database error is still answered properly.
+// ratingsBook is the same month as an .xlsx workbook.
 func (s *Server) ratingsBook(w http.ResponseWriter, r *http.Request, _ models.Staff) {
 	month, ok := s.ratingMonth(w, r)
 	if !ok {
 		return
 	}
 	allowLongResponse(w)
-	book, err := reports.NewRatingBook()
+	book, err := buildRatingsBook(r.Context(), s.Reports, month, s.UnratedAsSatisfied)
 	if err != nil {
 		fail(w, s.Log, r, err)
 		return
 	}
-	if err := s.Reports.RatingRecords(r.Context(), month, s.UnratedAsSatisfied, book.Add); err != nil {
-		book.Close()
-		fail(w, s.Log, r, err)
+	sendRatingsBook(w, book, month, s.Log)
+}
+
+// ratingsExport is the workbook from the console's 月报 page.
+func (c *Console) ratingsExport(w http.ResponseWriter, r *http.Request, p consolePage) {
+	allowLongResponse(w)
+	month := r.URL.Query().Get("month")
+	book, err := buildRatingsBook(r.Context(), c.Reports, month, c.UnratedAsSatisfied)
+	if err != nil {
+		c.failed(w, p, "导出好差评记录", err)
 		return
 	}
+	sendRatingsBook(w, book, month, c.log())
+}
+
+// buildRatingsBook writes the month's records into the workbook, whole,
+// before any byte goes out: a bad month or a database error can still be
+// answered properly.
+func buildRatingsBook(ctx context.Context, rep *reports.Reports, month string, unratedAsSatisfied bool) (*reports.RatingBook, error) {
+	if _, _, err := rep.MonthRange(month); err != nil {
+		return nil, err
+	}
+	book, err := reports.NewRatingBook()
+	if err != nil {
+		return nil, err
+	}
+	if err := rep.RatingRecords(ctx, month, unratedAsSatisfied, book.Add); err != nil {
+		book.Close()
+		return nil, err
+	}
+	return book, nil
+}
+
+func sendRatingsBook(w http.ResponseWriter, book *reports.RatingBook, month string, log *slog.Logger) {
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", `attachment; filename="ratings-`+month+`.xlsx"; filename*=UTF-8''`+url.PathEscape("好差评-"+month)+".xlsx")
 	w.Header().Set("Cache-Control", "no-store")
 	if _, err := book.WriteTo(w); err != nil {
-		s.Log.Error("write ratings workbook", "err", err)
+		log.Error("write ratings workbook", "err", err)
 	}
 }

@@ -286,9 +286,10 @@ func TestRatingsExportOfAMonth(t *testing.T) {
 
 // A centre whose local rule counts 未评价 as 满意 (rating.unrated_as_satisfied)
 // gets 满意 and 8 points for the round, marked defaulted in the JSON and the
-// workbook, and the month says how it counted.
+// workbook, and the month says how it counted. The console's 月报 page
+// links the same workbook.
 func TestRatingsExportUnratedAsSatisfiedWhenConfigured(t *testing.T) {
-	ta := startApp(t, "BBCS_RATING_UNRATED_AS_SATISFIED=true")
+	ta := startAppWith(t, "../../config.example.yaml", append(consoleEnv(t, "ma"), "BBCS_RATING_UNRATED_AS_SATISFIED=true"))
 	ta.setClock("2026-05-11T09:00:00+08:00")
 	silent := ta.register("walk_in", "赵六", "person", "", "13600002222", "slow_action", "公积金提取材料审核慢")
 	ta.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+silent.No+"/dispatch", map[string]any{"departments": []string{"realestate"}}, nil)
@@ -313,5 +314,22 @@ func TestRatingsExportUnratedAsSatisfiedWhenConfigured(t *testing.T) {
 		if want != "" && (i >= len(rows[1]) || rows[1][i] != want) {
 			t.Errorf("workbook %s = %v, want %q", h, rows[1], want)
 		}
+	}
+
+	ma := signIn(t, ta, "ma")
+	if _, page, _ := ma.do("GET", "/admin/reports?month=2026-05", nil); !strings.Contains(page, `href="/admin/ratings.xlsx?month=2026-05"`) {
+		t.Errorf("the 月报 page does not link the month's 好差评 records:\n%s", page)
+	}
+	status, body, _ := ma.do("GET", "/admin/ratings.xlsx?month=2026-05", nil)
+	f, err := excelize.OpenReader(strings.NewReader(body))
+	if status != http.StatusOK || err != nil {
+		t.Fatalf("the console's workbook: %d %v", status, err)
+	}
+	defer f.Close()
+	if got, _ := f.GetRows("好差评"); len(got) != 2 || !reflect.DeepEqual(got[1], rows[1]) {
+		t.Errorf("the console's workbook %v, want the API's %v", got, rows)
+	}
+	if status, page, _ := ma.do("GET", "/admin/ratings.xlsx?month=5月", nil); status != http.StatusBadRequest || !strings.Contains(page, "YYYY-MM") {
+		t.Errorf("a bad month in the console: %d\n%s", status, page)
 	}
 }
