@@ -178,3 +178,23 @@ func newNonce() string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// Unconfigured is the sender of province notices where province.url is
+// not set: a record queued while it was (the setting removed since) waits
+// in the outbox, visible in the console, instead of being dropped as
+// logged.
+type Unconfigured struct{}
+
+// Send fails, to be tried again.
+func (Unconfigured) Send(context.Context, *models.Notice) (string, error) {
+	return "", errors.New("province: province.url is not configured; the record waits until it is")
+}
+
+// NewSender is the sender of province notices for cfg: its Client, or
+// Unconfigured when cfg has no URL.
+func NewSender(cfg Config, hc *http.Client, wall clock.Wall) (bot.Sender, error) {
+	if cfg.URL == "" {
+		return Unconfigured{}, nil
+	}
+	return New(cfg, hc, wall)
+}

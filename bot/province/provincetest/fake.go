@@ -256,6 +256,7 @@ var recordFields = []field{
 	{"rectify_due_at", "time", false}, {"rectify_verdict", "string", false}, {"rectify_measures", "string", false},
 	{"rectified_at", "time", false}, {"rectified_on_time", "bool", false},
 	{"appeal_status", "string", false}, {"appeal_ground", "string", false}, {"appeal_decision", "string", false},
+	{"defaulted", "bool", false}, // 未评价 counted as 满意 by a local rule
 	{"excluded", "bool", true},
 }
 
