@@ -2,7 +2,6 @@ package bot
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -49,24 +48,9 @@ func RenderCard(kind models.NoticeKind, d models.NoticeData) Card {
 	return c
 }
 
-// typedMobile is a mainland mobile inside free text, with an optional +86
-// and the spaces, dots or dashes people type, in ASCII or full-width
-// digits (a phone's keyboard): not part of a longer number.
-var typedMobile = regexp.MustCompile(`(^|[^0-9０-９])((?:[+＋]?[8８][6６][ .-]?)?[1１][3-9３-９][0-9０-９](?:[ .-]?[0-9０-９]){8})([^0-9０-９]|$)`)
-
-// mobileNoise is what typedMobile allows between a mobile's digits.
-var mobileNoise = strings.NewReplacer(" ", "", "-", "", ".", "", "+", "")
-
 // maskMobilesIn masks every mobile typed into s as 138****5678; the rest
-// of s stays as typed.
-func maskMobilesIn(s string) string {
-	return typedMobile.ReplaceAllStringFunc(s, func(m string) string {
-		sub := typedMobile.FindStringSubmatch(m)
-		digits := mobileNoise.Replace(models.HalfWidthDigits(sub[2]))
-		digits = digits[len(digits)-11:]
-		return sub[1] + models.MaskMobile(digits) + sub[3]
-	})
-}
+// of s stays as typed (models.MaskMobilesIn, shared with the 好差评 record).
+func maskMobilesIn(s string) string { return models.MaskMobilesIn(s) }
 
 func renderCard(kind models.NoticeKind, d models.NoticeData) Card {
 	due := func() string {

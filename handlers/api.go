@@ -43,6 +43,8 @@ func (s *Server) routeAPI() {
 	api("GET me", s.me)
 	api("GET ledger.xlsx", s.ledger)
 	api("GET reports/monthly", s.monthly)
+	api("GET ratings", s.ratings)
+	api("GET ratings.xlsx", s.ratingsBook)
 	api("GET scores", s.scores)
 	api("POST deductions/{id}/confirm", s.decideDeduction(true))
 	api("POST deductions/{id}/waive", s.decideDeduction(false))

@@ -250,7 +250,7 @@ func (a *app) newHTTP(cfg *config.Config, clk clock.Clock) {
 	a.handler = handlers.New(handlers.Deps{
 		Registry: reg, Log: a.log,
 		Cases: a.cases, Reports: a.reports, Tokens: apiTokens(cfg),
-		FakeClock: a.fake, ClockMoved: a.jobs.ClockMoved,
+		FakeClock: a.fake, ClockMoved: a.jobs.ClockMoved, UnratedAsSatisfied: cfg.Rating.UnratedAsSatisfied,
 		WeChat:      a.platforms.WeChatCallback(),
 		WeComBot:    a.platforms.WeComBotCallback(),
 		WeComApp:    a.platforms.WeComAppCallback(),
