@@ -160,6 +160,7 @@ func (ch *change) rate(level models.RatingLevel, comment string, via RatingVia) 
 	if err := ch.tx.Create(&r).Error; err != nil {
 		return fmt.Errorf("casework: record rating: %w", err)
 	}
+	ch.pushRatingRecords(r.Round) // the 好差评 record, to the provincial platform
 	line := fmt.Sprintf("第 %d 轮评价：%s（%s）", ch.c.Round, level.Label(), viaLabel(via))
 	if comment != "" {
 		line += "；意见：" + comment
@@ -611,6 +612,7 @@ func (s *Service) fireRatingTimer(ctx context.Context, id string) error {
 		}
 		if what == "close" {
 			ch.c.RatingVia = string(ViaNotRated)
+			ch.pushRatingRecords(ch.c.Round) // the 好差评 record says 未评价
 			owed, err := ch.visitOwed()
 			if err != nil {
 				return err

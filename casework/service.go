@@ -56,6 +56,8 @@ type Options struct {
 	TriageDays      int
 	ReopenDays      int
 	InstructionDays int
+	// Province is the push of 好差评 records (casework/province.go).
+	Province ProvinceOptions
 }
 
 // Service runs the use cases.
@@ -193,6 +195,9 @@ type change struct {
 	writes []write
 	// depts are the active departments read so far, by code.
 	depts map[string]models.Department
+	// pushRounds are the rounds whose 好差评 records go to the provincial
+	// platform at commit (pushRatingRecords).
+	pushRounds []int
 }
 
 // write is a row to save (update) or create at commit.
@@ -363,7 +368,7 @@ func (ch *change) commit() error {
 	if err := ch.s.writeAll(ch.tx, rows); err != nil {
 		return fmt.Errorf("casework: write case %s: %w", ch.c.No, err)
 	}
-	return nil
+	return ch.writeRatingPushes() // built from what was just written
 }
 
 // writeAll saves and creates rows in order: on a tuned MySQL (store.Tuned)

@@ -199,6 +199,7 @@ func (v *checker) platforms() {
 	if p := v.c.Province; p.URL != "" && p.Secret == "" {
 		v.add("province.secret", "required when province.url is set (the records are signed)")
 	}
+	v.provinceFields()
 	if w := v.c.WeChat; w.AppID != "" {
 		// A real account must not fall back to the development URL token.
 		if w.Token == "" {

@@ -47,6 +47,9 @@ const (
 	// orders were out: an instruction to the owner and the departments'
 	// window groups, not the case's answer (第七条, 第十一条).
 	NoticeLeaderInstruction NoticeKind = "leader_instruction"
+	// NoticeRatingRecord is a rating's 好差评 record (NoticeData.Record)
+	// for the provincial platform (bot/province, docs/province.md).
+	NoticeRatingRecord NoticeKind = "rating_record"
 )
 
 // Audience says who a notice is for; Target says which one of them.
@@ -58,6 +61,7 @@ const (
 	AudienceDepartment  Audience = "department"  // Target: department code (its window group)
 	AudienceSupervision Audience = "supervision" // the 监督考核科 group
 	AudienceLeaders     Audience = "leaders"     // the leaders' group
+	AudienceProvince    Audience = "province"    // the provincial 好差评 platform; Target: the record id
 )
 
 // Label names the audience in Chinese, for the console.
@@ -73,6 +77,8 @@ func (a Audience) Label() string {
 		return "监督考核科群"
 	case AudienceLeaders:
 		return "领导群"
+	case AudienceProvince:
+		return "省好差评平台"
 	}
 	return string(a)
 }
@@ -168,6 +174,9 @@ type NoticeData struct {
 	// notice was written; read them with ReplyWorkdays and MaxWorkdays.
 	ReplyDays int `json:"reply_days,omitempty"`
 	MaxDays   int `json:"max_days,omitempty"`
+	// Record is the 好差评 record a NoticeRatingRecord pushes, as it stood
+	// when the change that made it committed.
+	Record *RatingRecord `json:"record,omitempty"`
 }
 
 // 第十二条: a work order is answered within 3 working days of receipt, and

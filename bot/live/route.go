@@ -5,6 +5,7 @@ import (
 
 	"bbcs/bot"
 	"bbcs/bot/dingtalk"
+	"bbcs/bot/province"
 	"bbcs/models"
 )
 
@@ -91,6 +92,10 @@ func (r *Routes) Route(ctx context.Context, n *models.Notice) (bot.Platform, err
 		case "dingtalk":
 			return bot.DingTalk, nil
 		}
+	case models.AudienceProvince:
+		// Always its own sender, configured or not: a 好差评 record is
+		// never only logged (bot/province.Unconfigured).
+		return province.Platform, nil
 	case models.AudienceStaff:
 		st, ok, err := r.dir.person(ctx, n.Target)
 		if err != nil || !ok {

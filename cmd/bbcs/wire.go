@@ -14,6 +14,7 @@ import (
 	"bbcs/bot"
 	"bbcs/bot/dingtalk"
 	"bbcs/bot/live"
+	"bbcs/bot/province"
 	"bbcs/bot/wechat"
 	"bbcs/bot/wecom"
 	"bbcs/casework"
@@ -87,7 +88,9 @@ func buildWith(ctx context.Context, cfg *config.Config, log *slog.Logger, wall c
 	if err = a.newPlatforms(cfg, clk, wall); err != nil {
 		return nil, err
 	}
-	a.newOutbox(cfg, clk)
+	if err = a.newOutbox(cfg, clk, wall); err != nil {
+		return nil, err
+	}
 	if err = a.newInbound(ctx, cfg, clk); err != nil {
 		return nil, err
 	}
@@ -147,6 +150,8 @@ func caseworkOptions(cfg *config.Config) casework.Options {
 		CheckIn: checkIn, Principal: cfg.Leaders.Principal,
 		RateRemindAfter: mustDuration(cfg.Rating.RemindAfter), RateCloseAfter: mustDuration(cfg.Rating.CloseAfter),
 		RatingLinkTTL: mustDuration(cfg.Rating.LinkTTL), PublicURL: cfg.HTTP.PublicURL,
+		Province: casework.ProvinceOptions{Push: cfg.Province.URL != "", Centre: cfg.Centre.Name,
+			UnratedAsSatisfied: cfg.Rating.UnratedAsSatisfied},
 	}
 }
 
@@ -200,9 +205,18 @@ func platformHosts(cfg *config.Config) (*bot.Hosts, error) {
 	return hosts, nil
 }
 
-func (a *app) newOutbox(cfg *config.Config, clk clock.Clock) {
-	a.outbox = outbox.New(a.db, clk, a.platforms.Router(a.metrics.measure), a.log)
+func (a *app) newOutbox(cfg *config.Config, clk clock.Clock, wall clock.Wall) error {
+	router := a.platforms.Router(a.metrics.measure)
+	// The provincial 好差评 platform (province.*): signed on the wall clock.
+	p := cfg.Province
+	push, err := province.NewSender(province.Config{URL: p.URL, AppID: p.AppID, Secret: p.Secret, Fields: p.Fields}, nil, wall)
+	if err != nil {
+		return err
+	}
+	router.Senders[province.Platform] = a.metrics.measure(province.Platform, push)
+	a.outbox = outbox.New(a.db, clk, router, a.log)
 	a.outbox.ClockGoesBack = cfg.Clock.Fake
+	return nil
 }
 
 // newInbound is what answers the citizens and the staff, and the

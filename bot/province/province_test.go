@@ -1,0 +1,221 @@
+package province_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"bbcs/bot"
+	"bbcs/bot/province"
+	"bbcs/bot/province/provincetest"
+	"bbcs/clock"
+	"bbcs/models"
+)
+
+const (
+	appID  = "county-centre-001"
+	secret = "s3cret-of-the-centre"
+)
+
+// The centre's platform reads a few fields under its own names (the
+// mapping of province.fields).
+var mapping = map[string]string{"case_no": "bjbh", "department_name": "bmmc", "score": "pjfs", "rated_at": "pjsj"}
+
+func record(id string) models.RatingRecord {
+	score := models.RatingDissatisfied.Score()
+	return models.RatingRecord{
+		RecordID: id, CaseNo: "BB20260601001", Round: 1, Category: "other", CategoryName: "其他",
+		Matter: "营业执照变更办不成", DepartmentCode: "D01", DepartmentName: "市场监管局",
+		ApplicantName: "李**", ApplicantKind: "person", ApplicantPhone: "138****5678",
+		Channel: "公众号", Level: string(models.RatingDissatisfied), LevelName: "不满意", Score: &score,
+		Comment: "等了太久", RatedAt: time.Date(2026, 6, 3, 10, 0, 0, 0, time.FixedZone("CST", 8*3600)),
+	}
+}
+
+func client(t *testing.T, cfg province.Config, wall clock.Wall) *province.Client {
+	t.Helper()
+	c, err := province.New(cfg, &http.Client{Timeout: 2 * time.Second}, wall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// A record goes out signed, under the platform's names, and the platform
+// keeps it; the receipt is the platform's id.
+func TestPushIsSignedAndRenamed(t *testing.T) {
+	fake := provincetest.NewFake(t, appID, secret, mapping)
+	c := client(t, province.Config{URL: fake.URL(), AppID: appID, Secret: secret, Fields: mapping}, clock.Real{})
+	receipt, err := c.Push(context.Background(), record("BB20260601001-1-D01"))
+	if err != nil {
+		t.Fatalf("push: %v (refused: %q)", err, fake.Refused())
+	}
+	if receipt == "" || receipt == "code 0" {
+		t.Errorf("receipt %q, want the platform's id", receipt)
+	}
+	got := fake.Record("BB20260601001-1-D01")
+	if got == nil {
+		t.Fatal("the platform holds no record BB20260601001-1-D01")
+	}
+	if got["bjbh"] != "BB20260601001" || got["bmmc"] != "市场监管局" || got["pjfs"] != float64(3) || got["level"] != "dissatisfied" {
+		t.Errorf("record under the platform's names: %v", got)
+	}
+	for _, old := range []string{"case_no", "department_name", "score", "rated_at"} {
+		if _, ok := got[old]; ok {
+			t.Errorf("renamed field %s also sent under its own name", old)
+		}
+	}
+	if got["pjsj"] != "2026-06-03T10:00:00+08:00" {
+		t.Errorf("rated_at as pjsj = %v", got["pjsj"])
+	}
+	if r := fake.Received(); len(r) != 1 || r[0].AppID != appID {
+		t.Errorf("received %+v", r)
+	}
+}
+
+// A notice of the outbox carries the record it pushes.
+func TestSendPushesTheNoticesRecord(t *testing.T) {
+	fake := provincetest.NewFake(t, appID, secret, nil)
+	c := client(t, province.Config{URL: fake.URL(), AppID: appID, Secret: secret}, clock.Real{})
+	rec := record("BB20260601001-1-D01")
+	n := &models.Notice{ID: 7, Kind: models.NoticeRatingRecord, Audience: models.AudienceProvince, Target: rec.RecordID,
+		Payload: models.EncodeNoticeData(models.NoticeData{CaseNo: rec.CaseNo, Record: &rec})}
+	if _, err := c.Send(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.Record(rec.RecordID); got == nil || got["case_no"] != rec.CaseNo || got["applicant_mobile"] != "138****5678" {
+		t.Errorf("record %v", got)
+	}
+	n.Kind = models.NoticeRated
+	if _, err := c.Send(context.Background(), n); !bot.IsPermanent(err) {
+		t.Errorf("a notice of another kind: %v, want a permanent error", err)
+	}
+}
+
+// What the platform refuses, it refuses for good (4xx with a code): a
+// wrong secret, a clock more than five minutes off, a field under the
+// wrong name. The outbox keeps these as failed for an operator.
+func TestRefusalsArePermanent(t *testing.T) {
+	fake := provincetest.NewFake(t, appID, secret, mapping)
+	cases := []struct {
+		name string
+		cfg  province.Config
+		wall clock.Wall
+		why  string
+	}{
+		{"wrong secret", province.Config{AppID: appID, Secret: "other", Fields: mapping}, clock.Real{}, "X-Signature"},
+		{"wrong app id", province.Config{AppID: "other", Secret: secret, Fields: mapping}, clock.Real{}, "app id"},
+		{"clock 6 minutes behind", province.Config{AppID: appID, Secret: secret, Fields: mapping},
+			clock.WallFunc(func() time.Time { return time.Now().Add(-6 * time.Minute) }), "X-Timestamp"},
+		{"fields not renamed", province.Config{AppID: appID, Secret: secret}, clock.Real{}, "missing"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.URL = fake.URL()
+			before := len(fake.Refused())
+			_, err := client(t, tc.cfg, tc.wall).Push(context.Background(), record("R-"+tc.name))
+			if err == nil || !bot.IsPermanent(err) {
+				t.Fatalf("push: %v, want a permanent error", err)
+			}
+			refused := fake.Refused()
+			if len(refused) != before+1 || !strings.Contains(refused[len(refused)-1], tc.why) {
+				t.Errorf("refused %q, want one more naming %q", refused, tc.why)
+			}
+			if fake.Record("R-"+tc.name) != nil {
+				t.Error("the platform kept a refused record")
+			}
+		})
+	}
+	// A clock 4 minutes off is within the platform's window.
+	c := client(t, province.Config{URL: fake.URL(), AppID: appID, Secret: secret, Fields: mapping},
+		clock.WallFunc(func() time.Time { return time.Now().Add(4 * time.Minute) }))
+	if _, err := c.Push(context.Background(), record("R-4min")); err != nil {
+		t.Errorf("4 minutes off: %v", err)
+	}
+}
+
+// An unmasked mobile is a field the platform refuses.
+func TestFakeRefusesAnUnmaskedMobile(t *testing.T) {
+	fake := provincetest.NewFake(t, appID, secret, nil)
+	c := client(t, province.Config{URL: fake.URL(), AppID: appID, Secret: secret}, clock.Real{})
+	rec := record("R-mobile")
+	rec.ApplicantPhone = "13812345678"
+	if _, err := c.Push(context.Background(), rec); !bot.IsPermanent(err) {
+		t.Fatalf("push: %v, want refused", err)
+	}
+}
+
+// An outage, a server error, a 2xx with a code other than 0 and a
+// timeout are failures to try again, not refusals; once the platform is
+// back the record goes.
+func TestFailuresAreRetryable(t *testing.T) {
+	fake := provincetest.NewFake(t, appID, secret, nil)
+	c := client(t, province.Config{URL: fake.URL(), AppID: appID, Secret: secret}, clock.Real{})
+	ctx := context.Background()
+	fake.SetDown(true)
+	if _, err := c.Push(ctx, record("R-1")); err == nil || bot.IsPermanent(err) {
+		t.Fatalf("during the outage: %v, want a retryable error", err)
+	}
+	fake.SetDown(false)
+	fake.FailNext(1, http.StatusOK, 1001)
+	if _, err := c.Push(ctx, record("R-1")); err == nil || bot.IsPermanent(err) {
+		t.Fatalf("200 with code 1001: %v, want a retryable error", err)
+	}
+	fake.FailNext(1, http.StatusTooManyRequests, 42900)
+	if _, err := c.Push(ctx, record("R-1")); err == nil || bot.IsPermanent(err) {
+		t.Fatalf("429: %v, want a retryable error", err)
+	}
+	if fake.Record("R-1") != nil {
+		t.Fatal("a failed push was kept")
+	}
+	if _, err := c.Push(ctx, record("R-1")); err != nil {
+		t.Fatalf("after the outage: %v", err)
+	}
+	if n := len(fake.Of("R-1")); n != 1 {
+		t.Errorf("R-1 accepted %d times, want 1", n)
+	}
+
+	// A platform that does not answer in time.
+	hung, err := province.New(province.Config{URL: fake.URL(), AppID: appID, Secret: secret}, &http.Client{Timeout: time.Nanosecond}, clock.Real{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hung.Push(ctx, record("R-2")); err == nil || bot.IsPermanent(err) {
+		t.Fatalf("timeout: %v, want a retryable error", err)
+	}
+}
+
+// province.fields is checked when bbcs starts: a field the record does
+// not have, an empty name, two fields under one name.
+func TestFieldMappingIsChecked(t *testing.T) {
+	for name, fields := range map[string]map[string]string{
+		"unknown field": {"casenumber": "bjbh"},
+		"empty name":    {"case_no": " "},
+		"collision":     {"case_no": "round"},
+		"two onto one":  {"case_no": "x", "round": "x"},
+	} {
+		if _, err := province.NewNames(fields); err == nil {
+			t.Errorf("%s: %v accepted", name, fields)
+		}
+	}
+	if _, err := province.New(province.Config{URL: "ftp://x", Secret: "s"}, nil, clock.Real{}); err == nil {
+		t.Error("an ftp URL accepted")
+	}
+	n, err := province.NewNames(map[string]string{"case_no": "bjbh"})
+	if err != nil || n.Of("case_no") != "bjbh" || n.Of("round") != "round" {
+		t.Errorf("NewNames: %v %v", n, err)
+	}
+}
+
+// The signature is the documented HMAC: a platform can check it from
+// docs/province.md alone.
+func TestSignatureIsTheDocumentedHMAC(t *testing.T) {
+	// hex(HMAC-SHA256("key", "1700000000\nabc\n{}")), by openssl:
+	// printf '1700000000\nabc\n{}' | openssl dgst -sha256 -hmac key
+	const want = "a05cd053e3dc10d7f58c61005ccb7d81a9fc92516ec7abb4d7c1f5b0a2964aeb"
+	if got := province.Sign("key", "1700000000", "abc", []byte("{}")); got != want {
+		t.Fatalf("signature %q, want %q", got, want)
+	}
+}
