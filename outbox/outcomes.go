@@ -26,6 +26,7 @@ type outcome struct {
 	// writes the next batch.
 	done chan error
 	lead chan struct{}
+	err  error // the write's result, set by the batch's writer
 }
 
 // maxOutcomes bounds one statement's rows.
@@ -69,9 +70,9 @@ func (d *Dispatcher) record(r *reserve, q *outcomes, o *outcome) error {
 	q.queue = append(q.queue[:0], q.queue[n:]...)
 	q.mu.Unlock()
 
-	err := d.writeOutcomes(r, batch)
+	d.writeOutcomes(r, batch)
 	for _, b := range batch[1:] { // batch[0] is o
-		b.done <- err
+		b.done <- b.err
 	}
 	q.mu.Lock()
 	if len(q.queue) > 0 {
@@ -80,31 +81,35 @@ func (d *Dispatcher) record(r *reserve, q *outcomes, o *outcome) error {
 		q.writing = false
 	}
 	q.mu.Unlock()
-	return err
+	return o.err
 }
 
 // writeOutcomes writes a batch, trying again for as long as the lease (by
-// the wall clock: the database, not bbcs's clock, is what we wait for). A
-// batch the database refuses is split into single rows, so that one row it
-// cannot take (a value out of range, say) does not hold the others' back.
-func (d *Dispatcher) writeOutcomes(r *reserve, batch []*outcome) error {
+// the wall clock: the database, not bbcs's clock, is what we wait for),
+// and leaves each outcome's result in its err. A batch the database
+// refuses is split into single rows, so that one row it cannot take (a
+// value out of range, say) does not hold the others back.
+func (d *Dispatcher) writeOutcomes(r *reserve, batch []*outcome) {
 	giveUp := time.Now().Add(d.Lease)
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
 		err := d.writeBatch(r, batch)
 		if err != nil && len(batch) > 1 {
 			var left []*outcome
 			for _, o := range batch {
-				if d.writeBatch(r, []*outcome{o}) != nil {
+				if o.err = d.writeBatch(r, []*outcome{o}); o.err != nil {
 					left = append(left, o)
 				}
 			}
 			if len(left) == 0 {
-				return nil
+				return
 			}
 			batch = left
 		}
+		for _, o := range batch {
+			o.err = err
+		}
 		if err == nil || time.Now().Add(wait).After(giveUp) {
-			return err
+			return
 		}
 		d.log.Warn("outbox: cannot record deliveries yet, trying again", "notices", len(batch), "first", batch[0].id, "err", err)
 		time.Sleep(wait)

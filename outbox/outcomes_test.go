@@ -194,4 +194,3 @@ func TestANoticeWhoseOutcomeWasNotWrittenGoesOutAgainAfterTheLease(t *testing.T)
 		t.Errorf("the first notice after the lease: %s, %d attempts; want sent on its second", firstNow.Status, firstNow.Attempts)
 	}
 }
-
