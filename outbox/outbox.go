@@ -54,6 +54,8 @@ type Dispatcher struct {
 	ClockGoesBack bool
 	// One kick per lane: see lanes.
 	kick [2]chan struct{}
+	// Each lane's outcomes waiting to be written: see outcomes.
+	outcomes [2]outcomes
 }
 
 // The outbox delivers in two lanes, each with a loop of its own (Run): a
@@ -402,31 +404,41 @@ func claimToken() string {
 func (d *Dispatcher) deliver(ctx context.Context, r *reserve, n *models.Notice) (bool, error) {
 	receipt, sendErr := d.sender.Send(ctx, n)
 	done := d.clock.Now()
-	updates := map[string]any{"claimed_until": nil}
+	o := &outcome{id: n.ID}
 	var deferred *bot.DeferredError
 	switch {
 	case errors.As(sendErr, &deferred):
 		// A rate limit, not a failure: wait for room, without using up a try.
 		// The platform's wait is in real time; the schedule in business
 		// time: the same length from now on either clock.
-		updates["next_attempt_at"], updates["attempts"] = done.Add(deferred.After), gorm.Expr("attempts - 1")
+		o.nextAttemptAt, o.giveBackTry = ptr(done.Add(deferred.After)), true
 	case sendErr == nil:
-		updates["status"], updates["sent_at"], updates["receipt"], updates["last_error"] = models.NoticeSent, done, truncate(receipt, 256), ""
+		o.status, o.sentAt, o.receipt, o.lastError = ptr(models.NoticeSent), &done, ptr(truncate(receipt, 256)), ptr("")
 	case bot.IsPermanent(sendErr) || n.Attempts >= d.MaxAttempts || d.agedOut(n, done):
-		updates["status"], updates["last_error"] = models.NoticeFailed, truncate(sendErr.Error(), 512)
+		o.status, o.lastError = ptr(models.NoticeFailed), ptr(truncate(sendErr.Error(), 512))
 		d.log.Error("notice given up", "id", n.ID, "kind", n.Kind, "case", n.CaseNo, "attempts", n.Attempts, "err", sendErr)
 	default:
-		updates["next_attempt_at"], updates["last_error"] = done.Add(Backoff(n.Attempts)), truncate(sendErr.Error(), 512)
+		o.nextAttemptAt, o.lastError = ptr(done.Add(Backoff(n.Attempts))), ptr(truncate(sendErr.Error(), 512))
 		d.log.Warn("notice delivery failed, will retry", "id", n.ID, "kind", n.Kind, "case", n.CaseNo, "attempts", n.Attempts, "err", sendErr)
 	}
 	// The claim is ours: record the outcome even if ctx was cancelled
 	// meanwhile, and keep trying while the lease holds — a sent notice
 	// left unrecorded would go out again after the lease.
-	if err := d.record(r, n.ID, updates); err != nil {
+	if err := d.record(r, &d.outcomes[laneOf(n)], o); err != nil {
 		return false, fmt.Errorf("outbox: record delivery of notice %d: %w", n.ID, err)
 	}
 	return sendErr == nil, nil
 }
+
+// laneOf is the lane a notice goes out in.
+func laneOf(n *models.Notice) int {
+	if n.Audience == models.AudienceApplicant {
+		return laneCitizens
+	}
+	return laneOthers
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // agedOut reports whether n has been retried past MaxAge. Not with the
 // test clock: a jump of days there is a rehearsal moving on, not a
@@ -434,23 +446,6 @@ func (d *Dispatcher) deliver(ctx context.Context, r *reserve, n *models.Notice) 
 // notice that waited through the move (MaxAttempts still bounds it).
 func (d *Dispatcher) agedOut(n *models.Notice, now time.Time) bool {
 	return !d.ClockGoesBack && now.Sub(n.CreatedAt) > d.MaxAge
-}
-
-// record writes a delivery's outcome, trying again for as long as the
-// lease (by the wall clock: the database, not bbcs's clock, is what we
-// wait for).
-func (d *Dispatcher) record(r *reserve, id uint64, updates map[string]any) error {
-	giveUp := time.Now().Add(d.Lease)
-	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		err := r.do(context.Background(), d.db, func(db *gorm.DB) error {
-			return db.Model(&models.Notice{}).Where("id = ?", id).Updates(updates).Error
-		})
-		if err == nil || time.Now().Add(wait).After(giveUp) {
-			return err
-		}
-		d.log.Warn("outbox: cannot record a delivery yet, trying again", "id", id, "err", err)
-		time.Sleep(wait)
-	}
 }
 
 // Backoff is the wait before attempt n+1: 2s, 4s, 8s … capped at 10 minutes.
