@@ -39,9 +39,10 @@ const (
 //   - appeals: those filed in the period, per unit, and per staff member of
 //     the appealed rating.
 //
-// A rating with an upheld appeal of unit D (恶意差评 or 非本部门原因) is out
-// of D's figures and its staff's, its rectification with it; one upheld
-// as malicious is out of the centre's totals too.
+// Upheld appeals exclude as models.RatingCounts says: a rating with an
+// upheld appeal of unit D is out of D's figures and its staff's, its
+// rectification with it; one upheld as malicious (恶意差评) is out of the
+// centre's totals too.
 type GoodBad struct {
 	// UnratedCountedAs is UnratedOwnOutcome or UnratedSatisfied.
 	UnratedCountedAs string `json:"unrated_counted_as"`
@@ -225,7 +226,7 @@ func (r *Reports) goodBad(ctx context.Context, from, to time.Time) (*GoodBad, er
 	}
 	excludedSomewhere := 0
 	for _, rr := range rounds {
-		_, fromCentre := excluded(appealsOf[rr.ratingID], "")
+		fromCentre := !models.RatingCounts(rr.ratingID, "", appealsOf[rr.ratingID])
 		if fromCentre {
 			g.Centre.ExcludedByAppeals++
 		} else {
@@ -239,7 +240,7 @@ func (r *Reports) goodBad(ctx context.Context, from, to time.Time) (*GoodBad, er
 		seenUnit, seenStaff := map[string]bool{}, map[string]bool{}
 		out := false
 		for _, u := range list {
-			gone, _ := excluded(appealsOf[rr.ratingID], u.dept)
+			gone := !models.RatingCounts(rr.ratingID, u.dept, appealsOf[rr.ratingID])
 			if !seenUnit[u.dept] {
 				seenUnit[u.dept] = true
 				if gone {
@@ -267,7 +268,8 @@ func (r *Reports) goodBad(ctx context.Context, from, to time.Time) (*GoodBad, er
 	now := r.now()
 	for i := range rects {
 		x := &rects[i]
-		gone, goneCentre := excluded(appealsOf[x.RatingID], x.DepartmentCode)
+		gone := !models.RatingCounts(x.RatingID, x.DepartmentCode, appealsOf[x.RatingID])
+		goneCentre := !models.RatingCounts(x.RatingID, "", appealsOf[x.RatingID])
 		if !goneCentre {
 			countRectification(&g.Centre, x, now)
 		}
