@@ -71,3 +71,32 @@ func (s AppealStatus) Label() string {
 	}
 	return string(s)
 }
+
+// Excludes is the one rule of what an upheld appeal against a 差评 takes
+// away (好差评 rules): the rating leaves the appealing department's figures
+// (and its staff's), whatever the ground; a malicious rating (恶意差评) also
+// leaves the centre's totals, since no one earned it, while one unrelated
+// to the department (非本部门原因) still counts for the centre, where the
+// cause lay. dept "" asks about the centre. Pending, rejected and deduction
+// appeals exclude nothing. The rating stays in the ledger either way.
+func (a Appeal) Excludes(ratingID uint64, dept string) bool {
+	if a.Status != AppealUpheld || a.RatingID == 0 || a.RatingID != ratingID {
+		return false
+	}
+	if dept == "" {
+		return a.Ground == GroundMalicious
+	}
+	return a.DepartmentCode == dept
+}
+
+// RatingCounts says whether rating ratingID counts in dept's figures ("" =
+// the centre's), given the appeals filed against it (any status; those of
+// other ratings are ignored).
+func RatingCounts(ratingID uint64, dept string, appeals []Appeal) bool {
+	for _, a := range appeals {
+		if a.Excludes(ratingID, dept) {
+			return false
+		}
+	}
+	return true
+}

@@ -23,6 +23,9 @@ type Reports struct {
 	// Centre is the centre's name (centre.name), for its own row: the
 	// problems it handled itself, its specialists' deductions.
 	Centre string
+	// UnratedAsSatisfied is rating.unrated_as_satisfied: the 好差评 figures
+	// count a round closed without a rating (未评价) as 满意, and say so.
+	UnratedAsSatisfied bool
 }
 
 // centre is Centre, or a plain name when none is configured.
@@ -60,6 +63,9 @@ type Monthly struct {
 	PendingDeductions int64 `json:"pending_deductions"`
 	// Centre names the centre's own row (problems that reached no department).
 	Centre string `json:"centre"`
+	// GoodBad is the month's 好差评: 差评 and their rate, rectifications
+	// due, appeals, for the centre, per unit and per staff member.
+	GoodBad *GoodBad `json:"good_bad"`
 }
 
 // DepartmentMonth is one department's month.
@@ -104,10 +110,14 @@ func (r *Reports) Monthly(ctx context.Context, month string) (*Monthly, error) {
 	}
 	m := &Monthly{Month: month, Centre: r.centre(), ByCategory: map[string]int64{}, ByOutcome: map[string]int64{}, ByStatus: map[string]int64{},
 		Ratings: map[string]int64{}, BadRatings: []BadRating{}, Recurring: []Group{}, Departments: []DepartmentMonth{}}
-	// The two write different fields of m.
-	var ordersErr error
+	// The three write different fields of m.
+	var ordersErr, goodBadErr error
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		m.GoodBad, goodBadErr = r.goodBad(ctx, from, to)
+	}()
 	go func() {
 		defer wg.Done()
 		ordersErr = r.orders(ctx, from, to, m)
@@ -118,7 +128,7 @@ func (r *Reports) Monthly(ctx context.Context, month string) (*Monthly, error) {
 	}()
 	casesErr := r.cases(ctx, from, to, m)
 	wg.Wait()
-	if err := errors.Join(casesErr, ordersErr); err != nil {
+	if err := errors.Join(casesErr, ordersErr, goodBadErr); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -376,6 +386,7 @@ func (m *Monthly) Card(departmentNames map[string]string) (title string, lines [
 		headline = fmt.Sprintf("%d年%d月没有受理反映事项。", t.Year(), t.Month())
 	}
 	lines = append(lines, headline)
+	lines = append(lines, m.GoodBad.cardLines()...)
 	if len(m.Recurring) > 0 {
 		lines = append(lines, "反复出现的问题：")
 		for i, g := range m.Recurring {

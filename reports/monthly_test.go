@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"bbcs/casework"
 	"bbcs/clock"
 	"bbcs/internal/testenv"
@@ -23,6 +25,7 @@ type centre struct {
 	svc   *casework.Service
 	rep   *reports.Reports
 	staff map[string]models.Staff
+	db    *gorm.DB // for the rows no use case writes yet (rectifications, appeals)
 }
 
 func at(s string) time.Time {
@@ -39,7 +42,7 @@ func newCentre(t *testing.T) *centre {
 		t.Fatal(err)
 	}
 	db := testenv.MySQL(t)
-	c := &centre{t: t, ctx: context.Background(), clk: clock.NewFrozen(at("2026-03-02 09:00"))}
+	c := &centre{t: t, ctx: context.Background(), clk: clock.NewFrozen(at("2026-03-02 09:00")), db: db}
 	c.svc = casework.New(db, c.clk, cal, casework.Options{}, testenv.Quiet())
 	c.rep = reports.New(db, cal.Location(), c.clk.Now)
 	c.rep.Centre = "某某县政务服务中心"

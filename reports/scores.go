@@ -16,6 +16,9 @@ type Scores struct {
 	Units      []UnitScore     `json:"units"`
 	Staff      []StaffScore    `json:"staff"`
 	Deductions []DeductionView `json:"deductions"`
+	// GoodBad is the year's 好差评 (the year's cases, rectifications due
+	// and appeals filed in it), as the monthly summary has it.
+	GoodBad *GoodBad `json:"good_bad"`
 }
 
 // UnitScore is one unit's year. Deducted counts confirmed points only;
@@ -230,6 +233,9 @@ func (r *Reports) Scores(ctx context.Context, year int) (*Scores, error) {
 		st.ServiceStarEligible = models.ServiceStarEligible(st.Complaints)
 	}
 
+	if out.GoodBad, err = r.goodBad(ctx, from, to); err != nil {
+		return nil, err
+	}
 	for _, code := range order {
 		out.Units = append(out.Units, *units[code])
 	}

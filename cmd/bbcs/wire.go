@@ -139,6 +139,7 @@ func (a *app) newCasework(ctx context.Context, cfg *config.Config, clk clock.Clo
 	a.cases.SetTimers(a.timers)
 	a.reports = reports.New(a.db, cal.Location(), clk.Now)
 	a.reports.Centre = cfg.Centre.Name
+	a.reports.UnratedAsSatisfied = cfg.Rating.UnratedAsSatisfied // issue 16: the figures say so
 	return a.syncDirectory(ctx, cfg)
 }
 
