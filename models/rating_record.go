@@ -176,9 +176,8 @@ func (rec *RatingRecord) rectification(ratingID uint64, unit string, rects []Rec
 }
 
 // appeal fills the record from its unit's latest 申诉 on the rating, and
-// marks it excluded when an appeal of the unit against the rating was
-// upheld: the rating then leaves the unit's figures but stays on record.
-// (Appeals against a deduction waive the deduction, not the rating.)
+// marks it excluded when an upheld appeal takes the rating out of the
+// unit's figures (RatingCounts, the one rule): it stays on record.
 func (rec *RatingRecord) appeal(ratingID uint64, unit string, appeals []Appeal) {
 	var latest *Appeal
 	for i := range appeals {
@@ -186,13 +185,11 @@ func (rec *RatingRecord) appeal(ratingID uint64, unit string, appeals []Appeal) 
 		if a.RatingID != ratingID || ratingID == 0 || a.DepartmentCode != unit {
 			continue
 		}
-		if a.Status == AppealUpheld && a.Ground != GroundDeduction {
-			rec.Excluded = true
-		}
 		if latest == nil || a.FiledAt.After(latest.FiledAt) || a.FiledAt.Equal(latest.FiledAt) && a.ID > latest.ID {
 			latest = a
 		}
 	}
+	rec.Excluded = ratingID != 0 && !RatingCounts(ratingID, unit, appeals)
 	if latest != nil {
 		rec.AppealStatus, rec.AppealGround, rec.AppealDecision = string(latest.Status), string(latest.Ground), latest.Decision
 	}

@@ -9,8 +9,8 @@ import (
 	"bbcs/models"
 )
 
-// ratedRound is one round rated, or closed 未评价, in the month.
-type ratedRound struct {
+// recordRound is one round rated, or closed 未评价, in the month.
+type recordRound struct {
 	caseID uint64
 	rating *models.Rating // nil: 未评价
 	at     time.Time
@@ -56,15 +56,15 @@ func (r *Reports) RatingRecords(ctx context.Context, month string, unratedAsSati
 // by the rating clock and left alone unless a rating is recorded in the
 // follow-up visit); it was marked at the first close or not_rated event of
 // the timeline after the answer, which is the moment the export counts.
-func (r *Reports) ratedRounds(ctx context.Context, from, to time.Time) ([]ratedRound, error) {
+func (r *Reports) ratedRounds(ctx context.Context, from, to time.Time) ([]recordRound, error) {
 	db := r.db.WithContext(ctx)
 	var ratings []models.Rating
 	if err := db.Where("at >= ? AND at < ?", from, to).Order("at, id").Find(&ratings).Error; err != nil {
 		return nil, fmt.Errorf("reports: the month's ratings: %w", err)
 	}
-	rounds := make([]ratedRound, 0, len(ratings))
+	rounds := make([]recordRound, 0, len(ratings))
 	for i := range ratings {
-		rounds = append(rounds, ratedRound{caseID: ratings[i].CaseID, rating: &ratings[i], at: ratings[i].At})
+		rounds = append(rounds, recordRound{caseID: ratings[i].CaseID, rating: &ratings[i], at: ratings[i].At})
 	}
 	var unrated []struct {
 		CaseID uint64
@@ -81,7 +81,7 @@ func (r *Reports) ratedRounds(ctx context.Context, from, to time.Time) ([]ratedR
 		return nil, fmt.Errorf("reports: the month's rounds not rated: %w", err)
 	}
 	for _, u := range unrated {
-		rounds = append(rounds, ratedRound{caseID: u.CaseID, at: u.At})
+		rounds = append(rounds, recordRound{caseID: u.CaseID, at: u.At})
 	}
 	sort.SliceStable(rounds, func(i, j int) bool { return rounds[i].at.Before(rounds[j].at) })
 	return rounds, nil
@@ -101,7 +101,7 @@ func (r *Reports) departmentNames(ctx context.Context) (map[string]string, error
 
 // ratingBatch reads what a batch of rounds needs, four queries in all, and
 // builds their records.
-func (r *Reports) ratingBatch(ctx context.Context, batch []ratedRound, names map[string]string, unratedAsSatisfied bool) ([]models.RatingRecord, error) {
+func (r *Reports) ratingBatch(ctx context.Context, batch []recordRound, names map[string]string, unratedAsSatisfied bool) ([]models.RatingRecord, error) {
 	db := r.db.WithContext(ctx)
 	var caseIDs, ratingIDs []uint64
 	for _, rr := range batch {
@@ -124,7 +124,7 @@ func (r *Reports) ratingBatch(ctx context.Context, batch []ratedRound, names map
 	}
 	units := map[string][]models.Department{} // case id and round → the units, in dispatch order
 	for _, o := range orders {
-		k := roundKey(o.CaseID, o.Round)
+		k := recordRoundKey(o.CaseID, o.Round)
 		if !hasUnit(units[k], o.DepartmentCode) {
 			units[k] = append(units[k], models.Department{Code: o.DepartmentCode, Name: names[o.DepartmentCode]})
 		}
@@ -149,7 +149,7 @@ func (r *Reports) ratingBatch(ctx context.Context, batch []ratedRound, names map
 		if rr.rating != nil {
 			round = rr.rating.Round
 		}
-		recs := models.RatingRecordsOf(c, rr.rating, units[roundKey(c.ID, round)], rects, appeals, r.centre(), unratedAsSatisfied)
+		recs := models.RatingRecordsOf(c, rr.rating, units[recordRoundKey(c.ID, round)], rects, appeals, r.centre(), unratedAsSatisfied)
 		for i := range recs {
 			if rr.rating == nil {
 				// Marked 未评价 at rr.at, which may precede the close (a
@@ -162,7 +162,7 @@ func (r *Reports) ratingBatch(ctx context.Context, batch []ratedRound, names map
 	return out, nil
 }
 
-func roundKey(caseID uint64, round int) string { return fmt.Sprintf("%d/%d", caseID, round) }
+func recordRoundKey(caseID uint64, round int) string { return fmt.Sprintf("%d/%d", caseID, round) }
 
 func hasUnit(list []models.Department, code string) bool {
 	for _, d := range list {
