@@ -56,6 +56,9 @@ type Options struct {
 	TriageDays      int
 	ReopenDays      int
 	InstructionDays int
+	// AppealDays is how many working days a department has to appeal a
+	// 差评 or a deduction (rating.appeal_days).
+	AppealDays int
 }
 
 // Service runs the use cases.
@@ -118,6 +121,9 @@ func New(db *gorm.DB, clk clock.Clock, cal *workday.Calendar, opts Options, log 
 	}
 	if opts.InstructionDays == 0 {
 		opts.InstructionDays = 3
+	}
+	if opts.AppealDays == 0 {
+		opts.AppealDays = 5
 	}
 	if opts.CheckIn == 0 {
 		opts.CheckIn = 8*time.Hour + 30*time.Minute

@@ -100,3 +100,14 @@ func RatingCounts(ratingID uint64, dept string, appeals []Appeal) bool {
 	}
 	return true
 }
+
+// AppealFile is a file a department sent with its appeal (a screenshot, a
+// statement), kept in the database with it.
+type AppealFile struct {
+	ID          uint64    `gorm:"primaryKey"`
+	AppealID    uint64    `gorm:"index;not null"`
+	Name        string    `gorm:"size:255;not null"`
+	ContentType string    `gorm:"size:128"`
+	Data        []byte    `gorm:"type:mediumblob"`
+	CreatedAt   time.Time `gorm:"not null"`
+}

@@ -47,6 +47,11 @@ const (
 	// orders were out: an instruction to the owner and the departments'
 	// window groups, not the case's answer (第七条, 第十一条).
 	NoticeLeaderInstruction NoticeKind = "leader_instruction"
+	// NoticeAppealFiled tells the supervision section a department appeals a
+	// 差评 or a deduction; NoticeAppealDecided tells the department (its
+	// window group and window head) what the section decided.
+	NoticeAppealFiled   NoticeKind = "appeal_filed"
+	NoticeAppealDecided NoticeKind = "appeal_decided"
 )
 
 // Audience says who a notice is for; Target says which one of them.
