@@ -325,6 +325,24 @@ func (s *Service) Appeals(ctx context.Context, f AppealFilter) ([]AppealView, er
 	if err := q.Order("status = 'pending' DESC, id DESC").Limit(1000).Find(&list).Error; err != nil {
 		return nil, fmt.Errorf("casework: list appeals: %w", err)
 	}
+	return s.views(db, list)
+}
+
+// Appeal is one appeal with what the decision needs.
+func (s *Service) Appeal(ctx context.Context, id uint64) (*AppealView, error) {
+	db := s.db.WithContext(ctx)
+	var a models.Appeal
+	if err := db.Where("id = ?", id).Take(&a).Error; err != nil {
+		return nil, notFound(err, "申诉 %d 不存在", id)
+	}
+	list, err := s.views(db, []models.Appeal{a})
+	if err != nil {
+		return nil, err
+	}
+	return &list[0], nil
+}
+
+func (s *Service) views(db *gorm.DB, list []models.Appeal) ([]AppealView, error) {
 	out := make([]AppealView, len(list))
 	for i, a := range list {
 		v := AppealView{Appeal: a}
