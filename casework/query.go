@@ -246,6 +246,7 @@ type LedgerEntry struct {
 	Orders    []models.WorkOrder
 	Ratings   []models.Rating
 	FollowUps []models.FollowUp
+	Appeals   []models.Appeal // upheld appeals of its 差评, which the ledger marks
 }
 
 // Ledger lists every case matching f (no paging) with what the ledger
@@ -317,6 +318,15 @@ func (s *Service) Ledger(ctx context.Context, f Filter, emit func([]LedgerEntry)
 		for _, fu := range follows {
 			if e := byID[fu.CaseID]; e != nil {
 				e.FollowUps = append(e.FollowUps, fu)
+			}
+		}
+		var appeals []models.Appeal
+		if err := db.Where("case_id IN ? AND rating_id <> 0 AND status = ?", chunk, models.AppealUpheld).Order("id").Find(&appeals).Error; err != nil {
+			return fmt.Errorf("casework: ledger appeals: %w", err)
+		}
+		for _, a := range appeals {
+			if e := byID[a.CaseID]; e != nil {
+				e.Appeals = append(e.Appeals, a)
 			}
 		}
 		if err := emit(entries); err != nil {
