@@ -20,7 +20,7 @@ func init() {
 	tokens["ma"] = "test-token-makezhang-006"
 }
 
-func startAppealApp(t *testing.T) *testApp {
+func startAppealApp(t *testing.T, env ...string) *testApp {
 	t.Helper()
 	raw, err := os.ReadFile("../../config.example.yaml")
 	if err != nil {
@@ -33,9 +33,9 @@ func startAppealApp(t *testing.T) *testApp {
 	cfg := strings.Replace(string(raw), last, last+
 		"    - {token: "+tokens["liu"]+", staff: liu}\n    - {token: "+tokens["ma"]+", staff: ma}\n", 1)
 	path := writeFile(t, "config.yaml", cfg)
-	return startAppWith(t, path, []string{
+	return startAppWith(t, path, append([]string{
 		"BBCS_DATABASE_DSN=" + testenv.MySQLDSN(t), "BBCS_REDIS_ADDR=" + testenv.RedisAddr(), "BBCS_CLOCK_FAKE=true",
-	})
+	}, env...))
 }
 
 type appealJSON struct {
@@ -100,7 +100,7 @@ func TestAppealsThroughTheAPI(t *testing.T) {
 	late := register("查封解除迟迟不办。")
 
 	file := map[string]any{"case_no": malicious.No, "round": 1, "department": "不动产登记窗口", "ground": "malicious",
-		"reason": "反映人要求违规当天办结未果，录像显示窗口依规告知",
+		"reason":      "反映人要求违规当天办结未果，录像显示窗口依规告知",
 		"attachments": []map[string]string{{"name": "录像截图.png", "content_type": "image/png", "data": base64.StdEncoding.EncodeToString([]byte("\x89PNG fake"))}}}
 	ta.refused(http.StatusForbidden, "forbidden", "zhang", "POST", "/api/v1/appeals", file, "首席审批员")
 	huge := map[string]any{"case_no": malicious.No, "round": 1, "department": "realestate", "ground": "malicious", "reason": "恶意差评，附录像",
