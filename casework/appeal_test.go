@@ -169,3 +169,20 @@ func TestAppealOfADeduction(t *testing.T) {
 	}
 	wantAnyEvent(t, h.get(c2.No), "appeal_decided", "马科长", "申诉驳回", "未提供在途证明")
 }
+
+// The applicant's progress does not show the appeal: it is between the
+// department and the supervision section.
+func TestAppealIsNotTheApplicantsLatestStep(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.badlyRated(models.RatingDissatisfied)
+	before, err := h.svc.Progress(h.ctx, c.No)
+	must(t, "progress", err)
+	_, err = h.svc.FileAppeal(h.ctx, h.as("liu"), casework.AppealInput{CaseNo: c.No, Round: 1, Department: "realestate",
+		Ground: models.GroundMalicious, Reason: "反映人要求违规办理未果"})
+	must(t, "file", err)
+	after, err := h.svc.Progress(h.ctx, c.No)
+	must(t, "progress", err)
+	if after.Last == nil || before.Last == nil || after.Last.Action != before.Last.Action || strings.HasPrefix(after.Last.Action, "appeal") {
+		t.Errorf("the applicant's latest step: before %+v, after %+v", before.Last, after.Last)
+	}
+}

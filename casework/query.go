@@ -79,7 +79,9 @@ func (s *Service) Progress(ctx context.Context, no string) (*Progress, error) {
 		return nil, notFound(err, "案件 %s 不存在", no)
 	}
 	var last []models.TimelineEvent
-	if err := db.Where("case_id = ?", p.Case.ID).Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
+	// An appeal is between a department and the supervision section: the
+	// applicant's latest step is the last one taken on the case itself.
+	if err := db.Where("case_id = ? AND action NOT IN ?", p.Case.ID, []string{"appeal_filed", "appeal_decided"}).Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
 		return nil, fmt.Errorf("casework: load latest step of %s: %w", no, err)
 	}
 	if len(last) == 0 {
