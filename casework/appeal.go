@@ -75,6 +75,9 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 		}
 	}
 	caseNo := in.CaseNo
+	if caseNo == "" && in.DeductionID == 0 {
+		return nil, models.Errorf(models.ErrInvalid, "请给出被申诉差评所在的案件编号（case_no）")
+	}
 	var ded models.Deduction
 	if in.DeductionID != 0 {
 		if err := s.db.WithContext(ctx).Where("id = ?", in.DeductionID).First(&ded).Error; err != nil {

@@ -48,6 +48,10 @@ func TestAppealOfABadRating(t *testing.T) {
 	none.Reason = "  "
 	_, err = h.svc.FileAppeal(h.ctx, h.as("liu"), none)
 	wantErr(t, err, models.ErrInvalid, "申诉理由")
+	noCase := in
+	noCase.CaseNo = ""
+	_, err = h.svc.FileAppeal(h.ctx, h.as("liu"), noCase)
+	wantErr(t, err, models.ErrInvalid, "case_no")
 	bad := in
 	bad.Ground = models.GroundDeduction
 	_, err = h.svc.FileAppeal(h.ctx, h.as("liu"), bad)
