@@ -211,6 +211,14 @@ func renderCard(kind models.NoticeKind, d models.NoticeData) Card {
 			lines = append(lines, "已转"+strings.Join(d.Departments, "、")+"按批示办理")
 		}
 		return Card{Title: fmt.Sprintf("【领导批示｜%s】", d.CaseNo), Lines: lines, Actions: actions}
+	case models.NoticeAppealFiled:
+		return Card{Title: fmt.Sprintf("【申诉｜%s】%s提出申诉", d.CaseNo, d.DepartmentName),
+			Lines: []string{"申诉对象：" + d.Text, "申诉类型：" + d.Reason, "申诉理由：" + d.Note, "提出人：" + d.ActorName,
+				"请监督考核科在管理后台“申诉”中裁定（成立或驳回，并说明理由）"}, Link: d.Link}
+	case models.NoticeAppealDecided:
+		return Card{Title: fmt.Sprintf("【申诉裁定｜%s】%s", d.CaseNo, d.Result),
+			Lines:    []string{"申诉部门：" + d.DepartmentName, "申诉对象：" + d.Text + "（" + d.Reason + "）", "裁定理由：" + d.Note, "裁定人：" + d.ActorName},
+			Mentions: d.Mentions}
 	case models.NoticeCaseReopened:
 		return Card{Title: fmt.Sprintf("【退回重办｜%s】", d.CaseNo), Lines: []string{d.Reason, "请重新派发工单并跟踪回访"}}
 	}

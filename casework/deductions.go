@@ -279,16 +279,27 @@ func (s *Service) DecideDeduction(ctx context.Context, actor models.Staff, id ui
 				models.DeductionConfirmed: "确认", models.DeductionWaived: "免除"}[d.Status])
 		}
 		now := s.clock.Now()
-		d.Status, d.DecidedBy, d.DecidedAt, d.Note = models.DeductionWaived, actor.ID, &now, note
-		if confirm {
-			d.Status = models.DeductionConfirmed
+		if !confirm {
+			return waiveDeduction(tx, &d, actor, now, note)
 		}
+		d.Status, d.DecidedBy, d.DecidedAt, d.Note = models.DeductionConfirmed, actor.ID, &now, note
 		return tx.Save(&d).Error
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &d, nil
+}
+
+// waiveDeduction is the one way a deduction is waived: by the supervision
+// section's decision, or by an appeal it upheld (申诉成立, even of one it
+// had confirmed); the scores leave out a waived deduction either way.
+func waiveDeduction(tx *gorm.DB, d *models.Deduction, actor models.Staff, now time.Time, note string) error {
+	d.Status, d.DecidedBy, d.DecidedAt, d.Note = models.DeductionWaived, actor.ID, &now, note
+	if err := tx.Save(d).Error; err != nil {
+		return fmt.Errorf("casework: waive deduction %d: %w", d.ID, err)
+	}
+	return nil
 }
 
 // ReportDeduction records that the supervision section reported a

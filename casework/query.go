@@ -79,7 +79,9 @@ func (s *Service) Progress(ctx context.Context, no string) (*Progress, error) {
 		return nil, notFound(err, "案件 %s 不存在", no)
 	}
 	var last []models.TimelineEvent
-	if err := db.Where("case_id = ?", p.Case.ID).Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
+	// An appeal is between a department and the supervision section: the
+	// applicant's latest step is the last one taken on the case itself.
+	if err := db.Where("case_id = ? AND action NOT IN ?", p.Case.ID, []string{"appeal_filed", "appeal_decided"}).Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
 		return nil, fmt.Errorf("casework: load latest step of %s: %w", no, err)
 	}
 	if len(last) == 0 {
@@ -246,6 +248,7 @@ type LedgerEntry struct {
 	Orders    []models.WorkOrder
 	Ratings   []models.Rating
 	FollowUps []models.FollowUp
+	Appeals   []models.Appeal // upheld appeals of its 差评, which the ledger marks
 }
 
 // Ledger lists every case matching f (no paging) with what the ledger
@@ -317,6 +320,15 @@ func (s *Service) Ledger(ctx context.Context, f Filter, emit func([]LedgerEntry)
 		for _, fu := range follows {
 			if e := byID[fu.CaseID]; e != nil {
 				e.FollowUps = append(e.FollowUps, fu)
+			}
+		}
+		var appeals []models.Appeal
+		if err := db.Where("case_id IN ? AND rating_id <> 0 AND status = ?", chunk, models.AppealUpheld).Order("id").Find(&appeals).Error; err != nil {
+			return fmt.Errorf("casework: ledger appeals: %w", err)
+		}
+		for _, a := range appeals {
+			if e := byID[a.CaseID]; e != nil {
+				e.Appeals = append(e.Appeals, a)
 			}
 		}
 		if err := emit(entries); err != nil {

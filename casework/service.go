@@ -58,6 +58,9 @@ type Options struct {
 	InstructionDays int
 	// Province is the push of 好差评 records (casework/province.go).
 	Province ProvinceOptions
+	// AppealDays is how many working days a department has to appeal a
+	// 差评 or a deduction (rating.appeal_days).
+	AppealDays int
 }
 
 // Service runs the use cases.
@@ -120,6 +123,9 @@ func New(db *gorm.DB, clk clock.Clock, cal *workday.Calendar, opts Options, log 
 	}
 	if opts.InstructionDays == 0 {
 		opts.InstructionDays = 3
+	}
+	if opts.AppealDays == 0 {
+		opts.AppealDays = 5
 	}
 	if opts.CheckIn == 0 {
 		opts.CheckIn = 8*time.Hour + 30*time.Minute

@@ -50,6 +50,9 @@ func (s *Server) routeAPI() {
 	api("POST deductions/{id}/waive", s.decideDeduction(false))
 	api("POST deductions/{id}/report", s.reportDeduction)
 	api("POST scores/{year}/recurring", s.reviewRecurrence)
+	api("POST appeals", s.fileAppeal)
+	api("GET appeals", s.listAppeals)
+	api("POST appeals/{id}/decide", s.decideAppeal)
 }
 
 // authenticated resolves the bearer token to the staff member it acts as.

@@ -80,7 +80,7 @@ func (s AppealStatus) Label() string {
 // cause lay. dept "" asks about the centre. Pending, rejected and deduction
 // appeals exclude nothing. The rating stays in the ledger either way.
 func (a Appeal) Excludes(ratingID uint64, dept string) bool {
-	if a.Status != AppealUpheld || a.RatingID == 0 || a.RatingID != ratingID {
+	if a.Status != AppealUpheld || a.RatingID == 0 || a.RatingID != ratingID || a.Ground == GroundDeduction {
 		return false
 	}
 	if dept == "" {
@@ -99,4 +99,15 @@ func RatingCounts(ratingID uint64, dept string, appeals []Appeal) bool {
 		}
 	}
 	return true
+}
+
+// AppealFile is a file a department sent with its appeal (a screenshot, a
+// statement), kept in the database with it.
+type AppealFile struct {
+	ID          uint64    `gorm:"primaryKey"`
+	AppealID    uint64    `gorm:"index;not null"`
+	Name        string    `gorm:"size:255;not null"`
+	ContentType string    `gorm:"size:128"`
+	Data        []byte    `gorm:"type:mediumblob"`
+	CreatedAt   time.Time `gorm:"not null"`
 }

@@ -6,7 +6,7 @@ func All() []any {
 		&Department{}, &Staff{}, &DutyDay{}, &CheckIn{}, &DutyMiss{},
 		&Case{}, &WorkOrder{}, &TimelineEvent{}, &Summon{}, &Instruction{},
 		&CaseCounter{}, &Notice{}, &Attachment{}, &TimerFiring{}, &FollowUp{}, &RatingLink{}, &Rating{}, &Fault{}, &Deduction{}, &RecurrenceReview{}, &Setting{},
-		&Rectification{}, &Appeal{},
+		&Rectification{}, &Appeal{}, &AppealFile{},
 		&CalendarOverride{},
 	}
 }

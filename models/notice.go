@@ -50,6 +50,11 @@ const (
 	// NoticeRatingRecord is a rating's 好差评 record (NoticeData.Record)
 	// for the provincial platform (bot/province, docs/province.md).
 	NoticeRatingRecord NoticeKind = "rating_record"
+	// NoticeAppealFiled tells the supervision section a department appeals a
+	// 差评 or a deduction; NoticeAppealDecided tells the department (its
+	// window group and window head) what the section decided.
+	NoticeAppealFiled   NoticeKind = "appeal_filed"
+	NoticeAppealDecided NoticeKind = "appeal_decided"
 )
 
 // Audience says who a notice is for; Target says which one of them.

@@ -21,6 +21,7 @@ type LedgerCase struct {
 	Orders    []models.WorkOrder
 	Ratings   []models.Rating
 	FollowUps []models.FollowUp
+	Appeals   []models.Appeal // upheld appeals of its 差评: marked, not removed
 }
 
 // LedgerColumns are the columns of the ledger, in the order of the
@@ -160,6 +161,9 @@ func (l *Ledger) cells(n int, lc LedgerCase) []any {
 	case c.Rating != "":
 		rating = c.Rating.Label()
 	}
+	if marks := l.appealMarks(lc); marks != "" {
+		rating += "\n" + marks
+	}
 	var follows []string
 	for _, f := range lc.FollowUps {
 		if f.DoneAt != nil {
@@ -189,6 +193,30 @@ func (l *Ledger) cells(n int, lc LedgerCase) []any {
 		mobile, c.Matter, c.Category.Label(), strings.Join(depts, "、"), lc.OwnerName, strings.Join(orders, "\n"), timeliness,
 		outcome, c.Result, rating, comment, c.Round, strings.Join(follows, "\n"), closed, c.Status.Label(),
 	}
+}
+
+// appealMarks says, for each upheld appeal of the case's 差评, that the
+// rating stays on record but leaves the figures models.Appeal.Excludes
+// takes it out of.
+func (l *Ledger) appealMarks(lc LedgerCase) string {
+	var out []string
+	for _, a := range lc.Appeals {
+		if a.Status != models.AppealUpheld || a.RatingID == 0 {
+			continue
+		}
+		round := 0
+		for _, r := range lc.Ratings {
+			if r.ID == a.RatingID {
+				round = r.Round
+			}
+		}
+		whom := l.name(a.DepartmentCode)
+		if a.Excludes(a.RatingID, "") {
+			whom += "及中心"
+		}
+		out = append(out, fmt.Sprintf("第%d轮差评 申诉成立（%s），不计入%s考核", round, a.Ground.Label(), whom))
+	}
+	return strings.Join(out, "\n")
 }
 
 // ratingsByRound writes a case's ratings one round a line.

@@ -1,0 +1,389 @@
+package casework
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"bbcs/models"
+)
+
+// Appeals (申诉, 好差评 rules and 第十七条): a department that believes a
+// 差评 malicious or not of its making, or a deduction wrong, appeals it to
+// the supervision section within rating.appeal_days working days; the
+// section upholds or rejects it with a reason. Upheld, the 差评 leaves the
+// department's figures (models.Appeal.Excludes) and a deduction is waived.
+
+// AppealInput is a department's appeal: a 差评 (RatingID, or the case's
+// Round) or a deduction (DeductionID), never both.
+type AppealInput struct {
+	CaseNo      string
+	Round       int
+	RatingID    uint64
+	DeductionID uint64
+	Department  string
+	Ground      models.AppealGround
+	Reason      string
+	Files       []AppealUpload
+}
+
+// AppealUpload is a file sent with an appeal.
+type AppealUpload struct {
+	Name        string
+	ContentType string
+	Data        []byte
+}
+
+// The limits of an appeal's attachments: the API refuses more with 413.
+const (
+	MaxAppealFiles     = 5
+	MaxAppealFileBytes = 2 << 20
+	minAppealReason    = 4 // runes: “恶意差评” alone is no reason
+)
+
+// FileAppeal records a department's appeal, on the case's timeline, and
+// tells the supervision section. The actor is the department's window
+// head or its 分管领导.
+func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealInput) (*models.Appeal, error) {
+	if !in.Ground.Valid() {
+		return nil, models.Errorf(models.ErrInvalid, "申诉理由类型（ground）应为 malicious（恶意差评）、unrelated（非本部门原因）或 deduction（扣分有误）")
+	}
+	if (in.Ground == models.GroundDeduction) != (in.DeductionID != 0) {
+		return nil, models.Errorf(models.ErrInvalid, "对扣分申诉请给出扣分记录（deduction_id）并选“扣分有误”；对差评申诉请给出轮次或评价（round / rating_id）并选“恶意差评”或“非本部门原因”")
+	}
+	reason, err := text("reason", "申诉理由", in.Reason, 1000)
+	if err != nil {
+		return nil, err
+	}
+	if utf8.RuneCountInString(reason) < minAppealReason {
+		return nil, models.Errorf(models.ErrInvalid, "申诉理由过短，请具体说明（至少 %d 个字）", minAppealReason)
+	}
+	if len(in.Files) > MaxAppealFiles {
+		return nil, models.Errorf(models.ErrInvalid, "附件最多 %d 个", MaxAppealFiles)
+	}
+	for _, f := range in.Files {
+		if strings.TrimSpace(f.Name) == "" || len(f.Data) == 0 {
+			return nil, models.Errorf(models.ErrInvalid, "附件须有文件名和内容")
+		}
+		if len(f.Data) > MaxAppealFileBytes {
+			return nil, models.Errorf(models.ErrInvalid, "附件 %s 超过 %d MB", f.Name, MaxAppealFileBytes>>20)
+		}
+	}
+	caseNo := in.CaseNo
+	if caseNo == "" && in.DeductionID == 0 {
+		return nil, models.Errorf(models.ErrInvalid, "请给出被申诉差评所在的案件编号（case_no）")
+	}
+	var ded models.Deduction
+	if in.DeductionID != 0 {
+		if err := s.db.WithContext(ctx).Where("id = ?", in.DeductionID).First(&ded).Error; err != nil {
+			return nil, notFound(err, "扣分记录 %d 不存在", in.DeductionID)
+		}
+		if ded.CaseNo == "" {
+			return nil, models.Errorf(models.ErrInvalid, "扣分记录 %d 不属于任何部门的案件，不能由部门申诉", ded.ID)
+		}
+		caseNo = ded.CaseNo
+	}
+	var out models.Appeal
+	_, err = s.onCase(ctx, caseNo, actor, func(ch *change) error {
+		dept, err := ch.department(in.Department)
+		if err != nil {
+			return err
+		}
+		if err := requireActive(actor); err != nil {
+			return err
+		}
+		if !(actor.Role == models.RoleWindowHead && actor.DepartmentCode == dept.Code) && !(dept.LeaderID != "" && dept.LeaderID == actor.ID) && actor.Role != models.RoleAdmin {
+			return models.Errorf(models.ErrForbidden, "只有%s的首席审批员或分管领导可以为该部门提出申诉", dept.Name)
+		}
+		a := models.Appeal{CaseID: ch.c.ID, DepartmentCode: dept.Code, Ground: in.Ground, Reason: reason,
+			FiledBy: actor.ID, FiledAt: ch.now, Status: models.AppealPending}
+		var since time.Time
+		var what string
+		if in.DeductionID != 0 {
+			// Re-read under the case's lock: it may have been decided since.
+			if err := ch.tx.Where("id = ?", ded.ID).First(&ded).Error; err != nil {
+				return fmt.Errorf("casework: read deduction: %w", err)
+			}
+			if ded.DepartmentCode != dept.Code {
+				return models.Errorf(models.ErrForbidden, "扣分记录 %d 不是%s的扣分，不能由其申诉", ded.ID, dept.Name)
+			}
+			if ded.Status == models.DeductionWaived {
+				return models.Errorf(models.ErrConflict, "扣分记录 %d 已免除，无需申诉", ded.ID)
+			}
+			a.DeductionID, since = ded.ID, ded.At
+			what = fmt.Sprintf("扣分（%s）", ded.Reason)
+		} else {
+			r, err := ch.badRating(in.RatingID, in.Round)
+			if err != nil {
+				return err
+			}
+			var n int64
+			if err := ch.tx.Model(&models.WorkOrder{}).Where("case_id = ? AND round = ? AND department_code = ?", ch.c.ID, r.Round, dept.Code).Count(&n).Error; err != nil {
+				return fmt.Errorf("casework: orders of the round: %w", err)
+			}
+			if n == 0 {
+				return models.Errorf(models.ErrForbidden, "%s在案件 %s 第 %d 轮没有工单，不能对该轮差评申诉", dept.Name, ch.c.No, r.Round)
+			}
+			a.RatingID, since = r.ID, r.At
+			what = fmt.Sprintf("第 %d 轮差评（%s）", r.Round, r.Level.Label())
+			ch.pushRatingRecords(r.Round) // the record now names the appeal
+		}
+		deadline := ch.cal.EndOf(ch.cal.AddWorkdays(since, ch.s.opts.AppealDays))
+		if ch.now.After(deadline) {
+			return models.Errorf(models.ErrConflict, "申诉期限已过：应在 %d 个工作日内、于 %s 前提出", ch.s.opts.AppealDays, models.FormatTime(deadline))
+		}
+		var prior models.Appeal
+		err = ch.tx.Where("rating_id = ? AND deduction_id = ? AND department_code = ?", a.RatingID, a.DeductionID, dept.Code).Take(&prior).Error
+		if err == nil {
+			return models.Errorf(models.ErrConflict, "%s已对该%s提出过申诉（%s），不能重复申诉", dept.Name, map[bool]string{true: "扣分", false: "差评"}[a.DeductionID != 0], prior.Status.Label())
+		} else if err != gorm.ErrRecordNotFound {
+			return fmt.Errorf("casework: read appeals: %w", err)
+		}
+		if err := ch.tx.Create(&a).Error; err != nil {
+			return fmt.Errorf("casework: create appeal: %w", err)
+		}
+		for _, f := range in.Files {
+			row := models.AppealFile{AppealID: a.ID, Name: strings.TrimSpace(f.Name), ContentType: f.ContentType, Data: f.Data, CreatedAt: ch.now}
+			if err := ch.tx.Create(&row).Error; err != nil {
+				return fmt.Errorf("casework: store appeal file: %w", err)
+			}
+		}
+		line := fmt.Sprintf("%s对%s提出申诉（%s）：理由：%s", dept.Name, what, in.Ground.Label(), reason)
+		if len(in.Files) > 0 {
+			line += fmt.Sprintf("（附件 %d 个）", len(in.Files))
+		}
+		ch.record("appeal_filed", "", line)
+		d := ch.data()
+		d.Department, d.DepartmentName, d.ActorName = dept.Code, dept.Name, actor.Name
+		d.Reason, d.Note, d.Text = in.Ground.Label(), reason, what
+		d.Link = appealsLink(ch.s.opts.PublicURL)
+		ch.notify(models.NoticeAppealFiled, models.AudienceSupervision, "", d)
+		out = a
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func appealsLink(public string) string {
+	if public == "" {
+		return ""
+	}
+	return strings.TrimRight(public, "/") + "/admin/appeals"
+}
+
+// badRating is the case's 差评 by id, or of a round.
+func (ch *change) badRating(id uint64, round int) (models.Rating, error) {
+	var r models.Rating
+	q := ch.tx.Where("case_id = ?", ch.c.ID)
+	if id != 0 {
+		q = q.Where("id = ?", id)
+	} else if round > 0 {
+		q = q.Where("round = ?", round).Order("id DESC")
+	} else {
+		return r, models.Errorf(models.ErrInvalid, "请给出被申诉的差评（round 或 rating_id）")
+	}
+	if err := q.First(&r).Error; err != nil {
+		return r, notFound(err, "案件 %s 没有该轮评价", ch.c.No)
+	}
+	if !r.Level.Bad() {
+		return r, models.Errorf(models.ErrInvalid, "案件 %s 第 %d 轮的评价是“%s”，不是差评，不能申诉", ch.c.No, r.Round, r.Level.Label())
+	}
+	return r, nil
+}
+
+// DecideAppeal is the supervision section upholding or rejecting an
+// appeal, with its reason. Upheld, a deduction is waived as any waiver is
+// (the reason says it was on appeal); a 差评 leaves the department's
+// figures by models.Appeal.Excludes. Rejected, nothing changes but the
+// record. The department's window group and window head hear either way.
+func (s *Service) DecideAppeal(ctx context.Context, actor models.Staff, id uint64, uphold bool, reason string) (*models.Appeal, error) {
+	if err := requireRole(actor, models.RoleSupervisor, models.RoleAdmin); err != nil {
+		return nil, models.Errorf(models.ErrForbidden, "只有监督考核科可以裁定申诉")
+	}
+	reason, err := text("reason", "裁定理由", reason, 1000)
+	if err != nil {
+		return nil, err
+	}
+	var a models.Appeal
+	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&a).Error; err != nil {
+		return nil, notFound(err, "申诉 %d 不存在", id)
+	}
+	var c models.Case
+	if err := s.db.WithContext(ctx).Select("no").Where("id = ?", a.CaseID).First(&c).Error; err != nil {
+		return nil, notFound(err, "申诉 %d 的案件不存在", id)
+	}
+	_, err = s.onCase(ctx, c.No, actor, func(ch *change) error {
+		if err := ch.tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).First(&a).Error; err != nil {
+			return fmt.Errorf("casework: lock appeal: %w", err)
+		}
+		if a.Status != models.AppealPending {
+			return models.Errorf(models.ErrConflict, "申诉 %d 已裁定（%s），不能重复裁定", id, a.Status.Label())
+		}
+		dept, err := ch.departmentOnFile(a.DepartmentCode)
+		if err != nil {
+			return err
+		}
+		a.Status, a.DecidedBy, a.DecidedAt, a.Decision = models.AppealRejected, actor.ID, &ch.now, reason
+		if uphold {
+			a.Status = models.AppealUpheld
+		}
+		if err := ch.tx.Save(&a).Error; err != nil {
+			return fmt.Errorf("casework: save appeal: %w", err)
+		}
+		what := "差评"
+		if a.DeductionID != 0 {
+			what = "扣分"
+			if uphold {
+				var d models.Deduction
+				if err := ch.tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", a.DeductionID).First(&d).Error; err != nil {
+					return notFound(err, "扣分记录 %d 不存在", a.DeductionID)
+				}
+				if d.Status != models.DeductionWaived {
+					if err := waiveDeduction(ch.tx, &d, actor, ch.now, "申诉成立："+reason); err != nil {
+						return err
+					}
+				}
+			}
+		} else {
+			var r models.Rating
+			if err := ch.tx.Where("id = ?", a.RatingID).First(&r).Error; err == nil {
+				what = fmt.Sprintf("第 %d 轮差评", r.Round)
+				ch.pushRatingRecords(r.Round) // the record now names the decision
+			}
+		}
+		line := fmt.Sprintf("监督考核科裁定%s对%s的申诉（%s）%s：%s", dept.Name, what, a.Ground.Label(), a.Status.Label(), reason)
+		if uphold && a.DeductionID != 0 {
+			line += "；该扣分免除"
+		} else if uphold {
+			line += "；该差评不计入" + dept.Name + "的考核"
+			if a.Ground == models.GroundMalicious {
+				line += "和中心的统计"
+			}
+		}
+		ch.record("appeal_decided", "", line)
+		d := ch.data()
+		d.Department, d.DepartmentName, d.ActorName = dept.Code, dept.Name, actor.Name
+		d.Reason, d.Note, d.Result, d.Text = a.Ground.Label(), reason, a.Status.Label(), what
+		heads, err := ch.staffOf(dept.Code, models.RoleWindowHead)
+		if err != nil {
+			return err
+		}
+		for _, h := range heads {
+			d.Mentions = append(d.Mentions, h.ID)
+		}
+		ch.notify(models.NoticeAppealDecided, models.AudienceDepartment, dept.Code, d)
+		for _, h := range heads {
+			ch.notify(models.NoticeAppealDecided, models.AudienceStaff, h.ID, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// AppealFilter narrows the list of appeals; empty fields match all.
+type AppealFilter struct {
+	Status     models.AppealStatus
+	Month      string // "2026-03": filed that month, where the centre is
+	Department string
+}
+
+// AppealView is one appeal with what the decision needs: the case, the
+// 差评 (level, comment) or the deduction, and the files' names.
+type AppealView struct {
+	models.Appeal
+	CaseNo         string
+	DepartmentName string
+	Rating         *models.Rating
+	Deduction      *models.Deduction
+	Files          []string
+}
+
+// Appeals lists appeals, the pending first, then the newest.
+func (s *Service) Appeals(ctx context.Context, f AppealFilter) ([]AppealView, error) {
+	db := s.db.WithContext(ctx)
+	q := db.Model(&models.Appeal{})
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Department != "" {
+		q = q.Where("department_code = ?", f.Department)
+	}
+	if f.Month != "" {
+		from, err := time.ParseInLocation("2006-01", f.Month, s.Calendar().Location())
+		if err != nil {
+			return nil, models.Errorf(models.ErrInvalid, "月份格式应为 2026-03")
+		}
+		q = q.Where("filed_at >= ? AND filed_at < ?", from.UTC(), from.AddDate(0, 1, 0).UTC())
+	}
+	var list []models.Appeal
+	if err := q.Order("status = 'pending' DESC, id DESC").Limit(1000).Find(&list).Error; err != nil {
+		return nil, fmt.Errorf("casework: list appeals: %w", err)
+	}
+	return s.views(db, list)
+}
+
+// Appeal is one appeal with what the decision needs.
+func (s *Service) Appeal(ctx context.Context, id uint64) (*AppealView, error) {
+	db := s.db.WithContext(ctx)
+	var a models.Appeal
+	if err := db.Where("id = ?", id).Take(&a).Error; err != nil {
+		return nil, notFound(err, "申诉 %d 不存在", id)
+	}
+	list, err := s.views(db, []models.Appeal{a})
+	if err != nil {
+		return nil, err
+	}
+	return &list[0], nil
+}
+
+func (s *Service) views(db *gorm.DB, list []models.Appeal) ([]AppealView, error) {
+	out := make([]AppealView, len(list))
+	for i, a := range list {
+		v := AppealView{Appeal: a}
+		var c models.Case
+		if err := db.Select("no").Where("id = ?", a.CaseID).Take(&c).Error; err == nil {
+			v.CaseNo = c.No
+		}
+		var d models.Department
+		if err := db.Where("code = ?", a.DepartmentCode).Take(&d).Error; err == nil {
+			v.DepartmentName = d.Name
+		}
+		if a.RatingID != 0 {
+			var r models.Rating
+			if err := db.Where("id = ?", a.RatingID).Take(&r).Error; err == nil {
+				v.Rating = &r
+			}
+		}
+		if a.DeductionID != 0 {
+			var dd models.Deduction
+			if err := db.Where("id = ?", a.DeductionID).Take(&dd).Error; err == nil {
+				v.Deduction = &dd
+			}
+		}
+		if err := db.Model(&models.AppealFile{}).Where("appeal_id = ?", a.ID).Order("id").Pluck("name", &v.Files).Error; err != nil {
+			return nil, fmt.Errorf("casework: appeal files: %w", err)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// AppealFiles are the files of an appeal, with their contents.
+func (s *Service) AppealFiles(ctx context.Context, id uint64) ([]models.AppealFile, error) {
+	var out []models.AppealFile
+	if err := s.db.WithContext(ctx).Where("appeal_id = ?", id).Order("id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("casework: appeal files: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,192 @@
+package casework_test
+
+import (
+	"strings"
+	"testing"
+
+	"bbcs/casework"
+	"bbcs/models"
+)
+
+// badlyRated is a case the 不动产登记窗口 answered and the applicant rated
+// 不满意, on 2026-03-10.
+func (h *harness) badlyRated(level models.RatingLevel) *models.Case {
+	h.t.Helper()
+	c := h.walkIn()
+	_, err := h.svc.Dispatch(h.ctx, h.as("wang"), c.No, []string{"realestate"}, "", false)
+	must(h.t, "dispatch", err)
+	o := h.orderOf(c.No, "realestate")
+	_, err = h.svc.Reply(h.ctx, h.as("zhang"), o.No, "材料不全，已一次性告知")
+	must(h.t, "reply", err)
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, level, "窗口态度差", casework.ViaPhone)
+	must(h.t, "rate", err)
+	return c
+}
+
+// A department's window head appeals a 差评 of a round it had an order in,
+// with a reason and files; the supervision section hears of it, and
+// decides it once, with a reason; the department hears the decision.
+func TestAppealOfABadRating(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.badlyRated(models.RatingDissatisfied)
+	in := casework.AppealInput{CaseNo: c.No, Round: 1, Department: "realestate", Ground: models.GroundMalicious,
+		Reason: "反映人要求违规办理未果，恶意差评",
+		Files:  []casework.AppealUpload{{Name: "窗口录像说明.pdf", ContentType: "application/pdf", Data: []byte("%PDF-1.4 ...")}}}
+
+	before := h.snap(c.No)
+	_, err := h.svc.FileAppeal(h.ctx, h.as("zhang"), in) // window staff, not the head
+	wantErr(t, err, models.ErrForbidden, "首席审批员")
+	other := in
+	other.Department = "market"
+	_, err = h.svc.FileAppeal(h.ctx, h.as("qian"), other) // market had no order
+	wantErr(t, err, models.ErrForbidden, "没有工单")
+	short := in
+	short.Reason = "恶意"
+	_, err = h.svc.FileAppeal(h.ctx, h.as("liu"), short)
+	wantErr(t, err, models.ErrInvalid, "理由")
+	none := in
+	none.Reason = "  "
+	_, err = h.svc.FileAppeal(h.ctx, h.as("liu"), none)
+	wantErr(t, err, models.ErrInvalid, "申诉理由")
+	noCase := in
+	noCase.CaseNo = ""
+	_, err = h.svc.FileAppeal(h.ctx, h.as("liu"), noCase)
+	wantErr(t, err, models.ErrInvalid, "case_no")
+	bad := in
+	bad.Ground = models.GroundDeduction
+	_, err = h.svc.FileAppeal(h.ctx, h.as("liu"), bad)
+	wantErr(t, err, models.ErrInvalid, "deduction_id")
+	h.unchanged(c.No, before)
+
+	a, err := h.svc.FileAppeal(h.ctx, h.as("liu"), in)
+	must(t, "file", err)
+	if a.Status != models.AppealPending || a.RatingID == 0 || a.DepartmentCode != "realestate" || a.FiledBy != "liu" {
+		t.Fatalf("appeal = %+v", a)
+	}
+	files, err := h.svc.AppealFiles(h.ctx, a.ID)
+	must(t, "files", err)
+	if len(files) != 1 || files[0].Name != "窗口录像说明.pdf" || string(files[0].Data) != "%PDF-1.4 ..." {
+		t.Errorf("files = %+v", files)
+	}
+	wantAnyEvent(t, h.get(c.No), "appeal_filed", "刘强", "不动产登记窗口", "第 1 轮差评", "恶意差评", "反映人要求违规办理未果")
+	if n := h.noticesOf(c.No, models.NoticeAppealFiled, models.AudienceSupervision); len(n) != 1 {
+		t.Errorf("supervision notices: %+v", n)
+	}
+	_, err = h.svc.FileAppeal(h.ctx, h.as("chen"), in) // the leader, a second time
+	wantErr(t, err, models.ErrConflict, "已对该差评提出过申诉")
+
+	_, err = h.svc.DecideAppeal(h.ctx, h.as("liu"), a.ID, true, "理由充分")
+	wantErr(t, err, models.ErrForbidden, "监督考核科")
+	_, err = h.svc.DecideAppeal(h.ctx, h.as("ma"), a.ID, true, "")
+	wantErr(t, err, models.ErrInvalid, "裁定理由")
+	got, err := h.svc.DecideAppeal(h.ctx, h.as("ma"), a.ID, true, "经调取录像，窗口已依规告知")
+	must(t, "decide", err)
+	if got.Status != models.AppealUpheld || got.DecidedBy != "ma" || got.Decision != "经调取录像，窗口已依规告知" {
+		t.Fatalf("decided = %+v", got)
+	}
+	_, err = h.svc.DecideAppeal(h.ctx, h.as("ma"), a.ID, false, "再议")
+	wantErr(t, err, models.ErrConflict, "不能重复裁定")
+	wantAnyEvent(t, h.get(c.No), "appeal_decided", "马科长", "申诉成立", "经调取录像", "不计入不动产登记窗口")
+	if n := h.noticesOf(c.No, models.NoticeAppealDecided, models.AudienceDepartment); len(n) != 1 || n[0].Target != "realestate" {
+		t.Errorf("window group notices: %+v", n)
+	}
+	if n := h.noticesOf(c.No, models.NoticeAppealDecided, models.AudienceStaff); len(n) != 1 || n[0].Target != "liu" {
+		t.Errorf("window head notices: %+v", n)
+	}
+	if !got.Excludes(a.RatingID, "realestate") || !got.Excludes(a.RatingID, "") {
+		t.Errorf("an upheld malicious appeal should take the 差评 out of the department's and the centre's figures")
+	}
+	list, err := h.svc.Appeals(h.ctx, casework.AppealFilter{Department: "realestate", Month: "2026-03"})
+	must(t, "list", err)
+	if len(list) != 1 || list[0].CaseNo != c.No || list[0].Rating == nil || list[0].Rating.Comment != "窗口态度差" || len(list[0].Files) != 1 {
+		t.Errorf("list = %+v", list)
+	}
+	if list, _ := h.svc.Appeals(h.ctx, casework.AppealFilter{Status: models.AppealPending}); len(list) != 0 {
+		t.Errorf("pending = %+v", list)
+	}
+}
+
+// Only a 差评 may be appealed, and only within rating.appeal_days working
+// days (default 5) of the rating.
+func TestAppealOfARatingNeedsABadOneInTime(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	good := h.badlyRated(models.RatingSatisfied)
+	in := casework.AppealInput{CaseNo: good.No, Round: 1, Department: "realestate", Ground: models.GroundUnrelated, Reason: "系反映人自身材料问题"}
+	_, err := h.svc.FileAppeal(h.ctx, h.as("liu"), in)
+	wantErr(t, err, models.ErrInvalid, "不是差评")
+
+	c := h.badlyRated(models.RatingVeryDissatisfy)
+	in.CaseNo = c.No
+	h.clock.Set(at("2026-03-18 10:00")) // 5 working days after 03-10 end 03-17 18:00
+	before := h.snap(c.No)
+	_, err = h.svc.FileAppeal(h.ctx, h.as("liu"), in)
+	wantErr(t, err, models.ErrConflict, "申诉期限已过", "2026年3月17日")
+	h.unchanged(c.No, before)
+	h.clock.Set(at("2026-03-17 17:00"))
+	_, err = h.svc.FileAppeal(h.ctx, h.as("liu"), in)
+	must(t, "file on the last day", err)
+}
+
+// A unit appeals its own deduction: another unit may not; upheld, the
+// deduction is waived with the appeal's reason; rejected, it stands.
+func TestAppealOfADeduction(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.walkIn()
+	_, err := h.svc.Dispatch(h.ctx, h.as("wang"), c.No, []string{"realestate"}, "", false)
+	must(t, "dispatch", err)
+	h.clock.Set(at("2026-03-16 10:00")) // due 03-13 18:00
+	h.fire(h.orderOf(c.No, "realestate"), ":due:")
+	ds := h.deductions()
+	if len(ds) != 1 || ds[0].DepartmentCode != "realestate" {
+		t.Fatalf("deductions = %+v", ds)
+	}
+	in := casework.AppealInput{DeductionID: ds[0].ID, Department: "market", Ground: models.GroundDeduction, Reason: "系统停机三天，无法办理"}
+	_, err = h.svc.FileAppeal(h.ctx, h.as("qian"), in)
+	wantErr(t, err, models.ErrForbidden, "不是市场监管窗口的扣分")
+	in.Department = "realestate"
+	a, err := h.svc.FileAppeal(h.ctx, h.as("liu"), in)
+	must(t, "file", err)
+	wantAnyEvent(t, h.get(c.No), "appeal_filed", "刘强", "扣分", "系统停机三天")
+	_, err = h.svc.DecideAppeal(h.ctx, h.as("ma"), a.ID, true, "停机属实，不可归责于窗口")
+	must(t, "uphold", err)
+	d := h.deductions()[0]
+	if d.Status != models.DeductionWaived || d.DecidedBy != "ma" || !strings.Contains(d.Note, "申诉成立") || !strings.Contains(d.Note, "停机属实") {
+		t.Errorf("deduction after the upheld appeal = %+v", d)
+	}
+	wantAnyEvent(t, h.get(c.No), "appeal_decided", "马科长", "申诉成立", "该扣分免除")
+
+	// Another, rejected: its deduction stands as it was.
+	c2 := h.walkIn()
+	_, err = h.svc.Dispatch(h.ctx, h.as("wang"), c2.No, []string{"realestate"}, "", false)
+	must(t, "dispatch", err)
+	h.clock.Set(at("2026-03-20 10:00"))
+	h.fire(h.orderOf(c2.No, "realestate"), ":due:")
+	ds = h.deductions()
+	second := ds[len(ds)-1]
+	a2, err := h.svc.FileAppeal(h.ctx, h.as("chen"), casework.AppealInput{DeductionID: second.ID, Department: "realestate", Ground: models.GroundDeduction, Reason: "材料在途，非窗口拖延"})
+	must(t, "file by the leader", err)
+	_, err = h.svc.DecideAppeal(h.ctx, h.as("ma"), a2.ID, false, "未提供在途证明")
+	must(t, "reject", err)
+	ds = h.deductions()
+	if got := ds[len(ds)-1]; got.Status != models.DeductionProposed || got.Note != "" {
+		t.Errorf("a rejected appeal changed the deduction: %+v", got)
+	}
+	wantAnyEvent(t, h.get(c2.No), "appeal_decided", "马科长", "申诉驳回", "未提供在途证明")
+}
+
+// The applicant's progress does not show the appeal: it is between the
+// department and the supervision section.
+func TestAppealIsNotTheApplicantsLatestStep(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.badlyRated(models.RatingDissatisfied)
+	before, err := h.svc.Progress(h.ctx, c.No)
+	must(t, "progress", err)
+	_, err = h.svc.FileAppeal(h.ctx, h.as("liu"), casework.AppealInput{CaseNo: c.No, Round: 1, Department: "realestate",
+		Ground: models.GroundMalicious, Reason: "反映人要求违规办理未果"})
+	must(t, "file", err)
+	after, err := h.svc.Progress(h.ctx, c.No)
+	must(t, "progress", err)
+	if after.Last == nil || before.Last == nil || after.Last.Action != before.Last.Action || strings.HasPrefix(after.Last.Action, "appeal") {
+		t.Errorf("the applicant's latest step: before %+v, after %+v", before.Last, after.Last)
+	}
+}
