@@ -227,6 +227,8 @@ func renderCard(kind models.NoticeKind, d models.NoticeData) Card {
 			lines = append(lines, "已转"+strings.Join(d.Departments, "、")+"按批示办理")
 		}
 		return Card{Title: fmt.Sprintf("【领导批示｜%s】", d.CaseNo), Lines: lines, Actions: actions}
+	case models.NoticeRectifyOpened, models.NoticeRectifyReminder, models.NoticeRectifyOverdue, models.NoticeRectifyReported, models.NoticeRectified:
+		return rectifyCard(kind, d, applicant)
 	case models.NoticeCaseReopened:
 		return Card{Title: fmt.Sprintf("【退回重办｜%s】", d.CaseNo), Lines: []string{d.Reason, "请重新派发工单并跟踪回访"}}
 	}

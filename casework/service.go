@@ -56,6 +56,9 @@ type Options struct {
 	TriageDays      int
 	ReopenDays      int
 	InstructionDays int
+	// RectifyDays is the working days a unit has to verify a 差评 and
+	// report its rectification (差评整改, rating.rectify_days).
+	RectifyDays int
 }
 
 // Service runs the use cases.
@@ -118,6 +121,9 @@ func New(db *gorm.DB, clk clock.Clock, cal *workday.Calendar, opts Options, log 
 	}
 	if opts.InstructionDays == 0 {
 		opts.InstructionDays = 3
+	}
+	if opts.RectifyDays == 0 {
+		opts.RectifyDays = 5
 	}
 	if opts.CheckIn == 0 {
 		opts.CheckIn = 8*time.Hour + 30*time.Minute

@@ -147,6 +147,7 @@ func caseworkOptions(cfg *config.Config) casework.Options {
 		CheckIn: checkIn, Principal: cfg.Leaders.Principal,
 		RateRemindAfter: mustDuration(cfg.Rating.RemindAfter), RateCloseAfter: mustDuration(cfg.Rating.CloseAfter),
 		RatingLinkTTL: mustDuration(cfg.Rating.LinkTTL), PublicURL: cfg.HTTP.PublicURL,
+		RectifyDays: cfg.Rating.RectifyDays,
 	}
 }
 
