@@ -7,7 +7,9 @@ import (
 )
 
 // RectifyCommand is the group command a window head reports a 差评整改 with.
-func RectifyCommand(caseNo string) string { return "整改 " + caseNo + " 属实|不属实 核实情况和整改措施" }
+func RectifyCommand(caseNo string) string {
+	return "整改 " + caseNo + " 属实|不属实 核实情况和整改措施"
+}
 
 // rectifyCard draws the cards of a 差评整改 (第十三条): the notice that
 // opens it, its reminder, its escalation, the unit's report, and the

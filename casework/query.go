@@ -21,7 +21,9 @@ type Detail struct {
 	Instructions []models.Instruction
 	Ratings      []models.Rating
 	FollowUps    []models.FollowUp
-	Departments  map[string]models.Department
+	// Rectifications are the case's 差评整改, oldest first.
+	Rectifications []models.Rectification
+	Departments    map[string]models.Department
 }
 
 // Get loads one case by number.
@@ -52,6 +54,11 @@ func (s *Service) Get(ctx context.Context, no string) (*Detail, error) {
 	if err := db.Where("case_id = ?", d.Case.ID).Order("id").Find(&d.FollowUps).Error; err != nil {
 		return nil, fmt.Errorf("casework: load follow-ups of %s: %w", no, err)
 	}
+	rects, err := s.Rectifications(ctx, d.Case.ID)
+	if err != nil {
+		return nil, err
+	}
+	d.Rectifications = rects
 	depts, err := s.Departments(ctx)
 	if err != nil {
 		return nil, err
