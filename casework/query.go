@@ -21,8 +21,12 @@ type Detail struct {
 	Instructions []models.Instruction
 	Ratings      []models.Rating
 	FollowUps    []models.FollowUp
-	// Rectifications are the case's 差评整改, oldest first.
+	// Rectifications are the case's 差评整改, oldest first; RectifyOwners
+	// names their owners by staff id; At is when the case was read (by
+	// the service's clock), to tell which are past their deadline.
 	Rectifications []models.Rectification
+	RectifyOwners  map[string]string
+	At             time.Time
 	Departments    map[string]models.Department
 }
 
@@ -58,7 +62,10 @@ func (s *Service) Get(ctx context.Context, no string) (*Detail, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.Rectifications = rects
+	d.Rectifications, d.At = rects, s.clock.Now()
+	if err := s.rectifyOwners(ctx, &d); err != nil {
+		return nil, err
+	}
 	depts, err := s.Departments(ctx)
 	if err != nil {
 		return nil, err

@@ -220,6 +220,28 @@ func (s *Service) Rectifications(ctx context.Context, caseID uint64) ([]models.R
 	return list, nil
 }
 
+// rectifyOwners names the owners of d's rectifications.
+func (s *Service) rectifyOwners(ctx context.Context, d *Detail) error {
+	var ids []string
+	for _, rc := range d.Rectifications {
+		if rc.OwnerID != "" {
+			ids = append(ids, rc.OwnerID)
+		}
+	}
+	d.RectifyOwners = map[string]string{}
+	if len(ids) == 0 {
+		return nil
+	}
+	var list []models.Staff
+	if err := s.db.WithContext(ctx).Select("id", "name").Where("id IN ?", ids).Find(&list).Error; err != nil {
+		return fmt.Errorf("casework: name rectification owners: %w", err)
+	}
+	for _, st := range list {
+		d.RectifyOwners[st.ID] = st.Name
+	}
+	return nil
+}
+
 // The clock of an open rectification, on the working-day calendar like a
 // work order's:
 //

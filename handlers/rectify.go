@@ -17,12 +17,15 @@ type rectificationJSON struct {
 	Department     string  `json:"department"` // "" = the centre itself
 	DepartmentName string  `json:"department_name"`
 	Owner          string  `json:"owner"`
+	OwnerName      string  `json:"owner_name"`
 	DueAt          string  `json:"due_at"`
 	Verdict        string  `json:"verdict,omitempty"` // founded | unfounded
 	Measures       string  `json:"measures,omitempty"`
 	ReportedAt     *string `json:"reported_at"`
 	ReportedBy     string  `json:"reported_by,omitempty"`
 	OnTime         bool    `json:"on_time"`
+	// Overdue: still open past its deadline when the case was read.
+	Overdue bool `json:"overdue"`
 }
 
 func rectificationsJSON(d *casework.Detail) []rectificationJSON {
@@ -32,6 +35,7 @@ func rectificationsJSON(d *casework.Detail) []rectificationJSON {
 			Round: rc.Round, Department: rc.DepartmentCode, DepartmentName: rectifyUnit(d, rc.DepartmentCode),
 			Owner: rc.OwnerID, DueAt: formatTime(rc.DueAt), Verdict: string(rc.Verdict), Measures: rc.Measures,
 			ReportedAt: formatTimePtr(rc.ReportedAt), ReportedBy: rc.ReportedBy, OnTime: rc.OnTime(),
+			OwnerName: d.RectifyOwners[rc.OwnerID], Overdue: rc.Open() && d.At.After(rc.DueAt),
 		})
 	}
 	return out

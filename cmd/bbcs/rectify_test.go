@@ -65,7 +65,9 @@ func TestABadRatingIsRectifiedReportedAndRatedAgain(t *testing.T) {
 		t.Fatal("reminded the day before the due day")
 	}
 	g.setClock("2026-03-18T09:00:01+08:00")
-	g.wecom.WaitFor(t, func() bool { return group("差评整改今天到期") && private("liuqiang", "差评整改今天到期") }, 5*time.Second)
+	g.wecom.WaitFor(t, func() bool {
+		return group("差评整改今天到期") && private("liuqiang", "差评整改今天到期")
+	}, 5*time.Second)
 	g.setClock("2026-03-18T18:00:01+08:00")
 	g.wecom.WaitFor(t, func() bool {
 		super := g.aboutCase(g.wecom.RobotMessagesTo(keySuper), c.No)
