@@ -260,6 +260,8 @@ type LedgerEntry struct {
 	Orders    []models.WorkOrder
 	Ratings   []models.Rating
 	FollowUps []models.FollowUp
+	// Rectifications are the case's 差评整改 (整改情况 in the ledger).
+	Rectifications []models.Rectification
 }
 
 // Ledger lists every case matching f (no paging) with what the ledger
@@ -331,6 +333,15 @@ func (s *Service) Ledger(ctx context.Context, f Filter, emit func([]LedgerEntry)
 		for _, fu := range follows {
 			if e := byID[fu.CaseID]; e != nil {
 				e.FollowUps = append(e.FollowUps, fu)
+			}
+		}
+		var rects []models.Rectification
+		if err := db.Where("case_id IN ?", chunk).Order("id").Find(&rects).Error; err != nil {
+			return fmt.Errorf("casework: ledger rectifications: %w", err)
+		}
+		for _, rc := range rects {
+			if e := byID[rc.CaseID]; e != nil {
+				e.Rectifications = append(e.Rectifications, rc)
 			}
 		}
 		if err := emit(entries); err != nil {

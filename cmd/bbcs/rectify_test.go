@@ -137,6 +137,21 @@ func TestABadRatingIsRectifiedReportedAndRatedAgain(t *testing.T) {
 	if got.Rating == nil || got.Rating.Level != "satisfied" || got.Rounds != 2 {
 		t.Errorf("rated again: %+v round %d", got.Rating, got.Rounds)
 	}
+	// The ledger's 整改情况 says who reported what, and that it was late.
+	rows := (&citizenApp{testApp: g.testApp}).ledgerRows("admin", "?month=2026-03")
+	var line string
+	for _, r := range rows[1:] {
+		for i, h := range rows[0] {
+			if h == "整改情况" && i < len(r) && len(r) > 1 && r[1] == c.No {
+				line = r[i]
+			}
+		}
+	}
+	for _, want := range []string{"第1轮差评 不动产登记窗口", "期限 2026-03-18 18:00", "属实", "补正材料清单", "2026-03-19 10:00 报告（逾期）"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the ledger's 整改情况 %q lacks %q", line, want)
+		}
+	}
 	acts := g.actions(c.No)
 	for _, a := range []string{"rectify_opened", "rectify_reminded", "rectify_overdue", "rectified"} {
 		if acts[a] != 1 {
