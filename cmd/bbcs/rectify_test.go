@@ -75,6 +75,16 @@ func TestABadRatingIsRectifiedReportedAndRatedAgain(t *testing.T) {
 	}, 5*time.Second)
 
 	g.setClock("2026-03-19T10:00:00+08:00")
+	// Through the API: a verdict is required in its own words, and only
+	// the unit's window head (or the owner) may report.
+	var apiErr struct{ Error, Message string }
+	g.must(http.StatusBadRequest, "wang", "POST", "/api/v1/cases/"+c.No+"/rectifications",
+		map[string]string{"department": "realestate", "verdict": "maybe", "measures": "已整改"}, &apiErr)
+	if !strings.Contains(apiErr.Message, "founded") || !strings.Contains(apiErr.Message, "属实") {
+		t.Errorf("a bad verdict: %+v", apiErr)
+	}
+	g.must(http.StatusForbidden, "wang", "POST", "/api/v1/cases/"+c.No+"/rectifications",
+		map[string]string{"department": "realestate", "verdict": "founded", "measures": "已整改"}, nil)
 	if r := g.wecomSays("zhangwei", "整改 "+c.No+" 属实 已批评教育"); !strings.Contains(r, "窗口负责人") {
 		t.Errorf("window staff reporting: %q", r)
 	}
