@@ -219,6 +219,8 @@ func renderCard(kind models.NoticeKind, d models.NoticeData) Card {
 		return Card{Title: fmt.Sprintf("【申诉裁定｜%s】%s", d.CaseNo, d.Result),
 			Lines:    []string{"申诉部门：" + d.DepartmentName, "申诉对象：" + d.Text + "（" + d.Reason + "）", "裁定理由：" + d.Note, "裁定人：" + d.ActorName},
 			Mentions: d.Mentions}
+	case models.NoticeRectifyOpened, models.NoticeRectifyReminder, models.NoticeRectifyOverdue, models.NoticeRectifyReported, models.NoticeRectified:
+		return rectifyCard(kind, d, applicant)
 	case models.NoticeCaseReopened:
 		return Card{Title: fmt.Sprintf("【退回重办｜%s】", d.CaseNo), Lines: []string{d.Reason, "请重新派发工单并跟踪回访"}}
 	}

@@ -131,6 +131,7 @@ func (s *Service) planCase(ctx context.Context, caseID uint64) {
 			maps.Copy(want, s.followUpTimers(&follows[i]))
 		}
 	}
+	s.planRectifications(ctx, db, caseID, want)
 	s.scheduleWanted(ctx, want)
 }
 
@@ -217,6 +218,9 @@ func (s *Service) WantedTimers(ctx context.Context) (map[string]time.Time, error
 	for i := range follows {
 		maps.Copy(want, s.followUpTimers(&follows[i]))
 	}
+	if err := s.wantedRectifications(ctx, want); err != nil {
+		return nil, err
+	}
 	if err := s.dropFired(ctx, want); err != nil {
 		return nil, err
 	}
@@ -259,6 +263,7 @@ func (s *Service) HandleTimers(m *timers.Mux) {
 		return s.fireDutyTimer(ctx, id, date)
 	}))
 	m.Handle(waitNS, byID(s.fireWaitTimer))
+	m.Handle(rectifyNS, byID(s.fireRectifyTimer))
 	m.Handle(summonNS, byID(func(ctx context.Context, id string) error {
 		n, err := strconv.ParseUint(strings.TrimPrefix(id, summonNS), 10, 64)
 		if err != nil {

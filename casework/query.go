@@ -21,7 +21,13 @@ type Detail struct {
 	Instructions []models.Instruction
 	Ratings      []models.Rating
 	FollowUps    []models.FollowUp
-	Departments  map[string]models.Department
+	// Rectifications are the case's 差评整改, oldest first; RectifyOwners
+	// names their owners by staff id; At is when the case was read (by
+	// the service's clock), to tell which are past their deadline.
+	Rectifications []models.Rectification
+	RectifyOwners  map[string]string
+	At             time.Time
+	Departments    map[string]models.Department
 }
 
 // Get loads one case by number.
@@ -51,6 +57,14 @@ func (s *Service) Get(ctx context.Context, no string) (*Detail, error) {
 	}
 	if err := db.Where("case_id = ?", d.Case.ID).Order("id").Find(&d.FollowUps).Error; err != nil {
 		return nil, fmt.Errorf("casework: load follow-ups of %s: %w", no, err)
+	}
+	rects, err := s.Rectifications(ctx, d.Case.ID)
+	if err != nil {
+		return nil, err
+	}
+	d.Rectifications, d.At = rects, s.clock.Now()
+	if err := s.rectifyOwners(ctx, &d); err != nil {
+		return nil, err
 	}
 	depts, err := s.Departments(ctx)
 	if err != nil {
@@ -249,6 +263,8 @@ type LedgerEntry struct {
 	Ratings   []models.Rating
 	FollowUps []models.FollowUp
 	Appeals   []models.Appeal // upheld appeals of its 差评, which the ledger marks
+	// Rectifications are the case's 差评整改 (整改情况 in the ledger).
+	Rectifications []models.Rectification
 }
 
 // Ledger lists every case matching f (no paging) with what the ledger
@@ -329,6 +345,15 @@ func (s *Service) Ledger(ctx context.Context, f Filter, emit func([]LedgerEntry)
 		for _, a := range appeals {
 			if e := byID[a.CaseID]; e != nil {
 				e.Appeals = append(e.Appeals, a)
+			}
+		}
+		var rects []models.Rectification
+		if err := db.Where("case_id IN ?", chunk).Order("id").Find(&rects).Error; err != nil {
+			return fmt.Errorf("casework: ledger rectifications: %w", err)
+		}
+		for _, rc := range rects {
+			if e := byID[rc.CaseID]; e != nil {
+				e.Rectifications = append(e.Rectifications, rc)
 			}
 		}
 		if err := emit(entries); err != nil {

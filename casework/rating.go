@@ -176,6 +176,9 @@ func (ch *change) rate(level models.RatingLevel, comment string, via RatingVia) 
 	if !level.Bad() {
 		return ch.settle()
 	}
+	if err := ch.openRectifications(&r); err != nil { // 差评整改, before the round moves on
+		return err
+	}
 	return ch.reopen(line)
 }
 

@@ -61,6 +61,9 @@ type Options struct {
 	// AppealDays is how many working days a department has to appeal a
 	// 差评 or a deduction (rating.appeal_days).
 	AppealDays int
+	// RectifyDays is the working days a unit has to verify a 差评 and
+	// report its rectification (差评整改, rating.rectify_days).
+	RectifyDays int
 }
 
 // Service runs the use cases.
@@ -126,6 +129,9 @@ func New(db *gorm.DB, clk clock.Clock, cal *workday.Calendar, opts Options, log 
 	}
 	if opts.AppealDays == 0 {
 		opts.AppealDays = 5
+	}
+	if opts.RectifyDays == 0 {
+		opts.RectifyDays = 5
 	}
 	if opts.CheckIn == 0 {
 		opts.CheckIn = 8*time.Hour + 30*time.Minute

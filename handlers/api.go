@@ -34,6 +34,7 @@ func (s *Server) routeAPI() {
 	api("POST cases/{no}/comment", s.caseAction(s.comment))
 	api("POST cases/{no}/follow-up", s.caseAction(s.followUp))
 	api("POST cases/{no}/fault", s.caseAction(s.fault))
+	api("POST cases/{no}/rectifications", s.caseAction(s.reportRectification))
 	api("POST cases/{no}/unit-failure", s.caseAction(s.unitFailure))
 	api("POST work-orders/{no}/sign", s.caseAction(s.sign))
 	api("POST work-orders/{no}/reply", s.caseAction(s.reply))

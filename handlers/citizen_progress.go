@@ -92,6 +92,13 @@ func lastStep(p *casework.Progress, now time.Time) string {
 		return when + "首接负责人已回访"
 	case "reopened":
 		return when + "已退回重新办理"
+	case "rectified": // 差评整改 reported
+		return when + "您的评价已由相关单位核实整改，结果已告知您"
+	case "rectify_opened", "rectify_reminded", "rectify_overdue":
+		if p.Case.Status == models.CaseAnswered {
+			return when + "已答复：" + p.Case.Result
+		}
+		return when + "已退回重新办理，并核实整改您反映的问题"
 	case "closed":
 		return when + "已办结"
 	}

@@ -117,6 +117,8 @@ type caseDetail struct {
 	Instructions []instructionJSON `json:"instructions"`
 	Ratings      []roundRatingJSON `json:"ratings"`
 	FollowUps    []followUpJSON    `json:"follow_ups"`
+	// Rectifications are the 差评整改 the case's 差评 opened.
+	Rectifications []rectificationJSON `json:"rectifications"`
 }
 
 // seesFullMobile: decision 7 — window staff see a masked mobile; the full
@@ -197,5 +199,6 @@ func caseJSON(d *casework.Detail, actor models.Staff) caseDetail {
 			Answer: in.Answer, AnsweredAt: formatTimePtr(in.AnsweredAt),
 		})
 	}
+	out.Rectifications = rectificationsJSON(d)
 	return out
 }

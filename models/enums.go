@@ -300,6 +300,7 @@ var eventLabels = map[string]string{
 	"follow_up_due": "回访到期", "followed_up": "回访", "follow_up_overdue": "回访逾期", "follow_up_superseded": "回访并入新一轮", "awaiting_follow_up": "待回访办结", "not_rated": "未评价", "fault_marked": "认定过错", "unit_failure_marked": "认定单位责任", "closed": "办结",
 	"deadline_moved": "办理时限调整",
 	"appeal_filed":   "提出申诉", "appeal_decided": "申诉裁定",
+	"rectify_opened": "差评整改", "rectify_reminded": "整改到期提醒", "rectify_overdue": "整改逾期", "rectified": "整改报告",
 }
 
 // EventLabel is a timeline step in Chinese; an unknown one shows as is.

@@ -43,6 +43,14 @@ const (
 	NoticeWaitEscalated    NoticeKind = "wait_escalated"    // owner's 分管领导, duty leader, supervision (a 请示: 主要负责领导): the wait ran out
 	NoticeOrderDelayed     NoticeKind = "order_delayed"     // applicant (owner, for walk-ins): an order is late or escalated, and the latest date
 	NoticeFollowUpOverdue  NoticeKind = "follow_up_overdue" // owner's department leader, leader on duty, supervision: a visit not made (第十三条)
+	// The 差评整改 (第十三条): the card that opens one, its reminder on the
+	// due day, its escalation past the deadline, the unit's report to the
+	// supervision section, and the outcome told to the applicant.
+	NoticeRectifyOpened   NoticeKind = "rectify_opened"   // unit's owner and window group: verify and report by the date
+	NoticeRectifyReminder NoticeKind = "rectify_reminder" // unit's owner and window group: due today
+	NoticeRectifyOverdue  NoticeKind = "rectify_overdue"  // 分管领导, supervision: not reported by the deadline
+	NoticeRectifyReported NoticeKind = "rectify_reported" // supervision: the unit's verdict and measures
+	NoticeRectified       NoticeKind = "rectified"        // applicant (owner, for walk-ins): the outcome, and a new rating request
 	// NoticeLeaderInstruction is a leader's answer to a 请示 made while
 	// orders were out: an instruction to the owner and the departments'
 	// window groups, not the case's answer (第七条, 第十一条).

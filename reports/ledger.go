@@ -22,6 +22,8 @@ type LedgerCase struct {
 	Ratings   []models.Rating
 	FollowUps []models.FollowUp
 	Appeals   []models.Appeal // upheld appeals of its 差评: marked, not removed
+	// Rectifications are its 差评整改 (the 整改情况 column).
+	Rectifications []models.Rectification
 }
 
 // LedgerColumns are the columns of the ledger, in the order of the
@@ -30,6 +32,7 @@ var LedgerColumns = []string{
 	"序号", "编号", "受理时间", "反映渠道", "反映人", "反映人类型", "企业名称", "联系电话",
 	"反映事项", "事项类别", "相关部门", "首接负责人", "工单（部门｜时限｜答复时间｜结果）", "时限执行",
 	"处理方式", "处理结果", "评价", "评价意见", "办理轮次", "跟踪回访", "办结时间", "状态",
+	"整改情况", // the 差评整改 of 第十三条, one a line
 }
 
 // Ledger writes the ledger as an .xlsx workbook. Rows stream from next
@@ -192,6 +195,7 @@ func (l *Ledger) cells(n int, lc LedgerCase) []any {
 		n, c.No, localTime(c.AcceptedAt), c.Channel.Label(), c.ApplicantName, c.ApplicantKind.Label(), c.Company,
 		mobile, c.Matter, c.Category.Label(), strings.Join(depts, "、"), lc.OwnerName, strings.Join(orders, "\n"), timeliness,
 		outcome, c.Result, rating, comment, c.Round, strings.Join(follows, "\n"), closed, c.Status.Label(),
+		l.rectifications(lc.Rectifications),
 	}
 }
 
@@ -217,6 +221,33 @@ func (l *Ledger) appealMarks(lc LedgerCase) string {
 		out = append(out, fmt.Sprintf("第%d轮差评 申诉成立（%s），不计入%s考核", round, a.Ground.Label(), whom))
 	}
 	return strings.Join(out, "\n")
+}
+
+// rectifications writes a case's 差评整改 one a line: the unit, its
+// deadline, and its verdict and measures once reported (late or not), or
+// that it waits or is overdue.
+func (l *Ledger) rectifications(list []models.Rectification) string {
+	var lines []string
+	for _, rc := range list {
+		unit := "“办不成事”反映窗口"
+		if rc.DepartmentCode != "" {
+			unit = l.name(rc.DepartmentCode)
+		}
+		line := fmt.Sprintf("第%d轮差评 %s｜期限 %s｜", rc.Round, unit, localTime(rc.DueAt))
+		switch {
+		case rc.ReportedAt != nil:
+			line += rc.Verdict.Label() + "｜" + rc.Measures + "｜" + localTime(*rc.ReportedAt) + " 报告"
+			if !rc.OnTime() {
+				line += "（逾期）"
+			}
+		case l.now.After(rc.DueAt):
+			line += "逾期未报告"
+		default:
+			line += "待报告"
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // ratingsByRound writes a case's ratings one round a line.

@@ -44,7 +44,7 @@ func Text(kind models.NoticeKind, d models.NoticeData) string {
 		return menuText(d)
 	case models.NoticeDialogExpired:
 		return d.Text
-	case models.NoticeRatingRequest, models.NoticeRatingReminder:
+	case models.NoticeRatingRequest, models.NoticeRatingReminder, models.NoticeRectified:
 		return menuText(d)
 	}
 	return fmt.Sprintf("您反映的 %s 有新进展，回复“查询”可查看。", d.CaseNo)
@@ -99,6 +99,11 @@ func TemplateFields(kind models.NoticeKind, d models.NoticeData) Fields {
 		}
 	case models.NoticeRatingRequest, models.NoticeRatingReminder:
 		f.First, f.Keyword2, f.Remark = "请为处理结果评价", "已答复，待评价", "点击进入评价页面，为本次处理打分（链接7天内有效）。"
+	case models.NoticeRectified:
+		f.First, f.Keyword2, f.Remark = "您的评价已核实整改", "已核实整改", strings.ReplaceAll(d.Text, "\n", "")
+		if d.Link != "" {
+			f.Remark += "点击进入评价页面（链接7天内有效）。"
+		}
 	case models.NoticeOrderDelayed:
 		f.First, f.Remark = "您反映的问题暂未办结，办理进展如下", "给您带来不便，敬请谅解。回复“查询”可了解办理进度。"
 		switch d.Delay {

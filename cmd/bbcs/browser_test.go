@@ -458,6 +458,11 @@ func consoleWalk(t *testing.T, width, height int, mobile bool) {
 		chromedp.SetValue(form+` select[name=via]`, "phone"), chromedp.SendKeys(form+` input[name=comment]`, "证书上的面积登记有误"),
 		chromedp.Click(form+` button`), b.shown(`section.ok`))
 	b.visible("re-handled", caseKeys...)
+	// The 差评 opened the window's 差评整改, owned by its window head (第十三条).
+	b.visible("rectification", "#rectifications » 单位", "#rectifications » 负责人", "#rectifications » 整改期限", "#rectifications » 报告时间")
+	if s := b.text(`#rectifications tbody`); !strings.Contains(s, "不动产登记窗口") || !strings.Contains(s, "刘强") || !strings.Contains(s, "未报告") {
+		t.Errorf("the rectification on the case page: %q", s)
+	}
 	if s := b.text(`#result`); !strings.Contains(s, "第 2 轮正在办理") || !strings.Contains(s, "第 1 轮结果（已退回重办）") || !strings.Contains(s, "已办结过户登记") {
 		t.Errorf("处理结果 in round 2: %q", s)
 	}

@@ -153,7 +153,8 @@ func caseworkOptions(cfg *config.Config) casework.Options {
 		RatingLinkTTL: mustDuration(cfg.Rating.LinkTTL), PublicURL: cfg.HTTP.PublicURL,
 		Province: casework.ProvinceOptions{Push: cfg.Province.URL != "", Centre: cfg.Centre.Name,
 			UnratedAsSatisfied: cfg.Rating.UnratedAsSatisfied},
-		AppealDays: cfg.Rating.AppealDays,
+		AppealDays:  cfg.Rating.AppealDays,
+		RectifyDays: cfg.Rating.RectifyDays,
 	}
 }
 

@@ -1,0 +1,229 @@
+package casework_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"bbcs/casework"
+	"bbcs/models"
+)
+
+// rectifications are a case's 差评整改 as the database holds them.
+func (h *harness) rectifications(no string) []models.Rectification {
+	h.t.Helper()
+	return h.get(no).Rectifications
+}
+
+// repliedBy answers the present round's order of dept.
+func (h *harness) repliedBy(no, dept, who, result string) {
+	h.t.Helper()
+	d := h.get(no)
+	for _, o := range d.Orders {
+		if o.DepartmentCode == dept && o.Round == d.Case.Round {
+			_, err := h.svc.Reply(h.ctx, h.as(who), o.No, result)
+			must(h.t, "reply "+o.No, err)
+			return
+		}
+	}
+	h.t.Fatalf("case %s has no order of round %d for %s", no, d.Case.Round, dept)
+}
+
+// 第十三条: a 差评 of a round two departments answered opens one
+// 差评整改 for each, owned by its window head, due five working days later
+// (a weekend in between); each head and each window group get the notice,
+// with the 差评 (mobile masked), the date and how to report. The case is
+// still sent back for re-handling.
+func TestABadRatingOpensARectificationPerDepartment(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.dispatched("realestate", "market")
+	h.repliedBy(c.No, "realestate", "zhang", "已办结过户")
+	h.repliedBy(c.No, "market", "zhao", "已核实")
+	h.clock.Set(at("2026-03-11 10:00")) // Wednesday
+	before := len(h.notices(c.No))
+	_, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingVeryDissatisfy, "跑了三趟，请回电13800138000", casework.ViaPhone)
+	must(t, "rate", err)
+
+	list := h.rectifications(c.No)
+	if len(list) != 2 {
+		t.Fatalf("want 2 rectifications, got %+v", list)
+	}
+	owners := map[string]string{}
+	for _, rc := range list {
+		owners[rc.DepartmentCode] = rc.OwnerID
+		// Thu 12, Fri 13, Mon 16, Tue 17, Wed 18.
+		if !rc.DueAt.Equal(at("2026-03-18 18:00")) || rc.Round != 1 || !rc.Open() {
+			t.Errorf("rectification %+v: want round 1, open, due 2026-03-18 18:00", rc)
+		}
+	}
+	if owners["realestate"] != "liu" || owners["market"] != "qian" {
+		t.Errorf("owners %v, want the window heads liu and qian", owners)
+	}
+	got := h.since(c.No, before)
+	for _, who := range [][2]string{{string(models.AudienceStaff), "liu"}, {string(models.AudienceStaff), "qian"}, {string(models.AudienceDepartment), "realestate"}, {string(models.AudienceDepartment), "market"}} {
+		cards := cardsTo(t, got, models.Audience(who[0]), who[1])
+		if !anyContains(cards, "差评整改通知", c.No, "非常不满意", "138****8000", "2026年3月18日", "整改 "+c.No+" 属实|不属实", "POST /api/v1/cases/"+c.No+"/rectifications") {
+			t.Errorf("%s %s read %q, want the 差评整改通知 with level, masked comment, date and how to report", who[0], who[1], cards)
+		}
+		for _, s := range cards {
+			if strings.Contains(s, "13800138000") {
+				t.Errorf("%s %s read the full mobile: %q", who[0], who[1], s)
+			}
+		}
+	}
+	if d := h.get(c.No); d.Case.Status != models.CaseDispatched && d.Case.Status != models.CaseReopened || d.Case.Round != 2 {
+		t.Errorf("the case is %s in round %d, want sent back for re-handling in round 2", d.Case.Status, d.Case.Round)
+	}
+}
+
+// A 差评 of an answer the owner gave on the spot (no orders) is the
+// centre's own to verify: one rectification, owned by the case owner.
+func TestARoundWithoutOrdersIsTheCentresToRectify(t *testing.T) {
+	h := newHarness(t, "2026-04-02 10:00") // Thursday before 清明 (04-04 – 04-06)
+	c := h.walkIn()
+	_, err := h.svc.Resolve(h.ctx, h.as("wang"), c.No, "已当场说明办理流程，过户材料需补交完税证明")
+	must(t, "resolve", err)
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "", casework.ViaInPerson)
+	must(t, "rate", err)
+	list := h.rectifications(c.No)
+	if len(list) != 1 || list[0].DepartmentCode != "" || list[0].OwnerID != "wang" {
+		t.Fatalf("want one rectification of the centre owned by wang, got %+v", list)
+	}
+	// Fri 3, (Sat 4 – Mon 6 清明), Tue 7, Wed 8, Thu 9, Fri 10.
+	if !list[0].DueAt.Equal(at("2026-04-10 18:00")) {
+		t.Errorf("due %v, want 2026-04-10 18:00 on the working-day calendar", list[0].DueAt)
+	}
+	if n := len(h.noticesOf(c.No, models.NoticeRectifyOpened, models.AudienceStaff)); n != 1 {
+		t.Errorf("%d notices to the owner, want 1", n)
+	}
+}
+
+// On the due day the window head and the group are reminded; past the
+// deadline the 分管领导 (陈副主任 for 不动产) and the supervision section
+// hear that no report came. Once reported, a late firing does nothing.
+func TestARectificationIsRemindedAndEscalated(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.dispatched("realestate")
+	h.repliedBy(c.No, "realestate", "zhang", "已办结过户")
+	h.clock.Set(at("2026-03-11 10:00"))
+	_, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "态度差", casework.ViaPhone)
+	must(t, "rate", err)
+
+	h.clock.Set(at("2026-03-17 10:00"))
+	if ids := h.fireDue("rectify:"); len(ids) != 0 {
+		t.Fatalf("rectification timers fired the day before the due day: %v", ids)
+	}
+	h.clock.Set(at("2026-03-18 09:00"))
+	before := len(h.notices(c.No))
+	if ids := h.fireDue("rectify:"); len(ids) != 1 || !strings.HasSuffix(ids[0], ":remind") {
+		t.Fatalf("fired %v on the due morning, want the reminder", ids)
+	}
+	got := h.since(c.No, before)
+	if !anyContains(cardsTo(t, got, models.AudienceStaff, "liu"), "差评整改今天到期", c.No) ||
+		!anyContains(cardsTo(t, got, models.AudienceDepartment, "realestate"), "差评整改今天到期") {
+		t.Errorf("reminder notices %v", got)
+	}
+	h.clock.Set(at("2026-03-19 09:00"))
+	before = len(h.notices(c.No))
+	if ids := h.fireDue("rectify:"); len(ids) != 1 || !strings.HasSuffix(ids[0], ":overdue") {
+		t.Fatalf("fired %v after the deadline, want the escalation", ids)
+	}
+	got = h.since(c.No, before)
+	if !anyContains(cardsTo(t, got, models.AudienceStaff, "chen"), "差评整改逾期未报告", "刘强") ||
+		!anyContains(cardsTo(t, got, models.AudienceSupervision, ""), "差评整改逾期未报告", "不动产登记窗口") {
+		t.Errorf("escalation notices %v, want 分管领导 chen and supervision", got)
+	}
+	wantAnyEvent(t, h.get(c.No), "rectify_overdue", "系统", "陈副主任（分管领导）", "监督考核科")
+
+	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", models.VerdictFounded, "已批评教育并补正材料清单")
+	must(t, "report", err)
+	if rc := h.rectifications(c.No)[0]; rc.Open() || rc.OnTime() || rc.ReportedBy != "liu" {
+		t.Errorf("after a late report: %+v", rc)
+	}
+	want, err := h.svc.WantedTimers(h.ctx)
+	must(t, "wanted", err)
+	for id := range want {
+		if strings.HasPrefix(id, "rectify:") {
+			t.Errorf("timer %s still wanted after the report", id)
+		}
+	}
+	before = len(h.notices(c.No))
+	id := "rectify:" + strconv.FormatUint(h.rectifications(c.No)[0].ID, 10) + ":remind"
+	must(t, "stale fire", h.svc.FireTimer(h.ctx, id))
+	if n := len(h.notices(c.No)) - before; n != 0 {
+		t.Errorf("a stale firing after the report wrote %d notices", n)
+	}
+}
+
+// Only the owner (or the department's window head) reports; verdict and
+// measures are required; a second report is refused; nothing changes on
+// a refusal.
+func TestReportingARectificationIsChecked(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.dispatched("realestate")
+	h.repliedBy(c.No, "realestate", "zhang", "已办结过户")
+	_, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "", casework.ViaPhone)
+	must(t, "rate", err)
+	before := h.snap(c.No)
+	_, err = h.svc.ReportRectification(h.ctx, h.as("zhang"), c.No, "realestate", models.VerdictFounded, "已整改")
+	wantErr(t, err, models.ErrForbidden, "整改负责人", "窗口负责人")
+	_, err = h.svc.ReportRectification(h.ctx, h.as("qian"), c.No, "realestate", models.VerdictFounded, "已整改")
+	wantErr(t, err, models.ErrForbidden)
+	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", "maybe", "已整改")
+	wantErr(t, err, models.ErrInvalid, "属实", "不属实")
+	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", models.VerdictFounded, "  ")
+	wantErr(t, err, models.ErrInvalid, "整改情况")
+	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "market", models.VerdictFounded, "已整改")
+	wantErr(t, err, models.ErrNotFound)
+	h.unchanged(c.No, before)
+
+	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", models.VerdictUnfounded, "经调取录像，窗口按规定一次性告知")
+	must(t, "report", err)
+	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", models.VerdictFounded, "再报一次")
+	wantErr(t, err, models.ErrConflict, "不能重复报告", "不属实")
+	rc := h.rectifications(c.No)[0]
+	if rc.Verdict != models.VerdictUnfounded || rc.Measures != "经调取录像，窗口按规定一次性告知" || !rc.OnTime() {
+		t.Errorf("recorded %+v", rc)
+	}
+	wantAnyEvent(t, h.get(c.No), "rectified", "刘强", "不动产登记窗口", "不属实", "经调取录像")
+	sup := cardsTo(t, h.noticesOf(c.No, models.NoticeRectifyReported, models.AudienceSupervision), models.AudienceSupervision, "")
+	if !anyContains(sup, "差评整改报告", "不属实", "经调取录像") {
+		t.Errorf("supervision read %q", sup)
+	}
+	// A walk-in applicant, the case still being re-handled: the owner gets
+	// the words to send, which promise a rating request later.
+	owner := cardsTo(t, h.noticesOf(c.No, models.NoticeRectified, models.AudienceStaff), models.AudienceStaff, "wang")
+	if !anyContains(owner, "可发送的短信", "经调取录像", "有新的结果后会再请您评价") {
+		t.Errorf("the owner read %q", owner)
+	}
+}
+
+// The applicant hears the outcome and is asked again: when the re-handled
+// round is answered and not yet rated, the notice carries the rating menu
+// of that round, and a click rates it.
+func TestTheApplicantIsAskedAgainAfterTheReport(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.serviceAccountCase("realestate")
+	h.repliedBy(c.No, "realestate", "zhang", "已办结过户")
+	_, err := h.svc.RateOwnCase(h.ctx, "o-citizen-1", c.No, 1, models.RatingDissatisfied)
+	must(t, "rate", err)
+	h.repliedBy(c.No, "realestate", "zhang", "已当面致歉并办结过户")
+	if d := h.get(c.No); d.Case.Status != models.CaseAnswered || d.Case.Round != 2 {
+		t.Fatalf("the re-handled round: %s round %d", d.Case.Status, d.Case.Round)
+	}
+	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", models.VerdictFounded, "已对窗口人员批评教育并补正材料清单")
+	must(t, "report", err)
+	told := h.noticesOf(c.No, models.NoticeRectified, models.AudienceApplicant)
+	if len(told) != 1 || told[0].Target != "o-citizen-1" {
+		t.Fatalf("applicant notices %+v", told)
+	}
+	d := dataOf(t, told[0])
+	if !strings.Contains(d.Text, "属实") || !strings.Contains(d.Text, "批评教育") || len(d.Menu) != 5 || d.Menu[0].Rates == nil || d.Menu[0].Rates.Round != 2 {
+		t.Fatalf("the applicant read %q with menu %+v, want the outcome and the round-2 rating menu", d.Text, d.Menu)
+	}
+	_, err = h.svc.RateMenuChoice(h.ctx, "o-citizen-1", *d.Menu[1].Rates)
+	must(t, "rate again", err)
+	if cs := h.get(c.No).Case; cs.Rating != models.RatingSatisfied {
+		t.Errorf("rated again: %s", cs.Rating)
+	}
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"bbcs/models"
+)
+
+// 第十三条's loop, through the webhooks and the test clock: a 差评 of the
+// 不动产 window's answer opens a 差评整改 — its card in the window group, a
+// reminder there on the due day, the 分管领导 and the supervision section
+// told after the deadline — the window head reports in the group, the
+// applicant (a walk-in: the owner gets the SMS text with a fresh rating
+// link) hears the outcome and is asked again, and rates; the case shows
+// the rectification, reported late.
+func TestABadRatingIsRectifiedReportedAndRatedAgain(t *testing.T) {
+	g := startGroupsApp(t)
+	c := g.newCase("realestate") // Tue 2026-03-10 10:00
+	g.wecomSays("zhangwei", "回复 "+orderFor(c, "realestate")+" 已告知补交完税证明")
+	g.setClock("2026-03-11T10:00:00+08:00") // Wednesday
+	g.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+c.No+"/rate",
+		map[string]string{"level": "dissatisfied", "comment": "让我跑了三趟，回电13800138000", "via": "phone"}, nil)
+
+	group := func(want ...string) bool {
+		for _, m := range g.aboutCase(g.wecom.RobotMessagesTo(keyRealty), c.No) {
+			ok := true
+			for _, w := range want {
+				ok = ok && strings.Contains(m.Markdown, w)
+			}
+			if ok {
+				return true
+			}
+		}
+		return false
+	}
+	private := func(user string, want ...string) bool {
+		for _, m := range g.wecom.AppMessagesTo(user) {
+			ok := strings.Contains(m.Content, c.No)
+			for _, w := range want {
+				ok = ok && strings.Contains(m.Content, w)
+			}
+			if ok {
+				return true
+			}
+		}
+		return false
+	}
+	// Due Wed 03-18 18:00: Thu 12, Fri 13, Mon 16, Tue 17, Wed 18.
+	g.wecom.WaitFor(t, func() bool {
+		return group("差评整改通知", "不满意", "138****8000", "2026年3月18日", "整改 "+c.No) && private("liuqiang", "差评整改通知")
+	}, 5*time.Second)
+
+	// The re-handled round is answered before the deadline.
+	g.setClock("2026-03-12T10:00:00+08:00")
+	second := g.get(c.No).WorkOrders[1]
+	g.wecomSays("zhangwei", "回复 "+second.No+" 已上门收取完税证明并办结过户")
+
+	g.at("2026-03-17T09:30:00+08:00")
+	if group("差评整改今天到期") {
+		t.Fatal("reminded the day before the due day")
+	}
+	g.setClock("2026-03-18T09:00:01+08:00")
+	g.wecom.WaitFor(t, func() bool {
+		return group("差评整改今天到期") && private("liuqiang", "差评整改今天到期")
+	}, 5*time.Second)
+	g.setClock("2026-03-18T18:00:01+08:00")
+	g.wecom.WaitFor(t, func() bool {
+		super := g.aboutCase(g.wecom.RobotMessagesTo(keySuper), c.No)
+		return private("chenfz", "差评整改逾期未报告") && len(super) > 0 && strings.Contains(super[len(super)-1].Markdown, "差评整改逾期未报告")
+	}, 5*time.Second)
+
+	g.setClock("2026-03-19T10:00:00+08:00")
+	// Through the API: a verdict is required in its own words, and only
+	// the unit's window head (or the owner) may report.
+	var apiErr struct{ Error, Message string }
+	g.must(http.StatusBadRequest, "wang", "POST", "/api/v1/cases/"+c.No+"/rectifications",
+		map[string]string{"department": "realestate", "verdict": "maybe", "measures": "已整改"}, &apiErr)
+	if !strings.Contains(apiErr.Message, "founded") || !strings.Contains(apiErr.Message, "属实") {
+		t.Errorf("a bad verdict: %+v", apiErr)
+	}
+	g.must(http.StatusForbidden, "wang", "POST", "/api/v1/cases/"+c.No+"/rectifications",
+		map[string]string{"department": "realestate", "verdict": "founded", "measures": "已整改"}, nil)
+	if r := g.wecomSays("zhangwei", "整改 "+c.No+" 属实 已批评教育"); !strings.Contains(r, "窗口负责人") {
+		t.Errorf("window staff reporting: %q", r)
+	}
+	if r := g.wecomSays("liuqiang", "整改 "+c.No+" 也许 已批评教育"); !strings.Contains(r, "属实") {
+		t.Errorf("a verdict neither 属实 nor 不属实: %q", r)
+	}
+	if r := g.wecomSays("liuqiang", "整改 "+c.No+" 属实 已对窗口人员批评教育并补正材料清单"); !strings.Contains(r, "已报告") {
+		t.Fatalf("the window head's report: %q", r)
+	}
+	if r := g.wecomSays("liuqiang", "整改 "+c.No+" 属实 再报一次"); !strings.Contains(r, "不能重复报告") {
+		t.Errorf("a second report: %q", r)
+	}
+	g.noticesSent(c.No)
+	super := g.aboutCase(g.wecom.RobotMessagesTo(keySuper), c.No)
+	if !strings.Contains(super[len(super)-1].Markdown, "差评整改报告") || !strings.Contains(super[len(super)-1].Markdown, "补正材料清单") {
+		t.Errorf("the supervision section read %s", super[len(super)-1].Markdown)
+	}
+	// The owner passes the outcome on, with a link to rate the new result.
+	var link string
+	for _, n := range g.notices(c.No) {
+		if n.Kind == models.NoticeRectified && n.Audience == models.AudienceStaff && n.Target == "wang" {
+			d, _ := n.Data()
+			if strings.Contains(d.Note, "补正材料清单") && strings.Contains(d.Note, "再次评价") {
+				u, _ := url.Parse(d.Link)
+				link = u.Path
+			}
+		}
+	}
+	if link == "" || !private("wangfang", "请告知反映人整改情况", "补正材料清单") {
+		t.Fatalf("the owner was not given the outcome with a rating link")
+	}
+	resp, err := g.srv.Client().PostForm(g.srv.URL+link, url.Values{"level": {"satisfied"}, "last4": {"8000"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "满意") {
+		t.Fatalf("rating again: %d %s", resp.StatusCode, body)
+	}
+
+	var got struct {
+		caseJSON
+		Rectifications []struct {
+			Department, Owner, Verdict, Measures string
+			DueAt                                string  `json:"due_at"`
+			ReportedAt                           *string `json:"reported_at"`
+			OnTime                               bool    `json:"on_time"`
+		} `json:"rectifications"`
+	}
+	g.must(http.StatusOK, "admin", "GET", "/api/v1/cases/"+c.No, nil, &got)
+	if len(got.Rectifications) != 1 {
+		t.Fatalf("rectifications %+v", got.Rectifications)
+	}
+	rc := got.Rectifications[0]
+	if rc.Department != "realestate" || rc.Owner != "liu" || rc.Verdict != "founded" || rc.DueAt != "2026-03-18T18:00:00+08:00" ||
+		rc.ReportedAt == nil || *rc.ReportedAt != "2026-03-19T10:00:00+08:00" || rc.OnTime {
+		t.Errorf("rectification %+v", rc)
+	}
+	if got.Rating == nil || got.Rating.Level != "satisfied" || got.Rounds != 2 {
+		t.Errorf("rated again: %+v round %d", got.Rating, got.Rounds)
+	}
+	// The ledger's 整改情况 says who reported what, and that it was late.
+	rows := (&citizenApp{testApp: g.testApp}).ledgerRows("admin", "?month=2026-03")
+	var line string
+	for _, r := range rows[1:] {
+		for i, h := range rows[0] {
+			if h == "整改情况" && i < len(r) && len(r) > 1 && r[1] == c.No {
+				line = r[i]
+			}
+		}
+	}
+	for _, want := range []string{"第1轮差评 不动产登记窗口", "期限 2026-03-18 18:00", "属实", "补正材料清单", "2026-03-19 10:00 报告（逾期）"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the ledger's 整改情况 %q lacks %q", line, want)
+		}
+	}
+	acts := g.actions(c.No)
+	for _, a := range []string{"rectify_opened", "rectify_reminded", "rectify_overdue", "rectified"} {
+		if acts[a] != 1 {
+			t.Errorf("timeline has %d %s, want 1 (%v)", acts[a], a, acts)
+		}
+	}
+}
