@@ -157,6 +157,7 @@ func (ch *change) reportRectification(rc *models.Rectification, verdict models.R
 	if err := ch.tx.Where("id = ?", rc.RatingID).First(&r).Error; err != nil {
 		return fmt.Errorf("casework: load the rated 差评: %w", err)
 	}
+	ch.pushRatingRecords(r.Round) // the record now holds the rectification's outcome
 	d := ch.rectifyData(rc, name, r.Level, r.Comment)
 	d.Result, d.Text = measures, verdict.Label()
 	ch.notify(models.NoticeRectifyReported, models.AudienceSupervision, "", d)
