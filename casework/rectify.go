@@ -121,7 +121,11 @@ func (s *Service) ReportRectification(ctx context.Context, actor models.Staff, c
 			return models.Errorf(models.ErrConflict, "案件 %s 的差评整改已于 %s 报告（%s），不能重复报告", ch.c.No, models.FormatTime(*last.ReportedAt), last.Verdict.Label())
 		}
 		head := actor.Role == models.RoleWindowHead && dept != "" && actor.DepartmentCode == dept
-		if actor.ID != rc.OwnerID && !head {
+		// A unit with neither a window head nor a 分管领导 on file has no
+		// owner to report: its own staff report, or the 差评 would wait
+		// for nobody until it escalates.
+		unowned := rc.OwnerID == "" && dept != "" && actor.DepartmentCode == dept
+		if actor.ID != rc.OwnerID && !head && !unowned {
 			return models.Errorf(models.ErrForbidden, "只有整改负责人或本部门窗口负责人可以报告案件 %s 的差评整改", ch.c.No)
 		}
 		return ch.reportRectification(rc, verdict, measures)

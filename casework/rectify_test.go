@@ -227,3 +227,28 @@ func TestTheApplicantIsAskedAgainAfterTheReport(t *testing.T) {
 		t.Errorf("rated again: %s", cs.Rating)
 	}
 }
+
+// A unit with neither a window head nor a 分管领导 on file (the demo's
+// 税务窗口) still has its 差评 verified: its own staff report it, and
+// nobody of another unit may.
+func TestAUnitWithoutAHeadReportsItsOwnRectification(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.dispatched("tax")
+	h.repliedBy(c.No, "tax", "sun", "已补办")
+	h.clock.Set(at("2026-03-11 10:00"))
+	_, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "等了很久", casework.ViaPhone)
+	must(t, "rate", err)
+	list := h.rectifications(c.No)
+	if len(list) != 1 || list[0].DepartmentCode != "tax" || list[0].OwnerID != "" {
+		t.Fatalf("want one rectification of tax with no owner on file, got %+v", list)
+	}
+	if _, err := h.svc.ReportRectification(h.ctx, h.as("zhang"), c.No, "tax", models.VerdictFounded, "已整改"); models.ErrorCode(err) != models.ErrForbidden {
+		t.Errorf("staff of another unit reported tax's rectification: %v", err)
+	}
+	if _, err := h.svc.ReportRectification(h.ctx, h.as("sun"), c.No, "tax", models.VerdictFounded, "已对办理流程整改，补充一次性告知清单"); err != nil {
+		t.Fatalf("tax's own staff could not report its rectification: %v", err)
+	}
+	if got := h.rectifications(c.No); got[0].Open() || got[0].ReportedBy != "sun" {
+		t.Errorf("after sun's report: %+v", got[0])
+	}
+}
