@@ -139,6 +139,45 @@ func TestAppealsThroughTheAPI(t *testing.T) {
 	if len(pending.Appeals) != 3 {
 		t.Fatalf("pending appeals = %+v", pending.Appeals)
 	}
+	// The month's 好差评 figures (the 月报's), the centre's and the
+	// department's: bad, rated, excluded by appeals.
+	type figures struct {
+		Rated, Bad, ExcludedByAppeals, AppealsFiled, AppealsUpheld, AppealsRejected int64
+	}
+	goodBad := func() (centre, dept figures) {
+		var m struct {
+			GoodBad struct {
+				Centre struct {
+					Rated             int64 `json:"rated"`
+					Bad               int64 `json:"bad"`
+					ExcludedByAppeals int64 `json:"excluded_by_appeals"`
+				} `json:"centre"`
+				Departments []struct {
+					Department        string `json:"department"`
+					Rated             int64  `json:"rated"`
+					Bad               int64  `json:"bad"`
+					ExcludedByAppeals int64  `json:"excluded_by_appeals"`
+					AppealsFiled      int64  `json:"appeals_filed"`
+					AppealsUpheld     int64  `json:"appeals_upheld"`
+					AppealsRejected   int64  `json:"appeals_rejected"`
+				} `json:"departments"`
+			} `json:"good_bad"`
+		}
+		ta.must(http.StatusOK, "ma", "GET", "/api/v1/reports/monthly?month=2026-03", nil, &m)
+		c := m.GoodBad.Centre
+		centre = figures{Rated: c.Rated, Bad: c.Bad, ExcludedByAppeals: c.ExcludedByAppeals}
+		for _, d := range m.GoodBad.Departments {
+			if d.Department == "realestate" {
+				dept = figures{d.Rated, d.Bad, d.ExcludedByAppeals, d.AppealsFiled, d.AppealsUpheld, d.AppealsRejected}
+			}
+		}
+		return centre, dept
+	}
+	// Before the decisions both 差评 count against the window and the
+	// centre; three appeals wait.
+	if c, d := goodBad(); c != (figures{Rated: 2, Bad: 2}) || d != (figures{Rated: 2, Bad: 2, AppealsFiled: 3}) {
+		t.Errorf("好差评 figures before the decisions: centre %+v, realestate %+v; want 2 rated, 2 差评, 3 appeals filed", c, d)
+	}
 	ta.refused(http.StatusForbidden, "forbidden", "liu", "POST", "/api/v1/appeals/"+itoa(a1.ID)+"/decide", map[string]any{"uphold": true, "reason": "自己裁定"}, "监督考核科")
 	ta.refused(http.StatusBadRequest, "invalid", "ma", "POST", "/api/v1/appeals/"+itoa(a1.ID)+"/decide", map[string]any{"uphold": true}, "裁定理由")
 	var d appealJSON
@@ -150,6 +189,11 @@ func TestAppealsThroughTheAPI(t *testing.T) {
 	ta.must(http.StatusOK, "ma", "POST", "/api/v1/appeals/"+itoa(a2.ID)+"/decide", map[string]any{"uphold": false, "reason": "放款前的材料审核在窗口，延误属实"}, &d)
 	ta.must(http.StatusOK, "ma", "POST", "/api/v1/appeals/"+itoa(a3.ID)+"/decide", map[string]any{"uphold": true, "reason": "省系统停机有通报为证"}, &d)
 
+	// After: the 恶意差评 upheld leaves the window's and the centre's
+	// figures (the ledger keeps it, marked); the rejected one still counts.
+	if c, d := goodBad(); c != (figures{Rated: 1, Bad: 1, ExcludedByAppeals: 1}) || d != (figures{Rated: 1, Bad: 1, ExcludedByAppeals: 1, AppealsFiled: 3, AppealsUpheld: 2, AppealsRejected: 1}) {
+		t.Errorf("好差评 figures after the decisions: centre %+v, realestate %+v; want 1 rated, 1 差评, 1 excluded, appeals 3 filed, 2 upheld, 1 rejected", c, d)
+	}
 	var after unitScores
 	ta.must(http.StatusOK, "ma", "GET", "/api/v1/scores?year=2026", nil, &after)
 	if _, p := after.unit("realestate"); p != proposedBefore-1 {
