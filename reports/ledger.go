@@ -21,7 +21,7 @@ type LedgerCase struct {
 	Orders    []models.WorkOrder
 	Ratings   []models.Rating
 	FollowUps []models.FollowUp
-	Appeals   []models.Appeal // upheld appeals of its 差评: marked, not removed
+	Appeals   []models.Appeal // the appeals of its 差评: an upheld one marks, never removes
 	// Rectifications are its 差评整改 (the 整改情况 column).
 	Rectifications []models.Rectification
 }
@@ -199,13 +199,14 @@ func (l *Ledger) cells(n int, lc LedgerCase) []any {
 	}
 }
 
-// appealMarks says, for each upheld appeal of the case's 差评, that the
-// rating stays on record but leaves the figures models.Appeal.Excludes
-// takes it out of.
+// appealMarks writes each appeal of the case's 差评 (第十五条: every step
+// can be traced): pending or rejected, it changes nothing and says so;
+// upheld, the rating stays on record but leaves the figures
+// models.Appeal.Excludes takes it out of.
 func (l *Ledger) appealMarks(lc LedgerCase) string {
 	var out []string
 	for _, a := range lc.Appeals {
-		if a.Status != models.AppealUpheld || a.RatingID == 0 {
+		if a.RatingID == 0 {
 			continue
 		}
 		round := 0
@@ -215,10 +216,17 @@ func (l *Ledger) appealMarks(lc LedgerCase) string {
 			}
 		}
 		whom := l.name(a.DepartmentCode)
-		if a.Excludes(a.RatingID, "") {
-			whom += "及中心"
+		switch a.Status {
+		case models.AppealUpheld:
+			if a.Excludes(a.RatingID, "") {
+				whom += "及中心"
+			}
+			out = append(out, fmt.Sprintf("第%d轮差评 申诉成立（%s），不计入%s考核", round, a.Ground.Label(), whom))
+		case models.AppealRejected:
+			out = append(out, fmt.Sprintf("第%d轮差评 %s申诉（%s）被驳回，照常计入", round, whom, a.Ground.Label()))
+		default:
+			out = append(out, fmt.Sprintf("第%d轮差评 %s申诉（%s）待裁定", round, whom, a.Ground.Label()))
 		}
-		out = append(out, fmt.Sprintf("第%d轮差评 申诉成立（%s），不计入%s考核", round, a.Ground.Label(), whom))
 	}
 	return strings.Join(out, "\n")
 }

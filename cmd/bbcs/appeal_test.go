@@ -249,7 +249,7 @@ func TestAppealsThroughTheAPI(t *testing.T) {
 	if got := cell(malicious.No); !strings.Contains(got, "非常不满意") || !strings.Contains(got, "申诉成立（恶意差评），不计入不动产登记窗口及中心考核") {
 		t.Errorf("the ledger's rating of the upheld 差评: %q", got)
 	}
-	if got := cell(unrelated.No); !strings.Contains(got, "不满意") || strings.Contains(got, "申诉") {
+	if got := cell(unrelated.No); !strings.Contains(got, "不满意") || !strings.Contains(got, "第1轮差评 不动产登记窗口申诉（非本部门原因）被驳回，照常计入") || strings.Contains(got, "申诉成立") {
 		t.Errorf("the ledger's rating of the rejected appeal's 差评: %q", got)
 	}
 }
