@@ -127,6 +127,10 @@ func TestRatingsExportOfAMonth(t *testing.T) {
 		Verdict: models.VerdictUnfounded, Measures: "经核实材料已当场退回并一次性告知", ReportedAt: &reported, ReportedBy: "qian", Created: bad.At}
 	appeal := models.Appeal{CaseID: bad.CaseID, RatingID: bad.ID, DepartmentCode: "market", Ground: models.GroundUnrelated, Reason: "更名由不动产窗口办理",
 		FiledBy: "qian", FiledAt: filed, Status: models.AppealUpheld, DecidedBy: "ma", DecidedAt: &decided, Decision: "核实属不动产窗口事项，申诉成立"}
+	// It takes the place of the one the 差评 opened, as the report leaves it.
+	if err := ta.app.db.Where("rating_id = ? AND department_code = ?", bad.ID, "market").Delete(&models.Rectification{}).Error; err != nil {
+		t.Fatal(err)
+	}
 	if err := ta.app.db.Create(&rect).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -205,6 +209,7 @@ func TestRatingsExportOfAMonth(t *testing.T) {
 		Channel: "电话", Level: "dissatisfied", LevelName: "不满意", Score: score(3), Comment: "两个窗口互相推诿", RatedAt: at("2026-03-05 16:40")}
 	re := jointBase
 	re.RecordID, re.DepartmentCode, re.DepartmentName = joint.No+"-1-realestate", "realestate", "不动产登记窗口"
+	re.RectifyDueAt = utc(due) // the 差评 opened its rectification; not yet reported
 	check(re.RecordID, re)
 	mk := jointBase
 	mk.RecordID, mk.DepartmentCode, mk.DepartmentName = joint.No+"-1-market", "market", "市场监管窗口"
