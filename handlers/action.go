@@ -24,6 +24,7 @@ var templateFS embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"time": models.FormatTime,
+	"inc":  func(i int) int { return i + 1 }, // a list's place, counted from 1
 	"date": func(t time.Time) string { return t.In(models.Shanghai).Format("2006-01-02") },
 	"cnDate": func(t *time.Time) string { // as a letter is dated
 		if t == nil {

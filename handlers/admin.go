@@ -91,6 +91,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/deductions/{id}/report", c.signedIn(c.reportLetter, deciders...))
 	mux.HandleFunc("GET /admin/appeals", c.signedIn(c.appeals, all...))
 	mux.HandleFunc("POST /admin/appeals/{id}", c.signedIn(c.decideAppeal, deciders...))
+	mux.HandleFunc("GET /admin/appeals/{id}/files/{n}", c.signedIn(c.appealFile, all...))
 	mux.HandleFunc("GET /admin/notices", c.signedIn(c.notices, deciders...))
 	mux.HandleFunc("POST /admin/notices/{id}/retry", c.signedIn(c.retryNotice, deciders...))
 	mux.HandleFunc("GET /admin/departments", c.signedIn(c.departments, admins...))

@@ -54,6 +54,7 @@ func (s *Server) routeAPI() {
 	api("POST appeals", s.fileAppeal)
 	api("GET appeals", s.listAppeals)
 	api("POST appeals/{id}/decide", s.decideAppeal)
+	api("GET appeals/{id}/files/{n}", s.appealFile)
 }
 
 // authenticated resolves the bearer token to the staff member it acts as.

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/base64"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -112,6 +114,16 @@ func TestAppealsThroughTheAPI(t *testing.T) {
 		t.Fatalf("filed appeal = %+v", a1)
 	}
 	ta.refused(http.StatusConflict, "conflict", "liu", "POST", "/api/v1/appeals", file, "不能重复申诉")
+	// The supervision section reads the file itself before it decides:
+	// as sent, as a download; a file that is not there is a 404.
+	resp := ta.request("ma", "GET", "/api/v1/appeals/"+itoa(a1.ID)+"/files/1", nil)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != "\x89PNG fake" || resp.Header.Get("Content-Type") != "image/png" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") || !strings.Contains(resp.Header.Get("Content-Disposition"), url.PathEscape("录像截图.png")) {
+		t.Errorf("the appeal's file: %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	ta.refused(http.StatusNotFound, "not_found", "ma", "GET", "/api/v1/appeals/"+itoa(a1.ID)+"/files/2", nil, "没有第 2 个附件")
 	var a2 appealJSON
 	ta.must(http.StatusCreated, "liu", "POST", "/api/v1/appeals", map[string]any{"case_no": unrelated.No, "round": 1, "department": "realestate",
 		"ground": "unrelated", "reason": "放款属银行业务，非本窗口原因"}, &a2)
@@ -227,7 +239,7 @@ func TestAppealsThroughTheAPI(t *testing.T) {
 		}
 	}
 
-	resp := ta.request("admin", "GET", "/api/v1/ledger.xlsx?month=2026-03", nil)
+	resp = ta.request("admin", "GET", "/api/v1/ledger.xlsx?month=2026-03", nil)
 	defer resp.Body.Close()
 	book, err := excelize.OpenReader(resp.Body)
 	if err != nil {

@@ -1,0 +1,55 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"bbcs/models"
+)
+
+// An appeal's files are evidence the supervision section reads before it
+// decides: GET /api/v1/appeals/{id}/files/{n} and the console's
+// /admin/appeals/{id}/files/{n} give the n-th (from 1) as it was sent.
+// Always as a download and never sniffed: a department's file is not a
+// page of bbcs's to render (an HTML “screenshot” must not run in the
+// console's origin).
+
+// downloadTypes are the types kept as sent; any other is served as bytes.
+var downloadTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "application/pdf": true}
+
+func (s *Server) appealFile(w http.ResponseWriter, r *http.Request, _ models.Staff) {
+	serveAppealFile(w, r, s.Cases.AppealFiles)
+}
+
+func (c *Console) appealFile(w http.ResponseWriter, r *http.Request, _ consolePage) {
+	serveAppealFile(w, r, c.Cases.AppealFiles)
+}
+
+func serveAppealFile(w http.ResponseWriter, r *http.Request, files func(context.Context, uint64) ([]models.AppealFile, error)) {
+	id, err1 := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	n, err2 := strconv.Atoi(r.PathValue("n"))
+	if err1 != nil || err2 != nil || n < 1 {
+		writeError(w, http.StatusNotFound, "not_found", "申诉附件不存在")
+		return
+	}
+	list, err := files(r.Context(), id)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal", "读取申诉附件失败，请稍后再试")
+		return
+	}
+	if n > len(list) {
+		writeError(w, http.StatusNotFound, "not_found", "申诉 "+strconv.FormatUint(id, 10)+" 没有第 "+strconv.Itoa(n)+" 个附件")
+		return
+	}
+	f := list[n-1]
+	ct := f.ContentType
+	if !downloadTypes[ct] {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Disposition", `attachment; filename="appeal-file"; filename*=UTF-8''`+url.PathEscape(f.Name))
+	w.Write(f.Data)
+}
