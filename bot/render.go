@@ -18,7 +18,18 @@ type Card struct {
 	Actions  []Action
 	// Link opens bbcs's action page for the order (forms for reply and
 	// extension); set by the platform sender when http.public_url is known.
-	Link string
+	// Other cards link a console page, named by LinkLabel.
+	Link      string
+	LinkLabel string
+}
+
+// LinkText is what the card's link says: the order's action page unless
+// the card names another page.
+func (c Card) LinkText() string {
+	if c.LinkLabel != "" {
+		return c.LinkLabel
+	}
+	return "在页面中签收、答复、延期或上报"
 }
 
 // ActionLink is the action page of an order, for a platform's sign-in.
@@ -183,7 +194,7 @@ func renderCard(kind models.NoticeKind, d models.NoticeData) Card {
 			Lines: []string{"首接负责人：" + d.OwnerName, "应回访时间：" + due(), "反映人：" + applicant, "事项：" + d.Matter,
 				"差评重办的事项须跟踪回访（第十三条），记录回访后方能办结；请督促首接负责人尽快回访并记录"}}
 	case models.NoticeMonthly:
-		return Card{Title: d.Note, Lines: strings.Split(d.Text, "\n"), Link: d.Link}
+		return Card{Title: d.Note, Lines: strings.Split(d.Text, "\n"), Link: d.Link, LinkLabel: "查看完整月报"}
 	case models.NoticeDutyMissed:
 		return Card{Title: "【值班未到岗】" + d.Note, Lines: []string{d.ActorName + " 未按时签到（第十七条）"}}
 	case models.NoticeOwnerAssigned, models.NoticeHandedOver:
@@ -214,7 +225,7 @@ func renderCard(kind models.NoticeKind, d models.NoticeData) Card {
 	case models.NoticeAppealFiled:
 		return Card{Title: fmt.Sprintf("【申诉｜%s】%s提出申诉", d.CaseNo, d.DepartmentName),
 			Lines: []string{"申诉对象：" + d.Text, "申诉类型：" + d.Reason, "申诉理由：" + d.Note, "提出人：" + d.ActorName,
-				"请监督考核科在管理后台“申诉”中裁定（成立或驳回，并说明理由）"}, Link: d.Link}
+				"请监督考核科在管理后台“申诉”中裁定（成立或驳回，并说明理由）"}, Link: d.Link, LinkLabel: "在管理后台裁定申诉"}
 	case models.NoticeAppealDecided:
 		return Card{Title: fmt.Sprintf("【申诉裁定｜%s】%s", d.CaseNo, d.Result),
 			Lines:    []string{"申诉部门：" + d.DepartmentName, "申诉对象：" + d.Text + "（" + d.Reason + "）", "裁定理由：" + d.Note, "裁定人：" + d.ActorName},
@@ -246,11 +257,7 @@ func (c Card) Markdown(mention func(staffID string) string) string {
 		b.WriteString("\n")
 	}
 	if c.Link != "" {
-		label := "在页面中签收、答复、延期或上报"
-		if strings.Contains(c.Link, "/admin/") {
-			label = "查看完整月报"
-		}
-		b.WriteString("[" + label + "](" + c.Link + ")\n")
+		b.WriteString("[" + c.LinkText() + "](" + c.Link + ")\n")
 	}
 	for _, id := range c.Mentions {
 		if m := mention(id); m != "" {

@@ -49,13 +49,14 @@ func (c *Client) Send(ctx context.Context, n *models.Notice) (string, error) {
 		"at":       map[string]any{"atUserIds": at, "isAtAll": false},
 	}
 	if card.Link != "" {
-		// A card with forms behind it: an actionCard whose button opens
-		// the action page inside DingTalk (in-app sign-in works there).
-		link := card.Link
+		// A card with a page behind it (the order's forms, the 月报, the
+		// appeals): an actionCard whose button opens it inside DingTalk,
+		// where in-app sign-in works.
+		link, label := card.Link, card.LinkText()
 		card.Link = ""
 		msg = map[string]any{"msgtype": "actionCard", "actionCard": map[string]string{
 			"title": card.Title, "text": card.Markdown(mention),
-			"singleTitle": "在页面中签收、答复、延期或上报",
+			"singleTitle": label,
 			"singleURL":   "dingtalk://dingtalkclient/page/link?pc_slide=false&url=" + url.QueryEscape(link),
 		}}
 	}
