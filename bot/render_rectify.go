@@ -11,6 +11,11 @@ func RectifyCommand(caseNo string) string {
 	return "整改 " + caseNo + " 属实|不属实 核实情况和整改措施"
 }
 
+// AppealCommand is the group command a department appeals a 差评 with.
+func AppealCommand(caseNo string) string {
+	return "申诉 " + caseNo + " 恶意差评|非本部门原因 理由"
+}
+
 // rectifyCard draws the cards of a 差评整改 (第十三条): the notice that
 // opens it, its reminder, its escalation, the unit's report, and the
 // outcome the owner passes on to a walk-in applicant. The applicant's
@@ -33,6 +38,10 @@ func rectifyCard(kind models.NoticeKind, d models.NoticeData, applicant string) 
 	case models.NoticeRectifyOpened:
 		lines := append([]string{"单位：" + d.DepartmentName, "事项：" + d.Matter, "反映人：" + applicant, rated,
 			"请核实（属实／不属实）、整改，并于 " + due + " 前报告整改情况"}, how...)
+		if d.AppealBy != nil {
+			lines = append(lines, "如认为属恶意差评或非本部门原因，窗口负责人或分管领导可于 "+models.FormatTime(*d.AppealBy)+
+				" 前 @我 发送："+AppealCommand(d.CaseNo)+"，由监督考核科裁定")
+		}
 		return Card{Title: fmt.Sprintf("【差评整改通知｜%s｜%s】", d.CaseNo, d.DepartmentName), Lines: lines, Actions: report}
 	case models.NoticeRectifyReminder:
 		lines := append([]string{"单位：" + d.DepartmentName, rated, "整改期限：" + due + "（今天到期），尚未报告"}, how...)

@@ -53,8 +53,11 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 	if !in.Ground.Valid() {
 		return nil, models.Errorf(models.ErrInvalid, "申诉理由类型（ground）应为 malicious（恶意差评）、unrelated（非本部门原因）或 deduction（扣分有误）")
 	}
-	if (in.Ground == models.GroundDeduction) != (in.DeductionID != 0) {
-		return nil, models.Errorf(models.ErrInvalid, "对扣分申诉请给出扣分记录（deduction_id）并选“扣分有误”；对差评申诉请给出轮次或评价（round / rating_id）并选“恶意差评”或“非本部门原因”")
+	if (in.Ground == models.GroundDeduction) != (in.DeductionID != 0) && !(in.Ground == models.GroundDeduction && in.CaseNo != "") {
+		return nil, models.Errorf(models.ErrInvalid, "对扣分申诉请给出扣分记录（deduction_id）或案件编号并选“扣分有误”；对差评申诉请给出案件编号（可加轮次或评价：round / rating_id）并选“恶意差评”或“非本部门原因”")
+	}
+	if in.Ground == models.GroundDeduction && (in.Round != 0 || in.RatingID != 0) {
+		return nil, models.Errorf(models.ErrInvalid, "对扣分申诉请给出扣分记录（deduction_id）或案件编号，不写轮次或评价（round / rating_id）")
 	}
 	reason, err := text("reason", "申诉理由", in.Reason, 1000)
 	if err != nil {
@@ -104,10 +107,14 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 			FiledBy: actor.ID, FiledAt: ch.now, Status: models.AppealPending}
 		var since time.Time
 		var what string
-		if in.DeductionID != 0 {
+		if in.Ground == models.GroundDeduction {
 			// Re-read under the case's lock: it may have been decided since.
-			if err := ch.tx.Where("id = ?", ded.ID).First(&ded).Error; err != nil {
-				return fmt.Errorf("casework: read deduction: %w", err)
+			if in.DeductionID != 0 {
+				if err := ch.tx.Where("id = ?", ded.ID).First(&ded).Error; err != nil {
+					return fmt.Errorf("casework: read deduction: %w", err)
+				}
+			} else if ded, err = ch.deductionToAppeal(dept); err != nil {
+				return err
 			}
 			if ded.DepartmentCode != dept.Code {
 				return models.Errorf(models.ErrForbidden, "扣分记录 %d 不是%s的扣分，不能由其申诉", ded.ID, dept.Name)
@@ -133,7 +140,7 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 			what = fmt.Sprintf("第 %d 轮差评（%s）", r.Round, r.Level.Label())
 			ch.pushRatingRecords(r.Round) // the record now names the appeal
 		}
-		deadline := ch.cal.EndOf(ch.cal.AddWorkdays(since, ch.s.opts.AppealDays))
+		deadline := ch.appealDeadline(since)
 		if ch.now.After(deadline) {
 			return models.Errorf(models.ErrConflict, "申诉期限已过：应在 %d 个工作日内、于 %s 前提出", ch.s.opts.AppealDays, models.FormatTime(deadline))
 		}
@@ -172,6 +179,12 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 	return &out, nil
 }
 
+// appealDeadline is the end of the last working day to appeal what
+// happened at since (rating.appeal_days).
+func (ch *change) appealDeadline(since time.Time) time.Time {
+	return ch.cal.EndOf(ch.cal.AddWorkdays(since, ch.s.opts.AppealDays))
+}
+
 func appealsLink(public string) string {
 	if public == "" {
 		return ""
@@ -179,18 +192,37 @@ func appealsLink(public string) string {
 	return strings.TrimRight(public, "/") + "/admin/appeals"
 }
 
-// badRating is the case's 差评 by id, or of a round.
+// deductionToAppeal is, for an appeal that names the case and not the
+// deduction (as a group's 申诉 command does), the department's latest
+// deduction on the case that stands and that it has not appealed yet.
+func (ch *change) deductionToAppeal(dept models.Department) (models.Deduction, error) {
+	var d models.Deduction
+	err := ch.tx.Where("case_no = ? AND department_code = ? AND status <> ?", ch.c.No, dept.Code, models.DeductionWaived).
+		Where("NOT EXISTS (SELECT 1 FROM appeals WHERE appeals.deduction_id = deductions.id AND appeals.department_code = ?)", dept.Code).
+		Order("id DESC").First(&d).Error
+	if err != nil {
+		return d, notFound(err, "案件 %s 没有%s可申诉的扣分（已免除或已申诉的除外）", ch.c.No, dept.Name)
+	}
+	return d, nil
+}
+
+// badRating is the case's 差评 by id, or the latest of a round, or, when
+// neither is named, the case's latest 差评.
 func (ch *change) badRating(id uint64, round int) (models.Rating, error) {
 	var r models.Rating
 	q := ch.tx.Where("case_id = ?", ch.c.ID)
-	if id != 0 {
+	switch {
+	case id != 0:
 		q = q.Where("id = ?", id)
-	} else if round > 0 {
+	case round > 0:
 		q = q.Where("round = ?", round).Order("id DESC")
-	} else {
-		return r, models.Errorf(models.ErrInvalid, "请给出被申诉的差评（round 或 rating_id）")
+	default:
+		q = q.Where("level IN ?", []models.RatingLevel{models.RatingDissatisfied, models.RatingVeryDissatisfy}).Order("id DESC")
 	}
 	if err := q.First(&r).Error; err != nil {
+		if id == 0 && round == 0 {
+			return r, notFound(err, "案件 %s 没有差评，无需申诉", ch.c.No)
+		}
 		return r, notFound(err, "案件 %s 没有该轮评价", ch.c.No)
 	}
 	if !r.Level.Bad() {

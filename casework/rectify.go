@@ -56,6 +56,10 @@ func (ch *change) openRectifications(r *models.Rating) error {
 			return fmt.Errorf("casework: open rectification: %w", err)
 		}
 		d := ch.rectifyData(&rc, name, r.Level, r.Comment)
+		if code != "" { // a department may appeal instead (申诉); the centre does not appeal to itself
+			by := ch.appealDeadline(r.At)
+			d.AppealBy = &by
+		}
 		if rc.OwnerID != "" {
 			ch.notify(models.NoticeRectifyOpened, models.AudienceStaff, rc.OwnerID, d)
 		}

@@ -30,6 +30,7 @@ import (
 //	登记 姓名 电话 类别 事项   (specialist) register a walk-in or phone case (R1; chatregister.go)
 //	到岗                      (specialist) the duty check-in (第四条; also 签到)
 //	整改 BB… 属实|不属实 措施… (window head) report a 差评整改 (rectify.go)
+//	申诉 BB… [部门] 恶意差评|非本部门原因|扣分有误 理由… (window head, 分管领导) appeal (appeal_chat.go)
 //	帮助
 //
 // Every action is authorised by casework against the sender's department
@@ -238,6 +239,8 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, source, text st
 		return msg, nil
 	case "整改":
 		return h.rectifyCommand(ctx, actor, no, args, tail(2))
+	case "申诉":
+		return h.appealCommand(ctx, actor, no, args)
 	case "帮助", "":
 		return h.help(), nil
 	default:
@@ -247,7 +250,7 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, source, text st
 }
 
 // staffVerbs are the commands' first words.
-var staffVerbs = []string{"签收", "回复", "答复", "延期", "上报", "到达", "联办", "请示", "批示", "办结", "登记", "到岗", "签到", "整改", "帮助"}
+var staffVerbs = []string{"签收", "回复", "答复", "延期", "上报", "到达", "联办", "请示", "批示", "办结", "登记", "到岗", "签到", "整改", "申诉", "帮助"}
 
 // splitVerb separates a command's verb from what follows when staff
 // write it without a space, or with a colon: "签收GD…", "签收：GD…".
@@ -318,4 +321,5 @@ const staffHelp = `可用指令（在群里 @我 发送）：
 批示 案件号 批示意见（领导答复请示）
 登记 姓名 电话 类别 事项（接诉即办专员登记现场或电话反映，电话来件加“来电”；也可写 姓名：… 电话：… 类别：… 事项：…）
 到岗（值班的接诉即办专员每个工作日签到）
-整改 案件号 属实/不属实 核实情况和整改措施（窗口负责人报告差评整改）`
+整改 案件号 属实/不属实 核实情况和整改措施（窗口负责人报告差评整改）
+申诉 案件号 恶意差评/非本部门原因/扣分有误 理由（窗口负责人或分管领导对差评、扣分申诉；分管领导在案件号后写部门）`

@@ -169,6 +169,9 @@ type NoticeData struct {
 	Link string     `json:"link,omitempty"`
 	Menu []MenuItem `json:"menu,omitempty"`
 	Tail string     `json:"tail,omitempty"`
+	// AppealBy is the last moment a department may appeal the 差评 its
+	// 差评整改 notice is about (rating.appeal_days).
+	AppealBy *time.Time `json:"appeal_by,omitempty"`
 	// LateDays is how many working days past its time a deadline is
 	// when its notice goes (a timer that fired late says so).
 	LateDays int `json:"late_days,omitempty"`
