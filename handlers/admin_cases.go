@@ -139,7 +139,11 @@ type caseView struct {
 	// round's orders not yet answered, which the owner may escalate.
 	Awaited    []models.Department
 	OpenOrders []orderJSON
-	RatingQR   ratingQR // admin_rating.go
+	// ToRectify are the open 差评整改 the signed-in person owns and may
+	// report from this page (the centre's, for the case owner; a unit's,
+	// for a 分管领导 answering for a unit without a window head).
+	ToRectify []rectificationJSON
+	RatingQR  ratingQR // admin_rating.go
 	// Orders are the work orders as the page shows them: with how late an
 	// open one is. Overdue is the case's plainest line about it, beside
 	// its status ("" when nothing is late).
@@ -190,6 +194,12 @@ func (c *Console) showCase(w http.ResponseWriter, status int, r *http.Request, p
 	for _, sm := range d.Summons {
 		if i := slices.IndexFunc(depts, func(x models.Department) bool { return x.Code == sm.DepartmentCode }); sm.ArrivedAt == nil && i >= 0 {
 			v.Awaited = append(v.Awaited, depts[i])
+		}
+	}
+	for _, rc := range v.Rectifications {
+		if rc.ReportedAt == nil && rc.Owner == p.Me.ID {
+			v.ToRectify = append(v.ToRectify, rc)
+			v.Can["rectify"] = true
 		}
 	}
 	for _, o := range v.WorkOrders {
@@ -406,6 +416,14 @@ func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, p consolePa
 	case "fault":
 		_, err = c.Cases.MarkFault(ctx, p.Me, no, f.Get("staff"), models.FaultKind(f.Get("kind")), f.Get("note"))
 		done = "已认定过错"
+	case "rectify":
+		v := verdictOf(f.Get("verdict"))
+		if !v.Valid() {
+			err = models.Errorf(models.ErrInvalid, "请选择核实结论：属实或不属实")
+		} else {
+			_, err = c.Cases.ReportRectification(ctx, p.Me, no, f.Get("department"), v, f.Get("measures"))
+		}
+		done = "已报告差评整改，已告知监督考核科和反映人"
 	case "unit-failure":
 		_, err = c.Cases.MarkUnitFailure(ctx, p.Me, no, f["departments"], models.FaultKind(f.Get("kind")), f.Get("note"))
 		done = "已认定相关联单位责任"
