@@ -3,13 +3,9 @@
 package reports
 
 import (
-	"archive/zip"
 	"fmt"
-	"io"
 	"strings"
 	"time"
-
-	"github.com/xuri/excelize/v2"
 
 	"bbcs/models"
 )
@@ -35,14 +31,10 @@ var LedgerColumns = []string{
 	"整改情况", // the 差评整改 of 第十三条, one a line
 }
 
-// Ledger writes the ledger as an .xlsx workbook. Rows stream from next
-// (a batch at a time, nil at the end) through excelize's stream writer, so
-// a large export holds one batch in memory, not the whole sheet. With
-// maskMobiles the mobile column shows 138****5678.
+// Ledger writes the ledger as an .xlsx workbook, a batch of cases at a
+// time. With maskMobiles the mobile column shows 138****5678.
 type Ledger struct {
-	f     *excelize.File
-	sw    *excelize.StreamWriter
-	row   int
+	*sheet
 	mask  bool
 	depts map[string]string
 	now   time.Time // what is overdue now
@@ -50,80 +42,22 @@ type Ledger struct {
 
 // NewLedger starts a workbook; depts maps department codes to names.
 func NewLedger(depts map[string]string, maskMobiles bool, now time.Time) (*Ledger, error) {
-	f := excelize.NewFile()
-	sheet := "台账"
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return nil, fmt.Errorf("reports: name sheet: %w", err)
-	}
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return nil, fmt.Errorf("reports: stream writer: %w", err)
-	}
 	widths := []float64{6, 17, 17, 8, 10, 8, 18, 14, 40, 16, 18, 10, 48, 12, 14, 40, 10, 24, 8, 30, 17, 12}
-	for i, w := range widths {
-		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
-			return nil, fmt.Errorf("reports: column width: %w", err)
-		}
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
+	s, err := newSheet("台账", LedgerColumns, widths)
 	if err != nil {
-		return nil, fmt.Errorf("reports: header style: %w", err)
+		return nil, err
 	}
-	header := make([]any, len(LedgerColumns))
-	for i, c := range LedgerColumns {
-		header[i] = excelize.Cell{StyleID: bold, Value: c}
-	}
-	// The header stays in view while scrolling.
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return nil, fmt.Errorf("reports: freeze header: %w", err)
-	}
-	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 20}); err != nil {
-		return nil, fmt.Errorf("reports: header: %w", err)
-	}
-	return &Ledger{f: f, sw: sw, row: 1, mask: maskMobiles, depts: depts, now: now}, nil
+	return &Ledger{sheet: s, mask: maskMobiles, depts: depts, now: now}, nil
 }
 
-// Add writes cases as rows.
+// Add writes cases as rows, numbered from 1.
 func (l *Ledger) Add(cases []LedgerCase) error {
 	for _, lc := range cases {
-		l.row++
-		cell, _ := excelize.CoordinatesToCellName(1, l.row)
-		if err := l.sw.SetRow(cell, l.cells(l.row-1, lc)); err != nil {
-			return fmt.Errorf("reports: ledger row %d: %w", l.row, err)
+		if err := l.add(l.cells(l.row, lc)); err != nil {
+			return fmt.Errorf("reports: ledger: %w", err)
 		}
 	}
 	return nil
-}
-
-// WriteTo finishes the workbook and writes it. The archive goes to w as it
-// is compressed: excelize's own WriteTo would first build all of it in
-// memory (File.WriteToBuffer), some 17 MB per 100 000 rows.
-func (l *Ledger) WriteTo(w io.Writer) (int64, error) {
-	if err := l.sw.Flush(); err != nil {
-		return 0, fmt.Errorf("reports: finish ledger: %w", err)
-	}
-	defer l.f.Close()
-	cw := &countingWriter{w: w}
-	l.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(cw) })
-	if _, err := l.f.WriteTo(io.Discard); err != nil {
-		return cw.n, err
-	}
-	return cw.n, cw.err
-}
-
-type countingWriter struct {
-	w   io.Writer
-	n   int64
-	err error
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	if err != nil && c.err == nil {
-		c.err = err
-	}
-	return n, err
 }
 
 func (l *Ledger) cells(n int, lc LedgerCase) []any {
@@ -278,7 +212,3 @@ func (l *Ledger) name(code string) string {
 }
 
 func localTime(t time.Time) string { return t.In(models.Shanghai).Format("2006-01-02 15:04") }
-
-// Close drops a workbook that will not be written, with its temporary
-// files.
-func (l *Ledger) Close() error { return l.f.Close() }

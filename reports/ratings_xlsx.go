@@ -1,13 +1,9 @@
 package reports
 
 import (
-	"archive/zip"
 	"fmt"
-	"io"
 	"strconv"
 	"time"
-
-	"github.com/xuri/excelize/v2"
 
 	"bbcs/models"
 )
@@ -21,75 +17,28 @@ var RatingColumns = []string{
 }
 
 // RatingBook writes the month's 好差评 records as an .xlsx workbook, a
-// batch at a time through excelize's stream writer, as the ledger does.
-type RatingBook struct {
-	f   *excelize.File
-	sw  *excelize.StreamWriter
-	row int
-}
+// batch at a time, as the ledger does.
+type RatingBook struct{ *sheet }
 
 // NewRatingBook starts the workbook with its header.
 func NewRatingBook() (*RatingBook, error) {
-	f := excelize.NewFile()
-	sheet := "好差评"
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return nil, fmt.Errorf("reports: name sheet: %w", err)
-	}
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return nil, fmt.Errorf("reports: stream writer: %w", err)
-	}
 	widths := []float64{26, 17, 8, 16, 40, 12, 16, 14, 8, 14, 10, 10, 6, 30, 17, 8, 17, 8, 30, 17, 8, 10, 12, 24, 8}
-	for i, w := range widths {
-		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
-			return nil, fmt.Errorf("reports: column width: %w", err)
-		}
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
+	s, err := newSheet("好差评", RatingColumns, widths)
 	if err != nil {
-		return nil, fmt.Errorf("reports: header style: %w", err)
+		return nil, err
 	}
-	header := make([]any, len(RatingColumns))
-	for i, c := range RatingColumns {
-		header[i] = excelize.Cell{StyleID: bold, Value: c}
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return nil, fmt.Errorf("reports: freeze header: %w", err)
-	}
-	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 20}); err != nil {
-		return nil, fmt.Errorf("reports: header: %w", err)
-	}
-	return &RatingBook{f: f, sw: sw, row: 1}, nil
+	return &RatingBook{s}, nil
 }
 
 // Add writes records as rows.
 func (b *RatingBook) Add(recs []models.RatingRecord) error {
 	for _, rec := range recs {
-		b.row++
-		cell, _ := excelize.CoordinatesToCellName(1, b.row)
-		if err := b.sw.SetRow(cell, ratingCells(rec)); err != nil {
-			return fmt.Errorf("reports: rating row %d: %w", b.row, err)
+		if err := b.add(ratingCells(rec)); err != nil {
+			return fmt.Errorf("reports: ratings: %w", err)
 		}
 	}
 	return nil
 }
-
-// WriteTo finishes the workbook and writes it as it is compressed.
-func (b *RatingBook) WriteTo(w io.Writer) (int64, error) {
-	if err := b.sw.Flush(); err != nil {
-		return 0, fmt.Errorf("reports: finish ratings: %w", err)
-	}
-	defer b.f.Close()
-	cw := &countingWriter{w: w}
-	b.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(cw) })
-	if _, err := b.f.WriteTo(io.Discard); err != nil {
-		return cw.n, err
-	}
-	return cw.n, cw.err
-}
-
-// Close drops a workbook that will not be written.
-func (b *RatingBook) Close() error { return b.f.Close() }
 
 func ratingCells(r models.RatingRecord) []any {
 	score := "—"
