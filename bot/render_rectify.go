@@ -29,10 +29,9 @@ func rectifyCard(kind models.NoticeKind, d models.NoticeData, applicant string) 
 	if d.Note != "" && kind != models.NoticeRectified {
 		rated += "；意见：" + d.Note
 	}
-	how := []string{
-		"核实后在本群 @我 发送：" + RectifyCommand(d.CaseNo),
-		"或调用接口 POST /api/v1/cases/" + d.CaseNo + "/rectifications {department, verdict: founded|unfounded, measures}",
-	}
+	// The group's people report by command; the API is for the centre's
+	// own systems and is in the README, not on a card staff read.
+	how := []string{"核实后在本群 @我 发送：" + RectifyCommand(d.CaseNo)}
 	report := []Action{{Label: "报告整改", Command: RectifyCommand(d.CaseNo)}}
 	switch kind {
 	case models.NoticeRectifyOpened:
