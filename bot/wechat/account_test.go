@@ -29,3 +29,24 @@ func TestClassifyHidesTheAccessTokenAndKnowsPermanentErrors(t *testing.T) {
 		}
 	}
 }
+
+// The Encrypt value is the same whether the envelope is WeChat's own form,
+// cut out directly, or another that encoding/xml reads as the SDK does.
+func TestEncryptedPartOfEnvelopes(t *testing.T) {
+	for _, body := range []string{
+		"<xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt><![CDATA[abc+/=]]></Encrypt></xml>",
+		"\n<xml>\n  <ToUserName><![CDATA[gh_1]]></ToUserName>\n  <Encrypt><![CDATA[abc+/=]]></Encrypt>\n</xml>\n",
+		"<xml><Encrypt>abc+/=</Encrypt><ToUserName>gh_1</ToUserName></xml>",
+		"<?xml version=\"1.0\"?><xml><Encrypt><![CDATA[abc+/=]]></Encrypt></xml>",
+	} {
+		got, err := encryptedPart([]byte(body))
+		if err != nil || got != "abc+/=" {
+			t.Errorf("encryptedPart(%q) = %q, %v; want abc+/=", body, got, err)
+		}
+	}
+	for _, body := range []string{"", "<xml>", "<notxml><Encrypt>x</Encrypt></notxml>"} {
+		if got, err := encryptedPart([]byte(body)); err == nil {
+			t.Errorf("encryptedPart(%q) = %q, want an error", body, got)
+		}
+	}
+}
