@@ -13,7 +13,7 @@ import (
 
 // progress lists the citizen's open cases (查询).
 func (c *Citizens) progress(ctx context.Context, t *turn) string {
-	list, _, err := c.Cases.List(ctx, casework.Filter{OpenID: t.openid, Limit: 20})
+	list, err := c.Cases.CitizenCases(ctx, t.openid, 20)
 	if err != nil {
 		return c.busy(t, "list cases", err)
 	}

@@ -1,9 +1,12 @@
 package wechat
 
 import (
+	"encoding/xml"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/silenceper/wechat/v2/officialaccount/message"
 
 	"bbcs/bot"
 )
@@ -26,6 +29,53 @@ func TestClassifyHidesTheAccessTokenAndKnowsPermanentErrors(t *testing.T) {
 	} {
 		if got := a.classifyNoCache("send", errors.New(text)); !bot.IsPermanent(got) {
 			t.Errorf("%q: want a permanent error, got %v", text, got)
+		}
+	}
+}
+
+// The Encrypt value is the same whether the envelope is WeChat's own form,
+// cut out directly, or another that encoding/xml reads as the SDK does.
+func TestEncryptedPartOfEnvelopes(t *testing.T) {
+	for _, body := range []string{
+		"<xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt><![CDATA[abc+/=]]></Encrypt></xml>",
+		"\n<xml>\n  <ToUserName><![CDATA[gh_1]]></ToUserName>\n  <Encrypt><![CDATA[abc+/=]]></Encrypt>\n</xml>\n",
+		"<xml><Encrypt>abc+/=</Encrypt><ToUserName>gh_1</ToUserName></xml>",
+		"<?xml version=\"1.0\"?><xml><Encrypt><![CDATA[abc+/=]]></Encrypt></xml>",
+	} {
+		got, err := encryptedPart([]byte(body))
+		if err != nil || got != "abc+/=" {
+			t.Errorf("encryptedPart(%q) = %q, %v; want abc+/=", body, got, err)
+		}
+	}
+	for _, body := range []string{"", "<xml>", "<notxml><Encrypt>x</Encrypt></notxml>"} {
+		if got, err := encryptedPart([]byte(body)); err == nil {
+			t.Errorf("encryptedPart(%q) = %q, want an error", body, got)
+		}
+	}
+}
+
+// The webhook writes its replies itself: byte for byte what xml.Marshal of
+// the SDK's types wrote before.
+func TestRepliesAreWhatTheSDKWrites(t *testing.T) {
+	for _, s := range []string{"", "收到", "a]]>b", "]]>]]>", "<&>\"'\t\n\r", "bad\xffutf8", "\x01ctl", "]]"} {
+		want := message.NewText(s)
+		want.SetToUserName(message.CDATA("o" + s))
+		want.SetFromUserName(message.CDATA(s))
+		want.SetMsgType(message.MsgTypeText)
+		want.SetCreateTime(1773100000)
+		w, err := xml.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := textReply("o"+s, s, 1773100000, s); string(got) != string(w) {
+			t.Errorf("textReply(%q):\n got %s\nwant %s", s, got, w)
+		}
+		w, err = xml.Marshal(message.ResponseEncryptedXMLMsg{EncryptedMsg: "enc+/=" + s, MsgSignature: "sig" + s, Timestamp: 1773100000, Nonce: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := encryptedReply("enc+/="+s, "sig"+s, 1773100000, s); string(got) != string(w) {
+			t.Errorf("encryptedReply(%q):\n got %s\nwant %s", s, got, w)
 		}
 	}
 }
