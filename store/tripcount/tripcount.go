@@ -211,10 +211,12 @@ func (p *Proxy) mysqlPackets(b []byte, inTx *bool) []byte {
 // outboxDelivery tells bbcs's outbox delivering notices (its passes'
 // reads and claims, and each outcome) from the requests that queue them:
 // every statement on the notices table but an insert.
+// GORM quotes the table; the outbox's hand-written claims and outcomes do
+// not, and their SELECT names its many columns before the table.
 func outboxDelivery(sql []byte) bool {
-	s := sql[:min(len(sql), 64)]
-	return bytes.HasPrefix(s, []byte("UPDATE `notices`")) ||
-		(bytes.HasPrefix(s, []byte("SELECT ")) && bytes.Contains(s, []byte("FROM `notices`")))
+	s := sql[:min(len(sql), 1024)]
+	return bytes.HasPrefix(s, []byte("UPDATE `notices`")) || bytes.HasPrefix(s, []byte("UPDATE notices ")) ||
+		(bytes.HasPrefix(s, []byte("SELECT ")) && (bytes.Contains(s, []byte("FROM `notices`")) || bytes.Contains(s, []byte("FROM notices "))))
 }
 
 func firstWord(sql []byte) string {
