@@ -17,8 +17,19 @@ import (
 // real platforms, shaking hands) again for nearly every send, as
 // http.DefaultTransport's two idle connections per host made it.
 func TestPlatformSendsReuseTheirConnections(t *testing.T) {
-	var dialled atomic.Int64
+	const burst = 32
+	var (
+		dialled atomic.Int64
+		mu      sync.Mutex
+		arrived *sync.WaitGroup // the burst's requests, each held until all are in
+		release chan struct{}
+	)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		a, rel := arrived, release
+		mu.Unlock()
+		a.Done()
+		<-rel
 		io.WriteString(w, `{"errcode":0}`)
 	}))
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
@@ -33,8 +44,14 @@ func TestPlatformSendsReuseTheirConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	client := &http.Client{Transport: hosts}
-	const burst = 32
+	// send makes burst requests all in flight at once, as the outbox's
+	// sends to one platform are under load.
 	send := func() {
+		mu.Lock()
+		arrived, release = &sync.WaitGroup{}, make(chan struct{})
+		arrived.Add(burst)
+		a, rel := arrived, release
+		mu.Unlock()
 		var wg sync.WaitGroup
 		for range burst {
 			wg.Go(func() {
@@ -47,12 +64,16 @@ func TestPlatformSendsReuseTheirConnections(t *testing.T) {
 				resp.Body.Close()
 			})
 		}
+		a.Wait()
+		close(rel)
 		wg.Wait()
 	}
 	send()
-	first := dialled.Load()
+	if first := dialled.Load(); first != burst {
+		t.Fatalf("the first burst dialled %d connections, want %d", first, burst)
+	}
 	send()
-	if again := dialled.Load() - first; again > 0 {
-		t.Errorf("the second burst of %d sends dialled %d new connections (the first dialled %d), want none", burst, again, first)
+	if again := dialled.Load() - burst; again > 0 {
+		t.Errorf("the second burst of %d sends dialled %d new connections, want none: they should reuse the first's", burst, again)
 	}
 }
