@@ -72,10 +72,10 @@ func (c *Centre) Close() {
 	store.CloseDatabase(c.DB)
 }
 
-// ExportResult is one ledger export.
+// ExportResult is one export: the ledger's or the 好差评 record's.
 type ExportResult struct {
 	Query string        `json:"query"`
-	Rows  int64         `json:"rows"`  // cases matching the filter: the ledger's rows
+	Rows  int64         `json:"rows"`  // the ledger: cases matching the filter; the record: the month's ratings
 	Bytes int64         `json:"bytes"` // size of the .xlsx
 	Took  time.Duration `json:"took"`
 }
@@ -93,31 +93,50 @@ func (c *Centre) Export(ctx context.Context, query string) (ExportResult, error)
 	if _, res.Rows, err = c.Cases.List(ctx, f); err != nil {
 		return res, err
 	}
+	res.Bytes, res.Took, err = c.download(ctx, "/api/v1/ledger.xlsx?"+query)
+	return res, err
+}
 
-	srv := httptest.NewServer(c.Server)
-	defer srv.Close()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/api/v1/ledger.xlsx?"+query, nil)
+// RatingsExport downloads GET /api/v1/ratings.xlsx?month=: the month's
+// 好差评 records (issue 16), one a unit rated, as the ledger is exported.
+func (c *Centre) RatingsExport(ctx context.Context, month string) (ExportResult, error) {
+	res := ExportResult{Query: "month=" + month}
+	from, to, err := c.Reports.MonthRange(month)
 	if err != nil {
 		return res, err
+	}
+	if err := c.DB.WithContext(ctx).Model(&models.Rating{}).Where("at >= ? AND at < ?", from, to).Count(&res.Rows).Error; err != nil {
+		return res, err
+	}
+	res.Bytes, res.Took, err = c.download(ctx, "/api/v1/ratings.xlsx?month="+url.QueryEscape(month))
+	return res, err
+}
+
+// download reads a workbook from the centre's API into io.Discard.
+func (c *Centre) download(ctx context.Context, path string) (int64, time.Duration, error) {
+	srv := httptest.NewServer(c.Server)
+	defer srv.Close()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
+	if err != nil {
+		return 0, 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.Token)
 	start := time.Now()
 	resp, err := srv.Client().Do(req)
 	if err != nil {
-		return res, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 2000))
-		return res, fmt.Errorf("million: ledger export: %s: %s", resp.Status, body)
+		return 0, 0, fmt.Errorf("million: %s: %s: %s", path, resp.Status, body)
 	}
 	var head [2]byte
 	if _, err := io.ReadFull(resp.Body, head[:]); err != nil || string(head[:]) != "PK" {
-		return res, fmt.Errorf("million: ledger export is not a zip (xlsx): %q, %v", head, err)
+		return 0, 0, fmt.Errorf("million: %s is not a zip (xlsx): %q, %v", path, head, err)
 	}
 	n, err := io.Copy(io.Discard, resp.Body)
-	res.Bytes, res.Took = n+2, time.Since(start)
-	return res, err
+	return n + 2, time.Since(start), err
 }
 
 // MemPeak is what a Sampler saw.

@@ -234,7 +234,8 @@ type childReport struct {
 
 // exportChild runs one ledger export in this fresh process and prints a
 // childReport: the peak RSS of a process that did nothing else. Mode
-// "export" downloads GET /api/v1/ledger.xlsx from handlers.Server.
+// "export" downloads GET /api/v1/ledger.xlsx from handlers.Server,
+// "ratings" GET /api/v1/ratings.xlsx.
 func exportChild(mode string) int {
 	var r childReport
 	defer func() {
@@ -251,7 +252,11 @@ func exportChild(mode string) int {
 	query := exportQuery()
 	r.RSSBefore = RSS()
 	s := StartSampler(5 * time.Millisecond)
-	r.Export, err = c.Export(context.Background(), query)
+	if mode == "ratings" {
+		r.Export, err = c.RatingsExport(context.Background(), month())
+	} else {
+		r.Export, err = c.Export(context.Background(), query)
+	}
 	r.Peak = s.Stop()
 	r.MaxRSS = MaxRSS()
 	if err != nil {
@@ -299,4 +304,11 @@ func runExport(b *testing.B, mode string) {
 func BenchmarkLedgerExport(b *testing.B) {
 	seeded(b)
 	runExport(b, "export")
+}
+
+// The 好差评 record's export (GET /api/v1/ratings.xlsx, issue 16) of a
+// month, about 41 000 ratings, in a fresh process as the ledger's.
+func BenchmarkRatingsExport(b *testing.B) {
+	seeded(b)
+	runExport(b, "ratings")
 }
