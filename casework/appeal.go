@@ -53,11 +53,13 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 	if !in.Ground.Valid() {
 		return nil, models.Errorf(models.ErrInvalid, "申诉理由类型（ground）应为 malicious（恶意差评）、unrelated（非本部门原因）或 deduction（扣分有误）")
 	}
-	if (in.Ground == models.GroundDeduction) != (in.DeductionID != 0) && !(in.Ground == models.GroundDeduction && in.CaseNo != "") {
-		return nil, models.Errorf(models.ErrInvalid, "对扣分申诉请给出扣分记录（deduction_id）或案件编号并选“扣分有误”；对差评申诉请给出案件编号（可加轮次或评价：round / rating_id）并选“恶意差评”或“非本部门原因”")
-	}
-	if in.Ground == models.GroundDeduction && (in.Round != 0 || in.RatingID != 0) {
-		return nil, models.Errorf(models.ErrInvalid, "对扣分申诉请给出扣分记录（deduction_id）或案件编号，不写轮次或评价（round / rating_id）")
+	// What is appealed: a deduction (by its id, or the department's latest
+	// on the case) or a 差评 (the case's latest, or one named by round or id).
+	switch deduction := in.Ground == models.GroundDeduction; {
+	case deduction && (in.Round != 0 || in.RatingID != 0), !deduction && in.DeductionID != 0:
+		return nil, models.Errorf(models.ErrInvalid, "对扣分申诉请给出扣分记录（deduction_id）或案件编号并选“扣分有误”，不写轮次或评价；对差评申诉请给出案件编号（可加轮次或评价：round / rating_id）并选“恶意差评”或“非本部门原因”")
+	case in.CaseNo == "" && in.DeductionID == 0:
+		return nil, models.Errorf(models.ErrInvalid, "请给出被申诉差评或扣分所在的案件编号（case_no）")
 	}
 	reason, err := text("reason", "申诉理由", in.Reason, 1000)
 	if err != nil {
@@ -78,9 +80,6 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 		}
 	}
 	caseNo := in.CaseNo
-	if caseNo == "" && in.DeductionID == 0 {
-		return nil, models.Errorf(models.ErrInvalid, "请给出被申诉差评所在的案件编号（case_no）")
-	}
 	var ded models.Deduction
 	if in.DeductionID != 0 {
 		if err := s.db.WithContext(ctx).Where("id = ?", in.DeductionID).First(&ded).Error; err != nil {

@@ -41,8 +41,6 @@ func (c *Console) decideAppeal(w http.ResponseWriter, r *http.Request, p console
 		c.failed(w, p, "申诉", err)
 		return
 	}
-	if c.Kick != nil {
-		c.Kick()
-	}
+	c.kick()
 	redirectDone(w, r, "/admin/appeals", "申诉 "+strconv.FormatUint(a.ID, 10)+" 已裁定："+a.Status.Label())
 }
