@@ -42,7 +42,7 @@ type Ledger struct {
 
 // NewLedger starts a workbook; depts maps department codes to names.
 func NewLedger(depts map[string]string, maskMobiles bool, now time.Time) (*Ledger, error) {
-	widths := []float64{6, 17, 17, 8, 10, 8, 18, 14, 40, 16, 18, 10, 48, 12, 14, 40, 10, 24, 8, 30, 17, 12}
+	widths := []float64{6, 17, 17, 8, 10, 8, 18, 14, 40, 16, 18, 10, 48, 12, 14, 40, 10, 24, 8, 30, 17, 12, 40}
 	s, err := newSheet("台账", LedgerColumns, widths)
 	if err != nil {
 		return nil, err

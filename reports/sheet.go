@@ -19,6 +19,10 @@ type sheet struct {
 }
 
 func newSheet(name string, columns []string, widths []float64) (*sheet, error) {
+	if len(widths) != len(columns) {
+		// A column added without its width reads in Excel's narrow default.
+		return nil, fmt.Errorf("reports: sheet %s has %d columns and %d widths", name, len(columns), len(widths))
+	}
 	f := excelize.NewFile()
 	if err := f.SetSheetName("Sheet1", name); err != nil {
 		return nil, fmt.Errorf("reports: name sheet: %w", err)
