@@ -52,16 +52,12 @@ type Action struct {
 // ("请回电13800138000") is masked on the card as well.
 func RenderCard(kind models.NoticeKind, d models.NoticeData) Card {
 	c := renderCard(kind, d)
-	c.Title = maskMobilesIn(c.Title)
+	c.Title = models.MaskMobilesIn(c.Title)
 	for i, l := range c.Lines {
-		c.Lines[i] = maskMobilesIn(l)
+		c.Lines[i] = models.MaskMobilesIn(l)
 	}
 	return c
 }
-
-// maskMobilesIn masks every mobile typed into s as 138****5678; the rest
-// of s stays as typed (models.MaskMobilesIn, shared with the 好差评 record).
-func maskMobilesIn(s string) string { return models.MaskMobilesIn(s) }
 
 func renderCard(kind models.NoticeKind, d models.NoticeData) Card {
 	due := func() string {

@@ -141,8 +141,7 @@ func (c *Citizens) handle(ctx context.Context, t *turn, m bot.Message) string {
 		case m.Event == "CLICK" && m.ButtonKey == menuProgress:
 			return c.progress(ctx, t)
 		}
-		reply, _ := c.plainEvent(m)
-		return reply
+		return "" // plain events were answered before the de-duplication (Handle)
 	}
 	text := strings.TrimSpace(m.Text)
 	d := t.foundDialog()

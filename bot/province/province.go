@@ -85,7 +85,8 @@ func New(cfg Config, hc *http.Client, wall clock.Wall) (*Client, error) {
 		return nil, err
 	}
 	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
+		// Kept connections: after an outage the backlog goes out many at a time.
+		hc = &http.Client{Transport: bot.PlatformTransport(), Timeout: 10 * time.Second}
 	}
 	return &Client{cfg: cfg, names: names, http: hc, wall: wall}, nil
 }
