@@ -420,6 +420,11 @@ func (g *GoodBad) cardLines() []string {
 		return nil
 	}
 	line := fmt.Sprintf("好差评：差评 %d 次，差评率 %s（占已评价 %d 轮）", c.Bad, percent(c.BadRate), c.Rated)
+	if c.ExcludedByAppeals > 0 {
+		// The headline counts every 差评 given; these figures leave out
+		// the malicious ones an upheld appeal set aside: say why they differ.
+		line += fmt.Sprintf("，另有 %d 次经申诉成立不计入", c.ExcludedByAppeals)
+	}
 	if c.RectifyDue > 0 {
 		line += fmt.Sprintf("；整改到期 %d 件，按期 %d 件", c.RectifyDue, c.RectifiedOnTime)
 	}

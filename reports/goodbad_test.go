@@ -262,3 +262,17 @@ func TestGoodBadOfAQuietMonth(t *testing.T) {
 		t.Errorf("an empty month's card: %q", lines)
 	}
 }
+
+// The leaders' card counts every 差评 given in its headline and leaves
+// the ones an upheld appeal set aside out of the 好差评 line: that line
+// says so, or the two numbers would contradict each other.
+func TestTheCardSaysWhyItsTwoBadCountsDiffer(t *testing.T) {
+	m := reports.Monthly{Month: "2026-03", Received: 2, Closed: 2,
+		BadRatings: make([]reports.BadRating, 2),
+		GoodBad:    &reports.GoodBad{Centre: reports.Figures{Rated: 1, Bad: 1, ExcludedByAppeals: 1}}}
+	_, lines := m.Card(nil)
+	card := strings.Join(lines, "\n")
+	if !strings.Contains(card, "差评 2 件") || !strings.Contains(card, "好差评：差评 1 次") || !strings.Contains(card, "另有 1 次经申诉成立不计入") {
+		t.Errorf("the card:\n%s", card)
+	}
+}
