@@ -189,7 +189,7 @@ func TestGoodBadFiguresOfAMonth(t *testing.T) {
 
 	_, lines := m.Card(nil)
 	card := strings.Join(lines, "\n")
-	if !strings.Contains(card, "差评 3 次，差评率 60%（占已评价 5 轮）；整改到期 3 件，按期 1 件；申诉 3 件，成立 2 件、驳回 1 件") ||
+	if !strings.Contains(card, "差评 3 次，差评率 60%（占已评价 5 轮），另有 1 次经申诉成立不计入；整改到期 3 件，按期 1 件；申诉 3 件，成立 2 件、驳回 1 件") ||
 		!strings.Contains(card, "未评价 1 轮，不计入满意") {
 		t.Errorf("the leaders' card:\n%s", card)
 	}
