@@ -451,7 +451,7 @@ func (d *Dispatcher) deliver(ctx context.Context, r *reserve, n *models.Notice) 
 		o.nextAttemptAt, o.giveBackTry = ptr(done.Add(deferred.After)), true
 	case sendErr == nil:
 		o.status, o.sentAt, o.receipt, o.lastError = ptr(models.NoticeSent), &done, ptr(truncate(receipt, 256)), ptr("")
-	case bot.IsPermanent(sendErr) || n.Attempts >= d.MaxAttempts || d.agedOut(n, done):
+	case bot.IsPermanent(sendErr) || d.exhausted(n, done):
 		o.status, o.lastError = ptr(models.NoticeFailed), ptr(truncate(sendErr.Error(), 512))
 		d.log.Error("notice given up", "id", n.ID, "kind", n.Kind, "case", n.CaseNo, "attempts", n.Attempts, "err", sendErr)
 	default:
@@ -476,6 +476,17 @@ func laneOf(n *models.Notice) int {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// exhausted reports whether n has been tried too often or too long to try
+// again. A 好差评 record for the provincial platform never is: unlike a
+// message, it is as good a week late, and none may be lost (issue 16), so
+// through any outage it is tried at the backoff's cap until it goes.
+func (d *Dispatcher) exhausted(n *models.Notice, now time.Time) bool {
+	if n.Audience == models.AudienceProvince {
+		return false
+	}
+	return n.Attempts >= d.MaxAttempts || d.agedOut(n, now)
+}
 
 // agedOut reports whether n has been retried past MaxAge. Not with the
 // test clock: a jump of days there is a rehearsal moving on, not a

@@ -543,3 +543,35 @@ func waitAllSent(t *testing.T, db *gorm.DB, d time.Duration) {
 		}
 	}
 }
+
+// A 好差评 record for the provincial platform is not a message that goes
+// stale: through an outage longer than MaxAttempts and MaxAge it stays in
+// line and goes out once the platform is back; a notice to a group, the
+// same age and as often tried, is given up.
+func TestAProvincialRecordOutlastsAnyOutage(t *testing.T) {
+	db := testenv.MySQL(t)
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+	old := clk.Now().Add(-72 * time.Hour)
+	record := models.Notice{Kind: models.NoticeRatingRecord, Audience: models.AudienceProvince, Target: "BB20260307-001:1", Payload: "{}",
+		Status: models.NoticePending, NextAttemptAt: clk.Now(), CreatedAt: old, Attempts: 40}
+	card := models.Notice{Kind: models.NoticeWorkOrder, Audience: models.AudienceDepartment, Target: "market", Payload: "{}",
+		Status: models.NoticePending, NextAttemptAt: clk.Now(), CreatedAt: old, Attempts: 40}
+	for _, n := range []*models.Notice{&record, &card} {
+		if err := db.Create(n).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := &recorder{failures: 2}
+	d := outbox.New(db, clk, rec, testenv.Quiet())
+	d.DeliverDue(context.Background())
+	var got, gotCard models.Notice
+	db.First(&got, record.ID)
+	db.First(&gotCard, card.ID)
+	if got.Status != models.NoticePending || gotCard.Status != models.NoticeFailed {
+		t.Fatalf("after three days and 40 tries: the record %s, the card %s; want pending and failed", got.Status, gotCard.Status)
+	}
+	clk.Advance(outbox.Backoff(got.Attempts))
+	if sent, _ := d.DeliverDue(context.Background()); sent != 1 || rec.sent[record.ID] != 1 {
+		t.Errorf("once the platform is back: sent %d, the record %d times; want it once", sent, rec.sent[record.ID])
+	}
+}
