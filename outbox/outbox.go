@@ -534,8 +534,22 @@ func (d *Dispatcher) Count(ctx context.Context, status models.NoticeStatus) (int
 
 // Retry puts a notice that was given up on back in line, once the cause
 // (a revoked robot key, say) is fixed. It counts as new for MaxAge.
+//
+// A 好差评 record is a snapshot of its rating: one queued after it (the
+// rectification or appeal since) holds the record as it is now, and the
+// platform keeps what it got last, so the older one is not sent again.
 func (d *Dispatcher) Retry(ctx context.Context, id uint64) error {
 	now := d.clock.Now()
+	var newer int64
+	err := d.db.WithContext(ctx).Model(&models.Notice{}).
+		Where("audience = ? AND id > ? AND target = (SELECT target FROM notices WHERE id = ? AND audience = ?)",
+			models.AudienceProvince, id, id, models.AudienceProvince).Count(&newer).Error
+	if err != nil {
+		return fmt.Errorf("outbox: retry notice %d: %w", id, err)
+	}
+	if newer > 0 {
+		return models.Errorf(models.ErrConflict, "通知 %d 是该好差评记录的旧版本，其后已有更新的版本（已发送，或在列表中可重新发送），旧版本不再发送", id)
+	}
 	res := d.db.WithContext(ctx).Model(&models.Notice{}).Where("id = ? AND status = ?", id, models.NoticeFailed).
 		Updates(map[string]any{"status": models.NoticePending, "attempts": 0, "next_attempt_at": now, "created_at": now, "claimed_until": nil})
 	if res.Error != nil {

@@ -575,3 +575,39 @@ func TestAProvincialRecordOutlastsAnyOutage(t *testing.T) {
 		t.Errorf("once the platform is back: sent %d, the record %d times; want it once", sent, rec.sent[record.ID])
 	}
 }
+
+// 重新发送 of a 好差评 record refused by the platform does not send it
+// again once a newer version of the same record was queued: the platform
+// keeps what it got last, and that must be the record as it is now. The
+// newest version, and any other failed notice, go back in line.
+func TestRetryDoesNotResendAnOutdatedRecord(t *testing.T) {
+	db := testenv.MySQL(t)
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+	notice := func(aud models.Audience, target string, st models.NoticeStatus) uint64 {
+		n := models.Notice{Kind: models.NoticeRatingRecord, Audience: aud, Target: target, Payload: "{}",
+			Status: st, NextAttemptAt: clk.Now(), CreatedAt: clk.Now()}
+		if err := db.Create(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n.ID
+	}
+	v1 := notice(models.AudienceProvince, "BB20260310-001:1:realestate", models.NoticeFailed)
+	other := notice(models.AudienceProvince, "BB20260310-002:1:realestate", models.NoticeFailed)
+	v2 := notice(models.AudienceProvince, "BB20260310-001:1:realestate", models.NoticeFailed)
+	card := notice(models.AudienceDepartment, "market", models.NoticeFailed)
+	d := outbox.New(db, clk, &recorder{}, testenv.Quiet())
+	ctx := context.Background()
+	if err := d.Retry(ctx, v1); models.ErrorCode(err) != models.ErrConflict {
+		t.Errorf("retrying the outdated version: %v, want a conflict", err)
+	}
+	for _, id := range []uint64{v2, other, card} {
+		if err := d.Retry(ctx, id); err != nil {
+			t.Errorf("retrying notice %d: %v", id, err)
+		}
+	}
+	var st models.NoticeStatus
+	db.Model(&models.Notice{}).Select("status").Where("id = ?", v1).Scan(&st)
+	if st != models.NoticeFailed {
+		t.Errorf("the outdated version is %s, want it left failed", st)
+	}
+}
