@@ -2,7 +2,11 @@ package models
 
 import (
 	"cmp"
+	"maps"
+	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -193,4 +197,51 @@ func (rec *RatingRecord) appeal(ratingID uint64, unit string, appeals []Appeal) 
 	if latest != nil {
 		rec.AppealStatus, rec.AppealGround, rec.AppealDecision = string(latest.Status), string(latest.Ground), latest.Decision
 	}
+}
+
+// RatingRecordFields lists the record's JSON names, in the record's order:
+// the names a provincial platform's field mapping (province.fields) may
+// rename.
+func RatingRecordFields() []string {
+	t := reflect.TypeFor[RatingRecord]()
+	var out []string
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// FieldProblem is what is wrong with one key of a field mapping.
+type FieldProblem struct{ Key, Problem string }
+
+// CheckRecordRenames checks a mapping of record fields to a platform's
+// names — every key a record field, every name non-empty, no two fields
+// sent under one name (a renamed field may not take the name of one left
+// as it is) — and returns the problems by key. Names are read trimmed.
+func CheckRecordRenames(rename map[string]string) []FieldProblem {
+	known := RatingRecordFields()
+	keys := slices.Sorted(maps.Keys(rename))
+	sent := map[string]string{}
+	for _, k := range known {
+		if _, renamed := rename[k]; !renamed {
+			sent[k] = k
+		}
+	}
+	var out []FieldProblem
+	for _, k := range keys {
+		to := strings.TrimSpace(rename[k])
+		switch {
+		case !slices.Contains(known, k):
+			out = append(out, FieldProblem{k, "not a field of the 好差评 record; the fields are " + strings.Join(known, ", ")})
+		case to == "":
+			out = append(out, FieldProblem{k, "the platform's name is empty"})
+		case sent[to] != "":
+			out = append(out, FieldProblem{k, strconv.Quote(to) + " is already the name of " + sent[to]})
+		default:
+			sent[to] = k
+		}
+	}
+	return out
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"reflect"
-	"sort"
 	"strings"
 
 	"bbcs/models"
@@ -15,50 +13,21 @@ import (
 // platform.
 type Names struct {
 	rename map[string]string
+	order  []string // the record's fields, in its order
 }
 
-// RecordFields lists the record's JSON names, in the record's order: the
-// names province.fields may rename.
-func RecordFields() []string {
-	t := reflect.TypeFor[models.RatingRecord]()
-	var out []string
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
-// NewNames checks a mapping: every key a record field, every new name
-// non-empty and no two fields under one name (a renamed field may not
-// take the name of one left as it is).
+// NewNames checks a mapping (models.CheckRecordRenames) and keeps it,
+// each name trimmed as it was checked.
 func NewNames(fields map[string]string) (Names, error) {
-	known := RecordFields()
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
+	if problems := models.CheckRecordRenames(fields); len(problems) > 0 {
+		p := problems[0]
+		return Names{}, fmt.Errorf("province.fields.%s: %s", p.Key, p.Problem)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if !contains(known, k) {
-			return Names{}, fmt.Errorf("province.fields: %q is not a record field (fields: %s)", k, strings.Join(known, ", "))
-		}
-		if strings.TrimSpace(fields[k]) == "" {
-			return Names{}, fmt.Errorf("province.fields.%s: the platform's name is empty", k)
-		}
+	rename := make(map[string]string, len(fields))
+	for k, to := range fields {
+		rename[k] = strings.TrimSpace(to)
 	}
-	n := Names{rename: fields}
-	seen := map[string]string{}
-	for _, k := range known {
-		to := n.Of(k)
-		if prev, ok := seen[to]; ok {
-			return Names{}, fmt.Errorf("province.fields: %q and %q would both be sent as %q", prev, k, to)
-		}
-		seen[to] = k
-	}
-	return n, nil
+	return Names{rename: rename, order: models.RatingRecordFields()}, nil
 }
 
 // Of is a record field's name on the platform.
@@ -83,7 +52,7 @@ func (n Names) Body(rec models.RatingRecord) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	b.WriteByte('{')
-	for _, k := range RecordFields() {
+	for _, k := range n.order {
 		v, ok := byName[k]
 		if !ok {
 			continue
@@ -98,13 +67,4 @@ func (n Names) Body(rec models.RatingRecord) ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

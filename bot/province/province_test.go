@@ -203,7 +203,8 @@ func TestFieldMappingIsChecked(t *testing.T) {
 	if _, err := province.New(province.Config{URL: "ftp://x", Secret: "s"}, nil, clock.Real{}); err == nil {
 		t.Error("an ftp URL accepted")
 	}
-	n, err := province.NewNames(map[string]string{"case_no": "bjbh"})
+	// Sent as config check read it: trimmed.
+	n, err := province.NewNames(map[string]string{"case_no": " bjbh "})
 	if err != nil || n.Of("case_no") != "bjbh" || n.Of("round") != "round" {
 		t.Errorf("NewNames: %v %v", n, err)
 	}
