@@ -56,7 +56,10 @@ func rectifyInConsole(t *testing.T, width, height int, mobile bool) {
 		t.Errorf("after reporting: %q", s)
 	}
 	b.visible("rectified", "#rectifications » 核实结论", "#rectifications » 整改情况", "#rectifications » 报告时间")
-	if s := b.text(`#rectifications`); !strings.Contains(s, "属实") || !strings.Contains(s, "已统一窗口与清单口径") || strings.Contains(s, "未报告") {
+	if s := b.text(`#rectifications td[data-label="核实结论"]`); strings.TrimSpace(s) != "属实" {
+		t.Errorf("the verdict after the report: %q, want 属实", s)
+	}
+	if s := b.text(`#rectifications`); !strings.Contains(s, "已统一窗口与清单口径") || strings.Contains(s, "未报告") {
 		t.Errorf("the rectification after the report: %q", s)
 	}
 	if ok, _ := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!!document.querySelector("#rectify-centre")`)); ok {
