@@ -299,7 +299,7 @@ func (r *Reports) goodBad(ctx context.Context, from, to time.Time) (*GoodBad, er
 		}
 	}
 
-	if err := r.name(db, g, unitFig, staffFig); err != nil {
+	if err := r.name(ctx, db, g, unitFig, staffFig); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -323,8 +323,6 @@ func (r *Reports) count(f *Figures, level string) {
 			f.Bad++
 		}
 	}
-	f.SatisfactionRate = share(f.SatisfiedOrBetter, f.Rated)
-	f.BadRate = share(f.Bad, f.Rated)
 }
 
 // countRectification adds one rectification due in the period: open past
@@ -341,6 +339,12 @@ func countRectification(f *Figures, x *models.Rectification, now time.Time) {
 	default:
 		f.RectifyOpen++
 	}
+}
+
+// rates derives f's rates from its counts, once they are all in.
+func (f *Figures) rates() {
+	f.SatisfactionRate = share(f.SatisfiedOrBetter, f.Rated)
+	f.BadRate = share(f.Bad, f.Rated)
 	f.RectifyOnTimeRate = share(f.RectifiedOnTime, f.RectifiedOnTime+f.RectifiedLate+f.RectifyOpenOverdue)
 }
 
@@ -367,16 +371,15 @@ func share(n, of int64) *float64 {
 
 // name lists the units (the centre itself first, then by code) and the
 // staff (by unit, then id) that have figures, with their names.
-func (r *Reports) name(db *gorm.DB, g *GoodBad, unitFig, staffFig map[string]*Figures) error {
-	var depts []models.Department
-	if err := db.Find(&depts).Error; err != nil {
-		return fmt.Errorf("reports: departments: %w", err)
+func (r *Reports) name(ctx context.Context, db *gorm.DB, g *GoodBad, unitFig, staffFig map[string]*Figures) error {
+	names, err := r.departmentNames(ctx)
+	if err != nil {
+		return err
 	}
-	names := map[string]string{"": r.centre()}
-	for _, d := range depts {
-		names[d.Code] = d.Name
-	}
+	names[""] = r.centre()
+	g.Centre.rates()
 	for code, f := range unitFig {
+		f.rates()
 		g.Departments = append(g.Departments, UnitFigures{Department: code, Name: cmp.Or(names[code], code), Figures: *f})
 	}
 	sort.Slice(g.Departments, func(i, j int) bool { return g.Departments[i].Department < g.Departments[j].Department })
@@ -396,6 +399,7 @@ func (r *Reports) name(db *gorm.DB, g *GoodBad, unitFig, staffFig map[string]*Fi
 		known[p.ID] = p
 	}
 	for id, f := range staffFig {
+		f.rates()
 		p := known[id]
 		g.Staff = append(g.Staff, StaffFigures{Staff: id, Name: cmp.Or(p.Name, id), Department: p.DepartmentCode, Figures: *f})
 	}
