@@ -37,10 +37,6 @@ type Console struct {
 	Notices   NoticeBoard  // nil: no notices page
 	Log       *slog.Logger // nil: slog.Default()
 	Centre    string       // the centre's name, as letters sign it
-
-	// UnratedAsSatisfied is rating.unrated_as_satisfied, for the 好差评
-	// workbook of the 月报 page.
-	UnratedAsSatisfied bool
 }
 
 func (c *Console) log() *slog.Logger {

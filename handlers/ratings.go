@@ -41,11 +41,8 @@ func (s *Server) ratings(w http.ResponseWriter, r *http.Request, _ models.Staff)
 	if !ok {
 		return
 	}
-	out := ratingsJSON{Month: month, Centre: s.Reports.CentreName(), UnratedCountedAs: models.LevelNotRated, Records: []models.RatingRecord{}}
-	if s.UnratedAsSatisfied {
-		out.UnratedCountedAs = string(models.RatingSatisfied)
-	}
-	err := s.Reports.RatingRecords(r.Context(), month, s.UnratedAsSatisfied, func(recs []models.RatingRecord) error {
+	out := ratingsJSON{Month: month, Centre: s.Reports.CentreName(), UnratedCountedAs: s.Reports.UnratedCountedAs(), Records: []models.RatingRecord{}}
+	err := s.Reports.RatingRecords(r.Context(), month, func(recs []models.RatingRecord) error {
 		out.Records = append(out.Records, recs...)
 		return nil
 	})
@@ -63,7 +60,7 @@ func (s *Server) ratingsBook(w http.ResponseWriter, r *http.Request, _ models.St
 		return
 	}
 	allowLongResponse(w)
-	book, err := buildRatingsBook(r.Context(), s.Reports, month, s.UnratedAsSatisfied)
+	book, err := buildRatingsBook(r.Context(), s.Reports, month)
 	if err != nil {
 		fail(w, s.Log, r, err)
 		return
@@ -75,7 +72,7 @@ func (s *Server) ratingsBook(w http.ResponseWriter, r *http.Request, _ models.St
 func (c *Console) ratingsExport(w http.ResponseWriter, r *http.Request, p consolePage) {
 	allowLongResponse(w)
 	month := r.URL.Query().Get("month")
-	book, err := buildRatingsBook(r.Context(), c.Reports, month, c.UnratedAsSatisfied)
+	book, err := buildRatingsBook(r.Context(), c.Reports, month)
 	if err != nil {
 		c.failed(w, p, "导出好差评记录", err)
 		return
@@ -86,7 +83,7 @@ func (c *Console) ratingsExport(w http.ResponseWriter, r *http.Request, p consol
 // buildRatingsBook writes the month's records into the workbook, whole,
 // before any byte goes out: a bad month or a database error can still be
 // answered properly.
-func buildRatingsBook(ctx context.Context, rep *reports.Reports, month string, unratedAsSatisfied bool) (*reports.RatingBook, error) {
+func buildRatingsBook(ctx context.Context, rep *reports.Reports, month string) (*reports.RatingBook, error) {
 	if _, _, err := rep.MonthRange(month); err != nil {
 		return nil, err
 	}
@@ -94,7 +91,7 @@ func buildRatingsBook(ctx context.Context, rep *reports.Reports, month string, u
 	if err != nil {
 		return nil, err
 	}
-	if err := rep.RatingRecords(ctx, month, unratedAsSatisfied, book.Add); err != nil {
+	if err := rep.RatingRecords(ctx, month, book.Add); err != nil {
 		book.Close()
 		return nil, err
 	}

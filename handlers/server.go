@@ -51,10 +51,6 @@ type Deps struct {
 	Rating   http.Handler
 	Log      *slog.Logger
 	Registry *prometheus.Registry // nil → a new one
-
-	// UnratedAsSatisfied is rating.unrated_as_satisfied: the 好差评 export
-	// counts a round closed 未评价 as 满意 (flagged defaulted).
-	UnratedAsSatisfied bool
 }
 
 // Server routes every request.

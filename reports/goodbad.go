@@ -124,10 +124,7 @@ type ratedRound struct {
 // the rectifications, the appeals.
 func (r *Reports) goodBad(ctx context.Context, from, to time.Time) (*GoodBad, error) {
 	db := r.db.WithContext(ctx)
-	g := &GoodBad{UnratedCountedAs: UnratedOwnOutcome, Levels: map[string]int64{}, Departments: []UnitFigures{}, Staff: []StaffFigures{}}
-	if r.UnratedAsSatisfied {
-		g.UnratedCountedAs = UnratedSatisfied
-	}
+	g := &GoodBad{UnratedCountedAs: r.UnratedCountedAs(), Levels: map[string]int64{}, Departments: []UnitFigures{}, Staff: []StaffFigures{}}
 	inPeriod := "cases.accepted_at >= ? AND cases.accepted_at < ?"
 
 	var rounds []ratedRound
@@ -358,6 +355,16 @@ func countAppeal(f *Figures, s models.AppealStatus) {
 	default:
 		f.AppealsPending++
 	}
+}
+
+// UnratedCountedAs says how the figures and the records count a round
+// closed 未评价: UnratedOwnOutcome, or UnratedSatisfied by the local rule
+// rating.unrated_as_satisfied.
+func (r *Reports) UnratedCountedAs() string {
+	if r.UnratedAsSatisfied {
+		return UnratedSatisfied
+	}
+	return UnratedOwnOutcome
 }
 
 // share is n / of, nil when of is 0: “—”, not 0% nor 100%.

@@ -24,8 +24,8 @@ const ratingBatch = 500
 // given in the month, and every round that closed 未评价 in it, one
 // record per unit rated (models.RatingRecordsOf), in the order of the
 // ratings. Records reach each a batch at a time, so an export streams.
-// unratedAsSatisfied is the local rule rating.unrated_as_satisfied.
-func (r *Reports) RatingRecords(ctx context.Context, month string, unratedAsSatisfied bool, each func([]models.RatingRecord) error) error {
+// 未评价 counts as r.UnratedAsSatisfied says.
+func (r *Reports) RatingRecords(ctx context.Context, month string, each func([]models.RatingRecord) error) error {
 	from, to, err := r.MonthRange(month)
 	if err != nil {
 		return err
@@ -40,7 +40,7 @@ func (r *Reports) RatingRecords(ctx context.Context, month string, unratedAsSati
 	}
 	for start := 0; start < len(rounds); start += ratingBatch {
 		batch := rounds[start:min(start+ratingBatch, len(rounds))]
-		recs, err := r.ratingBatch(ctx, batch, names, unratedAsSatisfied)
+		recs, err := r.ratingBatch(ctx, batch, names)
 		if err != nil {
 			return err
 		}
@@ -101,7 +101,7 @@ func (r *Reports) departmentNames(ctx context.Context) (map[string]string, error
 
 // ratingBatch reads what a batch of rounds needs, four queries in all, and
 // builds their records.
-func (r *Reports) ratingBatch(ctx context.Context, batch []recordRound, names map[string]string, unratedAsSatisfied bool) ([]models.RatingRecord, error) {
+func (r *Reports) ratingBatch(ctx context.Context, batch []recordRound, names map[string]string) ([]models.RatingRecord, error) {
 	db := r.db.WithContext(ctx)
 	var caseIDs, ratingIDs []uint64
 	for _, rr := range batch {
@@ -149,7 +149,7 @@ func (r *Reports) ratingBatch(ctx context.Context, batch []recordRound, names ma
 		if rr.rating != nil {
 			round = rr.rating.Round
 		}
-		recs := models.RatingRecordsOf(c, rr.rating, units[recordRoundKey(c.ID, round)], rects, appeals, r.centre(), unratedAsSatisfied)
+		recs := models.RatingRecordsOf(c, rr.rating, units[recordRoundKey(c.ID, round)], rects, appeals, r.centre(), r.UnratedAsSatisfied)
 		for i := range recs {
 			if rr.rating == nil {
 				// Marked 未评价 at rr.at, which may precede the close (a

@@ -64,7 +64,7 @@ func TestRatingRecordsOfABusyMonth(t *testing.T) {
 	rep := reports.New(db, models.Shanghai, time.Now)
 	var got []models.RatingRecord
 	batches := 0
-	err := rep.RatingRecords(ctx, "2026-03", false, func(recs []models.RatingRecord) error {
+	err := rep.RatingRecords(ctx, "2026-03", func(recs []models.RatingRecord) error {
 		batches++
 		got = append(got, recs...)
 		return nil
