@@ -179,9 +179,11 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 }
 
 // appealDeadline is the end of the last working day to appeal what
-// happened at since (rating.appeal_days).
+// happened at since (rating.appeal_days), by the calendar's one rule of
+// deadlines (DueAt: with workday.after_hours_next_day, what happened after
+// hours counts from the next working day), as a rectification's is.
 func (ch *change) appealDeadline(since time.Time) time.Time {
-	return ch.cal.EndOf(ch.cal.AddWorkdays(since, ch.s.opts.AppealDays))
+	return ch.cal.DueAt(since, ch.s.opts.AppealDays)
 }
 
 func appealsLink(public string) string {
@@ -247,11 +249,11 @@ func (s *Service) DecideAppeal(ctx context.Context, actor models.Staff, id uint6
 	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&a).Error; err != nil {
 		return nil, notFound(err, "申诉 %d 不存在", id)
 	}
-	var c models.Case
-	if err := s.db.WithContext(ctx).Select("no").Where("id = ?", a.CaseID).First(&c).Error; err != nil {
+	no, err := s.caseNoOf(ctx, a.CaseID)
+	if err != nil {
 		return nil, notFound(err, "申诉 %d 的案件不存在", id)
 	}
-	_, err = s.onCase(ctx, c.No, actor, func(ch *change) error {
+	_, err = s.onCase(ctx, no, actor, func(ch *change) error {
 		if err := ch.tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).First(&a).Error; err != nil {
 			return fmt.Errorf("casework: lock appeal: %w", err)
 		}

@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"bbcs/casework"
+	"bbcs/internal/testenv"
 	"bbcs/models"
+	"bbcs/workday"
 )
 
 // badlyRated is a case the 不动产登记窗口 answered and the applicant rated
@@ -189,4 +191,28 @@ func TestAppealIsNotTheApplicantsLatestStep(t *testing.T) {
 	if after.Last == nil || before.Last == nil || after.Last.Action != before.Last.Action || strings.HasPrefix(after.Last.Action, "appeal") {
 		t.Errorf("the applicant's latest step: before %+v, after %+v", before.Last, after.Last)
 	}
+}
+
+// The appeal period is counted by the calendar's rule of deadlines, as
+// the rectification's is: with workday.after_hours_next_day, a 差评 given
+// after hours counts from the next working day, so its appeal period ends
+// a working day later.
+func TestTheAppealPeriodCountsAfterHoursFromTheNextDay(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	cal, err := workday.New(workday.Options{AfterHoursNextDay: true})
+	must(t, "calendar", err)
+	h.cal = cal
+	h.svc = casework.New(h.db, h.clock, cal, casework.Options{}, testenv.Quiet())
+	c := h.walkIn()
+	_, err = h.svc.Dispatch(h.ctx, h.as("wang"), c.No, []string{"realestate"}, "", false)
+	must(t, "dispatch", err)
+	_, err = h.svc.Reply(h.ctx, h.as("zhang"), h.orderOf(c.No, "realestate").No, "材料不全，已一次性告知")
+	must(t, "reply", err)
+	h.clock.Set(at("2026-03-10 19:00")) // after hours: counts from 03-11
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "窗口态度差", casework.ViaPhone)
+	must(t, "rate", err)
+	in := casework.AppealInput{CaseNo: c.No, Round: 1, Department: "realestate", Ground: models.GroundUnrelated, Reason: "系反映人自身材料问题"}
+	h.clock.Set(at("2026-03-18 10:00")) // 5 working days from 03-11 end 03-18 18:00
+	_, err = h.svc.FileAppeal(h.ctx, h.as("liu"), in)
+	must(t, "file on the last day", err)
 }
