@@ -302,6 +302,11 @@ func (s *Service) DecideAppeal(ctx context.Context, actor models.Staff, id uint6
 			}
 		}
 		ch.record("appeal_decided", "", line)
+		if uphold && a.RatingID != 0 {
+			if err := ch.excuseRectification(a, dept, reason); err != nil {
+				return err
+			}
+		}
 		d := ch.data()
 		d.Department, d.DepartmentName, d.ActorName = dept.Code, dept.Name, actor.Name
 		d.Reason, d.Note, d.Result, d.Text = a.Ground.Label(), reason, a.Status.Label(), what
@@ -322,6 +327,33 @@ func (s *Service) DecideAppeal(ctx context.Context, actor models.Staff, id uint6
 		return nil, err
 	}
 	return &a, nil
+}
+
+// excuseRectification closes the department's open 差评整改 of the 差评 an
+// upheld appeal names: the supervision section found the 差评 malicious or
+// not the department's, so there is nothing for it to verify or put right,
+// and its reminder and escalation must not go out (onCase's replan cancels
+// the timers of a reported rectification). The applicant is not asked to
+// rate again: nothing was re-examined on their behalf.
+func (ch *change) excuseRectification(a models.Appeal, dept models.Department, reason string) error {
+	var list []models.Rectification
+	err := ch.tx.Clauses(clause.Locking{Strength: "UPDATE"}).
+		Where("rating_id = ? AND department_code = ? AND reported_at IS NULL", a.RatingID, a.DepartmentCode).
+		Order("id").Find(&list).Error
+	if err != nil {
+		return fmt.Errorf("casework: load rectification of the appealed 差评: %w", err)
+	}
+	for i := range list {
+		rc := &list[i]
+		rc.Verdict, rc.Measures, rc.ReportedAt, rc.ReportedBy = models.VerdictUnfounded, "申诉成立，免于整改："+reason, &ch.now, ch.actor.ID
+		if err := ch.tx.Save(rc).Error; err != nil {
+			return fmt.Errorf("casework: close rectification: %w", err)
+		}
+		// An appeal_decided step, as the decision is: between the department
+		// and the supervision section, not one of the applicant's.
+		ch.record("appeal_decided", "", fmt.Sprintf("%s对第 %d 轮差评的申诉成立，免于差评整改：%s", dept.Name, rc.Round, reason))
+	}
+	return nil
 }
 
 // AppealFilter narrows the list of appeals; empty fields match all.

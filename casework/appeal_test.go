@@ -1,6 +1,7 @@
 package casework_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -190,6 +191,61 @@ func TestAppealIsNotTheApplicantsLatestStep(t *testing.T) {
 	must(t, "progress", err)
 	if after.Last == nil || before.Last == nil || after.Last.Action != before.Last.Action || strings.HasPrefix(after.Last.Action, "appeal") {
 		t.Errorf("the applicant's latest step: before %+v, after %+v", before.Last, after.Last)
+	}
+}
+
+// An upheld appeal of a 差评 closes the department's open 差评整改 of it:
+// the supervision section found nothing for the department to put right,
+// so no reminder or escalation goes out about it, and the applicant is not
+// asked to rate again. A rejected appeal leaves the rectification open.
+func TestAnUpheldAppealExcusesTheRectification(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.badlyRated(models.RatingDissatisfied)
+	rejected := h.badlyRated(models.RatingVeryDissatisfy)
+	if rcs := h.rectifications(c.No); len(rcs) != 1 || !rcs[0].Open() || rcs[0].DepartmentCode != "realestate" {
+		t.Fatalf("rectifications before the appeal = %+v", rcs)
+	}
+	file := func(no string) *models.Appeal {
+		a, err := h.svc.FileAppeal(h.ctx, h.as("liu"), casework.AppealInput{CaseNo: no, Round: 1, Department: "realestate",
+			Ground: models.GroundMalicious, Reason: "反映人要求违规办理未果，恶意差评"})
+		must(t, "file", err)
+		return a
+	}
+	a, b := file(c.No), file(rejected.No)
+	before := len(h.notices(c.No))
+	_, err := h.svc.DecideAppeal(h.ctx, h.as("ma"), a.ID, true, "经调取录像，窗口已依规告知")
+	must(t, "uphold", err)
+	_, err = h.svc.DecideAppeal(h.ctx, h.as("ma"), b.ID, false, "未见录像")
+	must(t, "reject", err)
+
+	rc := h.rectifications(c.No)[0]
+	if rc.Open() || rc.Verdict != models.VerdictUnfounded || rc.ReportedBy != "ma" || !rc.ReportedAt.Equal(at("2026-03-10 10:00")) ||
+		rc.Measures != "申诉成立，免于整改：经调取录像，窗口已依规告知" {
+		t.Errorf("rectification after the upheld appeal = %+v", rc)
+	}
+	wantAnyEvent(t, h.get(c.No), "appeal_decided", "马科长", "免于差评整改", "经调取录像")
+	for _, n := range h.since(c.No, before) {
+		if n.Kind == models.NoticeRectified || n.Kind == models.NoticeRectifyReported {
+			t.Errorf("an excused rectification sent %s to %s %s", n.Kind, n.Audience, n.Target)
+		}
+	}
+	if rc := h.rectifications(rejected.No)[0]; !rc.Open() {
+		t.Errorf("a rejected appeal closed the rectification: %+v", rc)
+	}
+
+	want, err := h.svc.WantedTimers(h.ctx)
+	must(t, "wanted", err)
+	p := "rectify:" + strconv.FormatUint(rc.ID, 10) + ":"
+	for id := range want {
+		if strings.HasPrefix(id, p) {
+			t.Errorf("timer %s still wanted after the upheld appeal", id)
+		}
+	}
+	h.clock.Set(at("2026-04-30 10:00")) // long past its deadline
+	before = len(h.notices(c.No))
+	must(t, "stale fire", h.svc.FireTimer(h.ctx, p+"overdue"))
+	if got := h.since(c.No, before); len(got) != 0 {
+		t.Errorf("the excused rectification's overdue timer wrote %+v", got)
 	}
 }
 
