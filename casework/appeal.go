@@ -395,49 +395,93 @@ func (s *Service) Appeals(ctx context.Context, f AppealFilter) ([]AppealView, er
 	if err := q.Order("status = 'pending' DESC, id DESC").Limit(1000).Find(&list).Error; err != nil {
 		return nil, fmt.Errorf("casework: list appeals: %w", err)
 	}
-	return s.views(db, list)
+	return s.views(ctx, list)
 }
 
 // Appeal is one appeal with what the decision needs.
 func (s *Service) Appeal(ctx context.Context, id uint64) (*AppealView, error) {
-	db := s.db.WithContext(ctx)
 	var a models.Appeal
-	if err := db.Where("id = ?", id).Take(&a).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&a).Error; err != nil {
 		return nil, notFound(err, "申诉 %d 不存在", id)
 	}
-	list, err := s.views(db, []models.Appeal{a})
+	list, err := s.views(ctx, []models.Appeal{a})
 	if err != nil {
 		return nil, err
 	}
 	return &list[0], nil
 }
 
-func (s *Service) views(db *gorm.DB, list []models.Appeal) ([]AppealView, error) {
+// views adds to appeals what the decision needs, with one query per
+// table for the whole list (up to 1000 appeals).
+func (s *Service) views(ctx context.Context, list []models.Appeal) ([]AppealView, error) {
 	out := make([]AppealView, len(list))
-	for i, a := range list {
-		v := AppealView{Appeal: a}
-		var c models.Case
-		if err := db.Select("no").Where("id = ?", a.CaseID).Take(&c).Error; err == nil {
-			v.CaseNo = c.No
-		}
-		var d models.Department
-		if err := db.Where("code = ?", a.DepartmentCode).Take(&d).Error; err == nil {
-			v.DepartmentName = d.Name
-		}
+	if len(list) == 0 {
+		return out, nil
+	}
+	db := s.db.WithContext(ctx)
+	var caseIDs, ratingIDs, deductionIDs, appealIDs []uint64
+	for _, a := range list {
+		caseIDs, appealIDs = append(caseIDs, a.CaseID), append(appealIDs, a.ID)
 		if a.RatingID != 0 {
-			var r models.Rating
-			if err := db.Where("id = ?", a.RatingID).Take(&r).Error; err == nil {
-				v.Rating = &r
-			}
+			ratingIDs = append(ratingIDs, a.RatingID)
 		}
 		if a.DeductionID != 0 {
-			var dd models.Deduction
-			if err := db.Where("id = ?", a.DeductionID).Take(&dd).Error; err == nil {
-				v.Deduction = &dd
-			}
+			deductionIDs = append(deductionIDs, a.DeductionID)
 		}
-		if err := db.Model(&models.AppealFile{}).Where("appeal_id = ?", a.ID).Order("id").Pluck("name", &v.Files).Error; err != nil {
-			return nil, fmt.Errorf("casework: appeal files: %w", err)
+	}
+	var cases []models.Case
+	if err := db.Select("id", "no").Where("id IN ?", caseIDs).Find(&cases).Error; err != nil {
+		return nil, fmt.Errorf("casework: appeals' cases: %w", err)
+	}
+	caseNo := make(map[uint64]string, len(cases))
+	for _, c := range cases {
+		caseNo[c.ID] = c.No
+	}
+	depts, err := s.Departments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ratings := map[uint64]*models.Rating{}
+	if len(ratingIDs) > 0 {
+		var rs []models.Rating
+		if err := db.Where("id IN ?", ratingIDs).Find(&rs).Error; err != nil {
+			return nil, fmt.Errorf("casework: appealed ratings: %w", err)
+		}
+		for i := range rs {
+			ratings[rs[i].ID] = &rs[i]
+		}
+	}
+	deductions := map[uint64]*models.Deduction{}
+	if len(deductionIDs) > 0 {
+		var ds []models.Deduction
+		if err := db.Where("id IN ?", deductionIDs).Find(&ds).Error; err != nil {
+			return nil, fmt.Errorf("casework: appealed deductions: %w", err)
+		}
+		for i := range ds {
+			deductions[ds[i].ID] = &ds[i]
+		}
+	}
+	var files []struct {
+		AppealID uint64
+		Name     string
+	}
+	if err := db.Model(&models.AppealFile{}).Select("appeal_id", "name").Where("appeal_id IN ?", appealIDs).Order("id").Find(&files).Error; err != nil {
+		return nil, fmt.Errorf("casework: appeal files: %w", err)
+	}
+	names := map[uint64][]string{}
+	for _, f := range files {
+		names[f.AppealID] = append(names[f.AppealID], f.Name)
+	}
+	for i, a := range list {
+		// Each view has its own copy: a caller changing one changes no other.
+		v := AppealView{Appeal: a, CaseNo: caseNo[a.CaseID], DepartmentName: depts[a.DepartmentCode].Name, Files: names[a.ID]}
+		if r, ok := ratings[a.RatingID]; ok {
+			r := *r
+			v.Rating = &r
+		}
+		if d, ok := deductions[a.DeductionID]; ok {
+			d := *d
+			v.Deduction = &d
 		}
 		out[i] = v
 	}

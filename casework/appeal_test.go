@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"gorm.io/gorm"
+
 	"bbcs/casework"
 	"bbcs/internal/testenv"
 	"bbcs/models"
@@ -271,4 +273,44 @@ func TestTheAppealPeriodCountsAfterHoursFromTheNextDay(t *testing.T) {
 	h.clock.Set(at("2026-03-18 10:00")) // 5 working days from 03-11 end 03-18 18:00
 	_, err = h.svc.FileAppeal(h.ctx, h.as("liu"), in)
 	must(t, "file on the last day", err)
+}
+
+// The list of appeals reads the cases, departments, ratings, deductions
+// and file names of all its appeals with one query per table, not one per
+// appeal (up to 1000 of them), and each view has its own.
+func TestTheAppealListReadsEachTableOnce(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	var nos []string
+	for i := 0; i < 3; i++ {
+		c := h.badlyRated(models.RatingDissatisfied)
+		nos = append(nos, c.No)
+		_, err := h.svc.FileAppeal(h.ctx, h.as("liu"), casework.AppealInput{CaseNo: c.No, Round: 1, Department: "realestate",
+			Ground: models.GroundMalicious, Reason: "反映人要求违规办理未果，恶意差评",
+			Files: []casework.AppealUpload{{Name: "说明" + strconv.Itoa(i) + ".pdf", Data: []byte("%PDF")}, {Name: "截图.png", Data: []byte("png")}}})
+		must(t, "file", err)
+	}
+	var counting bool
+	queries := 0
+	must(t, "callback", h.db.Callback().Query().After("gorm:query").Register("test:count_appeal_queries", func(*gorm.DB) {
+		if counting {
+			queries++
+		}
+	}))
+	counting = true
+	list, err := h.svc.Appeals(h.ctx, casework.AppealFilter{})
+	counting = false
+	must(t, "list", err)
+	if queries > 5 { // the appeals, cases, departments, ratings, files
+		t.Errorf("listing 3 appeals took %d queries, want one per table", queries)
+	}
+	if len(list) != 3 {
+		t.Fatalf("list = %+v", list)
+	}
+	for i, v := range list {
+		no := nos[len(nos)-1-i] // the newest first
+		if v.CaseNo != no || v.DepartmentName != "不动产登记窗口" || v.Rating == nil || v.Rating.ID != v.RatingID ||
+			v.Rating.Comment != "窗口态度差" || len(v.Files) != 2 || v.Files[0] != "说明"+strconv.Itoa(len(nos)-1-i)+".pdf" || v.Files[1] != "截图.png" {
+			t.Errorf("view %d = %+v", i, v)
+		}
+	}
 }
