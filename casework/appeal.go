@@ -488,11 +488,18 @@ func (s *Service) views(ctx context.Context, list []models.Appeal) ([]AppealView
 	return out, nil
 }
 
-// AppealFiles are the files of an appeal, with their contents.
-func (s *Service) AppealFiles(ctx context.Context, id uint64) ([]models.AppealFile, error) {
-	var out []models.AppealFile
-	if err := s.db.WithContext(ctx).Where("appeal_id = ?", id).Order("id").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("casework: appeal files: %w", err)
+// AppealFile is the n-th file (from 1, in the order sent) of an appeal,
+// with its contents: only that one is read, not the appeal's every file
+// (up to 5 of 2 MiB each). None is ErrNotFound.
+func (s *Service) AppealFile(ctx context.Context, id uint64, n int) (*models.AppealFile, error) {
+	var list []models.AppealFile
+	if n >= 1 {
+		if err := s.db.WithContext(ctx).Where("appeal_id = ?", id).Order("id").Offset(n - 1).Limit(1).Find(&list).Error; err != nil {
+			return nil, fmt.Errorf("casework: appeal file: %w", err)
+		}
 	}
-	return out, nil
+	if len(list) == 0 {
+		return nil, models.Errorf(models.ErrNotFound, "申诉 %d 没有第 %d 个附件", id, n)
+	}
+	return &list[0], nil
 }

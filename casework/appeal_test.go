@@ -68,10 +68,14 @@ func TestAppealOfABadRating(t *testing.T) {
 	if a.Status != models.AppealPending || a.RatingID == 0 || a.DepartmentCode != "realestate" || a.FiledBy != "liu" {
 		t.Fatalf("appeal = %+v", a)
 	}
-	files, err := h.svc.AppealFiles(h.ctx, a.ID)
-	must(t, "files", err)
-	if len(files) != 1 || files[0].Name != "窗口录像说明.pdf" || string(files[0].Data) != "%PDF-1.4 ..." {
-		t.Errorf("files = %+v", files)
+	f, err := h.svc.AppealFile(h.ctx, a.ID, 1)
+	must(t, "file 1", err)
+	if f.Name != "窗口录像说明.pdf" || string(f.Data) != "%PDF-1.4 ..." || f.ContentType != "application/pdf" {
+		t.Errorf("file 1 = %+v", f)
+	}
+	for _, n := range []int{0, 2} {
+		_, err = h.svc.AppealFile(h.ctx, a.ID, n)
+		wantErr(t, err, models.ErrNotFound, "没有第 "+strconv.Itoa(n)+" 个附件")
 	}
 	wantAnyEvent(t, h.get(c.No), "appeal_filed", "刘强", "不动产登记窗口", "第 1 轮差评", "恶意差评", "反映人要求违规办理未果")
 	if n := h.noticesOf(c.No, models.NoticeAppealFiled, models.AudienceSupervision); len(n) != 1 {
