@@ -50,6 +50,16 @@ const (
 // tells the supervision section. The actor is the department's window
 // head or its 分管领导.
 func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealInput) (*models.Appeal, error) {
+	v, err := s.FileAppealView(ctx, actor, in)
+	if err != nil {
+		return nil, err
+	}
+	return &v.Appeal, nil
+}
+
+// FileAppealView is FileAppeal returning the appeal's view, made of what
+// filing it read anyway, for a caller that shows it (no second read).
+func (s *Service) FileAppealView(ctx context.Context, actor models.Staff, in AppealInput) (*AppealView, error) {
 	if !in.Ground.Valid() {
 		return nil, models.Errorf(models.ErrInvalid, "申诉理由类型（ground）应为 malicious（恶意差评）、unrelated（非本部门原因）或 deduction（扣分有误）")
 	}
@@ -90,8 +100,9 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 		}
 		caseNo = ded.CaseNo
 	}
-	var out models.Appeal
+	var out AppealView
 	_, err = s.onCase(ctx, caseNo, actor, func(ch *change) error {
+		out = AppealView{} // afresh on a retried transaction
 		dept, err := ch.department(in.Department)
 		if err != nil {
 			return err
@@ -122,6 +133,8 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 				return models.Errorf(models.ErrConflict, "扣分记录 %d 已免除，无需申诉", ded.ID)
 			}
 			a.DeductionID, since = ded.ID, ded.At
+			d := ded
+			out.Deduction = &d
 			what = fmt.Sprintf("扣分（%s）", ded.Reason)
 		} else {
 			r, err := ch.badRating(in.RatingID, in.Round)
@@ -136,6 +149,7 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 				return models.Errorf(models.ErrForbidden, "%s在案件 %s 第 %d 轮没有工单，不能对该轮差评申诉", dept.Name, ch.c.No, r.Round)
 			}
 			a.RatingID, since = r.ID, r.At
+			out.Rating = &r
 			what = fmt.Sprintf("第 %d 轮差评（%s）", r.Round, r.Level.Label())
 			ch.pushRatingRecords(r.Round) // the record now names the appeal
 		}
@@ -158,6 +172,7 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 			if err := ch.tx.Create(&row).Error; err != nil {
 				return fmt.Errorf("casework: store appeal file: %w", err)
 			}
+			out.Files = append(out.Files, row.Name)
 		}
 		line := fmt.Sprintf("%s对%s提出申诉（%s）：理由：%s", dept.Name, what, in.Ground.Label(), reason)
 		if len(in.Files) > 0 {
@@ -169,7 +184,7 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 		d.Reason, d.Note, d.Text = in.Ground.Label(), reason, what
 		d.Link = appealsLink(ch.s.opts.PublicURL)
 		ch.notify(models.NoticeAppealFiled, models.AudienceSupervision, "", d)
-		out = a
+		out.Appeal, out.CaseNo, out.DepartmentName = a, ch.c.No, dept.Name
 		return nil
 	})
 	if err != nil {
@@ -238,6 +253,16 @@ func (ch *change) badRating(id uint64, round int) (models.Rating, error) {
 // figures by models.Appeal.Excludes. Rejected, nothing changes but the
 // record. The department's window group and window head hear either way.
 func (s *Service) DecideAppeal(ctx context.Context, actor models.Staff, id uint64, uphold bool, reason string) (*models.Appeal, error) {
+	v, err := s.DecideAppealView(ctx, actor, id, uphold, reason)
+	if err != nil {
+		return nil, err
+	}
+	return &v.Appeal, nil
+}
+
+// DecideAppealView is DecideAppeal returning the decided appeal's view,
+// made mostly of what deciding it read anyway, for a caller that shows it.
+func (s *Service) DecideAppealView(ctx context.Context, actor models.Staff, id uint64, uphold bool, reason string) (*AppealView, error) {
 	if err := requireRole(actor, models.RoleSupervisor, models.RoleAdmin); err != nil {
 		return nil, models.Errorf(models.ErrForbidden, "只有监督考核科可以裁定申诉")
 	}
@@ -249,11 +274,13 @@ func (s *Service) DecideAppeal(ctx context.Context, actor models.Staff, id uint6
 	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&a).Error; err != nil {
 		return nil, notFound(err, "申诉 %d 不存在", id)
 	}
+	var out AppealView
 	no, err := s.caseNoOf(ctx, a.CaseID)
 	if err != nil {
 		return nil, notFound(err, "申诉 %d 的案件不存在", id)
 	}
 	_, err = s.onCase(ctx, no, actor, func(ch *change) error {
+		out = AppealView{} // afresh on a retried transaction
 		if err := ch.tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).First(&a).Error; err != nil {
 			return fmt.Errorf("casework: lock appeal: %w", err)
 		}
@@ -284,13 +311,25 @@ func (s *Service) DecideAppeal(ctx context.Context, actor models.Staff, id uint6
 						return err
 					}
 				}
+				out.Deduction = &d
+			} else {
+				var d models.Deduction
+				if err := ch.tx.Where("id = ?", a.DeductionID).Limit(1).Find(&d).Error; err != nil {
+					return fmt.Errorf("casework: read deduction: %w", err)
+				} else if d.ID != 0 {
+					out.Deduction = &d
+				}
 			}
 		} else {
 			var r models.Rating
 			if err := ch.tx.Where("id = ?", a.RatingID).First(&r).Error; err == nil {
 				what = fmt.Sprintf("第 %d 轮差评", r.Round)
 				ch.pushRatingRecords(r.Round) // the record now names the decision
+				out.Rating = &r
 			}
+		}
+		if err := ch.tx.Model(&models.AppealFile{}).Where("appeal_id = ?", a.ID).Order("id").Pluck("name", &out.Files).Error; err != nil {
+			return fmt.Errorf("casework: appeal files: %w", err)
 		}
 		line := fmt.Sprintf("监督考核科裁定%s对%s的申诉（%s）%s：%s", dept.Name, what, a.Ground.Label(), a.Status.Label(), reason)
 		if uphold && a.DeductionID != 0 {
@@ -321,12 +360,14 @@ func (s *Service) DecideAppeal(ctx context.Context, actor models.Staff, id uint6
 		for _, h := range heads {
 			ch.notify(models.NoticeAppealDecided, models.AudienceStaff, h.ID, d)
 		}
+		out.CaseNo, out.DepartmentName = ch.c.No, dept.Name
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &a, nil
+	out.Appeal = a
+	return &out, nil
 }
 
 // excuseRectification closes the department's open 差评整改 of the 差评 an

@@ -318,3 +318,54 @@ func TestTheAppealListReadsEachTableOnce(t *testing.T) {
 		}
 	}
 }
+
+// Filing and deciding return the appeal's view as a later read shows it,
+// so the API answers without reading it again.
+func TestFilingAndDecidingReturnTheAppealsView(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.badlyRated(models.RatingDissatisfied)
+	same := func(what string, got *casework.AppealView) {
+		t.Helper()
+		want, err := h.svc.Appeal(h.ctx, got.ID)
+		must(t, "read", err)
+		if got.CaseNo != want.CaseNo || got.DepartmentName != want.DepartmentName || got.Status != want.Status ||
+			got.Decision != want.Decision || strings.Join(got.Files, "|") != strings.Join(want.Files, "|") ||
+			(got.Rating == nil) != (want.Rating == nil) || (got.Deduction == nil) != (want.Deduction == nil) {
+			t.Errorf("%s: view %+v, read back %+v", what, got, want)
+		}
+		if got.Rating != nil && (got.Rating.ID != want.Rating.ID || got.Rating.Comment != want.Rating.Comment) {
+			t.Errorf("%s: rating %+v, read back %+v", what, got.Rating, want.Rating)
+		}
+		if got.Deduction != nil && (got.Deduction.ID != want.Deduction.ID || got.Deduction.Status != want.Deduction.Status) {
+			t.Errorf("%s: deduction %+v, read back %+v", what, got.Deduction, want.Deduction)
+		}
+	}
+	v, err := h.svc.FileAppealView(h.ctx, h.as("liu"), casework.AppealInput{CaseNo: c.No, Round: 1, Department: "realestate",
+		Ground: models.GroundMalicious, Reason: "反映人要求违规办理未果，恶意差评",
+		Files: []casework.AppealUpload{{Name: " 说明.pdf ", Data: []byte("%PDF")}, {Name: "截图.png", Data: []byte("png")}}})
+	must(t, "file", err)
+	if v.CaseNo != c.No || v.DepartmentName != "不动产登记窗口" || v.Rating == nil || len(v.Files) != 2 {
+		t.Errorf("filed view = %+v", v)
+	}
+	same("filed", v)
+	v, err = h.svc.DecideAppealView(h.ctx, h.as("ma"), v.ID, false, "未见录像")
+	must(t, "decide", err)
+	same("decided", v)
+
+	d := h.walkIn()
+	_, err = h.svc.Dispatch(h.ctx, h.as("wang"), d.No, []string{"realestate"}, "", false)
+	must(t, "dispatch", err)
+	h.clock.Set(at("2026-03-16 10:00"))
+	h.fire(h.orderOf(d.No, "realestate"), ":due:")
+	ds := h.deductions()
+	v, err = h.svc.FileAppealView(h.ctx, h.as("liu"), casework.AppealInput{DeductionID: ds[len(ds)-1].ID, Department: "realestate",
+		Ground: models.GroundDeduction, Reason: "系统停机三天，无法办理"})
+	must(t, "file deduction", err)
+	same("filed deduction", v)
+	v, err = h.svc.DecideAppealView(h.ctx, h.as("ma"), v.ID, true, "停机属实")
+	must(t, "uphold deduction", err)
+	if v.Deduction == nil || v.Deduction.Status != models.DeductionWaived {
+		t.Errorf("upheld deduction view = %+v", v.Deduction)
+	}
+	same("upheld deduction", v)
+}
