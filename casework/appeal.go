@@ -50,6 +50,16 @@ const (
 // tells the supervision section. The actor is the department's window
 // head or its 分管领导.
 func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealInput) (*models.Appeal, error) {
+	v, err := s.FileAppealView(ctx, actor, in)
+	if err != nil {
+		return nil, err
+	}
+	return &v.Appeal, nil
+}
+
+// FileAppealView is FileAppeal returning the appeal's view, made of what
+// filing it read anyway, for a caller that shows it (no second read).
+func (s *Service) FileAppealView(ctx context.Context, actor models.Staff, in AppealInput) (*AppealView, error) {
 	if !in.Ground.Valid() {
 		return nil, models.Errorf(models.ErrInvalid, "申诉理由类型（ground）应为 malicious（恶意差评）、unrelated（非本部门原因）或 deduction（扣分有误）")
 	}
@@ -90,8 +100,9 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 		}
 		caseNo = ded.CaseNo
 	}
-	var out models.Appeal
+	var out AppealView
 	_, err = s.onCase(ctx, caseNo, actor, func(ch *change) error {
+		out = AppealView{} // afresh on a retried transaction
 		dept, err := ch.department(in.Department)
 		if err != nil {
 			return err
@@ -122,6 +133,8 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 				return models.Errorf(models.ErrConflict, "扣分记录 %d 已免除，无需申诉", ded.ID)
 			}
 			a.DeductionID, since = ded.ID, ded.At
+			d := ded
+			out.Deduction = &d
 			what = fmt.Sprintf("扣分（%s）", ded.Reason)
 		} else {
 			r, err := ch.badRating(in.RatingID, in.Round)
@@ -136,6 +149,7 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 				return models.Errorf(models.ErrForbidden, "%s在案件 %s 第 %d 轮没有工单，不能对该轮差评申诉", dept.Name, ch.c.No, r.Round)
 			}
 			a.RatingID, since = r.ID, r.At
+			out.Rating = &r
 			what = fmt.Sprintf("第 %d 轮差评（%s）", r.Round, r.Level.Label())
 			ch.pushRatingRecords(r.Round) // the record now names the appeal
 		}
@@ -158,6 +172,7 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 			if err := ch.tx.Create(&row).Error; err != nil {
 				return fmt.Errorf("casework: store appeal file: %w", err)
 			}
+			out.Files = append(out.Files, row.Name)
 		}
 		line := fmt.Sprintf("%s对%s提出申诉（%s）：理由：%s", dept.Name, what, in.Ground.Label(), reason)
 		if len(in.Files) > 0 {
@@ -169,7 +184,7 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 		d.Reason, d.Note, d.Text = in.Ground.Label(), reason, what
 		d.Link = appealsLink(ch.s.opts.PublicURL)
 		ch.notify(models.NoticeAppealFiled, models.AudienceSupervision, "", d)
-		out = a
+		out.Appeal, out.CaseNo, out.DepartmentName = a, ch.c.No, dept.Name
 		return nil
 	})
 	if err != nil {
@@ -179,9 +194,11 @@ func (s *Service) FileAppeal(ctx context.Context, actor models.Staff, in AppealI
 }
 
 // appealDeadline is the end of the last working day to appeal what
-// happened at since (rating.appeal_days).
+// happened at since (rating.appeal_days), by the calendar's one rule of
+// deadlines (DueAt: with workday.after_hours_next_day, what happened after
+// hours counts from the next working day), as a rectification's is.
 func (ch *change) appealDeadline(since time.Time) time.Time {
-	return ch.cal.EndOf(ch.cal.AddWorkdays(since, ch.s.opts.AppealDays))
+	return ch.cal.DueAt(since, ch.s.opts.AppealDays)
 }
 
 func appealsLink(public string) string {
@@ -236,6 +253,16 @@ func (ch *change) badRating(id uint64, round int) (models.Rating, error) {
 // figures by models.Appeal.Excludes. Rejected, nothing changes but the
 // record. The department's window group and window head hear either way.
 func (s *Service) DecideAppeal(ctx context.Context, actor models.Staff, id uint64, uphold bool, reason string) (*models.Appeal, error) {
+	v, err := s.DecideAppealView(ctx, actor, id, uphold, reason)
+	if err != nil {
+		return nil, err
+	}
+	return &v.Appeal, nil
+}
+
+// DecideAppealView is DecideAppeal returning the decided appeal's view,
+// made mostly of what deciding it read anyway, for a caller that shows it.
+func (s *Service) DecideAppealView(ctx context.Context, actor models.Staff, id uint64, uphold bool, reason string) (*AppealView, error) {
 	if err := requireRole(actor, models.RoleSupervisor, models.RoleAdmin); err != nil {
 		return nil, models.Errorf(models.ErrForbidden, "只有监督考核科可以裁定申诉")
 	}
@@ -247,11 +274,13 @@ func (s *Service) DecideAppeal(ctx context.Context, actor models.Staff, id uint6
 	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&a).Error; err != nil {
 		return nil, notFound(err, "申诉 %d 不存在", id)
 	}
-	var c models.Case
-	if err := s.db.WithContext(ctx).Select("no").Where("id = ?", a.CaseID).First(&c).Error; err != nil {
+	var out AppealView
+	no, err := s.caseNoOf(ctx, a.CaseID)
+	if err != nil {
 		return nil, notFound(err, "申诉 %d 的案件不存在", id)
 	}
-	_, err = s.onCase(ctx, c.No, actor, func(ch *change) error {
+	_, err = s.onCase(ctx, no, actor, func(ch *change) error {
+		out = AppealView{} // afresh on a retried transaction
 		if err := ch.tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).First(&a).Error; err != nil {
 			return fmt.Errorf("casework: lock appeal: %w", err)
 		}
@@ -282,13 +311,25 @@ func (s *Service) DecideAppeal(ctx context.Context, actor models.Staff, id uint6
 						return err
 					}
 				}
+				out.Deduction = &d
+			} else {
+				var d models.Deduction
+				if err := ch.tx.Where("id = ?", a.DeductionID).Limit(1).Find(&d).Error; err != nil {
+					return fmt.Errorf("casework: read deduction: %w", err)
+				} else if d.ID != 0 {
+					out.Deduction = &d
+				}
 			}
 		} else {
 			var r models.Rating
 			if err := ch.tx.Where("id = ?", a.RatingID).First(&r).Error; err == nil {
 				what = fmt.Sprintf("第 %d 轮差评", r.Round)
 				ch.pushRatingRecords(r.Round) // the record now names the decision
+				out.Rating = &r
 			}
+		}
+		if err := ch.tx.Model(&models.AppealFile{}).Where("appeal_id = ?", a.ID).Order("id").Pluck("name", &out.Files).Error; err != nil {
+			return fmt.Errorf("casework: appeal files: %w", err)
 		}
 		line := fmt.Sprintf("监督考核科裁定%s对%s的申诉（%s）%s：%s", dept.Name, what, a.Ground.Label(), a.Status.Label(), reason)
 		if uphold && a.DeductionID != 0 {
@@ -300,6 +341,11 @@ func (s *Service) DecideAppeal(ctx context.Context, actor models.Staff, id uint6
 			}
 		}
 		ch.record("appeal_decided", "", line)
+		if uphold && a.RatingID != 0 {
+			if err := ch.excuseRectification(a, dept, reason); err != nil {
+				return err
+			}
+		}
 		d := ch.data()
 		d.Department, d.DepartmentName, d.ActorName = dept.Code, dept.Name, actor.Name
 		d.Reason, d.Note, d.Result, d.Text = a.Ground.Label(), reason, a.Status.Label(), what
@@ -314,12 +360,41 @@ func (s *Service) DecideAppeal(ctx context.Context, actor models.Staff, id uint6
 		for _, h := range heads {
 			ch.notify(models.NoticeAppealDecided, models.AudienceStaff, h.ID, d)
 		}
+		out.CaseNo, out.DepartmentName = ch.c.No, dept.Name
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &a, nil
+	out.Appeal = a
+	return &out, nil
+}
+
+// excuseRectification closes the department's open 差评整改 of the 差评 an
+// upheld appeal names: the supervision section found the 差评 malicious or
+// not the department's, so there is nothing for it to verify or put right,
+// and its reminder and escalation must not go out (onCase's replan cancels
+// the timers of a reported rectification). The applicant is not asked to
+// rate again: nothing was re-examined on their behalf.
+func (ch *change) excuseRectification(a models.Appeal, dept models.Department, reason string) error {
+	var list []models.Rectification
+	err := ch.tx.Clauses(clause.Locking{Strength: "UPDATE"}).
+		Where("rating_id = ? AND department_code = ? AND reported_at IS NULL", a.RatingID, a.DepartmentCode).
+		Order("id").Find(&list).Error
+	if err != nil {
+		return fmt.Errorf("casework: load rectification of the appealed 差评: %w", err)
+	}
+	for i := range list {
+		rc := &list[i]
+		rc.Verdict, rc.Measures, rc.ReportedAt, rc.ReportedBy = models.VerdictUnfounded, "申诉成立，免于整改："+reason, &ch.now, ch.actor.ID
+		if err := ch.tx.Save(rc).Error; err != nil {
+			return fmt.Errorf("casework: close rectification: %w", err)
+		}
+		// An appeal_decided step, as the decision is: between the department
+		// and the supervision section, not one of the applicant's.
+		ch.record("appeal_decided", "", fmt.Sprintf("%s对第 %d 轮差评的申诉成立，免于差评整改：%s", dept.Name, rc.Round, reason))
+	}
+	return nil
 }
 
 // AppealFilter narrows the list of appeals; empty fields match all.
@@ -361,60 +436,111 @@ func (s *Service) Appeals(ctx context.Context, f AppealFilter) ([]AppealView, er
 	if err := q.Order("status = 'pending' DESC, id DESC").Limit(1000).Find(&list).Error; err != nil {
 		return nil, fmt.Errorf("casework: list appeals: %w", err)
 	}
-	return s.views(db, list)
+	return s.views(ctx, list)
 }
 
 // Appeal is one appeal with what the decision needs.
 func (s *Service) Appeal(ctx context.Context, id uint64) (*AppealView, error) {
-	db := s.db.WithContext(ctx)
 	var a models.Appeal
-	if err := db.Where("id = ?", id).Take(&a).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&a).Error; err != nil {
 		return nil, notFound(err, "申诉 %d 不存在", id)
 	}
-	list, err := s.views(db, []models.Appeal{a})
+	list, err := s.views(ctx, []models.Appeal{a})
 	if err != nil {
 		return nil, err
 	}
 	return &list[0], nil
 }
 
-func (s *Service) views(db *gorm.DB, list []models.Appeal) ([]AppealView, error) {
+// views adds to appeals what the decision needs, with one query per
+// table for the whole list (up to 1000 appeals).
+func (s *Service) views(ctx context.Context, list []models.Appeal) ([]AppealView, error) {
 	out := make([]AppealView, len(list))
-	for i, a := range list {
-		v := AppealView{Appeal: a}
-		var c models.Case
-		if err := db.Select("no").Where("id = ?", a.CaseID).Take(&c).Error; err == nil {
-			v.CaseNo = c.No
-		}
-		var d models.Department
-		if err := db.Where("code = ?", a.DepartmentCode).Take(&d).Error; err == nil {
-			v.DepartmentName = d.Name
-		}
+	if len(list) == 0 {
+		return out, nil
+	}
+	db := s.db.WithContext(ctx)
+	var caseIDs, ratingIDs, deductionIDs, appealIDs []uint64
+	for _, a := range list {
+		caseIDs, appealIDs = append(caseIDs, a.CaseID), append(appealIDs, a.ID)
 		if a.RatingID != 0 {
-			var r models.Rating
-			if err := db.Where("id = ?", a.RatingID).Take(&r).Error; err == nil {
-				v.Rating = &r
-			}
+			ratingIDs = append(ratingIDs, a.RatingID)
 		}
 		if a.DeductionID != 0 {
-			var dd models.Deduction
-			if err := db.Where("id = ?", a.DeductionID).Take(&dd).Error; err == nil {
-				v.Deduction = &dd
-			}
+			deductionIDs = append(deductionIDs, a.DeductionID)
 		}
-		if err := db.Model(&models.AppealFile{}).Where("appeal_id = ?", a.ID).Order("id").Pluck("name", &v.Files).Error; err != nil {
-			return nil, fmt.Errorf("casework: appeal files: %w", err)
+	}
+	var cases []models.Case
+	if err := db.Select("id", "no").Where("id IN ?", caseIDs).Find(&cases).Error; err != nil {
+		return nil, fmt.Errorf("casework: appeals' cases: %w", err)
+	}
+	caseNo := make(map[uint64]string, len(cases))
+	for _, c := range cases {
+		caseNo[c.ID] = c.No
+	}
+	depts, err := s.Departments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ratings := map[uint64]*models.Rating{}
+	if len(ratingIDs) > 0 {
+		var rs []models.Rating
+		if err := db.Where("id IN ?", ratingIDs).Find(&rs).Error; err != nil {
+			return nil, fmt.Errorf("casework: appealed ratings: %w", err)
+		}
+		for i := range rs {
+			ratings[rs[i].ID] = &rs[i]
+		}
+	}
+	deductions := map[uint64]*models.Deduction{}
+	if len(deductionIDs) > 0 {
+		var ds []models.Deduction
+		if err := db.Where("id IN ?", deductionIDs).Find(&ds).Error; err != nil {
+			return nil, fmt.Errorf("casework: appealed deductions: %w", err)
+		}
+		for i := range ds {
+			deductions[ds[i].ID] = &ds[i]
+		}
+	}
+	var files []struct {
+		AppealID uint64
+		Name     string
+	}
+	if err := db.Model(&models.AppealFile{}).Select("appeal_id", "name").Where("appeal_id IN ?", appealIDs).Order("id").Find(&files).Error; err != nil {
+		return nil, fmt.Errorf("casework: appeal files: %w", err)
+	}
+	names := map[uint64][]string{}
+	for _, f := range files {
+		names[f.AppealID] = append(names[f.AppealID], f.Name)
+	}
+	for i, a := range list {
+		// Each view has its own copy: a caller changing one changes no other.
+		v := AppealView{Appeal: a, CaseNo: caseNo[a.CaseID], DepartmentName: depts[a.DepartmentCode].Name, Files: names[a.ID]}
+		if r, ok := ratings[a.RatingID]; ok {
+			r := *r
+			v.Rating = &r
+		}
+		if d, ok := deductions[a.DeductionID]; ok {
+			d := *d
+			v.Deduction = &d
 		}
 		out[i] = v
 	}
 	return out, nil
 }
 
-// AppealFiles are the files of an appeal, with their contents.
-func (s *Service) AppealFiles(ctx context.Context, id uint64) ([]models.AppealFile, error) {
-	var out []models.AppealFile
-	if err := s.db.WithContext(ctx).Where("appeal_id = ?", id).Order("id").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("casework: appeal files: %w", err)
+// AppealFile is the n-th file (from 1, in the order sent) of an appeal,
+// with its contents: only that one is read, not the appeal's every file
+// (up to 5 of 2 MiB each). None is ErrNotFound.
+func (s *Service) AppealFile(ctx context.Context, id uint64, n int) (*models.AppealFile, error) {
+	var list []models.AppealFile
+	if n >= 1 {
+		if err := s.db.WithContext(ctx).Where("appeal_id = ?", id).Order("id").Offset(n - 1).Limit(1).Find(&list).Error; err != nil {
+			return nil, fmt.Errorf("casework: appeal file: %w", err)
+		}
 	}
-	return out, nil
+	if len(list) == 0 {
+		return nil, models.Errorf(models.ErrNotFound, "申诉 %d 没有第 %d 个附件", id, n)
+	}
+	return &list[0], nil
 }

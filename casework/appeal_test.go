@@ -1,11 +1,16 @@
 package casework_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
+	"gorm.io/gorm"
+
 	"bbcs/casework"
+	"bbcs/internal/testenv"
 	"bbcs/models"
+	"bbcs/workday"
 )
 
 // badlyRated is a case the 不动产登记窗口 answered and the applicant rated
@@ -63,10 +68,14 @@ func TestAppealOfABadRating(t *testing.T) {
 	if a.Status != models.AppealPending || a.RatingID == 0 || a.DepartmentCode != "realestate" || a.FiledBy != "liu" {
 		t.Fatalf("appeal = %+v", a)
 	}
-	files, err := h.svc.AppealFiles(h.ctx, a.ID)
-	must(t, "files", err)
-	if len(files) != 1 || files[0].Name != "窗口录像说明.pdf" || string(files[0].Data) != "%PDF-1.4 ..." {
-		t.Errorf("files = %+v", files)
+	f, err := h.svc.AppealFile(h.ctx, a.ID, 1)
+	must(t, "file 1", err)
+	if f.Name != "窗口录像说明.pdf" || string(f.Data) != "%PDF-1.4 ..." || f.ContentType != "application/pdf" {
+		t.Errorf("file 1 = %+v", f)
+	}
+	for _, n := range []int{0, 2} {
+		_, err = h.svc.AppealFile(h.ctx, a.ID, n)
+		wantErr(t, err, models.ErrNotFound, "没有第 "+strconv.Itoa(n)+" 个附件")
 	}
 	wantAnyEvent(t, h.get(c.No), "appeal_filed", "刘强", "不动产登记窗口", "第 1 轮差评", "恶意差评", "反映人要求违规办理未果")
 	if n := h.noticesOf(c.No, models.NoticeAppealFiled, models.AudienceSupervision); len(n) != 1 {
@@ -189,4 +198,174 @@ func TestAppealIsNotTheApplicantsLatestStep(t *testing.T) {
 	if after.Last == nil || before.Last == nil || after.Last.Action != before.Last.Action || strings.HasPrefix(after.Last.Action, "appeal") {
 		t.Errorf("the applicant's latest step: before %+v, after %+v", before.Last, after.Last)
 	}
+}
+
+// An upheld appeal of a 差评 closes the department's open 差评整改 of it:
+// the supervision section found nothing for the department to put right,
+// so no reminder or escalation goes out about it, and the applicant is not
+// asked to rate again. A rejected appeal leaves the rectification open.
+func TestAnUpheldAppealExcusesTheRectification(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.badlyRated(models.RatingDissatisfied)
+	rejected := h.badlyRated(models.RatingVeryDissatisfy)
+	if rcs := h.rectifications(c.No); len(rcs) != 1 || !rcs[0].Open() || rcs[0].DepartmentCode != "realestate" {
+		t.Fatalf("rectifications before the appeal = %+v", rcs)
+	}
+	file := func(no string) *models.Appeal {
+		a, err := h.svc.FileAppeal(h.ctx, h.as("liu"), casework.AppealInput{CaseNo: no, Round: 1, Department: "realestate",
+			Ground: models.GroundMalicious, Reason: "反映人要求违规办理未果，恶意差评"})
+		must(t, "file", err)
+		return a
+	}
+	a, b := file(c.No), file(rejected.No)
+	before := len(h.notices(c.No))
+	_, err := h.svc.DecideAppeal(h.ctx, h.as("ma"), a.ID, true, "经调取录像，窗口已依规告知")
+	must(t, "uphold", err)
+	_, err = h.svc.DecideAppeal(h.ctx, h.as("ma"), b.ID, false, "未见录像")
+	must(t, "reject", err)
+
+	rc := h.rectifications(c.No)[0]
+	if rc.Open() || rc.Verdict != models.VerdictUnfounded || rc.ReportedBy != "ma" || !rc.ReportedAt.Equal(at("2026-03-10 10:00")) ||
+		rc.Measures != "申诉成立，免于整改：经调取录像，窗口已依规告知" {
+		t.Errorf("rectification after the upheld appeal = %+v", rc)
+	}
+	wantAnyEvent(t, h.get(c.No), "appeal_decided", "马科长", "免于差评整改", "经调取录像")
+	for _, n := range h.since(c.No, before) {
+		if n.Kind == models.NoticeRectified || n.Kind == models.NoticeRectifyReported {
+			t.Errorf("an excused rectification sent %s to %s %s", n.Kind, n.Audience, n.Target)
+		}
+	}
+	if rc := h.rectifications(rejected.No)[0]; !rc.Open() {
+		t.Errorf("a rejected appeal closed the rectification: %+v", rc)
+	}
+
+	want, err := h.svc.WantedTimers(h.ctx)
+	must(t, "wanted", err)
+	p := "rectify:" + strconv.FormatUint(rc.ID, 10) + ":"
+	for id := range want {
+		if strings.HasPrefix(id, p) {
+			t.Errorf("timer %s still wanted after the upheld appeal", id)
+		}
+	}
+	h.clock.Set(at("2026-04-30 10:00")) // long past its deadline
+	before = len(h.notices(c.No))
+	must(t, "stale fire", h.svc.FireTimer(h.ctx, p+"overdue"))
+	if got := h.since(c.No, before); len(got) != 0 {
+		t.Errorf("the excused rectification's overdue timer wrote %+v", got)
+	}
+}
+
+// The appeal period is counted by the calendar's rule of deadlines, as
+// the rectification's is: with workday.after_hours_next_day, a 差评 given
+// after hours counts from the next working day, so its appeal period ends
+// a working day later.
+func TestTheAppealPeriodCountsAfterHoursFromTheNextDay(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	cal, err := workday.New(workday.Options{AfterHoursNextDay: true})
+	must(t, "calendar", err)
+	h.cal = cal
+	h.svc = casework.New(h.db, h.clock, cal, casework.Options{}, testenv.Quiet())
+	c := h.walkIn()
+	_, err = h.svc.Dispatch(h.ctx, h.as("wang"), c.No, []string{"realestate"}, "", false)
+	must(t, "dispatch", err)
+	_, err = h.svc.Reply(h.ctx, h.as("zhang"), h.orderOf(c.No, "realestate").No, "材料不全，已一次性告知")
+	must(t, "reply", err)
+	h.clock.Set(at("2026-03-10 19:00")) // after hours: counts from 03-11
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "窗口态度差", casework.ViaPhone)
+	must(t, "rate", err)
+	in := casework.AppealInput{CaseNo: c.No, Round: 1, Department: "realestate", Ground: models.GroundUnrelated, Reason: "系反映人自身材料问题"}
+	h.clock.Set(at("2026-03-18 10:00")) // 5 working days from 03-11 end 03-18 18:00
+	_, err = h.svc.FileAppeal(h.ctx, h.as("liu"), in)
+	must(t, "file on the last day", err)
+}
+
+// The list of appeals reads the cases, departments, ratings, deductions
+// and file names of all its appeals with one query per table, not one per
+// appeal (up to 1000 of them), and each view has its own.
+func TestTheAppealListReadsEachTableOnce(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	var nos []string
+	for i := 0; i < 3; i++ {
+		c := h.badlyRated(models.RatingDissatisfied)
+		nos = append(nos, c.No)
+		_, err := h.svc.FileAppeal(h.ctx, h.as("liu"), casework.AppealInput{CaseNo: c.No, Round: 1, Department: "realestate",
+			Ground: models.GroundMalicious, Reason: "反映人要求违规办理未果，恶意差评",
+			Files: []casework.AppealUpload{{Name: "说明" + strconv.Itoa(i) + ".pdf", Data: []byte("%PDF")}, {Name: "截图.png", Data: []byte("png")}}})
+		must(t, "file", err)
+	}
+	var counting bool
+	queries := 0
+	must(t, "callback", h.db.Callback().Query().After("gorm:query").Register("test:count_appeal_queries", func(*gorm.DB) {
+		if counting {
+			queries++
+		}
+	}))
+	counting = true
+	list, err := h.svc.Appeals(h.ctx, casework.AppealFilter{})
+	counting = false
+	must(t, "list", err)
+	if queries > 5 { // the appeals, cases, departments, ratings, files
+		t.Errorf("listing 3 appeals took %d queries, want one per table", queries)
+	}
+	if len(list) != 3 {
+		t.Fatalf("list = %+v", list)
+	}
+	for i, v := range list {
+		no := nos[len(nos)-1-i] // the newest first
+		if v.CaseNo != no || v.DepartmentName != "不动产登记窗口" || v.Rating == nil || v.Rating.ID != v.RatingID ||
+			v.Rating.Comment != "窗口态度差" || len(v.Files) != 2 || v.Files[0] != "说明"+strconv.Itoa(len(nos)-1-i)+".pdf" || v.Files[1] != "截图.png" {
+			t.Errorf("view %d = %+v", i, v)
+		}
+	}
+}
+
+// Filing and deciding return the appeal's view as a later read shows it,
+// so the API answers without reading it again.
+func TestFilingAndDecidingReturnTheAppealsView(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.badlyRated(models.RatingDissatisfied)
+	same := func(what string, got *casework.AppealView) {
+		t.Helper()
+		want, err := h.svc.Appeal(h.ctx, got.ID)
+		must(t, "read", err)
+		if got.CaseNo != want.CaseNo || got.DepartmentName != want.DepartmentName || got.Status != want.Status ||
+			got.Decision != want.Decision || strings.Join(got.Files, "|") != strings.Join(want.Files, "|") ||
+			(got.Rating == nil) != (want.Rating == nil) || (got.Deduction == nil) != (want.Deduction == nil) {
+			t.Errorf("%s: view %+v, read back %+v", what, got, want)
+		}
+		if got.Rating != nil && (got.Rating.ID != want.Rating.ID || got.Rating.Comment != want.Rating.Comment) {
+			t.Errorf("%s: rating %+v, read back %+v", what, got.Rating, want.Rating)
+		}
+		if got.Deduction != nil && (got.Deduction.ID != want.Deduction.ID || got.Deduction.Status != want.Deduction.Status) {
+			t.Errorf("%s: deduction %+v, read back %+v", what, got.Deduction, want.Deduction)
+		}
+	}
+	v, err := h.svc.FileAppealView(h.ctx, h.as("liu"), casework.AppealInput{CaseNo: c.No, Round: 1, Department: "realestate",
+		Ground: models.GroundMalicious, Reason: "反映人要求违规办理未果，恶意差评",
+		Files: []casework.AppealUpload{{Name: " 说明.pdf ", Data: []byte("%PDF")}, {Name: "截图.png", Data: []byte("png")}}})
+	must(t, "file", err)
+	if v.CaseNo != c.No || v.DepartmentName != "不动产登记窗口" || v.Rating == nil || len(v.Files) != 2 {
+		t.Errorf("filed view = %+v", v)
+	}
+	same("filed", v)
+	v, err = h.svc.DecideAppealView(h.ctx, h.as("ma"), v.ID, false, "未见录像")
+	must(t, "decide", err)
+	same("decided", v)
+
+	d := h.walkIn()
+	_, err = h.svc.Dispatch(h.ctx, h.as("wang"), d.No, []string{"realestate"}, "", false)
+	must(t, "dispatch", err)
+	h.clock.Set(at("2026-03-16 10:00"))
+	h.fire(h.orderOf(d.No, "realestate"), ":due:")
+	ds := h.deductions()
+	v, err = h.svc.FileAppealView(h.ctx, h.as("liu"), casework.AppealInput{DeductionID: ds[len(ds)-1].ID, Department: "realestate",
+		Ground: models.GroundDeduction, Reason: "系统停机三天，无法办理"})
+	must(t, "file deduction", err)
+	same("filed deduction", v)
+	v, err = h.svc.DecideAppealView(h.ctx, h.as("ma"), v.ID, true, "停机属实")
+	must(t, "uphold deduction", err)
+	if v.Deduction == nil || v.Deduction.Status != models.DeductionWaived {
+		t.Errorf("upheld deduction view = %+v", v.Deduction)
+	}
+	same("upheld deduction", v)
 }

@@ -59,12 +59,7 @@ func (s *Server) fileAppeal(w http.ResponseWriter, r *http.Request, actor models
 		}
 		in.Files = append(in.Files, casework.AppealUpload{Name: f.Name, ContentType: f.ContentType, Data: data})
 	}
-	a, err := s.Cases.FileAppeal(r.Context(), actor, in)
-	if err != nil {
-		fail(w, s.Log, r, err)
-		return
-	}
-	v, err := s.Cases.Appeal(r.Context(), a.ID)
+	v, err := s.Cases.FileAppealView(r.Context(), actor, in)
 	if err != nil {
 		fail(w, s.Log, r, err)
 		return
@@ -113,11 +108,7 @@ func (s *Server) decideAppeal(w http.ResponseWriter, r *http.Request, actor mode
 		writeError(w, http.StatusBadRequest, "invalid", "请给出裁定（uphold：true 为申诉成立，false 为驳回）")
 		return
 	}
-	if _, err := s.Cases.DecideAppeal(r.Context(), actor, id, *req.Uphold, req.Reason); err != nil {
-		fail(w, s.Log, r, err)
-		return
-	}
-	v, err := s.Cases.Appeal(r.Context(), id)
+	v, err := s.Cases.DecideAppealView(r.Context(), actor, id, *req.Uphold, req.Reason)
 	if err != nil {
 		fail(w, s.Log, r, err)
 		return

@@ -20,30 +20,30 @@ import (
 var downloadTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "application/pdf": true}
 
 func (s *Server) appealFile(w http.ResponseWriter, r *http.Request, _ models.Staff) {
-	serveAppealFile(w, r, s.Cases.AppealFiles)
+	serveAppealFile(w, r, s.Cases.AppealFile)
 }
 
 func (c *Console) appealFile(w http.ResponseWriter, r *http.Request, _ consolePage) {
-	serveAppealFile(w, r, c.Cases.AppealFiles)
+	serveAppealFile(w, r, c.Cases.AppealFile)
 }
 
-func serveAppealFile(w http.ResponseWriter, r *http.Request, files func(context.Context, uint64) ([]models.AppealFile, error)) {
+// serveAppealFile reads only the file asked for, not all of the appeal's.
+func serveAppealFile(w http.ResponseWriter, r *http.Request, file func(context.Context, uint64, int) (*models.AppealFile, error)) {
 	id, err1 := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	n, err2 := strconv.Atoi(r.PathValue("n"))
 	if err1 != nil || err2 != nil || n < 1 {
 		writeError(w, http.StatusNotFound, "not_found", "申诉附件不存在")
 		return
 	}
-	list, err := files(r.Context(), id)
+	f, err := file(r.Context(), id, n)
+	if models.ErrorCode(err) == models.ErrNotFound {
+		writeError(w, http.StatusNotFound, "not_found", models.ErrorMessage(err)) // 申诉 id 没有第 n 个附件
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "internal", "读取申诉附件失败，请稍后再试")
 		return
 	}
-	if n > len(list) {
-		writeError(w, http.StatusNotFound, "not_found", "申诉 "+strconv.FormatUint(id, 10)+" 没有第 "+strconv.Itoa(n)+" 个附件")
-		return
-	}
-	f := list[n-1]
 	ct := f.ContentType
 	if !downloadTypes[ct] {
 		ct = "application/octet-stream"
