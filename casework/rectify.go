@@ -38,19 +38,14 @@ func (ch *change) openRectifications(r *models.Rating) error {
 	due := ch.cal.DueAt(ch.now, ch.s.opts.RectifyDays)
 	for _, code := range codes {
 		rc := models.Rectification{RatingID: r.ID, CaseID: ch.c.ID, Round: r.Round, DepartmentCode: code, DueAt: due, Created: ch.now}
-		name := "“办不成事”反映窗口"
+		dept, name, err := ch.rectifyUnit(code)
+		if err != nil {
+			return err
+		}
 		if code == "" {
 			rc.OwnerID = ch.c.OwnerID
-		} else {
-			dept, err := ch.departmentOnFile(code)
-			if err != nil {
-				return err
-			}
-			name = dept.Name
-			rc.OwnerID, err = ch.rectifyOwner(dept)
-			if err != nil {
-				return err
-			}
+		} else if rc.OwnerID, err = ch.rectifyOwner(dept); err != nil {
+			return err
 		}
 		if err := ch.tx.Create(&rc).Error; err != nil {
 			return fmt.Errorf("casework: open rectification: %w", err)
@@ -69,6 +64,24 @@ func (ch *change) openRectifications(r *models.Rating) error {
 		ch.record("rectify_opened", "", fmt.Sprintf("差评整改：请%s核实并于 %s 前报告整改情况", name, models.FormatTime(due)))
 	}
 	return nil
+}
+
+// CentreUnit names the centre itself as the unit of a rectification
+// (DepartmentCode ""), the one verifying a 差评 of an answer given on the
+// spot.
+const CentreUnit = "“办不成事”反映窗口"
+
+// rectifyUnit is a rectification's unit: its department (the zero
+// Department for the centre) and the name notices and the timeline give it.
+func (ch *change) rectifyUnit(code string) (models.Department, string, error) {
+	if code == "" {
+		return models.Department{}, CentreUnit, nil
+	}
+	dept, err := ch.departmentOnFile(code)
+	if err != nil {
+		return dept, "", err
+	}
+	return dept, dept.Name, nil
 }
 
 // rectifyOwner is who answers for a department's rectification: its
@@ -111,7 +124,11 @@ func (s *Service) ReportRectification(ctx context.Context, actor models.Staff, c
 			return fmt.Errorf("casework: load rectifications: %w", err)
 		}
 		if len(list) == 0 {
-			return models.Errorf(models.ErrNotFound, "案件 %s 没有需要%s整改的差评", ch.c.No, unitName(dept))
+			_, name, err := ch.rectifyUnit(dept)
+			if err != nil {
+				return err
+			}
+			return models.Errorf(models.ErrNotFound, "案件 %s 没有需要%s整改的差评", ch.c.No, name)
 		}
 		var rc *models.Rectification
 		for i := range list {
@@ -136,25 +153,14 @@ func (s *Service) ReportRectification(ctx context.Context, actor models.Staff, c
 	})
 }
 
-func unitName(code string) string {
-	if code == "" {
-		return "“办不成事”反映窗口"
-	}
-	return "部门 " + code
-}
-
 func (ch *change) reportRectification(rc *models.Rectification, verdict models.RectifyVerdict, measures string) error {
 	rc.Verdict, rc.Measures, rc.ReportedAt, rc.ReportedBy = verdict, measures, &ch.now, ch.actor.ID
 	if err := ch.tx.Save(rc).Error; err != nil {
 		return fmt.Errorf("casework: record rectification: %w", err)
 	}
-	name := "“办不成事”反映窗口"
-	if rc.DepartmentCode != "" {
-		dept, err := ch.departmentOnFile(rc.DepartmentCode)
-		if err != nil {
-			return err
-		}
-		name = dept.Name
+	_, name, err := ch.rectifyUnit(rc.DepartmentCode)
+	if err != nil {
+		return err
 	}
 	late := ""
 	if !rc.OnTime() {
@@ -346,16 +352,16 @@ func (ch *change) rectifyAlarm(rc *models.Rectification, overdue bool) error {
 	if err := ch.tx.Where("id = ?", rc.RatingID).First(&r).Error; err != nil {
 		return fmt.Errorf("casework: load the rated 差评: %w", err)
 	}
-	name, leader := "“办不成事”反映窗口", ""
-	if rc.DepartmentCode != "" {
-		dept, err := ch.departmentOnFile(rc.DepartmentCode)
-		if err != nil {
-			return err
-		}
-		name, leader = dept.Name, dept.LeaderID
-	} else if owner, err := ch.staff(ch.c.OwnerID); err == nil && owner.DepartmentCode != "" {
-		if dept, err := ch.departmentOnFile(owner.DepartmentCode); err == nil {
-			leader = dept.LeaderID
+	dept, name, err := ch.rectifyUnit(rc.DepartmentCode)
+	if err != nil {
+		return err
+	}
+	leader := dept.LeaderID
+	if rc.DepartmentCode == "" {
+		if owner, err := ch.staff(ch.c.OwnerID); err == nil && owner.DepartmentCode != "" {
+			if od, err := ch.departmentOnFile(owner.DepartmentCode); err == nil {
+				leader = od.LeaderID
+			}
 		}
 	}
 	d := ch.rectifyData(rc, name, r.Level, r.Comment)

@@ -178,7 +178,7 @@ func TestReportingARectificationIsChecked(t *testing.T) {
 	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", models.VerdictFounded, "  ")
 	wantErr(t, err, models.ErrInvalid, "整改情况")
 	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "market", models.VerdictFounded, "已整改")
-	wantErr(t, err, models.ErrNotFound)
+	wantErr(t, err, models.ErrNotFound, "市场监管窗口") // the department by its name, not its code
 	h.unchanged(c.No, before)
 
 	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", models.VerdictUnfounded, "经调取录像，窗口按规定一次性告知")

@@ -44,7 +44,7 @@ func rectificationsJSON(d *casework.Detail) []rectificationJSON {
 // rectifyUnit names a rectification's unit: a department, or the centre.
 func rectifyUnit(d *casework.Detail, code string) string {
 	if code == "" {
-		return "“办不成事”反映窗口"
+		return casework.CentreUnit
 	}
 	if dept, ok := d.Departments[code]; ok {
 		return dept.Name
