@@ -108,8 +108,8 @@ func (ch *change) rectifyData(rc *models.Rectification, unit string, level model
 }
 
 // ReportRectification records a unit's report on its 差评整改: its verdict
-// (属实/不属实) and what it did. Only the rectification's owner or the
-// department's window head may report, once.
+// (属实/不属实) and what it did, once. dept names the unit; "" means the one
+// the actor may report (see rectificationToReport).
 func (s *Service) ReportRectification(ctx context.Context, actor models.Staff, caseNo, dept string, verdict models.RectifyVerdict, measures string) (*models.Case, error) {
 	if !verdict.Valid() {
 		return nil, models.Errorf(models.ErrInvalid, "请说明核实结论：属实（founded）或不属实（unfounded）")
@@ -119,38 +119,94 @@ func (s *Service) ReportRectification(ctx context.Context, actor models.Staff, c
 		return nil, err
 	}
 	return s.onCase(ctx, caseNo, actor, func(ch *change) error {
-		var list []models.Rectification
-		if err := ch.tx.Where("case_id = ? AND department_code = ?", ch.c.ID, dept).Order("id").Find(&list).Error; err != nil {
-			return fmt.Errorf("casework: load rectifications: %w", err)
-		}
-		if len(list) == 0 {
-			_, name, err := ch.rectifyUnit(dept)
-			if err != nil {
-				return err
-			}
-			return models.Errorf(models.ErrNotFound, "案件 %s 没有需要%s整改的差评", ch.c.No, name)
-		}
-		var rc *models.Rectification
-		for i := range list {
-			if list[i].Open() {
-				rc = &list[i]
-				break
-			}
-		}
-		if rc == nil {
-			last := list[len(list)-1]
-			return models.Errorf(models.ErrConflict, "案件 %s 的差评整改已于 %s 报告（%s），不能重复报告", ch.c.No, models.FormatTime(*last.ReportedAt), last.Verdict.Label())
-		}
-		head := actor.Role == models.RoleWindowHead && dept != "" && actor.DepartmentCode == dept
-		// A unit with neither a window head nor a 分管领导 on file has no
-		// owner to report: its own staff report, or the 差评 would wait
-		// for nobody until it escalates.
-		unowned := rc.OwnerID == "" && dept != "" && actor.DepartmentCode == dept
-		if actor.ID != rc.OwnerID && !head && !unowned {
-			return models.Errorf(models.ErrForbidden, "只有整改负责人或本部门窗口负责人可以报告案件 %s 的差评整改", ch.c.No)
+		rc, err := ch.rectificationToReport(dept)
+		if err != nil {
+			return err
 		}
 		return ch.reportRectification(rc, verdict, measures)
 	})
+}
+
+// rectificationToReport is the open rectification the actor reports: of
+// dept when it is named, else the one unit's they may report. More than
+// one such unit is refused: the actor must name the department.
+func (ch *change) rectificationToReport(dept string) (*models.Rectification, error) {
+	var list []models.Rectification
+	q := ch.tx.Where("case_id = ?", ch.c.ID)
+	if dept != "" {
+		q = q.Where("department_code = ?", dept)
+	}
+	if err := q.Order("id").Find(&list).Error; err != nil {
+		return nil, fmt.Errorf("casework: load rectifications: %w", err)
+	}
+	if len(list) == 0 {
+		name := ""
+		if dept != "" {
+			_, unit, err := ch.rectifyUnit(dept)
+			if err != nil {
+				return nil, err
+			}
+			name = unit
+		}
+		return nil, models.Errorf(models.ErrNotFound, "案件 %s 没有需要%s整改的差评", ch.c.No, name)
+	}
+	var mine []*models.Rectification
+	for i := range list {
+		if ch.mayReport(&list[i]) {
+			mine = append(mine, &list[i])
+		}
+	}
+	if len(mine) == 0 {
+		return nil, models.Errorf(models.ErrForbidden, "只有整改负责人或本部门窗口负责人可以报告案件 %s 的差评整改", ch.c.No)
+	}
+	var rc *models.Rectification
+	for _, m := range mine {
+		if !m.Open() {
+			continue
+		}
+		if rc == nil {
+			rc = m // the oldest open one of its unit
+			continue
+		}
+		if m.DepartmentCode != rc.DepartmentCode {
+			_, a, err := ch.rectifyUnit(rc.DepartmentCode)
+			if err != nil {
+				return nil, err
+			}
+			_, b, err := ch.rectifyUnit(m.DepartmentCode)
+			if err != nil {
+				return nil, err
+			}
+			return nil, models.Errorf(models.ErrInvalid, "案件 %s 有%s和%s的差评整改都待您报告，请写明报告哪个部门的整改（department）", ch.c.No, a, b)
+		}
+	}
+	if rc == nil {
+		last := mine[len(mine)-1]
+		return nil, models.Errorf(models.ErrConflict, "案件 %s 的差评整改已于 %s 报告（%s），不能重复报告", ch.c.No, models.FormatTime(*last.ReportedAt), last.Verdict.Label())
+	}
+	return rc, nil
+}
+
+// mayReport: the actor may report rc — they answer for it (rectifyOwnerOf),
+// or head its department, or belong to a department with no owner on file
+// (neither a window head nor a 分管领导: its own staff report, or the 差评
+// would wait for nobody until it escalates).
+func (ch *change) mayReport(rc *models.Rectification) bool {
+	a := ch.actor
+	if a.ID == rectifyOwnerOf(rc, ch.c) {
+		return true
+	}
+	return rc.DepartmentCode != "" && a.DepartmentCode == rc.DepartmentCode && (a.Role == models.RoleWindowHead || rc.OwnerID == "")
+}
+
+// rectifyOwnerOf is who answers for rc now: the department's owner fixed
+// at opening, or, for the centre's own, whoever owns the case — a handover
+// passes it on with the case.
+func rectifyOwnerOf(rc *models.Rectification, c *models.Case) string {
+	if rc.DepartmentCode == "" {
+		return c.OwnerID
+	}
+	return rc.OwnerID
 }
 
 func (ch *change) reportRectification(rc *models.Rectification, verdict models.RectifyVerdict, measures string) error {
@@ -235,12 +291,16 @@ func (s *Service) Rectifications(ctx context.Context, caseID uint64) ([]models.R
 	return list, nil
 }
 
+// RectifyOwner is who answers for rc of the case c now: the department's
+// owner, or for the centre's own rectification the case's present owner.
+func RectifyOwner(rc *models.Rectification, c *models.Case) string { return rectifyOwnerOf(rc, c) }
+
 // rectifyOwners names the owners of d's rectifications.
 func (s *Service) rectifyOwners(ctx context.Context, d *Detail) error {
 	var ids []string
-	for _, rc := range d.Rectifications {
-		if rc.OwnerID != "" {
-			ids = append(ids, rc.OwnerID)
+	for i := range d.Rectifications {
+		if id := rectifyOwnerOf(&d.Rectifications[i], &d.Case); id != "" {
+			ids = append(ids, id)
 		}
 	}
 	d.RectifyOwners = map[string]string{}
@@ -365,17 +425,18 @@ func (ch *change) rectifyAlarm(rc *models.Rectification, overdue bool) error {
 		}
 	}
 	d := ch.rectifyData(rc, name, r.Level, r.Comment)
-	if rc.OwnerID != "" {
-		if owner, err := ch.staff(rc.OwnerID); err == nil {
-			d.OwnerName = owner.Name
+	owner := rectifyOwnerOf(rc, ch.c)
+	if owner != "" {
+		if st, err := ch.staff(owner); err == nil {
+			d.OwnerName = st.Name
 		}
 	}
 	if !overdue {
 		if !ch.now.Before(rc.DueAt) {
 			return nil // fired late: the escalation, due as well, says it
 		}
-		if rc.OwnerID != "" {
-			ch.notify(models.NoticeRectifyReminder, models.AudienceStaff, rc.OwnerID, d)
+		if owner != "" {
+			ch.notify(models.NoticeRectifyReminder, models.AudienceStaff, owner, d)
 		}
 		if rc.DepartmentCode != "" {
 			ch.notify(models.NoticeRectifyReminder, models.AudienceDepartment, rc.DepartmentCode, d)
