@@ -326,36 +326,47 @@ const rectifyNS = "rectify:"
 
 func rectifyTimerPrefix(id uint64) string { return rectifyNS + strconv.FormatUint(id, 10) + ":" }
 
+// rectifyTimerIDs are both timers a rectification may have: what a
+// reported one cancels, by id (a prefix would scan the whole timer set).
+func rectifyTimerIDs(id uint64) []string {
+	p := rectifyTimerPrefix(id)
+	return []string{p + "remind", p + "overdue"}
+}
+
 // rectifyTimers are the timers an open rectification needs.
 func (s *Service) rectifyTimers(rc *models.Rectification) map[string]time.Time {
 	if !rc.Open() {
 		return nil
 	}
-	p := rectifyTimerPrefix(rc.ID)
-	out := map[string]time.Time{p + "overdue": rc.DueAt}
+	ids := rectifyTimerIDs(rc.ID)
+	out := map[string]time.Time{ids[1]: rc.DueAt}
 	if morning := s.Calendar().MorningOf(rc.DueAt); morning.After(rc.Created) && morning.Before(rc.DueAt) {
-		out[p+"remind"] = morning
+		out[ids[0]] = morning
 	}
 	return out
 }
 
 // planRectifications adds the open rectifications' timers of a case to
-// want and cancels those of reported ones.
+// want and cancels those of reported ones, by id, in one call.
 func (s *Service) planRectifications(ctx context.Context, db *gorm.DB, caseID uint64, want map[string]time.Time) {
 	var list []models.Rectification
 	if err := db.Where("case_id = ?", caseID).Find(&list).Error; err != nil {
 		s.log.Warn("timers: load rectifications", "case_id", caseID, "err", err)
 		return
 	}
+	var done []string
 	for i := range list {
 		if !list[i].Open() {
-			if err := s.timers.CancelPrefix(ctx, rectifyTimerPrefix(list[i].ID)); err != nil {
-				s.log.Warn("timers: cancel rectification", "id", list[i].ID, "err", err)
-			}
+			done = append(done, rectifyTimerIDs(list[i].ID)...)
 			continue
 		}
 		for id, at := range s.rectifyTimers(&list[i]) {
 			want[id] = at
+		}
+	}
+	if len(done) > 0 {
+		if err := s.timers.Cancel(ctx, done...); err != nil {
+			s.log.Warn("timers: cancel rectifications", "case_id", caseID, "err", err)
 		}
 	}
 }

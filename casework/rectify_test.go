@@ -1,9 +1,12 @@
 package casework_test
 
 import (
+	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"bbcs/casework"
 	"bbcs/models"
@@ -341,5 +344,60 @@ func TestTheCentresRectificationFollowsAHandover(t *testing.T) {
 	must(t, "the new owner reports", err)
 	if rc := h.rectifications(c.No)[0]; rc.Open() || rc.ReportedBy != "li" {
 		t.Errorf("after li's report: %+v", rc)
+	}
+}
+
+// timerLog is a Timers that records what casework asks of it.
+type timerLog struct {
+	mu        sync.Mutex
+	cancelled []string
+	prefixes  []string
+}
+
+func (l *timerLog) Schedule(context.Context, string, time.Time) error { return nil }
+
+func (l *timerLog) Cancel(_ context.Context, ids ...string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cancelled = append(l.cancelled, ids...)
+	return nil
+}
+
+func (l *timerLog) CancelPrefix(_ context.Context, prefix string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.prefixes = append(l.prefixes, prefix)
+	return nil
+}
+
+// A reported rectification's two timers are cancelled by id when the case
+// is re-planned, never by a prefix (a scan of the whole timer set each
+// time any use case touches the case).
+func TestAReportedRectificationsTimersAreCancelledByID(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	log := &timerLog{}
+	h.svc.SetTimers(log)
+	c := h.dispatched("realestate")
+	h.repliedBy(c.No, "realestate", "zhang", "已办结过户")
+	_, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "", casework.ViaPhone)
+	must(t, "rate", err)
+	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", models.VerdictFounded, "已整改")
+	must(t, "report", err)
+	h.repliedBy(c.No, "realestate", "zhang", "已当面致歉并办结过户") // one more re-plan
+
+	p := "rectify:" + strconv.FormatUint(h.rectifications(c.No)[0].ID, 10) + ":"
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	for _, pre := range log.prefixes {
+		if strings.HasPrefix(pre, "rectify:") {
+			t.Errorf("cancelled the rectification's timers by the prefix %q", pre)
+		}
+	}
+	n := map[string]int{}
+	for _, id := range log.cancelled {
+		n[id]++
+	}
+	if n[p+"remind"] != 2 || n[p+"overdue"] != 2 {
+		t.Errorf("cancelled %v, want %sremind and %soverdue once per re-plan after the report (2)", log.cancelled, p, p)
 	}
 }
