@@ -38,19 +38,14 @@ func (ch *change) openRectifications(r *models.Rating) error {
 	due := ch.cal.DueAt(ch.now, ch.s.opts.RectifyDays)
 	for _, code := range codes {
 		rc := models.Rectification{RatingID: r.ID, CaseID: ch.c.ID, Round: r.Round, DepartmentCode: code, DueAt: due, Created: ch.now}
-		name := "“办不成事”反映窗口"
+		dept, name, err := ch.rectifyUnit(code)
+		if err != nil {
+			return err
+		}
 		if code == "" {
 			rc.OwnerID = ch.c.OwnerID
-		} else {
-			dept, err := ch.departmentOnFile(code)
-			if err != nil {
-				return err
-			}
-			name = dept.Name
-			rc.OwnerID, err = ch.rectifyOwner(dept)
-			if err != nil {
-				return err
-			}
+		} else if rc.OwnerID, err = ch.rectifyOwner(dept); err != nil {
+			return err
 		}
 		if err := ch.tx.Create(&rc).Error; err != nil {
 			return fmt.Errorf("casework: open rectification: %w", err)
@@ -69,6 +64,24 @@ func (ch *change) openRectifications(r *models.Rating) error {
 		ch.record("rectify_opened", "", fmt.Sprintf("差评整改：请%s核实并于 %s 前报告整改情况", name, models.FormatTime(due)))
 	}
 	return nil
+}
+
+// CentreUnit names the centre itself as the unit of a rectification
+// (DepartmentCode ""), the one verifying a 差评 of an answer given on the
+// spot.
+const CentreUnit = "“办不成事”反映窗口"
+
+// rectifyUnit is a rectification's unit: its department (the zero
+// Department for the centre) and the name notices and the timeline give it.
+func (ch *change) rectifyUnit(code string) (models.Department, string, error) {
+	if code == "" {
+		return models.Department{}, CentreUnit, nil
+	}
+	dept, err := ch.departmentOnFile(code)
+	if err != nil {
+		return dept, "", err
+	}
+	return dept, dept.Name, nil
 }
 
 // rectifyOwner is who answers for a department's rectification: its
@@ -95,8 +108,8 @@ func (ch *change) rectifyData(rc *models.Rectification, unit string, level model
 }
 
 // ReportRectification records a unit's report on its 差评整改: its verdict
-// (属实/不属实) and what it did. Only the rectification's owner or the
-// department's window head may report, once.
+// (属实/不属实) and what it did, once. dept names the unit; "" means the one
+// the actor may report (see rectificationToReport).
 func (s *Service) ReportRectification(ctx context.Context, actor models.Staff, caseNo, dept string, verdict models.RectifyVerdict, measures string) (*models.Case, error) {
 	if !verdict.Valid() {
 		return nil, models.Errorf(models.ErrInvalid, "请说明核实结论：属实（founded）或不属实（unfounded）")
@@ -106,41 +119,94 @@ func (s *Service) ReportRectification(ctx context.Context, actor models.Staff, c
 		return nil, err
 	}
 	return s.onCase(ctx, caseNo, actor, func(ch *change) error {
-		var list []models.Rectification
-		if err := ch.tx.Where("case_id = ? AND department_code = ?", ch.c.ID, dept).Order("id").Find(&list).Error; err != nil {
-			return fmt.Errorf("casework: load rectifications: %w", err)
-		}
-		if len(list) == 0 {
-			return models.Errorf(models.ErrNotFound, "案件 %s 没有需要%s整改的差评", ch.c.No, unitName(dept))
-		}
-		var rc *models.Rectification
-		for i := range list {
-			if list[i].Open() {
-				rc = &list[i]
-				break
-			}
-		}
-		if rc == nil {
-			last := list[len(list)-1]
-			return models.Errorf(models.ErrConflict, "案件 %s 的差评整改已于 %s 报告（%s），不能重复报告", ch.c.No, models.FormatTime(*last.ReportedAt), last.Verdict.Label())
-		}
-		head := actor.Role == models.RoleWindowHead && dept != "" && actor.DepartmentCode == dept
-		// A unit with neither a window head nor a 分管领导 on file has no
-		// owner to report: its own staff report, or the 差评 would wait
-		// for nobody until it escalates.
-		unowned := rc.OwnerID == "" && dept != "" && actor.DepartmentCode == dept
-		if actor.ID != rc.OwnerID && !head && !unowned {
-			return models.Errorf(models.ErrForbidden, "只有整改负责人或本部门窗口负责人可以报告案件 %s 的差评整改", ch.c.No)
+		rc, err := ch.rectificationToReport(dept)
+		if err != nil {
+			return err
 		}
 		return ch.reportRectification(rc, verdict, measures)
 	})
 }
 
-func unitName(code string) string {
-	if code == "" {
-		return "“办不成事”反映窗口"
+// rectificationToReport is the open rectification the actor reports: of
+// dept when it is named, else the one unit's they may report. More than
+// one such unit is refused: the actor must name the department.
+func (ch *change) rectificationToReport(dept string) (*models.Rectification, error) {
+	var list []models.Rectification
+	q := ch.tx.Where("case_id = ?", ch.c.ID)
+	if dept != "" {
+		q = q.Where("department_code = ?", dept)
 	}
-	return "部门 " + code
+	if err := q.Order("id").Find(&list).Error; err != nil {
+		return nil, fmt.Errorf("casework: load rectifications: %w", err)
+	}
+	if len(list) == 0 {
+		name := ""
+		if dept != "" {
+			_, unit, err := ch.rectifyUnit(dept)
+			if err != nil {
+				return nil, err
+			}
+			name = unit
+		}
+		return nil, models.Errorf(models.ErrNotFound, "案件 %s 没有需要%s整改的差评", ch.c.No, name)
+	}
+	var mine []*models.Rectification
+	for i := range list {
+		if ch.mayReport(&list[i]) {
+			mine = append(mine, &list[i])
+		}
+	}
+	if len(mine) == 0 {
+		return nil, models.Errorf(models.ErrForbidden, "只有整改负责人或本部门窗口负责人可以报告案件 %s 的差评整改", ch.c.No)
+	}
+	var rc *models.Rectification
+	for _, m := range mine {
+		if !m.Open() {
+			continue
+		}
+		if rc == nil {
+			rc = m // the oldest open one of its unit
+			continue
+		}
+		if m.DepartmentCode != rc.DepartmentCode {
+			_, a, err := ch.rectifyUnit(rc.DepartmentCode)
+			if err != nil {
+				return nil, err
+			}
+			_, b, err := ch.rectifyUnit(m.DepartmentCode)
+			if err != nil {
+				return nil, err
+			}
+			return nil, models.Errorf(models.ErrInvalid, "案件 %s 有%s和%s的差评整改都待您报告，请写明报告哪个部门的整改（department）", ch.c.No, a, b)
+		}
+	}
+	if rc == nil {
+		last := mine[len(mine)-1]
+		return nil, models.Errorf(models.ErrConflict, "案件 %s 的差评整改已于 %s 报告（%s），不能重复报告", ch.c.No, models.FormatTime(*last.ReportedAt), last.Verdict.Label())
+	}
+	return rc, nil
+}
+
+// mayReport: the actor may report rc — they answer for it (rectifyOwnerOf),
+// or head its department, or belong to a department with no owner on file
+// (neither a window head nor a 分管领导: its own staff report, or the 差评
+// would wait for nobody until it escalates).
+func (ch *change) mayReport(rc *models.Rectification) bool {
+	a := ch.actor
+	if a.ID == rectifyOwnerOf(rc, ch.c) {
+		return true
+	}
+	return rc.DepartmentCode != "" && a.DepartmentCode == rc.DepartmentCode && (a.Role == models.RoleWindowHead || rc.OwnerID == "")
+}
+
+// rectifyOwnerOf is who answers for rc now: the department's owner fixed
+// at opening, or, for the centre's own, whoever owns the case — a handover
+// passes it on with the case.
+func rectifyOwnerOf(rc *models.Rectification, c *models.Case) string {
+	if rc.DepartmentCode == "" {
+		return c.OwnerID
+	}
+	return rc.OwnerID
 }
 
 func (ch *change) reportRectification(rc *models.Rectification, verdict models.RectifyVerdict, measures string) error {
@@ -148,13 +214,9 @@ func (ch *change) reportRectification(rc *models.Rectification, verdict models.R
 	if err := ch.tx.Save(rc).Error; err != nil {
 		return fmt.Errorf("casework: record rectification: %w", err)
 	}
-	name := "“办不成事”反映窗口"
-	if rc.DepartmentCode != "" {
-		dept, err := ch.departmentOnFile(rc.DepartmentCode)
-		if err != nil {
-			return err
-		}
-		name = dept.Name
+	_, name, err := ch.rectifyUnit(rc.DepartmentCode)
+	if err != nil {
+		return err
 	}
 	late := ""
 	if !rc.OnTime() {
@@ -229,12 +291,16 @@ func (s *Service) Rectifications(ctx context.Context, caseID uint64) ([]models.R
 	return list, nil
 }
 
+// RectifyOwner is who answers for rc of the case c now: the department's
+// owner, or for the centre's own rectification the case's present owner.
+func RectifyOwner(rc *models.Rectification, c *models.Case) string { return rectifyOwnerOf(rc, c) }
+
 // rectifyOwners names the owners of d's rectifications.
 func (s *Service) rectifyOwners(ctx context.Context, d *Detail) error {
 	var ids []string
-	for _, rc := range d.Rectifications {
-		if rc.OwnerID != "" {
-			ids = append(ids, rc.OwnerID)
+	for i := range d.Rectifications {
+		if id := rectifyOwnerOf(&d.Rectifications[i], &d.Case); id != "" {
+			ids = append(ids, id)
 		}
 	}
 	d.RectifyOwners = map[string]string{}
@@ -260,36 +326,47 @@ const rectifyNS = "rectify:"
 
 func rectifyTimerPrefix(id uint64) string { return rectifyNS + strconv.FormatUint(id, 10) + ":" }
 
+// rectifyTimerIDs are both timers a rectification may have: what a
+// reported one cancels, by id (a prefix would scan the whole timer set).
+func rectifyTimerIDs(id uint64) []string {
+	p := rectifyTimerPrefix(id)
+	return []string{p + "remind", p + "overdue"}
+}
+
 // rectifyTimers are the timers an open rectification needs.
 func (s *Service) rectifyTimers(rc *models.Rectification) map[string]time.Time {
 	if !rc.Open() {
 		return nil
 	}
-	p := rectifyTimerPrefix(rc.ID)
-	out := map[string]time.Time{p + "overdue": rc.DueAt}
+	ids := rectifyTimerIDs(rc.ID)
+	out := map[string]time.Time{ids[1]: rc.DueAt}
 	if morning := s.Calendar().MorningOf(rc.DueAt); morning.After(rc.Created) && morning.Before(rc.DueAt) {
-		out[p+"remind"] = morning
+		out[ids[0]] = morning
 	}
 	return out
 }
 
 // planRectifications adds the open rectifications' timers of a case to
-// want and cancels those of reported ones.
+// want and cancels those of reported ones, by id, in one call.
 func (s *Service) planRectifications(ctx context.Context, db *gorm.DB, caseID uint64, want map[string]time.Time) {
 	var list []models.Rectification
 	if err := db.Where("case_id = ?", caseID).Find(&list).Error; err != nil {
 		s.log.Warn("timers: load rectifications", "case_id", caseID, "err", err)
 		return
 	}
+	var done []string
 	for i := range list {
 		if !list[i].Open() {
-			if err := s.timers.CancelPrefix(ctx, rectifyTimerPrefix(list[i].ID)); err != nil {
-				s.log.Warn("timers: cancel rectification", "id", list[i].ID, "err", err)
-			}
+			done = append(done, rectifyTimerIDs(list[i].ID)...)
 			continue
 		}
 		for id, at := range s.rectifyTimers(&list[i]) {
 			want[id] = at
+		}
+	}
+	if len(done) > 0 {
+		if err := s.timers.Cancel(ctx, done...); err != nil {
+			s.log.Warn("timers: cancel rectifications", "case_id", caseID, "err", err)
 		}
 	}
 }
@@ -346,30 +423,31 @@ func (ch *change) rectifyAlarm(rc *models.Rectification, overdue bool) error {
 	if err := ch.tx.Where("id = ?", rc.RatingID).First(&r).Error; err != nil {
 		return fmt.Errorf("casework: load the rated 差评: %w", err)
 	}
-	name, leader := "“办不成事”反映窗口", ""
-	if rc.DepartmentCode != "" {
-		dept, err := ch.departmentOnFile(rc.DepartmentCode)
-		if err != nil {
-			return err
-		}
-		name, leader = dept.Name, dept.LeaderID
-	} else if owner, err := ch.staff(ch.c.OwnerID); err == nil && owner.DepartmentCode != "" {
-		if dept, err := ch.departmentOnFile(owner.DepartmentCode); err == nil {
-			leader = dept.LeaderID
+	dept, name, err := ch.rectifyUnit(rc.DepartmentCode)
+	if err != nil {
+		return err
+	}
+	leader := dept.LeaderID
+	if rc.DepartmentCode == "" {
+		if owner, err := ch.staff(ch.c.OwnerID); err == nil && owner.DepartmentCode != "" {
+			if od, err := ch.departmentOnFile(owner.DepartmentCode); err == nil {
+				leader = od.LeaderID
+			}
 		}
 	}
 	d := ch.rectifyData(rc, name, r.Level, r.Comment)
-	if rc.OwnerID != "" {
-		if owner, err := ch.staff(rc.OwnerID); err == nil {
-			d.OwnerName = owner.Name
+	owner := rectifyOwnerOf(rc, ch.c)
+	if owner != "" {
+		if st, err := ch.staff(owner); err == nil {
+			d.OwnerName = st.Name
 		}
 	}
 	if !overdue {
 		if !ch.now.Before(rc.DueAt) {
 			return nil // fired late: the escalation, due as well, says it
 		}
-		if rc.OwnerID != "" {
-			ch.notify(models.NoticeRectifyReminder, models.AudienceStaff, rc.OwnerID, d)
+		if owner != "" {
+			ch.notify(models.NoticeRectifyReminder, models.AudienceStaff, owner, d)
 		}
 		if rc.DepartmentCode != "" {
 			ch.notify(models.NoticeRectifyReminder, models.AudienceDepartment, rc.DepartmentCode, d)

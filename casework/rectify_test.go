@@ -1,9 +1,12 @@
 package casework_test
 
 import (
+	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"bbcs/casework"
 	"bbcs/models"
@@ -178,7 +181,7 @@ func TestReportingARectificationIsChecked(t *testing.T) {
 	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", models.VerdictFounded, "  ")
 	wantErr(t, err, models.ErrInvalid, "整改情况")
 	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "market", models.VerdictFounded, "已整改")
-	wantErr(t, err, models.ErrNotFound)
+	wantErr(t, err, models.ErrNotFound, "市场监管窗口") // the department by its name, not its code
 	h.unchanged(c.No, before)
 
 	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", models.VerdictUnfounded, "经调取录像，窗口按规定一次性告知")
@@ -254,5 +257,147 @@ func TestAUnitWithoutAHeadReportsItsOwnRectification(t *testing.T) {
 	}
 	if got := h.rectifications(c.No); got[0].Open() || got[0].ReportedBy != "sun" {
 		t.Errorf("after sun's report: %+v", got[0])
+	}
+}
+
+// headless deactivates a department's window head, so that its 分管领导
+// owns its rectifications.
+func (h *harness) headless(head string) {
+	h.t.Helper()
+	must(h.t, "deactivate "+head, h.db.Model(&models.Staff{}).Where("id = ?", head).Update("active", false).Error)
+}
+
+// A department without a window head answers to its 分管领导, who has no
+// department of their own: without naming one (the group command names
+// none) they report the rectification they own; with two they must name
+// the department, and then the other one is the only one left.
+func TestALeaderReportsTheRectificationTheyOwn(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	h.headless("liu")
+	h.headless("qian")
+	must(t, "market's leader", h.db.Model(&models.Department{}).Where("code = ?", "market").Update("leader_id", "chen").Error)
+	c := h.dispatched("realestate", "market")
+	h.repliedBy(c.No, "realestate", "zhang", "已办结过户")
+	h.repliedBy(c.No, "market", "zhao", "已核实")
+	_, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "", casework.ViaPhone)
+	must(t, "rate", err)
+	for _, rc := range h.rectifications(c.No) {
+		if rc.OwnerID != "chen" {
+			t.Fatalf("rectification %+v: want chen, the 分管领导, as owner", rc)
+		}
+	}
+	before := h.snap(c.No)
+	_, err = h.svc.ReportRectification(h.ctx, h.as("chen"), c.No, "", models.VerdictFounded, "已整改")
+	wantErr(t, err, models.ErrInvalid, "不动产登记窗口", "市场监管窗口", "部门")
+	_, err = h.svc.ReportRectification(h.ctx, h.as("wang"), c.No, "", models.VerdictFounded, "已整改")
+	wantErr(t, err, models.ErrForbidden, "整改负责人")
+	h.unchanged(c.No, before)
+
+	_, err = h.svc.ReportRectification(h.ctx, h.as("chen"), c.No, "market", models.VerdictFounded, "已督促市场监管窗口补正告知")
+	must(t, "report market", err)
+	_, err = h.svc.ReportRectification(h.ctx, h.as("chen"), c.No, "", models.VerdictUnfounded, "经核实已按规定办理")
+	must(t, "report the one left", err)
+	for _, rc := range h.rectifications(c.No) {
+		if rc.Open() || rc.ReportedBy != "chen" {
+			t.Errorf("rectification %+v: want reported by chen", rc)
+		}
+		if rc.DepartmentCode == "realestate" && rc.Verdict != models.VerdictUnfounded {
+			t.Errorf("realestate's %+v: want the second report's 不属实", rc)
+		}
+	}
+	_, err = h.svc.ReportRectification(h.ctx, h.as("chen"), c.No, "", models.VerdictFounded, "再报一次")
+	wantErr(t, err, models.ErrConflict, "不能重复报告")
+}
+
+// The centre's own rectification is the case owner's: after a handover
+// the new owner reports it (the old one no longer may) and is the one
+// reminded on the due day.
+func TestTheCentresRectificationFollowsAHandover(t *testing.T) {
+	h := newHarness(t, "2026-04-02 10:00")
+	c := h.walkIn()
+	_, err := h.svc.Resolve(h.ctx, h.as("wang"), c.No, "已当场说明办理流程，过户材料需补交完税证明")
+	must(t, "resolve", err)
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "", casework.ViaInPerson)
+	must(t, "rate", err)
+	_, err = h.svc.Handover(h.ctx, h.as("wang"), c.No, "li", "轮休，交李明跟进")
+	must(t, "handover", err)
+
+	h.clock.Set(at("2026-04-10 09:00")) // the due morning
+	before := len(h.notices(c.No))
+	if ids := h.fireDue("rectify:"); len(ids) != 1 || !strings.HasSuffix(ids[0], ":remind") {
+		t.Fatalf("fired %v on the due morning, want the reminder", ids)
+	}
+	got := h.since(c.No, before)
+	if !anyContains(cardsTo(t, got, models.AudienceStaff, "li"), "差评整改今天到期", c.No) {
+		t.Errorf("li, the owner now, was not reminded: %v", got)
+	}
+	if cards := cardsTo(t, got, models.AudienceStaff, "wang"); len(cards) != 0 {
+		t.Errorf("wang, the owner before the handover, was reminded: %q", cards)
+	}
+	if rc := h.get(c.No).RectifyOwners; rc["li"] == "" {
+		t.Errorf("the case names the rectification's owners %v, want li", rc)
+	}
+
+	_, err = h.svc.ReportRectification(h.ctx, h.as("wang"), c.No, "", models.VerdictFounded, "已整改")
+	wantErr(t, err, models.ErrForbidden)
+	_, err = h.svc.ReportRectification(h.ctx, h.as("li"), c.No, "", models.VerdictFounded, "已向反映人补充说明完税证明的开具方式")
+	must(t, "the new owner reports", err)
+	if rc := h.rectifications(c.No)[0]; rc.Open() || rc.ReportedBy != "li" {
+		t.Errorf("after li's report: %+v", rc)
+	}
+}
+
+// timerLog is a Timers that records what casework asks of it.
+type timerLog struct {
+	mu        sync.Mutex
+	cancelled []string
+	prefixes  []string
+}
+
+func (l *timerLog) Schedule(context.Context, string, time.Time) error { return nil }
+
+func (l *timerLog) Cancel(_ context.Context, ids ...string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cancelled = append(l.cancelled, ids...)
+	return nil
+}
+
+func (l *timerLog) CancelPrefix(_ context.Context, prefix string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.prefixes = append(l.prefixes, prefix)
+	return nil
+}
+
+// A reported rectification's two timers are cancelled by id when the case
+// is re-planned, never by a prefix (a scan of the whole timer set each
+// time any use case touches the case).
+func TestAReportedRectificationsTimersAreCancelledByID(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	log := &timerLog{}
+	h.svc.SetTimers(log)
+	c := h.dispatched("realestate")
+	h.repliedBy(c.No, "realestate", "zhang", "已办结过户")
+	_, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "", casework.ViaPhone)
+	must(t, "rate", err)
+	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", models.VerdictFounded, "已整改")
+	must(t, "report", err)
+	h.repliedBy(c.No, "realestate", "zhang", "已当面致歉并办结过户") // one more re-plan
+
+	p := "rectify:" + strconv.FormatUint(h.rectifications(c.No)[0].ID, 10) + ":"
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	for _, pre := range log.prefixes {
+		if strings.HasPrefix(pre, "rectify:") {
+			t.Errorf("cancelled the rectification's timers by the prefix %q", pre)
+		}
+	}
+	n := map[string]int{}
+	for _, id := range log.cancelled {
+		n[id]++
+	}
+	if n[p+"remind"] != 2 || n[p+"overdue"] != 2 {
+		t.Errorf("cancelled %v, want %sremind and %soverdue once per re-plan after the report (2)", log.cancelled, p, p)
 	}
 }

@@ -31,11 +31,12 @@ type rectificationJSON struct {
 func rectificationsJSON(d *casework.Detail) []rectificationJSON {
 	out := make([]rectificationJSON, 0, len(d.Rectifications))
 	for _, rc := range d.Rectifications {
+		owner := casework.RectifyOwner(&rc, &d.Case)
 		out = append(out, rectificationJSON{
 			Round: rc.Round, Department: rc.DepartmentCode, DepartmentName: rectifyUnit(d, rc.DepartmentCode),
-			Owner: rc.OwnerID, DueAt: formatTime(rc.DueAt), Verdict: string(rc.Verdict), Measures: rc.Measures,
+			Owner: owner, DueAt: formatTime(rc.DueAt), Verdict: string(rc.Verdict), Measures: rc.Measures,
 			ReportedAt: formatTimePtr(rc.ReportedAt), ReportedBy: rc.ReportedBy, OnTime: rc.OnTime(),
-			OwnerName: d.RectifyOwners[rc.OwnerID], Overdue: rc.Open() && d.At.After(rc.DueAt),
+			OwnerName: d.RectifyOwners[owner], Overdue: rc.Open() && d.At.After(rc.DueAt),
 		})
 	}
 	return out
@@ -44,7 +45,7 @@ func rectificationsJSON(d *casework.Detail) []rectificationJSON {
 // rectifyUnit names a rectification's unit: a department, or the centre.
 func rectifyUnit(d *casework.Detail, code string) string {
 	if code == "" {
-		return "“办不成事”反映窗口"
+		return casework.CentreUnit
 	}
 	if dept, ok := d.Departments[code]; ok {
 		return dept.Name
@@ -65,7 +66,8 @@ func verdictOf(s string) models.RectifyVerdict {
 }
 
 // reportRectification is POST /api/v1/cases/{no}/rectifications
-// {department, verdict: founded|unfounded, measures}.
+// {department, verdict: founded|unfounded, measures}; without a department,
+// the rectification the actor may report (refused when there are several).
 func (s *Server) reportRectification(r *http.Request, actor models.Staff) (*models.Case, error) {
 	var req struct{ Department, Verdict, Measures string }
 	if err := decodeInto(r, &req); err != nil {
@@ -86,8 +88,8 @@ func (s *Server) reportRectification(r *http.Request, actor models.Staff) (*mode
 }
 
 // rectifyCommand is the group command 整改 BB… 属实|不属实 措施…: the
-// sender's department reports its 差评整改; the owner of a case answered
-// on the spot reports the centre's.
+// sender reports the 差评整改 they may — their department's (as its window
+// head or 分管领导), or the centre's when they own the case.
 func (h *Staff) rectifyCommand(ctx context.Context, actor models.Staff, no string, args []string, measures string) (string, error) {
 	const usage = "请写明案件编号、核实结论（属实／不属实）和整改情况，例如：整改 BB20261206-001 属实 已对窗口人员批评教育并补正材料清单"
 	if !staffCaseNoRE.MatchString(no) || len(args) < 2 {
@@ -100,15 +102,7 @@ func (h *Staff) rectifyCommand(ctx context.Context, actor models.Staff, no strin
 	if strings.TrimSpace(measures) == "" {
 		return "请写明核实情况和整改措施。" + usage, nil
 	}
-	_, err := h.Cases.ReportRectification(ctx, actor, no, actor.DepartmentCode, v, measures)
-	if models.ErrorCode(err) == models.ErrNotFound && actor.DepartmentCode != "" {
-		// Not the sender's department: perhaps the centre's own, which
-		// the case owner reports.
-		if _, again := h.Cases.ReportRectification(ctx, actor, no, "", v, measures); models.ErrorCode(again) != models.ErrNotFound {
-			err = again
-		}
-	}
-	if err != nil {
+	if _, err := h.Cases.ReportRectification(ctx, actor, no, "", v, measures); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%s 已报告 %s 的差评整改（%s），已告知监督考核科和反映人，并请反映人再次评价。", actor.Name, no, v.Label()), nil
