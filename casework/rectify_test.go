@@ -342,7 +342,8 @@ func TestTheCentresRectificationFollowsAHandover(t *testing.T) {
 	wantErr(t, err, models.ErrForbidden)
 	_, err = h.svc.ReportRectification(h.ctx, h.as("li"), c.No, "", models.VerdictFounded, "已向反映人补充说明完税证明的开具方式")
 	must(t, "the new owner reports", err)
-	if rc := h.rectifications(c.No)[0]; rc.Open() || rc.ReportedBy != "li" {
+	// The row itself is li's, so the figures credit li (reports count by it).
+	if rc := h.rectifications(c.No)[0]; rc.Open() || rc.ReportedBy != "li" || rc.OwnerID != "li" {
 		t.Errorf("after li's report: %+v", rc)
 	}
 }

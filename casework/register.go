@@ -399,6 +399,12 @@ func (s *Service) Handover(ctx context.Context, actor models.Staff, no, toID, re
 		}
 		from := ch.owner
 		ch.c.OwnerID, ch.owner = to.ID, to
+		// The centre's own open 差评整改 is the owner's: it goes with the
+		// case, so the figures and the record credit whoever reports it.
+		if err := ch.tx.Model(&models.Rectification{}).Where("case_id = ? AND department_code = '' AND reported_at IS NULL", ch.c.ID).
+			Update("owner_id", to.ID).Error; err != nil {
+			return fmt.Errorf("casework: hand over the rectification of %s: %w", ch.c.No, err)
+		}
 		ch.record("handed_over", "", fmt.Sprintf("%s → %s，原因：%s", from.Name, to.Name, reason))
 		d := ch.data()
 		d.Reason, d.Note = reason, from.Name
