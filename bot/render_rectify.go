@@ -31,7 +31,7 @@ func rectifyCard(kind models.NoticeKind, d models.NoticeData, applicant string) 
 	}
 	// The group's people report by command; the API is for the centre's
 	// own systems and is in the README, not on a card staff read.
-	how := []string{"核实后在本群 @我 发送：" + RectifyCommand(d.CaseNo)}
+	how := []string{"核实后发送（在群里请 @我）：" + RectifyCommand(d.CaseNo)}
 	report := []Action{{Label: "报告整改", Command: RectifyCommand(d.CaseNo)}}
 	switch kind {
 	case models.NoticeRectifyOpened:
@@ -39,7 +39,7 @@ func rectifyCard(kind models.NoticeKind, d models.NoticeData, applicant string) 
 			"请核实（属实／不属实）、整改，并于 " + due + " 前报告整改情况"}, how...)
 		if d.AppealBy != nil {
 			lines = append(lines, "如认为属恶意差评或非本部门原因，窗口负责人或分管领导可于 "+models.FormatTime(*d.AppealBy)+
-				" 前 @我 发送："+AppealCommand(d.CaseNo)+"，由监督考核科裁定")
+				" 前发送（在群里请 @我）："+AppealCommand(d.CaseNo)+"，由监督考核科裁定")
 		}
 		return Card{Title: fmt.Sprintf("【差评整改通知｜%s｜%s】", d.CaseNo, d.DepartmentName), Lines: lines, Actions: report}
 	case models.NoticeRectifyReminder:
