@@ -162,6 +162,9 @@ func TestABadRatingIsRectifiedReportedAndRatedAgain(t *testing.T) {
 			t.Errorf("the ledger's 整改情况 %q lacks %q", line, want)
 		}
 	}
+	if strings.Contains(line, "不属实") {
+		t.Errorf("the ledger's 整改情况 %q says 不属实 for a report of 属实", line)
+	}
 	acts := g.actions(c.No)
 	for _, a := range []string{"rectify_opened", "rectify_reminded", "rectify_overdue", "rectified"} {
 		if acts[a] != 1 {
