@@ -73,7 +73,8 @@ var (
 	bbcsBin   = flag.String("bbcs", "", "use this bbcs binary instead of building ./cmd/bbcs")
 	overlay   = flag.String("overlay", "", "build bbcs with this go build -overlay file: measure a change without touching the tree")
 	pprofDir  = flag.String("pprof", "", "build bbcs with a pprof listener (go build -overlay; the tree is untouched) and write CPU, mutex and block profiles of the open and closed loops to this directory")
-	skipFloor = flag.Bool("skip-floor", false, "do not measure the floor")
+	skipFloor = flag.Bool("skip-floor", false, "do not measure the floor nor the floor with storage")
+	skipStore = flag.Bool("skip-floor-store", false, "do not measure the floor with storage (floorstore.go)")
 	skipDay   = flag.Bool("skip-day", false, "do not replay the day")
 	keep      = flag.Bool("keep", false, "keep the database, the Redis keys and the temporary directory (bbcs's log)")
 )
@@ -81,6 +82,10 @@ var (
 func main() {
 	if addr := os.Getenv(floorEnv); addr != "" {
 		floorMain(addr)
+		return
+	}
+	if addr := os.Getenv(floorStoreEnv); addr != "" {
+		storeFloorMain(addr)
 		return
 	}
 	flag.Parse()
@@ -108,6 +113,7 @@ type report struct {
 	dayFlows                int
 	open, closed            *recorder
 	floorOpen, floorClosed  *recorder
+	storeOpen, storeClosed  *recorder // the floor with storage
 	waits                   map[string][]time.Duration
 	outboxWaits             map[string][]time.Duration // phase → menus' and receipts' time in the outbox (written → sent)
 	msgs                    map[string]int
@@ -210,6 +216,30 @@ func run(ctx context.Context) error {
 		rep.floorClosed = closedLoopRun(ctx, wx, cs, fl.pid(), "floor closed", rep)
 		_, rep.floorHWM = procStatus(fl.pid())
 		fl.stop()
+	}
+	if !*skipFloor && !*skipStore {
+		log.Printf("floor with storage: starting")
+		fs, err := startStoreFloor(*plainMode, db.dsn, *redisAddr, prefix+"s", plat.wechatURL())
+		if err != nil {
+			return err
+		}
+		time.Sleep(time.Second)
+		wx := newWeChatClient(fs.base, hc, *plainMode)
+		cs := newCitizens(prefix+"s", plat.arrivals)
+		for _, loop := range []struct {
+			phase string
+			run   func(ctx context.Context, wx *wechattest.Client, cs *citizens, pid int, name string, rep *report) *recorder
+			rec   **recorder
+		}{{"store open", openLoopRun, &rep.storeOpen}, {"store closed", closedLoopRun, &rep.storeClosed}} {
+			log.Printf("floor with storage: %s loop", strings.TrimPrefix(loop.phase, "store "))
+			plat.arrivals.setPhase(loop.phase)
+			*loop.rec = loop.run(ctx, wx, cs, fs.pid(), loop.phase, rep)
+			storeFloorDrain(ctx, db, *drainMax)
+			rep.deliveredCPU(loop.phase, fs.pid())
+			rep.waits[loop.phase] = plat.arrivals.waits(loop.phase)
+		}
+		plat.arrivals.setPhase("")
+		fs.stop()
 	}
 
 	// ---- bbcs ----

@@ -133,6 +133,8 @@ func printReport(w io.Writer, rep *report) {
 		"is even throughout; open loop: %d citizens in flight, each writing every %.1f s.",
 		openSlots(), float64(openSlots())/(*rate))
 
+	printStoreFloor(p, rep)
+
 	// ---- the day ----
 	if rep.day != nil {
 		p("")
@@ -258,7 +260,7 @@ func printReport(w io.Writer, rep *report) {
 	p("")
 	p("| phase | requests | server | MariaDB | Redis | driver + fakes | interrupts | steal | other processes | machine busy | server CPU per request | server RSS peak |")
 	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-	for _, ph := range []string{"floor open", "floor closed", "day", "bbcs open", "bbcs closed"} {
+	for _, ph := range []string{"floor open", "floor closed", "store open", "store closed", "day", "bbcs open", "bbcs closed"} {
 		u, ok := rep.cpu[ph]
 		if !ok {
 			continue
@@ -444,4 +446,56 @@ func timesEach(m map[string]int, limit int) []string {
 		out = append(out, fmt.Sprintf("%s ×%d", k, m[k]))
 	}
 	return out
+}
+
+// printStoreFloor sets bbcs beside the floor with storage (floorstore.go):
+// how much of bbcs's CPU per message its design's storage work costs at
+// the least, and how much bbcs adds on top of it.
+func printStoreFloor(p func(string, ...any), rep *report) {
+	if rep.storeClosed == nil {
+		return
+	}
+	p("")
+	p("### What the design itself costs: the floor with storage")
+	p("")
+	p("The floor plus the storage work bbcs's design makes each citizen's message pay, written as cheaply as Go's clients " +
+		"allow and nothing else (`bench/load/floorstore.go`): the de-duplication mark and the dialog's state in Redis (two round " +
+		"trips a message), each menu and receipt queued in MariaDB and sent by an outbox through the customer-service API, " +
+		"“确认” a case in one transaction, “查询” and the case number one read each. The same messages, measured the same way:")
+	p("")
+	p("| | floor | floor with storage | bbcs | floor with storage / floor | bbcs / floor | bbcs / floor with storage |")
+	p("|---|---:|---:|---:|---:|---:|---:|")
+	for _, lp := range []struct{ name, floor, store, bbcs string }{
+		{"open", "floor open", "store open", "bbcs open"}, {"closed", "floor closed", "store closed", "bbcs closed"},
+	} {
+		f, _, fok := rep.cpuPerMsg(lp.floor)
+		st, _, sok := rep.cpuPerMsg(lp.store)
+		b, _, bok := rep.cpuPerMsg(lp.bbcs)
+		ratio := func(x, y time.Duration, ok bool) string {
+			if !ok || y <= 0 {
+				return "—"
+			}
+			return fmt.Sprintf("%.2f", float64(x)/float64(y))
+		}
+		p("| %s loop: server CPU per message (its notices' delivery included) | %s | %s | %s | %s | %s | %s |", lp.name,
+			orDash(fok, ms(f)), orDash(sok, ms(st)), orDash(bok, ms(b)), ratio(st, f, fok && sok), ratio(b, f, fok && bok), ratio(b, st, sok && bok))
+	}
+	tput := func(r *recorder) string {
+		if r == nil {
+			return "—"
+		}
+		t := r.total()
+		return fmt.Sprintf("%.0f msg/s, %d errors", rateOf(t.n-t.errs, r.span()), t.errs)
+	}
+	p("| closed loop throughput | %s | %s | %s | | | |", tput(rep.floorClosed), tput(rep.storeClosed), tput(rep.closed))
+	for _, ph := range []struct{ name, store, bbcs string }{{"open", "store open", "open"}, {"closed", "store closed", "closed"}} {
+		sw, bw := summarise(rep.waits[ph.store], 0), summarise(rep.waits[ph.bbcs], 0)
+		p("| %s loop: menus and receipts, wait p50 / p99 from the citizen's message | | %s / %s | %s / %s | | | |", ph.name,
+			ms(sw.p50), ms(sw.p99), ms(bw.p50), ms(bw.p99))
+	}
+	if cpu, ok := rep.cpu["store closed"]; ok {
+		p("")
+		p("In the closed loop with storage, MariaDB took %.2f cores and Redis %.2f (bbcs's loop: %.2f and %.2f).",
+			cpu.mariadb, cpu.redis, rep.cpu["bbcs closed"].mariadb, rep.cpu["bbcs closed"].redis)
+	}
 }
