@@ -147,10 +147,12 @@ func (s *Service) TellOnceFor(ctx context.Context, key string, kind models.Notic
 	if s.db.Dialector.Name() == "mysql" {
 		ignore = " ON DUPLICATE KEY UPDATE id = id" // as GORM's OnConflict{DoNothing: true} writes it
 	}
-	err := s.db.WithContext(ctx).Exec("INSERT INTO notices (kind, audience, target, case_no, order_no, payload, status, next_attempt_at, "+
+	// Straight to the pool: GORM's Exec would still run its callbacks and
+	// parse the statement, for a statement it has nothing to add to.
+	_, err := s.db.Statement.ConnPool.ExecContext(ctx, "INSERT INTO notices (kind, audience, target, case_no, order_no, payload, status, next_attempt_at, "+
 		"claimed_until, claim_token, once_key, attempts, last_error, receipt, sent_at, created_at) "+
 		"VALUES (?, ?, ?, '', '', ?, ?, ?, NULL, '', ?, 0, '', '', NULL, ?)"+ignore,
-		kind, aud, target, models.EncodeNoticeData(d), models.NoticePending, now, key, now).Error
+		string(kind), string(aud), target, models.EncodeNoticeData(d), string(models.NoticePending), now, key, now)
 	if err != nil {
 		return fmt.Errorf("casework: write %s notice: %w", kind, err)
 	}
