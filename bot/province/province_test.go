@@ -94,45 +94,100 @@ func TestSendPushesTheNoticesRecord(t *testing.T) {
 	}
 }
 
-// What the platform refuses, it refuses for good (4xx with a code): a
-// wrong secret, a clock more than five minutes off, a field under the
-// wrong name. The outbox keeps these as failed for an operator.
-func TestRefusalsArePermanent(t *testing.T) {
+// A refusal of the request's credentials or freshness (401/403: a clock
+// more than five minutes off, a key being rotated, an unknown app id)
+// says nothing about the record: it is a failure the outbox tries again,
+// and once the clock or the key is put right the same record goes.
+func TestAuthRefusalsAreRetriedUntilFixed(t *testing.T) {
 	fake := provincetest.NewFake(t, appID, secret, mapping)
+	good := province.Config{AppID: appID, Secret: secret, Fields: mapping}
+	skewed := func(d time.Duration) clock.Wall {
+		return clock.WallFunc(func() time.Time { return time.Now().Add(d) })
+	}
 	cases := []struct {
 		name string
 		cfg  province.Config
 		wall clock.Wall
+		fake func() time.Time // the platform's clock while refusing; nil: real
 		why  string
 	}{
-		{"wrong secret", province.Config{AppID: appID, Secret: "other", Fields: mapping}, clock.Real{}, "X-Signature"},
-		{"wrong app id", province.Config{AppID: "other", Secret: secret, Fields: mapping}, clock.Real{}, "app id"},
-		{"clock 6 minutes behind", province.Config{AppID: appID, Secret: secret, Fields: mapping},
-			clock.WallFunc(func() time.Time { return time.Now().Add(-6 * time.Minute) }), "X-Timestamp"},
-		{"fields not renamed", province.Config{AppID: appID, Secret: secret}, clock.Real{}, "missing"},
+		{"bbcs's clock 6 minutes behind", good, skewed(-6 * time.Minute), nil, "X-Timestamp"},
+		{"bbcs's clock 6 minutes ahead", good, skewed(6 * time.Minute), nil, "X-Timestamp"},
+		{"the platform's clock 10 minutes ahead", good, clock.Real{}, func() time.Time { return time.Now().Add(10 * time.Minute) }, "X-Timestamp"},
+		{"secret being rotated", province.Config{AppID: appID, Secret: "the-old-secret", Fields: mapping}, clock.Real{}, nil, "X-Signature"},
+		{"unknown app id", province.Config{AppID: "other", Secret: secret, Fields: mapping}, clock.Real{}, nil, "app id"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			id := "R-" + tc.name
+			fake.SetNow(tc.fake)
+			defer fake.SetNow(nil)
 			tc.cfg.URL = fake.URL()
 			before := len(fake.Refused())
-			_, err := client(t, tc.cfg, tc.wall).Push(context.Background(), record("R-"+tc.name))
-			if err == nil || !bot.IsPermanent(err) {
-				t.Fatalf("push: %v, want a permanent error", err)
+			_, err := client(t, tc.cfg, tc.wall).Push(context.Background(), record(id))
+			if err == nil || bot.IsPermanent(err) {
+				t.Fatalf("push: %v, want a retryable error", err)
+			}
+			if !strings.Contains(err.Error(), "HTTP 401") {
+				t.Errorf("error %q does not give the platform's answer", err)
 			}
 			refused := fake.Refused()
 			if len(refused) != before+1 || !strings.Contains(refused[len(refused)-1], tc.why) {
 				t.Errorf("refused %q, want one more naming %q", refused, tc.why)
 			}
-			if fake.Record("R-"+tc.name) != nil {
-				t.Error("the platform kept a refused record")
+			if fake.Record(id) != nil {
+				t.Fatal("the platform kept a refused record")
+			}
+			// The clock or the key put right: the outbox's next try goes.
+			fake.SetNow(nil)
+			good.URL = fake.URL()
+			if _, err := client(t, good, clock.Real{}).Push(context.Background(), record(id)); err != nil {
+				t.Fatalf("once put right: %v", err)
+			}
+			if n := len(fake.Of(id)); n != 1 {
+				t.Errorf("%s accepted %d times, want 1", id, n)
 			}
 		})
 	}
+	// A 403 (a key revoked for now, an address not yet allowed) is the same.
+	c := client(t, province.Config{URL: fake.URL(), AppID: appID, Secret: secret, Fields: mapping}, clock.Real{})
+	fake.FailNext(1, http.StatusForbidden, 40300)
+	if _, err := c.Push(context.Background(), record("R-403")); err == nil || bot.IsPermanent(err) {
+		t.Fatalf("403: %v, want a retryable error", err)
+	}
+	if _, err := c.Push(context.Background(), record("R-403")); err != nil {
+		t.Fatalf("after the 403: %v", err)
+	}
 	// A clock 4 minutes off is within the platform's window.
-	c := client(t, province.Config{URL: fake.URL(), AppID: appID, Secret: secret, Fields: mapping},
-		clock.WallFunc(func() time.Time { return time.Now().Add(4 * time.Minute) }))
+	c = client(t, province.Config{URL: fake.URL(), AppID: appID, Secret: secret, Fields: mapping}, skewed(4*time.Minute))
 	if _, err := c.Push(context.Background(), record("R-4min")); err != nil {
 		t.Errorf("4 minutes off: %v", err)
+	}
+}
+
+// A refusal of the record itself (400/422 with a code, a duplicate) is
+// the platform's answer about it: sending the same again cannot help, so
+// it is permanent, kept as failed for an operator to see and send again.
+func TestRecordRefusalsArePermanent(t *testing.T) {
+	fake := provincetest.NewFake(t, appID, secret, mapping)
+	// Fields not renamed: the platform misses its names.
+	c := client(t, province.Config{URL: fake.URL(), AppID: appID, Secret: secret}, clock.Real{})
+	if _, err := c.Push(context.Background(), record("R-names")); !bot.IsPermanent(err) {
+		t.Fatalf("fields not renamed: %v, want a permanent error", err)
+	}
+	if refused := fake.Refused(); len(refused) != 1 || !strings.Contains(refused[0], "missing") {
+		t.Errorf("refused %q, want a missing field", refused)
+	}
+	c = client(t, province.Config{URL: fake.URL(), AppID: appID, Secret: secret, Fields: mapping}, clock.Real{})
+	for _, status := range []int{http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity} {
+		fake.FailNext(1, status, 40020)
+		_, err := c.Push(context.Background(), record("R-content"))
+		if !bot.IsPermanent(err) || !strings.Contains(err.Error(), "code 40020") {
+			t.Errorf("HTTP %d with a code: %v, want a permanent error with the code", status, err)
+		}
+	}
+	if fake.Record("R-names") != nil || fake.Record("R-content") != nil {
+		t.Error("the platform kept a refused record")
 	}
 }
 
