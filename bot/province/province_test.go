@@ -1,8 +1,13 @@
 package province_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,6 +204,112 @@ func TestFakeRefusesAnUnmaskedMobile(t *testing.T) {
 	rec.ApplicantPhone = "13812345678"
 	if _, err := c.Push(context.Background(), rec); !bot.IsPermanent(err) {
 		t.Fatalf("push: %v, want refused", err)
+	}
+}
+
+// post sends body to the fake as a platform client would, signed, with
+// contentType; it returns the status and the answer's code.
+func post(t *testing.T, fake *provincetest.Fake, contentType string, body []byte) (int, float64) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, fake.URL(), bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, nonce := strconv.FormatInt(time.Now().Unix(), 10), fmt.Sprintf("%032x", rand.Uint64())
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set(province.HeaderAppID, appID)
+	req.Header.Set(province.HeaderTimestamp, ts)
+	req.Header.Set(province.HeaderNonce, nonce)
+	req.Header.Set(province.HeaderSignature, province.Sign(secret, ts, nonce, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var a struct{ Code float64 }
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		t.Fatalf("HTTP %d without a JSON answer: %v", resp.StatusCode, err)
+	}
+	return resp.StatusCode, a.Code
+}
+
+// The platform reads JSON only, as docs/province.md's request says: a
+// body of another Content-Type is refused (415 with a code), whatever it
+// holds.
+func TestFakeRefusesAWrongContentType(t *testing.T) {
+	fake := provincetest.NewFake(t, appID, secret, nil)
+	names, err := province.NewNames(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := names.Body(record("R-ctype"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ct := range []string{"", "text/plain; charset=utf-8", "application/x-www-form-urlencoded", "application/jsonp"} {
+		if status, code := post(t, fake, ct, body); status != http.StatusUnsupportedMediaType || code == 0 {
+			t.Errorf("Content-Type %q: HTTP %d code %v, want 415 with a code", ct, status, code)
+		}
+	}
+	if fake.Record("R-ctype") != nil {
+		t.Fatal("the platform kept a record sent as another type")
+	}
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"} {
+		if status, code := post(t, fake, ct, body); status != http.StatusOK || code != 0 {
+			t.Errorf("Content-Type %q: HTTP %d code %v, want accepted", ct, status, code)
+		}
+	}
+}
+
+// The platform checks that a record's level, level_name and score agree
+// (非常满意 10, 满意 8, 基本满意 6, 不满意 3, 非常不满意 0; 未评价 null), under the
+// names the centre configured; what bbcs builds always does.
+func TestFakeChecksLevelAgainstScore(t *testing.T) {
+	fake := provincetest.NewFake(t, appID, secret, mapping)
+	c := client(t, province.Config{URL: fake.URL(), AppID: appID, Secret: secret, Fields: mapping}, clock.Real{})
+	score := func(n int) *int { return &n }
+	for _, l := range models.RatingLevels {
+		rec := record("R-level-" + string(l))
+		rec.Level, rec.LevelName, rec.Score = string(l), l.Label(), score(l.Score())
+		if _, err := c.Push(context.Background(), rec); err != nil {
+			t.Errorf("%s scored %d: %v", l, l.Score(), err)
+		}
+	}
+	notRated := record("R-not-rated")
+	notRated.Level, notRated.LevelName, notRated.Score, notRated.Channel = models.LevelNotRated, "未评价", nil, "未评价"
+	if _, err := c.Push(context.Background(), notRated); err != nil {
+		t.Errorf("未评价 with a null score: %v", err)
+	}
+	defaulted := notRated
+	defaulted.RecordID = "R-defaulted"
+	defaulted.Level, defaulted.LevelName, defaulted.Score, defaulted.Defaulted = string(models.RatingSatisfied), "满意", score(8), true
+	if _, err := c.Push(context.Background(), defaulted); err != nil {
+		t.Errorf("未评价 counted as 满意: %v", err)
+	}
+
+	for name, edit := range map[string]func(*models.RatingRecord){
+		"不满意 scored 8":      func(r *models.RatingRecord) { r.Score = score(8) },
+		"不满意 without score": func(r *models.RatingRecord) { r.Score = nil },
+		"未评价 scored 3": func(r *models.RatingRecord) {
+			r.Level, r.LevelName = models.LevelNotRated, "未评价"
+		},
+		"level_name of another level": func(r *models.RatingRecord) { r.LevelName = "满意" },
+	} {
+		rec := record("R-bad-" + name)
+		edit(&rec)
+		before := len(fake.Refused())
+		if _, err := c.Push(context.Background(), rec); !bot.IsPermanent(err) {
+			t.Errorf("%s: %v, want a permanent refusal", name, err)
+			continue
+		}
+		if refused := fake.Refused(); len(refused) != before+1 || !strings.Contains(refused[len(refused)-1], "level") {
+			t.Errorf("%s: refused %q, want one more naming the level", name, refused)
+		}
+		if fake.Record(rec.RecordID) != nil {
+			t.Errorf("%s: the platform kept it", name)
+		}
 	}
 }
 
