@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -384,5 +385,21 @@ func TestSignatureIsTheDocumentedHMAC(t *testing.T) {
 	const want = "a05cd053e3dc10d7f58c61005ccb7d81a9fc92516ec7abb4d7c1f5b0a2964aeb"
 	if got := province.Sign("key", "1700000000", "abc", []byte("{}")); got != want {
 		t.Fatalf("signature %q, want %q", got, want)
+	}
+}
+
+// The platform's msg goes into the notice's error and the log: a mobile
+// it quotes from the record is masked there.
+func TestPlatformMsgIsKeptMasked(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"code":40011,"msg":"applicant_mobile 13812345678 不合法"}`))
+	}))
+	defer srv.Close()
+	c := client(t, province.Config{URL: srv.URL, AppID: appID, Secret: secret}, clock.Real{})
+	_, err := c.Push(context.Background(), record("R-msg"))
+	if !bot.IsPermanent(err) || strings.Contains(err.Error(), "13812345678") || !strings.Contains(err.Error(), "138****5678") {
+		t.Errorf("error %q, want permanent with the mobile masked", err)
 	}
 }
