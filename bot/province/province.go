@@ -15,9 +15,12 @@
 // The answer 2xx {"code":0} is a delivery; anything else is a failure the
 // outbox tries again, but a 4xx carrying a code, which is the platform's
 // answer about the record and is kept as a permanent failure for an
-// operator to see and send again. A record sent again (updated by a
-// rectification, an appeal, a rating after 未评价) has the same record_id:
-// the platform upserts.
+// operator to see and send again. Not 401 and 403, nor 429: a refusal of
+// the request's credentials or freshness (a clock off, a key being
+// rotated) says nothing about the record, and the record goes by itself
+// once the clock or the key is put right. A record sent again (updated by
+// a rectification, an appeal, a rating after 未评价) has the same
+// record_id: the platform upserts.
 package province
 
 import (
@@ -161,16 +164,38 @@ func (c *Client) Push(ctx context.Context, rec models.RatingRecord) (string, err
 			return a.ID, nil
 		}
 		return "code 0", nil
-	case jsonErr == nil && a.Code != nil && resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests:
+	case jsonErr == nil && a.Code != nil && refusesTheRecord(resp.StatusCode):
 		// The platform read the record and refused it (a field it wants,
-		// a signature it rejects): sending the same again cannot help
-		// until an operator fixes config or the record.
-		return "", bot.Permanent(fmt.Errorf("province: push %s: HTTP %d, code %d: %s", rec.RecordID, resp.StatusCode, *a.Code, a.Msg))
+		// a duplicate): sending the same again cannot help until an
+		// operator fixes config or the record.
+		return "", bot.Permanent(fmt.Errorf("province: push %s: HTTP %d, code %d: %s", rec.RecordID, resp.StatusCode, *a.Code, platformMsg(a.Msg)))
 	case jsonErr == nil && a.Code != nil:
-		return "", fmt.Errorf("province: push %s: HTTP %d, code %d: %s", rec.RecordID, resp.StatusCode, *a.Code, a.Msg)
+		return "", fmt.Errorf("province: push %s: HTTP %d, code %d: %s", rec.RecordID, resp.StatusCode, *a.Code, platformMsg(a.Msg))
 	default:
 		return "", fmt.Errorf("province: push %s: HTTP %d without a code", rec.RecordID, resp.StatusCode)
 	}
+}
+
+// refusesTheRecord reports whether an answer of status (with a code) is
+// the platform's refusal of the record: a 4xx, but not 401 or 403 — the
+// request's credentials or freshness refused (a timestamp outside the
+// platform's window because a clock is off, a key being rotated), which
+// every record meets alike and none causes, so the record waits and goes
+// once the clock or the key is put right, without an operator sending each
+// again — nor 429, the platform asking to slow down.
+func refusesTheRecord(status int) bool {
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests:
+		return false
+	}
+	return status >= 400 && status < 500
+}
+
+// platformMsg is the platform's msg as bbcs keeps it (the notice's error,
+// the log): mobiles masked, in case the platform quotes the record, and
+// shortened.
+func platformMsg(msg string) string {
+	return models.Shorten(models.MaskMobilesIn(msg), 200)
 }
 
 // newNonce is 16 random bytes in hex.

@@ -1,10 +1,12 @@
 // Package provincetest is a fake provincial 好差评 platform speaking the
-// interface of docs/province.md: an httptest server that takes POSTed
-// records, checks the signature against its own wall clock (a timestamp
-// more than SignWindow off is refused, as a real platform would), checks
-// the required fields under the names the centre configured and their
-// types, upserts each record by its record id, and records what it
-// received. It can be put into an outage (503s) and back.
+// interface of docs/province.md, as strict as that page lets a platform
+// be: an httptest server that takes POSTed JSON records (another
+// Content-Type is refused 415), checks the signature against its own wall
+// clock (a timestamp more than SignWindow off is refused 401, as a real
+// platform would), checks the required fields under the names the centre
+// configured, their types, and that level, level_name and score agree,
+// upserts each record by its record id, and records what it received. It
+// can be put into an outage (503s) and back.
 //
 // It is written from the documented interface, not from bot/province:
 // the signature and the field checks here are its own, so they keep
@@ -18,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -46,6 +49,8 @@ const (
 	CodeReplay      = 40004 // X-Nonce seen before
 	CodeBody        = 40010 // not a JSON object
 	CodeField       = 40011 // a required field missing, of the wrong type, or an unknown field
+	CodeLevel       = 40012 // level, level_name and score do not agree
+	CodeContentType = 41500 // the body is not application/json
 	CodeUnavailable = 50300 // the outage
 )
 
@@ -169,6 +174,12 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(w, status, code, "injected failure")
 		return
 	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		why := fmt.Sprintf("Content-Type %q is not application/json", r.Header.Get("Content-Type"))
+		f.refused.Add(why)
+		answer(w, http.StatusUnsupportedMediaType, CodeContentType, why)
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		answer(w, http.StatusBadRequest, CodeBody, "cannot read the body")
@@ -236,6 +247,9 @@ func (f *Fake) check(h http.Header, body []byte) (rec map[string]any, status, co
 	if why := f.checkFields(rec); why != "" {
 		return nil, http.StatusBadRequest, CodeField, why
 	}
+	if why := f.checkLevel(rec); why != "" {
+		return nil, http.StatusBadRequest, CodeLevel, why
+	}
 	return rec, http.StatusOK, CodeOK, ""
 }
 
@@ -264,6 +278,40 @@ var (
 	levels     = []string{"very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied", "not_rated"}
 	fullMobile = regexp.MustCompile(`\d{11}`)
 )
+
+// levelOf is each level's name and score, as docs/province.md gives
+// them (the national five, 10/8/6/3/0; 未评价 has no score: null).
+var levelOf = map[string]struct {
+	name  string
+	score *float64
+}{
+	"very_satisfied":      {"非常满意", ptr(10)},
+	"satisfied":           {"满意", ptr(8)},
+	"basically_satisfied": {"基本满意", ptr(6)},
+	"dissatisfied":        {"不满意", ptr(3)},
+	"very_dissatisfied":   {"非常不满意", ptr(0)},
+	"not_rated":           {"未评价", nil},
+}
+
+func ptr(n float64) *float64 { return &n }
+
+// checkLevel: the record's level_name and score are its level's (the
+// fields' types checked already).
+func (f *Fake) checkLevel(rec map[string]any) string {
+	level, _ := rec[f.names["level"]].(string)
+	want := levelOf[level]
+	if name := rec[f.names["level_name"]]; name != want.name {
+		return fmt.Sprintf("level %s is %s, not %v", level, want.name, name)
+	}
+	score, _ := rec[f.names["score"]].(float64)
+	switch got := rec[f.names["score"]]; {
+	case want.score == nil && got != nil:
+		return fmt.Sprintf("level %s has no score, not %v", level, got)
+	case want.score != nil && (got == nil || score != *want.score):
+		return fmt.Sprintf("level %s scores %v, not %v", level, *want.score, got)
+	}
+	return ""
+}
 
 // checkFields: every field under the platform's name, of its type; no
 // name the platform does not know (a field sent under its default name
