@@ -220,6 +220,36 @@ func TestARefusedRecordIsFailedWithThePlatformsAnswer(t *testing.T) {
 	}
 }
 
+// The platform refuses every request whose timestamp is off its clock by
+// more than its window (401). That is the server's clock, not the record:
+// the record waits, retried, and goes by itself, once, when the clock is
+// put right — nobody has to find and send again each record of the day.
+func TestARecordRefusedForAClockOffGoesOnceTheClockIsRight(t *testing.T) {
+	fake := provincetest.NewFake(t, provinceAppID, provinceSecret, provinceFields)
+	ca := startProvinceApp(t, fake)
+	ca.setClock("2026-03-10T10:00:00+08:00")
+	fake.SetNow(func() time.Time { return time.Now().Add(10 * time.Minute) }) // bbcs's server is 10 minutes slow
+	const openid = "oProvinceSkewed"
+	c := ca.answered(openid, "已办结")
+	ca.clickLevel(openid, ca.ratingMenu(openid, c.No, 1), 2)
+	id := c.No + "-1-realestate"
+	n := ca.waitProvinceNotice(id, func(n models.Notice) bool { return n.Attempts >= 1 && n.LastError != "" })
+	if n.Status != models.NoticePending || !strings.Contains(n.LastError, "401") {
+		t.Fatalf("a record refused for the clock: status %s, error %q; want pending, to be tried again", n.Status, n.LastError)
+	}
+	if fake.Record(id) != nil {
+		t.Fatal("the platform stored a record it refused")
+	}
+
+	fake.SetNow(nil)                         // the server's clock is put right (NTP)
+	ca.setClock("2026-03-10T10:11:00+08:00") // past the outbox's longest wait between tries
+	ca.waitProvinceNotice(id, func(n models.Notice) bool { return n.Status == models.NoticeSent })
+	time.Sleep(300 * time.Millisecond) // a second delivery would come now
+	if got := fake.Of(id); len(got) != 1 || got[0].Body["level"] != "satisfied" {
+		t.Fatalf("after the clock was put right the platform got %s %d times: %+v", id, len(got), got)
+	}
+}
+
 // Where no province.url is configured nothing is queued for the
 // platform, not even a row: not for a rating, nor for a round closed 未评价.
 func TestNoProvinceNoRecordsQueued(t *testing.T) {
