@@ -2,10 +2,12 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
 
 	"bbcs/models"
@@ -27,6 +29,9 @@ type outcome struct {
 	done chan error
 	lead chan struct{}
 	err  error // the write's result, set by the batch's writer
+	// leaseEnds is when the notice's claim ends by the wall clock (zero:
+	// unknown, a lease from now): see writeOutcomes.
+	leaseEnds time.Time
 }
 
 // maxOutcomes bounds one statement's rows.
@@ -84,26 +89,26 @@ func (d *Dispatcher) record(r *reserve, q *outcomes, o *outcome) error {
 	return o.err
 }
 
-// writeOutcomes writes a batch, trying again for as long as the lease (by
-// the wall clock: the database, not bbcs's clock, is what we wait for),
-// and leaves each outcome's result in its err. A batch the database
-// refuses is split into single rows, so that one row it cannot take (a
-// value out of range, say) does not hold the others back.
+// writeOutcomes writes a batch, trying again until the earliest of its
+// claims' leases ends (by the wall clock: the database, not bbcs's clock,
+// is what we wait for), and leaves each outcome's result in its err.
+// Past the lease another claim sends the notice again anyway, and the
+// lane's other sends wait behind this batch meanwhile.
+//
+// A batch the database refuses is split into single rows, so that one
+// row it cannot take (a value out of range, say) does not hold the others
+// back. A batch that fails because the database cannot be reached (or
+// fails everything) is not: each row alone would fail the same way, a
+// statement each (200 a round for a full batch), and each could wait out
+// a dial; it is tried again whole.
 func (d *Dispatcher) writeOutcomes(r *reserve, batch []*outcome) {
-	giveUp := time.Now().Add(d.Lease)
+	giveUp := d.giveUp(batch)
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		err := d.writeBatch(r, batch)
-		if err != nil && len(batch) > 1 {
-			var left []*outcome
-			for _, o := range batch {
-				if o.err = d.writeBatch(r, []*outcome{o}); o.err != nil {
-					left = append(left, o)
-				}
-			}
-			if len(left) == 0 {
+		err := d.writeBatch(r, batch, giveUp)
+		if err != nil && len(batch) > 1 && refused(err) {
+			if batch, err = d.writeEach(r, batch, giveUp); len(batch) == 0 {
 				return
 			}
-			batch = left
 		}
 		for _, o := range batch {
 			o.err = err
@@ -116,9 +121,106 @@ func (d *Dispatcher) writeOutcomes(r *reserve, batch []*outcome) {
 	}
 }
 
+// giveUp is when writeOutcomes stops trying a batch: when the earliest of
+// its claims' leases ends, but not before one attempt had its time (a
+// batch that waited behind another for the whole lease is still worth a
+// try: its outcomes are what was sent).
+func (d *Dispatcher) giveUp(batch []*outcome) time.Time {
+	now := time.Now()
+	giveUp := now.Add(d.Lease)
+	for _, o := range batch {
+		if !o.leaseEnds.IsZero() && o.leaseEnds.Before(giveUp) {
+			giveUp = o.leaseEnds
+		}
+	}
+	if first := now.Add(d.attemptTimeout()); giveUp.Before(first) {
+		return first
+	}
+	return giveUp
+}
+
+// writeEach writes the rows of a batch the database refused one at a
+// time, and returns those not written, with the last error. It stops at
+// the first row that fails for another reason than a refusal: then the
+// database is failing everything (it went away meanwhile), and the rest
+// would fail too, each a statement and perhaps a dial.
+func (d *Dispatcher) writeEach(r *reserve, batch []*outcome, giveUp time.Time) (left []*outcome, err error) {
+	for i, o := range batch {
+		if o.err = d.writeBatch(r, []*outcome{o}, giveUp); o.err == nil {
+			continue
+		}
+		left, err = append(left, o), o.err
+		if !refused(o.err) {
+			return append(left, batch[i+1:]...), err
+		}
+	}
+	return left, err
+}
+
+// attemptTimeout bounds one statement of outcomes, so that one hung on a
+// dead connection — a database whose host dropped off the network never
+// answers, and a new connection waits out the driver's dial — gives way
+// to the next attempt on a new connection well within the lease.
+func (d *Dispatcher) attemptTimeout() time.Duration {
+	return min(10*time.Second, max(d.Lease/4, time.Second))
+}
+
+// refused reports whether err is the database's answer to the statement:
+// it was reached and declined this statement (a value it cannot take, a
+// trigger's SIGNAL, a constraint). Not a connection refused or broken, a
+// timeout or a cancelled context, nor an answer that says the database
+// declines everything for now (shutting down, read-only, a lock wait, out
+// of connections or disk): those are worth trying again whole, not row by
+// row.
+func refused(err error) bool {
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return !mysqlUnavailable[my.Number]
+	}
+	// SQLite's errors (modernc's, through glebarez/sqlite) carry its
+	// result code; asked by method so as not to import the driver here.
+	var lite interface{ Code() int }
+	if errors.As(err, &lite) {
+		return sqliteRefusals[lite.Code()&0xff]
+	}
+	return false
+}
+
+// mysqlUnavailable are the MySQL/MariaDB errors that say the server fails
+// statements whatever their rows.
+var mysqlUnavailable = map[uint16]bool{
+	1021: true,                         // disk full
+	1030: true,                         // got error from the storage engine
+	1037: true, 1038: true, 1041: true, // out of memory, of resources
+	1040: true,                         // too many connections
+	1044: true, 1045: true, 1142: true, // access denied
+	1047: true,                                                 // unknown command (a Galera node not ready)
+	1053: true,                                                 // server shutting down
+	1152: true, 1158: true, 1159: true, 1160: true, 1161: true, // network errors
+	1205: true, 1213: true, // lock wait timeout, deadlock
+	1290: true, 1792: true, 1836: true, // read-only
+	1317: true, 1927: true, // query interrupted, connection killed
+	1969: true, 3024: true, // statement timeouts (MariaDB, MySQL)
+	4031: true, // disconnected for inactivity
+}
+
+// sqliteRefusals are the SQLite primary result codes that refuse the
+// statement itself; the others (busy, locked, I/O, full, read-only …) fail
+// whatever is written.
+var sqliteRefusals = map[int]bool{
+	1:  true, // SQLITE_ERROR: the statement is wrong
+	18: true, // SQLITE_TOOBIG
+	19: true, // SQLITE_CONSTRAINT, a trigger's RAISE among them
+	20: true, // SQLITE_MISMATCH
+	25: true, // SQLITE_RANGE
+}
+
 // writeBatch is one statement for the batch: each changed column a CASE
 // over the rows' ids, which MariaDB, MySQL, TiDB and SQLite all run.
-func (d *Dispatcher) writeBatch(r *reserve, batch []*outcome) error {
+func (d *Dispatcher) writeBatch(r *reserve, batch []*outcome, giveUp time.Time) error {
 	var sql strings.Builder
 	args := make([]any, 0, 8*len(batch))
 	sql.WriteString("UPDATE notices SET claimed_until = NULL")
@@ -184,7 +286,15 @@ func (d *Dispatcher) writeBatch(r *reserve, batch []*outcome) error {
 		args = append(args, o.id)
 	}
 	sql.WriteString(")")
-	return r.do(context.Background(), d.db, func(db *gorm.DB) error {
+	// Bounded: see attemptTimeout. Not beyond giveUp either, but each
+	// attempt gets its time: giveUp leaves room for one.
+	deadline := time.Now().Add(d.attemptTimeout())
+	if giveUp.After(time.Now()) && giveUp.Before(deadline) {
+		deadline = giveUp
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	return r.do(ctx, d.db, func(db *gorm.DB) error {
 		return db.Exec(sql.String(), args...).Error
 	})
 }
