@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,7 @@ type outcome struct {
 	// leaseEnds is when the notice's claim ends by the wall clock (zero:
 	// unknown, a lease from now): see writeOutcomes.
 	leaseEnds time.Time
+	refusals  int // how often the database refused the row alone
 }
 
 // maxOutcomes bounds one statement's rows.
@@ -75,10 +77,7 @@ func (d *Dispatcher) record(r *reserve, q *outcomes, o *outcome) error {
 	q.queue = append(q.queue[:0], q.queue[n:]...)
 	q.mu.Unlock()
 
-	d.writeOutcomes(r, batch)
-	for _, b := range batch[1:] { // batch[0] is o
-		b.done <- b.err
-	}
+	d.writeOutcomes(r, batch) // settles each, o (batch[0]) too
 	q.mu.Lock()
 	if len(q.queue) > 0 {
 		q.queue[0].lead <- struct{}{} // the next batch is its to write
@@ -86,14 +85,15 @@ func (d *Dispatcher) record(r *reserve, q *outcomes, o *outcome) error {
 		q.writing = false
 	}
 	q.mu.Unlock()
-	return o.err
+	return <-o.done
 }
 
 // writeOutcomes writes a batch, trying again until the earliest of its
 // claims' leases ends (by the wall clock: the database, not bbcs's clock,
-// is what we wait for), and leaves each outcome's result in its err.
-// Past the lease another claim sends the notice again anyway, and the
-// lane's other sends wait behind this batch meanwhile.
+// is what we wait for), and settles each outcome (see settle) as soon as
+// its row is written or given up on. Past the lease another claim sends
+// the notice again anyway, and the lane's other sends wait behind this
+// batch meanwhile.
 //
 // A batch the database refuses is split into single rows, so that one
 // row it cannot take (a value out of range, say) does not hold the others
@@ -105,20 +105,38 @@ func (d *Dispatcher) writeOutcomes(r *reserve, batch []*outcome) {
 	giveUp := d.giveUp(batch)
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
 		err := d.writeBatch(r, batch, giveUp)
-		if err != nil && len(batch) > 1 && refused(err) {
-			if batch, err = d.writeEach(r, batch, giveUp); len(batch) == 0 {
-				return
-			}
-		}
 		for _, o := range batch {
 			o.err = err
 		}
-		if err == nil || time.Now().Add(wait).After(giveUp) {
+		switch {
+		case err == nil:
+			batch = settle(batch)
+		case refused(err) && len(batch) > 1:
+			batch = d.writeEach(r, batch, giveUp)
+		case refused(err):
+			batch[0].refusals++
+		}
+		if batch = d.writeReduced(r, batch, giveUp); len(batch) == 0 {
 			return
 		}
-		d.log.Warn("outbox: cannot record deliveries yet, trying again", "notices", len(batch), "first", batch[0].id, "err", err)
+		if time.Now().Add(wait).After(giveUp) {
+			settle(batch)
+			return
+		}
+		d.log.Warn("outbox: cannot record deliveries yet, trying again", "notices", len(batch), "first", batch[0].id, "err", batch[0].err)
 		time.Sleep(wait)
 	}
+}
+
+// settle hands each outcome's result (its err) to its send, and returns
+// none left. A send whose row is written returns at once, not when the
+// rest of its batch is done: one row the database refuses must not hold
+// the others' sends (and the lane's workers) back.
+func settle(batch []*outcome) []*outcome {
+	for _, o := range batch {
+		o.done <- o.err
+	}
+	return nil
 }
 
 // giveUp is when writeOutcomes stops trying a batch: when the earliest of
@@ -140,21 +158,78 @@ func (d *Dispatcher) giveUp(batch []*outcome) time.Time {
 }
 
 // writeEach writes the rows of a batch the database refused one at a
-// time, and returns those not written, with the last error. It stops at
-// the first row that fails for another reason than a refusal: then the
+// time, settles those written, and returns the others. It stops at the
+// first row that fails for another reason than a refusal: then the
 // database is failing everything (it went away meanwhile), and the rest
 // would fail too, each a statement and perhaps a dial.
-func (d *Dispatcher) writeEach(r *reserve, batch []*outcome, giveUp time.Time) (left []*outcome, err error) {
+func (d *Dispatcher) writeEach(r *reserve, batch []*outcome, giveUp time.Time) (left []*outcome) {
 	for i, o := range batch {
 		if o.err = d.writeBatch(r, []*outcome{o}, giveUp); o.err == nil {
+			settle([]*outcome{o})
 			continue
 		}
-		left, err = append(left, o), o.err
+		left = append(left, o)
 		if !refused(o.err) {
-			return append(left, batch[i+1:]...), err
+			for _, rest := range batch[i+1:] {
+				rest.err = o.err
+			}
+			return append(left, batch[i+1:]...)
 		}
+		o.refusals++
 	}
-	return left, err
+	return left
+}
+
+// refusedTries is how often a row the database refuses is tried before a
+// reduced outcome is written instead (see writeReduced): a refusal is
+// rarely one the database changes its mind on, and the lane's other
+// sends wait meanwhile.
+const refusedTries = 3
+
+// writeReduced writes, for each outcome of the batch refused refusedTries
+// times, the least the notice must not go without: the claim released,
+// and the status and sent_at the send decided (a sent notice must not
+// stay claimed: after the lease it would be sent again), with a short
+// note instead of the receipt, the error and the try given back, any of
+// which may be what the database refused. It settles those and returns
+// the others. Only if the database refuses that too is the send told so;
+// its notice stays claimed and goes out again after the lease.
+func (d *Dispatcher) writeReduced(r *reserve, batch []*outcome, giveUp time.Time) (left []*outcome) {
+	for _, o := range batch {
+		if o.refusals < refusedTries {
+			left = append(left, o)
+			continue
+		}
+		err := d.writeBatch(r, []*outcome{reduced(o)}, giveUp)
+		switch {
+		case err == nil:
+			d.log.Error("outbox: the database refused a delivery's outcome; recorded without its receipt and error", "id", o.id, "err", o.err)
+			o.err = nil
+		case refused(err):
+			o.err = fmt.Errorf("the database refused its outcome (%v), and without its receipt and error too: %w", o.err, err)
+		default: // the database went away meanwhile: try again with the others
+			o.err = err
+			left = append(left, o)
+			continue
+		}
+		settle([]*outcome{o})
+	}
+	return left
+}
+
+// reduced is o without what the database may have refused: see
+// writeReduced.
+func reduced(o *outcome) *outcome {
+	note := "outcome could not be recorded"
+	var my *mysql.MySQLError
+	var lite interface{ Code() int }
+	switch {
+	case errors.As(o.err, &my):
+		note += fmt.Sprintf(": %d", my.Number)
+	case errors.As(o.err, &lite):
+		note += fmt.Sprintf(": sqlite %d", lite.Code())
+	}
+	return &outcome{id: o.id, status: o.status, sentAt: o.sentAt, nextAttemptAt: o.nextAttemptAt, lastError: &note}
 }
 
 // attemptTimeout bounds one statement of outcomes, so that one hung on a

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -436,4 +437,72 @@ func TestADatabaseOutageNeitherSplitsTheOutcomesNorOutlastsTheLease(t *testing.T
 		t.Errorf("%d statements during a %s outage, want a few: outcomes are not split row by row when the database is unreachable", n, d.Lease)
 	}
 	l.restore()
+}
+
+// One row the database refuses (here a trigger refuses the receipt of
+// one notice) among twenty outcomes written together: the other nineteen
+// are written at once, the refused one is tried a few times and then
+// recorded without what the database refused — sent, no longer claimed,
+// with a note — and not after the whole lease: nothing goes out twice.
+// When the database refuses every change to the row, the send reports it
+// after those few tries, not after the lease.
+func TestARowTheDatabaseRefusesDoesNotHoldUpTheLane(t *testing.T) {
+	for _, tc := range []struct {
+		name, when string
+		reduced    bool // the reduced outcome is taken
+	}{
+		{"its receipt", "NOT (NEW.receipt <=> OLD.receipt)", true},
+		{"every change", "TRUE", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := testenv.MySQL(t)
+			clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
+			notices := staffNotices(t, db, clk, 20)
+			bad := notices[7].ID
+			if err := db.Exec(fmt.Sprintf("CREATE TRIGGER refuse_one BEFORE UPDATE ON notices FOR EACH ROW "+
+				"BEGIN IF NEW.id = %d AND NEW.claimed_until IS NULL AND %s THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'; END IF; END", bad, tc.when)).Error; err != nil {
+				t.Fatal(err)
+			}
+			p := &atOnce{want: 20, open: make(chan struct{}), sent: map[uint64]int{}}
+			d := outbox.New(db, clk, p, testenv.Quiet()) // a lease of a minute
+			sent, err := deliverWithin(t, d, 5*time.Second)
+			if tc.reduced && (sent != 20 || err != nil) {
+				t.Errorf("DeliverDue: %d sent (%v), want 20", sent, err)
+			}
+			if !tc.reduced && (sent != 19 || err == nil || !strings.Contains(err.Error(), fmt.Sprint(bad))) {
+				t.Errorf("DeliverDue: %d sent (%v), want 19 and the refusal of notice %d", sent, err, bad)
+			}
+			var got []models.Notice
+			if err := db.Order("id").Find(&got).Error; err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range got {
+				switch {
+				case n.ID != bad:
+					if n.Status != models.NoticeSent || n.Receipt != fmt.Sprintf("msg-%d", n.ID) || n.ClaimedUntil != nil {
+						t.Errorf("notice %d: %s receipt %q claimed %v; want sent with its own receipt", n.ID, n.Status, n.Receipt, n.ClaimedUntil)
+					}
+				case tc.reduced:
+					if n.Status != models.NoticeSent || n.SentAt == nil || n.Receipt != "" || n.ClaimedUntil != nil || n.LastError != "outcome could not be recorded: 1644" {
+						t.Errorf("the refused notice: %s sent %v receipt %q claimed %v error %q; want sent, released, with a note", n.Status, n.SentAt, n.Receipt, n.ClaimedUntil, n.LastError)
+					}
+				default:
+					if n.Status != models.NoticePending || n.ClaimedUntil == nil {
+						t.Errorf("the notice refused every change: %s claimed %v; want it left as it was", n.Status, n.ClaimedUntil)
+					}
+				}
+			}
+			if tc.reduced {
+				clk.Advance(d.Lease + time.Second)
+				if again, err := d.DeliverDue(context.Background()); again != 0 || err != nil {
+					t.Errorf("after the lease %d went out again (%v), want none", again, err)
+				}
+			}
+			for _, n := range notices {
+				if k := p.times(n.ID); k != 1 {
+					t.Errorf("notice %d went out %d times", n.ID, k)
+				}
+			}
+		})
+	}
 }
