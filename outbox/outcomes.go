@@ -120,7 +120,14 @@ func (d *Dispatcher) writeOutcomes(r *reserve, batch []*outcome) {
 			return
 		}
 		if time.Now().Add(wait).After(giveUp) {
-			settle(batch)
+			// Out of time: a row refused so far is better recorded
+			// reduced than left claimed, to go out again after the lease.
+			for _, o := range batch {
+				if o.refusals > 0 {
+					o.refusals = refusedTries
+				}
+			}
+			settle(d.writeReduced(r, batch, giveUp))
 			return
 		}
 		d.log.Warn("outbox: cannot record deliveries yet, trying again", "notices", len(batch), "first", batch[0].id, "err", batch[0].err)
