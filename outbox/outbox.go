@@ -439,9 +439,10 @@ func claimToken() string {
 
 // deliver sends one claimed notice and records the outcome.
 func (d *Dispatcher) deliver(ctx context.Context, r *reserve, n *models.Notice) (bool, error) {
+	leaseEnds := d.leaseEnds(n)
 	receipt, sendErr := d.sender.Send(ctx, n)
 	done := d.clock.Now()
-	o := &outcome{id: n.ID}
+	o := &outcome{id: n.ID, leaseEnds: leaseEnds}
 	var deferred *bot.DeferredError
 	switch {
 	case errors.As(sendErr, &deferred):
@@ -465,6 +466,19 @@ func (d *Dispatcher) deliver(ctx context.Context, r *reserve, n *models.Notice) 
 		return false, fmt.Errorf("outbox: record delivery of notice %d: %w", n.ID, err)
 	}
 	return sendErr == nil, nil
+}
+
+// leaseEnds is when n's claim ends by the wall clock, read before the
+// send (which may take a while): its outcome is tried until then (see
+// writeOutcomes). The claim is dated by the business clock, which the test
+// clock may have moved: what is left of it is taken as a length, at most
+// a lease.
+func (d *Dispatcher) leaseEnds(n *models.Notice) time.Time {
+	if n.ClaimedUntil == nil {
+		return time.Time{}
+	}
+	left := min(max(n.ClaimedUntil.Sub(d.clock.Now()), 0), d.Lease)
+	return time.Now().Add(left)
 }
 
 // laneOf is the lane a notice goes out in.

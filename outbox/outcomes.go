@@ -2,10 +2,13 @@ package outbox
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
 
 	"bbcs/models"
@@ -27,6 +30,10 @@ type outcome struct {
 	done chan error
 	lead chan struct{}
 	err  error // the write's result, set by the batch's writer
+	// leaseEnds is when the notice's claim ends by the wall clock (zero:
+	// unknown, a lease from now): see writeOutcomes.
+	leaseEnds time.Time
+	refusals  int // how often the database refused the row alone
 }
 
 // maxOutcomes bounds one statement's rows.
@@ -70,10 +77,7 @@ func (d *Dispatcher) record(r *reserve, q *outcomes, o *outcome) error {
 	q.queue = append(q.queue[:0], q.queue[n:]...)
 	q.mu.Unlock()
 
-	d.writeOutcomes(r, batch)
-	for _, b := range batch[1:] { // batch[0] is o
-		b.done <- b.err
-	}
+	d.writeOutcomes(r, batch) // settles each, o (batch[0]) too
 	q.mu.Lock()
 	if len(q.queue) > 0 {
 		q.queue[0].lead <- struct{}{} // the next batch is its to write
@@ -81,44 +85,224 @@ func (d *Dispatcher) record(r *reserve, q *outcomes, o *outcome) error {
 		q.writing = false
 	}
 	q.mu.Unlock()
-	return o.err
+	return <-o.done
 }
 
-// writeOutcomes writes a batch, trying again for as long as the lease (by
-// the wall clock: the database, not bbcs's clock, is what we wait for),
-// and leaves each outcome's result in its err. A batch the database
-// refuses is split into single rows, so that one row it cannot take (a
-// value out of range, say) does not hold the others back.
+// writeOutcomes writes a batch, trying again until the earliest of its
+// claims' leases ends (by the wall clock: the database, not bbcs's clock,
+// is what we wait for), and settles each outcome (see settle) as soon as
+// its row is written or given up on. Past the lease another claim sends
+// the notice again anyway, and the lane's other sends wait behind this
+// batch meanwhile.
+//
+// A batch the database refuses is split into single rows, so that one
+// row it cannot take (a value out of range, say) does not hold the others
+// back. A batch that fails because the database cannot be reached (or
+// fails everything) is not: each row alone would fail the same way, a
+// statement each (200 a round for a full batch), and each could wait out
+// a dial; it is tried again whole.
 func (d *Dispatcher) writeOutcomes(r *reserve, batch []*outcome) {
-	giveUp := time.Now().Add(d.Lease)
+	giveUp := d.giveUp(batch)
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		err := d.writeBatch(r, batch)
-		if err != nil && len(batch) > 1 {
-			var left []*outcome
-			for _, o := range batch {
-				if o.err = d.writeBatch(r, []*outcome{o}); o.err != nil {
-					left = append(left, o)
-				}
-			}
-			if len(left) == 0 {
-				return
-			}
-			batch = left
-		}
+		err := d.writeBatch(r, batch, giveUp)
 		for _, o := range batch {
 			o.err = err
 		}
-		if err == nil || time.Now().Add(wait).After(giveUp) {
+		switch {
+		case err == nil:
+			batch = settle(batch)
+		case refused(err) && len(batch) > 1:
+			batch = d.writeEach(r, batch, giveUp)
+		case refused(err):
+			batch[0].refusals++
+		}
+		if batch = d.writeReduced(r, batch, giveUp); len(batch) == 0 {
 			return
 		}
-		d.log.Warn("outbox: cannot record deliveries yet, trying again", "notices", len(batch), "first", batch[0].id, "err", err)
+		if time.Now().Add(wait).After(giveUp) {
+			// Out of time: a row refused so far is better recorded
+			// reduced than left claimed, to go out again after the lease.
+			for _, o := range batch {
+				if o.refusals > 0 {
+					o.refusals = refusedTries
+				}
+			}
+			settle(d.writeReduced(r, batch, giveUp))
+			return
+		}
+		d.log.Warn("outbox: cannot record deliveries yet, trying again", "notices", len(batch), "first", batch[0].id, "err", batch[0].err)
 		time.Sleep(wait)
 	}
 }
 
+// settle hands each outcome's result (its err) to its send, and returns
+// none left. A send whose row is written returns at once, not when the
+// rest of its batch is done: one row the database refuses must not hold
+// the others' sends (and the lane's workers) back.
+func settle(batch []*outcome) []*outcome {
+	for _, o := range batch {
+		o.done <- o.err
+	}
+	return nil
+}
+
+// giveUp is when writeOutcomes stops trying a batch: when the earliest of
+// its claims' leases ends, but not before one attempt had its time (a
+// batch that waited behind another for the whole lease is still worth a
+// try: its outcomes are what was sent).
+func (d *Dispatcher) giveUp(batch []*outcome) time.Time {
+	now := time.Now()
+	giveUp := now.Add(d.Lease)
+	for _, o := range batch {
+		if !o.leaseEnds.IsZero() && o.leaseEnds.Before(giveUp) {
+			giveUp = o.leaseEnds
+		}
+	}
+	if first := now.Add(d.attemptTimeout()); giveUp.Before(first) {
+		return first
+	}
+	return giveUp
+}
+
+// writeEach writes the rows of a batch the database refused one at a
+// time, settles those written, and returns the others. It stops at the
+// first row that fails for another reason than a refusal: then the
+// database is failing everything (it went away meanwhile), and the rest
+// would fail too, each a statement and perhaps a dial.
+func (d *Dispatcher) writeEach(r *reserve, batch []*outcome, giveUp time.Time) (left []*outcome) {
+	for i, o := range batch {
+		if o.err = d.writeBatch(r, []*outcome{o}, giveUp); o.err == nil {
+			settle([]*outcome{o})
+			continue
+		}
+		left = append(left, o)
+		if !refused(o.err) {
+			for _, rest := range batch[i+1:] {
+				rest.err = o.err
+			}
+			return append(left, batch[i+1:]...)
+		}
+		o.refusals++
+	}
+	return left
+}
+
+// refusedTries is how often a row the database refuses is tried before a
+// reduced outcome is written instead (see writeReduced): a refusal is
+// rarely one the database changes its mind on, and the lane's other
+// sends wait meanwhile.
+const refusedTries = 3
+
+// writeReduced writes, for each outcome of the batch refused refusedTries
+// times, the least the notice must not go without: the claim released,
+// and the status and sent_at the send decided (a sent notice must not
+// stay claimed: after the lease it would be sent again), with a short
+// note instead of the receipt, the error and the try given back, any of
+// which may be what the database refused. It settles those and returns
+// the others. Only if the database refuses that too is the send told so;
+// its notice stays claimed and goes out again after the lease.
+func (d *Dispatcher) writeReduced(r *reserve, batch []*outcome, giveUp time.Time) (left []*outcome) {
+	for _, o := range batch {
+		if o.refusals < refusedTries {
+			left = append(left, o)
+			continue
+		}
+		err := d.writeBatch(r, []*outcome{reduced(o)}, giveUp)
+		switch {
+		case err == nil:
+			d.log.Error("outbox: the database refused a delivery's outcome; recorded without its receipt and error", "id", o.id, "err", o.err)
+			o.err = nil
+		case refused(err):
+			o.err = fmt.Errorf("the database refused its outcome (%v), and without its receipt and error too: %w", o.err, err)
+		default: // the database went away meanwhile: try again with the others
+			o.err = err
+			left = append(left, o)
+			continue
+		}
+		settle([]*outcome{o})
+	}
+	return left
+}
+
+// reduced is o without what the database may have refused: see
+// writeReduced.
+func reduced(o *outcome) *outcome {
+	note := "outcome could not be recorded"
+	var my *mysql.MySQLError
+	var lite interface{ Code() int }
+	switch {
+	case errors.As(o.err, &my):
+		note += fmt.Sprintf(": %d", my.Number)
+	case errors.As(o.err, &lite):
+		note += fmt.Sprintf(": sqlite %d", lite.Code())
+	}
+	return &outcome{id: o.id, status: o.status, sentAt: o.sentAt, nextAttemptAt: o.nextAttemptAt, lastError: &note}
+}
+
+// attemptTimeout bounds one statement of outcomes, so that one hung on a
+// dead connection — a database whose host dropped off the network never
+// answers, and a new connection waits out the driver's dial — gives way
+// to the next attempt on a new connection well within the lease.
+func (d *Dispatcher) attemptTimeout() time.Duration {
+	return min(10*time.Second, max(d.Lease/4, time.Second))
+}
+
+// refused reports whether err is the database's answer to the statement:
+// it was reached and declined this statement (a value it cannot take, a
+// trigger's SIGNAL, a constraint). Not a connection refused or broken, a
+// timeout or a cancelled context, nor an answer that says the database
+// declines everything for now (shutting down, read-only, a lock wait, out
+// of connections or disk): those are worth trying again whole, not row by
+// row.
+func refused(err error) bool {
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return !mysqlUnavailable[my.Number]
+	}
+	// SQLite's errors (modernc's, through glebarez/sqlite) carry its
+	// result code; asked by method so as not to import the driver here.
+	var lite interface{ Code() int }
+	if errors.As(err, &lite) {
+		return sqliteRefusals[lite.Code()&0xff]
+	}
+	return false
+}
+
+// mysqlUnavailable are the MySQL/MariaDB errors that say the server fails
+// statements whatever their rows.
+var mysqlUnavailable = map[uint16]bool{
+	1021: true,                         // disk full
+	1030: true,                         // got error from the storage engine
+	1037: true, 1038: true, 1041: true, // out of memory, of resources
+	1040: true,                         // too many connections
+	1044: true, 1045: true, 1142: true, // access denied
+	1047: true,                                                 // unknown command (a Galera node not ready)
+	1053: true,                                                 // server shutting down
+	1152: true, 1158: true, 1159: true, 1160: true, 1161: true, // network errors
+	1205: true, 1213: true, // lock wait timeout, deadlock
+	1290: true, 1792: true, 1836: true, // read-only
+	1317: true, 1927: true, // query interrupted, connection killed
+	1969: true, 3024: true, // statement timeouts (MariaDB, MySQL)
+	4031: true, // disconnected for inactivity
+}
+
+// sqliteRefusals are the SQLite primary result codes that refuse the
+// statement itself; the others (busy, locked, I/O, full, read-only …) fail
+// whatever is written.
+var sqliteRefusals = map[int]bool{
+	1:  true, // SQLITE_ERROR: the statement is wrong
+	18: true, // SQLITE_TOOBIG
+	19: true, // SQLITE_CONSTRAINT, a trigger's RAISE among them
+	20: true, // SQLITE_MISMATCH
+	25: true, // SQLITE_RANGE
+}
+
 // writeBatch is one statement for the batch: each changed column a CASE
 // over the rows' ids, which MariaDB, MySQL, TiDB and SQLite all run.
-func (d *Dispatcher) writeBatch(r *reserve, batch []*outcome) error {
+func (d *Dispatcher) writeBatch(r *reserve, batch []*outcome, giveUp time.Time) error {
 	var sql strings.Builder
 	args := make([]any, 0, 8*len(batch))
 	sql.WriteString("UPDATE notices SET claimed_until = NULL")
@@ -184,7 +368,15 @@ func (d *Dispatcher) writeBatch(r *reserve, batch []*outcome) error {
 		args = append(args, o.id)
 	}
 	sql.WriteString(")")
-	return r.do(context.Background(), d.db, func(db *gorm.DB) error {
+	// Bounded: see attemptTimeout. Not beyond giveUp either, but each
+	// attempt gets its time: giveUp leaves room for one.
+	deadline := time.Now().Add(d.attemptTimeout())
+	if giveUp.After(time.Now()) && giveUp.Before(deadline) {
+		deadline = giveUp
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	return r.do(ctx, d.db, func(db *gorm.DB) error {
 		return db.Exec(sql.String(), args...).Error
 	})
 }
