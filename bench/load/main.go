@@ -17,10 +17,13 @@
 //     and from 200 concurrent senders (closed loop: throughput);
 //   - the same open and closed loops against the floor: a minimal echo
 //     webhook on silenceper/wechat/v2 alone (verify, decrypt, parse, reply),
-//     the same wire work without bbcs's.
+//     the same wire work without bbcs's;
+//   - and against the floor with storage (floorstore.go): the floor plus
+//     only the Redis, MariaDB and outbox work bbcs's design requires, the
+//     least any program keeping that design could cost.
 //
 // Markdown tables go to stdout, progress to stderr. From the module root
-// (about 2.5 minutes; the whole day at 50× adds 8 minutes):
+// (about 4 minutes; the whole day at 50× adds 8 minutes):
 //
 //	go run ./bench/load
 //	go run ./bench/load -rate 1000 -duration 20s -senders 200 -day-from 09:00 -day-to 17:00
