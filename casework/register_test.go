@@ -290,3 +290,55 @@ func TestRegisterMakesTheDaysCounterAgainWhenItWent(t *testing.T) {
 		t.Errorf("the next case is %s, want BB20260310-002", next.No)
 	}
 }
+
+// 第四条: the roster's specialist for the day, if still active; else the
+// rotation's turn among its active specialists (a name that is not a
+// specialist, or has left, takes no turn); else the first specialist on
+// file; and when there is none, a message that says what to configure.
+func TestTheOwnerOnDutyWhenTheRosterCannotSay(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00") // the roster names 李明 (li) for this day
+	reg := casework.Registration{
+		ApplicantName: "张先生", ApplicantMobile: "13912345678", Category: models.CategoryAttitude,
+		Matter: "窗口工作人员态度差", Channel: models.ChannelServiceAccount, OpenID: "oOnDuty",
+	}
+	owner := func(what string) string {
+		t.Helper()
+		c, err := h.svc.Register(h.ctx, casework.Applicant("张先生"), reg)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return c.OwnerID
+	}
+	setActive := func(id string, active bool) {
+		t.Helper()
+		must(t, "staff", h.db.Model(&models.Staff{}).Where("id = ?", id).Update("active", active).Error)
+	}
+	setRotation := func(ids ...string) {
+		t.Helper()
+		rows := models.Settings{Rotation: ids}.Rows()
+		for _, r := range rows {
+			if r.Name == models.SettingRotation {
+				must(t, "rotation", h.db.Save(&r).Error)
+			}
+		}
+	}
+
+	if got := owner("the roster"); got != "li" {
+		t.Errorf("owner = %s, want li from the roster", got)
+	}
+	setActive("li", false) // 李明 has left: the rotation decides, without her
+	setRotation("zhang", "li", "wang")
+	if got := owner("the rotation"); got != "wang" {
+		t.Errorf("owner = %s, want wang: the only active specialist in the rotation (zhang is window staff, li has left)", got)
+	}
+	setRotation()
+	setActive("li", true)
+	h.clock.Set(at("2026-03-11 10:00")) // no roster entry, no rotation
+	if got := owner("the first on file"); got != "li" {
+		t.Errorf("owner = %s, want li, the first specialist on file", got)
+	}
+	setActive("li", false)
+	setActive("wang", false)
+	_, err := h.svc.Register(h.ctx, casework.Applicant("张先生"), reg)
+	wantErr(t, err, models.ErrNotFound, "当前没有值班的接诉即办专员，请管理员配置值班表（duty.roster）")
+}
