@@ -6,8 +6,14 @@ import (
 	"bbcs/models"
 )
 
-// RectifyCommand is the group command a window head reports a 差评整改 with.
-func RectifyCommand(caseNo string) string {
+// RectifyCommand is the group command a window head (or the 分管领导)
+// reports a 差评整改 with. A department's names the department, so that the
+// same command works for a leader who answers for several on the case;
+// the centre's own (unit "") is reported by the case owner.
+func RectifyCommand(caseNo, unit string) string {
+	if unit != "" {
+		return "整改 " + caseNo + " " + unit + " 属实|不属实 核实情况和整改措施"
+	}
 	return "整改 " + caseNo + " 属实|不属实 核实情况和整改措施"
 }
 
@@ -31,8 +37,12 @@ func rectifyCard(kind models.NoticeKind, d models.NoticeData, applicant string) 
 	}
 	// The group's people report by command; the API is for the centre's
 	// own systems and is in the README, not on a card staff read.
-	how := []string{"核实后发送（在群里请 @我）：" + RectifyCommand(d.CaseNo)}
-	report := []Action{{Label: "报告整改", Command: RectifyCommand(d.CaseNo)}}
+	unit := ""
+	if d.Department != "" {
+		unit = d.DepartmentName
+	}
+	how := []string{"核实后发送（在群里请 @我）：" + RectifyCommand(d.CaseNo, unit)}
+	report := []Action{{Label: "报告整改", Command: RectifyCommand(d.CaseNo, unit)}}
 	switch kind {
 	case models.NoticeRectifyOpened:
 		lines := append([]string{"单位：" + d.DepartmentName, "事项：" + d.Matter, "反映人：" + applicant, rated,

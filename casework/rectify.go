@@ -177,7 +177,8 @@ func (ch *change) rectificationToReport(dept string) (*models.Rectification, err
 			if err != nil {
 				return nil, err
 			}
-			return nil, models.Errorf(models.ErrInvalid, "案件 %s 有%s和%s的差评整改都待您报告，请写明报告哪个部门的整改（department）", ch.c.No, a, b)
+			return nil, &UnitUnnamedError{CaseNo: ch.c.No, Units: [2]string{a, b},
+				err: models.Errorf(models.ErrInvalid, "案件 %s 有%s和%s的差评整改都待您报告，请写明报告哪个部门的整改", ch.c.No, a, b)}
 		}
 	}
 	if rc == nil {
@@ -186,6 +187,20 @@ func (ch *change) rectificationToReport(dept string) (*models.Rectification, err
 	}
 	return rc, nil
 }
+
+// UnitUnnamedError refuses a report that names no unit when the actor
+// answers for more than one unit's open 差评整改 on the case: each channel
+// tells in its own words how to name one (the API's department field, the
+// group command's department after the case number). It is an invalid
+// request (models.ErrInvalid) with a message that names both units.
+type UnitUnnamedError struct {
+	CaseNo string
+	Units  [2]string // two of the units, by name
+	err    error
+}
+
+func (e *UnitUnnamedError) Error() string { return e.err.Error() }
+func (e *UnitUnnamedError) Unwrap() error { return e.err }
 
 // mayReport: the actor may report rc — they answer for it (rectifyOwnerOf),
 // or head its department, or belong to a department with no owner on file

@@ -66,7 +66,9 @@ func TestABadRatingOpensARectificationPerDepartment(t *testing.T) {
 	for _, who := range [][2]string{{string(models.AudienceStaff), "liu"}, {string(models.AudienceStaff), "qian"}, {string(models.AudienceDepartment), "realestate"}, {string(models.AudienceDepartment), "market"}} {
 		cards := cardsTo(t, got, models.Audience(who[0]), who[1])
 		// The last day to appeal (rating.appeal_days 5 after the 差评) is the same Wed 18.
-		if !anyContains(cards, "差评整改通知", c.No, "非常不满意", "138****8000", "2026年3月18日", "整改 "+c.No+" 属实|不属实", "申诉 "+c.No+" 恶意差评|非本部门原因") {
+		// The command names the department: the same works for a 分管领导 of several.
+		unit := map[string]string{"liu": "不动产登记窗口", "realestate": "不动产登记窗口", "qian": "市场监管窗口", "market": "市场监管窗口"}[who[1]]
+		if !anyContains(cards, "差评整改通知", c.No, "非常不满意", "138****8000", "2026年3月18日", "整改 "+c.No+" "+unit+" 属实|不属实", "申诉 "+c.No+" 恶意差评|非本部门原因") {
 			t.Errorf("%s %s read %q, want the 差评整改通知 with level, masked comment, date, how to report and how to appeal", who[0], who[1], cards)
 		}
 		if anyContains(cards, "/api/v1/") {

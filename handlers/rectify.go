@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -87,23 +88,41 @@ func (s *Server) reportRectification(r *http.Request, actor models.Staff) (*mode
 	return s.Cases.ReportRectification(r.Context(), actor, r.PathValue("no"), dept, v, req.Measures)
 }
 
-// rectifyCommand is the group command 整改 BB… 属实|不属实 措施…: the
+// rectifyCommand is the group command 整改 BB… [部门] 属实|不属实 措施…: the
 // sender reports the 差评整改 they may — their department's (as its window
-// head or 分管领导), or the centre's when they own the case.
-func (h *Staff) rectifyCommand(ctx context.Context, actor models.Staff, no string, args []string, measures string) (string, error) {
-	const usage = "请写明案件编号、核实结论（属实／不属实）和整改情况，例如：整改 BB20261206-001 属实 已对窗口人员批评教育并补正材料清单"
+// head or 分管领导), or the centre's when they own the case. A 分管领导
+// answering for several departments' on one case names the department.
+func (h *Staff) rectifyCommand(ctx context.Context, actor models.Staff, no string, args []string, tail func(int) string) (string, error) {
+	const usage = "请写明案件编号、核实结论（属实／不属实）和整改情况，例如：整改 BB20261206-001 属实 已对窗口人员批评教育并补正材料清单" +
+		"。分管多个部门的领导请在编号后写明部门：整改 BB20261206-001 不动产登记窗口 属实 整改情况"
 	if !staffCaseNoRE.MatchString(no) || len(args) < 2 {
 		return usage, nil
 	}
-	v := verdictOf(args[1])
+	dept, unit, at := "", "", 1 // at: the verdict's place among args
+	if v := verdictOf(args[1]); !v.Valid() && len(args) > 2 && verdictOf(args[2]).Valid() {
+		d, err := h.Cases.DepartmentByName(ctx, args[1])
+		if outage(err) {
+			return "", err
+		}
+		if err != nil {
+			return fmt.Sprintf("没有名为“%s”的部门，请写部门全称。", args[1]) + usage, nil
+		}
+		dept, unit, at = d.Code, d.Name+"的", 2
+	}
+	v := verdictOf(args[at])
 	if !v.Valid() {
 		return "核实结论请写“属实”或“不属实”。" + usage, nil
 	}
+	measures := tail(at + 1) // after the case number, the department if named, and the verdict
 	if strings.TrimSpace(measures) == "" {
 		return "请写明核实情况和整改措施。" + usage, nil
 	}
-	if _, err := h.Cases.ReportRectification(ctx, actor, no, "", v, measures); err != nil {
+	if _, err := h.Cases.ReportRectification(ctx, actor, no, dept, v, measures); err != nil {
+		var unnamed *casework.UnitUnnamedError
+		if errors.As(err, &unnamed) {
+			return fmt.Sprintf("%s。请在编号后写明部门，例如：整改 %s %s %s %s", models.ErrorMessage(err), no, unnamed.Units[1], v.Label(), measures), nil
+		}
 		return "", err
 	}
-	return fmt.Sprintf("%s 已报告 %s 的差评整改（%s），已告知监督考核科和反映人，并请反映人再次评价。", actor.Name, no, v.Label()), nil
+	return fmt.Sprintf("%s 已报告 %s %s差评整改（%s），已告知监督考核科和反映人，并请反映人再次评价。", actor.Name, no, unit, v.Label()), nil
 }

@@ -238,7 +238,7 @@ func (h *Staff) command(ctx context.Context, actor models.Staff, source, text st
 		}
 		return msg, nil
 	case "整改":
-		return h.rectifyCommand(ctx, actor, no, args, tail(2))
+		return h.rectifyCommand(ctx, actor, no, args, tail)
 	case "申诉":
 		return h.appealCommand(ctx, actor, no, args)
 	case "帮助", "":
@@ -321,5 +321,5 @@ const staffHelp = `可用指令（在群里 @我 发送）：
 批示 案件号 批示意见（领导答复请示）
 登记 姓名 电话 类别 事项（接诉即办专员登记现场或电话反映，电话来件加“来电”；也可写 姓名：… 电话：… 类别：… 事项：…）
 到岗（值班的接诉即办专员每个工作日签到）
-整改 案件号 属实/不属实 核实情况和整改措施（窗口负责人报告差评整改）
+整改 案件号 [部门] 属实/不属实 核实情况和整改措施（窗口负责人或分管领导报告差评整改）
 申诉 案件号 恶意差评/非本部门原因/扣分有误 理由（窗口负责人或分管领导对差评、扣分申诉；分管领导在案件号后写部门）`

@@ -121,8 +121,19 @@ func startGroupsApp(t *testing.T) *groupsApp {
 // signatures all read it, so a test can let a platform's minute pass.
 func startGroupsAppWall(t *testing.T, wall *clock.Fake) *groupsApp {
 	t.Helper()
+	return startGroupsAppWith(t, wall, nil)
+}
+
+// startGroupsAppWith is startGroupsAppWall on groupsConfig as edit changes
+// it (nil: as it is): a centre organised otherwise.
+func startGroupsAppWith(t *testing.T, wall *clock.Fake, edit func(config string) string) *groupsApp {
+	t.Helper()
 	wf, df := groupsFakes(t)
-	cfg := writeFile(t, "bbcs.yaml", groupsConfig(wf.URL(), df.URL()))
+	config := groupsConfig(wf.URL(), df.URL())
+	if edit != nil {
+		config = edit(config)
+	}
+	cfg := writeFile(t, "bbcs.yaml", config)
 	env := []string{
 		"BBCS_DATABASE_DSN=" + testenv.MySQLDSN(t), "BBCS_REDIS_ADDR=" + testenv.RedisAddr(),
 		"BBCS_REDIS_KEY_PREFIX=" + redisPrefix(t),

@@ -172,3 +172,45 @@ func TestABadRatingIsRectifiedReportedAndRatedAgain(t *testing.T) {
 		}
 	}
 }
+
+// A 分管领导 who answers for two departments' 差评整改 on one case (neither
+// has a window head) reports each from the group by naming its department
+// after the case number; without one he is told how, not sent to an API
+// he has no token for.
+func TestALeaderReportsEachDepartmentsRectificationByName(t *testing.T) {
+	g := startGroupsAppWith(t, nil, func(cfg string) string {
+		cfg = strings.Replace(cfg, "{code: tax, name: 税务窗口, group:", "{code: tax, name: 税务窗口, leader: chen, group:", 1)
+		return strings.Replace(cfg, "  - {id: liu,   name: 刘强,     role: window_head,  department: realestate, wecom_user_id: liuqiang}\n", "", 1)
+	})
+	c := g.newCase("realestate", "tax")
+	g.wecomSays("zhangwei", "回复 "+orderFor(c, "realestate")+" 已告知补交完税证明")
+	g.wecomSays("sunli", "回复 "+orderFor(c, "tax")+" 已核实完税情况")
+	g.setClock("2026-03-11T10:00:00+08:00")
+	g.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+c.No+"/rate",
+		map[string]string{"level": "very_dissatisfied", "comment": "两个窗口互相推诿", "via": "phone"}, nil)
+
+	if r := g.wecomSays("chenfz", "整改 "+c.No+" 属实 已约谈两个窗口"); !strings.Contains(r, "不动产登记窗口") || !strings.Contains(r, "税务窗口") ||
+		!strings.Contains(r, "整改 "+c.No+" 税务窗口 属实") || strings.Contains(r, "department") {
+		t.Errorf("reporting without naming the department: %q", r)
+	}
+	if r := g.wecomSays("chenfz", "整改 "+c.No+" 国土窗口 属实 已约谈"); !strings.Contains(r, "国土窗口") {
+		t.Errorf("an unknown department: %q", r)
+	}
+	if r := g.wecomSays("chenfz", "整改 "+c.No+" 税务窗口 不属实 经核实已按规定一次告知"); !strings.Contains(r, "已报告") || !strings.Contains(r, "税务窗口") {
+		t.Fatalf("the tax window's report: %q", r)
+	}
+	if r := g.wecomSays("chenfz", "整改 "+c.No+" 属实 已对不动产窗口人员批评教育"); !strings.Contains(r, "已报告") {
+		t.Fatalf("the one left, unnamed: %q", r)
+	}
+	var read struct {
+		Rectifications []struct{ Department, Owner, Verdict, Measures string } `json:"rectifications"`
+	}
+	g.must(http.StatusOK, "admin", "GET", "/api/v1/cases/"+c.No, nil, &read)
+	got := map[string]string{}
+	for _, rc := range read.Rectifications {
+		got[rc.Department] = rc.Owner + " " + rc.Verdict + " " + rc.Measures
+	}
+	if got["tax"] != "chen unfounded 经核实已按规定一次告知" || got["realestate"] != "chen founded 已对不动产窗口人员批评教育" {
+		t.Errorf("the case's rectifications: %v", got)
+	}
+}
