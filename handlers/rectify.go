@@ -85,7 +85,12 @@ func (s *Server) reportRectification(r *http.Request, actor models.Staff) (*mode
 	if !v.Valid() {
 		return nil, models.Errorf(models.ErrInvalid, "核实结论（verdict）应为 founded（属实）或 unfounded（不属实）")
 	}
-	return s.Cases.ReportRectification(r.Context(), actor, r.PathValue("no"), dept, v, req.Measures)
+	c, err := s.Cases.ReportRectification(r.Context(), actor, r.PathValue("no"), dept, v, req.Measures)
+	var unnamed *casework.UnitUnnamedError
+	if errors.As(err, &unnamed) {
+		return nil, models.Errorf(models.ErrInvalid, "%s（department）", models.ErrorMessage(err))
+	}
+	return c, err
 }
 
 // rectifyCommand is the group command 整改 BB… [部门] 属实|不属实 措施…: the

@@ -34,6 +34,7 @@ type testApp struct {
 var tokens = map[string]string{
 	"wang": "demo-token-wangfang-0001", "zhang": "demo-token-zhangwei-0002",
 	"zhao": "demo-token-zhaomin-00003", "admin": "demo-token-admin-000004",
+	"chen": "demo-token-chenfz-000005", // only where a test's config gives it
 }
 
 func startApp(t *testing.T, environ ...string) *testApp {

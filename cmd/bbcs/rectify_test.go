@@ -180,6 +180,8 @@ func TestABadRatingIsRectifiedReportedAndRatedAgain(t *testing.T) {
 func TestALeaderReportsEachDepartmentsRectificationByName(t *testing.T) {
 	g := startGroupsAppWith(t, nil, func(cfg string) string {
 		cfg = strings.Replace(cfg, "{code: tax, name: 税务窗口, group:", "{code: tax, name: 税务窗口, leader: chen, group:", 1)
+		cfg = strings.Replace(cfg, "    - {token: demo-token-admin-000004, staff: admin}\n",
+			"    - {token: demo-token-admin-000004, staff: admin}\n    - {token: "+tokens["chen"]+", staff: chen}\n", 1)
 		return strings.Replace(cfg, "  - {id: liu,   name: 刘强,     role: window_head,  department: realestate, wecom_user_id: liuqiang}\n", "", 1)
 	})
 	c := g.newCase("realestate", "tax")
@@ -192,6 +194,12 @@ func TestALeaderReportsEachDepartmentsRectificationByName(t *testing.T) {
 	if r := g.wecomSays("chenfz", "整改 "+c.No+" 属实 已约谈两个窗口"); !strings.Contains(r, "不动产登记窗口") || !strings.Contains(r, "税务窗口") ||
 		!strings.Contains(r, "整改 "+c.No+" 税务窗口 属实") || strings.Contains(r, "department") {
 		t.Errorf("reporting without naming the department: %q", r)
+	}
+	var apiErr struct{ Error, Message string } // the API names its field
+	g.must(http.StatusBadRequest, "chen", "POST", "/api/v1/cases/"+c.No+"/rectifications",
+		map[string]string{"verdict": "founded", "measures": "已约谈"}, &apiErr)
+	if !strings.Contains(apiErr.Message, "税务窗口") || !strings.Contains(apiErr.Message, "（department）") {
+		t.Errorf("the API's refusal: %+v", apiErr)
 	}
 	if r := g.wecomSays("chenfz", "整改 "+c.No+" 国土窗口 属实 已约谈"); !strings.Contains(r, "国土窗口") {
 		t.Errorf("an unknown department: %q", r)
