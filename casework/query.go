@@ -306,7 +306,7 @@ type LedgerEntry struct {
 	Orders    []models.WorkOrder
 	Ratings   []models.Rating
 	FollowUps []models.FollowUp
-	Appeals   []models.Appeal // the appeals of its 差评, which the ledger lists
+	Appeals   []models.Appeal // the appeals of its 差评 and of its deductions, which the ledger lists
 	// Rectifications are the case's 差评整改 (整改情况 in the ledger).
 	Rectifications []models.Rectification
 }
@@ -383,7 +383,7 @@ func (s *Service) Ledger(ctx context.Context, f Filter, emit func([]LedgerEntry)
 			}
 		}
 		var appeals []models.Appeal
-		if err := db.Where("case_id IN ? AND rating_id <> 0", chunk).Order("id").Find(&appeals).Error; err != nil {
+		if err := db.Where("case_id IN ?", chunk).Order("id").Find(&appeals).Error; err != nil {
 			return fmt.Errorf("casework: ledger appeals: %w", err)
 		}
 		for _, a := range appeals {

@@ -17,7 +17,7 @@ type LedgerCase struct {
 	Orders    []models.WorkOrder
 	Ratings   []models.Rating
 	FollowUps []models.FollowUp
-	Appeals   []models.Appeal // the appeals of its 差评: an upheld one marks, never removes
+	Appeals   []models.Appeal // the appeals of its 差评 (an upheld one marks, never removes) and deductions
 	// Rectifications are its 差评整改 (the 整改情况 column).
 	Rectifications []models.Rectification
 }
@@ -117,6 +117,9 @@ func (l *Ledger) cells(n int, lc LedgerCase) []any {
 	default:
 		timeliness = fmt.Sprintf("超期 %d 单", overdue)
 	}
+	if marks := l.deductionAppealMarks(lc); marks != "" {
+		timeliness = strings.TrimPrefix(timeliness+"\n"+marks, "\n")
+	}
 	outcome := ""
 	if c.Outcome != "" {
 		outcome = c.Outcome.Label()
@@ -160,6 +163,28 @@ func (l *Ledger) appealMarks(lc LedgerCase) string {
 			out = append(out, fmt.Sprintf("第%d轮差评 %s申诉（%s）被驳回，照常计入", round, whom, a.Ground.Label()))
 		default:
 			out = append(out, fmt.Sprintf("第%d轮差评 %s申诉（%s）待裁定", round, whom, a.Ground.Label()))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// deductionAppealMarks writes each appeal of a deduction the case's
+// overdue orders brought (扣分有误): it sits beside the timeliness it was
+// about, waived or not.
+func (l *Ledger) deductionAppealMarks(lc LedgerCase) string {
+	var out []string
+	for _, a := range lc.Appeals {
+		if a.DeductionID == 0 {
+			continue
+		}
+		whom := l.name(a.DepartmentCode)
+		switch a.Status {
+		case models.AppealUpheld:
+			out = append(out, fmt.Sprintf("%s扣分申诉成立，免于扣分：%s", whom, a.Decision))
+		case models.AppealRejected:
+			out = append(out, fmt.Sprintf("%s扣分申诉被驳回，照常扣分：%s", whom, a.Decision))
+		default:
+			out = append(out, whom+"扣分申诉待裁定")
 		}
 	}
 	return strings.Join(out, "\n")

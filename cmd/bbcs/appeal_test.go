@@ -264,6 +264,15 @@ func TestAppealsThroughTheAPI(t *testing.T) {
 	if got := cell(unrelated.No); !strings.Contains(got, "不满意") || !strings.Contains(got, "第1轮差评 不动产登记窗口申诉（非本部门原因）被驳回，照常计入") || strings.Contains(got, "申诉成立") {
 		t.Errorf("the ledger's rating of the rejected appeal's 差评: %q", got)
 	}
+	// The deduction's appeal is in the ledger too (every step of it is),
+	// beside the overdue order it was about: 时限执行.
+	for _, r := range rows {
+		if len(r) > 13 && r[1] == late.No {
+			if got := r[13]; !strings.Contains(got, "超期 1 单") || !strings.Contains(got, "不动产登记窗口扣分申诉成立，免于扣分") {
+				t.Errorf("the ledger's 时限执行 of %s, whose deduction was waived on appeal: %q", late.No, got)
+			}
+		}
+	}
 }
 
 func itoa(id uint64) string { return strconv.FormatUint(id, 10) }
