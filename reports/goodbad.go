@@ -265,16 +265,19 @@ func (r *Reports) goodBad(ctx context.Context, from, to time.Time) (*GoodBad, er
 	now := r.now()
 	for i := range rects {
 		x := &rects[i]
-		gone := !models.RatingCounts(x.RatingID, x.DepartmentCode, appealsOf[x.RatingID])
-		goneCentre := !models.RatingCounts(x.RatingID, "", appealsOf[x.RatingID])
-		if !goneCentre {
+		// A rectification whose unit's appeal was upheld was excused (the
+		// appeal closed it): nothing was rectified, on time or late, so it
+		// is in no rectification figure — not the centre's either, even
+		// where the 差评 itself still counts for the centre (非本部门原因).
+		if !models.RatingCounts(x.RatingID, x.DepartmentCode, appealsOf[x.RatingID]) {
+			continue
+		}
+		if models.RatingCounts(x.RatingID, "", appealsOf[x.RatingID]) {
 			countRectification(&g.Centre, x, now)
 		}
-		if !gone {
-			countRectification(unit(x.DepartmentCode), x, now)
-			if x.OwnerID != "" {
-				countRectification(person(x.OwnerID), x, now)
-			}
+		countRectification(unit(x.DepartmentCode), x, now)
+		if x.OwnerID != "" {
+			countRectification(person(x.OwnerID), x, now)
 		}
 	}
 

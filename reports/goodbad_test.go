@@ -18,8 +18,9 @@ import (
 //
 //	c1 real estate, 张伟 replied, 满意
 //	c2 real estate, 张伟 replied, 不满意; its 整改 reported on time
-//	c3 market, 赵敏 replied, 非常不满意; 整改 open past its deadline;
-//	   appeal 非本部门原因 upheld (out of the market's figures, not the centre's)
+//	c3 market, 赵敏 replied, 非常不满意; appeal 非本部门原因 upheld (out of
+//	   the market's figures, not the centre's), which closed its 整改 excused
+//	   after its deadline (in no unit's rectification figures)
 //	c4 real estate, 张伟 replied, 不满意; 整改 open past its deadline;
 //	   appeal 恶意差评 upheld (out of real estate's and the centre's)
 //	c5 market, 赵敏 replied, 不满意; 整改 reported late; appeal 恶意差评 rejected
@@ -83,7 +84,7 @@ func goodBadMonth(t *testing.T, c *centre) []string {
 	if err := c.db.Where("created >= ?", at("2026-01-01 00:00")).Delete(&models.Rectification{}).Error; err != nil {
 		t.Fatal(err)
 	}
-	rectify := func(no, dept, owner, due string, reported string) {
+	rectify := func(no, dept, owner, due string, reported string) *models.Rectification {
 		id, caseID := ratingOf(no)
 		x := models.Rectification{RatingID: id, CaseID: caseID, Round: 1, DepartmentCode: dept, OwnerID: owner, DueAt: at(due), Created: at("2026-03-02 10:00")}
 		if reported != "" {
@@ -93,12 +94,18 @@ func goodBadMonth(t *testing.T, c *centre) []string {
 		if err := c.db.Create(&x).Error; err != nil {
 			t.Fatal(err)
 		}
+		return &x
 	}
 	rectify(nos[1], "realestate", "liu", "2026-03-10 18:00", "2026-03-09 16:00") // on time
-	rectify(nos[2], "market", "zhao", "2026-03-11 18:00", "")                    // open past due, but appealed away
-	rectify(nos[3], "realestate", "liu", "2026-03-12 18:00", "")                 // open past due, malicious
-	rectify(nos[4], "market", "zhao", "2026-03-13 18:00", "2026-03-16 10:00")    // late
-	rectify(nos[4], "market", "zhao", "2026-04-01 18:00", "")                    // due in April: not March's
+	// Closed by the upheld appeal, as DecideAppeal closes it: excused, not rectified.
+	excused := rectify(nos[2], "market", "zhao", "2026-03-11 18:00", "2026-03-12 10:00")
+	excused.Verdict, excused.Measures, excused.ReportedBy = models.VerdictUnfounded, "申诉成立，免于整改：系上级部门系统故障", "ma"
+	if err := c.db.Save(excused).Error; err != nil {
+		t.Fatal(err)
+	}
+	rectify(nos[3], "realestate", "liu", "2026-03-12 18:00", "")              // open past due, malicious
+	rectify(nos[4], "market", "zhao", "2026-03-13 18:00", "2026-03-16 10:00") // late
+	rectify(nos[4], "market", "zhao", "2026-04-01 18:00", "")                 // due in April: not March's
 	appeal := func(no, dept string, ground models.AppealGround, status models.AppealStatus, filed string) {
 		id, caseID := ratingOf(no)
 		a := models.Appeal{CaseID: caseID, RatingID: id, DepartmentCode: dept, Ground: ground, Reason: "申诉理由", FiledBy: "liu",
@@ -139,9 +146,11 @@ func TestGoodBadFiguresOfAMonth(t *testing.T) {
 	if g.ExcludedByAppeals != 2 {
 		t.Errorf("excluded by appeals %d, want 2 (c3 from the market, c4 from real estate and the centre)", g.ExcludedByAppeals)
 	}
-	// Rectifications due in March: c2 on time, c3 open past due, c5 late
-	// (c4's malicious 差评 is out).
-	if ce.RectifyDue != 3 || ce.RectifiedOnTime != 1 || ce.RectifiedLate != 1 || ce.RectifyOpenOverdue != 1 || ce.RectifyOpen != 0 || !near(ce.RectifyOnTimeRate, 1.0/3) {
+	// Rectifications due in March: c2 on time, c5 late. c4's malicious 差评
+	// is out; c3's rectification was excused by the upheld appeal: its 差评
+	// still counts for the centre, but nothing was rectified, on time or
+	// late, so it is in no rectification figure.
+	if ce.RectifyDue != 2 || ce.RectifiedOnTime != 1 || ce.RectifiedLate != 1 || ce.RectifyOpenOverdue != 0 || ce.RectifyOpen != 0 || !near(ce.RectifyOnTimeRate, 0.5) {
 		t.Errorf("centre rectifications %+v", ce)
 	}
 	if ce.AppealsFiled != 3 || ce.AppealsUpheld != 2 || ce.AppealsRejected != 1 || ce.AppealsPending != 0 {
@@ -189,7 +198,7 @@ func TestGoodBadFiguresOfAMonth(t *testing.T) {
 
 	_, lines := m.Card(nil)
 	card := strings.Join(lines, "\n")
-	if !strings.Contains(card, "差评 3 次，差评率 60%（占已评价 5 轮），另有 1 次经申诉成立不计入；整改到期 3 件，按期 1 件；申诉 3 件，成立 2 件、驳回 1 件") ||
+	if !strings.Contains(card, "差评 3 次，差评率 60%（占已评价 5 轮），另有 1 次经申诉成立不计入；整改到期 2 件，按期 1 件；申诉 3 件，成立 2 件、驳回 1 件") ||
 		!strings.Contains(card, "未评价 1 轮，不计入满意") {
 		t.Errorf("the leaders' card:\n%s", card)
 	}
@@ -204,7 +213,7 @@ func TestGoodBadFiguresOfAMonth(t *testing.T) {
 		t.Fatal(err)
 	}
 	y := sc.GoodBad.Centre
-	if y.Rated != 5 || y.Bad != 3 || y.NotRated != 1 || y.RectifyDue != 4 || y.RectifyOpen != 1 || y.AppealsFiled != 4 || y.AppealsPending != 1 {
+	if y.Rated != 5 || y.Bad != 3 || y.NotRated != 1 || y.RectifyDue != 3 || y.RectifyOpen != 1 || y.AppealsFiled != 4 || y.AppealsPending != 1 {
 		t.Errorf("the year's centre %+v", y)
 	}
 }
