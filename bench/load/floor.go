@@ -26,6 +26,20 @@ const floorEnv = "LOADBENCH_FLOOR_ADDR"
 
 // floorMain serves the echo webhook at POST|GET /wechat/oa until SIGTERM.
 func floorMain(addr string) {
+	serveFloor(addr, func(_ context.Context, m *message.MixMessage) (string, error) {
+		text := m.Content
+		if text == "" {
+			text = string(m.MsgType) + " " + string(m.Event)
+		}
+		return text, nil
+	}, nil)
+}
+
+// serveFloor serves a floor at addr until SIGTERM: the service account's
+// webhook at POST|GET /wechat/oa on silenceper/wechat/v2, answering each
+// message with handle's text (an error: 503, as bbcs answers an outage),
+// and GET /readyz; background, if any, runs beside it until the end.
+func serveFloor(addr string, handle func(ctx context.Context, m *message.MixMessage) (string, error), background func(ctx context.Context)) {
 	// As bbcs does: the SDK would otherwise log at Info and Debug.
 	logrus.SetLevel(logrus.WarnLevel)
 	oa := officialaccount.NewOfficialAccount(&offConfig.Config{
@@ -36,15 +50,17 @@ func floorMain(addr string) {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) })
 	mux.HandleFunc("/wechat/oa", func(w http.ResponseWriter, r *http.Request) {
 		srv := oa.GetServer(r, w)
+		failed := false
 		srv.SetMessageHandler(func(m *message.MixMessage) *message.Reply {
-			text := m.Content
-			if text == "" {
-				text = string(m.MsgType) + " " + string(m.Event)
+			text, err := handle(r.Context(), m)
+			if err != nil {
+				failed = true
+				return nil
 			}
 			return &message.Reply{MsgType: message.MsgTypeText, MsgData: message.NewText(text)}
 		})
-		if err := srv.Serve(); err != nil {
-			http.Error(w, "bad request", http.StatusBadRequest)
+		if err := srv.Serve(); err != nil || failed {
+			http.Error(w, "bad request or unavailable", http.StatusServiceUnavailable)
 			return
 		}
 		if err := srv.Send(); err != nil {
@@ -54,6 +70,9 @@ func floorMain(addr string) {
 	hs := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	if background != nil {
+		go background(ctx)
+	}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -66,7 +85,14 @@ func floorMain(addr string) {
 }
 
 // startFloor runs the floor as a child process on a free port.
-func startFloor(plain bool) (*server, error) {
+func startFloor() (*server, error) {
+	return startSelf("floor", floorEnv)
+}
+
+// startSelf runs this program again as the server name, listening on a
+// free port given in the environment variable addrEnv, with the service
+// account's credentials and extra in its environment.
+func startSelf(name, addrEnv string, extra ...string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -76,7 +102,8 @@ func startFloor(plain bool) (*server, error) {
 		return nil, err
 	}
 	cmd := exec.Command(self)
-	cmd.Env = childEnv(floorEnv+"="+addr, "LOADBENCH_FLOOR_APPID="+wxAppID, "LOADBENCH_FLOOR_TOKEN="+wxToken, "LOADBENCH_FLOOR_AES="+wxAES(plain))
+	cmd.Env = childEnv(append([]string{addrEnv + "=" + addr, "LOADBENCH_FLOOR_APPID=" + wxAppID, "LOADBENCH_FLOOR_TOKEN=" + wxToken,
+		"LOADBENCH_FLOOR_AES=" + wxAES(*plainMode)}, extra...)...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	return startServer("floor", cmd, addr, "/readyz", 10*time.Second)
+	return startServer(name, cmd, addr, "/readyz", 10*time.Second)
 }

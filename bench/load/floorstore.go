@@ -11,20 +11,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/redis/go-redis/v9"
-	"github.com/silenceper/wechat/v2/cache"
-	"github.com/silenceper/wechat/v2/officialaccount"
-	offConfig "github.com/silenceper/wechat/v2/officialaccount/config"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
-	"github.com/sirupsen/logrus"
 )
 
 // The floor with storage is the floor (floor.go) plus the storage work that
@@ -71,7 +64,6 @@ type storeFloor struct {
 }
 
 func storeFloorMain(addr string) {
-	logrus.SetLevel(logrus.WarnLevel)
 	cfg, err := mysql.ParseDSN(os.Getenv("LOADBENCH_FLOORSTORE_DSN"))
 	if err != nil {
 		log.Fatal(err)
@@ -98,44 +90,7 @@ func storeFloorMain(addr string) {
 	}
 	s.send = api + "/cgi-bin/message/custom/send?access_token=" + url.QueryEscape(token)
 
-	oa := officialaccount.NewOfficialAccount(&offConfig.Config{
-		AppID: os.Getenv("LOADBENCH_FLOOR_APPID"), Token: os.Getenv("LOADBENCH_FLOOR_TOKEN"),
-		EncodingAESKey: os.Getenv("LOADBENCH_FLOOR_AES"), Cache: cache.NewMemory(),
-	})
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) })
-	mux.HandleFunc("/wechat/oa", func(w http.ResponseWriter, r *http.Request) {
-		srv := oa.GetServer(r, w)
-		failed := false
-		srv.SetMessageHandler(func(m *message.MixMessage) *message.Reply {
-			text, err := s.handle(r.Context(), m)
-			if err != nil {
-				failed = true
-				return nil
-			}
-			return &message.Reply{MsgType: message.MsgTypeText, MsgData: message.NewText(text)}
-		})
-		if err := srv.Serve(); err != nil || failed {
-			http.Error(w, "unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		if err := srv.Send(); err != nil {
-			http.Error(w, "send", http.StatusInternalServerError)
-		}
-	})
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	go s.outbox(ctx)
-	hs := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		hs.Shutdown(sctx)
-	}()
-	if err := hs.ListenAndServe(); err != nil && err != http.ErrServerClosed {
-		log.Fatal(err)
-	}
+	serveFloor(addr, s.handle, s.outbox)
 }
 
 func (s *storeFloor) token(api string) (string, error) {
@@ -404,21 +359,9 @@ func (s *storeFloor) sent(ctx context.Context, ids []int64) {
 
 // startStoreFloor runs the floor with storage as a child process on a free
 // port, on the run's database and Redis.
-func startStoreFloor(plain bool, dsn, redisAddr, prefix, wechatURL string) (*server, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(self)
-	cmd.Env = childEnv(floorStoreEnv+"="+addr, "LOADBENCH_FLOOR_APPID="+wxAppID, "LOADBENCH_FLOOR_TOKEN="+wxToken, "LOADBENCH_FLOOR_AES="+wxAES(plain),
-		"LOADBENCH_FLOORSTORE_DSN="+dsn, "LOADBENCH_FLOORSTORE_REDIS="+redisAddr, "LOADBENCH_FLOORSTORE_PREFIX="+prefix,
-		"LOADBENCH_FLOORSTORE_WECHAT="+wechatURL, "LOADBENCH_FLOORSTORE_SECRET="+wxSecret)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	return startServer("floor with storage", cmd, addr, "/readyz", 10*time.Second)
+func startStoreFloor(dsn, redisAddr, prefix, wechatURL string) (*server, error) {
+	return startSelf("floor with storage", floorStoreEnv, "LOADBENCH_FLOORSTORE_DSN="+dsn, "LOADBENCH_FLOORSTORE_REDIS="+redisAddr,
+		"LOADBENCH_FLOORSTORE_PREFIX="+prefix, "LOADBENCH_FLOORSTORE_WECHAT="+wechatURL, "LOADBENCH_FLOORSTORE_SECRET="+wxSecret)
 }
 
 // storeFloorDrain waits until the floor with storage has sent what it

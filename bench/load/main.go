@@ -204,7 +204,7 @@ func run(ctx context.Context) error {
 	// ---- the floor ----
 	if !*skipFloor {
 		log.Printf("floor: starting the silenceper echo webhook")
-		fl, err := startFloor(*plainMode)
+		fl, err := startFloor()
 		if err != nil {
 			return err
 		}
@@ -222,7 +222,7 @@ func run(ctx context.Context) error {
 	}
 	if !*skipFloor && !*skipStore {
 		log.Printf("floor with storage: starting")
-		fs, err := startStoreFloor(*plainMode, db.dsn, *redisAddr, prefix+"s", plat.wechatURL())
+		fs, err := startStoreFloor(db.dsn, *redisAddr, prefix+"s", plat.wechatURL())
 		if err != nil {
 			return err
 		}
