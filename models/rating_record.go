@@ -121,6 +121,12 @@ func RatingRecordsOf(c *Case, r *Rating, units []Department, rects []Rectificati
 		if r != nil {
 			rec.rectification(r.ID, u.Code, rects)
 			rec.appeal(r.ID, u.Code, appeals)
+			if rec.Excluded {
+				// The upheld appeal took the 差评 out of the unit's figures,
+				// and its rectification with it (closed excused, if still
+				// open): neither on time nor late, as the figures count it.
+				rec.RectifiedOnTime = nil
+			}
 		}
 		out = append(out, rec)
 	}

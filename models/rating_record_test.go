@@ -186,8 +186,10 @@ func TestRatingRecordRectificationAndAppeal(t *testing.T) {
 		bdc.RectifiedOnTime == nil || !*bdc.RectifiedOnTime || bdc.RectifyMeasures != "已约谈窗口人员，联系人 137****1111" {
 		t.Errorf("bdc rectification: %+v", bdc)
 	}
-	if tax.RectifyVerdict != "unfounded" || tax.RectifiedOnTime == nil || *tax.RectifiedOnTime {
-		t.Errorf("tax reported late: verdict %q on time %v", tax.RectifyVerdict, tax.RectifiedOnTime)
+	// Reported late, then the 差评 was appealed away: the report stays on
+	// record, but, as in the figures, it is neither on time nor late.
+	if tax.RectifyVerdict != "unfounded" || tax.RectifiedAt == nil || !tax.RectifiedAt.Equal(late) || tax.RectifiedOnTime != nil {
+		t.Errorf("tax reported late, its 差评 appealed away: verdict %q at %v on time %v", tax.RectifyVerdict, tax.RectifiedAt, tax.RectifiedOnTime)
 	}
 	if tax.AppealStatus != "upheld" || tax.AppealGround != "malicious" || tax.AppealDecision != "反映人事后承认误评" || !tax.Excluded {
 		t.Errorf("tax's upheld appeal: %q %q %q excluded %v", tax.AppealStatus, tax.AppealGround, tax.AppealDecision, tax.Excluded)

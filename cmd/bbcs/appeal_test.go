@@ -15,11 +15,13 @@ import (
 	"bbcs/internal/testenv"
 )
 
-// The demo centre with API tokens for the 不动产登记窗口's window head
-// (刘强) and the supervision section (马科长), who appeal and decide.
+// The demo centre with API tokens for the window heads of the 不动产登记窗口
+// (刘强) and the 市场监管窗口 (钱进), and the supervision section (马科长),
+// who appeal, report and decide.
 func init() {
 	tokens["liu"] = "test-token-liuqiang-0005"
 	tokens["ma"] = "test-token-makezhang-006"
+	tokens["qian"] = "test-token-qianjin-00007"
 }
 
 func startAppealApp(t *testing.T, env ...string) *testApp {
@@ -33,7 +35,7 @@ func startAppealApp(t *testing.T, env ...string) *testApp {
 		t.Fatal("config.example.yaml's tokens changed: update startAppealApp")
 	}
 	cfg := strings.Replace(string(raw), last, last+
-		"    - {token: "+tokens["liu"]+", staff: liu}\n    - {token: "+tokens["ma"]+", staff: ma}\n", 1)
+		"    - {token: "+tokens["liu"]+", staff: liu}\n    - {token: "+tokens["ma"]+", staff: ma}\n    - {token: "+tokens["qian"]+", staff: qian}\n", 1)
 	path := writeFile(t, "config.yaml", cfg)
 	return startAppWith(t, path, append([]string{
 		"BBCS_DATABASE_DSN=" + testenv.MySQLDSN(t), "BBCS_REDIS_ADDR=" + testenv.RedisAddr(), "BBCS_CLOCK_FAKE=true",

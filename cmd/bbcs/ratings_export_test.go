@@ -99,7 +99,7 @@ func score(n int) *int { return &n }
 // a case closed 未评价 (its own outcome, no score). The same month as a
 // workbook says the same in Chinese; a rating of the next month is not in it.
 func TestRatingsExportOfAMonth(t *testing.T) {
-	ta := startApp(t)
+	ta := startAppealApp(t)
 	ta.setClock("2026-03-02T09:00:00+08:00")
 
 	// A good rating, given at the window.
@@ -115,28 +115,19 @@ func TestRatingsExportOfAMonth(t *testing.T) {
 	ta.replyRound(joint.No, 1, map[string]string{"realestate": "zhang", "market": "zhao"})
 	ta.setClock("2026-03-05T16:40:00+08:00")
 	ta.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+joint.No+"/rate", map[string]string{"level": "dissatisfied", "comment": "两个窗口互相推诿", "via": "phone"}, nil)
-	var bad models.Rating
-	if err := ta.app.db.Where("case_id = (SELECT id FROM cases WHERE no = ?) AND round = 1", joint.No).First(&bad).Error; err != nil {
-		t.Fatal(err)
-	}
-	// The market window's rectification and its upheld appeal, as the
-	// rectification and appeal use cases leave them.
-	due, reported, filed, decided := time.Date(2026, 3, 12, 18, 0, 0, 0, models.Shanghai), time.Date(2026, 3, 10, 11, 0, 0, 0, models.Shanghai),
-		time.Date(2026, 3, 6, 9, 0, 0, 0, models.Shanghai), time.Date(2026, 3, 9, 15, 0, 0, 0, models.Shanghai)
-	rect := models.Rectification{RatingID: bad.ID, CaseID: bad.CaseID, Round: 1, DepartmentCode: "market", OwnerID: "qian", DueAt: due,
-		Verdict: models.VerdictUnfounded, Measures: "经核实材料已当场退回并一次性告知", ReportedAt: &reported, ReportedBy: "qian", Created: bad.At}
-	appeal := models.Appeal{CaseID: bad.CaseID, RatingID: bad.ID, DepartmentCode: "market", Ground: models.GroundUnrelated, Reason: "更名由不动产窗口办理",
-		FiledBy: "qian", FiledAt: filed, Status: models.AppealUpheld, DecidedBy: "ma", DecidedAt: &decided, Decision: "核实属不动产窗口事项，申诉成立"}
-	// It takes the place of the one the 差评 opened, as the report leaves it.
-	if err := ta.app.db.Where("rating_id = ? AND department_code = ?", bad.ID, "market").Delete(&models.Rectification{}).Error; err != nil {
-		t.Fatal(err)
-	}
-	if err := ta.app.db.Create(&rect).Error; err != nil {
-		t.Fatal(err)
-	}
-	if err := ta.app.db.Create(&appeal).Error; err != nil {
-		t.Fatal(err)
-	}
+	// Through the use cases, as the units do it: the market window appeals
+	// (非本部门原因) and the supervision section upholds it, which excuses
+	// its 差评整改; the real estate window reports its own, on time.
+	due := time.Date(2026, 3, 12, 18, 0, 0, 0, models.Shanghai) // five working days after the 差评
+	ta.setClock("2026-03-06T09:00:00+08:00")
+	var filed struct{ ID uint64 }
+	ta.must(http.StatusCreated, "qian", "POST", "/api/v1/appeals", map[string]any{"case_no": joint.No, "round": 1, "department": "market",
+		"ground": "unrelated", "reason": "更名由不动产窗口办理"}, &filed)
+	ta.setClock("2026-03-09T15:00:00+08:00")
+	ta.must(http.StatusOK, "ma", "POST", "/api/v1/appeals/"+itoa(filed.ID)+"/decide", map[string]any{"uphold": true, "reason": "核实属不动产窗口事项，申诉成立"}, nil)
+	ta.setClock("2026-03-10T11:00:00+08:00")
+	ta.must(http.StatusOK, "liu", "POST", "/api/v1/cases/"+joint.No+"/rectifications",
+		map[string]string{"department": "realestate", "verdict": "founded", "measures": "已对窗口人员批评教育，回电 13800138000 致歉"}, nil)
 
 	// A walk-in solved on the spot, rated by phone.
 	spot := ta.register("walk_in", "张三", "person", "", "0739-1234567", "poor_attitude", "窗口人员态度生硬")
@@ -188,7 +179,7 @@ func TestRatingsExportOfAMonth(t *testing.T) {
 		got.RatedAt, want.RatedAt = time.Time{}, time.Time{}
 		for _, p := range []**time.Time{&got.RectifyDueAt, &want.RectifyDueAt, &got.RectifiedAt, &want.RectifiedAt} {
 			if *p != nil {
-				u := (*p).UTC()
+				u := (*p).UTC().Truncate(time.Minute)
 				*p = &u
 			}
 		}
@@ -209,11 +200,14 @@ func TestRatingsExportOfAMonth(t *testing.T) {
 		Channel: "电话", Level: "dissatisfied", LevelName: "不满意", Score: score(3), Comment: "两个窗口互相推诿", RatedAt: at("2026-03-05 16:40")}
 	re := jointBase
 	re.RecordID, re.DepartmentCode, re.DepartmentName = joint.No+"-1-realestate", "realestate", "不动产登记窗口"
-	re.RectifyDueAt = utc(due) // the 差评 opened its rectification; not yet reported
+	re.RectifyDueAt, re.RectifyVerdict, re.RectifyMeasures, re.RectifiedAt, re.RectifiedOnTime =
+		utc(due), "founded", "已对窗口人员批评教育，回电 138****8000 致歉", utc(at("2026-03-10 11:00")), &yes
 	check(re.RecordID, re)
+	// The appeal closed the market window's rectification, excused: not
+	// reported on time or late (it is in no rectification figure either).
 	mk := jointBase
 	mk.RecordID, mk.DepartmentCode, mk.DepartmentName = joint.No+"-1-market", "market", "市场监管窗口"
-	mk.RectifyDueAt, mk.RectifyVerdict, mk.RectifyMeasures, mk.RectifiedAt, mk.RectifiedOnTime = utc(due), "unfounded", "经核实材料已当场退回并一次性告知", utc(reported), &yes
+	mk.RectifyDueAt, mk.RectifyVerdict, mk.RectifyMeasures, mk.RectifiedAt = utc(due), "unfounded", "申诉成立，免于整改：核实属不动产窗口事项，申诉成立", utc(at("2026-03-09 15:00"))
 	mk.AppealStatus, mk.AppealGround, mk.AppealDecision, mk.Excluded = "upheld", "unrelated", "核实属不动产窗口事项，申诉成立", true
 	check(mk.RecordID, mk)
 	check(spot.No+"-1-centre", models.RatingRecord{RecordID: spot.No + "-1-centre", CaseNo: spot.No, Round: 1,
@@ -265,9 +259,10 @@ func TestRatingsExportOfAMonth(t *testing.T) {
 		good.No + "-1-realestate": {"案件编号": good.No, "办理轮次": "1", "事项类别": "受理后超时未办结", "部门名称": "不动产登记窗口", "反映人": "李**",
 			"反映人类型": "群众", "联系电话": "139****5678", "评价渠道": "窗口", "评价等级": "非常满意", "分值": "10", "评价时间": "2026-03-03 10:15", "不计入考核": ""},
 		joint.No + "-1-market": {"部门编码": "market", "反映人": "县宏达建材有限公司", "反映人类型": "企业", "评价渠道": "电话", "评价等级": "不满意", "分值": "3",
-			"评价意见": "两个窗口互相推诿", "整改期限": "2026-03-12 18:00", "核实结论": "不属实", "整改反馈时间": "2026-03-10 11:00", "按时整改": "是",
+			"评价意见": "两个窗口互相推诿", "整改期限": "2026-03-12 18:00", "核实结论": "不属实", "整改反馈时间": "2026-03-09 15:00", "按时整改": "",
 			"申诉状态": "申诉成立", "申诉理由": "非本部门原因", "申诉裁定": "核实属不动产窗口事项，申诉成立", "不计入考核": "是"},
-		joint.No + "-1-realestate":  {"部门名称": "不动产登记窗口", "分值": "3", "核实结论": "", "申诉状态": "", "不计入考核": ""},
+		joint.No + "-1-realestate": {"部门名称": "不动产登记窗口", "分值": "3", "核实结论": "属实", "整改措施": "已对窗口人员批评教育，回电 138****8000 致歉",
+			"整改反馈时间": "2026-03-10 11:00", "按时整改": "是", "申诉状态": "", "不计入考核": ""},
 		spot.No + "-1-centre":       {"部门编码": "", "部门名称": "县政务服务中心", "联系电话": "0739-***4567", "评价渠道": "电话", "评价等级": "基本满意", "分值": "6"},
 		silent.No + "-1-realestate": {"评价渠道": "未评价", "评价等级": "未评价", "分值": "—", "评价时间": "2026-03-24 11:00", "未评价默认满意": ""},
 	} {
