@@ -119,7 +119,10 @@ func (d *Dispatcher) writeOutcomes(r *reserve, batch []*outcome) {
 		if batch = d.writeReduced(r, batch, giveUp); len(batch) == 0 {
 			return
 		}
-		if time.Now().Add(wait).After(giveUp) {
+		// The next attempt must have its whole time before the lease ends:
+		// one cut short by the lease fails for want of time, not for the
+		// database, and its rows go out again.
+		if time.Now().Add(wait + d.attemptTimeout()).After(giveUp) {
 			// Out of time: a row refused so far is better recorded
 			// reduced than left claimed, to go out again after the lease.
 			for _, o := range batch {
@@ -260,7 +263,7 @@ func refused(err error) bool {
 	}
 	var my *mysql.MySQLError
 	if errors.As(err, &my) {
-		return !mysqlUnavailable[my.Number]
+		return mysqlRefusals[my.Number]
 	}
 	// SQLite's errors (modernc's, through glebarez/sqlite) carry its
 	// result code; asked by method so as not to import the driver here.
@@ -271,22 +274,24 @@ func refused(err error) bool {
 	return false
 }
 
-// mysqlUnavailable are the MySQL/MariaDB errors that say the server fails
-// statements whatever their rows.
-var mysqlUnavailable = map[uint16]bool{
-	1021: true,                         // disk full
-	1030: true,                         // got error from the storage engine
-	1037: true, 1038: true, 1041: true, // out of memory, of resources
-	1040: true,                         // too many connections
-	1044: true, 1045: true, 1142: true, // access denied
-	1047: true,                                                 // unknown command (a Galera node not ready)
-	1053: true,                                                 // server shutting down
-	1152: true, 1158: true, 1159: true, 1160: true, 1161: true, // network errors
-	1205: true, 1213: true, // lock wait timeout, deadlock
-	1290: true, 1792: true, 1836: true, // read-only
-	1317: true, 1927: true, // query interrupted, connection killed
-	1969: true, 3024: true, // statement timeouts (MariaDB, MySQL)
-	4031: true, // disconnected for inactivity
+// mysqlRefusals are the MySQL/MariaDB errors (TiDB answers with the same
+// numbers) that refuse a statement for what it writes into a row. Every
+// other error — the server down, read-only, out of connections, a lock
+// wait, TiDB's region or TiKV unavailable (9001–9007, 1105) — may pass
+// with time, so it is not taken for a refusal: the batch is tried again
+// whole, within the lease, rather than split and given up on.
+var mysqlRefusals = map[uint16]bool{
+	1048: true, // a column cannot be null
+	1062: true, // duplicate entry
+	1264: true, // out of range
+	1265: true, // data truncated
+	1292: true, // incorrect value
+	1366: true, // incorrect string value (not UTF-8)
+	1406: true, // data too long
+	1452: true, // a foreign key fails
+	1644: true, // SIGNAL (a trigger refusing the row)
+	1690: true, // value out of range
+	3819: true, // a check constraint
 }
 
 // sqliteRefusals are the SQLite primary result codes that refuse the
