@@ -88,7 +88,8 @@ type Progress struct {
 
 // Progress loads a case's latest step alone, for the citizen who asks
 // after it: the few columns the answer reads, in one statement — the case,
-// its latest step, that step's order and the order's department — where
+// its latest step, that step's order and the order's department (no
+// subquery in a join's condition: TiDB refuses those) — where
 // Get reads everything. Only those fields are filled. Every citizen who
 // sends a case number pays this; three reads through GORM's reflection
 // cost more CPU than MariaDB's answer (bench/load's profile).
@@ -104,11 +105,10 @@ func (s *Service) Progress(ctx context.Context, no string) (*Progress, error) {
 	err := s.db.Statement.ConnPool.QueryRowContext(ctx, `SELECT c.id, c.no, c.category, c.status, COALESCE(c.applicant_open_id, ''), COALESCE(c.result, ''),
   e.action, e.at, e.order_no, o.no, o.status, o.due_at, o.cap_at, o.extended_due_at, d.name
 FROM cases c
-LEFT JOIN timeline_events e ON e.id = (SELECT l.id FROM timeline_events l
-  WHERE l.case_id = c.id AND l.action NOT IN ('appeal_filed', 'appeal_decided') ORDER BY l.seq DESC LIMIT 1)
+LEFT JOIN timeline_events e ON e.case_id = c.id AND e.action NOT IN ('appeal_filed', 'appeal_decided')
 LEFT JOIN work_orders o ON e.order_no <> '' AND o.no = e.order_no
 LEFT JOIN departments d ON d.code = o.department_code
-WHERE c.no = ?`, no).Scan(&p.Case.ID, &p.Case.No, &p.Case.Category, &p.Case.Status, &p.Case.ApplicantOpenID, &p.Case.Result,
+WHERE c.no = ? ORDER BY e.seq DESC LIMIT 1`, no).Scan(&p.Case.ID, &p.Case.No, &p.Case.Category, &p.Case.Status, &p.Case.ApplicantOpenID, &p.Case.Result,
 		&action, &at, &orderNo, &oNo, &oStatus, &dueAt, &capAt, &extDue, &deptNm)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, models.Errorf(models.ErrNotFound, "案件 %s 不存在", no)
@@ -307,6 +307,8 @@ type LedgerEntry struct {
 	Ratings   []models.Rating
 	FollowUps []models.FollowUp
 	Appeals   []models.Appeal // the appeals of its 差评 and of its deductions, which the ledger lists
+	// Deductions are the deductions its appeals are about, by id.
+	Deductions map[uint64]models.Deduction
 	// Rectifications are the case's 差评整改 (整改情况 in the ledger).
 	Rectifications []models.Rectification
 }
@@ -386,9 +388,31 @@ func (s *Service) Ledger(ctx context.Context, f Filter, emit func([]LedgerEntry)
 		if err := db.Where("case_id IN ?", chunk).Order("id").Find(&appeals).Error; err != nil {
 			return fmt.Errorf("casework: ledger appeals: %w", err)
 		}
+		var appealed []uint64
 		for _, a := range appeals {
 			if e := byID[a.CaseID]; e != nil {
 				e.Appeals = append(e.Appeals, a)
+			}
+			if a.DeductionID != 0 {
+				appealed = append(appealed, a.DeductionID)
+			}
+		}
+		if len(appealed) > 0 {
+			var deds []models.Deduction
+			if err := db.Where("id IN ?", appealed).Find(&deds).Error; err != nil {
+				return fmt.Errorf("casework: ledger appealed deductions: %w", err)
+			}
+			byDed := make(map[uint64]models.Deduction, len(deds))
+			for _, d := range deds {
+				byDed[d.ID] = d
+			}
+			for _, a := range appeals {
+				if e := byID[a.CaseID]; e != nil && a.DeductionID != 0 {
+					if e.Deductions == nil {
+						e.Deductions = map[uint64]models.Deduction{}
+					}
+					e.Deductions[a.DeductionID] = byDed[a.DeductionID]
+				}
 			}
 		}
 		var rects []models.Rectification
