@@ -177,7 +177,7 @@ func (ch *change) rectificationToReport(dept string) (*models.Rectification, err
 			if err != nil {
 				return nil, err
 			}
-			return nil, &UnitUnnamedError{CaseNo: ch.c.No, Units: [2]string{a, b},
+			return nil, &UnitUnnamedError{CaseNo: ch.c.No, Units: [2]string{a, b}, Codes: [2]string{rc.DepartmentCode, m.DepartmentCode},
 				err: models.Errorf(models.ErrInvalid, "案件 %s 有%s和%s的差评整改都待您报告，请写明报告哪个部门的整改", ch.c.No, a, b)}
 		}
 	}
@@ -196,7 +196,18 @@ func (ch *change) rectificationToReport(dept string) (*models.Rectification, err
 type UnitUnnamedError struct {
 	CaseNo string
 	Units  [2]string // two of the units, by name
+	Codes  [2]string // their department codes ("" for the centre itself)
 	err    error
+}
+
+// Department names one of the two units that is a department, for an
+// example: the centre's own is not named in a command (its owner reports
+// it in the console).
+func (e *UnitUnnamedError) Department() string {
+	if e.Codes[1] == "" {
+		return e.Units[0]
+	}
+	return e.Units[1]
 }
 
 func (e *UnitUnnamedError) Error() string { return e.err.Error() }

@@ -103,7 +103,7 @@ func (h *Staff) rectifyCommand(ctx context.Context, actor models.Staff, no strin
 	if !staffCaseNoRE.MatchString(no) || len(args) < 2 {
 		return usage, nil
 	}
-	dept, unit, at := "", "", 1 // at: the verdict's place among args
+	dept, unit, at := "", "的", 1 // at: the verdict's place among args
 	if v := verdictOf(args[1]); !v.Valid() && len(args) > 2 && verdictOf(args[2]).Valid() {
 		d, err := h.Cases.DepartmentByName(ctx, args[1])
 		if outage(err) {
@@ -125,7 +125,7 @@ func (h *Staff) rectifyCommand(ctx context.Context, actor models.Staff, no strin
 	if _, err := h.Cases.ReportRectification(ctx, actor, no, dept, v, measures); err != nil {
 		var unnamed *casework.UnitUnnamedError
 		if errors.As(err, &unnamed) {
-			return fmt.Sprintf("%s。请在编号后写明部门，例如：整改 %s %s %s %s", models.ErrorMessage(err), no, unnamed.Units[1], v.Label(), measures), nil
+			return fmt.Sprintf("%s。请在编号后写明部门，例如：整改 %s %s %s %s", models.ErrorMessage(err), no, unnamed.Department(), v.Label(), measures), nil
 		}
 		return "", err
 	}
