@@ -33,7 +33,7 @@ func buildLedger(ctx context.Context, cases *casework.Service, q url.Values, act
 	err = cases.Ledger(ctx, f, func(batch []casework.LedgerEntry) error {
 		rows := make([]reports.LedgerCase, len(batch))
 		for i, e := range batch {
-			rows[i] = reports.LedgerCase{Case: e.Case, OwnerName: e.OwnerName, Orders: e.Orders, Ratings: e.Ratings, FollowUps: e.FollowUps, Appeals: e.Appeals, Rectifications: e.Rectifications}
+			rows[i] = reports.LedgerCase{Case: e.Case, OwnerName: e.OwnerName, Orders: e.Orders, Ratings: e.Ratings, FollowUps: e.FollowUps, Appeals: e.Appeals, Deductions: e.Deductions, Rectifications: e.Rectifications}
 		}
 		return book.Add(rows)
 	})

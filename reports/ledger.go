@@ -18,6 +18,8 @@ type LedgerCase struct {
 	Ratings   []models.Rating
 	FollowUps []models.FollowUp
 	Appeals   []models.Appeal // the appeals of its 差评 (an upheld one marks, never removes) and deductions
+	// Deductions are the deductions its appeals are about, by id.
+	Deductions map[uint64]models.Deduction
 	// Rectifications are its 差评整改 (the 整改情况 column).
 	Rectifications []models.Rectification
 }
@@ -177,14 +179,19 @@ func (l *Ledger) deductionAppealMarks(lc LedgerCase) string {
 		if a.DeductionID == 0 {
 			continue
 		}
-		whom := l.name(a.DepartmentCode)
+		// Which deduction: the case may have several (an order overdue, a
+		// summons answered late), and not every one is about timeliness.
+		what := l.name(a.DepartmentCode) + "对扣分"
+		if d, ok := lc.Deductions[a.DeductionID]; ok && d.Reason != "" {
+			what += "“" + d.Reason + "”"
+		}
 		switch a.Status {
 		case models.AppealUpheld:
-			out = append(out, fmt.Sprintf("%s扣分申诉成立，免于扣分：%s", whom, a.Decision))
+			out = append(out, fmt.Sprintf("%s申诉成立，免于扣分：%s", what, a.Decision))
 		case models.AppealRejected:
-			out = append(out, fmt.Sprintf("%s扣分申诉被驳回，照常扣分：%s", whom, a.Decision))
+			out = append(out, fmt.Sprintf("%s申诉被驳回，照常扣分：%s", what, a.Decision))
 		default:
-			out = append(out, whom+"扣分申诉待裁定")
+			out = append(out, what+"申诉待裁定")
 		}
 	}
 	return strings.Join(out, "\n")
