@@ -183,14 +183,17 @@ func (r *Reports) goodBad(ctx context.Context, from, to time.Time) (*GoodBad, er
 		return nil, fmt.Errorf("reports: rectifications due: %w", err)
 	}
 	// Appeals filed in the period, with the repliers of the appealed
-	// round's order of the appealing unit (the owner for the centre).
+	// round's order of the appealing unit (the owner for the centre), and
+	// the person an appealed deduction cost a point too.
 	var filed []struct {
 		models.Appeal
-		RepliedBy string
-		OwnerID   string
+		RepliedBy      string
+		OwnerID        string
+		DeductionStaff string
 	}
-	if err := db.Table("appeals").Select("appeals.*, work_orders.replied_by, cases.owner_id").
+	if err := db.Table("appeals").Select("appeals.*, work_orders.replied_by, cases.owner_id, deductions.staff_id AS deduction_staff").
 		Joins("LEFT JOIN ratings ON ratings.id = appeals.rating_id").
+		Joins("LEFT JOIN deductions ON deductions.id = appeals.deduction_id").
 		Joins("LEFT JOIN work_orders ON work_orders.case_id = ratings.case_id AND work_orders.round = ratings.round AND work_orders.department_code = appeals.department_code").
 		Joins("LEFT JOIN cases ON cases.id = appeals.case_id").
 		Where("appeals.filed_at >= ? AND appeals.filed_at < ?", from, to).Order("appeals.id").Scan(&filed).Error; err != nil {
@@ -290,10 +293,13 @@ func (r *Reports) goodBad(ctx context.Context, from, to time.Time) (*GoodBad, er
 			countAppeal(unit(a.DepartmentCode), a.Status)
 		}
 		who := a.RepliedBy
-		if a.DepartmentCode == "" {
+		switch {
+		case a.DeductionID != 0:
+			who = a.DeductionStaff // "" when the deduction was the unit's alone
+		case a.DepartmentCode == "":
 			who = a.OwnerID
 		}
-		if k := fmt.Sprint(a.ID, "\x00", who); a.RatingID != 0 && who != "" && !seenAppealStaff[k] {
+		if k := fmt.Sprint(a.ID, "\x00", who); who != "" && !seenAppealStaff[k] {
 			seenAppealStaff[k] = true
 			countAppeal(person(who), a.Status)
 		}

@@ -285,3 +285,42 @@ func TestTheCardSaysWhyItsTwoBadCountsDiffer(t *testing.T) {
 		t.Errorf("the card:\n%s", card)
 	}
 }
+
+// An appeal of a deduction that cost a person a point too (a verified staff
+// fault) counts in that person's appeal figures, as an appeal of a 差评
+// counts for whoever answered the round: upheld, it waived their point.
+func TestADeductionsAppealCountsForThePersonWhoLostThePoint(t *testing.T) {
+	c := newCentre(t)
+	no := c.register("2026-03-02 10:00", models.CategoryAttitude, "窗口人员态度生硬")
+	var kase models.Case
+	if err := c.db.Where("no = ?", no).First(&kase).Error; err != nil {
+		t.Fatal(err)
+	}
+	d := models.Deduction{Year: 2026, Rule: models.RuleStaffFault, SourceKey: "fault:" + no, DepartmentCode: "market", StaffID: "zhao",
+		CaseNo: no, Points: 1, Reason: "赵敏 服务态度生硬，经核实属实", Status: models.DeductionWaived, At: at("2026-03-03 10:00")}
+	if err := c.db.Create(&d).Error; err != nil {
+		t.Fatal(err)
+	}
+	a := models.Appeal{CaseID: kase.ID, DeductionID: d.ID, DepartmentCode: "market", Ground: models.GroundDeduction, Reason: "录像显示已按规定解释",
+		FiledBy: "zhao", FiledAt: at("2026-03-05 10:00"), Status: models.AppealUpheld, DecidedBy: "ma", Decision: "录像为证"}
+	if err := c.db.Create(&a).Error; err != nil {
+		t.Fatal(err)
+	}
+	c.at("2026-03-31 20:00")
+	m, err := c.rep.Monthly(c.ctx, "2026-03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zhao *reports.StaffFigures
+	for i := range m.GoodBad.Staff {
+		if m.GoodBad.Staff[i].Staff == "zhao" {
+			zhao = &m.GoodBad.Staff[i]
+		}
+	}
+	if zhao == nil || zhao.AppealsFiled != 1 || zhao.AppealsUpheld != 1 {
+		t.Errorf("赵敏's appeal figures: %+v, want the appeal of her deduction, upheld", zhao)
+	}
+	if ce := m.GoodBad.Centre; ce.AppealsFiled != 1 || ce.AppealsUpheld != 1 {
+		t.Errorf("the centre's appeals: %+v", ce)
+	}
+}
