@@ -40,8 +40,14 @@ func at(s string) time.Time {
 
 func newHarness(t *testing.T, now string) *harness {
 	t.Helper()
+	return newHarnessOn(t, testenv.MySQL(t), now)
+}
+
+// newHarnessOn is newHarness on db, a migrated database of the test's own.
+func newHarnessOn(t *testing.T, db *gorm.DB, now string) *harness {
+	t.Helper()
 	cal := testenv.Calendar(t)
-	h := &harness{t: t, ctx: context.Background(), db: testenv.MySQL(t), clock: clock.NewFrozen(at(now)), cal: cal}
+	h := &harness{t: t, ctx: context.Background(), db: db, clock: clock.NewFrozen(at(now)), cal: cal}
 	h.svc = casework.New(h.db, h.clock, cal, casework.Options{}, testenv.Quiet())
 	dir := testenv.Demo(t)
 	dir.Roster = []models.DutyDay{{Date: "2026-03-10", SpecialistID: "li", LeaderID: "chen"}}

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"bbcs/casework"
-	"bbcs/clock"
 	"bbcs/internal/testenv"
 	"bbcs/models"
 	"bbcs/store"
@@ -22,18 +21,7 @@ func TestCitizensStatementsOnSQLite(t *testing.T) {
 	if err := store.Migrate(db); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, ctx: t.Context(), db: db, clock: clock.NewFrozen(at("2026-03-10 10:00")), cal: testenv.Calendar(t)}
-	h.svc = casework.New(h.db, h.clock, h.cal, casework.Options{}, testenv.Quiet())
-	dir := testenv.Demo(t)
-	dir.Roster = []models.DutyDay{{Date: "2026-03-10", SpecialistID: "li", LeaderID: "chen"}}
-	if err := h.svc.SyncDirectory(h.ctx, dir); err != nil {
-		t.Fatal(err)
-	}
-	h.staff = map[string]models.Staff{}
-	for _, st := range dir.Staff {
-		st.Active = true
-		h.staff[st.ID] = st
-	}
+	h := newHarnessOn(t, db, "2026-03-10 10:00")
 	c := h.walkIn()
 	h.sameProgress(c.No, "owner_assigned")
 	_, err = h.svc.Dispatch(h.ctx, h.as("wang"), c.No, []string{"realestate"}, "", false)
