@@ -3,8 +3,6 @@ package outbox_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -200,72 +198,22 @@ func TestANoticeWhoseOutcomeWasNotWrittenGoesOutAgainAfterTheLease(t *testing.T)
 	}
 }
 
-// link is a TCP proxy between the dispatcher and the test's database
-// that a test can break as a network does: refused, every connection
-// (open or new) is dropped at once; silent, open connections drop and new
-// ones are accepted but never answered, as when the database's host
-// becomes unreachable. Restored, new connections go through again.
-type link struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	mode   string // "", "refused" or "silent"
-	conns  map[net.Conn]bool
-}
-
-func newLink(t *testing.T, target string) *link {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// databaseBehindLink is a database of the test's own, reached through a
+// link the test can cut.
+func databaseBehindLink(t *testing.T) (*gorm.DB, *testenv.Link) {
+	t.Helper()
+	cfg, err := mysqldrv.ParseDSN(testenv.MySQLDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &link{ln: ln, target: target, conns: map[net.Conn]bool{}}
-	t.Cleanup(func() { ln.Close(); l.cut("refused") })
-	go l.serve()
-	return l
-}
-
-func (l *link) serve() {
-	for {
-		in, err := l.ln.Accept()
-		if err != nil {
-			return
-		}
-		l.mu.Lock()
-		switch l.mode {
-		case "refused":
-			in.Close()
-		case "silent":
-			l.conns[in] = true // held, never answered
-		default:
-			out, err := net.DialTimeout("tcp", l.target, 5*time.Second)
-			if err != nil {
-				in.Close()
-				break
-			}
-			l.conns[in], l.conns[out] = true, true
-			go func() { io.Copy(out, in); out.Close() }()
-			go func() { io.Copy(in, out); in.Close() }()
-		}
-		l.mu.Unlock()
+	l := testenv.NewLink(t, cfg.Addr)
+	cfg.Addr = l.Addr()
+	db, err := store.OpenDatabase(cfg.FormatDSN(), "", testenv.Quiet())
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-// cut drops every open connection and breaks the link in mode.
-func (l *link) cut(mode string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.mode = mode
-	for c := range l.conns {
-		c.Close()
-	}
-	clear(l.conns)
-}
-
-// restore lets new connections through; the silent ones held stay silent.
-func (l *link) restore() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.mode = ""
+	t.Cleanup(func() { store.CloseDatabase(db) })
+	return db, l
 }
 
 // atOnce is a platform that holds each send until want of them are in
@@ -362,22 +310,12 @@ func deliverWithin(t *testing.T, d *outbox.Dispatcher, limit time.Duration) (int
 // given up and tried again on a new one — so each notice goes out once
 // and ends sent with its own receipt.
 func TestOutcomesAreWrittenWithinTheLeaseAfterTheDatabaseDropsOffTheNetwork(t *testing.T) {
-	cfg, err := mysqldrv.ParseDSN(testenv.MySQLDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := newLink(t, cfg.Addr)
-	cfg.Addr = l.ln.Addr().String()
-	db, err := store.OpenDatabase(cfg.FormatDSN(), "", testenv.Quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.CloseDatabase(db) })
+	db, l := databaseBehindLink(t)
 	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
 	notices := staffNotices(t, db, clk, 60)
 	p := &atOnce{want: 60, open: make(chan struct{}), sent: map[uint64]int{}, cut: func() {
-		l.cut("silent")
-		time.AfterFunc(500*time.Millisecond, l.restore)
+		l.Cut(testenv.Silent)
+		time.AfterFunc(500*time.Millisecond, l.Restore)
 	}}
 	d := outbox.New(db, clk, p, testenv.Quiet())
 	d.Lease = 8 * time.Second
@@ -408,21 +346,11 @@ func TestOutcomesAreWrittenWithinTheLeaseAfterTheDatabaseDropsOffTheNetwork(t *t
 // sends give up when the lease ends — after it another claim sends the
 // notices again anyway.
 func TestADatabaseOutageNeitherSplitsTheOutcomesNorOutlastsTheLease(t *testing.T) {
-	cfg, err := mysqldrv.ParseDSN(testenv.MySQLDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := newLink(t, cfg.Addr)
-	cfg.Addr = l.ln.Addr().String()
-	db, err := store.OpenDatabase(cfg.FormatDSN(), "", testenv.Quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.CloseDatabase(db) })
+	db, l := databaseBehindLink(t)
 	clk := clock.NewFrozen(time.Date(2026, 3, 10, 10, 0, 0, 0, models.Shanghai))
 	staffNotices(t, db, clk, 60)
 	start, statements := countStatements(db)
-	p := &atOnce{want: 60, open: make(chan struct{}), sent: map[uint64]int{}, cut: func() { l.cut("refused"); start() }}
+	p := &atOnce{want: 60, open: make(chan struct{}), sent: map[uint64]int{}, cut: func() { l.Cut(testenv.Refused); start() }}
 	d := outbox.New(db, clk, p, testenv.Quiet())
 	d.Lease = 3 * time.Second
 	began := time.Now()
@@ -436,7 +364,7 @@ func TestADatabaseOutageNeitherSplitsTheOutcomesNorOutlastsTheLease(t *testing.T
 	if n := statements(); n > 30 {
 		t.Errorf("%d statements during a %s outage, want a few: outcomes are not split row by row when the database is unreachable", n, d.Lease)
 	}
-	l.restore()
+	l.Restore()
 }
 
 // One row the database refuses (here a trigger refuses the receipt of

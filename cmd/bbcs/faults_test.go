@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,72 +15,6 @@ import (
 	"bbcs/models"
 )
 
-// cutter is a TCP proxy to a real server that a test can cut: every open
-// connection drops and new ones are refused, as when the database's host
-// becomes unreachable, until it is restored.
-type cutter struct {
-	t      *testing.T
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  map[net.Conn]bool
-}
-
-func newCutter(t *testing.T, target string) *cutter {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &cutter{t: t, ln: ln, target: target, conns: map[net.Conn]bool{}}
-	t.Cleanup(func() { ln.Close(); c.cut() })
-	go c.serve()
-	return c
-}
-
-func (c *cutter) addr() string { return c.ln.Addr().String() }
-
-func (c *cutter) serve() {
-	for {
-		in, err := c.ln.Accept()
-		if err != nil {
-			return
-		}
-		c.mu.Lock()
-		if c.down {
-			c.mu.Unlock()
-			in.Close()
-			continue
-		}
-		out, err := net.DialTimeout("tcp", c.target, 5*time.Second)
-		if err != nil {
-			c.mu.Unlock()
-			in.Close()
-			continue
-		}
-		c.conns[in], c.conns[out] = true, true
-		c.mu.Unlock()
-		go func() { io.Copy(out, in); out.Close() }()
-		go func() { io.Copy(in, out); in.Close() }()
-	}
-}
-
-func (c *cutter) cut() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.down = true
-	for conn := range c.conns {
-		conn.Close()
-	}
-	clear(c.conns)
-}
-
-func (c *cutter) restore() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.down = false
-}
-
 // The database unreachable in the middle of a citizen's report: WeChat is
 // asked to deliver the message again (503), /readyz names the database,
 // nothing is half-written, and when the database is back WeChat's next
@@ -92,14 +24,14 @@ func TestDatabaseOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := newCutter(t, dsn.Addr)
-	dsn.Addr = proxy.addr()
+	proxy := testenv.NewLink(t, dsn.Addr)
+	dsn.Addr = proxy.Addr()
 	ca := startCitizenApp(t, "BBCS_DATABASE_DSN="+dsn.FormatDSN())
 	ca.setClock("2026-03-10T10:00:00+08:00")
 	const openid = "oCitizenOutage"
 	ca.report(openid, "钱先生", "13500135000")
 
-	proxy.cut()
+	proxy.Cut(testenv.Refused)
 	confirm := nextID()
 	for try := 1; try <= 3; try++ { // WeChat's first delivery and its retries
 		r := ca.wx.Text(openid, "确认", confirm)
@@ -112,7 +44,7 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Errorf("/readyz during the outage: %d %s", status, body)
 	}
 
-	proxy.restore()
+	proxy.Restore()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		if status, _ := ca.get("/readyz"); status == http.StatusOK {
