@@ -54,7 +54,8 @@ func (h *harness) sameProgress(no, action string) *casework.Progress {
 		p.Case.ApplicantOpenID != d.Case.ApplicantOpenID || p.Case.Result != d.Case.Result {
 		h.t.Errorf("progress of %s: case %+v, want the case Get reads %+v", no, p.Case, d.Case)
 	}
-	events := slices.DeleteFunc(slices.Clone(d.Timeline), func(e models.TimelineEvent) bool { return strings.HasPrefix(e.Action, "appeal_") })
+	inside := []string{"appeal_filed", "appeal_decided", "rectify_reminded", "rectify_overdue"} // not the applicant's steps
+	events := slices.DeleteFunc(slices.Clone(d.Timeline), func(e models.TimelineEvent) bool { return slices.Contains(inside, e.Action) })
 	slices.SortFunc(events, func(a, b models.TimelineEvent) int { return a.Seq - b.Seq })
 	last := events[len(events)-1]
 	if p.Last == nil || p.Last.Action != action || last.Action != action || !p.Last.At.Equal(last.At) || p.Last.OrderNo != last.OrderNo {
@@ -81,4 +82,45 @@ func (h *harness) sameProgress(no, action string) *casework.Progress {
 		h.t.Errorf("progress of %s: department %q, want %q", no, p.Department.Name, want)
 	}
 	return p
+}
+
+// The 差评整改's reminder and escalation are between the unit, its leader
+// and the supervision section: the applicant who asks on the due day hears
+// how the re-handled order stands, not that a reminder went out inside.
+func TestARectificationsReminderIsNotTheApplicantsLatestStep(t *testing.T) {
+	h := newHarness(t, "2026-03-10 10:00")
+	c := h.walkIn()
+	_, err := h.svc.Dispatch(h.ctx, h.as("wang"), c.No, []string{"realestate"}, "", false)
+	must(t, "dispatch", err)
+	_, err = h.svc.Reply(h.ctx, h.as("zhang"), h.orderOf(c.No, "realestate").No, "已告知补交材料")
+	must(t, "reply", err)
+	h.clock.Set(at("2026-03-11 10:00"))
+	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "跑了三趟", casework.ViaPhone)
+	must(t, "rate", err)
+	var again models.WorkOrder
+	for _, o := range h.get(c.No).Orders {
+		if o.Round == 2 {
+			again = o
+		}
+	}
+	_, err = h.svc.Sign(h.ctx, h.as("zhang"), again.No)
+	must(t, "sign the re-handled order", err)
+
+	h.clock.Set(at("2026-03-18 09:30")) // the rectification's due day
+	if fired := h.fireDue("rectify:"); len(fired) == 0 {
+		t.Fatal("no rectification timer fell due")
+	}
+	if len(eventsOf(h.get(c.No), "rectify_reminded")) == 0 {
+		t.Fatal("no reminder on the due day")
+	}
+	h.clock.Set(at("2026-03-18 18:30")) // and past it
+	h.fireDue("rectify:")
+	if len(eventsOf(h.get(c.No), "rectify_overdue")) == 0 {
+		t.Fatal("no escalation past the deadline")
+	}
+	p, err := h.svc.Progress(h.ctx, c.No)
+	must(t, "progress", err)
+	if p.Last == nil || p.Last.Action != "signed" || p.Order.No != again.No {
+		t.Errorf("the applicant's latest step: %+v of order %q, want the re-handled order %s signed", p.Last, p.Order.No, again.No)
+	}
 }

@@ -100,12 +100,14 @@ func (s *Service) Progress(ctx context.Context, no string) (*Progress, error) {
 		at, dueAt, capAt, extDue sql.NullTime
 		oNo, oStatus             sql.NullString
 	)
-	// An appeal is between a department and the supervision section: the
-	// applicant's latest step is the last one taken on the case itself.
+	// An appeal is between a department and the supervision section, and a
+	// 差评整改's reminder and escalation between the unit, its leader and
+	// that section: the applicant's latest step is the last one taken on
+	// the case itself.
 	err := s.db.Statement.ConnPool.QueryRowContext(ctx, `SELECT c.id, c.no, c.category, c.status, COALESCE(c.applicant_open_id, ''), COALESCE(c.result, ''),
   e.action, e.at, e.order_no, o.no, o.status, o.due_at, o.cap_at, o.extended_due_at, d.name
 FROM cases c
-LEFT JOIN timeline_events e ON e.case_id = c.id AND e.action NOT IN ('appeal_filed', 'appeal_decided')
+LEFT JOIN timeline_events e ON e.case_id = c.id AND e.action NOT IN ('appeal_filed', 'appeal_decided', 'rectify_reminded', 'rectify_overdue')
 LEFT JOIN work_orders o ON e.order_no <> '' AND o.no = e.order_no
 LEFT JOIN departments d ON d.code = o.department_code
 WHERE c.no = ? ORDER BY e.seq DESC LIMIT 1`, no).Scan(&p.Case.ID, &p.Case.No, &p.Case.Category, &p.Case.Status, &p.Case.ApplicantOpenID, &p.Case.Result,

@@ -94,7 +94,7 @@ func lastStep(p *casework.Progress, now time.Time) string {
 		return when + "已退回重新办理"
 	case "rectified": // 差评整改 reported
 		return when + "您的评价已由相关单位核实整改，结果已告知您"
-	case "rectify_opened", "rectify_reminded", "rectify_overdue":
+	case "rectify_opened":
 		if p.Case.Status == models.CaseAnswered {
 			return when + "已答复：" + p.Case.Result
 		}
