@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,15 +21,16 @@ import (
 var downloadTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "application/pdf": true}
 
 func (s *Server) appealFile(w http.ResponseWriter, r *http.Request, _ models.Staff) {
-	serveAppealFile(w, r, s.Cases.AppealFile)
+	serveAppealFile(w, r, s.Log, s.Cases.AppealFile)
 }
 
 func (c *Console) appealFile(w http.ResponseWriter, r *http.Request, _ consolePage) {
-	serveAppealFile(w, r, c.Cases.AppealFile)
+	serveAppealFile(w, r, c.log(), c.Cases.AppealFile)
 }
 
-// serveAppealFile reads only the file asked for, not all of the appeal's.
-func serveAppealFile(w http.ResponseWriter, r *http.Request, file func(context.Context, uint64, int) (*models.AppealFile, error)) {
+// serveAppealFile reads only the file asked for, not all of the appeal's;
+// a failure to read it is logged, as every request's is (fail).
+func serveAppealFile(w http.ResponseWriter, r *http.Request, log *slog.Logger, file func(context.Context, uint64, int) (*models.AppealFile, error)) {
 	id, err1 := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	n, err2 := strconv.Atoi(r.PathValue("n"))
 	if err1 != nil || err2 != nil || n < 1 {
@@ -36,12 +38,8 @@ func serveAppealFile(w http.ResponseWriter, r *http.Request, file func(context.C
 		return
 	}
 	f, err := file(r.Context(), id, n)
-	if models.ErrorCode(err) == models.ErrNotFound {
-		writeError(w, http.StatusNotFound, "not_found", models.ErrorMessage(err)) // 申诉 id 没有第 n 个附件
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "internal", "读取申诉附件失败，请稍后再试")
+	if err != nil { // not found: 申诉 id 没有第 n 个附件
+		fail(w, log, r, err)
 		return
 	}
 	ct := f.ContentType
