@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -46,10 +47,19 @@ func rectifyInConsole(t *testing.T, width, height int, mobile bool) {
 	if s := b.text(`#rectify-centre`); !strings.Contains(s, "“办不成事”反映窗口") || !strings.Contains(s, "2026年3月17日（周二）18:00") {
 		t.Errorf("the form says %q, without the unit or the deadline", s)
 	}
+	// The browser holds a report without a verdict back (the radios are
+	// required), and the console refuses one that gets past it anyway.
 	b.do("report without a verdict", chromedp.SendKeys(form+` textarea[name=measures]`, "已统一窗口与清单口径，向反映人致歉"),
 		chromedp.Click(form+` button`))
-	if ok, _ := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!!document.querySelector("#rectify-centre")`)); !ok {
-		t.Fatal("a report without a verdict went through")
+	held, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!document.querySelector("#rectify-centre form").checkValidity() && `+
+		`document.querySelector("#rectify-centre form input[value=founded]").validity.valueMissing && !document.querySelector("section.ok")`))
+	if err != nil || !held {
+		t.Fatalf("a report without a verdict was not held back by the browser (%v)", err)
+	}
+	me := signIn(t, ta, "wang")
+	if status, page, _ := me.do("POST", "/admin/cases/"+c.No+"/rectify", url.Values{"csrf": {me.csrfOf("/admin/cases/" + c.No)},
+		"department": {""}, "measures": {"已整改"}}); status != http.StatusBadRequest || !strings.Contains(page, "请选择核实结论") {
+		t.Errorf("a report without a verdict posted past the browser: %d", status)
 	}
 	b.do("report", chromedp.Click(form+` input[value=founded]`), chromedp.Click(form+` button`), b.shown(`section.ok`))
 	if s := b.text(`section.ok`); !strings.Contains(s, "已报告差评整改") {
