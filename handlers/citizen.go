@@ -135,13 +135,9 @@ func (c *Citizens) busy(t *turn, what string, err error) string {
 // the report in progress, or the start of a report or a query.
 func (c *Citizens) handle(ctx context.Context, t *turn, m bot.Message) string {
 	if m.Kind == bot.KindEvent {
-		switch {
-		case m.Event == "CLICK" && m.ButtonKey == menuReport:
-			return c.start(ctx, t)
-		case m.Event == "CLICK" && m.ButtonKey == menuProgress:
-			return c.progress(ctx, t)
-		}
-		return "" // plain events were answered before the de-duplication (Handle)
+		// Plain events were answered before the de-duplication (Handle):
+		// an event here is one of the menu's buttons.
+		return c.menuButton(m)(ctx, t)
 	}
 	text := strings.TrimSpace(m.Text)
 	d := t.foundDialog()
@@ -181,13 +177,29 @@ func (c *Citizens) handle(ctx context.Context, t *turn, m bot.Message) string {
 	return c.help()
 }
 
-// plainEvent answers an account event that neither starts a report nor
-// reads a case: a subscription's greeting, and nothing to say to an
-// unsubscription, a view or a template's delivery report. ok is false for
+// menuButton is what a click on one of the account menu's buttons does,
+// nil for any other message: the one list of the events that are handled
+// as a message is (once, through the de-duplication).
+func (c *Citizens) menuButton(m bot.Message) func(context.Context, *turn) string {
+	if m.Kind != bot.KindEvent || m.Event != "CLICK" {
+		return nil
+	}
+	switch m.ButtonKey {
+	case menuReport:
+		return c.start
+	case menuProgress:
+		return c.progress
+	}
+	return nil
+}
+
+// plainEvent answers an account event that is no menu button: a
+// subscription's greeting, and nothing to say to an unsubscription, a
+// view, another click or a template's delivery report. ok is false for
 // every other message.
 func (c *Citizens) plainEvent(m bot.Message) (reply string, ok bool) {
 	switch {
-	case m.Kind != bot.KindEvent, m.Event == "CLICK" && (m.ButtonKey == menuReport || m.ButtonKey == menuProgress):
+	case m.Kind != bot.KindEvent || c.menuButton(m) != nil:
 		return "", false
 	case m.Event == "subscribe":
 		return c.greeting(), true
