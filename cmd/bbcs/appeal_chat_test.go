@@ -15,24 +15,8 @@ import (
 // overdue order. Every refusal is a sentence the sender can act on.
 func TestADepartmentAppealsFromItsGroup(t *testing.T) {
 	g := startGroupsApp(t)
-	c := g.newCase("realestate") // Tue 2026-03-10 10:00
-	g.wecomSays("zhangwei", "回复 "+orderFor(c, "realestate")+" 已告知补交完税证明")
-	g.setClock("2026-03-11T10:00:00+08:00") // Wednesday
-	g.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+c.No+"/rate",
-		map[string]string{"level": "very_dissatisfied", "comment": "窗口态度恶劣", "via": "phone"}, nil)
-
-	group := func(key, no string, want ...string) string {
-		for _, m := range g.aboutCase(g.wecom.RobotMessagesTo(key), no) {
-			ok := true
-			for _, w := range want {
-				ok = ok && strings.Contains(m.Markdown, w)
-			}
-			if ok {
-				return m.Markdown
-			}
-		}
-		return ""
-	}
+	c := g.badlyRated("very_dissatisfied", "窗口态度恶劣") // rated Wed 2026-03-11
+	group := g.robotCard
 	// rating.appeal_days 5 from Wed 03-11: Thu 12 … Wed 18, to its end.
 	g.wecom.WaitFor(t, func() bool {
 		return group(keyRealty, c.No, "差评整改通知", "申诉 "+c.No+" 恶意差评|非本部门原因 理由", "2026年3月18日") != ""

@@ -215,6 +215,33 @@ func (g *groupsApp) newCase(depts ...string) caseJSON {
 	return c
 }
 
+// badlyRated is a case of the 不动产登记窗口, answered in its group on
+// Tuesday 2026-03-10 and rated level with comment by phone on Wednesday:
+// a 差评 opens its 差评整改.
+func (g *groupsApp) badlyRated(level, comment string) caseJSON {
+	g.t.Helper()
+	c := g.newCase("realestate")
+	g.wecomSays("zhangwei", "回复 "+orderFor(c, "realestate")+" 已告知补交完税证明")
+	g.setClock("2026-03-11T10:00:00+08:00")
+	g.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+c.No+"/rate", map[string]string{"level": level, "comment": comment, "via": "phone"}, nil)
+	return c
+}
+
+// robotCard is the first markdown the WeCom robot key received about case
+// no that holds every one of want, "" if none did.
+func (g *groupsApp) robotCard(key, no string, want ...string) string {
+	for _, m := range g.aboutCase(g.wecom.RobotMessagesTo(key), no) {
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(m.Markdown, w)
+		}
+		if ok {
+			return m.Markdown
+		}
+	}
+	return ""
+}
+
 // aboutCase keeps the group messages about one case (the supervision
 // group also hears of duty check-ins, say).
 func (g *groupsApp) aboutCase(msgs []wecomtest.RobotMessage, no string) []wecomtest.RobotMessage {

@@ -20,24 +20,8 @@ import (
 // the rectification, reported late.
 func TestABadRatingIsRectifiedReportedAndRatedAgain(t *testing.T) {
 	g := startGroupsApp(t)
-	c := g.newCase("realestate") // Tue 2026-03-10 10:00
-	g.wecomSays("zhangwei", "回复 "+orderFor(c, "realestate")+" 已告知补交完税证明")
-	g.setClock("2026-03-11T10:00:00+08:00") // Wednesday
-	g.must(http.StatusOK, "wang", "POST", "/api/v1/cases/"+c.No+"/rate",
-		map[string]string{"level": "dissatisfied", "comment": "让我跑了三趟，回电13800138000", "via": "phone"}, nil)
-
-	group := func(want ...string) bool {
-		for _, m := range g.aboutCase(g.wecom.RobotMessagesTo(keyRealty), c.No) {
-			ok := true
-			for _, w := range want {
-				ok = ok && strings.Contains(m.Markdown, w)
-			}
-			if ok {
-				return true
-			}
-		}
-		return false
-	}
+	c := g.badlyRated("dissatisfied", "让我跑了三趟，回电13800138000") // rated Wed 2026-03-11
+	group := func(want ...string) bool { return g.robotCard(keyRealty, c.No, want...) != "" }
 	private := func(user string, want ...string) bool {
 		for _, m := range g.wecom.AppMessagesTo(user) {
 			ok := strings.Contains(m.Content, c.No)
