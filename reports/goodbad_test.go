@@ -292,18 +292,21 @@ func TestTheCardSaysWhyItsTwoBadCountsDiffer(t *testing.T) {
 func TestADeductionsAppealCountsForThePersonWhoLostThePoint(t *testing.T) {
 	c := newCentre(t)
 	no := c.register("2026-03-02 10:00", models.CategoryAttitude, "窗口人员态度生硬")
-	var kase models.Case
-	if err := c.db.Where("no = ?", no).First(&kase).Error; err != nil {
+	c.must(c.svc.Dispatch(c.ctx, c.staff["wang"], no, []string{"realestate"}, "", false))
+	c.at("2026-03-03 10:00")
+	c.must(c.svc.MarkFault(c.ctx, c.staff["ma"], no, "zhang", models.FaultKind("poor_attitude"), "经核实，对反映人态度生硬"))
+	var d models.Deduction
+	if err := c.db.Where("case_no = ? AND staff_id = ?", no, "zhang").First(&d).Error; err != nil {
+		t.Fatalf("the fault proposed no deduction for 张伟: %v", err)
+	}
+	c.at("2026-03-05 10:00")
+	a, err := c.svc.FileAppeal(c.ctx, c.staff["liu"], casework.AppealInput{CaseNo: no, DeductionID: d.ID, Department: "realestate",
+		Ground: models.GroundDeduction, Reason: "录像显示已按规定解释"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	d := models.Deduction{Year: 2026, Rule: models.RuleStaffFault, SourceKey: "fault:" + no, DepartmentCode: "market", StaffID: "zhao",
-		CaseNo: no, Points: 1, Reason: "赵敏 服务态度生硬，经核实属实", Status: models.DeductionWaived, At: at("2026-03-03 10:00")}
-	if err := c.db.Create(&d).Error; err != nil {
-		t.Fatal(err)
-	}
-	a := models.Appeal{CaseID: kase.ID, DeductionID: d.ID, DepartmentCode: "market", Ground: models.GroundDeduction, Reason: "录像显示已按规定解释",
-		FiledBy: "zhao", FiledAt: at("2026-03-05 10:00"), Status: models.AppealUpheld, DecidedBy: "ma", Decision: "录像为证"}
-	if err := c.db.Create(&a).Error; err != nil {
+	c.at("2026-03-06 10:00")
+	if _, err := c.svc.DecideAppeal(c.ctx, c.staff["ma"], a.ID, true, "录像为证"); err != nil {
 		t.Fatal(err)
 	}
 	c.at("2026-03-31 20:00")
@@ -311,14 +314,14 @@ func TestADeductionsAppealCountsForThePersonWhoLostThePoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var zhao *reports.StaffFigures
+	var zhang *reports.StaffFigures
 	for i := range m.GoodBad.Staff {
-		if m.GoodBad.Staff[i].Staff == "zhao" {
-			zhao = &m.GoodBad.Staff[i]
+		if m.GoodBad.Staff[i].Staff == "zhang" {
+			zhang = &m.GoodBad.Staff[i]
 		}
 	}
-	if zhao == nil || zhao.AppealsFiled != 1 || zhao.AppealsUpheld != 1 {
-		t.Errorf("赵敏's appeal figures: %+v, want the appeal of her deduction, upheld", zhao)
+	if zhang == nil || zhang.AppealsFiled != 1 || zhang.AppealsUpheld != 1 {
+		t.Errorf("张伟's appeal figures: %+v, want the appeal of his deduction, upheld", zhang)
 	}
 	if ce := m.GoodBad.Centre; ce.AppealsFiled != 1 || ce.AppealsUpheld != 1 {
 		t.Errorf("the centre's appeals: %+v", ce)

@@ -25,7 +25,7 @@ type centre struct {
 	svc   *casework.Service
 	rep   *reports.Reports
 	staff map[string]models.Staff
-	db    *gorm.DB // for the rows no use case writes yet (rectifications, appeals)
+	db    *gorm.DB // to read what a test checks, and to set up the fixtures of the month (goodBadMonth)
 }
 
 func at(s string) time.Time {
