@@ -2,16 +2,15 @@ package outbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
 
 	"bbcs/models"
+	"bbcs/store"
 )
 
 // outcome is what one send did to its notice, to be written in the
@@ -111,9 +110,9 @@ func (d *Dispatcher) writeOutcomes(r *reserve, batch []*outcome) {
 		switch {
 		case err == nil:
 			batch = settle(batch)
-		case refused(err) && len(batch) > 1:
+		case store.Refused(err) && len(batch) > 1:
 			batch = d.writeEach(r, batch, giveUp)
-		case refused(err):
+		case store.Refused(err):
 			batch[0].refusals++
 		}
 		if batch = d.writeReduced(r, batch, giveUp); len(batch) == 0 {
@@ -179,7 +178,7 @@ func (d *Dispatcher) writeEach(r *reserve, batch []*outcome, giveUp time.Time) (
 			continue
 		}
 		left = append(left, o)
-		if !refused(o.err) {
+		if !store.Refused(o.err) {
 			for _, rest := range batch[i+1:] {
 				rest.err = o.err
 			}
@@ -215,7 +214,7 @@ func (d *Dispatcher) writeReduced(r *reserve, batch []*outcome, giveUp time.Time
 		case err == nil:
 			d.log.Error("outbox: the database refused a delivery's outcome; recorded without its receipt and error", "id", o.id, "err", o.err)
 			o.err = nil
-		case refused(err):
+		case store.Refused(err):
 			o.err = fmt.Errorf("the database refused its outcome (%v), and without its receipt and error too: %w", o.err, err)
 		default: // the database went away meanwhile: try again with the others
 			o.err = err
@@ -231,13 +230,8 @@ func (d *Dispatcher) writeReduced(r *reserve, batch []*outcome, giveUp time.Time
 // writeReduced.
 func reduced(o *outcome) *outcome {
 	note := "outcome could not be recorded"
-	var my *mysql.MySQLError
-	var lite interface{ Code() int }
-	switch {
-	case errors.As(o.err, &my):
-		note += fmt.Sprintf(": %d", my.Number)
-	case errors.As(o.err, &lite):
-		note += fmt.Sprintf(": sqlite %d", lite.Code())
+	if code := store.ErrorCode(o.err); code != "" {
+		note += ": " + code
 	}
 	return &outcome{id: o.id, status: o.status, sentAt: o.sentAt, nextAttemptAt: o.nextAttemptAt, lastError: &note}
 }
@@ -248,61 +242,6 @@ func reduced(o *outcome) *outcome {
 // to the next attempt on a new connection well within the lease.
 func (d *Dispatcher) attemptTimeout() time.Duration {
 	return min(10*time.Second, max(d.Lease/4, time.Second))
-}
-
-// refused reports whether err is the database's answer to the statement:
-// it was reached and declined this statement (a value it cannot take, a
-// trigger's SIGNAL, a constraint). Not a connection refused or broken, a
-// timeout or a cancelled context, nor an answer that says the database
-// declines everything for now (shutting down, read-only, a lock wait, out
-// of connections or disk): those are worth trying again whole, not row by
-// row.
-func refused(err error) bool {
-	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return false
-	}
-	var my *mysql.MySQLError
-	if errors.As(err, &my) {
-		return mysqlRefusals[my.Number]
-	}
-	// SQLite's errors (modernc's, through glebarez/sqlite) carry its
-	// result code; asked by method so as not to import the driver here.
-	var lite interface{ Code() int }
-	if errors.As(err, &lite) {
-		return sqliteRefusals[lite.Code()&0xff]
-	}
-	return false
-}
-
-// mysqlRefusals are the MySQL/MariaDB errors (TiDB answers with the same
-// numbers) that refuse a statement for what it writes into a row. Every
-// other error — the server down, read-only, out of connections, a lock
-// wait, TiDB's region or TiKV unavailable (9001–9007, 1105) — may pass
-// with time, so it is not taken for a refusal: the batch is tried again
-// whole, within the lease, rather than split and given up on.
-var mysqlRefusals = map[uint16]bool{
-	1048: true, // a column cannot be null
-	1062: true, // duplicate entry
-	1264: true, // out of range
-	1265: true, // data truncated
-	1292: true, // incorrect value
-	1366: true, // incorrect string value (not UTF-8)
-	1406: true, // data too long
-	1452: true, // a foreign key fails
-	1644: true, // SIGNAL (a trigger refusing the row)
-	1690: true, // value out of range
-	3819: true, // a check constraint
-}
-
-// sqliteRefusals are the SQLite primary result codes that refuse the
-// statement itself; the others (busy, locked, I/O, full, read-only …) fail
-// whatever is written.
-var sqliteRefusals = map[int]bool{
-	1:  true, // SQLITE_ERROR: the statement is wrong
-	18: true, // SQLITE_TOOBIG
-	19: true, // SQLITE_CONSTRAINT, a trigger's RAISE among them
-	20: true, // SQLITE_MISMATCH
-	25: true, // SQLITE_RANGE
 }
 
 // writeBatch is one statement for the batch: each changed column a CASE
