@@ -32,7 +32,6 @@ type outcome struct {
 	// leaseEnds is when the notice's claim ends by the wall clock (zero:
 	// unknown, a lease from now): see writeOutcomes.
 	leaseEnds time.Time
-	refusals  int // how often the database refused the row alone
 }
 
 // maxOutcomes bounds one statement's rows.
@@ -96,10 +95,13 @@ func (d *Dispatcher) record(r *reserve, q *outcomes, o *outcome) error {
 //
 // A batch the database refuses is split into single rows, so that one
 // row it cannot take (a value out of range, say) does not hold the others
-// back. A batch that fails because the database cannot be reached (or
-// fails everything) is not: each row alone would fail the same way, a
-// statement each (200 a round for a full batch), and each could wait out
-// a dial; it is tried again whole.
+// back; a row refused alone is recorded reduced at once (see
+// writeReduced): a refusal is one the database rarely changes its mind
+// on, and the lane's other sends wait meanwhile. A batch that fails
+// because the database cannot be reached (or fails everything) is not
+// split: each row alone would fail the same way, a statement each (200 a
+// round for a full batch), and each could wait out a dial; it is tried
+// again whole.
 func (d *Dispatcher) writeOutcomes(r *reserve, batch []*outcome) {
 	giveUp := d.giveUp(batch)
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
@@ -109,27 +111,18 @@ func (d *Dispatcher) writeOutcomes(r *reserve, batch []*outcome) {
 		}
 		switch {
 		case err == nil:
-			batch = settle(batch)
-		case store.Refused(err) && len(batch) > 1:
-			batch = d.writeEach(r, batch, giveUp)
-		case store.Refused(err):
-			batch[0].refusals++
-		}
-		if batch = d.writeReduced(r, batch, giveUp); len(batch) == 0 {
+			settle(batch)
 			return
+		case store.Refused(err):
+			if batch = d.writeEach(r, batch, giveUp); len(batch) == 0 {
+				return
+			}
 		}
 		// The next attempt must have its whole time before the lease ends:
 		// one cut short by the lease fails for want of time, not for the
 		// database, and its rows go out again.
 		if time.Now().Add(wait + d.attemptTimeout()).After(giveUp) {
-			// Out of time: a row refused so far is better recorded
-			// reduced than left claimed, to go out again after the lease.
-			for _, o := range batch {
-				if o.refusals > 0 {
-					o.refusals = refusedTries
-				}
-			}
-			settle(d.writeReduced(r, batch, giveUp))
+			settle(batch)
 			return
 		}
 		d.log.Warn("outbox: cannot record deliveries yet, trying again", "notices", len(batch), "first", batch[0].id, "err", batch[0].err)
@@ -137,15 +130,14 @@ func (d *Dispatcher) writeOutcomes(r *reserve, batch []*outcome) {
 	}
 }
 
-// settle hands each outcome's result (its err) to its send, and returns
-// none left. A send whose row is written returns at once, not when the
-// rest of its batch is done: one row the database refuses must not hold
-// the others' sends (and the lane's workers) back.
-func settle(batch []*outcome) []*outcome {
+// settle hands each outcome's result (its err) to its send. A send whose
+// row is written returns at once, not when the rest of its batch is done:
+// one row the database refuses must not hold the others' sends (and the
+// lane's workers) back.
+func settle(batch []*outcome) {
 	for _, o := range batch {
 		o.done <- o.err
 	}
-	return nil
 }
 
 // giveUp is when writeOutcomes stops trying a batch: when the earliest of
@@ -167,63 +159,50 @@ func (d *Dispatcher) giveUp(batch []*outcome) time.Time {
 }
 
 // writeEach writes the rows of a batch the database refused one at a
-// time, settles those written, and returns the others. It stops at the
+// time (a batch of one was refused as it is), records a row refused alone
+// reduced, settles those written, and returns the others. It stops at the
 // first row that fails for another reason than a refusal: then the
 // database is failing everything (it went away meanwhile), and the rest
 // would fail too, each a statement and perhaps a dial.
-func (d *Dispatcher) writeEach(r *reserve, batch []*outcome, giveUp time.Time) (left []*outcome) {
+func (d *Dispatcher) writeEach(r *reserve, batch []*outcome, giveUp time.Time) []*outcome {
 	for i, o := range batch {
-		if o.err = d.writeBatch(r, []*outcome{o}, giveUp); o.err == nil {
+		if len(batch) > 1 {
+			o.err = d.writeBatch(r, []*outcome{o}, giveUp)
+		}
+		if o.err == nil || (store.Refused(o.err) && d.writeReduced(r, o, giveUp)) {
 			settle([]*outcome{o})
 			continue
 		}
-		left = append(left, o)
-		if !store.Refused(o.err) {
-			for _, rest := range batch[i+1:] {
-				rest.err = o.err
-			}
-			return append(left, batch[i+1:]...)
+		for _, rest := range batch[i+1:] {
+			rest.err = o.err
 		}
-		o.refusals++
+		return batch[i:]
 	}
-	return left
+	return nil
 }
 
-// refusedTries is how often a row the database refuses is tried before a
-// reduced outcome is written instead (see writeReduced): a refusal is
-// rarely one the database changes its mind on, and the lane's other
-// sends wait meanwhile.
-const refusedTries = 3
-
-// writeReduced writes, for each outcome of the batch refused refusedTries
-// times, the least the notice must not go without: the claim released,
-// and the status and sent_at the send decided (a sent notice must not
-// stay claimed: after the lease it would be sent again), with a short
-// note instead of the receipt, the error and the try given back, any of
-// which may be what the database refused. It settles those and returns
-// the others. Only if the database refuses that too is the send told so;
-// its notice stays claimed and goes out again after the lease.
-func (d *Dispatcher) writeReduced(r *reserve, batch []*outcome, giveUp time.Time) (left []*outcome) {
-	for _, o := range batch {
-		if o.refusals < refusedTries {
-			left = append(left, o)
-			continue
-		}
-		err := d.writeBatch(r, []*outcome{reduced(o)}, giveUp)
-		switch {
-		case err == nil:
-			d.log.Error("outbox: the database refused a delivery's outcome; recorded without its receipt and error", "id", o.id, "err", o.err)
-			o.err = nil
-		case store.Refused(err):
-			o.err = fmt.Errorf("the database refused its outcome (%v), and without its receipt and error too: %w", o.err, err)
-		default: // the database went away meanwhile: try again with the others
-			o.err = err
-			left = append(left, o)
-			continue
-		}
-		settle([]*outcome{o})
+// writeReduced writes, for an outcome the database refused, the least the
+// notice must not go without: the claim released, and the status and
+// sent_at the send decided (a sent notice must not stay claimed: after the
+// lease it would be sent again), with a short note instead of the
+// receipt, the error and the try given back, any of which may be what the
+// database refused. It reports whether o is settled: written so, or
+// refused that too (then the send is told so; its notice stays claimed
+// and goes out again after the lease). Not when the database went away
+// meanwhile: o is to be tried again with the others.
+func (d *Dispatcher) writeReduced(r *reserve, o *outcome, giveUp time.Time) bool {
+	err := d.writeBatch(r, []*outcome{reduced(o)}, giveUp)
+	switch {
+	case err == nil:
+		d.log.Error("outbox: the database refused a delivery's outcome; recorded without its receipt and error", "id", o.id, "err", o.err)
+		o.err = nil
+	case store.Refused(err):
+		o.err = fmt.Errorf("the database refused its outcome (%v), and without its receipt and error too: %w", o.err, err)
+	default:
+		o.err = err
+		return false
 	}
-	return left
+	return true
 }
 
 // reduced is o without what the database may have refused: see
