@@ -2,16 +2,15 @@ package outbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
 
 	"bbcs/models"
+	"bbcs/store"
 )
 
 // outcome is what one send did to its notice, to be written in the
@@ -33,7 +32,6 @@ type outcome struct {
 	// leaseEnds is when the notice's claim ends by the wall clock (zero:
 	// unknown, a lease from now): see writeOutcomes.
 	leaseEnds time.Time
-	refusals  int // how often the database refused the row alone
 }
 
 // maxOutcomes bounds one statement's rows.
@@ -97,10 +95,13 @@ func (d *Dispatcher) record(r *reserve, q *outcomes, o *outcome) error {
 //
 // A batch the database refuses is split into single rows, so that one
 // row it cannot take (a value out of range, say) does not hold the others
-// back. A batch that fails because the database cannot be reached (or
-// fails everything) is not: each row alone would fail the same way, a
-// statement each (200 a round for a full batch), and each could wait out
-// a dial; it is tried again whole.
+// back; a row refused alone is recorded reduced at once (see
+// writeReduced): a refusal is one the database rarely changes its mind
+// on, and the lane's other sends wait meanwhile. A batch that fails
+// because the database cannot be reached (or fails everything) is not
+// split: each row alone would fail the same way, a statement each (200 a
+// round for a full batch), and each could wait out a dial; it is tried
+// again whole.
 func (d *Dispatcher) writeOutcomes(r *reserve, batch []*outcome) {
 	giveUp := d.giveUp(batch)
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
@@ -110,27 +111,18 @@ func (d *Dispatcher) writeOutcomes(r *reserve, batch []*outcome) {
 		}
 		switch {
 		case err == nil:
-			batch = settle(batch)
-		case refused(err) && len(batch) > 1:
-			batch = d.writeEach(r, batch, giveUp)
-		case refused(err):
-			batch[0].refusals++
-		}
-		if batch = d.writeReduced(r, batch, giveUp); len(batch) == 0 {
+			settle(batch)
 			return
+		case store.Refused(err):
+			if batch = d.writeEach(r, batch, giveUp); len(batch) == 0 {
+				return
+			}
 		}
 		// The next attempt must have its whole time before the lease ends:
 		// one cut short by the lease fails for want of time, not for the
 		// database, and its rows go out again.
 		if time.Now().Add(wait + d.attemptTimeout()).After(giveUp) {
-			// Out of time: a row refused so far is better recorded
-			// reduced than left claimed, to go out again after the lease.
-			for _, o := range batch {
-				if o.refusals > 0 {
-					o.refusals = refusedTries
-				}
-			}
-			settle(d.writeReduced(r, batch, giveUp))
+			settle(batch)
 			return
 		}
 		d.log.Warn("outbox: cannot record deliveries yet, trying again", "notices", len(batch), "first", batch[0].id, "err", batch[0].err)
@@ -138,15 +130,14 @@ func (d *Dispatcher) writeOutcomes(r *reserve, batch []*outcome) {
 	}
 }
 
-// settle hands each outcome's result (its err) to its send, and returns
-// none left. A send whose row is written returns at once, not when the
-// rest of its batch is done: one row the database refuses must not hold
-// the others' sends (and the lane's workers) back.
-func settle(batch []*outcome) []*outcome {
+// settle hands each outcome's result (its err) to its send. A send whose
+// row is written returns at once, not when the rest of its batch is done:
+// one row the database refuses must not hold the others' sends (and the
+// lane's workers) back.
+func settle(batch []*outcome) {
 	for _, o := range batch {
 		o.done <- o.err
 	}
-	return nil
 }
 
 // giveUp is when writeOutcomes stops trying a batch: when the earliest of
@@ -168,76 +159,58 @@ func (d *Dispatcher) giveUp(batch []*outcome) time.Time {
 }
 
 // writeEach writes the rows of a batch the database refused one at a
-// time, settles those written, and returns the others. It stops at the
+// time (a batch of one was refused as it is), records a row refused alone
+// reduced, settles those written, and returns the others. It stops at the
 // first row that fails for another reason than a refusal: then the
 // database is failing everything (it went away meanwhile), and the rest
 // would fail too, each a statement and perhaps a dial.
-func (d *Dispatcher) writeEach(r *reserve, batch []*outcome, giveUp time.Time) (left []*outcome) {
+func (d *Dispatcher) writeEach(r *reserve, batch []*outcome, giveUp time.Time) []*outcome {
 	for i, o := range batch {
-		if o.err = d.writeBatch(r, []*outcome{o}, giveUp); o.err == nil {
+		if len(batch) > 1 {
+			o.err = d.writeBatch(r, []*outcome{o}, giveUp)
+		}
+		if o.err == nil || (store.Refused(o.err) && d.writeReduced(r, o, giveUp)) {
 			settle([]*outcome{o})
 			continue
 		}
-		left = append(left, o)
-		if !refused(o.err) {
-			for _, rest := range batch[i+1:] {
-				rest.err = o.err
-			}
-			return append(left, batch[i+1:]...)
+		for _, rest := range batch[i+1:] {
+			rest.err = o.err
 		}
-		o.refusals++
+		return batch[i:]
 	}
-	return left
+	return nil
 }
 
-// refusedTries is how often a row the database refuses is tried before a
-// reduced outcome is written instead (see writeReduced): a refusal is
-// rarely one the database changes its mind on, and the lane's other
-// sends wait meanwhile.
-const refusedTries = 3
-
-// writeReduced writes, for each outcome of the batch refused refusedTries
-// times, the least the notice must not go without: the claim released,
-// and the status and sent_at the send decided (a sent notice must not
-// stay claimed: after the lease it would be sent again), with a short
-// note instead of the receipt, the error and the try given back, any of
-// which may be what the database refused. It settles those and returns
-// the others. Only if the database refuses that too is the send told so;
-// its notice stays claimed and goes out again after the lease.
-func (d *Dispatcher) writeReduced(r *reserve, batch []*outcome, giveUp time.Time) (left []*outcome) {
-	for _, o := range batch {
-		if o.refusals < refusedTries {
-			left = append(left, o)
-			continue
-		}
-		err := d.writeBatch(r, []*outcome{reduced(o)}, giveUp)
-		switch {
-		case err == nil:
-			d.log.Error("outbox: the database refused a delivery's outcome; recorded without its receipt and error", "id", o.id, "err", o.err)
-			o.err = nil
-		case refused(err):
-			o.err = fmt.Errorf("the database refused its outcome (%v), and without its receipt and error too: %w", o.err, err)
-		default: // the database went away meanwhile: try again with the others
-			o.err = err
-			left = append(left, o)
-			continue
-		}
-		settle([]*outcome{o})
+// writeReduced writes, for an outcome the database refused, the least the
+// notice must not go without: the claim released, and the status and
+// sent_at the send decided (a sent notice must not stay claimed: after the
+// lease it would be sent again), with a short note instead of the
+// receipt, the error and the try given back, any of which may be what the
+// database refused. It reports whether o is settled: written so, or
+// refused that too (then the send is told so; its notice stays claimed
+// and goes out again after the lease). Not when the database went away
+// meanwhile: o is to be tried again with the others.
+func (d *Dispatcher) writeReduced(r *reserve, o *outcome, giveUp time.Time) bool {
+	err := d.writeBatch(r, []*outcome{reduced(o)}, giveUp)
+	switch {
+	case err == nil:
+		d.log.Error("outbox: the database refused a delivery's outcome; recorded without its receipt and error", "id", o.id, "err", o.err)
+		o.err = nil
+	case store.Refused(err):
+		o.err = fmt.Errorf("the database refused its outcome (%v), and without its receipt and error too: %w", o.err, err)
+	default:
+		o.err = err
+		return false
 	}
-	return left
+	return true
 }
 
 // reduced is o without what the database may have refused: see
 // writeReduced.
 func reduced(o *outcome) *outcome {
 	note := "outcome could not be recorded"
-	var my *mysql.MySQLError
-	var lite interface{ Code() int }
-	switch {
-	case errors.As(o.err, &my):
-		note += fmt.Sprintf(": %d", my.Number)
-	case errors.As(o.err, &lite):
-		note += fmt.Sprintf(": sqlite %d", lite.Code())
+	if code := store.ErrorCode(o.err); code != "" {
+		note += ": " + code
 	}
 	return &outcome{id: o.id, status: o.status, sentAt: o.sentAt, nextAttemptAt: o.nextAttemptAt, lastError: &note}
 }
@@ -248,61 +221,6 @@ func reduced(o *outcome) *outcome {
 // to the next attempt on a new connection well within the lease.
 func (d *Dispatcher) attemptTimeout() time.Duration {
 	return min(10*time.Second, max(d.Lease/4, time.Second))
-}
-
-// refused reports whether err is the database's answer to the statement:
-// it was reached and declined this statement (a value it cannot take, a
-// trigger's SIGNAL, a constraint). Not a connection refused or broken, a
-// timeout or a cancelled context, nor an answer that says the database
-// declines everything for now (shutting down, read-only, a lock wait, out
-// of connections or disk): those are worth trying again whole, not row by
-// row.
-func refused(err error) bool {
-	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return false
-	}
-	var my *mysql.MySQLError
-	if errors.As(err, &my) {
-		return mysqlRefusals[my.Number]
-	}
-	// SQLite's errors (modernc's, through glebarez/sqlite) carry its
-	// result code; asked by method so as not to import the driver here.
-	var lite interface{ Code() int }
-	if errors.As(err, &lite) {
-		return sqliteRefusals[lite.Code()&0xff]
-	}
-	return false
-}
-
-// mysqlRefusals are the MySQL/MariaDB errors (TiDB answers with the same
-// numbers) that refuse a statement for what it writes into a row. Every
-// other error — the server down, read-only, out of connections, a lock
-// wait, TiDB's region or TiKV unavailable (9001–9007, 1105) — may pass
-// with time, so it is not taken for a refusal: the batch is tried again
-// whole, within the lease, rather than split and given up on.
-var mysqlRefusals = map[uint16]bool{
-	1048: true, // a column cannot be null
-	1062: true, // duplicate entry
-	1264: true, // out of range
-	1265: true, // data truncated
-	1292: true, // incorrect value
-	1366: true, // incorrect string value (not UTF-8)
-	1406: true, // data too long
-	1452: true, // a foreign key fails
-	1644: true, // SIGNAL (a trigger refusing the row)
-	1690: true, // value out of range
-	3819: true, // a check constraint
-}
-
-// sqliteRefusals are the SQLite primary result codes that refuse the
-// statement itself; the others (busy, locked, I/O, full, read-only …) fail
-// whatever is written.
-var sqliteRefusals = map[int]bool{
-	1:  true, // SQLITE_ERROR: the statement is wrong
-	18: true, // SQLITE_TOOBIG
-	19: true, // SQLITE_CONSTRAINT, a trigger's RAISE among them
-	20: true, // SQLITE_MISMATCH
-	25: true, // SQLITE_RANGE
 }
 
 // writeBatch is one statement for the batch: each changed column a CASE

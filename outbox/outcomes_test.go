@@ -369,11 +369,11 @@ func TestADatabaseOutageNeitherSplitsTheOutcomesNorOutlastsTheLease(t *testing.T
 
 // One row the database refuses (here a trigger refuses the receipt of
 // one notice) among twenty outcomes written together: the other nineteen
-// are written at once, the refused one is tried a few times and then
+// are written at once, the refused one is tried alone and, refused again,
 // recorded without what the database refused — sent, no longer claimed,
 // with a note — and not after the whole lease: nothing goes out twice.
 // When the database refuses every change to the row, the send reports it
-// after those few tries, not after the lease.
+// once the reduced row is refused too, not after the lease.
 func TestARowTheDatabaseRefusesDoesNotHoldUpTheLane(t *testing.T) {
 	for _, tc := range []struct {
 		name, when string

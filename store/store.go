@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -260,12 +261,71 @@ func (r *Redis) Close() error {
 }
 
 // Retryable reports a transaction that lost a race and may simply run
-// again: a MySQL deadlock or lock wait timeout, or a busy SQLite file.
+// again: a MySQL deadlock or lock wait timeout, or a busy or locked SQLite
+// file (read from SQLite's result code, not its message text).
 func Retryable(err error) bool {
-	var me *mysqldrv.MySQLError
-	if errors.As(err, &me) {
-		return me.Number == 1213 || me.Number == 1205
+	switch ErrorCode(err) {
+	case "1213", "1205", "sqlite 5", "sqlite 6": // deadlock, lock wait; SQLITE_BUSY, SQLITE_LOCKED
+		return true
 	}
-	s := err.Error()
-	return strings.Contains(s, "database is locked") || strings.Contains(s, "SQLITE_BUSY")
+	return false
+}
+
+// Refused reports whether err is the database's answer to the statement:
+// it was reached and declined this statement (a value it cannot take, a
+// trigger's SIGNAL, a constraint). Not a connection refused or broken, a
+// timeout or a cancelled context, nor an answer that says the database
+// declines everything for now (shutting down, read-only, a lock wait, out
+// of connections or disk): those may pass with time, so a caller tries
+// the statement again rather than giving up on what it writes.
+func Refused(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	return refusals[ErrorCode(err)]
+}
+
+// refusals are the codes (see ErrorCode) that refuse a statement for what
+// it writes into a row. Every other MySQL/MariaDB error (TiDB answers with
+// the same numbers) — the server down, read-only, out of connections, a
+// lock wait, TiDB's region or TiKV unavailable (9001–9007, 1105) — and
+// every other SQLite code (busy, locked, I/O, full, read-only …) may pass
+// with time, so it is not taken for a refusal.
+var refusals = map[string]bool{
+	"1048": true, // a column cannot be null
+	"1062": true, // duplicate entry
+	"1264": true, // out of range
+	"1265": true, // data truncated
+	"1292": true, // incorrect value
+	"1366": true, // incorrect string value (not UTF-8)
+	"1406": true, // data too long
+	"1452": true, // a foreign key fails
+	"1644": true, // SIGNAL (a trigger refusing the row)
+	"1690": true, // value out of range
+	"3819": true, // a check constraint
+
+	"sqlite 1":  true, // SQLITE_ERROR: the statement is wrong
+	"sqlite 18": true, // SQLITE_TOOBIG
+	"sqlite 19": true, // SQLITE_CONSTRAINT, a trigger's RAISE among them
+	"sqlite 20": true, // SQLITE_MISMATCH
+	"sqlite 25": true, // SQLITE_RANGE
+}
+
+// ErrorCode is the database's own code in err: the MySQL/MariaDB error
+// number ("1644"), or "sqlite" and SQLite's primary result code ("sqlite
+// 19", an extended code reduced to it); "" when err carries neither (a
+// lost connection, a timeout, nil). One place reads the drivers' errors,
+// for Retryable, Refused and notes that name the code. SQLite's errors
+// (glebarez/go-sqlite's, a modernc fork) are asked for their code by
+// method, as the driver's error type is not otherwise needed here.
+func ErrorCode(err error) string {
+	var my *mysqldrv.MySQLError
+	if errors.As(err, &my) {
+		return strconv.Itoa(int(my.Number))
+	}
+	var lite interface{ Code() int }
+	if errors.As(err, &lite) {
+		return "sqlite " + strconv.Itoa(lite.Code()&0xff)
+	}
+	return ""
 }
