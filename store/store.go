@@ -267,6 +267,10 @@ func Retryable(err error) bool {
 	switch ErrorCode(err) {
 	case "1213", "1205", "sqlite 5", "sqlite 6": // deadlock, lock wait; SQLITE_BUSY, SQLITE_LOCKED
 		return true
+	case "":
+		// A busy SQLite file reported as text, without the driver's error
+		// type (as it was matched before ErrorCode): still a race lost.
+		return err != nil && (strings.Contains(err.Error(), "database is locked") || strings.Contains(err.Error(), "SQLITE_BUSY"))
 	}
 	return false
 }
