@@ -373,8 +373,8 @@ func (s *Service) DecideAppealView(ctx context.Context, actor models.Staff, id u
 // excuseRectification closes the department's open 差评整改 of the 差评 an
 // upheld appeal names: the supervision section found the 差评 malicious or
 // not the department's, so there is nothing for it to verify or put right,
-// and its reminder and escalation must not go out (onCase's replan cancels
-// the timers of a reported rectification). The applicant is not asked to
+// and its reminder and escalation must not go out (firing drops the timers
+// of a reported rectification). The applicant is not asked to
 // rate again: nothing was re-examined on their behalf.
 func (ch *change) excuseRectification(a models.Appeal, dept models.Department, reason string) error {
 	var list []models.Rectification

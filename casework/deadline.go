@@ -131,7 +131,7 @@ func (s *Service) planCase(ctx context.Context, caseID uint64) {
 			maps.Copy(want, s.followUpTimers(&follows[i]))
 		}
 	}
-	s.planRectifications(ctx, db, caseID, want)
+	s.planRectifications(db, caseID, want)
 	s.scheduleWanted(ctx, want)
 }
 

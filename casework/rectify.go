@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -352,8 +353,7 @@ const rectifyNS = "rectify:"
 
 func rectifyTimerPrefix(id uint64) string { return rectifyNS + strconv.FormatUint(id, 10) + ":" }
 
-// rectifyTimerIDs are both timers a rectification may have: what a
-// reported one cancels, by id (a prefix would scan the whole timer set).
+// rectifyTimerIDs are both timers a rectification may have.
 func rectifyTimerIDs(id uint64) []string {
 	p := rectifyTimerPrefix(id)
 	return []string{p + "remind", p + "overdue"}
@@ -373,27 +373,16 @@ func (s *Service) rectifyTimers(rc *models.Rectification) map[string]time.Time {
 }
 
 // planRectifications adds the open rectifications' timers of a case to
-// want and cancels those of reported ones, by id, in one call.
-func (s *Service) planRectifications(ctx context.Context, db *gorm.DB, caseID uint64, want map[string]time.Time) {
+// want. A reported one's timers are left alone: firing drops them (see
+// fireRectifyTimer), as it does a recorded follow-up's.
+func (s *Service) planRectifications(db *gorm.DB, caseID uint64, want map[string]time.Time) {
 	var list []models.Rectification
-	if err := db.Where("case_id = ?", caseID).Find(&list).Error; err != nil {
+	if err := db.Where("case_id = ? AND reported_at IS NULL", caseID).Find(&list).Error; err != nil {
 		s.log.Warn("timers: load rectifications", "case_id", caseID, "err", err)
 		return
 	}
-	var done []string
 	for i := range list {
-		if !list[i].Open() {
-			done = append(done, rectifyTimerIDs(list[i].ID)...)
-			continue
-		}
-		for id, at := range s.rectifyTimers(&list[i]) {
-			want[id] = at
-		}
-	}
-	if len(done) > 0 {
-		if err := s.timers.Cancel(ctx, done...); err != nil {
-			s.log.Warn("timers: cancel rectifications", "case_id", caseID, "err", err)
-		}
+		maps.Copy(want, s.rectifyTimers(&list[i]))
 	}
 }
 

@@ -373,10 +373,11 @@ func (l *timerLog) CancelPrefix(_ context.Context, prefix string) error {
 	return nil
 }
 
-// A reported rectification's two timers are cancelled by id when the case
-// is re-planned, never by a prefix (a scan of the whole timer set each
-// time any use case touches the case).
-func TestAReportedRectificationsTimersAreCancelledByID(t *testing.T) {
+// A reported rectification's timers are not cancelled when the case is
+// re-planned (by id or by a prefix: work on the timer set each time any
+// use case touches the case); they may still fire, and firing drops them:
+// neither the reminder nor the escalation goes out.
+func TestAReportedRectificationsTimersFireNothing(t *testing.T) {
 	h := newHarness(t, "2026-03-10 10:00")
 	log := &timerLog{}
 	h.svc.SetTimers(log)
@@ -388,19 +389,33 @@ func TestAReportedRectificationsTimersAreCancelledByID(t *testing.T) {
 	must(t, "report", err)
 	h.repliedBy(c.No, "realestate", "zhang", "已当面致歉并办结过户") // one more re-plan
 
-	p := "rectify:" + strconv.FormatUint(h.rectifications(c.No)[0].ID, 10) + ":"
 	log.mu.Lock()
-	defer log.mu.Unlock()
 	for _, pre := range log.prefixes {
 		if strings.HasPrefix(pre, "rectify:") {
 			t.Errorf("cancelled the rectification's timers by the prefix %q", pre)
 		}
 	}
-	n := map[string]int{}
 	for _, id := range log.cancelled {
-		n[id]++
+		if strings.HasPrefix(id, "rectify:") {
+			t.Errorf("cancelled %s on a re-plan after the report", id)
+		}
 	}
-	if n[p+"remind"] != 2 || n[p+"overdue"] != 2 {
-		t.Errorf("cancelled %v, want %sremind and %soverdue once per re-plan after the report (2)", log.cancelled, p, p)
+	log.mu.Unlock()
+
+	// Due Tue 2026-03-17 18:00 (5 working days): the reminder would go out
+	// that morning, the escalation after it.
+	p := "rectify:" + strconv.FormatUint(h.rectifications(c.No)[0].ID, 10) + ":"
+	before := len(h.notices(c.No))
+	h.clock.Set(at("2026-03-17 12:00"))
+	must(t, "fire the reminder", h.svc.FireTimer(h.ctx, p+"remind"))
+	h.clock.Set(at("2026-03-19 09:00"))
+	must(t, "fire the escalation", h.svc.FireTimer(h.ctx, p+"overdue"))
+	if got := h.since(c.No, before); len(got) != 0 {
+		t.Errorf("a reported rectification's timers wrote notices %+v", got)
+	}
+	for _, action := range []string{"rectify_reminded", "rectify_overdue"} {
+		if e := eventsOf(h.get(c.No), action); len(e) != 0 {
+			t.Errorf("a reported rectification's timer recorded %+v", e)
+		}
 	}
 }
