@@ -67,22 +67,18 @@ func (ch *change) openRectifications(r *models.Rating) error {
 	return nil
 }
 
-// CentreUnit names the centre itself as the unit of a rectification
-// (DepartmentCode ""), the one verifying a 差评 of an answer given on the
-// spot.
-const CentreUnit = "“办不成事”反映窗口"
-
 // rectifyUnit is a rectification's unit: its department (the zero
-// Department for the centre) and the name notices and the timeline give it.
+// Department for the centre) and the name notices and the timeline give it
+// (models.RectifyUnit).
 func (ch *change) rectifyUnit(code string) (models.Department, string, error) {
-	if code == "" {
-		return models.Department{}, CentreUnit, nil
+	var dept models.Department
+	if code != "" {
+		var err error
+		if dept, err = ch.departmentOnFile(code); err != nil {
+			return dept, "", err
+		}
 	}
-	dept, err := ch.departmentOnFile(code)
-	if err != nil {
-		return dept, "", err
-	}
-	return dept, dept.Name, nil
+	return dept, models.RectifyUnit(code, dept.Name), nil
 }
 
 // rectifyOwner is who answers for a department's rectification: its
