@@ -210,22 +210,22 @@ func (e *UnitUnnamedError) Department() string {
 func (e *UnitUnnamedError) Error() string { return e.err.Error() }
 func (e *UnitUnnamedError) Unwrap() error { return e.err }
 
-// mayReport: the actor may report rc — they answer for it (rectifyOwnerOf),
+// mayReport: the actor may report rc — they answer for it (RectifyOwner),
 // or head its department, or belong to a department with no owner on file
 // (neither a window head nor a 分管领导: its own staff report, or the 差评
 // would wait for nobody until it escalates).
 func (ch *change) mayReport(rc *models.Rectification) bool {
 	a := ch.actor
-	if a.ID == rectifyOwnerOf(rc, ch.c) {
+	if a.ID == RectifyOwner(rc, ch.c) {
 		return true
 	}
 	return rc.DepartmentCode != "" && a.DepartmentCode == rc.DepartmentCode && (a.Role == models.RoleWindowHead || rc.OwnerID == "")
 }
 
-// rectifyOwnerOf is who answers for rc now: the department's owner fixed
+// RectifyOwner is who answers for rc now: the department's owner fixed
 // at opening, or, for the centre's own, whoever owns the case — a handover
 // passes it on with the case.
-func rectifyOwnerOf(rc *models.Rectification, c *models.Case) string {
+func RectifyOwner(rc *models.Rectification, c *models.Case) string {
 	if rc.DepartmentCode == "" {
 		return c.OwnerID
 	}
@@ -314,15 +314,11 @@ func (s *Service) Rectifications(ctx context.Context, caseID uint64) ([]models.R
 	return list, nil
 }
 
-// RectifyOwner is who answers for rc of the case c now: the department's
-// owner, or for the centre's own rectification the case's present owner.
-func RectifyOwner(rc *models.Rectification, c *models.Case) string { return rectifyOwnerOf(rc, c) }
-
 // rectifyOwners names the owners of d's rectifications.
 func (s *Service) rectifyOwners(ctx context.Context, d *Detail) error {
 	var ids []string
 	for i := range d.Rectifications {
-		if id := rectifyOwnerOf(&d.Rectifications[i], &d.Case); id != "" {
+		if id := RectifyOwner(&d.Rectifications[i], &d.Case); id != "" {
 			ids = append(ids, id)
 		}
 	}
@@ -447,7 +443,7 @@ func (ch *change) rectifyAlarm(rc *models.Rectification, overdue bool) error {
 		}
 	}
 	d := ch.rectifyData(rc, name, r.Level, r.Comment)
-	owner := rectifyOwnerOf(rc, ch.c)
+	owner := RectifyOwner(rc, ch.c)
 	if owner != "" {
 		if st, err := ch.staff(owner); err == nil {
 			d.OwnerName = st.Name
