@@ -301,24 +301,22 @@ func (s *Service) DecideAppealView(ctx context.Context, actor models.Staff, id u
 		what := "差评"
 		if a.DeductionID != 0 {
 			what = "扣分"
+			var d models.Deduction
+			if err := ch.tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", a.DeductionID).Limit(1).Find(&d).Error; err != nil {
+				return fmt.Errorf("casework: read deduction: %w", err)
+			}
 			if uphold {
-				var d models.Deduction
-				if err := ch.tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", a.DeductionID).First(&d).Error; err != nil {
-					return notFound(err, "扣分记录 %d 不存在", a.DeductionID)
+				if d.ID == 0 {
+					return models.Errorf(models.ErrNotFound, "扣分记录 %d 不存在", a.DeductionID)
 				}
 				if d.Status != models.DeductionWaived {
 					if err := waiveDeduction(ch.tx, &d, actor, ch.now, "申诉成立："+reason); err != nil {
 						return err
 					}
 				}
+			}
+			if d.ID != 0 {
 				out.Deduction = &d
-			} else {
-				var d models.Deduction
-				if err := ch.tx.Where("id = ?", a.DeductionID).Limit(1).Find(&d).Error; err != nil {
-					return fmt.Errorf("casework: read deduction: %w", err)
-				} else if d.ID != 0 {
-					out.Deduction = &d
-				}
 			}
 		} else {
 			var r models.Rating
