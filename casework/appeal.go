@@ -384,9 +384,8 @@ func (ch *change) excuseRectification(a models.Appeal, dept models.Department, r
 	}
 	for i := range list {
 		rc := &list[i]
-		rc.Verdict, rc.Measures, rc.ReportedAt, rc.ReportedBy = models.VerdictUnfounded, "申诉成立，免于整改："+reason, &ch.now, ch.actor.ID
-		if err := ch.tx.Save(rc).Error; err != nil {
-			return fmt.Errorf("casework: close rectification: %w", err)
+		if err := ch.closeRectification(rc, models.VerdictUnfounded, "申诉成立，免于整改："+reason); err != nil {
+			return err
 		}
 		// An appeal_decided step, as the decision is: between the department
 		// and the supervision section, not one of the applicant's.

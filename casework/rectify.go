@@ -232,10 +232,19 @@ func RectifyOwner(rc *models.Rectification, c *models.Case) string {
 	return rc.OwnerID
 }
 
-func (ch *change) reportRectification(rc *models.Rectification, verdict models.RectifyVerdict, measures string) error {
+// closeRectification records rc's verdict and measures as reported now by
+// the actor: a unit's report, or an upheld appeal excusing it.
+func (ch *change) closeRectification(rc *models.Rectification, verdict models.RectifyVerdict, measures string) error {
 	rc.Verdict, rc.Measures, rc.ReportedAt, rc.ReportedBy = verdict, measures, &ch.now, ch.actor.ID
 	if err := ch.tx.Save(rc).Error; err != nil {
-		return fmt.Errorf("casework: record rectification: %w", err)
+		return fmt.Errorf("casework: close rectification: %w", err)
+	}
+	return nil
+}
+
+func (ch *change) reportRectification(rc *models.Rectification, verdict models.RectifyVerdict, measures string) error {
+	if err := ch.closeRectification(rc, verdict, measures); err != nil {
+		return err
 	}
 	_, name, err := ch.rectifyUnit(rc.DepartmentCode)
 	if err != nil {
