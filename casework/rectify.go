@@ -2,7 +2,6 @@ package casework
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -407,27 +406,13 @@ func (s *Service) fireRectifyTimer(ctx context.Context, id string) error {
 	if !ok || err != nil || (what != "remind" && what != "overdue") {
 		return ErrUnknownTimer
 	}
-	var rc models.Rectification
-	if err := s.db.WithContext(ctx).Where("id = ?", n).First(&rc).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil
-		}
-		return fmt.Errorf("casework: load rectification %d: %w", n, err)
-	}
-	no, err := s.caseNoOf(ctx, rc.CaseID)
-	if err != nil {
-		return err
-	}
-	return s.fireOnce(ctx, id, no, func(ch *change) error {
-		var cur models.Rectification
-		if err := ch.tx.Where("id = ?", n).First(&cur).Error; err != nil {
-			return fmt.Errorf("casework: load rectification %d: %w", n, err)
-		}
-		at, ok := s.rectifyTimers(&cur)[id]
+	caseOf := func(rc *models.Rectification) uint64 { return rc.CaseID }
+	return fireRowTimer(ctx, s, id, n, "rectification", caseOf, func(ch *change, cur *models.Rectification) error {
+		at, ok := s.rectifyTimers(cur)[id]
 		if !ok || ch.now.Before(at) {
 			return errStale // reported meanwhile, or not yet
 		}
-		return ch.rectifyAlarm(&cur, what == "overdue")
+		return ch.rectifyAlarm(cur, what == "overdue")
 	})
 }
 
