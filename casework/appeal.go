@@ -301,24 +301,22 @@ func (s *Service) DecideAppealView(ctx context.Context, actor models.Staff, id u
 		what := "差评"
 		if a.DeductionID != 0 {
 			what = "扣分"
+			var d models.Deduction
+			if err := ch.tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", a.DeductionID).Limit(1).Find(&d).Error; err != nil {
+				return fmt.Errorf("casework: read deduction: %w", err)
+			}
 			if uphold {
-				var d models.Deduction
-				if err := ch.tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", a.DeductionID).First(&d).Error; err != nil {
-					return notFound(err, "扣分记录 %d 不存在", a.DeductionID)
+				if d.ID == 0 {
+					return models.Errorf(models.ErrNotFound, "扣分记录 %d 不存在", a.DeductionID)
 				}
 				if d.Status != models.DeductionWaived {
 					if err := waiveDeduction(ch.tx, &d, actor, ch.now, "申诉成立："+reason); err != nil {
 						return err
 					}
 				}
+			}
+			if d.ID != 0 {
 				out.Deduction = &d
-			} else {
-				var d models.Deduction
-				if err := ch.tx.Where("id = ?", a.DeductionID).Limit(1).Find(&d).Error; err != nil {
-					return fmt.Errorf("casework: read deduction: %w", err)
-				} else if d.ID != 0 {
-					out.Deduction = &d
-				}
 			}
 		} else {
 			var r models.Rating
@@ -373,8 +371,8 @@ func (s *Service) DecideAppealView(ctx context.Context, actor models.Staff, id u
 // excuseRectification closes the department's open 差评整改 of the 差评 an
 // upheld appeal names: the supervision section found the 差评 malicious or
 // not the department's, so there is nothing for it to verify or put right,
-// and its reminder and escalation must not go out (onCase's replan cancels
-// the timers of a reported rectification). The applicant is not asked to
+// and its reminder and escalation must not go out (firing drops the timers
+// of a reported rectification). The applicant is not asked to
 // rate again: nothing was re-examined on their behalf.
 func (ch *change) excuseRectification(a models.Appeal, dept models.Department, reason string) error {
 	var list []models.Rectification
@@ -386,9 +384,8 @@ func (ch *change) excuseRectification(a models.Appeal, dept models.Department, r
 	}
 	for i := range list {
 		rc := &list[i]
-		rc.Verdict, rc.Measures, rc.ReportedAt, rc.ReportedBy = models.VerdictUnfounded, "申诉成立，免于整改："+reason, &ch.now, ch.actor.ID
-		if err := ch.tx.Save(rc).Error; err != nil {
-			return fmt.Errorf("casework: close rectification: %w", err)
+		if err := ch.closeRectification(rc, models.VerdictUnfounded, "申诉成立，免于整改："+reason); err != nil {
+			return err
 		}
 		// An appeal_decided step, as the decision is: between the department
 		// and the supervision section, not one of the applicant's.

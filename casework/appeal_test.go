@@ -13,17 +13,21 @@ import (
 	"bbcs/workday"
 )
 
-// badlyRated is a case the 不动产登记窗口 answered and the applicant rated
-// 不满意, on 2026-03-10.
-func (h *harness) badlyRated(level models.RatingLevel) *models.Case {
+// answerer is who answers a department's work orders in the tests.
+var answerer = map[string]string{"realestate": "zhang", "market": "zhao", "tax": "sun"}
+
+// badlyRated is a case the departments answered (the 不动产登记窗口 when none
+// is named) and the applicant rated level by phone, with a comment, now.
+func (h *harness) badlyRated(level models.RatingLevel, depts ...string) *models.Case {
 	h.t.Helper()
-	c := h.walkIn()
-	_, err := h.svc.Dispatch(h.ctx, h.as("wang"), c.No, []string{"realestate"}, "", false)
-	must(h.t, "dispatch", err)
-	o := h.orderOf(c.No, "realestate")
-	_, err = h.svc.Reply(h.ctx, h.as("zhang"), o.No, "材料不全，已一次性告知")
-	must(h.t, "reply", err)
-	_, err = h.svc.Rate(h.ctx, h.as("wang"), c.No, level, "窗口态度差", casework.ViaPhone)
+	if len(depts) == 0 {
+		depts = []string{"realestate"}
+	}
+	c := h.dispatched(depts...)
+	for _, dept := range depts {
+		h.repliedBy(c.No, dept, answerer[dept], "材料不全，已一次性告知")
+	}
+	_, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, level, "窗口态度差", casework.ViaPhone)
 	must(h.t, "rate", err)
 	return c
 }

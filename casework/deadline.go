@@ -131,7 +131,7 @@ func (s *Service) planCase(ctx context.Context, caseID uint64) {
 			maps.Copy(want, s.followUpTimers(&follows[i]))
 		}
 	}
-	s.planRectifications(ctx, db, caseID, want)
+	s.planRectifications(db, caseID, want)
 	s.scheduleWanted(ctx, want)
 }
 
@@ -315,6 +315,32 @@ func (s *Service) fireOnce(ctx context.Context, id, caseNo string, act func(ch *
 		return nil
 	}
 	return err
+}
+
+// fireRowTimer fires timer id of one row of T (a rectification, a
+// follow-up, a summons), on the row's case, once: a row gone is done with.
+// act gets the row as the firing's transaction reads it and answers
+// errStale when the row no longer wants the timer. what names the row in
+// errors; caseOf is its case id.
+func fireRowTimer[T any](ctx context.Context, s *Service, id string, rowID uint64, what string, caseOf func(*T) uint64, act func(ch *change, row *T) error) error {
+	var row T
+	if err := s.db.WithContext(ctx).Where("id = ?", rowID).First(&row).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil
+		}
+		return fmt.Errorf("casework: load %s %d: %w", what, rowID, err)
+	}
+	no, err := s.caseNoOf(ctx, caseOf(&row))
+	if err != nil {
+		return err
+	}
+	return s.fireOnce(ctx, id, no, func(ch *change) error {
+		var cur T
+		if err := ch.tx.Where("id = ?", rowID).First(&cur).Error; err != nil {
+			return fmt.Errorf("casework: load %s %d: %w", what, rowID, err)
+		}
+		return act(ch, &cur)
+	})
 }
 
 // caseNoOf finds the case number of a case id.
@@ -509,29 +535,15 @@ func (ch *change) handlers(o *models.WorkOrder) []string {
 // fireSummonTimer: summoned window staff have not confirmed arrival in
 // time (第十条, 第十七条): the owner hears, and the lateness is on file.
 func (s *Service) fireSummonTimer(ctx context.Context, id string, summonID uint64) error {
-	var sm models.Summon
-	if err := s.db.WithContext(ctx).Where("id = ?", summonID).First(&sm).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil
-		}
-		return fmt.Errorf("casework: load summons %d: %w", summonID, err)
-	}
-	no, err := s.caseNoOf(ctx, sm.CaseID)
-	if err != nil {
-		return err
-	}
-	return s.fireOnce(ctx, id, no, func(ch *change) error {
-		var cur models.Summon
-		if err := ch.tx.Where("id = ?", summonID).First(&cur).Error; err != nil {
-			return err
-		}
+	caseOf := func(sm *models.Summon) uint64 { return sm.CaseID }
+	return fireRowTimer(ctx, s, id, summonID, "summons", caseOf, func(ch *change, cur *models.Summon) error {
 		if cur.ArrivedAt != nil || ch.now.Before(cur.ArriveBy) {
 			return errStale
 		}
 		if err := ch.tx.Model(&models.Summon{}).Where("id = ?", summonID).Update("late", true).Error; err != nil {
 			return fmt.Errorf("casework: mark summons late: %w", err)
 		}
-		if err := propose(ch.tx, summonedLate(ch.yearOf(cur.SummonedAt), cur, ch.c.No)); err != nil {
+		if err := propose(ch.tx, summonedLate(ch.yearOf(cur.SummonedAt), *cur, ch.c.No)); err != nil {
 			return err
 		}
 		dept, err := ch.departmentOnFile(cur.DepartmentCode)

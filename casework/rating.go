@@ -661,23 +661,9 @@ func (s *Service) fireFollowUpTimer(ctx context.Context, id string) error {
 	if err != nil {
 		return ErrUnknownTimer
 	}
-	var f models.FollowUp
-	if err := s.db.WithContext(ctx).Where("id = ?", followUpID).First(&f).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil
-		}
-		return fmt.Errorf("casework: load follow-up %d: %w", followUpID, err)
-	}
-	no, err := s.caseNoOf(ctx, f.CaseID)
-	if err != nil {
-		return err
-	}
-	return s.fireOnce(ctx, id, no, func(ch *change) error {
-		var cur models.FollowUp
-		if err := ch.tx.Where("id = ?", followUpID).First(&cur).Error; err != nil {
-			return err
-		}
-		at, ok := s.followUpTimers(&cur)[id]
+	caseOf := func(f *models.FollowUp) uint64 { return f.CaseID }
+	return fireRowTimer(ctx, s, id, followUpID, "follow-up", caseOf, func(ch *change, cur *models.FollowUp) error {
+		at, ok := s.followUpTimers(cur)[id]
 		if !ok || ch.now.Before(at) || cur.Round != ch.c.Round {
 			return errStale // recorded, not yet, or of a round a new 差评 replaced
 		}

@@ -2,8 +2,8 @@ package casework
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -66,22 +66,18 @@ func (ch *change) openRectifications(r *models.Rating) error {
 	return nil
 }
 
-// CentreUnit names the centre itself as the unit of a rectification
-// (DepartmentCode ""), the one verifying a 差评 of an answer given on the
-// spot.
-const CentreUnit = "“办不成事”反映窗口"
-
 // rectifyUnit is a rectification's unit: its department (the zero
-// Department for the centre) and the name notices and the timeline give it.
+// Department for the centre) and the name notices and the timeline give it
+// (models.RectifyUnit).
 func (ch *change) rectifyUnit(code string) (models.Department, string, error) {
-	if code == "" {
-		return models.Department{}, CentreUnit, nil
+	var dept models.Department
+	if code != "" {
+		var err error
+		if dept, err = ch.departmentOnFile(code); err != nil {
+			return dept, "", err
+		}
 	}
-	dept, err := ch.departmentOnFile(code)
-	if err != nil {
-		return dept, "", err
-	}
-	return dept, dept.Name, nil
+	return dept, models.RectifyUnit(code, dept.Name), nil
 }
 
 // rectifyOwner is who answers for a department's rectification: its
@@ -213,32 +209,41 @@ func (e *UnitUnnamedError) Department() string {
 func (e *UnitUnnamedError) Error() string { return e.err.Error() }
 func (e *UnitUnnamedError) Unwrap() error { return e.err }
 
-// mayReport: the actor may report rc — they answer for it (rectifyOwnerOf),
+// mayReport: the actor may report rc — they answer for it (RectifyOwner),
 // or head its department, or belong to a department with no owner on file
 // (neither a window head nor a 分管领导: its own staff report, or the 差评
 // would wait for nobody until it escalates).
 func (ch *change) mayReport(rc *models.Rectification) bool {
 	a := ch.actor
-	if a.ID == rectifyOwnerOf(rc, ch.c) {
+	if a.ID == RectifyOwner(rc, ch.c) {
 		return true
 	}
 	return rc.DepartmentCode != "" && a.DepartmentCode == rc.DepartmentCode && (a.Role == models.RoleWindowHead || rc.OwnerID == "")
 }
 
-// rectifyOwnerOf is who answers for rc now: the department's owner fixed
+// RectifyOwner is who answers for rc now: the department's owner fixed
 // at opening, or, for the centre's own, whoever owns the case — a handover
 // passes it on with the case.
-func rectifyOwnerOf(rc *models.Rectification, c *models.Case) string {
+func RectifyOwner(rc *models.Rectification, c *models.Case) string {
 	if rc.DepartmentCode == "" {
 		return c.OwnerID
 	}
 	return rc.OwnerID
 }
 
-func (ch *change) reportRectification(rc *models.Rectification, verdict models.RectifyVerdict, measures string) error {
+// closeRectification records rc's verdict and measures as reported now by
+// the actor: a unit's report, or an upheld appeal excusing it.
+func (ch *change) closeRectification(rc *models.Rectification, verdict models.RectifyVerdict, measures string) error {
 	rc.Verdict, rc.Measures, rc.ReportedAt, rc.ReportedBy = verdict, measures, &ch.now, ch.actor.ID
 	if err := ch.tx.Save(rc).Error; err != nil {
-		return fmt.Errorf("casework: record rectification: %w", err)
+		return fmt.Errorf("casework: close rectification: %w", err)
+	}
+	return nil
+}
+
+func (ch *change) reportRectification(rc *models.Rectification, verdict models.RectifyVerdict, measures string) error {
+	if err := ch.closeRectification(rc, verdict, measures); err != nil {
+		return err
 	}
 	_, name, err := ch.rectifyUnit(rc.DepartmentCode)
 	if err != nil {
@@ -317,15 +322,11 @@ func (s *Service) Rectifications(ctx context.Context, caseID uint64) ([]models.R
 	return list, nil
 }
 
-// RectifyOwner is who answers for rc of the case c now: the department's
-// owner, or for the centre's own rectification the case's present owner.
-func RectifyOwner(rc *models.Rectification, c *models.Case) string { return rectifyOwnerOf(rc, c) }
-
 // rectifyOwners names the owners of d's rectifications.
 func (s *Service) rectifyOwners(ctx context.Context, d *Detail) error {
 	var ids []string
 	for i := range d.Rectifications {
-		if id := rectifyOwnerOf(&d.Rectifications[i], &d.Case); id != "" {
+		if id := RectifyOwner(&d.Rectifications[i], &d.Case); id != "" {
 			ids = append(ids, id)
 		}
 	}
@@ -352,8 +353,7 @@ const rectifyNS = "rectify:"
 
 func rectifyTimerPrefix(id uint64) string { return rectifyNS + strconv.FormatUint(id, 10) + ":" }
 
-// rectifyTimerIDs are both timers a rectification may have: what a
-// reported one cancels, by id (a prefix would scan the whole timer set).
+// rectifyTimerIDs are both timers a rectification may have.
 func rectifyTimerIDs(id uint64) []string {
 	p := rectifyTimerPrefix(id)
 	return []string{p + "remind", p + "overdue"}
@@ -373,27 +373,16 @@ func (s *Service) rectifyTimers(rc *models.Rectification) map[string]time.Time {
 }
 
 // planRectifications adds the open rectifications' timers of a case to
-// want and cancels those of reported ones, by id, in one call.
-func (s *Service) planRectifications(ctx context.Context, db *gorm.DB, caseID uint64, want map[string]time.Time) {
+// want. A reported one's timers are left alone: firing drops them (see
+// fireRectifyTimer), as it does a recorded follow-up's.
+func (s *Service) planRectifications(db *gorm.DB, caseID uint64, want map[string]time.Time) {
 	var list []models.Rectification
-	if err := db.Where("case_id = ?", caseID).Find(&list).Error; err != nil {
+	if err := db.Where("case_id = ? AND reported_at IS NULL", caseID).Find(&list).Error; err != nil {
 		s.log.Warn("timers: load rectifications", "case_id", caseID, "err", err)
 		return
 	}
-	var done []string
 	for i := range list {
-		if !list[i].Open() {
-			done = append(done, rectifyTimerIDs(list[i].ID)...)
-			continue
-		}
-		for id, at := range s.rectifyTimers(&list[i]) {
-			want[id] = at
-		}
-	}
-	if len(done) > 0 {
-		if err := s.timers.Cancel(ctx, done...); err != nil {
-			s.log.Warn("timers: cancel rectifications", "case_id", caseID, "err", err)
-		}
+		maps.Copy(want, s.rectifyTimers(&list[i]))
 	}
 }
 
@@ -417,27 +406,13 @@ func (s *Service) fireRectifyTimer(ctx context.Context, id string) error {
 	if !ok || err != nil || (what != "remind" && what != "overdue") {
 		return ErrUnknownTimer
 	}
-	var rc models.Rectification
-	if err := s.db.WithContext(ctx).Where("id = ?", n).First(&rc).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil
-		}
-		return fmt.Errorf("casework: load rectification %d: %w", n, err)
-	}
-	no, err := s.caseNoOf(ctx, rc.CaseID)
-	if err != nil {
-		return err
-	}
-	return s.fireOnce(ctx, id, no, func(ch *change) error {
-		var cur models.Rectification
-		if err := ch.tx.Where("id = ?", n).First(&cur).Error; err != nil {
-			return fmt.Errorf("casework: load rectification %d: %w", n, err)
-		}
-		at, ok := s.rectifyTimers(&cur)[id]
+	caseOf := func(rc *models.Rectification) uint64 { return rc.CaseID }
+	return fireRowTimer(ctx, s, id, n, "rectification", caseOf, func(ch *change, cur *models.Rectification) error {
+		at, ok := s.rectifyTimers(cur)[id]
 		if !ok || ch.now.Before(at) {
 			return errStale // reported meanwhile, or not yet
 		}
-		return ch.rectifyAlarm(&cur, what == "overdue")
+		return ch.rectifyAlarm(cur, what == "overdue")
 	})
 }
 
@@ -462,7 +437,7 @@ func (ch *change) rectifyAlarm(rc *models.Rectification, overdue bool) error {
 		}
 	}
 	d := ch.rectifyData(rc, name, r.Level, r.Comment)
-	owner := rectifyOwnerOf(rc, ch.c)
+	owner := RectifyOwner(rc, ch.c)
 	if owner != "" {
 		if st, err := ch.staff(owner); err == nil {
 			d.OwnerName = st.Name

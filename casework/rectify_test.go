@@ -111,12 +111,8 @@ func TestARoundWithoutOrdersIsTheCentresToRectify(t *testing.T) {
 // deadline the 分管领导 (陈副主任 for 不动产) and the supervision section
 // hear that no report came. Once reported, a late firing does nothing.
 func TestARectificationIsRemindedAndEscalated(t *testing.T) {
-	h := newHarness(t, "2026-03-10 10:00")
-	c := h.dispatched("realestate")
-	h.repliedBy(c.No, "realestate", "zhang", "已办结过户")
-	h.clock.Set(at("2026-03-11 10:00"))
-	_, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "态度差", casework.ViaPhone)
-	must(t, "rate", err)
+	h := newHarness(t, "2026-03-11 10:00")
+	c := h.badlyRated(models.RatingDissatisfied)
 
 	h.clock.Set(at("2026-03-17 10:00"))
 	if ids := h.fireDue("rectify:"); len(ids) != 0 {
@@ -144,7 +140,7 @@ func TestARectificationIsRemindedAndEscalated(t *testing.T) {
 	}
 	wantAnyEvent(t, h.get(c.No), "rectify_overdue", "系统", "陈副主任（分管领导）", "监督考核科")
 
-	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", models.VerdictFounded, "已批评教育并补正材料清单")
+	_, err := h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", models.VerdictFounded, "已批评教育并补正材料清单")
 	must(t, "report", err)
 	if rc := h.rectifications(c.No)[0]; rc.Open() || rc.OnTime() || rc.ReportedBy != "liu" {
 		t.Errorf("after a late report: %+v", rc)
@@ -169,12 +165,9 @@ func TestARectificationIsRemindedAndEscalated(t *testing.T) {
 // a refusal.
 func TestReportingARectificationIsChecked(t *testing.T) {
 	h := newHarness(t, "2026-03-10 10:00")
-	c := h.dispatched("realestate")
-	h.repliedBy(c.No, "realestate", "zhang", "已办结过户")
-	_, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "", casework.ViaPhone)
-	must(t, "rate", err)
+	c := h.badlyRated(models.RatingDissatisfied)
 	before := h.snap(c.No)
-	_, err = h.svc.ReportRectification(h.ctx, h.as("zhang"), c.No, "realestate", models.VerdictFounded, "已整改")
+	_, err := h.svc.ReportRectification(h.ctx, h.as("zhang"), c.No, "realestate", models.VerdictFounded, "已整改")
 	wantErr(t, err, models.ErrForbidden, "整改负责人", "窗口负责人")
 	_, err = h.svc.ReportRectification(h.ctx, h.as("qian"), c.No, "realestate", models.VerdictFounded, "已整改")
 	wantErr(t, err, models.ErrForbidden)
@@ -241,12 +234,8 @@ func TestTheApplicantIsAskedAgainAfterTheReport(t *testing.T) {
 // 税务窗口) still has its 差评 verified: its own staff report it, and
 // nobody of another unit may.
 func TestAUnitWithoutAHeadReportsItsOwnRectification(t *testing.T) {
-	h := newHarness(t, "2026-03-10 10:00")
-	c := h.dispatched("tax")
-	h.repliedBy(c.No, "tax", "sun", "已补办")
-	h.clock.Set(at("2026-03-11 10:00"))
-	_, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "等了很久", casework.ViaPhone)
-	must(t, "rate", err)
+	h := newHarness(t, "2026-03-11 10:00")
+	c := h.badlyRated(models.RatingDissatisfied, "tax")
 	list := h.rectifications(c.No)
 	if len(list) != 1 || list[0].DepartmentCode != "tax" || list[0].OwnerID != "" {
 		t.Fatalf("want one rectification of tax with no owner on file, got %+v", list)
@@ -278,18 +267,14 @@ func TestALeaderReportsTheRectificationTheyOwn(t *testing.T) {
 	h.headless("liu")
 	h.headless("qian")
 	must(t, "market's leader", h.db.Model(&models.Department{}).Where("code = ?", "market").Update("leader_id", "chen").Error)
-	c := h.dispatched("realestate", "market")
-	h.repliedBy(c.No, "realestate", "zhang", "已办结过户")
-	h.repliedBy(c.No, "market", "zhao", "已核实")
-	_, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "", casework.ViaPhone)
-	must(t, "rate", err)
+	c := h.badlyRated(models.RatingDissatisfied, "realestate", "market")
 	for _, rc := range h.rectifications(c.No) {
 		if rc.OwnerID != "chen" {
 			t.Fatalf("rectification %+v: want chen, the 分管领导, as owner", rc)
 		}
 	}
 	before := h.snap(c.No)
-	_, err = h.svc.ReportRectification(h.ctx, h.as("chen"), c.No, "", models.VerdictFounded, "已整改")
+	_, err := h.svc.ReportRectification(h.ctx, h.as("chen"), c.No, "", models.VerdictFounded, "已整改")
 	wantErr(t, err, models.ErrInvalid, "不动产登记窗口", "市场监管窗口", "部门")
 	_, err = h.svc.ReportRectification(h.ctx, h.as("wang"), c.No, "", models.VerdictFounded, "已整改")
 	wantErr(t, err, models.ErrForbidden, "整改负责人")
@@ -373,34 +358,46 @@ func (l *timerLog) CancelPrefix(_ context.Context, prefix string) error {
 	return nil
 }
 
-// A reported rectification's two timers are cancelled by id when the case
-// is re-planned, never by a prefix (a scan of the whole timer set each
-// time any use case touches the case).
-func TestAReportedRectificationsTimersAreCancelledByID(t *testing.T) {
+// A reported rectification's timers are not cancelled when the case is
+// re-planned (by id or by a prefix: work on the timer set each time any
+// use case touches the case); they may still fire, and firing drops them:
+// neither the reminder nor the escalation goes out.
+func TestAReportedRectificationsTimersFireNothing(t *testing.T) {
 	h := newHarness(t, "2026-03-10 10:00")
 	log := &timerLog{}
 	h.svc.SetTimers(log)
-	c := h.dispatched("realestate")
-	h.repliedBy(c.No, "realestate", "zhang", "已办结过户")
-	_, err := h.svc.Rate(h.ctx, h.as("wang"), c.No, models.RatingDissatisfied, "", casework.ViaPhone)
-	must(t, "rate", err)
-	_, err = h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", models.VerdictFounded, "已整改")
+	c := h.badlyRated(models.RatingDissatisfied)
+	_, err := h.svc.ReportRectification(h.ctx, h.as("liu"), c.No, "realestate", models.VerdictFounded, "已整改")
 	must(t, "report", err)
 	h.repliedBy(c.No, "realestate", "zhang", "已当面致歉并办结过户") // one more re-plan
 
-	p := "rectify:" + strconv.FormatUint(h.rectifications(c.No)[0].ID, 10) + ":"
 	log.mu.Lock()
-	defer log.mu.Unlock()
 	for _, pre := range log.prefixes {
 		if strings.HasPrefix(pre, "rectify:") {
 			t.Errorf("cancelled the rectification's timers by the prefix %q", pre)
 		}
 	}
-	n := map[string]int{}
 	for _, id := range log.cancelled {
-		n[id]++
+		if strings.HasPrefix(id, "rectify:") {
+			t.Errorf("cancelled %s on a re-plan after the report", id)
+		}
 	}
-	if n[p+"remind"] != 2 || n[p+"overdue"] != 2 {
-		t.Errorf("cancelled %v, want %sremind and %soverdue once per re-plan after the report (2)", log.cancelled, p, p)
+	log.mu.Unlock()
+
+	// Due Tue 2026-03-17 18:00 (5 working days): the reminder would go out
+	// that morning, the escalation after it.
+	p := "rectify:" + strconv.FormatUint(h.rectifications(c.No)[0].ID, 10) + ":"
+	before := len(h.notices(c.No))
+	h.clock.Set(at("2026-03-17 12:00"))
+	must(t, "fire the reminder", h.svc.FireTimer(h.ctx, p+"remind"))
+	h.clock.Set(at("2026-03-19 09:00"))
+	must(t, "fire the escalation", h.svc.FireTimer(h.ctx, p+"overdue"))
+	if got := h.since(c.No, before); len(got) != 0 {
+		t.Errorf("a reported rectification's timers wrote notices %+v", got)
+	}
+	for _, action := range []string{"rectify_reminded", "rectify_overdue"} {
+		if e := eventsOf(h.get(c.No), action); len(e) != 0 {
+			t.Errorf("a reported rectification's timer recorded %+v", e)
+		}
 	}
 }

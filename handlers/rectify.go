@@ -34,24 +34,13 @@ func rectificationsJSON(d *casework.Detail) []rectificationJSON {
 	for _, rc := range d.Rectifications {
 		owner := casework.RectifyOwner(&rc, &d.Case)
 		out = append(out, rectificationJSON{
-			Round: rc.Round, Department: rc.DepartmentCode, DepartmentName: rectifyUnit(d, rc.DepartmentCode),
+			Round: rc.Round, Department: rc.DepartmentCode, DepartmentName: models.RectifyUnit(rc.DepartmentCode, d.Departments[rc.DepartmentCode].Name),
 			Owner: owner, DueAt: formatTime(rc.DueAt), Verdict: string(rc.Verdict), Measures: rc.Measures,
 			ReportedAt: formatTimePtr(rc.ReportedAt), ReportedBy: rc.ReportedBy, OnTime: rc.OnTime(),
 			OwnerName: d.RectifyOwners[owner], Overdue: rc.Open() && d.At.After(rc.DueAt),
 		})
 	}
 	return out
-}
-
-// rectifyUnit names a rectification's unit: a department, or the centre.
-func rectifyUnit(d *casework.Detail, code string) string {
-	if code == "" {
-		return casework.CentreUnit
-	}
-	if dept, ok := d.Departments[code]; ok {
-		return dept.Name
-	}
-	return code
 }
 
 // verdictOf reads a verdict as the API (founded/unfounded) or a person

@@ -23,6 +23,24 @@ type Rectification struct {
 	Created    time.Time      `gorm:"not null"`
 }
 
+// CentreUnit names the centre itself as the unit of a rectification
+// (DepartmentCode ""), the one verifying a 差评 of an answer given on the
+// spot.
+const CentreUnit = "“办不成事”反映窗口"
+
+// RectifyUnit names a rectification's unit from its department code and
+// that department's name: the centre for code "", else the department
+// (by its code when its name is unknown).
+func RectifyUnit(code, deptName string) string {
+	switch {
+	case code == "":
+		return CentreUnit
+	case deptName == "":
+		return code
+	}
+	return deptName
+}
+
 // Open reports whether the rectification still waits for its report.
 func (r *Rectification) Open() bool { return r.ReportedAt == nil }
 

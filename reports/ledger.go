@@ -203,10 +203,7 @@ func (l *Ledger) deductionAppealMarks(lc LedgerCase) string {
 func (l *Ledger) rectifications(list []models.Rectification) string {
 	var lines []string
 	for _, rc := range list {
-		unit := "“办不成事”反映窗口"
-		if rc.DepartmentCode != "" {
-			unit = l.name(rc.DepartmentCode)
-		}
+		unit := models.RectifyUnit(rc.DepartmentCode, l.depts[rc.DepartmentCode])
 		line := fmt.Sprintf("第%d轮差评 %s｜期限 %s｜", rc.Round, unit, localTime(rc.DueAt))
 		switch {
 		case rc.ReportedAt != nil:
